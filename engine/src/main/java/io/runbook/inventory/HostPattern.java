@@ -1,0 +1,143 @@
+package io.runbook.inventory;
+
+import io.runbook.yaml.Suggestions;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** Ansible host patterns; see {@link Inventory#select}. */
+final class HostPattern {
+  // Without commas, ':' separates terms, except inside brackets, as in Ansible's split_host_pattern.
+  private static final Pattern COLON_TERM = Pattern.compile("(?:[^\\s:\\[\\]]|\\[[^\\]]*\\])+");
+
+  private HostPattern() {}
+
+  /** One term of a pattern: {@code op} is '&', '!' or ' ' (union); {@code matcher} is null when invalid. */
+  private record Term(char op, String text, String name, Predicate<String> matcher, String problem) {
+    static Term parse(String text, String pattern) {
+      char op = text.charAt(0) == '&' || text.charAt(0) == '!' ? text.charAt(0) : ' ';
+      String name = op == ' ' ? text : text.substring(1);
+      if (name.isEmpty() || name.equals("~")) {
+        String o = op == ' ' ? "" : String.valueOf(op);
+        return new Term(op, text, name, null, "'" + text + "' in host pattern '" + pattern + "' names nothing: write "
+            + (name.isEmpty() ? o + "GROUP or " + o + "HOST" : o + "~REGEX"));
+      }
+      try {
+        return new Term(op, text, name, HostPattern.matcher(name), null);
+      } catch (PatternSyntaxException e) {
+        return new Term(op, text, name, null, "'" + name + "' in host pattern '" + pattern
+            + "' is not a valid regular expression: " + e.getDescription());
+      }
+    }
+  }
+
+  static List<Host> select(Inventory inventory, String pattern) {
+    List<Term> terms = parse(pattern);
+    // A pattern with a mistake selects nothing rather than guessing: an empty or broken pattern must
+    // never fall back to every host, as a lone exclusion does.
+    if (terms.isEmpty() || terms.stream().anyMatch(t -> t.matcher() == null)) return List.of();
+    Set<String> selected = new HashSet<>();
+    if (terms.stream().noneMatch(t -> t.op() == ' ')) selected.addAll(inventory.hosts().keySet());
+    for (Term t : terms) if (t.op() == ' ') selected.addAll(match(inventory, t));
+    for (Term t : terms) if (t.op() == '&') selected.retainAll(match(inventory, t));
+    for (Term t : terms) if (t.op() == '!') selected.removeAll(match(inventory, t));
+    return inventory.hosts().values().stream().filter(h -> selected.contains(h.name())).toList();
+  }
+
+  static List<String> problems(Inventory inventory, String pattern) {
+    List<Term> terms = parse(pattern);
+    if (terms.isEmpty()) return List.of("host pattern is empty: use 'all', a group or a host name");
+    List<String> problems = new ArrayList<>();
+    for (Term t : terms) {
+      if (t.problem() != null) {
+        problems.add(t.problem());
+      } else if (!t.name().equals("all") && inventory.groups().keySet().stream().noneMatch(t.matcher())
+          && inventory.hosts().keySet().stream().noneMatch(t.matcher())) {
+        Set<String> names = new LinkedHashSet<>(inventory.groups().keySet());
+        names.addAll(inventory.hosts().keySet());
+        problems.add("no group or host in " + inventory.source() + " " + (isLiteral(t.name()) ? "is named" : "matches")
+            + " '" + t.name() + "'" + Suggestions.didYouMean(t.name(), names));
+      }
+    }
+    if (problems.isEmpty() && select(inventory, pattern).isEmpty()) {
+      problems.add("host pattern '" + pattern + "' selects no hosts of " + inventory.source());
+    }
+    return problems;
+  }
+
+  private static List<Term> parse(String pattern) {
+    return terms(pattern).stream().map(t -> Term.parse(t, pattern)).toList();
+  }
+
+  private static List<String> terms(String pattern) {
+    List<String> terms = new ArrayList<>();
+    if (pattern == null) return terms;
+    if (pattern.contains(",")) {
+      for (String t : pattern.split(",")) terms.add(t.strip());
+    } else if (pattern.contains(":")) {
+      Matcher m = COLON_TERM.matcher(pattern);
+      while (m.find()) terms.add(m.group().strip());
+    } else {
+      terms.add(pattern.strip());
+    }
+    terms.removeIf(String::isEmpty);
+    return terms;
+  }
+
+  /** Names of the hosts a single valid term stands for. */
+  private static Set<String> match(Inventory inventory, Term term) {
+    Set<String> names = new HashSet<>();
+    if (term.name().equals("all") || term.name().equals("*")) {
+      names.addAll(inventory.hosts().keySet());
+      return names;
+    }
+    for (Host h : inventory.hosts().values()) {
+      if (term.matcher().test(h.name()) || h.groups().stream().anyMatch(term.matcher())) names.add(h.name());
+    }
+    return names;
+  }
+
+  private static boolean isLiteral(String term) {
+    return !term.startsWith("~") && term.chars().noneMatch(c -> c == '*' || c == '?' || c == '[');
+  }
+
+  private static Predicate<String> matcher(String term) {
+    if (term.startsWith("~")) {
+      Pattern p = Pattern.compile(term.substring(1));
+      return s -> p.matcher(s).lookingAt(); // Ansible uses re.match: anchored at the start only
+    }
+    if (isLiteral(term)) return term::equals;
+    Pattern p = Pattern.compile(globToRegex(term));
+    return s -> p.matcher(s).matches();
+  }
+
+  private static String globToRegex(String glob) {
+    StringBuilder re = new StringBuilder();
+    for (int i = 0; i < glob.length(); i++) {
+      char c = glob.charAt(i);
+      switch (c) {
+        case '*' -> re.append(".*");
+        case '?' -> re.append('.');
+        case '[' -> {
+          int close = glob.indexOf(']', i + 2);
+          if (close < 0) {
+            re.append("\\[");
+          } else {
+            String set = glob.substring(i + 1, close);
+            if (set.startsWith("!")) set = "^" + set.substring(1);
+            re.append('[').append(set.replace("\\", "\\\\").replace("[", "\\[")).append(']');
+            i = close;
+          }
+        }
+        default -> re.append(Pattern.quote(String.valueOf(c)));
+      }
+    }
+    return re.toString();
+  }
+}

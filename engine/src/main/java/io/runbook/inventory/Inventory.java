@@ -1,0 +1,48 @@
+package io.runbook.inventory;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A loaded inventory. Both maps keep inventory order: {@code all} first, then each group and host in the
+ * order the file first mentions it, so listings and selections read like the file.
+ *
+ * @param source the inventory's display name, used in messages
+ */
+public record Inventory(String source, Map<String, Group> groups, Map<String, Host> hosts) {
+  public Inventory {
+    Objects.requireNonNull(source, "source");
+    groups = Collections.unmodifiableMap(new LinkedHashMap<>(groups));
+    hosts = Collections.unmodifiableMap(new LinkedHashMap<>(hosts));
+  }
+
+  /**
+   * The hosts an Ansible host pattern selects, in inventory order and without duplicates; empty when it
+   * selects none (ask {@link #patternProblems} why). A pattern is terms separated by {@code ,} (or
+   * {@code :}): {@code all} or {@code *}, a group, a host, a glob ({@code web*}, {@code db?}) or a
+   * {@code ~regex}; {@code &term} keeps only hosts also in the term, {@code !term} removes the term's
+   * hosts. Plain terms are united first, then intersections, then exclusions, so the order of terms does
+   * not matter; a pattern of only exclusions starts from {@code all}. An empty pattern, or one with an
+   * invalid term, selects nothing.
+   */
+  public List<Host> select(String pattern) {
+    return HostPattern.select(this, pattern);
+  }
+
+  /**
+   * Why {@code pattern} is wrong or selects no host, one message per reason (a term naming no group or
+   * host, with a did-you-mean; an invalid regex; a pattern that selects nothing); empty when it selects
+   * hosts. The messages name no location: the caller knows where the pattern came from.
+   */
+  public List<String> patternProblems(String pattern) {
+    return HostPattern.problems(this, pattern);
+  }
+
+  /** Every host of {@code group}, including its child groups' hosts, in inventory order. */
+  public List<Host> hostsOf(String group) {
+    return hosts.values().stream().filter(h -> h.groups().contains(group)).toList();
+  }
+}
