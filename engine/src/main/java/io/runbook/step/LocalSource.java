@@ -1,0 +1,49 @@
+package io.runbook.step;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A controller-side file named by {@code src:} (or {@code schema:}), relative to the runbook's directory. */
+final class LocalSource {
+  private LocalSource() {}
+
+  /** The bytes, or the failed result saying why there are none. */
+  record Loaded(byte[] bytes, StepResult failure) {}
+
+  /**
+   * What can be checked before the run. A relative path can only be resolved at run time, since
+   * {@link Step#validate} does not know the runbook's directory.
+   */
+  static List<String> check(String key, String src) {
+    List<String> problems = new ArrayList<>();
+    if (src == null || src.isBlank()) {
+      problems.add("'" + key + "' is empty");
+    } else if (src.endsWith("/") || Path.of(src).isAbsolute() && Files.isDirectory(Path.of(src))) {
+      problems.add(directory(key, src));
+    } else if (Path.of(src).isAbsolute() && !Files.isRegularFile(Path.of(src))) {
+      problems.add(key + " file not found on the controller: " + src);
+    }
+    return problems;
+  }
+
+  static Loaded load(StepContext ctx, String key, String src) {
+    Path p = ctx.baseDir().resolve(src);
+    if (Files.isDirectory(p)) return new Loaded(null, StepResult.failed(directory(key, src)));
+    if (!Files.isRegularFile(p)) {
+      return new Loaded(null, StepResult.failed(key + " file not found on the controller: " + p));
+    }
+    try {
+      return new Loaded(Files.readAllBytes(p), null);
+    } catch (IOException e) {
+      return new Loaded(null, StepResult.failed("cannot read " + p + ": " + e.getMessage()));
+    }
+  }
+
+  private static String directory(String key, String src) {
+    return "'" + key + "' " + src + " is a directory; only single files are supported: one step per file,"
+        + " or an archive unpacked with shell";
+  }
+}

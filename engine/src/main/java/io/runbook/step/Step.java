@@ -1,0 +1,52 @@
+package io.runbook.step;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One step type: the code behind a YAML key such as {@code shell:} or {@code copy:}.
+ *
+ * <p>The engine binds the step's (already templated) arguments to {@link #argsType()} with Jackson after
+ * validating them against the JSON Schema at {@link #schemaResource()}, then calls {@link #execute}. A
+ * step never prints; it returns a {@link StepResult}. Implementations are stateless singletons listed in
+ * {@link StepRegistry}.
+ *
+ * @param <A> the record the step's arguments bind to
+ */
+public interface Step<A> {
+
+  /** The YAML key that selects this step type. */
+  String key();
+
+  /** The record the arguments bind to. A plain string argument binds through a delegating creator. */
+  Class<A> argsType();
+
+  /** Classpath resource of the JSON Schema of the arguments (draft 2020-12). */
+  default String schemaResource() {
+    return "/io/runbook/schema/steps/" + key() + ".json";
+  }
+
+  /** Checks that the schema cannot express; each string is one problem with the arguments. */
+  default List<String> validate(A args) {
+    return List.of();
+  }
+
+  /** Runs the step on the context's host. Failures of the step itself are results, not exceptions. */
+  StepResult execute(A args, StepContext context) throws Exception;
+
+  /**
+   * How to undo this step after it completed, when the runbook gives no explicit {@code rollback:}.
+   * Called once the step has run, with its result; empty when the step cannot be undone automatically.
+   */
+  default Optional<Undo> undo(A args, StepResult result) {
+    return Optional.empty();
+  }
+
+  /** The automatic inverse of a completed step. */
+  interface Undo {
+    /** What the undo does, for plans, the console and the journal. */
+    String description();
+
+    StepResult run(StepContext context) throws Exception;
+  }
+}

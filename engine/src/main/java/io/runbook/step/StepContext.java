@@ -1,0 +1,42 @@
+package io.runbook.step;
+
+import io.runbook.transport.Become;
+import io.runbook.transport.ExecRequest;
+import io.runbook.transport.ExecResult;
+import io.runbook.transport.Transport;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/** What a step may use while it runs on one host. */
+public interface StepContext {
+
+  /** The inventory name of the host. */
+  String hostName();
+
+  /** The host's connection. Steps go through it for everything that touches the host. */
+  Transport transport();
+
+  /** The step's time-out ({@code timeout:}, else the run default). */
+  Duration timeout();
+
+  /** The step's privilege escalation ({@code become:} on the step, host or runbook). */
+  Become become();
+
+  /** Directory of the runbook file; relative local paths ({@code src:}) resolve against it. */
+  Path baseDir();
+
+  /** Every variable visible to this step: host, group, runbook and extra vars, facts, registered values. */
+  Map<String, Object> vars();
+
+  /** Renders a FreeMarker template text (the {@code [=var]} syntax) with {@link #vars()}. */
+  String render(String templateText, String templateName);
+
+  /** Evaluates a condition written as a FreeMarker expression ({@code rc == 0}) against {@link #vars()}. */
+  boolean evaluate(String expression);
+
+  /** Runs a shell command on the host with this step's time-out and privilege escalation. */
+  default ExecResult exec(String command) {
+    return transport().exec(ExecRequest.builder(command).timeout(timeout()).become(become()).build());
+  }
+}

@@ -1,0 +1,66 @@
+package io.runbook.step;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import io.runbook.template.Templates;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@code template:} renders a controller-side FreeMarker file ({@code [=var]}, {@code [#if]}) with the
+ * host's variables and puts the result on the host exactly as {@code copy} does: only when it differs,
+ * atomically, undoable.
+ */
+public final class TemplateStep implements Step<TemplateStep.Args> {
+
+  /**
+   * @param src the template, relative to the runbook's directory
+   * @param dest absolute path of the rendered file on the host
+   * @param mode octal permissions such as "0644"; null keeps an existing file's mode (new files: 0644)
+   * @param owner user or user:group to chown the file to, or null
+   * @param backup also keep a timestamped copy of a replaced file next to it on the host
+   */
+  public record Args(String src, String dest, String mode, String owner, Boolean backup) {
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    public Args {
+      backup = backup != null && backup;
+    }
+  }
+
+  @Override
+  public String key() {
+    return "template";
+  }
+
+  @Override
+  public Class<Args> argsType() {
+    return Args.class;
+  }
+
+  @Override
+  public List<String> validate(Args args) {
+    List<String> problems = new ArrayList<>(LocalSource.check("src", args.src()));
+    problems.addAll(CopyStep.checkMode(args.mode()));
+    return problems;
+  }
+
+  @Override
+  public StepResult execute(Args args, StepContext ctx) {
+    LocalSource.Loaded src = LocalSource.load(ctx, "src", args.src());
+    if (src.failure() != null) return src.failure();
+    String rendered;
+    try {
+      rendered = ctx.render(new String(src.bytes(), StandardCharsets.UTF_8), args.src());
+    } catch (Templates.TemplateError e) {
+      return StepResult.failed(args.src() + ": " + e.getMessage());
+    }
+    return RemoteFile.put(ctx, args.dest(), rendered.getBytes(StandardCharsets.UTF_8), args.mode(),
+        args.owner(), args.backup());
+  }
+
+  @Override
+  public Optional<Undo> undo(Args args, StepResult result) {
+    return RemoteFile.undo(result);
+  }
+}

@@ -1,0 +1,28 @@
+package io.runbook.step;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StepResultTest {
+  @Test
+  void undoStateNeverLeavesTheStep() throws Exception {
+    StepResult r = StepResult.changed("wrote /etc/app.conf")
+        .withData(Map.of("dest", "/etc/app.conf", "_previous_content_base64", "c2VjcmV0"));
+
+    String json = new ObjectMapper().writeValueAsString(r);
+
+    assertThat(json).contains("\"dest\":\"/etc/app.conf\"").doesNotContain("c2VjcmV0").doesNotContain("_previous");
+    assertThat(r.registered()).containsKey("dest").doesNotContainKey("_previous_content_base64");
+    assertThat(r.data()).containsKey("_previous_content_base64");
+  }
+
+  @Test
+  void outputKeepsItsTail() {
+    String big = "x".repeat(StepResult.TAIL) + "END";
+    StepResult r = new StepResult(Status.OK, 0, big, null, null, Map.of(), 0, 1);
+    assertThat(r.stdout()).endsWith("END").hasSize(StepResult.TAIL + 1);
+  }
+}
