@@ -1,0 +1,226 @@
+package io.runbook.execution;
+
+import io.runbook.inventory.Host;
+import io.runbook.inventory.Inventory;
+import io.runbook.model.Phase;
+import io.runbook.model.Runbook;
+import io.runbook.model.StepBinding;
+import io.runbook.model.StepSpec;
+import io.runbook.step.Step;
+import io.runbook.step.StepRegistry;
+import io.runbook.template.Templates;
+import io.runbook.template.Templates.TemplateError;
+import io.runbook.template.Unknown;
+import io.runbook.yaml.Location;
+import io.runbook.yaml.Problems;
+import io.runbook.yaml.YamlDocument;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Resolves a runbook against an inventory: which hosts, which mode, which variables, which steps. Every
+ * template is rendered for every host (registered values stand in as {@link Unknown}), so an undefined
+ * variable is reported with its {@code file:line:col} before any host is contacted.
+ */
+public final class Planner {
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+  private final Runbook runbook;
+  private final Inventory inventory;
+  private final String inventoryName;
+  private final Problems problems = new Problems();
+
+  public Planner(Runbook runbook, Inventory inventory, String inventoryName) {
+    this.runbook = runbook;
+    this.inventory = inventory;
+    this.inventoryName = inventoryName;
+  }
+
+  /** A run id that sorts by time: {@code 20261121-210501-a1b2}. */
+  public static String newRunId(Instant now) {
+    return STAMP.format(now) + "-" + Long.toHexString(Double.doubleToLongBits(Math.random())).substring(0, 4);
+  }
+
+  /**
+   * @param limit an extra inventory pattern intersected with the runbook's {@code hosts}, or null
+   * @param extraVars {@code -e} variables, highest precedence
+   * @throws io.runbook.yaml.Problems.InvalidInputException listing every problem found
+   */
+  public Plan plan(String limit, Map<String, Object> extraVars, String runId, Instant now) {
+    List<Host> targets = inventory.select(runbook.hosts());
+    if (targets.isEmpty()) {
+      problems.add(runbook.document().location("/hosts"), "hosts: '" + runbook.hosts()
+          + "' matches no host in inventory " + inventoryName + " (groups: "
+          + String.join(", ", new TreeSet<>(inventory.groups().keySet())) + ")");
+    }
+    if (limit != null && !limit.isBlank()) {
+      Set<String> allowed = new java.util.HashSet<>();
+      inventory.select(limit).forEach(h -> allowed.add(h.name()));
+      targets = targets.stream().filter(h -> allowed.contains(h.name())).toList();
+      if (targets.isEmpty()) {
+        problems.add(Location.of("--limit"), "'" + limit + "' leaves no host of '" + runbook.hosts()
+            + "' to run on");
+      }
+    }
+    Map<String, Object> facts = facts(runId, now);
+    List<HostPlan> hosts = new ArrayList<>();
+    for (Host host : targets) {
+      HostPlan hp = planHost(host, extraVars, facts);
+      if (hp != null) hosts.add(hp);
+    }
+    problems.throwIfAny();
+    return new Plan(runId, now, runbook, inventoryName, hosts);
+  }
+
+  private static Map<String, Object> facts(String runId, Instant now) {
+    Map<String, Object> run = new LinkedHashMap<>();
+    run.put("id", runId);
+    run.put("timestamp", DateTimeFormatter.ISO_INSTANT.format(now));
+    run.put("date", DateTimeFormatter.BASIC_ISO_DATE.withZone(ZoneOffset.UTC).format(now));
+    run.put("user", System.getProperty("user.name"));
+    return run;
+  }
+
+  private HostPlan planHost(Host host, Map<String, Object> extraVars, Map<String, Object> run) {
+    String mode = host.mode().orElse(null);
+    if (!runbook.modes().isEmpty()) {
+      if (mode == null) {
+        problems.add(host.location(), "host '" + host.name() + "' has no 'mode' variable, but runbook "
+            + runbook.file() + " is written per mode (" + String.join(", ", runbook.modes().keySet())
+            + "): set mode in the inventory");
+        return null;
+      }
+      if (!runbook.modes().containsKey(mode)) {
+        problems.add(host.location(), "host '" + host.name() + "' has mode '" + mode + "', which runbook "
+            + runbook.file() + " does not cover (it has: " + String.join(", ", runbook.modes().keySet()) + ")");
+        return null;
+      }
+    }
+    Map<String, Object> vars = variables(host, mode, extraVars, run);
+    if (vars == null) return null;
+    Map<String, Object> model = new LinkedHashMap<>(vars);
+    for (String r : runbook.registeredNames()) model.putIfAbsent(r, Unknown.of(r));
+
+    List<PlannedStep> steps = new ArrayList<>();
+    int index = 0;
+    for (Phase phase : Phase.FORWARD) {
+      for (StepSpec s : runbook.steps(phase, mode)) {
+        steps.add(planStep(host, phase, ++index, s, model));
+      }
+    }
+    List<PlannedStep> rollback = new ArrayList<>();
+    for (StepSpec s : runbook.steps(Phase.ROLLBACK, mode)) {
+      rollback.add(planStep(host, Phase.ROLLBACK, 0, s, model));
+    }
+    return new HostPlan(host, mode, vars, steps, rollback);
+  }
+
+  /** Inventory vars < runbook vars < extra vars, plus facts; runbook vars may use inventory vars. */
+  private Map<String, Object> variables(Host host, String mode, Map<String, Object> extraVars,
+      Map<String, Object> run) {
+    Map<String, Object> vars = new LinkedHashMap<>(host.vars());
+    vars.putAll(runbook.vars());
+    vars.putAll(extraVars);
+    vars.put("inventory_hostname", host.name());
+    if (mode != null) vars.put("mode", mode);
+    vars.put("run", run);
+    boolean ok = true;
+    for (String key : List.copyOf(vars.keySet())) {
+      Object value = vars.get(key);
+      if (!(value instanceof String s) || !Templates.isTemplate(s)) continue;
+      try {
+        vars.put(key, Templates.renderAll(value, key, vars));
+      } catch (TemplateError e) {
+        Location at = runbook.vars().containsKey(key) && !extraVars.containsKey(key)
+            ? runbook.document().location(YamlDocument.child("/vars", key)) : host.location();
+        problems.add(at, "variable '" + key + "' for host '" + host.name() + "': " + e.getMessage());
+        ok = false;
+      }
+    }
+    return ok ? vars : null;
+  }
+
+  private PlannedStep planStep(Host host, Phase phase, int index, StepSpec spec, Map<String, Object> model) {
+    Step<?> step = StepRegistry.find(spec.type()).orElseThrow();
+    YamlDocument doc = runbook.document();
+    String label = spec.describe() + " on host '" + host.name() + "'";
+    String argsPointer = YamlDocument.child(spec.pointer(), spec.type());
+    String preview = null;
+    String name = spec.name();
+    try {
+      name = Templates.render(spec.name(), "name", model);
+    } catch (TemplateError e) {
+      problems.add(doc.location(YamlDocument.child(spec.pointer(), "name")), label + ": name: " + e.getMessage());
+    }
+    try {
+      Object rendered = Templates.renderAll(spec.args(), spec.name(), model);
+      preview = preview(rendered);
+      // Arguments built from registered values are bound when they are known, at run time.
+      if (!Unknown.appearsIn(rendered)) StepBinding.bind(step, rendered, doc, argsPointer, label, problems);
+    } catch (TemplateError e) {
+      problems.add(doc.location(argsPointer), label + ": " + e.getMessage());
+    }
+    checkCondition(spec.when(), "when", spec, label, model);
+    checkCondition(spec.until(), "until", spec, label, withResult(spec, model));
+    checkCondition(spec.changedWhen(), "changed_when", spec, label, withResult(spec, model));
+    checkCondition(spec.failedWhen(), "failed_when", spec, label, withResult(spec, model));
+
+    List<PlannedStep> handlers = new ArrayList<>();
+    if (spec.rollback() != null) {
+      for (StepSpec h : spec.rollback()) handlers.add(planStep(host, phase, 0, h, model));
+    }
+    boolean autoUndo = spec.rollback() == null && hasUndo(step);
+    return new PlannedStep(phase, index, name, spec, step, preview, List.copyOf(handlers), autoUndo);
+  }
+
+  private static boolean hasUndo(Step<?> step) {
+    try {
+      return step.getClass().getMethod("undo", Object.class, io.runbook.step.StepResult.class)
+          .getDeclaringClass() != Step.class;
+    } catch (NoSuchMethodException e) {
+      return false;
+    }
+  }
+
+  private static Map<String, Object> withResult(StepSpec spec, Map<String, Object> model) {
+    Map<String, Object> m = new LinkedHashMap<>(model);
+    m.put("result", Unknown.of("result"));
+    if (spec.register() != null) m.put(spec.register(), Unknown.of(spec.register()));
+    return m;
+  }
+
+  private void checkCondition(String expr, String key, StepSpec spec, String label, Map<String, Object> model) {
+    if (expr == null) return;
+    try {
+      Templates.evaluate(expr, key, model);
+    } catch (TemplateError e) {
+      problems.add(runbook.document().location(YamlDocument.child(spec.pointer(), key)),
+          label + ": " + key + ": " + e.getMessage());
+    }
+  }
+
+  /** One line saying what the step will do, for plans. */
+  private static String preview(Object args) {
+    String s;
+    if (args instanceof String str) s = str;
+    else if (args instanceof List<?> l) s = String.join(" ", l.stream().map(String::valueOf).toList());
+    else if (args instanceof Map<?, ?> m && !m.isEmpty()) {
+      StringBuilder sb = new StringBuilder();
+      m.forEach((k, v) -> {
+        if (sb.length() > 0) sb.append(", ");
+        String val = String.valueOf(v);
+        sb.append(k).append('=').append(val.contains("\n") ? "<" + val.lines().count() + " lines>" : val);
+      });
+      s = sb.toString();
+    } else s = "";
+    s = s.replaceAll("\\s*\\R\\s*", " ⏎ ").strip();
+    return s.length() > 110 ? s.substring(0, 107) + "..." : s;
+  }
+}

@@ -1,0 +1,31 @@
+package io.runbook.execution;
+
+import io.runbook.inventory.Host;
+import io.runbook.transport.HostKeyPolicy;
+import io.runbook.transport.LocalTransport;
+import io.runbook.transport.SshSettings;
+import io.runbook.transport.SshTransport;
+import io.runbook.transport.Transport;
+import io.runbook.transport.TransportException;
+
+/** Opens SSH connections, or runs on the controller for {@code ansible_connection: local}. */
+public final class StandardConnector implements Connector {
+  private final ConnectionSettings settings;
+
+  public StandardConnector(ConnectionSettings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  public Transport open(Host host) {
+    return switch (host.connection()) {
+      case "local" -> new LocalTransport(host.name());
+      case "ssh" -> SshTransport.connect(new SshSettings(host.name(), host.address(), host.port(), host.user(),
+          host.privateKey().orElse(null), settings.knownHosts(),
+          settings.acceptNewHostKeys() ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT,
+          settings.connectTimeout()));
+      default -> throw new TransportException(host.name(), "connection type '" + host.connection()
+          + "' is not supported yet: use ssh or local");
+    };
+  }
+}

@@ -1,0 +1,171 @@
+package io.runbook.execution;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.runbook.model.StepSpec;
+import io.runbook.step.Status;
+import io.runbook.step.Step;
+import io.runbook.step.StepResult;
+import io.runbook.template.Templates;
+import io.runbook.template.Templates.TemplateError;
+import io.runbook.transport.Become;
+import io.runbook.transport.Transport;
+import io.runbook.transport.TransportException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs one step on one host with the generic step keys: {@code when}, templating of the arguments,
+ * {@code retries}/{@code delay}/{@code until}, {@code changed_when}/{@code failed_when} and
+ * {@code register}. Template and step errors become FAILED results; a lost connection propagates.
+ */
+final class StepRunner {
+  private static final ObjectMapper MAPPER = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+
+  private final Transport transport;
+  private final Path baseDir;
+  private final Duration defaultTimeout;
+  private final Become defaultBecome;
+
+  StepRunner(Transport transport, Path baseDir, Duration defaultTimeout, Become defaultBecome) {
+    this.transport = transport;
+    this.baseDir = baseDir;
+    this.defaultTimeout = defaultTimeout;
+    this.defaultBecome = defaultBecome;
+  }
+
+  /**
+   * What a run of a step produced: its result, how to undo it automatically when it completed, and
+   * whether the connection to the host was lost (the step's effect is then unknown).
+   */
+  record Outcome(StepResult result, Optional<Step.Undo> undo, boolean lost) {
+    Outcome(StepResult result, Optional<Step.Undo> undo) {
+      this(result, undo, false);
+    }
+  }
+
+  Outcome run(String host, StepSpec spec, Step<?> step, Map<String, Object> vars) {
+    long started = System.nanoTime();
+    try {
+      if (spec.when() != null && !Templates.evaluate(spec.when(), "when", vars)) {
+        return new Outcome(StepResult.skipped("condition is false: " + spec.when()), Optional.empty());
+      }
+      Outcome o = attempts(host, spec, step, vars);
+      StepResult r = o.result().withTiming(Duration.ofNanos(System.nanoTime() - started), o.result().attempts());
+      if (spec.register() != null) vars.put(spec.register(), r.registered());
+      return new Outcome(r, o.undo());
+    } catch (TemplateError e) {
+      return new Outcome(StepResult.failed("template: " + e.getMessage())
+          .withTiming(Duration.ofNanos(System.nanoTime() - started), 1), Optional.empty());
+    } catch (TransportException e) {
+      return new Outcome(StepResult.failed(e.getMessage())
+          .withTiming(Duration.ofNanos(System.nanoTime() - started), 1), Optional.empty(), true);
+    }
+  }
+
+  private <A> Outcome attempts(String host, StepSpec spec, Step<A> step, Map<String, Object> vars) {
+    Duration timeout = spec.timeout() != null ? spec.timeout() : defaultTimeout;
+    Become become = spec.become() == null ? defaultBecome
+        : spec.become() ? Become.as(spec.becomeUser() != null ? spec.becomeUser() : defaultBecome.user())
+        : Become.NONE;
+    HostStepContext ctx = new HostStepContext(host, transport, timeout, become, baseDir, vars);
+    int attempt = 0;
+    while (true) {
+      attempt++;
+      A args;
+      StepResult r;
+      Optional<Step.Undo> undo = Optional.empty();
+      try {
+        Object rendered = Templates.renderAll(spec.args(), spec.name(), vars);
+        args = MAPPER.convertValue(rendered, step.argsType());
+        r = step.execute(args, ctx);
+        if (!r.failed()) undo = step.undo(args, r);
+      } catch (TransportException e) {
+        throw e;
+      } catch (TemplateError e) {
+        throw e;
+      } catch (IllegalArgumentException e) {
+        r = StepResult.failed("invalid arguments: " + e.getMessage().lines().findFirst().orElse(""));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new TransportException(host, "interrupted");
+      } catch (io.runbook.RunbookException e) {
+        r = StepResult.failed(e.getMessage());
+      } catch (Exception e) {
+        r = StepResult.failed(e.getClass().getSimpleName() + ": " + e.getMessage());
+      }
+      r = applyConditions(spec, r, vars);
+      boolean done = spec.until() == null ? !r.failed() : !r.failed() && untilHolds(spec, r, vars);
+      if (done || attempt > spec.retries()) {
+        if (!done && spec.until() != null && !r.failed()) {
+          r = r.withStatus(Status.FAILED, "'until' still false after " + attempt + " attempt(s): " + spec.until());
+        }
+        return new Outcome(r.withTiming(Duration.ofMillis(r.durationMillis()), attempt), undo);
+      }
+      sleep(spec.delay());
+    }
+  }
+
+  /** Runs a step type's automatic undo with the host's context. */
+  StepResult undo(String host, Step.Undo undo) {
+    HostStepContext ctx = new HostStepContext(host, transport, defaultTimeout, defaultBecome, baseDir, Map.of());
+    try {
+      return undo.run(ctx);
+    } catch (TransportException e) {
+      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TransportException(host, "interrupted");
+    } catch (Exception e) {
+      return StepResult.failed(e.getClass().getSimpleName() + ": " + e.getMessage());
+    }
+  }
+
+  private static StepResult applyConditions(StepSpec spec, StepResult r, Map<String, Object> vars) {
+    if (r.status() == Status.SKIPPED) return r;
+    if (spec.failedWhen() != null) {
+      boolean failed = holds(spec.failedWhen(), spec, r, vars);
+      if (failed) return r.withStatus(Status.FAILED, "failed_when is true: " + spec.failedWhen());
+      if (r.failed()) r = r.withStatus(Status.CHANGED, null);
+    }
+    if (spec.changedWhen() != null && !r.failed()) {
+      r = r.withStatus(holds(spec.changedWhen(), spec, r, vars) ? Status.CHANGED : Status.OK, r.message());
+    }
+    return r;
+  }
+
+  /**
+   * {@code until} over a result that is not there yet ({@code health.json.version} before the service
+   * answers JSON) means "not yet", not a broken runbook; the last attempt reports why.
+   */
+  private static boolean untilHolds(StepSpec spec, StepResult r, Map<String, Object> vars) {
+    try {
+      return holds(spec.until(), spec, r, vars);
+    } catch (TemplateError e) {
+      return false;
+    }
+  }
+
+  /** Evaluates a condition that may refer to this step's result as {@code result} or its register name. */
+  private static boolean holds(String expr, StepSpec spec, StepResult r, Map<String, Object> vars) {
+    Map<String, Object> model = new LinkedHashMap<>(vars);
+    Map<String, Object> reg = r.registered();
+    model.put("result", reg);
+    if (spec.register() != null) model.put(spec.register(), reg);
+    return Templates.evaluate(expr, expr, model);
+  }
+
+  private static void sleep(Duration d) {
+    if (d.isZero()) return;
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TransportException("controller", "interrupted");
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package io.runbook.model;
+
+import io.runbook.yaml.Location;
+import io.runbook.yaml.YamlDocument;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A parsed runbook. Steps of {@link #common()} run on every host; steps of {@code modes.get(mode)} run on
+ * hosts whose {@code mode} variable names that mode. Within a phase, common steps come first.
+ *
+ * @param hosts the inventory pattern the runbook targets
+ * @param timeout default time-out of a step
+ * @param become default privilege escalation of a step
+ */
+public record Runbook(
+    String apiVersion, String name, String description, String hosts, Map<String, Object> vars,
+    Duration timeout, boolean become, Map<Phase, List<StepSpec>> common,
+    Map<String, Map<Phase, List<StepSpec>>> modes, Path path, YamlDocument document) {
+
+  public static final String API_VERSION = "runbook/v1";
+  public static final String KIND = "Runbook";
+
+  public String file() {
+    return document.displayName();
+  }
+
+  public Location location() {
+    return document.location("");
+  }
+
+  public Path baseDir() {
+    Path parent = path.toAbsolutePath().getParent();
+    return parent == null ? Path.of(".") : parent;
+  }
+
+  /** The steps a host of {@code mode} runs in {@code phase}: common ones, then the mode's. */
+  public List<StepSpec> steps(Phase phase, String mode) {
+    List<StepSpec> c = common.getOrDefault(phase, List.of());
+    Map<Phase, List<StepSpec>> m = mode == null ? Map.of() : modes.getOrDefault(mode, Map.of());
+    List<StepSpec> s = m.getOrDefault(phase, List.of());
+    if (s.isEmpty()) return c;
+    if (c.isEmpty()) return s;
+    return java.util.stream.Stream.concat(c.stream(), s.stream()).toList();
+  }
+
+  /** Every {@code register:} name in the runbook, handlers included. */
+  public Set<String> registeredNames() {
+    Set<String> names = new LinkedHashSet<>();
+    common.values().forEach(l -> collect(l, names));
+    modes.values().forEach(m -> m.values().forEach(l -> collect(l, names)));
+    return names;
+  }
+
+  private static void collect(List<StepSpec> steps, Set<String> names) {
+    for (StepSpec s : steps) {
+      if (s.register() != null) names.add(s.register());
+      if (s.rollback() != null) collect(s.rollback(), names);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package io.runbook.model;
+
+import io.runbook.yaml.JsonSchemas;
+import io.runbook.yaml.Problems;
+import io.runbook.yaml.YamlDocument;
+import io.runbook.yaml.YamlLoader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads a runbook file: YAML with positions, the runbook schema, then every step. All problems are
+ * collected; the result is empty when there was any.
+ */
+public final class RunbookParser {
+  public static final String SCHEMA = "/io/runbook/schema/runbook.json";
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+
+  private RunbookParser() {}
+
+  public static Optional<Runbook> parse(Path path, String displayName, Problems problems) {
+    Problems mine = new Problems();
+    Optional<YamlDocument> loaded = YamlLoader.load(path, displayName, mine);
+    if (loaded.isEmpty()) {
+      problems.addAll(mine);
+      return Optional.empty();
+    }
+    YamlDocument doc = loaded.get();
+    if (!(doc.root() instanceof Map<?, ?>)) {
+      mine.add(doc.location(""), "a runbook must be a YAML mapping with apiVersion: " + Runbook.API_VERSION
+          + ", kind: " + Runbook.KIND + ", name, hosts and phases or modes");
+      problems.addAll(mine);
+      return Optional.empty();
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> root = (Map<String, Object>) doc.root();
+    JsonSchemas.validate(JsonSchemas.load(SCHEMA), root, doc, "", "", mine);
+
+    StepParser steps = new StepParser(doc, mine);
+    Map<Phase, List<StepSpec>> common = phases(root.get("phases"), "/phases", steps);
+    Map<String, Map<Phase, List<StepSpec>>> modes = new LinkedHashMap<>();
+    if (root.get("modes") instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> modes.put(String.valueOf(k), phases(v, YamlDocument.child("/modes", k), steps)));
+    }
+    if (!root.containsKey("phases") && !root.containsKey("modes")) {
+      mine.add(doc.location(""), "the runbook has no steps: add 'phases:' (for every host) or 'modes:' "
+          + "(per deployment mode)");
+    }
+    if (!mine.isEmpty()) {
+      problems.addAll(mine);
+      return Optional.empty();
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> vars = root.get("vars") instanceof Map<?, ?> v ? (Map<String, Object>) v : Map.of();
+    Duration timeout = root.containsKey("timeout") ? Durations.parse(root.get("timeout")) : DEFAULT_TIMEOUT;
+    return Optional.of(new Runbook((String) root.get("apiVersion"), (String) root.get("name"),
+        (String) root.get("description"), (String) root.get("hosts"), vars, timeout,
+        Boolean.TRUE.equals(root.get("become")), common, modes, path, doc));
+  }
+
+  private static Map<Phase, List<StepSpec>> phases(Object value, String pointer, StepParser steps) {
+    Map<Phase, List<StepSpec>> out = new EnumMap<>(Phase.class);
+    if (!(value instanceof Map<?, ?> m)) return out;
+    for (Phase phase : Phase.values()) {
+      Object list = m.get(phase.key());
+      if (list != null) out.put(phase, steps.parseList(list, YamlDocument.child(pointer, phase.key()), false));
+    }
+    return out;
+  }
+}

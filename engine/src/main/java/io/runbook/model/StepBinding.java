@@ -1,0 +1,55 @@
+package io.runbook.model;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.runbook.step.Step;
+import io.runbook.yaml.Problems;
+import io.runbook.yaml.YamlDocument;
+import java.util.Optional;
+
+/** Binds a step's (rendered) arguments to its argument record, reporting mismatches at their location. */
+public final class StepBinding {
+  private static final ObjectMapper MAPPER = new ObjectMapper()
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
+      .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
+
+  private StepBinding() {}
+
+  /** Binds and runs the step's own checks; adds problems and returns empty when the arguments are bad. */
+  public static <A> Optional<A> bind(Step<A> step, Object args, YamlDocument doc, String pointer,
+      String label, Problems problems) {
+    A bound;
+    try {
+      bound = MAPPER.convertValue(args, step.argsType());
+    } catch (IllegalArgumentException e) {
+      String at = pointer;
+      String msg = e.getMessage();
+      if (e.getCause() instanceof JsonMappingException jme) {
+        StringBuilder sub = new StringBuilder();
+        for (JsonMappingException.Reference r : jme.getPath()) {
+          sub.append('/').append(r.getFieldName() != null ? r.getFieldName() : String.valueOf(r.getIndex()));
+        }
+        at = pointer + sub;
+        msg = jme.getOriginalMessage();
+      }
+      problems.add(doc.location(at), label + ": invalid arguments: " + plain(msg));
+      return Optional.empty();
+    }
+    if (bound == null) {
+      problems.add(doc.location(pointer), label + ": arguments are missing");
+      return Optional.empty();
+    }
+    var messages = step.validate(bound);
+    messages.forEach(m -> problems.add(doc.location(pointer), label + ": " + m));
+    return messages.isEmpty() ? Optional.of(bound) : Optional.empty();
+  }
+
+  /** Jackson's messages name Java types; keep the first sentence and drop the type names. */
+  private static String plain(String msg) {
+    if (msg == null) return "cannot read them";
+    String first = msg.lines().findFirst().orElse(msg);
+    return first.replaceAll("`[a-zA-Z0-9_.$]+\\.([A-Za-z0-9_$]+)`", "$1")
+        .replaceAll("\\(class [^)]*\\)", "").strip();
+  }
+}

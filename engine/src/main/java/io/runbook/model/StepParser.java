@@ -1,0 +1,200 @@
+package io.runbook.model;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.runbook.step.Step;
+import io.runbook.step.StepRegistry;
+import io.runbook.template.Templates;
+import io.runbook.yaml.JsonSchemas;
+import io.runbook.yaml.Problems;
+import io.runbook.yaml.Suggestions;
+import io.runbook.yaml.YamlDocument;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * Turns the YAML of one step into a {@link StepSpec}: the common keys, exactly one step type, and that
+ * type's arguments checked against its schema. Arguments that hold templates are checked again per host,
+ * once rendered (see the planner).
+ */
+final class StepParser {
+  /** Keys every step may have besides its one step type. */
+  static final Set<String> COMMON_KEYS = Set.of("name", "when", "register", "retries", "delay", "until",
+      "timeout", "become", "become_user", "changed_when", "failed_when", "ignore_errors", "rollback");
+  private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final YamlDocument doc;
+  private final Problems problems;
+
+  StepParser(YamlDocument doc, Problems problems) {
+    this.doc = doc;
+    this.problems = problems;
+  }
+
+  List<StepSpec> parseList(Object value, String pointer, boolean handlers) {
+    List<StepSpec> out = new ArrayList<>();
+    if (!(value instanceof List<?> list)) {
+      if (value != null) problems.add(doc.location(pointer), "expected a list of steps");
+      return out;
+    }
+    for (int i = 0; i < list.size(); i++) {
+      StepSpec s = parse(list.get(i), YamlDocument.child(pointer, i), handlers);
+      if (s != null) out.add(s);
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private StepSpec parse(Object value, String pointer, boolean handler) {
+    if (!(value instanceof Map<?, ?> raw)) {
+      problems.add(doc.location(pointer), "a step must be a mapping with 'name' and a step type such as "
+          + "'shell:'; got " + describe(value));
+      return null;
+    }
+    Map<String, Object> m = (Map<String, Object>) raw;
+    String name = m.get("name") instanceof String s && !s.isBlank() ? s : null;
+    String label = name == null ? "step #" + (index(pointer) + 1) : "step '" + name + "'";
+    if (name == null) {
+      problems.add(doc.location(pointer), label + ": missing 'name' (every step needs one, for plans,"
+          + " recaps and the journal)");
+    }
+    List<String> types = new ArrayList<>();
+    Collection<String> known = new TreeSet<>(COMMON_KEYS);
+    known.addAll(StepRegistry.keys());
+    for (String key : m.keySet()) {
+      if (COMMON_KEYS.contains(key)) continue;
+      if (StepRegistry.find(key).isPresent()) {
+        types.add(key);
+      } else {
+        problems.add(doc.keyLocation(YamlDocument.child(pointer, key)), label + ": unknown key '" + key
+            + "'" + Suggestions.didYouMean(key, known) + "; step types are: "
+            + String.join(", ", new TreeSet<>(StepRegistry.keys())));
+      }
+    }
+    if (types.size() > 1) {
+      problems.add(doc.keyLocation(YamlDocument.child(pointer, types.get(1))), label + ": has "
+          + types.size() + " step types (" + String.join(", ", types) + "); a step does one thing, split it");
+    }
+    if (types.isEmpty()) {
+      if (m.keySet().stream().allMatch(COMMON_KEYS::contains)) {
+        problems.add(doc.location(pointer), label + ": no step type; add one of: "
+            + String.join(", ", new TreeSet<>(StepRegistry.keys())));
+      }
+      return null;
+    }
+    String type = types.get(0);
+    Object args = m.get(type);
+    String argsPointer = YamlDocument.child(pointer, type);
+    checkArgs(StepRegistry.find(type).orElseThrow(), args, argsPointer, label + " (" + type + ")");
+
+    String register = string(m, "register", pointer, label);
+    if (register != null && !IDENTIFIER.matcher(register).matches()) {
+      problems.add(doc.location(YamlDocument.child(pointer, "register")), label
+          + ": register name '" + register + "' must be an identifier like " + register.replaceAll("\\W", "_"));
+    }
+    List<StepSpec> rollback = null;
+    if (m.containsKey("rollback")) {
+      if (handler) {
+        problems.add(doc.keyLocation(YamlDocument.child(pointer, "rollback")), label
+            + ": a rollback handler cannot have its own 'rollback'");
+      } else {
+        rollback = parseList(m.get("rollback"), YamlDocument.child(pointer, "rollback"), true);
+      }
+    }
+    Integer retries = integer(m, "retries", pointer, label);
+    return new StepSpec(name == null ? label : name, type, args,
+        condition(m, "when", pointer, label), register, retries == null ? 0 : retries,
+        duration(m, "delay", pointer, label), condition(m, "until", pointer, label),
+        duration(m, "timeout", pointer, label), bool(m, "become", pointer, label),
+        string(m, "become_user", pointer, label), condition(m, "changed_when", pointer, label),
+        condition(m, "failed_when", pointer, label),
+        Boolean.TRUE.equals(bool(m, "ignore_errors", pointer, label)), rollback,
+        doc.location(pointer), pointer);
+  }
+
+  private void checkArgs(Step<?> step, Object args, String pointer, String label) {
+    boolean valid = JsonSchemas.validate(JsonSchemas.load(step.schemaResource()), args, doc, pointer,
+        label, problems);
+    if (valid && !containsTemplate(args)) {
+      StepBinding.bind(step, args, doc, pointer, label, problems);
+    }
+  }
+
+  static boolean containsTemplate(Object v) {
+    if (v instanceof String s) return Templates.isTemplate(s);
+    if (v instanceof Map<?, ?> m) return m.values().stream().anyMatch(StepParser::containsTemplate);
+    if (v instanceof List<?> l) return l.stream().anyMatch(StepParser::containsTemplate);
+    return false;
+  }
+
+  /** A condition: a FreeMarker expression, a YAML boolean, or a list of expressions that must all hold. */
+  private String condition(Map<String, Object> m, String key, String pointer, String label) {
+    Object v = m.get(key);
+    if (v == null) return null;
+    if (v instanceof Boolean b) return b.toString();
+    if (v instanceof String s && !s.isBlank()) return s.strip();
+    if (v instanceof List<?> l && !l.isEmpty() && l.stream().allMatch(x -> x instanceof String || x instanceof Boolean)) {
+      return String.join(" && ", l.stream().map(x -> "(" + x + ")").toList());
+    }
+    problems.add(doc.location(YamlDocument.child(pointer, key)), label + ": '" + key
+        + "' must be an expression such as \"result.rc == 0\", true/false, or a list of expressions");
+    return null;
+  }
+
+  private String string(Map<String, Object> m, String key, String pointer, String label) {
+    Object v = m.get(key);
+    if (v == null || v instanceof String) return (String) v;
+    problems.add(doc.location(YamlDocument.child(pointer, key)), label + ": '" + key + "' must be a string");
+    return null;
+  }
+
+  private Boolean bool(Map<String, Object> m, String key, String pointer, String label) {
+    Object v = m.get(key);
+    if (v == null || v instanceof Boolean) return (Boolean) v;
+    problems.add(doc.location(YamlDocument.child(pointer, key)), label + ": '" + key
+        + "' must be true or false, got " + describe(v));
+    return null;
+  }
+
+  private Integer integer(Map<String, Object> m, String key, String pointer, String label) {
+    Object v = m.get(key);
+    if (v == null) return null;
+    if (v instanceof Long l && l >= 0 && l <= 10_000) return l.intValue();
+    problems.add(doc.location(YamlDocument.child(pointer, key)), label + ": '" + key
+        + "' must be a whole number from 0 to 10000, got " + describe(v));
+    return null;
+  }
+
+  private Duration duration(Map<String, Object> m, String key, String pointer, String label) {
+    Object v = m.get(key);
+    if (v == null) return null;
+    Duration d = Durations.parse(v);
+    if (d == null) {
+      problems.add(doc.location(YamlDocument.child(pointer, key)), label + ": '" + key
+          + "' must be a duration like 30, 30s, 250ms, 5m or 1h, got " + describe(v));
+    }
+    return d;
+  }
+
+  private static int index(String pointer) {
+    try {
+      return Integer.parseInt(pointer.substring(pointer.lastIndexOf('/') + 1));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  static String describe(Object v) {
+    if (v == null) return "nothing";
+    if (v instanceof String s) return "\"" + s + "\"";
+    if (v instanceof Map) return "a mapping";
+    if (v instanceof List) return "a list";
+    return MAPPER.valueToTree(v).toString();
+  }
+}

@@ -1,0 +1,32 @@
+package io.runbook.model;
+
+import io.runbook.yaml.Location;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One step as written in a runbook, before templating. Conditions ({@code when}, {@code until},
+ * {@code changed_when}, {@code failed_when}) are FreeMarker expressions; null when absent.
+ *
+ * @param type the step type key ({@code shell}, {@code copy}, ...)
+ * @param args the step type's arguments as plain YAML values (templated per host at run time)
+ * @param pointer JSON Pointer of the step in its file, to locate errors in its arguments
+ * @param retries extra attempts after the first failed one (or while {@code until} is false)
+ * @param rollback explicit handlers that undo this step; null when none were written
+ */
+public record StepSpec(
+    String name, String type, Object args, String when, String register, int retries, Duration delay,
+    String until, Duration timeout, Boolean become, String becomeUser, String changedWhen,
+    String failedWhen, boolean ignoreErrors, List<StepSpec> rollback, Location location, String pointer) {
+
+  public StepSpec {
+    if (retries < 0) throw new IllegalArgumentException("retries < 0");
+    delay = delay == null ? Duration.ZERO : delay;
+    rollback = rollback == null ? null : List.copyOf(rollback);
+  }
+
+  /** {@code 'Backup database' (shell) at upgrade.yaml:12:5} — how messages name a step. */
+  public String describe() {
+    return "step '" + name + "' (" + type + ")";
+  }
+}
