@@ -1,0 +1,126 @@
+package io.runbook.cli;
+
+import io.runbook.event.Event;
+import io.runbook.event.EventListener;
+import io.runbook.event.HostFinished;
+import io.runbook.event.RollbackFinished;
+import io.runbook.event.RollbackStarted;
+import io.runbook.event.RunFinished;
+import io.runbook.event.RunStarted;
+import io.runbook.event.StepFinished;
+import io.runbook.model.Durations;
+import io.runbook.result.HostResult;
+import io.runbook.result.Outcome;
+import io.runbook.result.RunResult;
+import io.runbook.step.StepResult;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+
+/** Live per-host progress, one line per finished step, and a recap table at the end. */
+final class ConsoleListener implements EventListener {
+  private static final int NAME_WIDTH = 44;
+  private final PrintWriter out;
+  private final Ansi ansi;
+  private final String journal;
+
+  ConsoleListener(PrintWriter out, boolean color, String journal) {
+    this.out = out;
+    this.ansi = new Ansi(color);
+    this.journal = journal;
+  }
+
+  @Override
+  public void on(Event event) {
+    if (event instanceof RunStarted e) {
+      out.println(ansi.bold("run " + e.runId()) + " · " + e.runbookName() + " · " + e.hosts().size()
+          + " host(s) from " + e.inventory() + " · forks " + e.forks());
+    } else if (event instanceof StepFinished e) {
+      step(e);
+    } else if (event instanceof RollbackStarted e) {
+      out.println(prefix(e.host()) + ansi.yellow("ROLLBACK") + " after '" + e.failedStep() + "' failed; undoing "
+          + e.stack().size() + " step(s), last first");
+    } else if (event instanceof RollbackFinished e && !e.succeeded()) {
+      out.println(prefix(e.host()) + ansi.red("ROLLBACK FAILED: " + e.message()));
+      e.notUndone().forEach(s -> out.println(prefix(e.host()) + "  not undone: " + s));
+    } else if (event instanceof HostFinished e && e.result().outcome() == Outcome.UNREACHABLE) {
+      out.println(prefix(e.result().host()) + ansi.red("UNREACHABLE ") + e.result().message());
+    } else if (event instanceof RunFinished e) {
+      recap(e.result());
+    }
+    out.flush();
+  }
+
+  private void step(StepFinished e) {
+    StepResult r = e.result();
+    String phase = e.rollback() ? "↺ " + e.phase() : e.phase();
+    String name = e.name().length() > NAME_WIDTH ? e.name().substring(0, NAME_WIDTH - 1) + "…" : e.name();
+    String status = switch (r.status()) {
+      case OK -> ansi.green("ok");
+      case CHANGED -> ansi.yellow("changed");
+      case SKIPPED -> ansi.dim("skipped");
+      case FAILED -> ansi.red("FAILED");
+    };
+    out.printf("%s%-10s %-" + NAME_WIDTH + "s %s %s%n", prefix(e.host()), phase, name, status,
+        ansi.dim(Durations.format(Duration.ofMillis(r.durationMillis()))));
+    if (r.failed()) {
+      if (r.message() != null) out.println(prefix(e.host()) + "  " + ansi.red(r.message()));
+      tail(e.host(), r.stderr() != null && !r.stderr().isBlank() ? r.stderr() : r.stdout());
+    }
+  }
+
+  private void tail(String host, String text) {
+    if (text == null || text.isBlank()) return;
+    List<String> lines = text.strip().lines().toList();
+    for (String l : lines.subList(Math.max(0, lines.size() - 5), lines.size())) {
+      out.println(prefix(host) + "  │ " + l);
+    }
+  }
+
+  private String prefix(String host) {
+    return ansi.cyan("[" + host + "] ");
+  }
+
+  private void recap(RunResult run) {
+    out.println();
+    out.println(ansi.bold("RECAP") + " run " + run.runId() + " · "
+        + Durations.format(Duration.ofMillis(run.durationMillis())));
+    int w = Math.max(4, run.hosts().stream().mapToInt(h -> h.host().length()).max().orElse(4));
+    out.printf("%-" + w + "s  %-10s  %-16s %4s %8s %7s %8s %7s %8s%n", "HOST", "MODE", "RESULT", "OK", "CHANGED",
+        "FAILED", "SKIPPED", "UNDONE", "TIME");
+    for (HostResult h : run.hosts()) {
+      String label = String.format("%-16s", h.outcome().label());
+      label = switch (h.outcome()) {
+        case SUCCEEDED -> ansi.green(label);
+        case ROLLED_BACK, CLEANUP_FAILED -> ansi.yellow(label);
+        default -> ansi.red(label);
+      };
+      out.printf("%-" + w + "s  %-10s  %s %4d %8d %7d %8d %7d %8s%n", h.host(), h.mode() == null ? "-" : h.mode(),
+          label, h.ok(), h.changed(), h.failed(), h.skipped(), h.rolledBack(),
+          Durations.format(Duration.ofMillis(h.durationMillis())));
+    }
+    for (HostResult h : run.hosts()) {
+      if (h.message() != null) {
+        out.println("  " + h.host() + ": " + (h.failedStep() != null ? "'" + h.failedStep() + "' failed: " : "") + h.message());
+      }
+      if (h.rollbackError() != null) {
+        out.println("  " + h.host() + ": " + ansi.red("rollback stopped at " + h.rollbackError()));
+      }
+    }
+    if (run.hosts().stream().anyMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED)) {
+      out.println(ansi.red("A rollback failed: those hosts need a person. The journal lists what was not undone."));
+    }
+    if (journal != null) out.println("journal: " + journal);
+  }
+
+  /** ANSI colours, only on a terminal and when NO_COLOR is unset. */
+  record Ansi(boolean on) {
+    String wrap(String code, String s) { return on ? "\u001b[" + code + "m" + s + "\u001b[0m" : s; }
+    String bold(String s) { return wrap("1", s); }
+    String dim(String s) { return wrap("2", s); }
+    String red(String s) { return wrap("31", s); }
+    String green(String s) { return wrap("32", s); }
+    String yellow(String s) { return wrap("33", s); }
+    String cyan(String s) { return wrap("36", s); }
+  }
+}

@@ -1,0 +1,83 @@
+package io.runbook.cli;
+
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
+import io.runbook.execution.Plan;
+import io.runbook.execution.Planner;
+import io.runbook.inventory.Inventory;
+import io.runbook.inventory.InventoryLoader;
+import io.runbook.model.Runbook;
+import io.runbook.model.RunbookParser;
+import io.runbook.yaml.Location;
+import io.runbook.yaml.Problems;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/** Loads a runbook and an inventory, parses {@code -e} variables and plans: every problem at once. */
+final class Inputs {
+  private static final Pattern EXTRA = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)=(.*)", Pattern.DOTALL);
+
+  private Inputs() {}
+
+  static Path cwd() {
+    return Path.of("").toAbsolutePath();
+  }
+
+  static Inventory inventory(String arg, Problems problems) {
+    Path file = InventoryLoader.resolve(arg, cwd());
+    return InventoryLoader.load(file, display(file), problems).orElse(null);
+  }
+
+  /** Parses, validates and plans; throws with every problem found in any of the inputs. */
+  static Plan plan(Path runbookFile, String inventoryArg, String limit, List<String> extra) {
+    Problems problems = new Problems();
+    Optional<Runbook> runbook = RunbookParser.parse(runbookFile, display(runbookFile), problems);
+    Inventory inventory = inventory(inventoryArg, problems);
+    Map<String, Object> vars = extraVars(extra, problems);
+    problems.throwIfAny();
+    Instant now = Instant.now();
+    return new Planner(runbook.orElseThrow(), inventory, display(InventoryLoader.resolve(inventoryArg, cwd())))
+        .plan(limit, vars, Planner.newRunId(now), now);
+  }
+
+  static Map<String, Object> extraVars(List<String> extra, Problems problems) {
+    Map<String, Object> vars = new LinkedHashMap<>();
+    if (extra == null) return vars;
+    for (String e : extra) {
+      var m = EXTRA.matcher(e);
+      if (!m.matches()) {
+        problems.add(Location.of("-e " + e), "expected KEY=VALUE with KEY an identifier such as target_version");
+        continue;
+      }
+      vars.put(m.group(1), scalar(m.group(2)));
+    }
+    return vars;
+  }
+
+  /** {@code -e n=3} is a number and {@code -e x=true} a boolean, as they would be in YAML. */
+  private static Object scalar(String v) {
+    if (v.equals("true") || v.equals("false")) return Boolean.valueOf(v);
+    if (v.matches("-?[0-9]{1,18}")) return Long.parseLong(v);
+    return v;
+  }
+
+  /** Paths in messages are relative to where the user stands, as they typed them. */
+  static String display(Path file) {
+    Path abs = file.toAbsolutePath().normalize();
+    Path cwd = cwd();
+    return abs.startsWith(cwd) ? cwd.relativize(abs).toString() : abs.toString();
+  }
+
+  static Path existing(String file) {
+    Path p = Path.of(file);
+    if (!p.toFile().exists()) {
+      throw new RunbookException(ErrorCode.INVALID_INPUT, file + ": file not found");
+    }
+    return p;
+  }
+}

@@ -1,0 +1,67 @@
+package io.runbook.cli;
+
+import io.runbook.execution.HostPlan;
+import io.runbook.execution.Plan;
+import io.runbook.execution.PlannedStep;
+import io.runbook.model.Phase;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "plan", mixinStandardHelpOptions = true,
+    description = "Print, per host, the mode chosen and the resolved steps in order with their rollback "
+        + "handlers. Connects to nothing and changes nothing; fails like apply would on invalid input.")
+final class PlanCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "RUNBOOK", description = "The runbook file (YAML).")
+  String runbook;
+
+  @Mixin TargetOptions target;
+
+  @Override
+  public Integer call() {
+    Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.limit, target.extraVars);
+    print(plan, spec.commandLine().getOut());
+    return 0;
+  }
+
+  static void print(Plan plan, PrintWriter out) {
+    out.println("Plan: " + plan.runbook().name() + " (" + plan.runbook().file() + ") · inventory "
+        + plan.inventory() + " · " + plan.hosts().size() + " host(s)");
+    for (HostPlan h : plan.hosts()) {
+      out.println();
+      String conn = h.host().connection().equals("local") ? "local"
+          : (h.host().user() == null ? "" : h.host().user() + "@") + h.host().address() + ":" + h.host().port();
+      out.println("host " + h.name() + " (" + conn + ") · mode " + (h.mode() == null ? "-" : h.mode()));
+      Phase current = null;
+      for (PlannedStep s : h.steps()) {
+        if (s.phase() != current) {
+          current = s.phase();
+          out.println("  " + current.key());
+        }
+        step(out, "    " + String.format("%2d. ", s.index()), s);
+        if (!s.handlers().isEmpty()) {
+          for (PlannedStep r : s.handlers()) step(out, "        ↺ rollback: ", r);
+        } else if (s.autoUndo()) {
+          out.println("        ↺ rollback: automatic (" + s.type() + " restores what it replaced)");
+        }
+      }
+      if (!h.rollbackPhase().isEmpty()) {
+        out.println("  rollback (after the handlers above, last first, on failure)");
+        for (PlannedStep s : h.rollbackPhase()) step(out, "     - ", s);
+      }
+    }
+    out.flush();
+  }
+
+  private static void step(PrintWriter out, String prefix, PlannedStep s) {
+    StringBuilder line = new StringBuilder(prefix).append(s.name()).append("  [").append(s.type()).append(']');
+    if (s.preview() != null && !s.preview().isEmpty()) line.append("  ").append(s.preview());
+    out.println(line);
+    if (s.spec().when() != null) out.println(" ".repeat(prefix.length()) + "when: " + s.spec().when());
+  }
+}

@@ -1,0 +1,95 @@
+package io.runbook.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every broken runbook in {@code runbooks/invalid/} is refused with exactly the messages in its
+ * {@code .expected} file and exit code 4, before any host is contacted: the inventory's only host is a
+ * real listening socket on loopback that must see no connection, and no journal may be written.
+ */
+class BadInputTest {
+  static final Path FIXTURES = Path.of("src/test/resources/runbooks/invalid");
+
+  @TempDir Path tmp;
+  ServerSocket host;
+  final AtomicInteger connections = new AtomicInteger();
+
+  @BeforeEach
+  void listen() throws IOException {
+    host = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread t = new Thread(() -> {
+      while (!host.isClosed()) {
+        try (Socket s = host.accept()) {
+          connections.incrementAndGet();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    });
+    t.setDaemon(true);
+    t.start();
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    host.close();
+  }
+
+  static Stream<Path> fixtures() throws IOException {
+    return Files.list(FIXTURES).filter(p -> p.toString().endsWith(".yaml")).sorted();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("fixtures")
+  void refusedWithItsLocationAndNothingRuns(Path fixture) throws Exception {
+    Path inventory = tmp.resolve("inventory.yaml");
+    Files.writeString(inventory, """
+        all:
+          hosts:
+            web1:
+              ansible_host: 127.0.0.1
+              ansible_port: %d
+              mode: binary
+        """.formatted(host.getLocalPort()));
+    Path state = tmp.resolve("state");
+
+    Run run = Run.of("apply", fixture.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state.toString());
+
+    String name = fixture.getFileName().toString();
+    String expected = Files.readString(FIXTURES.resolve(name.replace(".yaml", ".expected")))
+        .replace("{file}", fixture.toString()).replace("{inventory}", inventory.toString()).strip();
+    assertThat(run.err().strip()).isEqualTo(expected);
+    assertThat(run.code()).isEqualTo(4);
+    Thread.sleep(50);
+    assertThat(connections.get()).as("connections to the host").isZero();
+    assertThat(state).doesNotExist();
+  }
+
+  /** One in-process CLI run with its captured output. */
+  record Run(int code, String out, String err) {
+    static Run of(String... args) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8), args);
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+  }
+}
