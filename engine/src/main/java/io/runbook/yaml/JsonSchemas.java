@@ -91,6 +91,8 @@ public final class JsonSchemas {
         }
         case "required" -> problems.add(doc.location(at),
             prefix + "missing required key '" + e.getProperty() + "'" + (rel.isEmpty() ? "" : " in '" + lastSegment(rel) + "'"));
+        case "pattern" -> problems.add(doc.location(at), prefix + "'" + lastSegment(rel) + "' "
+            + describeValue(e.getInstanceNode()) + " is not valid" + description(schema.json(), e));
         default -> problems.add(doc.location(at), prefix + humanMessage(e, rel));
       }
     }
@@ -104,6 +106,22 @@ public final class JsonSchemas {
     if (m.startsWith("$") && colon > 0) m = m.substring(colon + 2);
     String name = rel.isEmpty() ? "" : "'" + lastSegment(rel) + "' ";
     return name + m;
+  }
+
+  private static String describeValue(JsonNode n) {
+    return n == null ? "" : n.toString();
+  }
+
+  /** ": " + the description of the schema node that holds the failing keyword, if it has one. */
+  private static String description(JsonNode root, Error e) {
+    String fragment = e.getSchemaLocation() == null || e.getSchemaLocation().getFragment() == null
+        ? null : e.getSchemaLocation().getFragment().toString();
+    if (fragment == null) return "";
+    if (fragment.startsWith("#")) fragment = fragment.substring(1);
+    int cut = fragment.lastIndexOf('/');
+    if (cut < 0) return "";
+    JsonNode d = root.at(fragment.substring(0, cut)).path("description");
+    return d.isTextual() ? ": " + d.asText() : "";
   }
 
   private static String lastSegment(String pointer) {

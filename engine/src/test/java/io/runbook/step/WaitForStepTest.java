@@ -86,7 +86,8 @@ class WaitForStepTest {
       try (ServerSocket server = new ServerSocket(0)) {
         StepResult r = run("{port: " + server.getLocalPort() + ", timeout_seconds: 10}", ctx());
         assertThat(r.status()).isEqualTo(Status.OK);
-        assertThat(r.data()).containsEntry("elapsed_seconds", 0);
+        // whole seconds as the host's clock counts them: a second boundary may fall inside the probe
+        assertThat(((Number) r.data().get("elapsed_seconds")).intValue()).isLessThanOrEqualTo(1);
       }
     }
 
