@@ -1,0 +1,52 @@
+package io.runbook.transport;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How to reach one host over SSH; built from the host's inventory variables and the command-line options.
+ *
+ * @param name the inventory name of the host, for messages
+ * @param host address or DNS name ({@code ansible_host})
+ * @param port TCP port ({@code ansible_port}); 0 means 22
+ * @param user login user ({@code ansible_user}); null means the controller's user
+ * @param privateKey {@code ansible_ssh_private_key_file}, or null for the user's default keys
+ *     ({@code ~/.ssh/id_ed25519}, {@code id_ecdsa}, {@code id_rsa})
+ * @param knownHosts the {@code known_hosts} file to verify (and, under {@link HostKeyPolicy#ACCEPT_NEW},
+ *     record) host keys; null means {@code ~/.ssh/known_hosts}
+ * @param hostKeyPolicy what to do with an unknown host key; null means {@link HostKeyPolicy#STRICT}
+ * @param connectTimeout how long to wait for TCP, the SSH handshake and each protocol reply while
+ *     connecting; null means {@link #DEFAULT_CONNECT_TIMEOUT}
+ */
+public record SshSettings(
+    String name, String host, int port, String user, Path privateKey, Path knownHosts,
+    HostKeyPolicy hostKeyPolicy, Duration connectTimeout) {
+
+  public static final int DEFAULT_PORT = 22;
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  public SshSettings {
+    if (host == null || host.isBlank()) throw new IllegalArgumentException("no host address");
+    if (port < 0 || port > 65535) throw new IllegalArgumentException("bad port " + port);
+    port = port == 0 ? DEFAULT_PORT : port;
+    name = name == null || name.isBlank() ? host : name;
+    user = user == null || user.isBlank() ? System.getProperty("user.name") : user;
+    knownHosts = knownHosts == null ? defaultKnownHosts() : knownHosts;
+    hostKeyPolicy = hostKeyPolicy == null ? HostKeyPolicy.STRICT : hostKeyPolicy;
+    connectTimeout = connectTimeout == null || connectTimeout.isZero() || connectTimeout.isNegative()
+        ? DEFAULT_CONNECT_TIMEOUT : connectTimeout;
+  }
+
+  public static Path sshDir() {
+    return Path.of(System.getProperty("user.home"), ".ssh");
+  }
+
+  public static Path defaultKnownHosts() {
+    return sshDir().resolve("known_hosts");
+  }
+
+  /** {@code web1 (deploy@10.0.0.5:22)}. */
+  public String describe() {
+    return name + " (" + user + "@" + host + ":" + port + ")";
+  }
+}

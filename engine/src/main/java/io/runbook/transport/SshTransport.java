@@ -1,0 +1,330 @@
+package io.runbook.transport;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import net.schmizz.concurrent.Promise;
+import net.schmizz.keepalive.KeepAlive;
+import net.schmizz.keepalive.KeepAliveProvider;
+import net.schmizz.keepalive.KeepAliveRunner;
+import net.schmizz.sshj.DefaultConfig;
+import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.common.SSHPacket;
+import net.schmizz.sshj.connection.ConnectionException;
+import net.schmizz.sshj.connection.channel.direct.Session;
+import net.schmizz.sshj.connection.channel.direct.Signal;
+
+/**
+ * Runs commands on a host over SSH with sshj: one connection per host, opened by {@link #connect} and reused
+ * for every command, each command on its own session channel.
+ *
+ * <p>A frozen or vanished host is noticed by keep-alives (one every {@value #KEEP_ALIVE_SECONDS} s, the
+ * connection is dropped after {@value #KEEP_ALIVE_MISSES} go unanswered), so a command on it fails with a
+ * {@link TransportException} instead of hanging. After a lost connection the next command reconnects, with
+ * a few attempts and back-off, so that a rollback can still run after a network blip.
+ *
+ * <p>For use by one thread at a time, like every {@link Transport}.
+ */
+public final class SshTransport implements Transport {
+  private static final int KEEP_ALIVE_SECONDS = 2;
+  private static final int KEEP_ALIVE_MISSES = 3;
+  private static final long[] RECONNECT_BACKOFF_MS = {500, 1000, 2000};
+  /** How long a timed-out command gets to die after SIGTERM (which sudo passes on), and after SIGKILL. */
+  private static final Duration TERM_GRACE = Duration.ofSeconds(1);
+  private static final Duration KILL_GRACE = Duration.ofSeconds(2);
+  /** After a command exited, how long its output may still arrive: a daemon it started may hold the pipes. */
+  private static final Duration DRAIN = Duration.ofSeconds(2);
+  private static final long POLL_MS = 100;
+
+  private final SshSettings settings;
+  private final DefaultConfig config;
+  private final SshKeys keys;
+  private SSHClient client;
+  private boolean closed;
+
+  private SshTransport(SshSettings settings) {
+    this.settings = settings;
+    this.config = new DefaultConfig();
+    // sshj's default keep-alive only sends IGNORE packets, which cannot tell that the host stopped answering.
+    config.setKeepAliveProvider(KeepAliveProvider.KEEP_ALIVE);
+    this.keys = SshKeys.load(settings, new SSHClient(config));
+  }
+
+  /**
+   * Connects and logs in, verifying the host key against {@link SshSettings#knownHosts()}.
+   *
+   * @throws TransportException with a message that says what to do (unknown or changed host key, refused
+   *     login, missing key file, refused or silent port)
+   */
+  public static SshTransport connect(SshSettings settings) {
+    SshTransport transport = new SshTransport(settings);
+    try {
+      transport.client = transport.open();
+    } catch (ConnectFailure f) {
+      throw new TransportException(transport.describe(), f.getMessage(), f.getCause());
+    }
+    return transport;
+  }
+
+  @Override
+  public ExecResult exec(ExecRequest request) {
+    if (closed) throw new TransportException(describe(), "the connection was already closed");
+    return run(request, true);
+  }
+
+  /** @param killOnTimeout false for our own clean-up commands, which must not start clean-ups in turn */
+  private ExecResult run(ExecRequest request, boolean killOnTimeout) {
+    long started = System.nanoTime();
+    // "exit $?" keeps the login shell as the parent of the command instead of exec'ing it: sudo ignores
+    // signals sent from its parent's process group, which is where sshd sends a time-out's SIGTERM from.
+    Session.Command cmd = start(ProcessGroupMarker.PREFIX + request.shellCommand() + "\nexit $?");
+    TailBuffer out = new TailBuffer(request.maxOutput());
+    TailBuffer err = new TailBuffer(request.maxOutput());
+    ProcessGroupMarker marker = new ProcessGroupMarker(err);
+    Thread outPump = SshChannels.pump(cmd.getInputStream(), out, "ssh-stdout-" + settings.name());
+    Thread errPump = SshChannels.pump(cmd.getErrorStream(), marker, "ssh-stderr-" + settings.name());
+    SshChannels.feed(cmd, request.stdin(), "ssh-stdin-" + settings.name());
+    boolean timedOut = !await(cmd, request.timeout());
+    if (timedOut && killOnTimeout) stop(cmd, request.become(), marker.pgid());
+    try {
+      outPump.join(DRAIN.toMillis());
+      errPump.join(DRAIN.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    SshChannels.release(cmd);
+    return new ExecResult(timedOut ? -1 : SshChannels.exitCode(cmd), out.toByteArray(), err.toByteArray(),
+        out.total(), err.total(), Duration.ofNanos(System.nanoTime() - started), timedOut);
+  }
+
+  @Override
+  public String describe() {
+    return settings.describe();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    drop();
+  }
+
+  // ---- connection
+
+  private SSHClient open() throws ConnectFailure {
+    int ms = (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis());
+    SSHClient c = new SSHClient(config);
+    c.setConnectTimeout(ms);
+    c.setTimeout(ms); // socket reads while handshaking: a frozen host accepts TCP but never says a word
+    c.getTransport().setTimeoutMs(ms);
+    c.getConnection().setTimeoutMs(ms);
+    // sshj starts the keep-alive thread on connect, and only if an interval is set by then.
+    KeepAlive keepAlive = c.getConnection().getKeepAlive();
+    if (keepAlive instanceof KeepAliveRunner runner) runner.setMaxAliveCount(KEEP_ALIVE_MISSES);
+    keepAlive.setKeepAliveInterval(KEEP_ALIVE_SECONDS);
+    KnownHostsVerifier verifier;
+    try {
+      verifier = new KnownHostsVerifier(settings.knownHosts(), settings.hostKeyPolicy());
+    } catch (IOException e) {
+      throw new ConnectFailure("cannot read known hosts file " + settings.knownHosts() + ": "
+          + SshFailures.describe(e), false, e);
+    }
+    c.addHostKeyVerifier(verifier);
+    try {
+      c.connect(settings.host(), settings.port());
+      c.authPublickey(settings.user(), keys.providers());
+      // From now on keep-alives watch the connection, however long it idles. The reader thread is still
+      // blocked in a read begun with the handshake time-out; a reply wakes it so its next read has none.
+      c.getSocket().setSoTimeout(0);
+      c.getConnection().sendGlobalRequest("keepalive@openssh.com", true, new byte[0]);
+      return c;
+    } catch (IOException e) {
+      boolean tcpConnected = c.getSocket() != null && c.getSocket().isConnected();
+      disconnectQuietly(c);
+      throw new ConnectFailure(SshFailures.connect(settings, e, verifier, keys, tcpConnected),
+          SshFailures.isTransient(e, verifier), e);
+    }
+  }
+
+  /** The live connection, reconnecting first if it was lost. */
+  private SSHClient connected() {
+    if (client != null && client.isConnected() && client.isAuthenticated()) return client;
+    drop();
+    ConnectFailure last = null;
+    for (int attempt = 0; attempt <= RECONNECT_BACKOFF_MS.length; attempt++) {
+      if (attempt > 0) sleep(RECONNECT_BACKOFF_MS[attempt - 1]);
+      try {
+        client = open();
+        return client;
+      } catch (ConnectFailure f) {
+        if (!f.isTransient) throw new TransportException(describe(), f.getMessage(), f.getCause());
+        last = f;
+      }
+    }
+    throw new TransportException(describe(), "the connection was lost and "
+        + (RECONNECT_BACKOFF_MS.length + 1) + " attempts to reconnect failed; the last: " + last.getMessage(),
+        last.getCause());
+  }
+
+  private void drop() {
+    if (client != null) disconnectQuietly(client);
+    client = null;
+  }
+
+  private static void disconnectQuietly(SSHClient c) {
+    try {
+      c.disconnect();
+    } catch (IOException | RuntimeException ignored) {
+      // already broken; nothing more to release
+    }
+  }
+
+  /** Whether the host still answers protocol requests, within {@link #KILL_GRACE}. */
+  private boolean answers() {
+    try {
+      Promise<SSHPacket, ConnectionException> reply =
+          client.getConnection().sendGlobalRequest("keepalive@openssh.com", true, new byte[0]);
+      try {
+        reply.tryRetrieve(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ConnectionException refused) {
+        // OpenSSH answers "request failed": an answer all the same
+      }
+      return reply.isFulfilled() && client.isConnected();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  // ---- one command
+
+  private Session.Command start(String command) {
+    for (int attempt = 1; ; attempt++) {
+      SSHClient c = connected();
+      Session session;
+      try {
+        session = c.startSession();
+      } catch (IOException e) {
+        if (c.isConnected() && !SshFailures.has(e, TimeoutException.class)) {
+          throw new TransportException(describe(), "the host refused a session: " + SshFailures.describe(e)
+              + " (MaxSessions in its sshd_config?)");
+        }
+        // No channel was opened, so the command did not run: safe to try once more on a new connection.
+        drop();
+        if (attempt >= 2) throw lost("could not open a session", e);
+        continue;
+      }
+      try {
+        return session.exec(command);
+      } catch (IOException e) {
+        if (!c.isConnected()) throw lost("could not start the command", e);
+        SshChannels.release(session);
+        throw new TransportException(describe(), "the host refused to run the command: "
+            + SshFailures.describe(e));
+      }
+    }
+  }
+
+  /** Waits until the command exits or its channel closes; false when the time-out comes first. */
+  private boolean await(Session.Command cmd, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      if (cmd.getExitStatus() != null || cmd.getExitSignal() != null) {
+        waitForClose(cmd, DRAIN);
+        return true;
+      }
+      long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      if (left <= 0) return false;
+      try {
+        cmd.join(Math.min(POLL_MS, left), TimeUnit.MILLISECONDS);
+        return true;
+      } catch (ConnectionException e) {
+        if (SshFailures.has(e, TimeoutException.class)) continue;
+        if (SshFailures.has(e, InterruptedException.class) || Thread.currentThread().isInterrupted()) {
+          throw interrupted(cmd);
+        }
+        throw lost("lost the connection while a command was running; whether it finished is unknown", e);
+      }
+    }
+  }
+
+  /** Best effort: a command that exited may leave a daemon holding its output open. */
+  private static void waitForClose(Session.Command cmd, Duration limit) {
+    try {
+      cmd.join(limit.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ConnectionException ignored) {
+      // we have the exit status; output still held open by someone else is not ours to wait for
+    }
+  }
+
+  /**
+   * Kills a timed-out command and everything it started in its process group: SIGTERM, then SIGKILL. SSH
+   * signals reach what runs as the login user. What sudo started as another user they cannot reach, and
+   * may outlive the channel: a second command run as that user kills the group.
+   */
+  private void stop(Session.Command cmd, Become become, long pgid) {
+    SshChannels.signal(cmd, Signal.TERM);
+    boolean closed = awaitClosed(cmd, TERM_GRACE);
+    if (!closed) requireAnswering();
+    if (become.enabled() && pgid > 1) {
+      String group = "-" + pgid + " 2>/dev/null"; // not "-- -PGID": dash's kill rejects "--"
+      run(ExecRequest.builder("kill -TERM " + group + " || exit 0; sleep 1; kill -KILL " + group + "; true")
+          .become(become).timeout(KILL_GRACE).build(), false);
+    }
+    if (closed) return;
+    SshChannels.signal(cmd, Signal.KILL);
+    awaitClosed(cmd, KILL_GRACE);
+    // Still open: a process that left the group holds the output. Abandon the channel; the connection
+    // stays usable.
+  }
+
+  private void requireAnswering() {
+    if (answers()) return;
+    drop();
+    throw new TransportException(describe(), "a command ran into its time-out and then " + settings.host()
+        + ":" + settings.port() + " stopped answering; the connection was dropped and the next command"
+        + " reconnects. Whether the command is still running there is unknown.");
+  }
+
+  /** Waits for the channel to close, which needs every process holding its output gone. */
+  private boolean awaitClosed(Session.Command cmd, Duration limit) {
+    try {
+      cmd.join(limit.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (ConnectionException e) {
+      if (SshFailures.has(e, TimeoutException.class)) return false;
+      throw lost("lost the connection while stopping a timed-out command", e);
+    }
+  }
+
+  private TransportException interrupted(Session.Command cmd) {
+    Thread.currentThread().interrupt();
+    SshChannels.signal(cmd, Signal.KILL);
+    SshChannels.release(cmd);
+    return new TransportException(describe(), "interrupted while running a command");
+  }
+
+  private TransportException lost(String what, Exception e) {
+    drop();
+    return new TransportException(describe(), what + " (" + settings.host() + ":" + settings.port() + ": "
+        + SshFailures.describe(e) + "); the next command reconnects", e);
+  }
+
+  private void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TransportException(describe(), "interrupted while reconnecting");
+    }
+  }
+
+  /** Why a connection attempt failed, and whether another attempt may succeed. */
+  private static final class ConnectFailure extends Exception {
+    final boolean isTransient;
+
+    ConnectFailure(String message, boolean isTransient, Throwable cause) {
+      super(message, cause);
+      this.isTransient = isTransient;
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package io.runbook.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.snakeyaml.engine.v2.api.Dump;
+import org.snakeyaml.engine.v2.api.DumpSettings;
+import org.snakeyaml.engine.v2.common.FlowStyle;
+
+/**
+ * A few {@link SshHost}s ({@code h1}, {@code h2}, ...) started in parallel, all accepting the
+ * {@link TestKeys#shared() shared test key}, with a known_hosts file holding every host's key and an
+ * Ansible-style inventory for them. Start one per test class; hosts are independent containers.
+ */
+public final class Fleet implements AutoCloseable {
+  public static final String GROUP = "fleet";
+
+  private final List<SshHost> hosts;
+  private final Path dir;
+
+  private Fleet(List<SshHost> hosts, Path dir) {
+    this.hosts = List.copyOf(hosts);
+    this.dir = dir;
+  }
+
+  public static Fleet start(int size) {
+    SshHost.requireDockerAndImage();
+    TestKeys keys = TestKeys.shared();
+    // Own threads: the common pool has one worker on a two-CPU machine, which would start hosts in turn.
+    ExecutorService pool = Executors.newFixedThreadPool(size);
+    try {
+      List<CompletableFuture<SshHost>> starting = IntStream.rangeClosed(1, size)
+          .mapToObj(i -> CompletableFuture.supplyAsync(() -> SshHost.start("h" + i, keys), pool))
+          .toList();
+      List<SshHost> started = new ArrayList<>();
+      RuntimeException failure = null;
+      for (CompletableFuture<SshHost> f : starting) {
+        try {
+          started.add(f.join());
+        } catch (CompletionException e) {
+          failure = failure != null ? failure
+              : e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
+      }
+      if (failure != null) {
+        started.forEach(SshHost::close);
+        throw failure;
+      }
+      return new Fleet(started, TestKeys.tempDir());
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  public List<SshHost> hosts() {
+    return hosts;
+  }
+
+  /** The i-th host, from 0. */
+  public SshHost host(int index) {
+    return hosts.get(index);
+  }
+
+  public SshHost host(String name) {
+    return hosts.stream().filter(h -> h.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no host " + name + " in " + hosts));
+  }
+
+  public Path privateKey() {
+    return TestKeys.shared().privateKey();
+  }
+
+  /** A known_hosts file with every host's ed25519 key (written anew on each call). */
+  public Path knownHostsFile() {
+    Path file = dir.resolve("known_hosts");
+    String lines = hosts.stream().map(SshHost::knownHostsLine).collect(Collectors.joining("\n", "", "\n"));
+    write(file, lines);
+    file.toFile().deleteOnExit();
+    return file;
+  }
+
+  /**
+   * Writes {@code all: {children: {fleet: {hosts: {h1: {ansible_host: 127.0.0.1, ansible_port: P,
+   * ansible_user: runbook, ansible_ssh_private_key_file: KEY}}}}}}, with {@code perHostVars[i]} added to
+   * (or overriding) the variables of the i-th host.
+   */
+  @SafeVarargs
+  public final Path writeInventory(Path file, Map<String, ?>... perHostVars) {
+    return writeInventory(file, h -> {
+      int i = hosts.indexOf(h);
+      return i < perHostVars.length && perHostVars[i] != null ? perHostVars[i] : Map.of();
+    });
+  }
+
+  /** Like {@link #writeInventory(Path, Map[])}, with each host's extra variables computed from the host. */
+  public Path writeInventory(Path file, Function<SshHost, Map<String, ?>> extraVars) {
+    Map<String, Object> hostsNode = new LinkedHashMap<>();
+    for (SshHost h : hosts) {
+      Map<String, Object> vars = new LinkedHashMap<>();
+      vars.put("ansible_host", h.host());
+      vars.put("ansible_port", h.port());
+      vars.put("ansible_user", h.user());
+      vars.put("ansible_ssh_private_key_file", h.privateKey().toString());
+      extraVars.apply(h).forEach(vars::put);
+      hostsNode.put(h.name(), vars);
+    }
+    Map<String, Object> root = Map.of("all", Map.of("children", Map.of(GROUP, Map.of("hosts", hostsNode))));
+    DumpSettings settings = DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK).build();
+    write(file, new Dump(settings).dumpToString(root));
+    return file;
+  }
+
+  private static void write(Path file, String content) {
+    try {
+      Path dir = file.toAbsolutePath().getParent();
+      if (dir != null) Files.createDirectories(dir);
+      Files.writeString(file, content, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    hosts.parallelStream().forEach(SshHost::close);
+  }
+}

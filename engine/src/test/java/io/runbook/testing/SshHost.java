@@ -1,0 +1,160 @@
+package io.runbook.testing;
+
+import com.github.dockerjava.api.exception.NotFoundException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.Container;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * One real OpenSSH host: a container of the image {@code scripts/build-test-image.sh} builds (Debian, sshd,
+ * sudo, python3, sqlite3, curl), with user {@value #USER} (passwordless sudo) logging in by the test key.
+ * Each container makes its own host keys when it starts. {@link #exec} runs commands through Docker, beside
+ * SSH, to set up and check hosts.
+ *
+ * <p>Never skipped: without Docker or the image, starting a host fails and says how to fix it.
+ */
+public final class SshHost implements AutoCloseable {
+  public static final String IMAGE = "runbook-test/sshd:current";
+  public static final String USER = "runbook";
+  public static final String ADDRESS = "127.0.0.1";
+  private static final String FIX = "Run scripts/test-env.sh (as root) to install Docker, start it and build"
+      + " the test image.";
+
+  private final String name;
+  private final TestKeys keys;
+  private final GenericContainer<?> container;
+
+  private SshHost(String name, TestKeys keys) {
+    this.name = name;
+    this.keys = keys;
+    this.container = new GenericContainer<>(DockerImageName.parse(IMAGE))
+        .withExposedPorts(22)
+        // Built here by a script, so there is nothing to pull; a pull would only hide a missing build.
+        .withImagePullPolicy(image -> false)
+        // The port is published before sshd listens; its own log line says it is ready.
+        .waitingFor(Wait.forLogMessage("(?s).*Server listening on.*", 1))
+        .withStartupTimeout(Duration.ofSeconds(60));
+  }
+
+  /** Starts a host whose user {@value #USER} accepts {@code keys}. */
+  public static SshHost start(String name, TestKeys keys) {
+    requireDockerAndImage();
+    SshHost host = new SshHost(name, keys);
+    try {
+      host.container.start();
+      host.exec("sh", "-c", "install -d -m 700 -o runbook -g runbook /home/runbook/.ssh"
+          + " && printf '%s\\n' \"$1\" > /home/runbook/.ssh/authorized_keys"
+          + " && chown runbook:runbook /home/runbook/.ssh/authorized_keys"
+          + " && chmod 600 /home/runbook/.ssh/authorized_keys", "sh", keys.publicKeyLine());
+      return host;
+    } catch (RuntimeException e) {
+      host.close();
+      throw e;
+    }
+  }
+
+  public static SshHost start(String name) {
+    return start(name, TestKeys.shared());
+  }
+
+  /** Fails, never skips: a suite that silently skips its SSH tests proves nothing. */
+  static void requireDockerAndImage() {
+    if (!DockerClientFactory.instance().isDockerAvailable()) {
+      throw new IllegalStateException("Docker is not reachable, so the SSH test hosts cannot start. " + FIX);
+    }
+    try {
+      DockerClientFactory.instance().client().inspectImageCmd(IMAGE).exec();
+    } catch (NotFoundException e) {
+      throw new IllegalStateException("The test image " + IMAGE + " does not exist. " + FIX, e);
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public String host() {
+    return ADDRESS;
+  }
+
+  public int port() {
+    return container.getMappedPort(22);
+  }
+
+  public String user() {
+    return USER;
+  }
+
+  public Path privateKey() {
+    return keys.privateKey();
+  }
+
+  /** This host's ed25519 key as a known_hosts line: {@code [127.0.0.1]:PORT ssh-ed25519 AAAA...}. */
+  public String knownHostsLine() {
+    String[] pub = readFile("/etc/ssh/ssh_host_ed25519_key.pub").strip().split("\\s+");
+    return "[" + ADDRESS + "]:" + port() + " " + pub[0] + " " + pub[1];
+  }
+
+  /** Runs a command in the container as root (through Docker, not SSH) and returns its stdout. */
+  public String exec(String... command) {
+    Container.ExecResult r;
+    try {
+      r = container.execInContainer(command);
+    } catch (IOException e) {
+      throw new IllegalStateException(name + ": docker exec failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+    if (r.getExitCode() != 0) {
+      throw new IllegalStateException(name + ": " + String.join(" ", command) + " exited " + r.getExitCode()
+          + ": " + r.getStderr().strip());
+    }
+    return r.getStdout();
+  }
+
+  public String readFile(String path) {
+    return exec("cat", path);
+  }
+
+  /** The hex SHA-256 of a file on the host. */
+  public String sha256(String path) {
+    return exec("sha256sum", path).split("\\s+")[0];
+  }
+
+  /** Freezes every process of the host: TCP still connects, nothing answers. */
+  public void pause() {
+    container.getDockerClient().pauseContainerCmd(container.getContainerId()).exec();
+  }
+
+  public void unpause() {
+    container.getDockerClient().unpauseContainerCmd(container.getContainerId()).exec();
+  }
+
+  /** Kills the host like a power cut. */
+  public void kill() {
+    container.getDockerClient().killContainerCmd(container.getContainerId()).exec();
+  }
+
+  @Override
+  public void close() {
+    if (container.isRunning()) {
+      try {
+        unpause(); // a test that failed half-way may leave it frozen, and a frozen container will not stop
+      } catch (RuntimeException notPaused) {
+        // the usual case
+      }
+    }
+    container.stop();
+  }
+
+  @Override
+  public String toString() {
+    return name + " (" + USER + "@" + ADDRESS + ":" + (container.isRunning() ? port() : "-") + ")";
+  }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Makes this machine ready for the integration tests: Docker, debootstrap and ssh-keygen installed, the
+# Docker daemon answering, and the test image (runbook-test/sshd:current) built. Idempotent; takes a
+# fraction of a second when everything is already in place.
+set -euo pipefail
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" # dockerd and debootstrap live in sbin
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+log() { echo "test-env: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+sudo=""
+if [[ $EUID -ne 0 ]]; then
+  command -v sudo >/dev/null || die "not root and no sudo: run this script as root"
+  sudo="sudo"
+fi
+
+missing=()
+command -v dockerd >/dev/null || missing+=(docker.io openssh-server)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v ssh-keygen >/dev/null || missing+=(openssh-client) # the tests make their keys with it
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  daemon_log=/var/log/runbook-dockerd.log
+  touch "$daemon_log" 2>/dev/null || daemon_log=/tmp/runbook-dockerd.log
+  log "starting dockerd (log: $daemon_log)"
+  # setsid: the daemon must outlive this script and not get the terminal's signals.
+  $sudo setsid nohup dockerd >>"$daemon_log" 2>&1 </dev/null &
+  for _ in $(seq 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || {
+    tail -n 20 "$daemon_log" >&2 || true
+    die "dockerd did not answer within 60 s; see $daemon_log"
+  }
+  log "dockerd is up"
+fi
+
+"$here/build-test-image.sh"
