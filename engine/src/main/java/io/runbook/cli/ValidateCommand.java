@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
     description = "Check runbooks and inventories and print every problem found, with file:line:col. "
-        + "A file with 'apiVersion' is a runbook; any other YAML mapping is an inventory.")
+        + "A file with a runbook header (apiVersion, kind), phases or modes is a runbook; one with 'all:' "
+        + "or other groups is an inventory.")
 final class ValidateCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -37,11 +38,13 @@ final class ValidateCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** Runbooks have a header or phases; inventories start with groups ({@code all:}). */
   private static boolean isRunbook(Path f, String name) {
     Problems ignored = new Problems();
     return YamlLoader.load(f, name, ignored)
-        .map(d -> d.root() instanceof Map<?, ?> m && (m.containsKey("apiVersion") || m.containsKey("kind")
-            || m.containsKey("modes") || m.containsKey("phases")))
-        .orElse(f.getFileName().toString().contains("runbook") || !f.toString().contains("inventor"));
+        .map(d -> d.root() instanceof Map<?, ?> m && !m.containsKey("all")
+            && (m.containsKey("apiVersion") || m.containsKey("kind") || m.containsKey("modes")
+                || m.containsKey("phases") || m.get("hosts") instanceof String))
+        .orElse(!f.toString().contains("inventor"));
   }
 }

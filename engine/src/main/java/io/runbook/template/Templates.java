@@ -35,7 +35,8 @@ public final class Templates {
     c.setLogTemplateExceptions(false);
     c.setWrapUncheckedExceptions(true);
     c.setAttemptExceptionReporter((e, env) -> {});
-    c.setNumberFormat("computer");
+    c.setCustomNumberFormats(Map.of("runbook", new NumberFormats()));
+    c.setNumberFormat("@runbook");
     c.setBooleanFormat("c");
     c.setAPIBuiltinEnabled(false);
     c.setNewBuiltinClassResolver(TemplateClassResolver.ALLOWS_NOTHING_RESOLVER);
@@ -136,6 +137,35 @@ public final class Templates {
     if (s == null) return "template error";
     String line = s.strip().lines().findFirst().orElse(s).strip();
     return line.replaceAll("\\s+", " ");
+  }
+
+  /**
+   * Numbers as a computer reads them ({@code 8080}, not {@code 8,080}); an {@link Unknown}, which FreeMarker
+   * prints as a number before it would as text, by its name.
+   */
+  private static final class NumberFormats extends freemarker.core.TemplateNumberFormatFactory {
+    @Override
+    public freemarker.core.TemplateNumberFormat get(String params, java.util.Locale locale,
+        freemarker.core.Environment env) throws freemarker.core.TemplateValueFormatException {
+      freemarker.core.TemplateNumberFormat computer = env.getTemplateNumberFormat("computer");
+      return new freemarker.core.TemplateNumberFormat() {
+        @Override
+        public String formatToPlainText(freemarker.template.TemplateNumberModel n)
+            throws freemarker.core.TemplateValueFormatException, freemarker.template.TemplateModelException {
+          return n instanceof Unknown u ? u.getAsString() : computer.formatToPlainText(n);
+        }
+
+        @Override
+        public boolean isLocaleBound() {
+          return false;
+        }
+
+        @Override
+        public String getDescription() {
+          return "runbook";
+        }
+      };
+    }
   }
 
   /** The data model, remembering which top-level names were asked for and not found. */

@@ -37,6 +37,7 @@ public final class Unknown implements TemplateHashModelEx, TemplateScalarModel, 
   @Override public int size() { return 1; }
   @Override public TemplateModel get(int index) { return new Unknown(name + "[" + index + "]"); }
   @Override public String getAsString() { return "⟨" + name + "⟩"; }
+  /** 0 for arithmetic and comparisons; printed by its name (see {@link Templates}' number format). */
   @Override public Number getAsNumber() { return 0; }
   @Override public boolean getAsBoolean() { return true; }
 

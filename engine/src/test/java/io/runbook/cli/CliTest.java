@@ -230,6 +230,23 @@ class CliTest {
   }
 
   @Test
+  void withoutATerminalApplyRefusesToStartUnlessYes() throws Exception {
+    Path rb = runbook("""
+        phases:
+          deploy:
+            - name: Touch
+              shell: touch "[=work]/touched"
+        """);
+
+    Run run = Run.of("apply", rb.toString(), "-i", inventory.toString(), "--state-dir", tmp.resolve("state").toString());
+
+    assertThat(run.code()).isEqualTo(4);
+    assertThat(run.err()).contains("no terminal to confirm on: pass --yes");
+    assertThat(work.resolve("touched")).doesNotExist();
+    assertThat(tmp.resolve("state")).doesNotExist();
+  }
+
+  @Test
   void jsonStreamsTheJournalsEvents() throws Exception {
     Path rb = runbook("""
         phases:

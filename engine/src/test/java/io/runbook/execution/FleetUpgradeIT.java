@@ -164,6 +164,37 @@ class FleetUpgradeIT {
         .isEqualTo("no");
   }
 
+  @Test
+  void becomeRunsStepsThroughSudo() throws Exception {
+    Path inv = inventory("/home/runbook/sample-become", 8083, h -> h == fleet.host(0) ? "          ansible_become: true\n" : "");
+    Path rb = Files.writeString(tmp.resolve("become.yaml"), """
+        apiVersion: runbook/v1
+        kind: Runbook
+        name: who am I
+        hosts: sample
+        phases:
+          deploy:
+            - name: As the inventory says
+              shell: id -un > /tmp/who-inventory-$(id -un)
+            - name: As root because the step says so
+              shell: id -un > /tmp/who-step
+              become: true
+            - name: Never as root
+              shell: id -un > /tmp/who-never-$(id -un)
+              become: false
+        """);
+
+    Run run = apply(rb.toString(), inv);
+
+    assertThat(run.code()).as(run.out() + run.err()).isZero();
+    SshHost sudoHost = fleet.host(0);
+    SshHost plainHost = fleet.host(1);
+    assertThat(sudoHost.readFile("/tmp/who-inventory-root").strip()).isEqualTo("root");
+    assertThat(plainHost.readFile("/tmp/who-inventory-runbook").strip()).isEqualTo("runbook");
+    assertThat(plainHost.readFile("/tmp/who-step").strip()).isEqualTo("root");
+    assertThat(sudoHost.readFile("/tmp/who-never-runbook").strip()).isEqualTo("runbook");
+  }
+
   /** Files of releases/ and config/ with checksums, the database checksum and the 'current' link. */
   static String snapshot(SshHost h, String app) {
     return h.exec("sh", "-c", "cd " + app + " && find releases config | sort && find releases config -type f -exec sha256sum {} + | sort"
