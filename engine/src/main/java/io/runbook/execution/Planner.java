@@ -176,17 +176,8 @@ public final class Planner {
     if (spec.rollback() != null) {
       for (StepSpec h : spec.rollback()) handlers.add(planStep(host, phase, 0, h, model));
     }
-    boolean autoUndo = spec.rollback() == null && hasUndo(step);
+    boolean autoUndo = spec.rollback() == null && step.undoable();
     return new PlannedStep(phase, index, name, spec, step, preview, List.copyOf(handlers), autoUndo);
-  }
-
-  private static boolean hasUndo(Step<?> step) {
-    try {
-      return step.getClass().getMethod("undo", Object.class, io.runbook.step.StepResult.class)
-          .getDeclaringClass() != Step.class;
-    } catch (NoSuchMethodException e) {
-      return false;
-    }
   }
 
   private static Map<String, Object> withResult(StepSpec spec, Map<String, Object> model) {

@@ -63,6 +63,11 @@ public final class CopyStep implements Step<CopyStep.Args> {
   }
 
   @Override
+  public boolean undoable() {
+    return true;
+  }
+
+  @Override
   public Optional<Undo> undo(Args args, StepResult result) {
     return RemoteFile.undo(result);
   }

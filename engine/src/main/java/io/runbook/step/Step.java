@@ -34,6 +34,11 @@ public interface Step<A> {
   /** Runs the step on the context's host. Failures of the step itself are results, not exceptions. */
   StepResult execute(A args, StepContext context) throws Exception;
 
+  /** Whether {@link #undo} can ever return an undo; plans show it as the step's automatic rollback. */
+  default boolean undoable() {
+    return false;
+  }
+
   /**
    * How to undo this step after it completed, when the runbook gives no explicit {@code rollback:}.
    * Called once the step has run, with its result; empty when the step cannot be undone automatically.

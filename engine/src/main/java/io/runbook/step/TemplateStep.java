@@ -60,6 +60,11 @@ public final class TemplateStep implements Step<TemplateStep.Args> {
   }
 
   @Override
+  public boolean undoable() {
+    return true;
+  }
+
+  @Override
   public Optional<Undo> undo(Args args, StepResult result) {
     return RemoteFile.undo(result);
   }
