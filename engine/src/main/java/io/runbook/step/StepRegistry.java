@@ -21,7 +21,8 @@ public final class StepRegistry {
       new HttpStep(),
       new WaitForStep(),
       new AssertStep(),
-      new JsonSchemaStep());
+      new JsonSchemaStep(),
+      new PauseStep());
 
   private StepRegistry() {}
 

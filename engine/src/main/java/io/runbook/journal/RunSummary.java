@@ -1,0 +1,76 @@
+package io.runbook.journal;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A past run, as its journal tells it.
+ *
+ * @param started null when the journal lost even its first line
+ * @param durationMillis the run's duration; for an interrupted run, the time up to its last event
+ * @param stopped why the rollout stopped early, when the engine said so
+ * @param unreadableLines lines that are not JSON (a last line cut short when the controller was killed)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record RunSummary(String runId, String runbook, String runbookName, String inventory, String user,
+    String controller, Integer forks, Instant started, long durationMillis, RunOutcome outcome, String stopped,
+    List<HostSummary> hosts, @JsonSerialize(using = ToStringSerializer.class) Path journal, int unreadableLines) {
+
+  /** How a run ended, worst host first. */
+  public enum RunOutcome {
+    SUCCEEDED("succeeded"), CLEANUP_FAILED("cleanup failed"), ROLLED_BACK("rolled back"), FAILED("failed"),
+    ROLLBACK_FAILED("rollback failed"), INTERRUPTED("interrupted");
+
+    private final String label;
+
+    RunOutcome(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+  }
+
+  public RunSummary {
+    hosts = List.copyOf(hosts);
+  }
+
+  /** How many hosts ended which way, e.g. "3 ok, 1 rolled back", or "interrupted (1 ok, 1 in progress)". */
+  @JsonIgnore
+  public String tally() {
+    Map<String, Integer> n = new LinkedHashMap<>();
+    List<HostSummary> ordered = new ArrayList<>(hosts);
+    ordered.sort(Comparator.comparingInt(RunSummary::rank));
+    ordered.forEach(h -> n.merge(h.result(), 1, Integer::sum));
+    List<String> parts = new ArrayList<>();
+    n.forEach((label, count) -> parts.add(count + " " + label));
+    String counts = String.join(", ", parts);
+    if (outcome != RunOutcome.INTERRUPTED) return counts.isEmpty() ? outcome.label() : counts;
+    return counts.isEmpty() ? "interrupted" : "interrupted (" + counts + ")";
+  }
+
+  /** The same run without the hosts' steps: what a list of runs shows. */
+  public RunSummary withoutSteps() {
+    return new RunSummary(runId, runbook, runbookName, inventory, user, controller, forks, started,
+        durationMillis, outcome, stopped, hosts.stream().map(HostSummary::withoutSteps).toList(), journal,
+        unreadableLines);
+  }
+
+  private static int rank(HostSummary h) {
+    return switch (h.state()) {
+      case FINISHED -> h.outcome() == null ? 50 : h.outcome().ordinal();
+      case IN_PROGRESS -> 100;
+      case NOT_STARTED -> 101;
+    };
+  }
+}
