@@ -1,6 +1,9 @@
 package io.runbook.cli;
 
+import io.runbook.event.BatchFinished;
+import io.runbook.event.BatchStarted;
 import io.runbook.event.Event;
+import io.runbook.event.LockChanged;
 import io.runbook.event.EventListener;
 import io.runbook.event.HostFinished;
 import io.runbook.event.RollbackFinished;
@@ -45,6 +48,17 @@ final class ConsoleListener implements EventListener {
       e.notUndone().forEach(s -> out.println(prefix(e.host()) + "  not undone: " + s));
     } else if (event instanceof HostFinished e && e.result().outcome() == Outcome.UNREACHABLE) {
       out.println(prefix(e.result().host()) + ansi.red("UNREACHABLE ") + e.result().message());
+    } else if (event instanceof BatchStarted e) {
+      if (e.batches() > 1) {
+        out.println(ansi.bold("── batch " + e.batch() + "/" + e.batches()) + " · " + String.join(", ", e.hosts()));
+      }
+    } else if (event instanceof BatchFinished e) {
+      if (!e.failed().isEmpty() || !e.decision().equals("continue") && !e.decision().equals("done")) {
+        out.println(ansi.yellow("── batch " + e.batch() + ": " + (e.reason() == null ? "" : e.reason() + " → ")
+            + e.decision()));
+      }
+    } else if (event instanceof LockChanged e && !e.action().equals("taken") && !e.action().equals("released")) {
+      out.println(prefix(e.host()) + ansi.yellow("lock " + e.action().replace('_', ' ') + " from run " + e.from()));
     } else if (event instanceof RunFinished e) {
       recap(e.result());
     }
@@ -107,6 +121,7 @@ final class ConsoleListener implements EventListener {
         out.println("  " + h.host() + ": " + ansi.red("rollback stopped at " + h.rollbackError()));
       }
     }
+    if (run.stopped() != null) out.println(ansi.yellow("Rollout stopped: " + run.stopped()));
     if (run.hosts().stream().anyMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED)) {
       out.println(ansi.red("A rollback failed: those hosts need a person. The journal lists what was not undone."));
     }

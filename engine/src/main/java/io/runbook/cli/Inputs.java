@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /** Loads a runbook and an inventory, parses {@code -e} variables and plans: every problem at once. */
@@ -34,15 +35,22 @@ final class Inputs {
   }
 
   /** Parses, validates and plans; throws with every problem found in any of the inputs. */
-  static Plan plan(Path runbookFile, String inventoryArg, String limit, List<String> extra) {
+  static Plan plan(Path runbookFile, String inventoryArg, String limit, List<String> extra,
+      UnaryOperator<Runbook> overrides) {
+    Instant now = Instant.now();
+    return plan(runbookFile, inventoryArg, limit, extra, overrides, Planner.newRunId(now), now);
+  }
+
+  /** Plans a run with a given id and timestamp (a resumed run keeps its own). */
+  static Plan plan(Path runbookFile, String inventoryArg, String limit, List<String> extra,
+      UnaryOperator<Runbook> overrides, String runId, Instant createdAt) {
     Problems problems = new Problems();
     Optional<Runbook> runbook = RunbookParser.parse(runbookFile, display(runbookFile), problems);
     Inventory inventory = inventory(inventoryArg, problems);
     Map<String, Object> vars = extraVars(extra, problems);
     problems.throwIfAny();
-    Instant now = Instant.now();
-    return new Planner(runbook.orElseThrow(), inventory, display(InventoryLoader.resolve(inventoryArg, cwd())))
-        .plan(limit, vars, Planner.newRunId(now), now);
+    return new Planner(overrides.apply(runbook.orElseThrow()), inventory,
+        display(InventoryLoader.resolve(inventoryArg, cwd()))).plan(limit, vars, runId, createdAt);
   }
 
   static Map<String, Object> extraVars(List<String> extra, Problems problems) {

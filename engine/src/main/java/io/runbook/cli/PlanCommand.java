@@ -1,9 +1,12 @@
 package io.runbook.cli;
 
+import io.runbook.execution.Batches;
 import io.runbook.execution.HostPlan;
 import io.runbook.execution.Plan;
 import io.runbook.execution.PlannedStep;
 import io.runbook.model.Phase;
+import io.runbook.model.Rollout;
+import java.util.List;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,10 +24,11 @@ final class PlanCommand implements Callable<Integer> {
   String runbook;
 
   @Mixin TargetOptions target;
+  @Mixin RolloutOptions rollout;
 
   @Override
   public Integer call() {
-    Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.limit, target.extraVars);
+    Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.limit, target.extraVars, rollout::apply);
     print(plan, spec.commandLine().getOut());
     return 0;
   }
@@ -32,6 +36,14 @@ final class PlanCommand implements Callable<Integer> {
   static void print(Plan plan, PrintWriter out) {
     out.println("Plan: " + plan.runbook().name() + " (" + plan.runbook().file() + ") · inventory "
         + plan.inventory() + " · " + plan.hosts().size() + " host(s)");
+    Rollout r = plan.runbook().rollout();
+    List<List<HostPlan>> batches = Batches.split(plan.hosts(), r.serial());
+    out.println("Rollout: preflight on every host first, then " + batches.size() + " batch(es): "
+        + String.join(" → ", batches.stream().map(b -> "[" + String.join(", ", b.stream().map(HostPlan::name).toList()) + "]").toList()));
+    out.println("  on_failure " + r.onFailure().key() + ", max_fail_percentage " + r.maxFailPercentage()
+        + (r.confirm() ? ", confirm before each batch" : "")
+        + (r.gate().isEmpty() ? "" : ", gate after each batch: "
+            + String.join(", ", r.gate().stream().map(g -> g.name() + " [" + g.type() + "]").toList())));
     for (HostPlan h : plan.hosts()) {
       out.println();
       String conn = h.host().connection().equals("local") ? "local"
@@ -45,7 +57,7 @@ final class PlanCommand implements Callable<Integer> {
         }
         step(out, "    " + String.format("%2d. ", s.index()), s);
         if (!s.handlers().isEmpty()) {
-          for (PlannedStep r : s.handlers()) step(out, "        ↺ rollback: ", r);
+          for (PlannedStep handler : s.handlers()) step(out, "        ↺ rollback: ", handler);
         } else if (s.autoUndo()) {
           out.println("        ↺ rollback: automatic (" + s.type() + " restores what it replaced)");
         }

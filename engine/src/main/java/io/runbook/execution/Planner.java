@@ -43,9 +43,10 @@ public final class Planner {
     this.inventoryName = inventoryName;
   }
 
-  /** A run id that sorts by time: {@code 20261121-210501-a1b2}. */
+  /** A run id that sorts by time, to the millisecond: {@code 20261121-210501-042c}. */
   public static String newRunId(Instant now) {
-    return STAMP.format(now) + "-" + Long.toHexString(Double.doubleToLongBits(Math.random())).substring(0, 4);
+    return STAMP.format(now) + "-" + String.format("%03d", now.toEpochMilli() % 1000)
+        + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt(16));
   }
 
   /**
@@ -119,7 +120,11 @@ public final class Planner {
     for (StepSpec s : runbook.steps(Phase.ROLLBACK, mode)) {
       rollback.add(planStep(host, Phase.ROLLBACK, 0, s, model));
     }
-    return new HostPlan(host, mode, vars, steps, rollback);
+    List<PlannedStep> gate = new ArrayList<>();
+    for (StepSpec s : runbook.rollout().gate()) {
+      gate.add(planStep(host, Phase.GATE, 0, s, model));
+    }
+    return new HostPlan(host, mode, vars, steps, rollback, gate);
   }
 
   /** Inventory vars < runbook vars < extra vars, plus facts; runbook vars may use inventory vars. */

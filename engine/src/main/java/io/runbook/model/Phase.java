@@ -15,6 +15,7 @@ public enum Phase {
   DEPLOY("switch to the new release: stop, swap, start"),
   VERIFY("prove the new release works: health checks"),
   CLEANUP("after a verified upgrade: prune what is no longer needed; a failure here does not roll back"),
+  GATE("the rollout's health gate, run on each upgraded host of a batch before the next batch"),
   ROLLBACK("runs after a failure, once the steps' own rollback handlers have run");
 
   /** The phases that run forward, in order. */

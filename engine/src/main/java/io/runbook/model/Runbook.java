@@ -16,11 +16,12 @@ import java.util.Set;
  * @param hosts the inventory pattern the runbook targets
  * @param timeout default time-out of a step
  * @param become default privilege escalation of a step
+ * @param rollout batches, gates and failure policy ({@link Rollout#DEFAULT} when not written)
  */
 public record Runbook(
     String apiVersion, String name, String description, String hosts, Map<String, Object> vars,
     Duration timeout, boolean become, Map<Phase, List<StepSpec>> common,
-    Map<String, Map<Phase, List<StepSpec>>> modes, Path path, YamlDocument document) {
+    Map<String, Map<Phase, List<StepSpec>>> modes, Rollout rollout, Path path, YamlDocument document) {
 
   public static final String API_VERSION = "runbook/v1";
   public static final String KIND = "Runbook";
@@ -48,10 +49,15 @@ public record Runbook(
     return java.util.stream.Stream.concat(c.stream(), s.stream()).toList();
   }
 
+  public Runbook withRollout(Rollout r) {
+    return new Runbook(apiVersion, name, description, hosts, vars, timeout, become, common, modes, r, path, document);
+  }
+
   /** Every {@code register:} name in the runbook, handlers included. */
   public Set<String> registeredNames() {
     Set<String> names = new LinkedHashSet<>();
     common.values().forEach(l -> collect(l, names));
+    collect(rollout.gate(), names);
     modes.values().forEach(m -> m.values().forEach(l -> collect(l, names)));
     return names;
   }

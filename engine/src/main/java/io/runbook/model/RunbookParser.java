@@ -46,6 +46,7 @@ public final class RunbookParser {
     if (root.get("modes") instanceof Map<?, ?> m) {
       m.forEach((k, v) -> modes.put(String.valueOf(k), phases(v, YamlDocument.child("/modes", k), steps)));
     }
+    Rollout rollout = rollout(root.get("rollout"), steps);
     if (!root.containsKey("phases") && !root.containsKey("modes")) {
       mine.add(doc.location(""), "the runbook has no steps: add 'phases:' (for every host) or 'modes:' "
           + "(per deployment mode)");
@@ -59,7 +60,28 @@ public final class RunbookParser {
     Duration timeout = root.containsKey("timeout") ? Durations.parse(root.get("timeout")) : DEFAULT_TIMEOUT;
     return Optional.of(new Runbook((String) root.get("apiVersion"), (String) root.get("name"),
         (String) root.get("description"), (String) root.get("hosts"), vars, timeout,
-        Boolean.TRUE.equals(root.get("become")), common, modes, path, doc));
+        Boolean.TRUE.equals(root.get("become")), common, modes, rollout, path, doc));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Rollout rollout(Object value, StepParser steps) {
+    if (!(value instanceof Map<?, ?> raw)) return Rollout.DEFAULT;
+    Map<String, Object> m = (Map<String, Object>) raw;
+    Object serial = m.get("serial");
+    List<Object> sizes = serial == null ? List.of() : serial instanceof List<?> l ? List.copyOf(l) : List.of(serial);
+    int maxFail = m.get("max_fail_percentage") instanceof Long l ? l.intValue() : 0;
+    Rollout.Policy policy = m.get("on_failure") instanceof String s ? policyOrDefault(s) : Rollout.Policy.ROLLBACK_HOST;
+    List<StepSpec> gate = m.containsKey("gate") ? steps.parseList(m.get("gate"), "/rollout/gate", false) : List.of();
+    return new Rollout(sizes, maxFail, policy, Boolean.TRUE.equals(m.get("confirm")), gate);
+  }
+
+  /** The schema has already reported an unknown policy. */
+  private static Rollout.Policy policyOrDefault(String key) {
+    try {
+      return Rollout.Policy.of(key);
+    } catch (IllegalArgumentException e) {
+      return Rollout.Policy.ROLLBACK_HOST;
+    }
   }
 
   private static Map<Phase, List<StepSpec>> phases(Object value, String pointer, StepParser steps) {

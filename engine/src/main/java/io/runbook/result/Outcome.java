@@ -12,9 +12,11 @@ public enum Outcome {
   ROLLED_BACK("rolled back"),
   /** A rollback handler failed: the host is in an unknown state and needs a person. */
   ROLLBACK_FAILED("rollback failed"),
+  /** The host had succeeded, and was rolled back with the fleet after a later batch failed. */
+  UNDONE("undone"),
   /** The host could not be reached; nothing ran on it. */
   UNREACHABLE("unreachable"),
-  /** The run was interrupted before this host started. */
+  /** The rollout stopped before this host's batch; what its preflight did was undone. */
   NOT_RUN("not run");
 
   private final String label;

@@ -91,7 +91,7 @@ public final class JsonSchemas {
         }
         case "required" -> problems.add(doc.location(at),
             prefix + "missing required key '" + e.getProperty() + "'" + (rel.isEmpty() ? "" : " in '" + lastSegment(rel) + "'"));
-        case "pattern" -> problems.add(doc.location(at), prefix + "'" + lastSegment(rel) + "' "
+        case "pattern" -> problems.add(doc.location(at), prefix + (rel.isEmpty() ? "" : "'" + lastSegment(rel) + "' ")
             + describeValue(e.getInstanceNode()) + " is not valid" + description(schema.json(), e));
         default -> problems.add(doc.location(at), prefix + humanMessage(e, rel));
       }

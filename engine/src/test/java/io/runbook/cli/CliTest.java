@@ -269,9 +269,9 @@ class CliTest {
         throw new AssertionError(l, e);
       }
     }).toList();
-    assertThat(types).containsExactly("run_started", "host_started", "step_started", "step_finished",
-        "host_finished", "run_finished");
-    assertThat(JSON.readTree(lines.get(3)).path("result").path("stdout").asText()).isEqualTo("hello\n");
+    assertThat(types).containsExactly("run_started", "host_started", "lock_changed", "batch_started",
+        "step_started", "step_finished", "host_finished", "batch_finished", "lock_changed", "run_finished");
+    assertThat(JSON.readTree(lines.get(5)).path("result").path("stdout").asText()).isEqualTo("hello\n");
   }
 
   @Test

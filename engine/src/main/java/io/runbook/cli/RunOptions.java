@@ -1,0 +1,113 @@
+package io.runbook.cli;
+
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
+import io.runbook.event.EventBus;
+import io.runbook.event.RunStarted;
+import io.runbook.execution.Executor;
+import io.runbook.execution.Hosts;
+import io.runbook.execution.Plan;
+import io.runbook.execution.RunControl;
+import io.runbook.execution.StandardConnector;
+import io.runbook.journal.EventJson;
+import io.runbook.journal.JournalWriter;
+import io.runbook.result.RunResult;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** How a run is carried out and watched; shared by apply, resume and rollback. */
+final class RunOptions {
+  @Mixin ConnectionOptions connection;
+
+  @Option(names = "--forks", defaultValue = "10", description = "Hosts to run in parallel (default ${DEFAULT-VALUE}).")
+  int forks;
+
+  @Option(names = {"-y", "--yes"}, description = "Do not ask for confirmation (required without a terminal).")
+  boolean yes;
+
+  @Option(names = "--json", description = "Stream the run's events to stdout as JSON lines instead of the console view.")
+  boolean json;
+
+  @Option(names = "--state-dir", defaultValue = ".runbook", description = "Where run journals are kept (default ${DEFAULT-VALUE}).")
+  Path stateDir;
+
+  @Option(names = "--break-lock", description = "Take the host locks even when another run holds them (written to the journal).")
+  boolean breakLock;
+
+  @Option(names = "--lock-lease", defaultValue = "300", paramLabel = "SECONDS",
+      description = "How long a host lock outlives a controller that stopped renewing it (default ${DEFAULT-VALUE}).")
+  int lockLease;
+
+  int execute(CommandLine.Model.CommandSpec spec, Plan plan, RunStarted.Request request) throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (forks < 1) throw new RunbookException(ErrorCode.INVALID_INPUT, "--forks must be at least 1");
+    if (!yes && !ask(out, "Apply '" + plan.runbook().name() + "' to " + plan.hosts().size() + " host(s): "
+        + String.join(", ", plan.hosts().stream().map(h -> h.name()).toList()) + "?", plan)) {
+      out.println("Nothing was run.");
+      return ErrorCode.INVALID_INPUT.exitCode();
+    }
+    RunControl control = new RunControl(plan.runId(), Hosts.controller(), System.getProperty("user.name"),
+        Duration.ofSeconds(Math.max(5, lockLease)), breakLock);
+    CountDownLatch done = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      // Ctrl-C: let the run wind down (steps in flight finish, rollback per policy, recap), then exit.
+      control.cancel();
+      try {
+        done.await(30, TimeUnit.MINUTES);
+      } catch (InterruptedException ignored) {
+        // exit now
+      }
+    }, "runbook-interrupt");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try (JournalWriter journal = JournalWriter.open(stateDir, plan.runId())) {
+      EventBus bus = new EventBus().add(journal);
+      if (json) {
+        bus.add(e -> {
+          out.println(EventJson.line(e));
+          out.flush();
+        });
+      } else {
+        boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
+        bus.add(new ConsoleListener(out, color, Inputs.display(journal.file())));
+      }
+      Executor.Confirmer confirmer = (batch, batches, hosts) -> yes
+          || ask(out, "Start batch " + batch + "/" + batches + " (" + String.join(", ", hosts) + ")?", plan);
+      RunResult result = new Executor(new StandardConnector(connection.settings()), bus, forks, control, confirmer)
+          .run(plan, request);
+      return result.exitCode();
+    } finally {
+      done.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running: it returns now that the run is done
+      }
+    }
+  }
+
+  /** A yes/no question on the terminal; without one, refuse rather than hang (that is what --yes is for). */
+  private boolean ask(PrintWriter out, String question, Plan plan) {
+    if (System.console() == null) {
+      throw new RunbookException(ErrorCode.INVALID_INPUT, "no terminal to confirm on: pass --yes to apply "
+          + plan.runbook().file() + " to " + plan.hosts().size() + " host(s) without asking");
+    }
+    out.print(question + " [y/N] ");
+    out.flush();
+    try {
+      String answer = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      return answer != null && (answer.equalsIgnoreCase("y") || answer.equalsIgnoreCase("yes"));
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+}

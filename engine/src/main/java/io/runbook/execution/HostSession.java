@@ -1,0 +1,310 @@
+package io.runbook.execution;
+
+import io.runbook.RunbookException;
+import io.runbook.event.EventListener;
+import io.runbook.event.HostFinished;
+import io.runbook.event.HostStarted;
+import io.runbook.event.LockChanged;
+import io.runbook.event.RollbackFinished;
+import io.runbook.event.RollbackPushed;
+import io.runbook.event.RollbackStarted;
+import io.runbook.event.StepFinished;
+import io.runbook.event.StepStarted;
+import io.runbook.lock.HostLock;
+import io.runbook.model.Phase;
+import io.runbook.model.Runbook;
+import io.runbook.result.HostResult;
+import io.runbook.result.Outcome;
+import io.runbook.step.Status;
+import io.runbook.step.StepResult;
+import io.runbook.transport.Become;
+import io.runbook.transport.Transport;
+import io.runbook.transport.TransportException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * One host through a run: connect and lock, then forward steps in order (in as many calls as the rollout
+ * needs: preflight first, later the rest), the gate, and, on a failure, the host's rollback stack last
+ * first followed by the runbook's rollback phase. A rollback handler that fails stops the rollback and
+ * marks the host as needing a person, listing what was not undone.
+ *
+ * <p>Once a session has a {@link #result()}, it is final; later calls do nothing.
+ */
+final class HostSession implements AutoCloseable {
+  private final HostPlan plan;
+  private final Runbook runbook;
+  private final EventListener events;
+  private final RunControl control;
+  private final Map<String, Object> vars;
+  private final RollbackStack stack = new RollbackStack();
+  private final long started = System.nanoTime();
+  private Transport transport;
+  private StepRunner runner;
+  private HostLock lock;
+  private long lockRenewedAt = System.nanoTime();
+  private int next;
+  private int ok, changed, failed, skipped, rolledBack;
+  private String rollbackError;
+  private HostResult result;
+
+  HostSession(HostPlan plan, Runbook runbook, EventListener events, RunControl control) {
+    this.plan = plan;
+    this.runbook = runbook;
+    this.events = events;
+    this.control = control;
+    this.vars = new LinkedHashMap<>(plan.vars());
+  }
+
+  String name() {
+    return plan.name();
+  }
+
+  HostResult result() {
+    return result;
+  }
+
+  /** True while the host has changes that a rollback would undo. */
+  boolean changedSomething() {
+    return !stack.isEmpty();
+  }
+
+  /** Connects and takes the host lock; false (with a final result) when the host is unreachable or locked. */
+  boolean open(Connector connector) {
+    events.on(new HostStarted(Instant.now(), plan.name(), plan.mode(), plan.host().address()));
+    try {
+      transport = connector.open(plan.host());
+    } catch (TransportException e) {
+      finish(Outcome.UNREACHABLE, null, e.getMessage());
+      return false;
+    }
+    Become become = runbook.become() || plan.host().become() ? Become.as(plan.host().becomeUser()) : Become.NONE;
+    runner = new StepRunner(transport, runbook.baseDir(), runbook.timeout(), become);
+    try {
+      lock = control.lock(transport, plan);
+      lock.tookOverFrom().ifPresent(h -> events.on(new LockChanged(Instant.now(), plan.name(),
+          control.breakLock() ? "broken" : "took_over", h.runId() + " (" + h.user() + "@" + h.controller() + ")")));
+      events.on(new LockChanged(Instant.now(), plan.name(), "taken", null));
+    } catch (TransportException e) {
+      finish(Outcome.UNREACHABLE, null, e.getMessage());
+      return false;
+    } catch (RunbookException e) {
+      finish(Outcome.FAILED, null, e.getMessage());
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Runs the next forward steps while their phase matches. Returns true when they all passed; on a
+   * failure the host is rolled back and has its final result.
+   */
+  boolean advance(Predicate<Phase> phases) {
+    if (result != null) return false;
+    List<PlannedStep> steps = plan.steps();
+    while (next < steps.size() && phases.test(steps.get(next).phase())) {
+      PlannedStep step = steps.get(next);
+      if (control.cancelled()) {
+        rollback(step.name(), "interrupted by the operator before this step");
+        return false;
+      }
+      if (!renewLock()) return false;
+      StepRunner.Outcome o = execute(step, false, null, vars);
+      next++;
+      StepResult r = o.result();
+      if (o.lost()) {
+        rollback(step.name(), r.message());
+        return false;
+      }
+      if (!r.failed() || step.spec().ignoreErrors()) {
+        if (r.status() != Status.SKIPPED) push(step, o);
+        continue;
+      }
+      if (step.phase() == Phase.CLEANUP) {
+        finish(Outcome.CLEANUP_FAILED, step.name(), r.message());
+        return false;
+      }
+      rollback(step.name(), r.message());
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Keeps the host's lease. If another run broke our lock, that run may be changing the host now: undoing
+   * our steps could fight it, so the host is left for a person.
+   */
+  private boolean renewLock() {
+    if (lock == null || System.nanoTime() - lockRenewedAt < control.renewEvery().toNanos()) return true;
+    try {
+      lock.renew();
+      lockRenewedAt = System.nanoTime();
+      return true;
+    } catch (TransportException e) {
+      return true; // the next step meets the lost connection and handles it
+    } catch (RunbookException e) {
+      rollbackError = "not rolled back: " + e.getMessage();
+      finish(Outcome.ROLLBACK_FAILED, null, "lost the host lock");
+      return false;
+    }
+  }
+
+  /** Runs the rollout's gate; a host that fails it is rolled back. */
+  boolean gate() {
+    if (result != null) return false;
+    for (PlannedStep g : plan.gate()) {
+      StepRunner.Outcome o = execute(g, false, null, new LinkedHashMap<>(vars));
+      if (o.lost() || o.result().failed()) {
+        rollback("gate: " + g.name(), o.result().message());
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Every forward step passed. */
+  void succeed() {
+    if (result == null) finish(Outcome.SUCCEEDED, null, null);
+  }
+
+  /**
+   * Undoes what the host did (its stack last first, then the rollback phase) and gives it its final
+   * result: {@code undone} when it had not failed itself (stopped rollout, fleet rollback, preflight
+   * failure elsewhere).
+   */
+  void rollback(String failedStep, String reason) {
+    rollback(failedStep, reason, Outcome.ROLLED_BACK);
+  }
+
+  void undo(String reason, Outcome outcome) {
+    if (result != null && result.outcome() != Outcome.SUCCEEDED && result.outcome() != Outcome.CLEANUP_FAILED) return;
+    result = null;
+    rollback(null, reason, outcome);
+  }
+
+  private void rollback(String failedStep, String reason, Outcome outcome) {
+    // The rollback phase restores service; a host that only ran its preflight never lost it.
+    boolean beyondPreflight = next > 0 && plan.steps().get(next - 1).phase() != Phase.PREFLIGHT;
+    List<PlannedStep> phase = beyondPreflight ? plan.rollbackPhase() : List.of();
+    if (stack.isEmpty() && phase.isEmpty()) {
+      finish(failedStep == null ? outcome : Outcome.FAILED, failedStep, reason);
+      return;
+    }
+    List<String> todo = new ArrayList<>(stack.describe());
+    phase.forEach(s -> todo.add("rollback phase: " + s.name()));
+    events.on(new RollbackStarted(Instant.now(), plan.name(), failedStep, reason, todo));
+    while (!stack.isEmpty()) {
+      RollbackStack.Entry e = stack.pop();
+      String err = e.undo() != null ? undo(e) : null;
+      for (int i = 0; err == null && i < e.handlers().size(); i++) {
+        err = handler(e.handlers().get(i), e.forStep().name(), e.vars());
+      }
+      if (err != null) {
+        rollbackFailed(failedStep, reason, err, notUndone(phase, 0));
+        return;
+      }
+    }
+    for (int i = 0; i < phase.size(); i++) {
+      String err = handler(phase.get(i), null, vars);
+      if (err != null) {
+        rollbackFailed(failedStep, reason, err, notUndone(phase, i + 1));
+        return;
+      }
+    }
+    events.on(new RollbackFinished(Instant.now(), plan.name(), true, null, List.of()));
+    finish(outcome, failedStep, reason);
+  }
+
+  private void push(PlannedStep step, StepRunner.Outcome o) {
+    RollbackStack.Entry e = new RollbackStack.Entry(step, step.handlers(), o.undo().orElse(null),
+        Collections.unmodifiableMap(new LinkedHashMap<>(vars)));
+    if (e.undo() == null && e.handlers().isEmpty()) return;
+    stack.push(e);
+    events.on(new RollbackPushed(Instant.now(), plan.name(), step.index(), step.name(),
+        step.handlers().stream().map(PlannedStep::name).toList(), e.undo() == null ? null : e.undo().description()));
+  }
+
+  /** What a failed rollback leaves undone: the rest of the stack, then the rollback phase from {@code from}. */
+  private List<String> notUndone(List<PlannedStep> phase, int from) {
+    List<String> left = new ArrayList<>(stack.describe());
+    for (int i = from; i < phase.size(); i++) left.add("rollback phase: " + phase.get(i).name());
+    return left;
+  }
+
+  private void rollbackFailed(String failedStep, String reason, String err, List<String> left) {
+    events.on(new RollbackFinished(Instant.now(), plan.name(), false, err, List.copyOf(left)));
+    rollbackError = err;
+    finish(Outcome.ROLLBACK_FAILED, failedStep, reason);
+  }
+
+  /** Runs one handler; returns null on success, else why it failed. */
+  private String handler(PlannedStep h, String forStep, Map<String, Object> scope) {
+    StepRunner.Outcome o = execute(h, true, forStep, new LinkedHashMap<>(scope));
+    StepResult r = o.result();
+    if (o.lost() || (r.failed() && !h.spec().ignoreErrors())) return "'" + h.name() + "': " + r.message();
+    rolledBack++;
+    return null;
+  }
+
+  private String undo(RollbackStack.Entry e) {
+    PlannedStep s = e.forStep();
+    events.on(new StepStarted(Instant.now(), plan.name(), s.phase().key(), 0, e.undo().description(), s.type(), true, s.name()));
+    long t0 = System.nanoTime();
+    StepResult r;
+    try {
+      r = runner.undo(plan.name(), e.undo());
+    } catch (TransportException ex) {
+      r = StepResult.failed(ex.getMessage());
+    }
+    r = r.withTiming(Duration.ofNanos(System.nanoTime() - t0), 1);
+    events.on(new StepFinished(Instant.now(), plan.name(), s.phase().key(), 0, e.undo().description(), s.type(),
+        true, s.name(), null, r));
+    if (r.failed()) return "'" + e.undo().description() + "': " + r.message();
+    rolledBack++;
+    return null;
+  }
+
+  private StepRunner.Outcome execute(PlannedStep step, boolean rollback, String forStep, Map<String, Object> scope) {
+    events.on(new StepStarted(Instant.now(), plan.name(), step.phase().key(), step.index(), step.name(),
+        step.type(), rollback, forStep));
+    StepRunner.Outcome o = runner.run(plan.name(), step.spec(), step.step(), scope);
+    StepResult r = o.result();
+    if (!rollback && step.phase() != Phase.GATE) {
+      switch (r.status()) {
+        case OK -> ok++;
+        case CHANGED -> changed++;
+        case FAILED -> failed++;
+        case SKIPPED -> skipped++;
+      }
+    }
+    events.on(new StepFinished(Instant.now(), plan.name(), step.phase().key(), step.index(), step.name(),
+        step.type(), rollback, forStep, step.spec().register(), r));
+    return o;
+  }
+
+  private void finish(Outcome outcome, String failedStep, String message) {
+    result = new HostResult(plan.name(), plan.mode(), outcome, ok, changed, failed, skipped, rolledBack,
+        failedStep, message, rollbackError, Duration.ofNanos(System.nanoTime() - started).toMillis());
+    events.on(new HostFinished(Instant.now(), result));
+  }
+
+  /** Releases the lock and the connection. */
+  @Override
+  public void close() {
+    if (lock != null) {
+      try {
+        lock.release();
+        events.on(new LockChanged(Instant.now(), plan.name(), "released", null));
+      } catch (RuntimeException e) {
+        // the lease will expire on its own; the host is no worse for it
+      }
+    }
+    if (transport != null) transport.close();
+  }
+}
