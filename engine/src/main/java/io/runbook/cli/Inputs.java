@@ -53,6 +53,29 @@ final class Inputs {
         display(InventoryLoader.resolve(inventoryArg, cwd()))).plan(limit, vars, runId, createdAt);
   }
 
+  /** Plans a past run again, as its journal says it was asked for, with its own id and timestamp. */
+  static Plan replan(io.runbook.execution.RunState state, boolean force) {
+    var req = state.request();
+    Path runbook = Path.of(req.runbookPath());
+    try {
+      String now = io.runbook.cli.ApplyCommand.sha256(runbook);
+      if (!now.equals(req.runbookSha256()) && !force) {
+        throw new RunbookException(ErrorCode.INVALID_INPUT, req.runbookPath() + " changed since run " + state.runId()
+            + " started: resuming or undoing it with different steps could do harm. Restore the file, or pass --force.");
+      }
+    } catch (RunbookException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new RunbookException(ErrorCode.INVALID_INPUT, "cannot read " + req.runbookPath() + ": " + e.getMessage());
+    }
+    List<String> extra = new java.util.ArrayList<>();
+    req.extraVars().forEach((k, v) -> extra.add(k + "=" + v));
+    io.runbook.model.Rollout.Policy policy = io.runbook.model.Rollout.Policy.of(req.onFailure());
+    return plan(runbook, req.inventoryPath(), req.limit(), extra,
+        r -> r.withRollout(r.rollout().with(req.serial(), req.maxFailPercentage(), policy, null)),
+        state.runId(), req.createdAt());
+  }
+
   static Map<String, Object> extraVars(List<String> extra, Problems problems) {
     Map<String, Object> vars = new LinkedHashMap<>();
     if (extra == null) return vars;

@@ -44,19 +44,30 @@ final class RunOptions {
   boolean breakLock;
 
   @Option(names = "--lock-lease", defaultValue = "300", paramLabel = "SECONDS",
-      description = "How long a host lock outlives a controller that stopped renewing it (default ${DEFAULT-VALUE}).")
+      description = "How long a host lock outlives a controller that stopped renewing it (default ${DEFAULT-VALUE}; "
+          + "never less than the longest step time-out plus a minute).")
   int lockLease;
 
   int execute(CommandLine.Model.CommandSpec spec, Plan plan, RunStarted.Request request) throws Exception {
+    return execute(spec, plan, "Apply", false, executor -> executor.run(plan, request));
+  }
+
+  /**
+   * Runs {@code action} with the journal, console, locks and Ctrl-C handling of a run.
+   *
+   * @param append continue the run's existing journal (resume, rollback) instead of starting one
+   */
+  int execute(CommandLine.Model.CommandSpec spec, Plan plan, String verb, boolean append,
+      java.util.function.Function<Executor, RunResult> action) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (forks < 1) throw new RunbookException(ErrorCode.INVALID_INPUT, "--forks must be at least 1");
-    if (!yes && !ask(out, "Apply '" + plan.runbook().name() + "' to " + plan.hosts().size() + " host(s): "
+    if (!yes && !ask(out, verb + " '" + plan.runbook().name() + "' on " + plan.hosts().size() + " host(s): "
         + String.join(", ", plan.hosts().stream().map(h -> h.name()).toList()) + "?", plan)) {
       out.println("Nothing was run.");
       return ErrorCode.INVALID_INPUT.exitCode();
     }
     RunControl control = new RunControl(plan.runId(), Hosts.controller(), System.getProperty("user.name"),
-        Duration.ofSeconds(Math.max(5, lockLease)), breakLock);
+        lease(plan), breakLock);
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       // Ctrl-C: let the run wind down (steps in flight finish, rollback per policy, recap), then exit.
@@ -68,7 +79,8 @@ final class RunOptions {
       }
     }, "runbook-interrupt");
     Runtime.getRuntime().addShutdownHook(hook);
-    try (JournalWriter journal = JournalWriter.open(stateDir, plan.runId())) {
+    try (JournalWriter journal = append ? JournalWriter.append(stateDir, plan.runId())
+        : JournalWriter.open(stateDir, plan.runId())) {
       EventBus bus = new EventBus().add(journal);
       if (json) {
         bus.add(e -> {
@@ -81,8 +93,8 @@ final class RunOptions {
       }
       Executor.Confirmer confirmer = (batch, batches, hosts) -> yes
           || ask(out, "Start batch " + batch + "/" + batches + " (" + String.join(", ", hosts) + ")?", plan);
-      RunResult result = new Executor(new StandardConnector(connection.settings()), bus, forks, control, confirmer)
-          .run(plan, request);
+      RunResult result = action.apply(
+          new Executor(new StandardConnector(connection.settings()), bus, forks, control, confirmer));
       return result.exitCode();
     } finally {
       done.countDown();
@@ -92,6 +104,22 @@ final class RunOptions {
         // the hook is running: it returns now that the run is done
       }
     }
+  }
+
+  /**
+   * Leases are renewed between steps, so a lease must outlast the longest step, or another run could take
+   * a host over while a step still runs on it.
+   */
+  private Duration lease(Plan plan) {
+    Duration longest = plan.runbook().timeout();
+    for (var h : plan.hosts()) {
+      for (var s : h.steps()) {
+        if (s.spec().timeout() != null && s.spec().timeout().compareTo(longest) > 0) longest = s.spec().timeout();
+      }
+    }
+    Duration asked = Duration.ofSeconds(Math.max(5, lockLease));
+    Duration needed = longest.plusSeconds(60);
+    return asked.compareTo(needed) >= 0 ? asked : needed;
   }
 
   /** A yes/no question on the terminal; without one, refuse rather than hang (that is what --yes is for). */

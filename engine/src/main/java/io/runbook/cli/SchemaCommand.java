@@ -56,6 +56,7 @@ final class SchemaCommand implements Callable<Integer> {
     props.putObject("changed_when").put("description", "FreeMarker expression over 'result'.");
     props.putObject("failed_when").put("description", "FreeMarker expression over 'result'.");
     props.putObject("ignore_errors").put("type", "boolean");
+    props.putObject("idempotent").put("type", "boolean").put("description", "Safe to run twice: runbook resume re-runs it if the controller died while it ran; otherwise that host is rolled back.");
     props.putObject("rollback").put("$ref", "#/$defs/steps").put("description", "Handlers that undo this step; they run last-first after a later failure.");
     ArrayNode oneOf = step.putArray("oneOf");
     TreeMap<String, Step<?>> sorted = new TreeMap<>();

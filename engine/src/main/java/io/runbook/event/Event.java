@@ -9,7 +9,7 @@ import java.time.Instant;
  */
 public sealed interface Event
     permits RunStarted, HostStarted, StepStarted, StepFinished, RollbackStarted, RollbackFinished,
-        RollbackPushed, HostFinished, BatchStarted, BatchFinished, LockChanged, RunFinished {
+        RollbackPushed, HostFinished, BatchStarted, BatchFinished, LockChanged, RunResumed, RunFinished {
 
   Instant at();
 

@@ -6,6 +6,7 @@ import io.runbook.event.BatchFinished;
 import io.runbook.event.BatchStarted;
 import io.runbook.event.EventListener;
 import io.runbook.event.RunFinished;
+import io.runbook.event.RunResumed;
 import io.runbook.event.RunStarted;
 import io.runbook.model.Phase;
 import io.runbook.model.Rollout;
@@ -53,27 +54,49 @@ public final class Executor {
   }
 
   public RunResult run(Plan plan, RunStarted.Request request) {
+    return execute(plan, request, null);
+  }
+
+  /**
+   * Continues a run whose controller stopped: hosts that finished are not touched again; a host whose
+   * step was in flight re-runs it if it is idempotent and is rolled back otherwise; the rest of its
+   * batch and the later batches run as they would have.
+   */
+  public RunResult resume(Plan plan, RunState state) {
+    return execute(plan, state.request(), state);
+  }
+
+  private RunResult execute(Plan plan, RunStarted.Request request, RunState state) {
     long started = System.nanoTime();
     Rollout rollout = plan.runbook().rollout();
-    List<HostSession> sessions = new ArrayList<>();
-    for (HostPlan hp : plan.hosts()) sessions.add(new HostSession(hp, plan.runbook(), events, control));
-    List<List<HostSession>> batches = Batches.split(sessions, rollout.serial());
-    events.on(new RunStarted(Instant.now(), plan.runId(), plan.runbook().file(), plan.runbook().name(),
-        plan.inventory(), plan.hosts().stream().map(HostPlan::name).toList(), forks,
-        System.getProperty("user.name"), Hosts.controller(),
-        batches.stream().map(b -> b.stream().map(HostSession::name).toList()).toList(), request));
+    List<HostSession> sessions = sessions(plan, state);
+    List<List<HostSession>> batches = state == null ? Batches.split(sessions, rollout.serial()) : batchesOf(sessions, state);
+    if (state == null) {
+      events.on(new RunStarted(Instant.now(), plan.runId(), plan.runbook().file(), plan.runbook().name(),
+          plan.inventory(), plan.hosts().stream().map(HostPlan::name).toList(), forks,
+          System.getProperty("user.name"), Hosts.controller(),
+          batches.stream().map(b -> b.stream().map(HostSession::name).toList()).toList(), request));
+    } else {
+      events.on(new RunResumed(Instant.now(), plan.runId(), "resume", System.getProperty("user.name"),
+          Hosts.controller(), sessions.stream().filter(s -> s.result() == null).map(HostSession::name).toList()));
+    }
     ExecutorService pool = pool(Math.min(forks, Math.max(1, sessions.size())));
     String stopped = null;
     try {
-      parallel(pool, sessions, s -> {
-        if (s.open(connector)) s.advance(p -> p == Phase.PREFLIGHT);
+      List<HostSession> pending = sessions.stream().filter(s -> s.result() == null).toList();
+      sessions.forEach(s -> s.connectWith(connector));
+      parallel(pool, pending, s -> {
+        if (!s.open(connector)) return;
+        if (s.interrupted() != null) s.rollback(s.interrupted(), "the controller stopped during this step");
+        else s.advance(p -> p == Phase.PREFLIGHT);
       });
-      List<String> failedPreflight = sessions.stream().filter(s -> s.result() != null).map(HostSession::name).toList();
+      List<String> failedPreflight = state != null && state.batchesStarted() ? List.of()
+          : pending.stream().filter(s -> s.result() != null).map(HostSession::name).toList();
       if (!failedPreflight.isEmpty() || control.cancelled()) {
         stopped = control.cancelled() ? "interrupted during preflight"
             : "preflight failed on " + String.join(", ", failedPreflight) + "; nothing was changed";
         String why = stopped;
-        parallel(pool, sessions, s -> s.undo(why, Outcome.NOT_RUN));
+        parallel(pool, pending, s -> s.undo(why, Outcome.NOT_RUN));
       } else {
         stopped = batches(pool, batches, rollout);
       }
@@ -81,7 +104,56 @@ public final class Executor {
       parallel(pool, sessions, HostSession::close);
       pool.shutdownNow();
     }
-    List<HostResult> results = sessions.stream().map(HostSession::result).toList();
+    return finish(plan, sessions, started, stopped);
+  }
+
+  /** Undoes a past run on every host it changed, newest batch first (runbook rollback RUN_ID). */
+  public RunResult rollback(Plan plan, RunState state) {
+    long started = System.nanoTime();
+    List<HostSession> sessions = sessions(plan, state);
+    List<List<HostSession>> batches = batchesOf(sessions, state);
+    List<HostSession> changed = sessions.stream().filter(HostSession::changedSomething).toList();
+    events.on(new RunResumed(Instant.now(), plan.runId(), "rollback", System.getProperty("user.name"),
+        Hosts.controller(), changed.stream().map(HostSession::name).toList()));
+    ExecutorService pool = pool(Math.min(forks, Math.max(1, sessions.size())));
+    try {
+      sessions.forEach(s -> s.connectWith(connector));
+      for (int b = batches.size() - 1; b >= 0; b--) {
+        List<HostSession> batch = batches.get(b).stream().filter(HostSession::changedSomething).toList();
+        parallel(pool, batch, s -> s.undo("rollback of run " + plan.runId() + " asked by the operator", Outcome.UNDONE));
+      }
+    } finally {
+      parallel(pool, sessions, HostSession::close);
+      pool.shutdownNow();
+    }
+    return finish(plan, sessions, started, null);
+  }
+
+  private List<HostSession> sessions(Plan plan, RunState state) {
+    StepRunner restorer = new StepRunner(null, plan.runbook().baseDir(), plan.runbook().timeout(),
+        io.runbook.transport.Become.NONE);
+    List<HostSession> sessions = new ArrayList<>();
+    for (HostPlan hp : plan.hosts()) {
+      HostSession s = new HostSession(hp, plan.runbook(), events, control);
+      RunState.HostState st = state == null ? null : state.hosts().get(hp.name());
+      if (st != null) s.restore(st, restorer);
+      sessions.add(s);
+    }
+    return sessions;
+  }
+
+  /** The batches a journal recorded, with hosts no longer in the plan left out. */
+  private static List<List<HostSession>> batchesOf(List<HostSession> sessions, RunState state) {
+    List<List<HostSession>> out = new ArrayList<>();
+    for (List<String> names : state.batches()) {
+      List<HostSession> batch = sessions.stream().filter(s -> names.contains(s.name())).toList();
+      if (!batch.isEmpty()) out.add(batch);
+    }
+    return out;
+  }
+
+  private RunResult finish(Plan plan, List<HostSession> sessions, long started, String stopped) {
+    List<HostResult> results = sessions.stream().map(HostSession::result).filter(java.util.Objects::nonNull).toList();
     RunResult result = new RunResult(plan.runId(), results, Duration.ofNanos(System.nanoTime() - started).toMillis(),
         stopped, control.cancelled());
     events.on(new RunFinished(Instant.now(), result));
@@ -97,7 +169,9 @@ public final class Executor {
         return stop(pool, batches, i, "the operator declined batch " + (i + 1));
       }
       if (control.cancelled()) return stop(pool, batches, i, "interrupted before batch " + (i + 1));
-      events.on(new BatchStarted(Instant.now(), i + 1, batches.size(), names));
+      // A resumed run passes over the batches that had finished before its controller stopped.
+      boolean replayed = batch.stream().allMatch(s -> s.result() != null);
+      if (!replayed) events.on(new BatchStarted(Instant.now(), i + 1, batches.size(), names));
       parallel(pool, batch, s -> s.advance(p -> p != Phase.CLEANUP));
       // The gate runs once the whole batch is up, then each host's cleanup.
       parallel(pool, batch, s -> {
@@ -109,7 +183,7 @@ public final class Executor {
       String decision = decide(rollout, batch.size(), failed.size(), i == batches.size() - 1);
       String reason = failed.isEmpty() ? null : failed.size() + " of " + batch.size() + " host(s) failed in batch "
           + (i + 1) + " (max_fail_percentage " + rollout.maxFailPercentage() + ", on_failure " + rollout.onFailure().key() + ")";
-      events.on(new BatchFinished(Instant.now(), i + 1, names, failed, decision, reason));
+      if (!replayed) events.on(new BatchFinished(Instant.now(), i + 1, names, failed, decision, reason));
       if (decision.equals("rollback-fleet")) {
         for (int b = i; b >= 0; b--) {
           parallel(pool, batches.get(b), s -> s.undo("fleet rollback: " + reason, Outcome.UNDONE));

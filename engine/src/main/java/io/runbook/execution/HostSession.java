@@ -53,6 +53,8 @@ final class HostSession implements AutoCloseable {
   private int ok, changed, failed, skipped, rolledBack;
   private String rollbackError;
   private HostResult result;
+  private Connector connector;
+  private String interrupted;
 
   HostSession(HostPlan plan, Runbook runbook, EventListener events, RunControl control) {
     this.plan = plan;
@@ -75,8 +77,54 @@ final class HostSession implements AutoCloseable {
     return !stack.isEmpty();
   }
 
+  /**
+   * Picks the host up where an earlier controller left it (see {@link RunState}): registered values and
+   * the rollback stack of the steps that completed, and its outcome if it had one. A step that was in
+   * flight is re-run if it is idempotent; otherwise {@link #interrupted()} says why the host must roll back.
+   */
+  void restore(RunState.HostState state, StepRunner restorer) {
+    for (PlannedStep step : plan.steps()) {
+      StepResult r = state.completed().get(step.index());
+      if (r == null) continue;
+      switch (r.status()) {
+        case OK -> ok++;
+        case CHANGED -> changed++;
+        case FAILED -> failed++;
+        case SKIPPED -> skipped++;
+      }
+      if (step.spec().register() != null) vars.put(step.spec().register(), r.registered());
+      if (r.status() != Status.SKIPPED) {
+        RollbackStack.Entry e = new RollbackStack.Entry(step, step.handlers(),
+            restorer.undoFor(step.spec(), step.step(), r, vars).orElse(null),
+            Collections.unmodifiableMap(new LinkedHashMap<>(vars)));
+        if (e.undo() != null || !e.handlers().isEmpty()) stack.push(e);
+      }
+      next = step.index();
+    }
+    result = state.result();
+    if (result != null && result.outcome() != Outcome.SUCCEEDED && result.outcome() != Outcome.CLEANUP_FAILED) {
+      while (!stack.isEmpty()) stack.pop(); // that host was already rolled back, or never changed
+    }
+    if (result == null && state.inFlight() > 0) {
+      PlannedStep s = plan.steps().get(state.inFlight() - 1);
+      if (s.spec().idempotent()) {
+        next = state.inFlight() - 1;
+      } else {
+        next = state.inFlight();
+        interrupted = "step '" + s.name() + "' was running when the controller stopped; it is not marked "
+            + "idempotent, so it is not run again and the host is rolled back";
+      }
+    }
+  }
+
+  /** Why a resumed host must roll back before anything else, or null. */
+  String interrupted() {
+    return interrupted;
+  }
+
   /** Connects and takes the host lock; false (with a final result) when the host is unreachable or locked. */
   boolean open(Connector connector) {
+    this.connector = connector;
     events.on(new HostStarted(Instant.now(), plan.name(), plan.mode(), plan.host().address()));
     try {
       transport = connector.open(plan.host());
@@ -184,8 +232,25 @@ final class HostSession implements AutoCloseable {
 
   void undo(String reason, Outcome outcome) {
     if (result != null && result.outcome() != Outcome.SUCCEEDED && result.outcome() != Outcome.CLEANUP_FAILED) return;
+    if (runner == null) {
+      // a host finished before this controller started (rollback of a past run): reconnect first
+      if (stack.isEmpty() || connector == null) return;
+      HostResult before = result;
+      if (!open(connector)) {
+        rollbackError = "not undone: " + result.message();
+        result = new HostResult(plan.name(), plan.mode(), Outcome.ROLLBACK_FAILED, ok, changed, failed, skipped,
+            rolledBack, null, before == null ? null : before.message(), rollbackError, result.durationMillis());
+        events.on(new HostFinished(Instant.now(), result));
+        return;
+      }
+    }
     result = null;
     rollback(null, reason, outcome);
+  }
+
+  /** For hosts that may need undoing later without being opened now. */
+  void connectWith(Connector connector) {
+    this.connector = connector;
   }
 
   private void rollback(String failedStep, String reason, Outcome outcome) {

@@ -110,6 +110,20 @@ final class StepRunner {
     }
   }
 
+  /**
+   * The automatic undo of a step that completed in an earlier controller's run, rebuilt from its journaled
+   * result and the variables as they were then.
+   */
+  <A> Optional<Step.Undo> undoFor(StepSpec spec, Step<A> step, StepResult result, Map<String, Object> vars) {
+    if (!step.undoable() || spec.rollback() != null) return Optional.empty();
+    try {
+      A args = MAPPER.convertValue(Templates.renderAll(spec.args(), spec.name(), vars), step.argsType());
+      return step.undo(args, result);
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
   /** Runs a step type's automatic undo with the host's context. */
   StepResult undo(String host, Step.Undo undo) {
     HostStepContext ctx = new HostStepContext(host, transport, defaultTimeout, defaultBecome, baseDir, Map.of());

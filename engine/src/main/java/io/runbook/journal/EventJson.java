@@ -16,7 +16,14 @@ import java.time.Instant;
  */
 public final class EventJson {
   static final ObjectMapper MAPPER = new ObjectMapper()
-      .registerModule(new SimpleModule().addSerializer(Instant.class, ToStringSerializer.instance))
+      .registerModule(new SimpleModule().addSerializer(Instant.class, ToStringSerializer.instance)
+          .addDeserializer(Instant.class, new com.fasterxml.jackson.databind.deser.std.FromStringDeserializer<>(Instant.class) {
+            @Override
+            protected Instant _deserialize(String value, com.fasterxml.jackson.databind.DeserializationContext ctxt) {
+              return Instant.parse(value);
+            }
+          }))
+      .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
       .setSerializationInclusion(JsonInclude.Include.NON_NULL)
       .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 

@@ -26,7 +26,11 @@ final class LockScript {
   private static final String BODY = """
       umask 022
       m="$d.mutex"
-      mtime() { stat -c %Y "$1" 2>/dev/null || stat -f %m "$1" 2>/dev/null; }
+      if stat -c %Y / >/dev/null 2>&1; then
+        mtime() { stat -c %Y "$1" 2>/dev/null; }
+      else
+        mtime() { stat -f %m "$1" 2>/dev/null; }
+      fi
       field() { sed -n "s/^$1=//p" "$d/holder" 2>/dev/null | head -n 1; }
       show() { if [ -f "$1/holder" ]; then cat "$1/holder"; echo; else echo "started=$(mtime "$1")"; fi; }
       n=0
@@ -37,6 +41,7 @@ final class LockScript {
           exit 70
         fi
         t=$(mtime "$m")
+        case $t in *[!0-9]*) t= ;; esac
         if [ -n "$t" ] && [ $(( $(date +%s) - t )) -gt 30 ]; then
           rmdir "$m" 2>/dev/null || [ ! -d "$m" ] || {
             echo "$m is left over from a run that died while changing the lock, and cannot be removed" >&2

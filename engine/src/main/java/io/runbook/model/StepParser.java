@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
 final class StepParser {
   /** Keys every step may have besides its one step type. */
   static final Set<String> COMMON_KEYS = Set.of("name", "when", "register", "retries", "delay", "until",
-      "timeout", "become", "become_user", "changed_when", "failed_when", "ignore_errors", "rollback");
+      "timeout", "become", "become_user", "changed_when", "failed_when", "ignore_errors", "idempotent", "rollback");
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -114,7 +114,8 @@ final class StepParser {
         duration(m, "timeout", pointer, label), bool(m, "become", pointer, label),
         string(m, "become_user", pointer, label), condition(m, "changed_when", pointer, label),
         condition(m, "failed_when", pointer, label),
-        Boolean.TRUE.equals(bool(m, "ignore_errors", pointer, label)), rollback,
+        Boolean.TRUE.equals(bool(m, "ignore_errors", pointer, label)),
+        Boolean.TRUE.equals(bool(m, "idempotent", pointer, label)), rollback,
         doc.location(pointer), pointer);
   }
 

@@ -13,11 +13,14 @@ import java.util.List;
  * @param pointer JSON Pointer of the step in its file, to locate errors in its arguments
  * @param retries extra attempts after the first failed one (or while {@code until} is false)
  * @param rollback explicit handlers that undo this step; null when none were written
+ * @param idempotent running the step twice does no harm: {@code resume} re-runs it when the controller
+ *     died while it ran (otherwise that host is rolled back)
  */
 public record StepSpec(
     String name, String type, Object args, String when, String register, int retries, Duration delay,
     String until, Duration timeout, Boolean become, String becomeUser, String changedWhen,
-    String failedWhen, boolean ignoreErrors, List<StepSpec> rollback, Location location, String pointer) {
+    String failedWhen, boolean ignoreErrors, boolean idempotent, List<StepSpec> rollback, Location location,
+    String pointer) {
 
   public StepSpec {
     if (retries < 0) throw new IllegalArgumentException("retries < 0");

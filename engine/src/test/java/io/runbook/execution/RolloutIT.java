@@ -43,6 +43,11 @@ class RolloutIT {
     if (fleet != null) fleet.close();
   }
 
+  @org.junit.jupiter.api.AfterEach
+  void unlock() {
+    sample.clearLocks();
+  }
+
   @BeforeEach
   void install() {
     sample = new SampleRuns(fleet, tmp);
@@ -158,6 +163,131 @@ class RolloutIT {
       if (e.path("event").asText().equals("rollback_started")) starts.add(e.path("host").asText());
     }
     assertThat(starts.indexOf("h2")).isLessThan(starts.indexOf("h1"));
+    sample.stopService(APP);
+  }
+
+  /** A rollout whose steps count how often they ran on each host, in files the hosts keep. */
+  Path countingRunbook() throws Exception {
+    return java.nio.file.Files.writeString(tmp.resolve("counted.yaml"), """
+        apiVersion: runbook/v1
+        kind: Runbook
+        name: counted rollout
+        hosts: sample
+        rollout:
+          serial: [1, 2, "100%"]
+          max_fail_percentage: 100
+        phases:
+          backup:
+            - name: Count once
+              shell: echo "[=run.id]" >> /home/runbook/count-once
+              rollback:
+                - name: Uncount
+                  shell: echo undone >> /home/runbook/count-once
+          deploy:
+            - name: Slow and not idempotent
+              shell: echo ran >> /home/runbook/count-slow; sleep 4
+            - name: Idempotent check
+              shell: echo ran >> /home/runbook/count-check
+              idempotent: true
+        """);
+  }
+
+  static List<String> lines(SshHost h, String file) {
+    String out = h.exec("sh", "-c", "cat /home/runbook/" + file + " 2>/dev/null || true");
+    return out.isBlank() ? List.of() : out.strip().lines().toList();
+  }
+
+  @Test
+  void aKilledControllerResumesWithoutRunningANonIdempotentStepTwice() throws Exception {
+    for (SshHost h : fleet.hosts()) h.exec("sh", "-c", "rm -f /home/runbook/count-*");
+    Path rb = countingRunbook();
+    Path jar = SampleRuns.REPO.resolve("engine/target/runbook.jar");
+    Process controller = new ProcessBuilder("java", "-jar", jar.toString(), "apply", rb.toString(), "-i",
+        inventory.toString(), "--yes", "--forks", "6", "--known-hosts", fleet.knownHostsFile().toString(),
+        "--state-dir", sample.stateDir().toString())
+        .redirectErrorStream(true).redirectOutput(tmp.resolve("controller.log").toFile()).start();
+    // Kill it (SIGKILL) while batch 2 runs its slow step.
+    Path runs = sample.stateDir().resolve("runs");
+    String runId = null;
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (runId == null && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      if (!java.nio.file.Files.isDirectory(runs)) continue;
+      try (var dirs = java.nio.file.Files.list(runs)) {
+        for (Path d : dirs.toList()) {
+          String journal = java.nio.file.Files.readString(d.resolve("journal.jsonl"));
+          if (journal.contains("\"host\":\"h2\",\"phase\":\"deploy\",\"index\":2")) runId = d.getFileName().toString();
+        }
+      }
+    }
+    assertThat(runId).as(java.nio.file.Files.readString(tmp.resolve("controller.log"))).isNotNull();
+    Thread.sleep(1500); // the slow step is now running on h2 and h3 (its counter written, its sleep going on)
+    controller.destroyForcibly().waitFor();
+    assertThat(sample.cli("show", null, runId).out()).contains("interrupted");
+
+    Run resumed = sample.cli("resume", null, runId);
+
+    assertThat(resumed.code()).as(resumed.all()).isEqualTo(2);
+    for (SshHost h : fleet.hosts()) {
+      assertThat(lines(h, "count-slow")).as(h.name() + " ran the slow step").containsExactly("ran");
+    }
+    // h2 and h3 were in the slow step when the controller died: rolled back, not run again.
+    for (String name : List.of("h2", "h3")) {
+      assertThat(lines(fleet.host(name), "count-once")).as(name).containsExactly(runId, "undone");
+      assertThat(lines(fleet.host(name), "count-check")).as(name).isEmpty();
+    }
+    for (String name : List.of("h1", "h4", "h5", "h6")) {
+      assertThat(lines(fleet.host(name), "count-once")).as(name).containsExactly(runId);
+      assertThat(lines(fleet.host(name), "count-check")).as(name).containsExactly("ran");
+    }
+    List<String> events = sample.journal("counted.yaml").stream().map(e -> e.path("event").asText()).toList();
+    assertThat(events).contains("run_resumed").last().isEqualTo("run_finished");
+  }
+
+  @Test
+  void rollbackOfAFinishedRunRestoresEveryHost() {
+    Map<String, String> before = snapshots();
+    Run upgrade = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6", "--serial", "2");
+    assertThat(upgrade.code()).as(upgrade.all()).isZero();
+    assertVersions("2.0.0", "2.0.0", "2.0.0", "2.0.0", "2.0.0", "2.0.0");
+    String runId = sample.journal("upgrade-v2.yaml").get(0).path("runId").asText();
+
+    Run rollback = sample.cli("rollback", null, runId, "--forks", "6");
+
+    assertThat(rollback.code()).as(rollback.all()).isEqualTo(2);
+    assertVersions("1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3");
+    assertThat(snapshots()).isEqualTo(before);
+    assertThat(rollback.out()).containsPattern("h6\\s+binary\\s+undone");
+    sample.stopService(APP);
+  }
+
+  @Test
+  void aLockedHostRefusesASecondRunAndAStaleLockExpires() throws Exception {
+    SshHost h1 = fleet.host(0);
+    io.runbook.transport.SshTransport t = io.runbook.transport.SshTransport.connect(new io.runbook.transport.SshSettings(
+        "h1", h1.host(), h1.port(), h1.user(), h1.privateKey(), fleet.knownHostsFile(),
+        io.runbook.transport.HostKeyPolicy.STRICT, null));
+    try (t) {
+      io.runbook.lock.HostLock held = io.runbook.lock.HostLock.acquire(t, "h1", "20261121-000000-0000", "elsewhere",
+          "alice", java.time.Duration.ofSeconds(3), false);
+      Map<String, String> before = snapshots();
+
+      Run refused = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6");
+
+      assertThat(refused.code()).as(refused.all()).isEqualTo(2);
+      assertThat(refused.out()).contains("h1 is locked by run 20261121-000000-0000").contains("alice@elsewhere")
+          .contains("--break-lock").contains("preflight failed on h1; nothing was changed");
+      assertThat(snapshots()).isEqualTo(before);
+      assertVersions("1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3");
+      assertThat(held.holder().runId()).isEqualTo("20261121-000000-0000");
+
+      Thread.sleep(4000); // the holder died: its lease runs out
+      Run after = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6", "--serial", "100%");
+
+      assertThat(after.code()).as(after.all()).isZero();
+      assertThat(after.out()).contains("lock took over from run 20261121-000000-0000");
+      assertThat(io.runbook.lock.HostLock.read(t)).isEmpty();
+    }
     sample.stopService(APP);
   }
 }

@@ -68,8 +68,11 @@ public final class SampleRuns {
     List<String> args = new ArrayList<>(List.of(command));
     if (runbook != null) args.add(REPO.resolve("runbooks").resolve(runbook).toString());
     args.addAll(List.of(more));
-    args.addAll(List.of("--yes", "--state-dir", stateDir().toString()));
-    if (!args.contains("--known-hosts")) args.addAll(List.of("--known-hosts", fleet.knownHostsFile().toString()));
+    args.addAll(List.of("--state-dir", stateDir().toString()));
+    if (List.of("apply", "resume", "rollback").contains(command)) {
+      args.add("--yes");
+      if (!args.contains("--known-hosts")) args.addAll(List.of("--known-hosts", fleet.knownHostsFile().toString()));
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
@@ -102,6 +105,11 @@ public final class SampleRuns {
   public static String snapshot(SshHost h, String app) {
     return h.exec("sh", "-c", "cd " + app + " && find releases config | sort && find releases config -type f -exec sha256sum {} + | sort"
         + " && sha256sum data/sample.db && readlink current && stat -c '%a %U' config/config.json data/sample.db");
+  }
+
+  /** Removes every host lock, so that a test that failed half-way does not lock out the next one. */
+  public void clearLocks() {
+    for (SshHost h : fleet.hosts()) h.exec("sh", "-c", "rm -rf /var/tmp/runbook.lock*");
   }
 
   public void stopService(String app) {

@@ -1,0 +1,40 @@
+package io.runbook.cli;
+
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
+import io.runbook.execution.Plan;
+import io.runbook.execution.RunState;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "resume", mixinStandardHelpOptions = true,
+    description = {"Continue a run whose controller stopped (killed, crashed, lost its network) from its journal.",
+        "Hosts that finished are not touched again. A host whose step was in flight re-runs that step if it is "
+            + "marked 'idempotent: true'; otherwise the host is rolled back. Registered values of earlier steps "
+            + "are restored; the remaining batches run as they would have."})
+final class ResumeCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "RUN_ID", description = "The run to continue (see runbook history).")
+  String runId;
+
+  @Option(names = "--force", description = "Resume even though the runbook file changed since the run started.")
+  boolean force;
+
+  @Mixin RunOptions run;
+
+  @Override
+  public Integer call() throws Exception {
+    RunState state = RunState.read(run.stateDir, RunIds.resolve(run.stateDir, runId));
+    if (state.finished()) {
+      throw new RunbookException(ErrorCode.INVALID_INPUT, "run " + state.runId() + " finished: nothing to resume "
+          + "(runbook show " + state.runId() + " tells how it ended; runbook rollback " + state.runId() + " undoes it)");
+    }
+    Plan plan = Inputs.replan(state, force);
+    return run.execute(spec, plan, "Resume", true, executor -> executor.resume(plan, state));
+  }
+}
