@@ -26,6 +26,7 @@ final class ConsoleListener implements EventListener {
   private final PrintWriter out;
   private final Ansi ansi;
   private final String journal;
+  private final java.util.List<String> batches = new java.util.ArrayList<>();
 
   ConsoleListener(PrintWriter out, boolean color, String journal) {
     this.out = out;
@@ -53,6 +54,8 @@ final class ConsoleListener implements EventListener {
         out.println(ansi.bold("── batch " + e.batch() + "/" + e.batches()) + " · " + String.join(", ", e.hosts()));
       }
     } else if (event instanceof BatchFinished e) {
+      batches.add("[" + String.join(", ", e.hosts()) + "]" + (e.failed().isEmpty() ? "" : " " + e.failed().size()
+          + " failed") + (e.decision().equals("continue") || e.decision().equals("done") ? "" : " → " + e.decision()));
       if (!e.failed().isEmpty() || !e.decision().equals("continue") && !e.decision().equals("done")) {
         out.println(ansi.yellow("── batch " + e.batch() + ": " + (e.reason() == null ? "" : e.reason() + " → ")
             + e.decision()));
@@ -121,6 +124,7 @@ final class ConsoleListener implements EventListener {
         out.println("  " + h.host() + ": " + ansi.red("rollback stopped at " + h.rollbackError()));
       }
     }
+    if (batches.size() > 1) out.println("batches: " + String.join(" → ", batches));
     if (run.stopped() != null) out.println(ansi.yellow("Rollout stopped: " + run.stopped()));
     if (run.hosts().stream().anyMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED)) {
       out.println(ansi.red("A rollback failed: those hosts need a person. The journal lists what was not undone."));

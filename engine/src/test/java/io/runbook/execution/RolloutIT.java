@@ -290,4 +290,31 @@ class RolloutIT {
     }
     sample.stopService(APP);
   }
+
+  @Test
+  void ctrlCLetsStepsFinishRollsBackAndExitsWithARecap() throws Exception {
+    for (SshHost h : fleet.hosts()) h.exec("sh", "-c", "rm -f /home/runbook/count-*");
+    Path rb = countingRunbook();
+    Path log = tmp.resolve("controller.log");
+    Process controller = new ProcessBuilder("java", "-jar", SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
+        "apply", rb.toString(), "-i", inventory.toString(), "--yes", "--forks", "6", "--serial", "100%",
+        "--known-hosts", fleet.knownHostsFile().toString(), "--state-dir", sample.stateDir().toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (!java.nio.file.Files.readString(log).contains("Count once") && System.nanoTime() < deadline) Thread.sleep(100);
+    Thread.sleep(1500); // the slow step runs on every host
+    new ProcessBuilder("kill", "-INT", Long.toString(controller.pid())).start().waitFor();
+
+    assertThat(controller.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+    String out = java.nio.file.Files.readString(log);
+    assertThat(controller.exitValue()).as(out).isEqualTo(130);
+    assertThat(out).contains("RECAP").containsPattern("h1\\s+binary\\s+rolled back");
+    for (SshHost h : fleet.hosts()) {
+      // the slow step finished (it was in flight), nothing after it started, and the host was undone
+      assertThat(lines(h, "count-slow")).as(h.name()).containsExactly("ran");
+      assertThat(lines(h, "count-check")).as(h.name()).isEmpty();
+      assertThat(lines(h, "count-once")).as(h.name()).hasSize(2).last().isEqualTo("undone");
+    }
+  }
 }
