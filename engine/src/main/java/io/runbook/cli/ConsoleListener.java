@@ -39,6 +39,9 @@ final class ConsoleListener implements EventListener {
     if (event instanceof RunStarted e) {
       out.println(ansi.bold("run " + e.runId()) + " · " + e.runbookName() + " · " + e.hosts().size()
           + " host(s) from " + e.inventory() + " · forks " + e.forks());
+    } else if (event instanceof io.runbook.event.RunResumed e) {
+      out.println(ansi.bold(e.action() + " of run " + e.runId()) + " by " + e.user() + "@" + e.controller()
+          + " · " + (e.hosts().isEmpty() ? "no host left to run" : String.join(", ", e.hosts())));
     } else if (event instanceof StepFinished e) {
       step(e);
     } else if (event instanceof RollbackStarted e) {
