@@ -11,7 +11,7 @@ import io.runbook.event.RollbackStarted;
 import io.runbook.event.RunFinished;
 import io.runbook.event.RunStarted;
 import io.runbook.event.StepFinished;
-import io.runbook.model.Durations;
+import io.runbook.yaml.Durations;
 import io.runbook.result.HostResult;
 import io.runbook.result.Outcome;
 import io.runbook.result.RunResult;

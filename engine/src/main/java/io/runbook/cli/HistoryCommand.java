@@ -3,7 +3,7 @@ package io.runbook.cli;
 import io.runbook.journal.EventJson;
 import io.runbook.journal.JournalReader;
 import io.runbook.journal.RunSummary;
-import io.runbook.model.Durations;
+import io.runbook.yaml.Durations;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.runbook.model;
 
+import io.runbook.yaml.Durations;
 import io.runbook.yaml.JsonSchemas;
 import io.runbook.yaml.Problems;
 import io.runbook.yaml.YamlDocument;

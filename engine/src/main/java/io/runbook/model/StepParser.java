@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.step.Step;
 import io.runbook.step.StepRegistry;
 import io.runbook.template.Templates;
+import io.runbook.yaml.Durations;
 import io.runbook.yaml.JsonSchemas;
 import io.runbook.yaml.Problems;
 import io.runbook.yaml.Suggestions;

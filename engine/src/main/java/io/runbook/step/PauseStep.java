@@ -1,11 +1,10 @@
 package io.runbook.step;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import io.runbook.yaml.Durations;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * {@code pause:} waits on the controller, touching no host: the soak time between canary batches, or a
@@ -13,8 +12,6 @@ import java.util.regex.Pattern;
  * fails, so the run stops instead of carrying on as if the soak had passed.
  */
 public final class PauseStep implements Step<PauseStep.Args> {
-  /** As {@code io.runbook.model.Durations}, which this package cannot use: model depends on step. */
-  private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)?");
 
   /**
    * {@code pause: 30}, {@code pause: "5m"} or {@code pause: {seconds: 30, reason: soak}}.
@@ -39,22 +36,7 @@ public final class PauseStep implements Step<PauseStep.Args> {
 
     /** The pause, or null when {@link #seconds} is not a duration. */
     public Duration duration() {
-      if (seconds == null) return null;
-      Matcher m = DURATION.matcher(seconds.strip());
-      if (!m.matches()) return null;
-      long n;
-      try {
-        n = Long.parseLong(m.group(1));
-      } catch (NumberFormatException e) {
-        return null;
-      }
-      String unit = m.group(2) == null ? "s" : m.group(2);
-      return switch (unit) {
-        case "ms" -> Duration.ofMillis(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofSeconds(n);
-      };
+      return seconds == null ? null : Durations.parse(seconds);
     }
   }
 

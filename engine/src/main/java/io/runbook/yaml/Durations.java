@@ -1,4 +1,4 @@
-package io.runbook.model;
+package io.runbook.yaml;
 
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -16,7 +16,12 @@ public final class Durations {
     if (!(value instanceof String s)) return null;
     Matcher m = FORM.matcher(s.strip());
     if (!m.matches()) return null;
-    long n = Long.parseLong(m.group(1));
+    long n;
+    try {
+      n = Long.parseLong(m.group(1));
+    } catch (NumberFormatException tooLong) {
+      return null;
+    }
     String unit = m.group(2) == null ? "s" : m.group(2);
     return switch (unit) {
       case "ms" -> Duration.ofMillis(n);
