@@ -21,9 +21,9 @@ import picocli.CommandLine.Option;
         CommandLine.HelpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {"  0  every host succeeded", "  1  upgrades held, but a cleanup step failed somewhere",
-        "  2  some host failed and was rolled back cleanly (or was left untouched, or was unreachable)",
+        "  2  some host failed and was rolled back cleanly (or was untouched, unreachable, locked, undone, or not run)",
         "  3  a rollback failed: a host needs a person", "  4  invalid input: nothing was run",
-        "  5  internal error", "130  interrupted"})
+        "  5  internal error", "130  interrupted (Ctrl-C): in-flight steps finished, hosts in progress rolled back"})
 public final class Main {
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Show stack traces of errors.")
   boolean debug;
