@@ -1,33 +1,26 @@
 package io.runbook.step;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaException;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.NodePath;
-import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * {@code json_schema:} checks a JSON config file on the host against a JSON Schema (draft 2020-12) kept
- * next to the runbook, typically the new release's schema before an upgrade. Lists every violation by
- * its JSON path, so one run shows everything to fix.
+ * {@code json_schema:} checks a JSON or YAML config file on the host against a JSON Schema (draft
+ * 2020-12) kept next to the runbook, typically the new release's schema before an upgrade. Lists every
+ * violation by its JSON path, so one run shows everything to fix. Which files are YAML: {@link ConfigFiles}.
  */
 public final class JsonSchemaStep implements Step<JsonSchemaStep.Args> {
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   private static final SchemaRegistry SCHEMAS = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
 
   /**
-   * @param path the JSON file on the host
+   * @param path the JSON or YAML file on the host
    * @param schema the schema file on the controller, relative to the runbook's directory
    */
   public record Args(String path, String schema) {}
@@ -51,23 +44,21 @@ public final class JsonSchemaStep implements Step<JsonSchemaStep.Args> {
   public StepResult execute(Args args, StepContext ctx) {
     LocalSource.Loaded schemaFile = LocalSource.load(ctx, "schema", args.schema());
     if (schemaFile.failure() != null) return schemaFile.failure();
+    ConfigFiles.Parsed schemaDoc = ConfigFiles.parse(args.schema(), schemaFile.bytes());
+    if (schemaDoc.failed()) return StepResult.failed(args.schema() + ": " + schemaDoc.error());
+    if (schemaDoc.empty()) return StepResult.failed(args.schema() + " is empty");
     Schema schema;
     try {
-      schema = SCHEMAS.getSchema(MAPPER.readTree(schemaFile.bytes()));
-    } catch (IOException e) {
-      return StepResult.failed(args.schema() + ": " + parseError(e));
+      schema = SCHEMAS.getSchema(ConfigFiles.tree(schemaDoc.value()));
     } catch (SchemaException e) {
       return StepResult.failed(args.schema() + " is not a usable JSON Schema: " + e.getMessage());
     }
     RemoteFile.Read file = RemoteFile.read(ctx, args.path());
     if (file.failure() != null) return file.failure();
-    JsonNode instance;
-    try {
-      instance = MAPPER.readTree(file.bytes());
-    } catch (IOException e) {
-      return StepResult.failed(args.path() + ": " + parseError(e));
-    }
-    if (instance == null || instance.isMissingNode()) return StepResult.failed(args.path() + " is empty");
+    ConfigFiles.Parsed config = ConfigFiles.parse(args.path(), file.bytes());
+    if (config.failed()) return StepResult.failed(args.path() + ": " + config.error());
+    if (config.empty()) return StepResult.failed(args.path() + " is empty");
+    JsonNode instance = ConfigFiles.tree(config.value());
 
     List<String> violations = schema.validate(instance).stream().map(JsonSchemaStep::describe).toList();
     Map<String, Object> data = new LinkedHashMap<>();
@@ -85,27 +76,11 @@ public final class JsonSchemaStep implements Step<JsonSchemaStep.Args> {
     StringBuilder where = new StringBuilder("$");
     NodePath path = e.getInstanceLocation();
     for (int i = 0; path != null && i < path.getNameCount(); i++) {
-      Object el = path.getElement(i);
-      if (el instanceof Integer index) {
-        where.append('[').append(index).append(']');
-      } else if (String.valueOf(el).matches("[A-Za-z_][A-Za-z0-9_]*")) {
-        where.append('.').append(el);
-      } else {
-        where.append("['").append(String.valueOf(el).replace("'", "\\'")).append("']");
-      }
+      ConfigFiles.appendPath(where, path.getElement(i));
     }
     String m = e.getMessage() == null ? String.valueOf(e) : e.getMessage();
     String pointer = path == null ? "" : path.toString();
     if (m.startsWith(pointer + ": ")) m = m.substring(pointer.length() + 2);
     return where + ": " + m;
-  }
-
-  private static String parseError(IOException e) {
-    if (e instanceof JsonProcessingException jpe) {
-      JsonLocation at = jpe.getLocation();
-      String pos = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-      return "not valid JSON" + pos + ": " + jpe.getOriginalMessage().lines().findFirst().orElse("");
-    }
-    return "cannot read: " + e.getMessage();
   }
 }

@@ -113,4 +113,53 @@ class JsonSchemaStepTest {
     assertThat(r.message()).startsWith("schemas/config-v2.json: not valid JSON at line 1");
     assertThat(host.requests).isEmpty();
   }
+
+  @Test
+  void yamlConfigsAreCheckedAndReportedTheSameWay() throws Exception {
+    FakeContext ctx = new FakeContext(new LocalTransport("local"), dir);
+    Path config = dir.resolve("config.yaml");
+    Files.writeString(config, "# the app's config\nname: 7\nserver:\n  port: 70000\n  tls: yes\n");
+
+    StepResult r = check(config.toString(), ctx);
+
+    assertThat(r.status()).isEqualTo(Status.FAILED);
+    @SuppressWarnings("unchecked") List<String> v = (List<String>) r.data().get("violations");
+    // YAML 1.2: "yes" is a string, not a boolean
+    assertThat(v).hasSize(3).anySatisfy(s -> assertThat(s).startsWith("$.server.tls: ").contains("boolean"));
+    assertThat(r.message()).startsWith(config + ": 3 violations of schemas/config-v2.json: $.");
+
+    Files.writeString(config, "name: app\nserver: {port: 8080, tls: true}\n");
+    assertThat(check(config.toString(), ctx).message()).isEqualTo(config + " matches schemas/config-v2.json");
+  }
+
+  @Test
+  void yamlIsRecognisedByContentWhenTheNameSaysNothing() {
+    RecordingTransport host = new RecordingTransport().answer(ok("name: app\nserver:\n  port: 8080\n"));
+    StepResult r = check("/etc/app/config", new FakeContext(host, dir));
+    assertThat(r.status()).isEqualTo(Status.OK);
+    assertThat(r.message()).isEqualTo("/etc/app/config matches schemas/config-v2.json");
+  }
+
+  @Test
+  void malformedYamlFailsWithItsPosition() {
+    RecordingTransport host = new RecordingTransport().answer(ok("name: app\nserver:\n  port: [8080\n"));
+    StepResult r = check("/etc/app/config.yml", new FakeContext(host, dir));
+    assertThat(r.status()).isEqualTo(Status.FAILED);
+    assertThat(r.message()).startsWith("/etc/app/config.yml: not valid YAML at line 4, column 1: ");
+
+    host.answer(ok("name: a\nname: b\n"));
+    assertThat(check("/etc/app/config.yaml", new FakeContext(host, dir)).message())
+        .startsWith("/etc/app/config.yaml: not valid YAML at line 2, column 1: ").contains("name");
+  }
+
+  @Test
+  void anEmptyFileIsNamedAsSuch() {
+    RecordingTransport host = new RecordingTransport().answer(ok("# nothing yet\n"));
+    assertThat(check("/etc/app/config.yaml", new FakeContext(host, dir)).message()).isEqualTo("/etc/app/config.yaml is empty");
+    host.answer(ok("  \n"));
+    assertThat(check("/etc/app/config.json", new FakeContext(host, dir)).message()).isEqualTo("/etc/app/config.json is empty");
+    host.answer(ok("null"));
+    assertThat(check("/etc/app/config.json", new FakeContext(host, dir)).message())
+        .startsWith("/etc/app/config.json: 1 violation of schemas/config-v2.json: $: ");
+  }
 }
