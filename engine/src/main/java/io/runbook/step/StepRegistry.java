@@ -22,7 +22,8 @@ public final class StepRegistry {
       new WaitForStep(),
       new AssertStep(),
       new JsonSchemaStep(),
-      new PauseStep());
+      new PauseStep(),
+      new MigrateStep());
 
   private StepRegistry() {}
 

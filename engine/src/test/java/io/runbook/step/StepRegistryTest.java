@@ -20,10 +20,10 @@ class StepRegistryTest {
   @Test
   void tableListsTheFirstSliceByKey() {
     assertThat(StepRegistry.keys()).containsExactly(
-        "shell", "command", "copy", "template", "http", "wait_for", "assert", "json_schema", "pause");
+        "shell", "command", "copy", "template", "http", "wait_for", "assert", "json_schema", "pause", "migrate");
     assertThat(StepRegistry.find("copy")).get().isInstanceOf(CopyStep.class);
     assertThat(StepRegistry.find("cpoy")).isEmpty();
-    assertThat(StepRegistry.all()).hasSize(9);
+    assertThat(StepRegistry.all()).hasSize(10);
   }
 
   /** Every schema compiles, describes its keys, and each of its examples is valid, binds and validates. */
@@ -59,7 +59,10 @@ class StepRegistryTest {
     for (String bad : List.of("{\"shell\": {\"cmd\": \"x\", \"chdri\": \"/\"}}", "{\"wait_for\": {\"port\": \"eighty\"}}",
         "{\"http\": {\"url\": \"http://x\", \"from\": \"laptop\"}}", "{\"copy\": {\"content\": \"x\"}}",
         "{\"shell\": {\"cmd\": \"x\", \"env\": {\"BAD-NAME\": \"1\"}}}", "{\"pause\": \"30 sec\"}",
-        "{\"pause\": {\"seconds\": 30, \"resaon\": \"soak\"}}", "{\"pause\": -1}")) {
+        "{\"pause\": {\"seconds\": 30, \"resaon\": \"soak\"}}", "{\"pause\": -1}",
+        "{\"migrate\": {\"engine\": \"mysql\", \"db\": \"a.db\", \"dir\": \"m\"}}",
+        "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"table\": \"x; DROP TABLE y\"}}",
+        "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"mark_aplied\": [\"x\"]}}")) {
       Map.Entry<String, JsonNode> e = readTree(bad).fields().next();
       Step<?> step = StepRegistry.find(e.getKey()).orElseThrow();
       var schema = registry.getSchema(readTree(resource(step.schemaResource())));
