@@ -23,7 +23,8 @@ public final class StepRegistry {
       new AssertStep(),
       new JsonSchemaStep(),
       new PauseStep(),
-      new MigrateStep());
+      new MigrateStep(),
+      new ConfigDiffStep());
 
   private StepRegistry() {}
 

@@ -20,10 +20,11 @@ class StepRegistryTest {
   @Test
   void tableListsTheFirstSliceByKey() {
     assertThat(StepRegistry.keys()).containsExactly(
-        "shell", "command", "copy", "template", "http", "wait_for", "assert", "json_schema", "pause", "migrate");
+        "shell", "command", "copy", "template", "http", "wait_for", "assert", "json_schema", "pause", "migrate",
+        "config_diff");
     assertThat(StepRegistry.find("copy")).get().isInstanceOf(CopyStep.class);
     assertThat(StepRegistry.find("cpoy")).isEmpty();
-    assertThat(StepRegistry.all()).hasSize(10);
+    assertThat(StepRegistry.all()).hasSize(11);
   }
 
   /** Every schema compiles, describes its keys, and each of its examples is valid, binds and validates. */
@@ -62,7 +63,8 @@ class StepRegistryTest {
         "{\"pause\": {\"seconds\": 30, \"resaon\": \"soak\"}}", "{\"pause\": -1}",
         "{\"migrate\": {\"engine\": \"mysql\", \"db\": \"a.db\", \"dir\": \"m\"}}",
         "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"table\": \"x; DROP TABLE y\"}}",
-        "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"mark_aplied\": [\"x\"]}}")) {
+        "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"mark_aplied\": [\"x\"]}}",
+        "{\"config_diff\": {\"path\": \"/x\", \"template\": \"t.json\", \"fail_on\": [\"missnig\"]}}")) {
       Map.Entry<String, JsonNode> e = readTree(bad).fields().next();
       Step<?> step = StepRegistry.find(e.getKey()).orElseThrow();
       var schema = registry.getSchema(readTree(resource(step.schemaResource())));
