@@ -19,6 +19,8 @@ missing=()
 command -v dockerd >/dev/null || missing+=(docker.io openssh-server)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client) # the tests make their keys with it
+command -v sqlite3 >/dev/null || missing+=(sqlite3)               # the local sample tests run it
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null || missing+=(postgresql) # migrate's tests
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   $sudo apt-get update -qq

@@ -1,5 +1,6 @@
 package io.runbook.step;
 
+import io.runbook.yaml.Durations;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.runbook.transport.ExecResult;
@@ -59,7 +60,7 @@ public final class MigrateStep implements Step<MigrateStep.Args> {
     if ((a.dir() == null) == (a.files() == null)) problems.add("give either 'dir' or 'files'");
     if (a.files() != null) a.files().forEach(f -> problems.addAll(LocalSource.check("files", f)));
     if (!MigrationDb.TABLE.matcher(a.table()).matches()) problems.add("'table' must be a plain SQL name such as migrations");
-    Duration t = StepDurations.parse(a.timeoutPerMigration());
+    Duration t = Durations.parse(a.timeoutPerMigration());
     if (a.timeoutPerMigration() != null && (t == null || t.isZero())) {
       problems.add("'timeout_per_migration' must be a duration such as 300, 30s or 5m");
     }
@@ -103,7 +104,7 @@ public final class MigrateStep implements Step<MigrateStep.Args> {
             + " in " + a.table() + ": " + MigrationDb.failure(a.engine(), r).error()).withData(run.data());
       }
     }
-    Duration timeout = a.timeoutPerMigration() == null ? ctx.timeout() : StepDurations.parse(a.timeoutPerMigration());
+    Duration timeout = a.timeoutPerMigration() == null ? ctx.timeout() : Durations.parse(a.timeoutPerMigration());
     for (MigrationFiles.Migration m : run.toApply()) {
       ExecResult r = ctx.transport().exec(db.apply(m.name(), m.sql(), timeout, ctx.become()));
       if (r.exitCode() != 0 || r.timedOut()) return run.failed(m.name(), r, a.engine(), a.table(), timeout);

@@ -1,5 +1,6 @@
 package io.runbook.step;
 
+import io.runbook.yaml.Durations;
 import io.runbook.transport.ExecResult;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,7 +76,7 @@ final class MigrationRun {
     if (r.timedOut() || MigrationDb.timedOut(f.error())) {
       d.put("error", "timed out");
       return StepResult.fromExec(r).withStatus(Status.FAILED, name + " timed out after "
-          + StepDurations.format(timeout) + " and was stopped before it was recorded; " + earlier
+          + Durations.format(timeout) + " and was stopped before it was recorded; " + earlier
           + "; if it only needs longer, raise timeout_per_migration").withData(d);
     }
     d.put("error", f.error());

@@ -30,7 +30,7 @@ class CliTest {
     inventory = tmp.resolve("inv.yaml");
     Files.writeString(inventory, """
         all:
-          vars: {who: all, work: %s}
+          vars: {who: all, work: %s, runbook_lock_path: %s/lock}
           children:
             app:
               vars: {who: group, level: group}
@@ -40,7 +40,7 @@ class CliTest {
                   hosts:
                     one: {ansible_connection: local, who_host: one}
                     two: {ansible_connection: local, who_host: two}
-        """.formatted(work));
+        """.formatted(work, tmp));
   }
 
   Path runbook(String body) throws Exception {

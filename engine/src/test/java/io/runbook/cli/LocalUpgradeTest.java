@@ -55,10 +55,11 @@ class LocalUpgradeTest {
                 mode: binary
                 app_dir: %s
                 port: %d
+                runbook_lock_path: %s/lock
                 session_secret: test-session-secret-0123456789
                 sudo_mode_secret: test-sudo-secret-0123456789
                 connection_initiation_secret: test-connection-secret-0123456789
-        """.formatted(appDir, port));
+        """.formatted(appDir, port, tmp));
   }
 
   @AfterEach
