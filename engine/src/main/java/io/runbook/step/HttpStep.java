@@ -138,7 +138,8 @@ public final class HttpStep implements Step<HttpStep.Args> {
     return n.isValueNode() ? n.asText() : n.toString();
   }
 
-  private static JsonNode parseJson(String body) {
+  /** The body as JSON when it is an object or array, else null. */
+  static JsonNode parseJson(String body) {
     String b = body.strip();
     if (!b.startsWith("{") && !b.startsWith("[")) return null;
     try {
