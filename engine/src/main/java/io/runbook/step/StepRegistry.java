@@ -18,13 +18,17 @@ public final class StepRegistry {
       new CommandStep(),
       new CopyStep(),
       new TemplateStep(),
+      new BackupStep(),
+      new RestoreStep(),
+      new SqliteStep(),
+      new MigrateStep(),
       new HttpStep(),
       new WaitForStep(),
+      new VersionStep(),
       new AssertStep(),
       new JsonSchemaStep(),
-      new PauseStep(),
-      new MigrateStep(),
-      new ConfigDiffStep());
+      new ConfigDiffStep(),
+      new PauseStep());
 
   private StepRegistry() {}
 

@@ -20,11 +20,11 @@ class StepRegistryTest {
   @Test
   void tableListsTheFirstSliceByKey() {
     assertThat(StepRegistry.keys()).containsExactly(
-        "shell", "command", "copy", "template", "http", "wait_for", "assert", "json_schema", "pause", "migrate",
-        "config_diff");
+        "shell", "command", "copy", "template", "backup", "restore", "sqlite", "migrate", "http", "wait_for",
+        "version", "assert", "json_schema", "config_diff", "pause");
     assertThat(StepRegistry.find("copy")).get().isInstanceOf(CopyStep.class);
     assertThat(StepRegistry.find("cpoy")).isEmpty();
-    assertThat(StepRegistry.all()).hasSize(11);
+    assertThat(StepRegistry.all()).hasSize(15);
   }
 
   /** Every schema compiles, describes its keys, and each of its examples is valid, binds and validates. */
