@@ -323,7 +323,7 @@ final class HostSession implements AutoCloseable {
     long t0 = System.nanoTime();
     StepResult r;
     try {
-      r = runner.undo(plan.name(), e.undo());
+      r = runner.undo(plan.name(), s.spec(), e.undo(), e.vars());
     } catch (TransportException ex) {
       r = StepResult.failed(ex.getMessage());
     }

@@ -67,12 +67,17 @@ final class StepRunner {
     }
   }
 
-  private <A> Outcome attempts(String host, StepSpec spec, Step<A> step, Map<String, Object> vars) {
+  /** The context a step runs in: its own time-out and privilege escalation, else the run's. */
+  private HostStepContext context(String host, StepSpec spec, Map<String, Object> vars) {
     Duration timeout = spec.timeout() != null ? spec.timeout() : defaultTimeout;
     Become become = spec.become() == null ? defaultBecome
         : spec.become() ? Become.as(spec.becomeUser() != null ? spec.becomeUser() : defaultBecome.user())
         : Become.NONE;
-    HostStepContext ctx = new HostStepContext(host, transport, timeout, become, baseDir, vars);
+    return new HostStepContext(host, transport, timeout, become, baseDir, vars);
+  }
+
+  private <A> Outcome attempts(String host, StepSpec spec, Step<A> step, Map<String, Object> vars) {
+    HostStepContext ctx = context(host, spec, vars);
     int attempt = 0;
     while (true) {
       attempt++;
@@ -124,9 +129,9 @@ final class StepRunner {
     }
   }
 
-  /** Runs a step type's automatic undo with the host's context. */
-  StepResult undo(String host, Step.Undo undo) {
-    HostStepContext ctx = new HostStepContext(host, transport, defaultTimeout, defaultBecome, baseDir, Map.of());
+  /** Runs a step type's automatic undo as the step itself ran: same time-out, same privilege escalation. */
+  StepResult undo(String host, StepSpec spec, Step.Undo undo, Map<String, Object> vars) {
+    HostStepContext ctx = context(host, spec, vars);
     try {
       return undo.run(ctx);
     } catch (TransportException e) {

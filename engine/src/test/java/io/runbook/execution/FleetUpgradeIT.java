@@ -149,4 +149,30 @@ class FleetUpgradeIT {
     assertThat(plainHost.readFile("/tmp/who-step").strip()).isEqualTo("root");
     assertThat(sudoHost.readFile("/tmp/who-never-runbook").strip()).isEqualTo("runbook");
   }
+
+  @Test
+  void anAutomaticUndoRunsWithTheStepsOwnSudo() throws Exception {
+    SshHost h = fleet.host(2);
+    h.exec("sh", "-c", "printf 'old\\n' > /etc/runbook-undo.conf && chmod 600 /etc/runbook-undo.conf");
+    Path inv = sample.inventory("/home/runbook/sample-undo", 8084, x -> "");
+    Path rb = Files.writeString(tmp.resolve("undo.yaml"), """
+        apiVersion: runbook/v1
+        kind: Runbook
+        name: root-owned config
+        hosts: h3
+        phases:
+          deploy:
+            - name: Write the config as root
+              copy: {content: "new\\n", dest: /etc/runbook-undo.conf, mode: "0600"}
+              become: true
+          verify:
+            - name: Fails
+              shell: exit 1
+        """);
+
+    Run run = sample.apply(rb.toString(), inv);
+
+    assertThat(run.code()).as(run.all()).isEqualTo(2);
+    assertThat(h.readFile("/etc/runbook-undo.conf")).isEqualTo("old\n");
+  }
 }
