@@ -42,8 +42,8 @@ final class PlanCommand implements Callable<Integer> {
         + String.join(" → ", batches.stream().map(b -> "[" + String.join(", ", b.stream().map(HostPlan::name).toList()) + "]").toList()));
     out.println("  on_failure " + r.onFailure().key() + ", max_fail_percentage " + r.maxFailPercentage()
         + (r.confirm() ? ", confirm before each batch" : "")
-        + (r.gate().isEmpty() ? "" : ", gate after each batch: "
-            + String.join(", ", r.gate().stream().map(g -> g.name() + " [" + g.type() + "]").toList())));
+        + (plan.hosts().isEmpty() || r.gate().isEmpty() ? "" : ", gate after each batch: "
+            + String.join(", ", plan.hosts().get(0).gate().stream().map(g -> g.name() + " [" + g.type() + "]").toList())));
     for (HostPlan h : plan.hosts()) {
       out.println();
       String conn = h.host().connection().equals("local") ? "local"
@@ -59,7 +59,7 @@ final class PlanCommand implements Callable<Integer> {
         if (!s.handlers().isEmpty()) {
           for (PlannedStep handler : s.handlers()) step(out, "        ↺ rollback: ", handler);
         } else if (s.autoUndo()) {
-          out.println("        ↺ rollback: automatic (" + s.type() + " restores what it replaced)");
+          out.println("        ↺ rollback: automatic (the " + s.type() + " step's own undo)");
         }
       }
       if (!h.rollbackPhase().isEmpty()) {

@@ -309,7 +309,7 @@ class CliTest {
         .contains("1. Back up /srv  [shell]  cp -a /srv/data /srv/data.bak")
         .contains("↺ rollback: Restore /srv  [shell]")
         .contains("2. Config  [copy]")
-        .contains("↺ rollback: automatic")
+        .contains("↺ rollback: automatic (the copy step's own undo)")
         .contains("- Check health  [http]");
   }
 

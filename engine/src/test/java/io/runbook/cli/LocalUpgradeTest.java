@@ -110,6 +110,10 @@ class LocalUpgradeTest {
     assertThat(snapshot()).isEqualTo(before);
     assertThat(health().path("version").asText()).isEqualTo("1.2.3");
 
+    Path backup;
+    try (Stream<Path> runs = Files.list(appDir.resolve("backups"))) {
+      backup = runs.findFirst().orElseThrow();
+    }
     List<String> undone = new ArrayList<>();
     for (JsonNode e : journal()) {
       if (e.path("event").asText().equals("step_finished") && e.path("rollback").asBoolean()) {
@@ -121,7 +125,7 @@ class LocalUpgradeTest {
         "delete " + appDir + "/releases/2.0.0/sampledctl",
         "delete " + appDir + "/releases/2.0.0/sampled.py",
         "Remove the new release",
-        "Restore the database and the config from the backup",
+        "restore " + appDir + "/data/sample.db, " + appDir + "/config/config.json from " + backup + "/sample.tar.gz",
         "Start the previous release again",
         "delete " + appDir + "/config/config.json.next",
         "The previous release answers /_health again");
