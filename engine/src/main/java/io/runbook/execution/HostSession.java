@@ -159,7 +159,9 @@ final class HostSession implements AutoCloseable {
     while (next < steps.size() && phases.test(steps.get(next).phase())) {
       PlannedStep step = steps.get(next);
       if (control.cancelled()) {
-        rollback(step.name(), "interrupted by the operator before this step");
+        // A host that passed verify keeps its upgrade; only its cleanup is skipped.
+        if (step.phase() == Phase.CLEANUP) finish(Outcome.CLEANUP_FAILED, null, "cleanup skipped: interrupted by the operator");
+        else rollback(step.name(), "interrupted by the operator before this step");
         return false;
       }
       if (!renewLock()) return false;
