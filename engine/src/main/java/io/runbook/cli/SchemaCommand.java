@@ -40,7 +40,7 @@ final class SchemaCommand implements Callable<Integer> {
   /** The runbook schema with $defs.step spelled out: the common keys plus exactly one step type. */
   static ObjectNode runbookSchema() {
     ObjectNode root = JsonSchemas.json(RunbookParser.SCHEMA).deepCopy();
-    ObjectNode step = (ObjectNode) root.with("$defs").with("step");
+    ObjectNode step = (ObjectNode) root.get("$defs").get("step");
     step.put("additionalProperties", false);
     step.putArray("required").add("name");
     ObjectNode props = step.putObject("properties");
