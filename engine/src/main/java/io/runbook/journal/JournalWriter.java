@@ -8,17 +8,28 @@ import io.runbook.event.StepFinished;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import io.runbook.event.RunFinished;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Appends every event of a run to {@code <state>/runs/<run-id>/journal.jsonl}, one JSON object a line,
- * flushed per event so that the journal holds everything up to the moment the controller stopped.
+ * Appends every event of a run to {@code <state>/runs/<run-id>/journal.jsonl}, one JSON object a line.
+ *
+ * <p>Each event is written through to the operating system at once, so the journal holds everything up
+ * to the moment the controller process died (kill -9, OOM). Reaching the disk is batched: a dirty journal
+ * is forced ({@code fdatasync}) at most {@link #SYNC_INTERVAL} after its first unsynced event, and at once
+ * when the run finishes, so a power cut of the controller loses at most that window while a step costs
+ * no disk wait (a forced write takes about a millisecond here; a 200-host step would pay it 400 times).
  *
  * <p>A step's private undo state (the bytes a {@code copy} replaced, which may be secrets) never enters
  * the journal; it goes to {@code undo-state.jsonl} beside it, readable by its owner only, so that
@@ -26,11 +37,21 @@ import java.nio.file.StandardOpenOption;
  */
 public final class JournalWriter implements EventListener, Closeable {
   public static final String PRIVATE_FILE = "undo-state.jsonl";
+  /** The longest an event waits in the page cache before it is forced to disk. */
+  public static final Duration SYNC_INTERVAL = Duration.ofMillis(200);
+  // One daemon thread for every journal of the process: syncing never holds up a host's thread.
+  private static final ScheduledExecutorService SYNCER = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "runbook-journal-sync");
+    t.setDaemon(true);
+    return t;
+  });
   private final Path file;
-  private final OutputStream out;
-  private OutputStream privateOut;
+  private final FileChannel out;
+  private FileChannel privateOut;
+  private boolean syncScheduled;
+  private boolean closed;
 
-  private JournalWriter(Path file, OutputStream out) {
+  private JournalWriter(Path file, FileChannel out) {
     this.file = file;
     this.out = out;
   }
@@ -44,8 +65,10 @@ public final class JournalWriter implements EventListener, Closeable {
     try {
       Files.createDirectories(dir);
       Path file = dir.resolve("journal.jsonl");
-      return new JournalWriter(file, Files.newOutputStream(file, StandardOpenOption.CREATE_NEW,
+      JournalWriter w = new JournalWriter(file, FileChannel.open(file, StandardOpenOption.CREATE_NEW,
           StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+      forceDirectory(dir); // the journal's directory entry must survive a power cut too
+      return w;
     } catch (IOException e) {
       throw new RunbookException(ErrorCode.INTERNAL, "cannot create the run journal in " + dir + ": "
           + e.getMessage() + " (check that the directory is writable, or pass --state-dir)", e);
@@ -56,7 +79,7 @@ public final class JournalWriter implements EventListener, Closeable {
   public static JournalWriter append(Path stateDir, String runId) {
     Path file = runDir(stateDir, runId).resolve("journal.jsonl");
     try {
-      return new JournalWriter(file, Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+      return new JournalWriter(file, FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
     } catch (IOException e) {
       throw new RunbookException(ErrorCode.INTERNAL, "cannot append to the run journal " + file + ": " + e.getMessage(), e);
     }
@@ -67,13 +90,47 @@ public final class JournalWriter implements EventListener, Closeable {
   }
 
   @Override
-  public void on(Event event) {
+  public synchronized void on(Event event) {
     try {
       if (event instanceof StepFinished sf && !sf.rollback() && hasPrivate(sf.result().data())) writePrivate(sf);
-      out.write((EventJson.line(event) + "\n").getBytes(StandardCharsets.UTF_8));
-      out.flush();
+      writeFully(out, EventJson.line(event) + "\n");
+      if (event instanceof RunFinished) {
+        sync();
+      } else if (!syncScheduled) {
+        syncScheduled = true;
+        SYNCER.schedule(this::syncQuietly, SYNC_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+      }
     } catch (IOException e) {
       throw new RunbookException(ErrorCode.INTERNAL, "cannot write the run journal " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Forces everything written so far to disk. */
+  public synchronized void sync() throws IOException {
+    syncScheduled = false;
+    if (closed) return;
+    if (privateOut != null) privateOut.force(false);
+    out.force(false);
+  }
+
+  private void syncQuietly() {
+    try {
+      sync();
+    } catch (IOException ignored) {
+      // the next write or the final sync reports a failing disk
+    }
+  }
+
+  private static void writeFully(FileChannel channel, String text) throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+    while (buf.hasRemaining()) channel.write(buf);
+  }
+
+  private static void forceDirectory(Path dir) {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException ignored) {
+      // not every file system lets a directory be opened for sync; the file itself is still forced
     }
   }
 
@@ -87,23 +144,28 @@ public final class JournalWriter implements EventListener, Closeable {
       if (!Files.exists(p)) {
         Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       }
-      privateOut = Files.newOutputStream(p, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      privateOut = FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     }
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("host", sf.host());
     line.put("index", sf.index());
     line.put("data", sf.result().data());
-    privateOut.write((EventJson.MAPPER.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
-    privateOut.flush();
+    writeFully(privateOut, EventJson.MAPPER.writeValueAsString(line) + "\n");
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    try {
+      sync();
+    } catch (IOException ignored) {
+      // every event was written through already; only the disk's copy may lag
+    }
+    closed = true;
     try {
       if (privateOut != null) privateOut.close();
       out.close();
     } catch (IOException ignored) {
-      // the last flush already reported any write error
+      // nothing buffered is left to lose
     }
   }
 }
