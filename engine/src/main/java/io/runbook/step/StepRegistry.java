@@ -28,7 +28,8 @@ public final class StepRegistry {
       new AssertStep(),
       new JsonSchemaStep(),
       new ConfigDiffStep(),
-      new PauseStep());
+      new PauseStep(),
+      new KubectlStep());
 
   private StepRegistry() {}
 

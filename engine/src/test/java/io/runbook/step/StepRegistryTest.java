@@ -21,10 +21,10 @@ class StepRegistryTest {
   void tableListsTheFirstSliceByKey() {
     assertThat(StepRegistry.keys()).containsExactly(
         "shell", "command", "copy", "template", "backup", "restore", "sqlite", "migrate", "http", "wait_for",
-        "version", "assert", "json_schema", "config_diff", "pause");
+        "version", "assert", "json_schema", "config_diff", "pause", "kubectl");
     assertThat(StepRegistry.find("copy")).get().isInstanceOf(CopyStep.class);
     assertThat(StepRegistry.find("cpoy")).isEmpty();
-    assertThat(StepRegistry.all()).hasSize(15);
+    assertThat(StepRegistry.all()).hasSize(16);
   }
 
   /** Every schema compiles, describes its keys, and each of its examples is valid, binds and validates. */
