@@ -158,6 +158,7 @@ public final class Planner {
     String label = spec.describe() + " on host '" + host.name() + "'";
     String argsPointer = YamlDocument.child(spec.pointer(), spec.type());
     String preview = null;
+    boolean autoUndo = spec.rollback() == null && step.undoable();
     String name = spec.name();
     try {
       name = Templates.render(spec.name(), "name", model);
@@ -168,7 +169,9 @@ public final class Planner {
       Object rendered = Templates.renderAll(spec.args(), spec.name(), model);
       preview = preview(rendered);
       // Arguments built from registered values are bound when they are known, at run time.
-      if (!Unknown.appearsIn(rendered)) StepBinding.bind(step, rendered, doc, argsPointer, label, problems);
+      if (!Unknown.appearsIn(rendered)) {
+        autoUndo = autoUndo && bindUndoable(step, rendered, argsPointer, label);
+      }
     } catch (TemplateError e) {
       problems.add(doc.location(argsPointer), label + ": " + e.getMessage());
     }
@@ -181,8 +184,12 @@ public final class Planner {
     if (spec.rollback() != null) {
       for (StepSpec h : spec.rollback()) handlers.add(planStep(host, phase, 0, h, model));
     }
-    boolean autoUndo = spec.rollback() == null && step.undoable();
     return new PlannedStep(phase, index, name, spec, step, preview, List.copyOf(handlers), autoUndo);
+  }
+
+  /** Binds the arguments (reporting problems); whether the bound step can undo itself. */
+  private <A> boolean bindUndoable(Step<A> step, Object rendered, String argsPointer, String label) {
+    return StepBinding.bind(step, rendered, runbook.document(), argsPointer, label, problems).map(step::undoable).orElse(true);
   }
 
   private static Map<String, Object> withResult(StepSpec spec, Map<String, Object> model) {

@@ -156,8 +156,8 @@ public final class KubectlStep implements Step<KubectlStep.Args> {
     if (res.failed()) {
       String progress = lastLine(r.stdoutText());
       String why = r.timedOut() ? "kubectl did not return" : lastLine(r.stderrText());
-      return res.withStatus(Status.FAILED, "rollout of " + a.target() + " did not finish within "
-          + Durations.format(wait) + ": " + why + (progress.isEmpty() ? "" : " (last: " + progress + ")"));
+      return res.withStatus(Status.FAILED, "rollout of " + a.target() + " did not complete (waited up to "
+          + Durations.format(wait) + "): " + why + (progress.isEmpty() ? "" : " (last: " + progress + ")"));
     }
     return res.withStatus(Status.OK, lastLine(r.stdoutText()));
   }
@@ -192,6 +192,11 @@ public final class KubectlStep implements Step<KubectlStep.Args> {
   @Override
   public boolean undoable() {
     return true;
+  }
+
+  @Override
+  public boolean undoable(Args a) {
+    return "set_image".equals(a.action());
   }
 
   @Override

@@ -39,6 +39,11 @@ public interface Step<A> {
     return false;
   }
 
+  /** Whether these arguments can have an automatic undo (e.g. kubectl's set_image, not its get). */
+  default boolean undoable(A args) {
+    return undoable();
+  }
+
   /**
    * How to undo this step after it completed, when the runbook gives no explicit {@code rollback:}.
    * Called once the step has run, with its result; empty when the step cannot be undone automatically.

@@ -82,6 +82,7 @@ class KubectlStepTest {
     assertThat(r.status()).isEqualTo(Status.OK);
     assertThat(r.message()).isEqualTo("deployment/sample already runs sample:2.0.0");
     assertThat(step.undo(a, r)).isEmpty();
+    assertThat(step.undoable(a)).as("plans show set_image's automatic undo").isTrue();
   }
 
   @Test
@@ -112,7 +113,7 @@ class KubectlStepTest {
     assertThat(host.last().command()).isEqualTo("kubectl -n prod rollout status deployment/sample --timeout=120s");
     assertThat(host.last().timeout()).isEqualTo(Duration.ofSeconds(150));
     assertThat(r.status()).isEqualTo(Status.FAILED);
-    assertThat(r.message()).isEqualTo("rollout of deployment/sample did not finish within 2m: error: deployment \"sample\""
+    assertThat(r.message()).isEqualTo("rollout of deployment/sample did not complete (waited up to 2m): error: deployment \"sample\""
         + " exceeded its progress deadline (last: Waiting for deployment \"sample\" rollout to finish: 0 of 1 updated replicas"
         + " are available...)");
   }
@@ -126,6 +127,7 @@ class KubectlStepTest {
     assertThat(r.status()).isEqualTo(Status.OK);
     assertThat(r.message()).isEqualTo("deployment \"sample\" successfully rolled out");
     assertThat(step.undo(Bind.args(step, "{action: rollout_status, deployment: sample}"), r)).isEmpty();
+    assertThat(step.undoable(Bind.args(step, "{action: rollout_status, deployment: sample}"))).isFalse();
   }
 
   @Test
