@@ -20,6 +20,7 @@ command -v dockerd >/dev/null || missing+=(docker.io openssh-server)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client) # the tests make their keys with it
 command -v sqlite3 >/dev/null || missing+=(sqlite3)               # the local sample tests run it
+command -v kubectl >/dev/null || missing+=(kubernetes-client)   # the kubectl step's command lines meet the real client
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null || missing+=(postgresql) # migrate's tests
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
