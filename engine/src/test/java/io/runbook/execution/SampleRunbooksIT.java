@@ -191,6 +191,53 @@ class SampleRunbooksIT {
     assertThat(sample.apply("stop-sample.yaml", inv, "--limit", h.name()).code()).isZero();
   }
 
+  @Test
+  void aDrillWhoseRollbackLeavesADifferenceFailsWithExitCode3() {
+    String app = "/home/runbook/drill-broken";
+    Path inv = sample.inventory(app, 8096, h -> "");
+    SshHost h = fleet.host(0);
+    assertThat(sample.apply("install-sample.yaml", inv, "--limit", h.name()).code()).isZero();
+
+    // A fingerprint that differs every time stands for a rollback that does not restore everything.
+    Run drill = sample.apply("rollback-drill.yaml", inv, "--limit", h.name(), "-e", "fingerprint=date +%s%N");
+
+    assertThat(drill.code()).as("3: the rollback is broken\n" + drill.all()).isEqualTo(3);
+    assertThat(drill.out()).containsPattern(h.name() + "\\s+binary\\s+rollback failed");
+    assertThat(steps(sample.journal("rollback-drill.yaml"), h.name()))
+        .contains("↺ rollback The data, the config and the release are as they were FAILED");
+    sample.stopService(app);
+  }
+
+  @Test
+  void aPatchRolloutThatFailsOnOneHostRestoresItsDatabaseAndStopsTheRollout() {
+    String app = "/home/runbook/patch-fail";
+    Path inv = sample.inventory(app, 8097, h -> "");
+    assertThat(sample.apply("install-sample.yaml", inv, "--forks", "3").code()).isZero();
+    SshHost broken = fleet.host(1);
+    // 002_add_user_badges.sql's table exists already on h2 (created by hand, not recorded): its migration fails.
+    sqlite(broken, app, "CREATE TABLE user_badges (user_id INTEGER NOT NULL, badge TEXT NOT NULL, awarded_at TEXT,"
+        + " PRIMARY KEY (user_id, badge)); INSERT INTO users (name) VALUES ('added by hand')");
+    String dumpBefore = sqlite(broken, app, ".dump");
+
+    Run patch = sample.apply("patch-rollout.yaml", inv, "--forks", "3");
+
+    assertThat(patch.code()).as(patch.all()).isEqualTo(2);
+    assertThat(patch.out()).containsPattern("h1\\s+binary\\s+ok").containsPattern("h2\\s+binary\\s+rolled back")
+        .containsPattern("h3\\s+binary\\s+not run").contains("002_add_user_badges.sql failed: table user_badges already exists");
+    assertThat(health(fleet.host(0), 8097)).isEqualTo("1.3.0");
+    assertThat(health(broken, 8097)).isEqualTo("1.2.3");
+    assertThat(health(fleet.host(2), 8097)).as("batch 3 never ran").isEqualTo("1.2.3");
+    assertThat(sqlite(broken, app, ".dump")).as("h2's database, from the online backup").isEqualTo(dumpBefore);
+    assertThat(broken.exec("readlink", app + "/current").strip()).isEqualTo("releases/1.2.3");
+    assertThat(broken.exec("sh", "-c", "test -e " + app + "/releases/1.3.0 && echo left || echo gone").strip()).isEqualTo("gone");
+    assertThat(steps(sample.journal("patch-rollout.yaml"), broken.name())).containsSubsequence(
+        "migrate Apply the 1.3.0 database migrations FAILED",
+        "↺ pull Remove the new release CHANGED",
+        "↺ backup Put the database back as it was before the rollout CHANGED",
+        "↺ rollback The previous release answers /_health again OK");
+    sample.stopService(app);
+  }
+
   /** The stand-in kubectl (engine/src/test/resources/kubectl-standin) as /usr/local/bin/kubectl on the host. */
   static void installKubectlStandIn(SshHost h, String image) throws IOException {
     String script;
