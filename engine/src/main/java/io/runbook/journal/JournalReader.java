@@ -31,6 +31,8 @@ import java.util.stream.Stream;
  */
 public final class JournalReader {
   public static final String FILE = "journal.jsonl";
+  /** The run id that means the newest run. */
+  public static final String LAST = "last";
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private JournalReader() {}
@@ -59,11 +61,19 @@ public final class JournalReader {
   }
 
   /**
-   * The run whose id is {@code idOrPrefix}, or the one run whose id starts with it.
+   * The run whose id is {@code idOrPrefix}, or the one run whose id starts with it; {@code last} is the newest.
    *
    * @throws RunbookException (invalid input) naming the newest runs, or the runs the prefix matches
    */
   public static RunSummary find(Path stateDir, String idOrPrefix) {
+    if (idOrPrefix.equals(LAST)) {
+      List<Path> all = journals(stateDir);
+      if (all.isEmpty()) {
+        throw new RunbookException(ErrorCode.INVALID_INPUT, "no runs in " + stateDir.resolve("runs")
+            + " yet, so no 'last' run (pass --state-dir if the runs were journaled elsewhere)");
+      }
+      return read(all.get(0));
+    }
     Path exact = stateDir.resolve("runs").resolve(idOrPrefix).resolve(FILE);
     if (!idOrPrefix.isBlank() && !idOrPrefix.contains("/") && Files.isRegularFile(exact)) return read(exact);
     List<Path> all = journals(stateDir);

@@ -1,0 +1,292 @@
+package io.runbook.report;
+
+import static io.runbook.report.Html.esc;
+
+import io.runbook.journal.HostSummary;
+import io.runbook.journal.RunSummary;
+import io.runbook.report.RunReport.Batch;
+import io.runbook.report.RunReport.Host;
+import io.runbook.report.RunReport.Kind;
+import io.runbook.report.RunReport.Marker;
+import io.runbook.report.RunReport.Rollback;
+import io.runbook.report.RunReport.Step;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+/**
+ * A run as one self-contained HTML page: header, recap, timeline, then every host's steps with their
+ * output tails. Inline CSS and SVG only: no script, font or URL outside the file, so it renders offline,
+ * attached to an incident ticket. Everything the journal says is escaped.
+ */
+public final class HtmlReport {
+  /** A passing step's output is cut to its last this many characters; a failed or undo step's is kept whole. */
+  static final int OUTPUT_CAP = 4000;
+
+  private final RunReport run;
+  private final StringBuilder out = new StringBuilder(64 * 1024);
+
+  private HtmlReport(RunReport run) {
+    this.run = run;
+  }
+
+  public static String render(RunReport run, String generator, Instant generatedAt) {
+    return new HtmlReport(run).page(generator, generatedAt);
+  }
+
+  private String page(String generator, Instant generatedAt) {
+    RunSummary s = run.summary();
+    String outcome = s.outcome().label();
+    out.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+        .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+        .append("<title>").append(esc("run " + s.runId() + " · " + outcome + " · "
+            + (s.runbookName() != null ? s.runbookName() : String.valueOf(s.runbook())))).append("</title>\n")
+        .append("<style>\n").append(css()).append("</style>\n</head>\n<body>\n");
+    header();
+    out.append("<main>\n");
+    facts();
+    problems();
+    recap();
+    timeline();
+    if (run.rehearsal() != null) {
+      out.append("<section id=\"rehearsal\"><h2>Rehearsal</h2>\n").append(JsonTables.render(run.rehearsal()))
+          .append("</section>\n");
+    }
+    hosts();
+    out.append("</main>\n<footer>").append(esc(generator)).append(" · generated ").append(Html.time(generatedAt))
+        .append(" from ").append(esc(s.journal())).append("</footer>\n</body>\n</html>\n");
+    return out.toString();
+  }
+
+  private void header() {
+    RunSummary s = run.summary();
+    String outcome = s.outcome().label();
+    out.append("<header class=\"top\">\n<div class=\"brand\">runbook · run report</div>\n<h1>")
+        .append(esc(s.runbookName() != null ? s.runbookName() : s.runbook() != null ? s.runbook() : s.runId()))
+        .append("</h1>\n<div class=\"verdict ").append(Html.outcomeClass(outcome)).append("\">")
+        .append(esc(outcome)).append(run.exitCode() == null ? "" : " · exit " + run.exitCode()).append("</div>\n")
+        .append("<div class=\"sub\">run ").append(esc(s.runId())).append(" · ").append(esc(s.tally()))
+        .append("</div>\n</header>\n");
+  }
+
+  private void facts() {
+    RunSummary s = run.summary();
+    out.append("<section class=\"facts\"><dl>\n");
+    fact("Run id", s.runId());
+    fact("Runbook", s.runbook());
+    fact("Inventory", s.inventory() == null ? null : s.inventory() + " · " + s.hosts().size() + " host(s)"
+        + (s.forks() == null ? "" : " · forks " + s.forks()));
+    fact("Started", Html.time(run.started()));
+    fact("Finished", run.ended() != null ? Html.time(run.ended())
+        : "— the journal ends at " + Html.time(run.started() == null ? null : run.started().plusMillis(run.spanMillis()))
+            + " (controller stopped)");
+    fact("Duration", Html.duration(s.durationMillis()));
+    fact("Exit code", run.exitCode() == null ? "none (the run did not finish)"
+        : run.exitCode() + " — " + exitMeaning(run.exitCode()));
+    fact("Run by", s.user() == null ? null : s.user() + (s.controller() == null ? "" : " on " + s.controller()));
+    for (Marker m : run.markers()) {
+      fact(m.kind().equals("resume") ? "Resumed" : "Rolled back", "at +" + Html.duration(m.atMillis())
+          + (m.text() == null ? "" : " by " + m.text()));
+    }
+    out.append("</dl></section>\n");
+  }
+
+  private void fact(String name, String value) {
+    out.append("<div><dt>").append(esc(name)).append("</dt><dd>").append(value == null ? "—" : esc(value))
+        .append("</dd></div>\n");
+  }
+
+  static String exitMeaning(int code) {
+    return switch (code) {
+      case 0 -> "every host succeeded";
+      case 1 -> "every upgrade held, but a cleanup step failed";
+      case 2 -> "some host failed and was rolled back cleanly (or was untouched, unreachable or not run)";
+      case 3 -> "a rollback failed: a host needs a person";
+      case 130 -> "interrupted; hosts in progress were rolled back";
+      default -> "see 'runbook --help'";
+    };
+  }
+
+  /** What went wrong, first: the SRE opening this page after an incident wants it before the details. */
+  private void problems() {
+    StringBuilder p = new StringBuilder();
+    RunSummary s = run.summary();
+    if (s.stopped() != null) p.append("<li><b>Rollout stopped:</b> ").append(esc(s.stopped())).append("</li>\n");
+    for (Host h : run.hosts()) {
+      HostSummary r = h.recap();
+      if (r == null) continue;
+      String link = "<a href=\"#host-" + run.hosts().indexOf(h) + "\">" + esc(h.name()) + "</a>: ";
+      if (r.message() != null) {
+        p.append("<li class=\"pf\">").append(link).append(r.failedStep() != null
+            ? "'" + esc(r.failedStep()) + "' failed: " : "").append(esc(r.message())).append("</li>\n");
+      }
+      if (r.rollbackError() != null) {
+        p.append("<li class=\"pr\">").append(link).append("rollback stopped at ").append(esc(r.rollbackError()))
+            .append("</li>\n");
+      }
+      for (String n : r.notUndone()) p.append("<li class=\"pr\">").append(link).append("not undone: ").append(esc(n)).append("</li>\n");
+      if (r.inFlight() != null) {
+        p.append("<li class=\"pi\">").append(link).append("was running '").append(esc(r.inFlight().name()))
+            .append("' when the journal ends</li>\n");
+      }
+    }
+    if (s.unreadableLines() > 0) {
+      p.append("<li>").append(s.unreadableLines()).append(" journal line(s) unreadable, skipped</li>\n");
+    }
+    if (p.length() > 0) out.append("<section class=\"problems\"><ul>\n").append(p).append("</ul></section>\n");
+  }
+
+  private void recap() {
+    out.append("<section id=\"recap\"><h2>Recap</h2>\n<table class=\"recap\"><thead><tr><th>Host</th><th>Mode</th>"
+        + "<th>Batch</th><th>Result</th><th class=\"n\">OK</th><th class=\"n\">Changed</th><th class=\"n\">Failed</th>"
+        + "<th class=\"n\">Skipped</th><th class=\"n\">Undone</th><th class=\"n\">Time</th></tr></thead>\n<tbody>\n");
+    for (Host h : run.hosts()) {
+      HostSummary r = h.recap();
+      boolean ran = r != null && r.state() != HostSummary.State.NOT_STARTED;
+      String result = r == null ? "?" : r.result();
+      out.append("<tr><td><a href=\"#host-").append(run.hosts().indexOf(h)).append("\">").append(esc(h.name()))
+          .append("</a></td><td>").append(esc(h.mode() == null ? "—" : h.mode())).append("</td><td>")
+          .append(h.batch() == null ? "—" : h.batch()).append("</td><td><span class=\"badge ")
+          .append(Html.outcomeClass(result)).append("\">").append(esc(result)).append("</span></td>");
+      for (int n : r == null ? new int[5] : new int[] {r.ok(), r.changed(), r.failed(), r.skipped(), r.undone()}) {
+        out.append("<td class=\"n").append(ran && n > 0 ? "" : " z").append("\">").append(ran ? n : "—").append("</td>");
+      }
+      out.append("<td class=\"n\">").append(ran ? Html.duration(r.durationMillis()) : "—").append("</td></tr>\n");
+    }
+    out.append("</tbody></table>\n");
+    if (!run.batches().isEmpty()) {
+      out.append("<ol class=\"batches\">\n");
+      for (Batch b : run.batches()) {
+        out.append("<li><b>batch ").append(b.number()).append(b.of() > 0 ? "/" + b.of() : "").append("</b> · ")
+            .append(esc(String.join(", ", b.hosts())));
+        if (!b.failed().isEmpty()) out.append(" · <span class=\"bad\">failed: ").append(esc(String.join(", ", b.failed()))).append("</span>");
+        if (b.decision() != null) out.append(" → ").append(esc(b.decision()));
+        if (b.reason() != null) out.append(" <span class=\"dim\">(").append(esc(b.reason())).append(")</span>");
+        if (b.endMillis() != null) out.append(" <span class=\"dim\">").append(Html.duration(b.endMillis() - b.startMillis())).append("</span>");
+        out.append("</li>\n");
+      }
+      out.append("</ol>\n");
+    }
+    out.append("</section>\n");
+  }
+
+  private void timeline() {
+    out.append("<section id=\"timeline\"><h2>Timeline <span class=\"dim\">")
+        .append(run.hosts().size()).append(" host(s) · ").append(Html.duration(run.spanMillis()))
+        .append(" · click a bar for its output</span></h2>\n<div class=\"legend\">");
+    legend(Html.OK, "ok", "");
+    legend(Html.CHANGED, "changed", "");
+    legend(Html.FAILED, "failed", "");
+    legend(Html.SKIPPED, "skipped", "");
+    legend(Html.UNDO, "rollback step (undo)", "");
+    legend(Html.UNDO_FAILED, "rollback step failed", "");
+    legend("#ffffff", "health gate", " style=\"border:2px solid " + Html.GATE + "\"");
+    legend("#ffe8cc", "host rolling back", "");
+    legend("#fff0f0", "failed batch", " style=\"border:1px dashed #868e96\"");
+    legend(Html.IN_FLIGHT, "running when the journal ends", "");
+    out.append("</div>\n<div class=\"tlwrap").append(run.hosts().size() > 60 ? " tall" : "").append("\">\n")
+        .append(TimelineSvg.render(run)).append("</div>\n</section>\n");
+  }
+
+  private void legend(String colour, String label, String style) {
+    out.append("<span class=\"lg\"><i").append(style.isEmpty() ? " style=\"background:" + colour + "\""
+        : style.replace("style=\"", "style=\"background:" + colour + ";")).append("></i>").append(esc(label))
+        .append("</span>");
+  }
+
+  private void hosts() {
+    out.append("<section id=\"hosts\"><h2>Hosts</h2>\n");
+    for (Host h : TimelineSvg.order(run.hosts())) host(h);
+    out.append("</section>\n");
+  }
+
+  private void host(Host h) {
+    HostSummary r = h.recap();
+    String result = r == null ? "?" : r.result();
+    out.append("<section class=\"host\" id=\"host-").append(run.hosts().indexOf(h)).append("\"><h3><span class=\"badge ")
+        .append(Html.outcomeClass(result)).append("\">").append(esc(result)).append("</span> ").append(esc(h.name()))
+        .append(" <small>").append(esc(h.mode() == null ? "" : h.mode() + " · "))
+        .append(h.batch() == null ? "no batch" : "batch " + h.batch());
+    if (r != null && r.state() != HostSummary.State.NOT_STARTED) out.append(" · ").append(Html.duration(r.durationMillis()));
+    out.append("</small></h3>\n");
+    for (Rollback rb : h.rollbacks()) {
+      out.append("<p class=\"rb\">↺ rollback at +").append(Html.duration(rb.startMillis()));
+      if (rb.failedStep() != null) out.append(" after '").append(esc(rb.failedStep())).append("' failed");
+      out.append(": ").append(rb.stack().isEmpty() ? "nothing to undo" : esc(String.join(" → ", rb.stack())));
+      if (rb.succeeded() == null) out.append(" <b>— still running when the journal ends</b>");
+      else if (!rb.succeeded()) out.append(" <b class=\"bad\">— FAILED: ").append(esc(rb.message())).append("</b>");
+      for (String n : rb.notUndone()) out.append("<br>not undone: ").append(esc(n));
+      out.append("</p>\n");
+    }
+    if (!h.events().isEmpty()) {
+      out.append("<p class=\"dim locks\">lock: ");
+      for (int i = 0; i < h.events().size(); i++) {
+        Marker m = h.events().get(i);
+        out.append(i == 0 ? "" : " · ").append(esc(m.text().replace('_', ' '))).append(" +").append(Html.duration(m.atMillis()));
+      }
+      out.append("</p>\n");
+    }
+    if (h.steps().isEmpty()) {
+      out.append("<p class=\"dim\">no steps ran</p></section>\n");
+      return;
+    }
+    out.append("<table class=\"steps\"><thead><tr><th>phase</th><th>step</th><th>status</th><th class=\"n\">start</th>"
+        + "<th class=\"n\">time</th></tr></thead><tbody>\n");
+    for (Step s : h.steps()) step(s);
+    out.append("</tbody></table></section>\n");
+  }
+
+  private void step(Step s) {
+    String phase = s.kind() == Kind.ROLLBACK ? "↺ " + s.phase() : s.phase();
+    out.append("<tr id=\"step-").append(s.id()).append("\" class=\"k-").append(s.kind().name().toLowerCase())
+        .append(s.failed() ? " failed" : "").append("\"><td class=\"ph\">").append(esc(phase))
+        .append(s.kind() == Kind.GATE ? " <span class=\"gate\">gate</span>" : "").append("</td><td>")
+        .append(esc(s.name()));
+    if (s.type() != null) out.append(" <span class=\"dim\">").append(esc(s.type())).append("</span>");
+    if (s.kind() == Kind.ROLLBACK && s.forStep() != null) out.append(" <span class=\"dim\">undoes '").append(esc(s.forStep())).append("'</span>");
+    if (s.attempts() > 1) out.append(" <span class=\"dim\">").append(s.attempts()).append(" attempts</span>");
+    if (s.message() != null) out.append("<div class=\"msg\">").append(esc(s.message())).append("</div>");
+    output(s);
+    out.append("</td><td><span class=\"pill\" style=\"background:").append(Html.colour(s)).append("\">")
+        .append(Html.status(s)).append("</span></td><td class=\"n dim\">+").append(Html.duration(s.startMillis()))
+        .append("</td><td class=\"n\">").append(s.inFlight() ? "—" : Html.duration(s.durationMillis())).append("</td></tr>\n");
+  }
+
+  private void output(Step s) {
+    boolean hasOut = s.stdout() != null && !s.stdout().isBlank();
+    boolean hasErr = s.stderr() != null && !s.stderr().isBlank();
+    if (!hasOut && !hasErr && s.rc() == null) return;
+    boolean whole = s.failed() || s.kind() == Kind.ROLLBACK;
+    out.append("<details").append(s.failed() ? " open" : "").append("><summary>output");
+    if (s.rc() != null) out.append(" · rc ").append(s.rc());
+    if (hasOut) out.append(" · stdout ").append(lines(s.stdout()));
+    if (hasErr) out.append(" · stderr ").append(lines(s.stderr()));
+    out.append("</summary>");
+    if (hasOut) out.append("<pre class=\"out\">").append(esc(cap(s.stdout(), whole))).append("</pre>");
+    if (hasErr) out.append("<pre class=\"err\">").append(esc(cap(s.stderr(), whole))).append("</pre>");
+    out.append("</details>");
+  }
+
+  private static String lines(String text) {
+    long n = text.strip().lines().count();
+    return n == 1 ? "1 line" : n + " lines";
+  }
+
+  static String cap(String text, boolean whole) {
+    String t = text.stripTrailing();
+    if (whole || t.length() <= OUTPUT_CAP) return t;
+    return "… (" + (t.length() - OUTPUT_CAP) + " earlier characters are in the journal)\n"
+        + t.substring(t.length() - OUTPUT_CAP);
+  }
+
+  private static String css() {
+    try (InputStream in = HtmlReport.class.getResourceAsStream("report.css")) {
+      if (in == null) throw new IllegalStateException("report.css is missing from the jar");
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,201 @@
+package io.runbook.report;
+
+import static io.runbook.report.Html.esc;
+
+import io.runbook.report.RunReport.Batch;
+import io.runbook.report.RunReport.Host;
+import io.runbook.report.RunReport.Kind;
+import io.runbook.report.RunReport.Marker;
+import io.runbook.report.RunReport.Rollback;
+import io.runbook.report.RunReport.Step;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The timeline as inline SVG, drawn here so the page needs no script: a row per host, x the time since the
+ * run started, a bar per step coloured by outcome, batches as bands behind the rows, a host's rollback as
+ * an orange band, each bar a link to the step's output. Coordinates are whole pixels and edges crisp, so
+ * the colours on screen are exactly the ones in {@link Html}.
+ */
+final class TimelineSvg {
+  static final int WIDTH = 1300;
+  static final int LABELS = 190;
+  static final int RIGHT = 16;
+  static final int TOP = 44;
+  static final int BOTTOM = 12;
+  /** Bars narrower than this would vanish: a 2 ms step in a 10 minute run still shows. */
+  static final int MIN_BAR = 3;
+
+  private final RunReport run;
+  private final List<Host> rows;
+  private final int rowHeight;
+  private final long span;
+  private final StringBuilder svg = new StringBuilder();
+
+  private TimelineSvg(RunReport run) {
+    this.run = run;
+    this.rows = order(run.hosts());
+    this.rowHeight = rows.size() <= 40 ? 22 : rows.size() <= 100 ? 14 : 9;
+    this.span = Math.max(1, run.spanMillis());
+  }
+
+  static String render(RunReport run) {
+    return new TimelineSvg(run).draw();
+  }
+
+  /** By batch, then as the run listed them: a batch's rows sit together under its band. */
+  static List<Host> order(List<Host> hosts) {
+    List<Host> out = new ArrayList<>(hosts);
+    out.sort(Comparator.comparingInt(h -> h.batch() == null ? Integer.MAX_VALUE : h.batch()));
+    return out;
+  }
+
+  int height() {
+    return TOP + rows.size() * rowHeight + BOTTOM;
+  }
+
+  int x(long ms) {
+    return LABELS + (int) Math.round((double) Math.min(ms, span) / span * (WIDTH - LABELS - RIGHT));
+  }
+
+  int y(int row) {
+    return TOP + row * rowHeight;
+  }
+
+  private String draw() {
+    int h = height();
+    int plotBottom = y(rows.size());
+    svg.append("<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(WIDTH)
+        .append("\" height=\"").append(h).append("\" viewBox=\"0 0 ").append(WIDTH).append(' ').append(h)
+        .append("\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"timeline of run ")
+        .append(esc(run.summary().runId())).append("\">\n");
+    svg.append("<defs><pattern id=\"inflight\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
+        + "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#e5dbff\"/><rect width=\"3\" "
+        + "height=\"6\" fill=\"").append(Html.IN_FLIGHT).append("\"/></pattern></defs>\n");
+    batches(plotBottom);
+    ticks(plotBottom);
+    for (int r = 0; r < rows.size(); r++) row(r, rows.get(r));
+    markers(plotBottom);
+    svg.append("<rect class=\"frame\" x=\"").append(LABELS).append("\" y=\"").append(TOP).append("\" width=\"")
+        .append(WIDTH - LABELS - RIGHT).append("\" height=\"").append(plotBottom - TOP)
+        .append("\" fill=\"none\" stroke=\"").append(Html.FRAME).append("\" stroke-width=\"1\"/>\n");
+    return svg.append("</svg>\n").toString();
+  }
+
+  private void batches(int plotBottom) {
+    for (Batch b : run.batches()) {
+      int x0 = x(b.startMillis());
+      int x1 = Math.max(x0 + 1, x(b.endMillis() == null ? span : b.endMillis()));
+      boolean failed = !b.failed().isEmpty();
+      String fill = failed ? "#fff0f0" : b.number() % 2 == 1 ? "#eef3fb" : "#f4f6f9";
+      svg.append("<g class=\"batch\"><title>").append(esc(batchTitle(b))).append("</title>");
+      svg.append("<rect x=\"").append(x0).append("\" y=\"").append(TOP - 20).append("\" width=\"").append(x1 - x0)
+          .append("\" height=\"").append(plotBottom - TOP + 20).append("\" fill=\"").append(fill).append("\"/>");
+      svg.append("<line x1=\"").append(x0).append("\" y1=\"").append(TOP - 20).append("\" x2=\"").append(x0)
+          .append("\" y2=\"").append(plotBottom).append("\" stroke=\"#868e96\" stroke-dasharray=\"4 3\"/>");
+      String label = "batch " + b.number() + (b.of() > 0 ? "/" + b.of() : "")
+          + (failed ? " · " + b.failed().size() + " failed" : "")
+          + (b.decision() == null ? "" : " → " + b.decision());
+      svg.append("<text x=\"").append(x0 + 4).append("\" y=\"").append(TOP - 7).append("\" class=\"")
+          .append(failed ? "blabel bfail" : "blabel").append("\">").append(esc(label)).append("</text></g>\n");
+    }
+  }
+
+  private static String batchTitle(Batch b) {
+    return "batch " + b.number() + (b.of() > 0 ? " of " + b.of() : "") + ": " + String.join(", ", b.hosts())
+        + (b.failed().isEmpty() ? "" : "\nfailed: " + String.join(", ", b.failed()))
+        + (b.decision() == null ? "" : "\nthen: " + b.decision()) + (b.reason() == null ? "" : " (" + b.reason() + ")");
+  }
+
+  private void ticks(int plotBottom) {
+    long step = tickStep(span);
+    for (long t = 0; t <= span; t += step) {
+      int x = x(t);
+      if (t > 0) {
+        svg.append("<line x1=\"").append(x).append("\" y1=\"").append(TOP).append("\" x2=\"").append(x)
+            .append("\" y2=\"").append(plotBottom).append("\" stroke=\"#dee2e6\"/>");
+      }
+      svg.append("<text x=\"").append(x).append("\" y=\"").append(TOP - 28).append("\" class=\"tick\"")
+          .append(t == 0 ? "" : " text-anchor=\"middle\"").append(">").append(t == 0 ? "0" : "+" + Html.duration(t))
+          .append("</text>");
+    }
+    svg.append('\n');
+  }
+
+  /** 1, 2 or 5 × a power of ten, for about eight ticks. */
+  static long tickStep(long span) {
+    long unit = 1;
+    while (true) {
+      for (long m : new long[] {1, 2, 5}) {
+        if (span / (unit * m) <= 8) return unit * m;
+      }
+      unit *= 10;
+    }
+  }
+
+  private void row(int r, Host h) {
+    int y = y(r);
+    String label = h.name().length() > 24 ? h.name().substring(0, 23) + "…" : h.name();
+    String result = h.recap() == null ? "?" : h.recap().result();
+    svg.append("<g class=\"host\"><title>").append(esc(h.name() + " · " + result)).append("</title>")
+        .append("<a href=\"#host-").append(run.hosts().indexOf(h)).append("\">");
+    svg.append("<text x=\"").append(LABELS - 8).append("\" y=\"").append(y + rowHeight / 2 + 4)
+        .append("\" text-anchor=\"end\" class=\"hname ").append(Html.outcomeClass(result)).append("\">")
+        .append(esc(label)).append("</text></a></g>");
+    svg.append("<line x1=\"").append(LABELS).append("\" y1=\"").append(y + rowHeight).append("\" x2=\"")
+        .append(WIDTH - RIGHT).append("\" y2=\"").append(y + rowHeight).append("\" stroke=\"#e9ecef\"/>");
+    for (Rollback rb : h.rollbacks()) {
+      int x0 = x(rb.startMillis());
+      int x1 = Math.max(x0 + MIN_BAR, x(rb.endMillis() == null ? span : rb.endMillis()));
+      svg.append("<rect class=\"rollback\" x=\"").append(x0).append("\" y=\"").append(y + 1).append("\" width=\"")
+          .append(x1 - x0).append("\" height=\"").append(rowHeight - 2).append("\" fill=\"")
+          .append(Boolean.FALSE.equals(rb.succeeded()) ? "#f3d9fa" : "#ffe8cc").append("\"><title>")
+          .append(esc("rollback after '" + rb.failedStep() + "' failed"
+              + (rb.succeeded() == null ? " (still running when the journal ends)"
+                  : rb.succeeded() ? ": every handler succeeded" : ": FAILED " + rb.message())))
+          .append("</title></rect>");
+    }
+    int pad = rowHeight >= 14 ? 4 : 2;
+    for (Step s : h.steps()) {
+      int x0 = x(s.startMillis());
+      int x1 = Math.max(x0 + MIN_BAR, x(s.endMillis()));
+      boolean gate = s.kind() == Kind.GATE;
+      svg.append("<a href=\"#step-").append(s.id()).append("\"><rect class=\"bar\" x=\"").append(x0)
+          .append("\" y=\"").append(y + pad).append("\" width=\"").append(x1 - x0).append("\" height=\"")
+          .append(rowHeight - 2 * pad).append("\" fill=\"").append(s.inFlight() ? "url(#inflight)" : Html.colour(s))
+          .append('"');
+      if (gate) svg.append(" stroke=\"").append(Html.GATE).append("\" stroke-width=\"2\"");
+      svg.append("><title>").append(esc(tooltip(h, s))).append("</title></rect></a>");
+      if (s.failed()) failure(x0, y, s.kind() == Kind.ROLLBACK ? Html.UNDO_FAILED : Html.FAILED);
+    }
+    svg.append('\n');
+  }
+
+  /** A triangle over a failed step's bar, pointing at it: a 3-pixel bar alone is easy to miss. */
+  private void failure(int x, int y, String colour) {
+    int half = Math.max(3, rowHeight / 4);
+    svg.append("<polygon points=\"").append(x - half + 1).append(',').append(y).append(' ').append(x + half + 1)
+        .append(',').append(y).append(' ').append(x + 1).append(',').append(y + half + 1).append("\" fill=\"")
+        .append(colour).append("\"/>");
+  }
+
+  private static String tooltip(Host h, Step s) {
+    String what = s.kind() == Kind.ROLLBACK ? "↺ undo" + (s.forStep() == null ? "" : " '" + s.forStep() + "'")
+        : s.kind() == Kind.GATE ? "gate" : s.phase();
+    return h.name() + " · " + what + " · " + s.name() + "\n" + Html.status(s).toUpperCase()
+        + (s.inFlight() ? "" : " in " + Html.duration(s.durationMillis())) + " · at +" + Html.duration(s.startMillis())
+        + (s.message() == null ? "" : "\n" + s.message());
+  }
+
+  private void markers(int plotBottom) {
+    for (Marker m : run.markers()) {
+      int x = x(m.atMillis());
+      svg.append("<g class=\"marker\"><title>").append(esc(m.kind() + (m.text() == null ? "" : " by " + m.text())))
+          .append("</title><line x1=\"").append(x).append("\" y1=\"").append(TOP - 20).append("\" x2=\"").append(x)
+          .append("\" y2=\"").append(plotBottom).append("\" stroke=\"").append(Html.IN_FLIGHT)
+          .append("\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/><text x=\"").append(x + 4).append("\" y=\"")
+          .append(TOP + 12).append("\" class=\"mlabel\">").append(esc(m.kind())).append("</text></g>\n");
+    }
+  }
+}
