@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes this machine ready for the integration tests: Docker, debootstrap and ssh-keygen installed, the
+# Makes this machine ready for the integration tests: Docker, debootstrap, ssh-keygen and chromium installed, the
 # Docker daemon answering, and the test image (runbook-test/sshd:current) built. Idempotent; takes a
 # fraction of a second when everything is already in place.
 set -euo pipefail
@@ -21,6 +21,7 @@ command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v ssh-keygen >/dev/null || missing+=(openssh-client) # the tests make their keys with it
 command -v sqlite3 >/dev/null || missing+=(sqlite3)               # the local sample tests run it
 command -v kubectl >/dev/null || missing+=(kubernetes-client)   # the kubectl step's command lines meet the real client
+command -v chromium >/dev/null || missing+=(chromium)             # the report's browser test (ReportBrowserIT)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null || missing+=(postgresql) # migrate's tests
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"

@@ -159,17 +159,29 @@ final class TimelineSvg {
     int pad = rowHeight >= 14 ? 4 : 2;
     for (Step s : h.steps()) {
       int x0 = x(s.startMillis());
-      int x1 = Math.max(x0 + MIN_BAR, x(s.endMillis()));
+      // a pixel of air between a step and the next, so that two changed steps in a row read as two
+      int x1 = Math.max(x0 + MIN_BAR, x(s.endMillis()) - 1);
       boolean gate = s.kind() == Kind.GATE;
       svg.append("<a href=\"#step-").append(s.id()).append("\"><rect class=\"bar\" x=\"").append(x0)
           .append("\" y=\"").append(y + pad).append("\" width=\"").append(x1 - x0).append("\" height=\"")
           .append(rowHeight - 2 * pad).append("\" fill=\"").append(s.inFlight() ? "url(#inflight)" : Html.colour(s))
           .append('"');
       if (gate) svg.append(" stroke=\"").append(Html.GATE).append("\" stroke-width=\"2\"");
-      svg.append("><title>").append(esc(tooltip(h, s))).append("</title></rect></a>");
+      svg.append("><title>").append(esc(tooltip(h, s))).append("</title></rect>");
+      label(s, x0, x1, y);
+      svg.append("</a>");
       if (s.failed()) failure(x0, y, s.kind() == Kind.ROLLBACK ? Html.UNDO_FAILED : Html.FAILED);
     }
     svg.append('\n');
+  }
+
+  /** The step's name inside its bar, when the bar is wide and tall enough to hold some of it. */
+  private void label(Step s, int x0, int x1, int y) {
+    int room = (x1 - x0 - 8) / 6; // characters of 10 px text
+    if (rowHeight < 18 || room < 6 || s.inFlight() || s.status() == io.runbook.step.Status.SKIPPED) return;
+    String name = s.name().length() <= room ? s.name() : s.name().substring(0, room - 1) + "…";
+    svg.append("<text x=\"").append(x0 + 4).append("\" y=\"").append(y + rowHeight / 2 + 4)
+        .append("\" class=\"inbar\">").append(esc(name)).append("</text>");
   }
 
   /** A triangle over a failed step's bar, pointing at it: a 3-pixel bar alone is easy to miss. */

@@ -81,7 +81,7 @@ class HtmlReportTest {
     assertThat(html.replaceFirst("stroke=\"" + Html.FRAME + "\"", "")).as("the frame colour is the timeline's alone")
         .doesNotContain(Html.FRAME);
     // c's migration: 520..600 ms of a 1000 ms run, on a plot from x=190 to x=1284
-    assertThat(svg).contains("<rect class=\"bar\" x=\"759\" y=\"" + (TimelineSvg.TOP + 2 * 22 + 4) + "\" width=\"87\"");
+    assertThat(svg).contains("<rect class=\"bar\" x=\"759\" y=\"" + (TimelineSvg.TOP + 2 * 22 + 4) + "\" width=\"86\"");
   }
 
   @Test
