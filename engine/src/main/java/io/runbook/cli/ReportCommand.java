@@ -48,19 +48,27 @@ final class ReportCommand implements Callable<Integer> {
     RunReport report = ReportReader.read(found.journal());
     String html = HtmlReport.render(report, new Main.Version().getVersion()[0], Instant.now());
     Path target = output != null ? output : found.journal().resolveSibling(FILE);
-    write(target, html);
+    write(target, html, found.journal());
     spec.commandLine().getOut().println(target);
     return 0;
   }
 
-  /** Whole or not at all: a browser reloading the page never sees half of it. */
-  private static void write(Path target, String html) {
+  /**
+   * Whole or not at all: a browser reloading the page never sees half of it. The page holds what the journal
+   * holds (output tails), so it gets the journal's permissions.
+   */
+  private static void write(Path target, String html, Path journal) {
     Path dir = target.toAbsolutePath().getParent();
     try {
       Files.createDirectories(dir);
       Path tmp = Files.createTempFile(dir, ".report-", ".html");
       try {
         Files.writeString(tmp, html, StandardCharsets.UTF_8);
+        try {
+          Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(journal));
+        } catch (UnsupportedOperationException notPosix) {
+          // the file system's defaults apply
+        }
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(tmp);

@@ -10,11 +10,14 @@ import io.runbook.report.RunReport.Kind;
 import io.runbook.report.RunReport.Marker;
 import io.runbook.report.RunReport.Rollback;
 import io.runbook.report.RunReport.Step;
+import io.runbook.result.Outcome;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A run as one self-contained HTML page: header, recap, timeline, then every host's steps with their
@@ -24,6 +27,10 @@ import java.time.Instant;
 public final class HtmlReport {
   /** A passing step's output is cut to its last this many characters; a failed or undo step's is kept whole. */
   static final int OUTPUT_CAP = 4000;
+  /** Above this many hosts, those that succeeded are folded away in the recap and the host list. */
+  static final int FOLD = 25;
+  /** The box of what went wrong lists this many lines at most. */
+  static final int MAX_PROBLEMS = 20;
 
   private final RunReport run;
   private final StringBuilder out = new StringBuilder(64 * 1024);
@@ -111,38 +118,59 @@ public final class HtmlReport {
 
   /** What went wrong, first: the SRE opening this page after an incident wants it before the details. */
   private void problems() {
-    StringBuilder p = new StringBuilder();
+    List<String> p = new ArrayList<>();
     RunSummary s = run.summary();
-    if (s.stopped() != null) p.append("<li><b>Rollout stopped:</b> ").append(esc(s.stopped())).append("</li>\n");
+    if (s.stopped() != null) p.add("<li><b>Rollout stopped:</b> " + esc(s.stopped()) + "</li>");
     for (Host h : run.hosts()) {
       HostSummary r = h.recap();
       if (r == null) continue;
       String link = "<a href=\"#host-" + run.hosts().indexOf(h) + "\">" + esc(h.name()) + "</a>: ";
       if (r.message() != null) {
-        p.append("<li class=\"pf\">").append(link).append(r.failedStep() != null
-            ? "'" + esc(r.failedStep()) + "' failed: " : "").append(esc(r.message())).append("</li>\n");
+        p.add("<li class=\"pf\">" + link + (r.failedStep() != null ? "'" + esc(r.failedStep()) + "' failed: " : "")
+            + esc(r.message()) + "</li>");
       }
-      if (r.rollbackError() != null) {
-        p.append("<li class=\"pr\">").append(link).append("rollback stopped at ").append(esc(r.rollbackError()))
-            .append("</li>\n");
-      }
-      for (String n : r.notUndone()) p.append("<li class=\"pr\">").append(link).append("not undone: ").append(esc(n)).append("</li>\n");
+      if (r.rollbackError() != null) p.add("<li class=\"pr\">" + link + "rollback stopped at " + esc(r.rollbackError()) + "</li>");
+      for (String n : r.notUndone()) p.add("<li class=\"pr\">" + link + "not undone: " + esc(n) + "</li>");
       if (r.inFlight() != null) {
-        p.append("<li class=\"pi\">").append(link).append("was running '").append(esc(r.inFlight().name()))
-            .append("' when the journal ends</li>\n");
+        p.add("<li class=\"pi\">" + link + "was running '" + esc(r.inFlight().name()) + "' when the journal ends</li>");
       }
     }
-    if (s.unreadableLines() > 0) {
-      p.append("<li>").append(s.unreadableLines()).append(" journal line(s) unreadable, skipped</li>\n");
+    if (s.unreadableLines() > 0) p.add("<li>" + s.unreadableLines() + " journal line(s) unreadable, skipped</li>");
+    if (p.isEmpty()) return;
+    out.append("<section class=\"problems\"><ul>\n");
+    p.stream().limit(MAX_PROBLEMS).forEach(line -> out.append(line).append('\n'));
+    if (p.size() > MAX_PROBLEMS) {
+      out.append("<li>… and ").append(p.size() - MAX_PROBLEMS).append(" more: see the recap and the hosts below</li>\n");
     }
-    if (p.length() > 0) out.append("<section class=\"problems\"><ul>\n").append(p).append("</ul></section>\n");
+    out.append("</ul></section>\n");
   }
 
   private void recap() {
-    out.append("<section id=\"recap\"><h2>Recap</h2>\n<table class=\"recap\"><thead><tr><th>Host</th><th>Mode</th>"
+    out.append("<section id=\"recap\"><h2>Recap</h2>\n");
+    boolean fold = run.hosts().size() > FOLD;
+    List<Host> first = fold ? run.hosts().stream().filter(h -> !ok(h)).toList() : run.hosts();
+    List<Host> folded = fold ? run.hosts().stream().filter(HtmlReport::ok).toList() : List.of();
+    if (!first.isEmpty()) recapTable(first);
+    if (!folded.isEmpty()) {
+      out.append("<details class=\"fold\"><summary>").append(first.isEmpty() ? "all " : "").append(folded.size())
+          .append(first.isEmpty() ? "" : " more").append(" host(s) ended ok</summary>\n");
+      recapTable(folded);
+      out.append("</details>\n");
+    }
+    batchList();
+    out.append("</section>\n");
+  }
+
+  /** Succeeded: what a large run's page folds away, so the hosts that need a look come first. */
+  private static boolean ok(Host h) {
+    return h.recap() != null && h.recap().outcome() == Outcome.SUCCEEDED;
+  }
+
+  private void recapTable(List<Host> hosts) {
+    out.append("<table class=\"recap\"><thead><tr><th>Host</th><th>Mode</th>"
         + "<th>Batch</th><th>Result</th><th class=\"n\">OK</th><th class=\"n\">Changed</th><th class=\"n\">Failed</th>"
         + "<th class=\"n\">Skipped</th><th class=\"n\">Undone</th><th class=\"n\">Time</th></tr></thead>\n<tbody>\n");
-    for (Host h : run.hosts()) {
+    for (Host h : hosts) {
       HostSummary r = h.recap();
       boolean ran = r != null && r.state() != HostSummary.State.NOT_STARTED;
       String result = r == null ? "?" : r.result();
@@ -156,11 +184,14 @@ public final class HtmlReport {
       out.append("<td class=\"n\">").append(ran ? Html.duration(r.durationMillis()) : "—").append("</td></tr>\n");
     }
     out.append("</tbody></table>\n");
+  }
+
+  private void batchList() {
     if (!run.batches().isEmpty()) {
       out.append("<ol class=\"batches\">\n");
       for (Batch b : run.batches()) {
         out.append("<li><b>batch ").append(b.number()).append(b.of() > 0 ? "/" + b.of() : "").append("</b> · ")
-            .append(esc(String.join(", ", b.hosts())));
+            .append(esc(names(b.hosts())));
         if (!b.failed().isEmpty()) out.append(" · <span class=\"bad\">failed: ").append(esc(String.join(", ", b.failed()))).append("</span>");
         if (b.decision() != null) out.append(" → ").append(esc(b.decision()));
         if (b.reason() != null) out.append(" <span class=\"dim\">(").append(esc(b.reason())).append(")</span>");
@@ -169,7 +200,12 @@ public final class HtmlReport {
       }
       out.append("</ol>\n");
     }
-    out.append("</section>\n");
+  }
+
+  /** The first few names of a list of hosts: a batch of 150 is "a, b, c, … and 147 more". */
+  static String names(List<String> hosts) {
+    if (hosts.size() <= 8) return String.join(", ", hosts);
+    return String.join(", ", hosts.subList(0, 6)) + ", … and " + (hosts.size() - 6) + " more";
   }
 
   private void timeline() {
@@ -208,8 +244,10 @@ public final class HtmlReport {
     out.append("<section class=\"host\" id=\"host-").append(run.hosts().indexOf(h)).append("\"><h3><span class=\"badge ")
         .append(Html.outcomeClass(result)).append("\">").append(esc(result)).append("</span> ").append(esc(h.name()))
         .append(" <small>").append(esc(h.mode() == null ? "" : h.mode() + " · "))
-        .append(h.batch() == null ? "no batch" : "batch " + h.batch());
-    if (r != null && r.state() != HostSummary.State.NOT_STARTED) out.append(" · ").append(Html.duration(r.durationMillis()));
+        .append(h.batch() != null ? "batch " + h.batch() : run.batches().isEmpty() ? "" : "no batch (its batch never ran)");
+    if (r != null && r.state() != HostSummary.State.NOT_STARTED) {
+      out.append(h.batch() == null && run.batches().isEmpty() ? "" : " · ").append(Html.duration(r.durationMillis()));
+    }
     out.append("</small></h3>\n");
     for (Rollback rb : h.rollbacks()) {
       out.append("<p class=\"rb\">↺ rollback at +").append(Html.duration(rb.startMillis()));
@@ -232,10 +270,12 @@ public final class HtmlReport {
       out.append("<p class=\"dim\">no steps ran</p></section>\n");
       return;
     }
+    boolean fold = run.hosts().size() > FOLD && ok(h);
+    if (fold) out.append("<details><summary>").append(h.steps().size()).append(" step(s)</summary>");
     out.append("<table class=\"steps\"><thead><tr><th>phase</th><th>step</th><th>status</th><th class=\"n\">start</th>"
         + "<th class=\"n\">time</th></tr></thead><tbody>\n");
     for (Step s : h.steps()) step(s);
-    out.append("</tbody></table></section>\n");
+    out.append("</tbody></table>").append(fold ? "</details>" : "").append("</section>\n");
   }
 
   private void step(Step s) {

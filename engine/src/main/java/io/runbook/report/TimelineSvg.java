@@ -36,7 +36,7 @@ final class TimelineSvg {
   private TimelineSvg(RunReport run) {
     this.run = run;
     this.rows = order(run.hosts());
-    this.rowHeight = rows.size() <= 40 ? 22 : rows.size() <= 100 ? 14 : 9;
+    this.rowHeight = rows.size() <= 40 ? 22 : rows.size() <= 100 ? 15 : 12;
     this.span = Math.max(1, run.spanMillis());
   }
 
@@ -117,7 +117,7 @@ final class TimelineSvg {
             .append("\" y2=\"").append(plotBottom).append("\" stroke=\"#dee2e6\"/>");
       }
       svg.append("<text x=\"").append(x).append("\" y=\"").append(TOP - 28).append("\" class=\"tick\"")
-          .append(t == 0 ? "" : " text-anchor=\"middle\"").append(">").append(t == 0 ? "0" : "+" + Html.duration(t))
+          .append(t == 0 ? "" : x > WIDTH - RIGHT - 24 ? " text-anchor=\"end\"" : " text-anchor=\"middle\"").append(">").append(t == 0 ? "0" : "+" + Html.duration(t))
           .append("</text>");
     }
     svg.append('\n');
@@ -140,8 +140,9 @@ final class TimelineSvg {
     String result = h.recap() == null ? "?" : h.recap().result();
     svg.append("<g class=\"host\"><title>").append(esc(h.name() + " · " + result)).append("</title>")
         .append("<a href=\"#host-").append(run.hosts().indexOf(h)).append("\">");
-    svg.append("<text x=\"").append(LABELS - 8).append("\" y=\"").append(y + rowHeight / 2 + 4)
-        .append("\" text-anchor=\"end\" class=\"hname ").append(Html.outcomeClass(result)).append("\">")
+    svg.append("<text x=\"").append(LABELS - 8).append("\" y=\"").append(y + rowHeight / 2 + (rowHeight < 22 ? 3 : 4))
+        .append("\" text-anchor=\"end\" class=\"hname ").append(Html.outcomeClass(result)).append('"')
+        .append(rowHeight < 22 ? " style=\"font-size:" + (rowHeight - 3) + "px\"" : "").append('>')
         .append(esc(label)).append("</text></a></g>");
     svg.append("<line x1=\"").append(LABELS).append("\" y1=\"").append(y + rowHeight).append("\" x2=\"")
         .append(WIDTH - RIGHT).append("\" y2=\"").append(y + rowHeight).append("\" stroke=\"#e9ecef\"/>");
@@ -158,7 +159,7 @@ final class TimelineSvg {
     }
     int pad = rowHeight >= 14 ? 4 : 2;
     for (Step s : h.steps()) {
-      int x0 = x(s.startMillis());
+      int x0 = Math.min(x(s.startMillis()), WIDTH - RIGHT - MIN_BAR);
       // a pixel of air between a step and the next, so that two changed steps in a row read as two
       int x1 = Math.max(x0 + MIN_BAR, x(s.endMillis()) - 1);
       boolean gate = s.kind() == Kind.GATE;

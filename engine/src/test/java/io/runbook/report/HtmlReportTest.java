@@ -133,9 +133,38 @@ class HtmlReportTest {
 
     assertThat(count(html, "class=\"bar\"")).isEqualTo(2000);
     assertThat(html).contains("<div class=\"tlwrap tall\">");
-    assertThat(html).contains("height=\"" + (TimelineSvg.TOP + 200 * 9 + TimelineSvg.BOTTOM) + "\"");
+    assertThat(html).contains("height=\"" + (TimelineSvg.TOP + 200 * 12 + TimelineSvg.BOTTOM) + "\"");
     assertThat(html).contains("… (6000 earlier characters are in the journal)");
     assertThat(html.length()).as("passing steps' outputs are cut").isLessThan(12_000_000);
+  }
+
+  @Test
+  void aLargeRunPutsTheHostsThatNeedALookFirst() throws Exception {
+    Journal j = new Journal();
+    StringBuilder hosts = new StringBuilder(), results = new StringBuilder();
+    for (int i = 0; i < 60; i++) hosts.append(i == 0 ? "" : ",").append("\"h").append(i).append('"');
+    j.at(0, "run_started", "\"runId\":\"big\",\"hosts\":[" + hosts + "]");
+    for (int i = 0; i < 60; i++) {
+      boolean fails = i % 2 == 1 && i < 50; // 25 hosts fail: more than the box of problems lists
+      j.step("h" + i, "deploy", 1, "Deploy", 10, 20, fails ? "FAILED" : "CHANGED", fails ? "\"message\":\"boom " + i + "\"" : "");
+      String r = ReportReaderTest.hostResult("h" + i, fails ? "ROLLED_BACK" : "SUCCEEDED", 0, 1, fails ? 1 : 0, 0, 10);
+      if (fails) r = r.replace("}", ",\"failedStep\":\"Deploy\",\"message\":\"boom " + i + "\"}");
+      j.at(30, "host_finished", "\"result\":" + r);
+      results.append(i == 0 ? "" : ",").append(r);
+    }
+    j.at(40, "run_finished", "\"result\":{\"runId\":\"big\",\"hosts\":[" + results + "],\"durationMillis\":40}");
+    String html = render(j);
+    String recap = html.substring(html.indexOf("<section id=\"recap\">"), html.indexOf("<section id=\"timeline\">"));
+
+    String first = recap.substring(0, recap.indexOf("<details"));
+    assertThat(count(first, "<tr><td>")).as("the failed hosts, unfolded").isEqualTo(25);
+    assertThat(first).contains(">h1</a>").doesNotContain(">h0</a>");
+    assertThat(recap).contains("<details class=\"fold\"><summary>35 more host(s) ended ok</summary>");
+    assertThat(count(recap.substring(recap.indexOf("<details")), "<tr><td>")).isEqualTo(35);
+    String problems = html.substring(html.indexOf("<section class=\"problems\">"), html.indexOf("<section id=\"recap\">"));
+    assertThat(count(problems, "<li")).isEqualTo(HtmlReport.MAX_PROBLEMS + 1);
+    assertThat(problems).contains("<li>… and 5 more: see the recap and the hosts below</li>");
+    assertThat(html).contains("<details><summary>1 step(s)</summary>"); // a host that ended ok, folded
   }
 
   @Test
