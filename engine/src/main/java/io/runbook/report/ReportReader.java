@@ -10,6 +10,7 @@ import io.runbook.journal.JournalReader;
 import io.runbook.journal.RunSummary;
 import io.runbook.report.RunReport.Batch;
 import io.runbook.report.RunReport.Host;
+import io.runbook.report.RunReport.Idle;
 import io.runbook.report.RunReport.Kind;
 import io.runbook.report.RunReport.Marker;
 import io.runbook.report.RunReport.Rollback;
@@ -39,6 +40,10 @@ public final class ReportReader {
   /** What {@code runbook rehearse} leaves beside the journal. */
   public static final String REHEARSAL_FILE = "rehearsal.json";
   private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** A silence is cut from the timeline when it is longer than this ... */
+  static final long IDLE_MIN_MILLIS = 5_000;
+  /** ... and than this share of the whole run. */
+  static final double IDLE_MIN_SHARE = 0.15;
 
   private ReportReader() {}
 
@@ -89,6 +94,7 @@ public final class ReportReader {
     final Map<String, Lane> lanes = new LinkedHashMap<>();
     final List<Batch> batches = new ArrayList<>();
     final List<Marker> markers = new ArrayList<>();
+    final List<Long> times = new ArrayList<>();
     Instant t0;
     Instant last;
     Instant ended;
@@ -109,6 +115,7 @@ public final class ReportReader {
       if (t0 == null) t0 = at;
       if (last == null || at.isAfter(last)) last = at;
       long ms = offset(at);
+      times.add(ms);
       switch (String.valueOf(text(e, "event"))) {
         case "run_started" -> {
           t0 = at;
@@ -145,6 +152,9 @@ public final class ReportReader {
         }
         default -> { } // an event this version does not draw
       }
+      String host = e.hasNonNull("host") ? text(e, "host") : text(e.path("result"), "host");
+      Lane l = host == null ? null : lanes.get(host);
+      if (l != null) l.last = Math.max(l.last, ms);
     }
 
     private static String by(String user, String controller) {
@@ -186,7 +196,22 @@ public final class ReportReader {
         hosts.add(new Host(l.name, mode, recap, batchOf.get(l.name), l.start, l.end, l.steps(span), l.rollbacks,
             l.events));
       }
-      return new RunReport(summary, t0, ended, span, exitCode(), hosts, batches, markers, rehearsal);
+      return new RunReport(summary, t0, ended, span, exitCode(), hosts, batches, markers, idle(hosts, span),
+          rehearsal);
+    }
+
+    /** Silences between two events that no step spans, long enough to squeeze the rest of the run. */
+    private List<Idle> idle(List<Host> hosts, long span) {
+      List<Long> sorted = times.stream().sorted().toList();
+      List<Idle> out = new ArrayList<>();
+      for (int i = 1; i < sorted.size(); i++) {
+        long from = sorted.get(i - 1), to = sorted.get(i);
+        if (to - from < IDLE_MIN_MILLIS || to - from < span * IDLE_MIN_SHARE) continue;
+        boolean busy = hosts.stream().flatMap(h -> h.steps().stream())
+            .anyMatch(s -> s.startMillis() <= from && s.endMillis() >= to);
+        if (!busy) out.add(new Idle(from, to));
+      }
+      return out;
     }
 
     private Integer exitCode() {
@@ -209,6 +234,7 @@ public final class ReportReader {
     Long start;
     Long end;
     int open = -1;
+    long last;
 
     Lane(String name) {
       this.name = name;
@@ -216,6 +242,12 @@ public final class ReportReader {
 
     void stepStarted(JsonNode e, long ms, int id) {
       if (start == null) start = ms;
+      if (open >= 0) {
+        // the controller stopped during that step, and a resumed run went on: it ran until the host's last event
+        Step s = steps.get(open);
+        steps.set(open, new Step(s.id(), s.phase(), s.index(), s.name(), s.type(), s.kind(), s.forStep(), null,
+            s.startMillis(), Math.max(s.startMillis(), last), 0, 0, null, null, null, null));
+      }
       steps.add(step(e, id, null, ms, ms, null));
       open = steps.size() - 1;
     }

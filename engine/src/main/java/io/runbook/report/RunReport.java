@@ -17,15 +17,25 @@ import java.util.List;
  * @param exitCode the run's exit code; null when the journal has no end
  * @param hosts in the order the run listed them
  * @param markers run-wide moments: a resume, a later {@code runbook rollback}
+ * @param idle stretches where nothing ran and nothing happened (the controller was down until a resume, or
+ *     hours passed before a {@code runbook rollback}), in order: the timeline cuts them short
  * @param rehearsal {@code rehearsal.json} beside the journal, or null
  */
 public record RunReport(RunSummary summary, Instant started, Instant ended, long spanMillis, Integer exitCode,
-    List<Host> hosts, List<Batch> batches, List<Marker> markers, JsonNode rehearsal) {
+    List<Host> hosts, List<Batch> batches, List<Marker> markers, List<Idle> idle, JsonNode rehearsal) {
 
   public RunReport {
     hosts = List.copyOf(hosts);
     batches = List.copyOf(batches);
     markers = List.copyOf(markers);
+    idle = List.copyOf(idle);
+  }
+
+  /** A stretch of the run where no step ran and the journal was silent. */
+  public record Idle(long fromMillis, long toMillis) {
+    public long millis() {
+      return toMillis - fromMillis;
+    }
   }
 
   /**

@@ -31,6 +31,8 @@ final class TimelineSvg {
   private final List<Host> rows;
   private final int rowHeight;
   private final long span;
+  private final long idleShown;
+  private final long axisSpan;
   private final StringBuilder svg = new StringBuilder();
 
   private TimelineSvg(RunReport run) {
@@ -38,6 +40,26 @@ final class TimelineSvg {
     this.rows = order(run.hosts());
     this.rowHeight = rows.size() <= 40 ? 22 : rows.size() <= 100 ? 15 : 12;
     this.span = Math.max(1, run.spanMillis());
+    long cut = run.idle().stream().mapToLong(RunReport.Idle::millis).sum();
+    this.idleShown = Math.max(1, (span - cut) / 25);
+    this.axisSpan = Math.max(1, axis(span));
+  }
+
+  /**
+   * Time on the drawn axis: each idle stretch (a controller down until a resume, a night before a rollback) is
+   * squeezed to {@link #idleShown}, so the run around it keeps its width.
+   */
+  long axis(long ms) {
+    long removed = 0;
+    for (RunReport.Idle c : run.idle()) {
+      if (ms >= c.toMillis()) {
+        removed += c.millis() - idleShown;
+      } else {
+        if (ms > c.fromMillis()) removed += (ms - c.fromMillis()) - (ms - c.fromMillis()) * idleShown / c.millis();
+        break;
+      }
+    }
+    return ms - removed;
   }
 
   static String render(RunReport run) {
@@ -56,7 +78,8 @@ final class TimelineSvg {
   }
 
   int x(long ms) {
-    return LABELS + (int) Math.round((double) Math.min(ms, span) / span * (WIDTH - LABELS - RIGHT));
+    return LABELS + (int) Math.round((double) Math.min(axis(Math.min(ms, span)), axisSpan) / axisSpan
+        * (WIDTH - LABELS - RIGHT));
   }
 
   int y(int row) {
@@ -72,8 +95,12 @@ final class TimelineSvg {
         .append(esc(run.summary().runId())).append("\">\n");
     svg.append("<defs><pattern id=\"inflight\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
         + "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#e5dbff\"/><rect width=\"3\" "
-        + "height=\"6\" fill=\"").append(Html.IN_FLIGHT).append("\"/></pattern></defs>\n");
+        + "height=\"6\" fill=\"").append(Html.IN_FLIGHT).append("\"/></pattern>"
+        + "<pattern id=\"idle\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(-45)\">"
+        + "<rect width=\"8\" height=\"8\" fill=\"#ffffff\"/><rect width=\"2\" height=\"8\" fill=\"#dee2e6\"/>"
+        + "</pattern></defs>\n");
     batches(plotBottom);
+    idle(plotBottom);
     ticks(plotBottom);
     for (int r = 0; r < rows.size(); r++) row(r, rows.get(r));
     markers(plotBottom);
@@ -94,12 +121,19 @@ final class TimelineSvg {
           .append("\" height=\"").append(plotBottom - TOP + 20).append("\" fill=\"").append(fill).append("\"/>");
       svg.append("<line x1=\"").append(x0).append("\" y1=\"").append(TOP - 20).append("\" x2=\"").append(x0)
           .append("\" y2=\"").append(plotBottom).append("\" stroke=\"#868e96\" stroke-dasharray=\"4 3\"/>");
-      String label = "batch " + b.number() + (b.of() > 0 ? "/" + b.of() : "")
-          + (failed ? " · " + b.failed().size() + " failed" : "")
-          + (b.decision() == null ? "" : " → " + b.decision());
+      String label = fit(x1 - x0 - 6, "batch " + b.number() + (b.of() > 0 ? "/" + b.of() : "")
+          + (failed ? " · " + b.failed().size() + " failed" : "") + (b.decision() == null ? "" : " → " + b.decision()),
+          "batch " + b.number() + (failed ? " · " + b.failed().size() + " failed" : ""), "batch " + b.number(),
+          Integer.toString(b.number()));
       svg.append("<text x=\"").append(x0 + 4).append("\" y=\"").append(TOP - 7).append("\" class=\"")
           .append(failed ? "blabel bfail" : "blabel").append("\">").append(esc(label)).append("</text></g>\n");
     }
+  }
+
+  /** The longest of the labels, longest first, that fits in {@code room} pixels of 11 px bold text; else none. */
+  static String fit(int room, String... labels) {
+    for (String l : labels) if (l.length() * 7 <= room) return l;
+    return "";
   }
 
   private static String batchTitle(Batch b) {
@@ -109,9 +143,17 @@ final class TimelineSvg {
   }
 
   private void ticks(int plotBottom) {
-    long step = tickStep(span);
+    long step = tickStep(axisSpan);
+    int lastLabel = Integer.MIN_VALUE;
     for (long t = 0; t <= span; t += step) {
+      RunReport.Idle in = idleAt(t);
+      if (in != null) {
+        t = (in.toMillis() + step - 1) / step * step - step; // the next tick after the stretch
+        continue;
+      }
       int x = x(t);
+      if (t > 0 && crowded(x, lastLabel)) continue;
+      lastLabel = x;
       if (t > 0) {
         svg.append("<line x1=\"").append(x).append("\" y1=\"").append(TOP).append("\" x2=\"").append(x)
             .append("\" y2=\"").append(plotBottom).append("\" stroke=\"#dee2e6\"/>");
@@ -121,6 +163,34 @@ final class TimelineSvg {
           .append("</text>");
     }
     svg.append('\n');
+  }
+
+  /** Whether a tick's label at x would run into the previous one or into an idle stretch's label. */
+  private boolean crowded(int x, int previous) {
+    if (x - previous < 56) return true;
+    for (RunReport.Idle c : run.idle()) {
+      if (Math.abs(x - (x(c.fromMillis()) + x(c.toMillis())) / 2) < 60) return true;
+    }
+    return false;
+  }
+
+  private RunReport.Idle idleAt(long t) {
+    for (RunReport.Idle c : run.idle()) if (t > c.fromMillis() && t < c.toMillis()) return c;
+    return null;
+  }
+
+  /** An idle stretch: hatched, with how long it lasted. */
+  private void idle(int plotBottom) {
+    for (RunReport.Idle c : run.idle()) {
+      int x0 = x(c.fromMillis()), x1 = Math.max(x0 + 2, x(c.toMillis()));
+      svg.append("<g class=\"idle\"><title>").append(esc("nothing ran for " + Html.duration(c.millis())
+          + " (from +" + Html.duration(c.fromMillis()) + " to +" + Html.duration(c.toMillis()) + "): shortened here"))
+          .append("</title><rect x=\"").append(x0).append("\" y=\"").append(TOP - 20).append("\" width=\"")
+          .append(x1 - x0).append("\" height=\"").append(plotBottom - TOP + 20)
+          .append("\" fill=\"url(#idle)\"/><text x=\"").append((x0 + x1) / 2).append("\" y=\"").append(TOP - 28)
+          .append("\" text-anchor=\"middle\" class=\"tick\">").append(esc(Html.duration(c.millis()) + " later"))
+          .append("</text></g>\n");
+    }
   }
 
   /** 1, 2 or 5 × a power of ten, for about eight ticks. */

@@ -215,6 +215,33 @@ class ReportReaderTest {
   }
 
   @Test
+  void aResumedRunEndsTheStepCutShortAndItsSilenceIsIdleButASoakIsNot() throws Exception {
+    Journal j = new Journal()
+        .at(0, "run_started", "\"runId\":\"r4\",\"hosts\":[\"a\",\"b\"]")
+        .step("b", "gate", 0, "Soak", 10, 30_010, "OK", "") // a minute-long pause: busy, not idle
+        .step("a", "deploy", 1, "Swap", 10, 20, "CHANGED", "")
+        .at(40, "step_started", "\"host\":\"a\",\"phase\":\"deploy\",\"index\":2,\"name\":\"Restart\",\"rollback\":false")
+        .at(45, "lock_changed", "\"host\":\"a\",\"action\":\"taken\"")
+        // the controller died; an hour later another resumes the run and runs the step again
+        .at(3_600_000, "run_resumed", "\"runId\":\"r4\",\"action\":\"resume\",\"user\":\"bob\"")
+        .step("a", "deploy", 2, "Restart", 3_600_010, 3_600_050, "CHANGED", "");
+    RunReport r = ReportReader.read(j.write(tmp.resolve("runs/r4")));
+
+    List<Step> a = host(r, "a").steps();
+    assertThat(a).extracting(Step::name, Step::status, Step::startMillis, Step::endMillis)
+        .containsExactly(tuple("Swap", Status.CHANGED, 10L, 20L), tuple("Restart", null, 40L, 45L),
+            tuple("Restart", Status.CHANGED, 3_600_010L, 3_600_050L));
+    assertThat(r.idle()).extracting(RunReport.Idle::fromMillis, RunReport.Idle::toMillis)
+        .containsExactly(tuple(30_010L, 3_600_000L));
+
+    String svg = TimelineSvg.render(r);
+    assertThat(svg).contains(">59m30s later</text>");
+    assertThat(svg).as("the hour shrinks to a band 1/25 of the rest; the first 30 s keep the plot")
+        .contains("<rect x=\"1240\" y=\"24\" width=\"42\" height=\"64\" fill=\"url(#idle)\"/>")
+        .contains(">+25s</text>");
+  }
+
+  @Test
   void aRehearsalFileBesideTheJournalIsRead() throws Exception {
     Path journal = fleet().write(tmp.resolve("runs/r1"));
     assertThat(ReportReader.read(journal).rehearsal()).isNull();
