@@ -164,6 +164,15 @@ class JournalReaderTest {
   }
 
   @Test
+  void lastIsTheNewestRun() {
+    assertThat(JournalReader.find(STATE, "last").runId()).isEqualTo(ROLLED_BACK);
+    assertThatThrownBy(() -> JournalReader.find(tmp, "last"))
+        .isInstanceOfSatisfying(RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
+        .hasMessage("no runs in " + tmp.resolve("runs") + " yet, so no 'last' run (pass --state-dir if the runs were "
+            + "journaled elsewhere)");
+  }
+
+  @Test
   void emptyOrGarbledJournalIsStillARun() throws Exception {
     Path empty = journal("20261122-080000-aaaa", "");
     RunSummary run = JournalReader.read(empty);
