@@ -70,7 +70,8 @@ public final class HtmlReport {
   private void header() {
     RunSummary s = run.summary();
     String outcome = s.outcome().label();
-    out.append("<header class=\"top\">\n<div class=\"brand\">runbook · run report</div>\n<h1>")
+    out.append("<header class=\"top\">\n<div class=\"brand\">runbook · ")
+        .append(run.rehearsal() != null ? "rehearsal report" : "run report").append("</div>\n<h1>")
         .append(esc(s.runbookName() != null ? s.runbookName() : s.runbook() != null ? s.runbook() : s.runId()))
         .append("</h1>\n<div class=\"verdict ").append(Html.outcomeClass(outcome)).append("\">")
         .append(esc(outcome)).append(run.exitCode() == null ? "" : " · exit " + run.exitCode()).append("</div>\n")

@@ -13,7 +13,7 @@ import java.util.Set;
 /**
  * Any JSON document as nested HTML tables, for files whose shape this page does not know (a rehearsal's
  * {@code rehearsal.json}): an object is a table of its fields, an array of objects a table with a column
- * per field, an array of plain values one comma-separated cell.
+ * per field, an array of short plain values one comma-separated cell, of longer ones a list.
  */
 final class JsonTables {
   /** Deeper than this, a value is shown as its JSON text. */
@@ -71,7 +71,13 @@ final class JsonTables {
     if (allPlain) {
       List<String> parts = new ArrayList<>();
       n.forEach(e -> parts.add(e.isNull() ? "—" : e.asText()));
-      out.append(esc(String.join(", ", parts)));
+      if (parts.stream().allMatch(p -> p.length() <= 30 && !p.contains(","))) {
+        out.append(esc(String.join(", ", parts)));
+      } else { // sentences read better one a line
+        out.append("<ul class=\"jl\">");
+        parts.forEach(p -> out.append("<li>").append(esc(p)).append("</li>"));
+        out.append("</ul>");
+      }
       return;
     }
     if (!allObjects) {

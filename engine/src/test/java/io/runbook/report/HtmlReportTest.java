@@ -107,7 +107,8 @@ class HtmlReportTest {
     Path journal = ReportReaderTest.fleet().write(tmp.resolve("runs/r1"));
     Files.writeString(journal.resolveSibling("rehearsal.json"), """
         {"verdict": "safe", "restore": {"seconds": 12, "checked": true},
-         "hosts": [{"host": "a", "restored": "<ok>"}, {"host": "b", "extra": 1}], "notes": ["x", null]}""");
+         "hosts": [{"host": "a", "restored": "<ok>"}, {"host": "b", "extra": 1}], "notes": ["x", null],
+         "warnings": ["migration 0007 took 12 s, on a copy", "b"]}""");
     String html = HtmlReport.render(ReportReader.read(journal), "runbook test", Instant.now());
     String section = html.substring(html.indexOf("<section id=\"rehearsal\">"), html.indexOf("<section id=\"hosts\">"));
 
@@ -116,7 +117,9 @@ class HtmlReportTest {
             + "<tr><th>checked</th><td>true</td></tr></tbody></table></td></tr>")
         .contains("<thead><tr><th>host</th><th>restored</th><th>extra</th></tr></thead>")
         .contains("<td>&lt;ok&gt;</td>")
-        .contains("<tr><th>notes</th><td>x, —</td></tr>");
+        .contains("<tr><th>notes</th><td>x, —</td></tr>")
+        .contains("<tr><th>warnings</th><td><ul class=\"jl\"><li>migration 0007 took 12 s, on a copy</li><li>b</li></ul>");
+    assertThat(html).contains("<div class=\"brand\">runbook · rehearsal report</div>");
   }
 
   @Test
