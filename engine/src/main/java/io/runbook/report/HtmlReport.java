@@ -168,15 +168,17 @@ public final class HtmlReport {
   }
 
   private void recapTable(List<Host> hosts) {
-    out.append("<table class=\"recap\"><thead><tr><th>Host</th><th>Mode</th>"
-        + "<th>Batch</th><th>Result</th><th class=\"n\">OK</th><th class=\"n\">Changed</th><th class=\"n\">Failed</th>"
+    boolean modes = run.hosts().stream().anyMatch(h -> h.mode() != null);
+    out.append("<table class=\"recap\"><thead><tr><th>Host</th>").append(modes ? "<th>Mode</th>" : "").append(
+        "<th>Batch</th><th>Result</th><th class=\"n\">OK</th><th class=\"n\">Changed</th><th class=\"n\">Failed</th>"
         + "<th class=\"n\">Skipped</th><th class=\"n\">Undone</th><th class=\"n\">Time</th></tr></thead>\n<tbody>\n");
     for (Host h : hosts) {
       HostSummary r = h.recap();
       boolean ran = r != null && r.state() != HostSummary.State.NOT_STARTED;
       String result = r == null ? "?" : r.result();
       out.append("<tr><td><a href=\"#host-").append(run.hosts().indexOf(h)).append("\">").append(esc(h.name()))
-          .append("</a></td><td>").append(esc(h.mode() == null ? "—" : h.mode())).append("</td><td>")
+          .append("</a></td>").append(modes ? "<td>" + esc(h.mode() == null ? "—" : h.mode()) + "</td>" : "")
+          .append("<td>")
           .append(h.batch() == null ? "—" : h.batch()).append("</td><td><span class=\"badge ")
           .append(Html.outcomeClass(result)).append("\">").append(esc(result)).append("</span></td>");
       for (int n : r == null ? new int[5] : new int[] {r.ok(), r.changed(), r.failed(), r.skipped(), r.undone()}) {

@@ -43,6 +43,7 @@ class HtmlReportTest {
         .contains("&lt;/pre&gt;&lt;a href=&#39;https://evil.example/&#39;&gt;x&lt;/a&gt;")
         .contains("&lt;/td&gt;&amp;amp;")
         .contains("web&quot;1");
+    assertThat(html).as("no host has a mode: no column for it").doesNotContain("<th>Mode</th>");
   }
 
   @Test
