@@ -225,6 +225,10 @@ public final class HtmlReport {
     legend("#ffe8cc", "host rolling back", "");
     legend("#fff0f0", "failed batch", " style=\"border:1px dashed #868e96\"");
     legend(Html.IN_FLIGHT, "running when the journal ends", "");
+    if (run.hosts().stream().flatMap(h -> h.events().stream())
+        .anyMatch(m -> m.text() != null && (m.text().startsWith("took_over") || m.text().startsWith("broken")))) {
+      legend("#343a40", "lock taken from another run", " style=\"transform:rotate(45deg);width:9px;height:9px\"");
+    }
     out.append("</div>\n<div class=\"tlwrap").append(run.hosts().size() > 60 ? " tall" : "").append("\">\n")
         .append(TimelineSvg.render(run)).append("</div>\n</section>\n");
   }

@@ -227,6 +227,15 @@ final class TimelineSvg {
                   : rb.succeeded() ? ": every handler succeeded" : ": FAILED " + rb.message())))
           .append("</title></rect>");
     }
+    for (Marker m : h.events()) {
+      if (m.text() == null || m.text().startsWith("taken") || m.text().startsWith("released")) continue;
+      // a lock taken from another run (expired, or --break-lock): worth a look when reading an incident
+      int x = x(m.atMillis()), mid = y + rowHeight / 2, d = Math.max(3, rowHeight / 4);
+      svg.append("<polygon class=\"lock\" points=\"").append(x).append(',').append(mid - d).append(' ').append(x + d)
+          .append(',').append(mid).append(' ').append(x).append(',').append(mid + d).append(' ').append(x - d).append(',')
+          .append(mid).append("\" fill=\"#343a40\"><title>").append(esc(h.name() + ": lock " + m.text().replace('_', ' ')
+              + " at +" + Html.duration(m.atMillis()))).append("</title></polygon>");
+    }
     int pad = rowHeight >= 14 ? 4 : 2;
     for (Step s : h.steps()) {
       int x0 = Math.min(x(s.startMillis()), WIDTH - RIGHT - MIN_BAR);

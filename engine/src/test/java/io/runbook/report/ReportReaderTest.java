@@ -195,6 +195,7 @@ class ReportReaderTest {
     assertThat(host(r, "a").endMillis()).isNull();
     assertThat(host(r, "b").startMillis()).isNull();
     assertThat(host(r, "b").events()).extracting(RunReport.Marker::text).containsExactly("took_over from run r0 (bob@old)");
+    assertThat(TimelineSvg.render(r)).contains("<title>b: lock took over from run r0 (bob@old) at +90ms</title>");
   }
 
   @Test
