@@ -91,8 +91,8 @@ public final class HtmlReport {
         : "— the journal ends at " + Html.time(run.started() == null ? null : run.started().plusMillis(run.spanMillis()))
             + " (controller stopped)");
     fact("Duration", Html.duration(s.durationMillis()));
-    fact("Exit code", run.exitCode() == null ? "none (the run did not finish)"
-        : run.exitCode() + " — " + exitMeaning(run.exitCode()));
+    fact("Exit code", run.exitCode() != null ? run.exitCode() + " — " + exitMeaning(run.exitCode())
+        : run.ended() == null ? "none (the run did not finish)" : "unknown (a result this version cannot read)");
     fact("Run by", s.user() == null ? null : s.user() + (s.controller() == null ? "" : " on " + s.controller()));
     for (Marker m : run.markers()) {
       fact(m.kind().equals("resume") ? "Resumed" : "Rolled back", "at +" + Html.duration(m.atMillis())

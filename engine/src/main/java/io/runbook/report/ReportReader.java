@@ -219,7 +219,7 @@ public final class ReportReader {
       try {
         return EventJson.mapper().treeToValue(result, RunResult.class).exitCode();
       } catch (IOException | RuntimeException e) {
-        return null; // a result this version cannot read: the page says "unknown"
+        return null; // a result this version cannot read: the page says so
       }
     }
   }
