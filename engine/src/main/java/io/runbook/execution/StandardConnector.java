@@ -1,6 +1,7 @@
 package io.runbook.execution;
 
 import io.runbook.inventory.Host;
+import io.runbook.transport.DockerTransport;
 import io.runbook.transport.HostKeyPolicy;
 import io.runbook.transport.LocalTransport;
 import io.runbook.transport.SshSettings;
@@ -8,7 +9,10 @@ import io.runbook.transport.SshTransport;
 import io.runbook.transport.Transport;
 import io.runbook.transport.TransportException;
 
-/** Opens SSH connections, or runs on the controller for {@code ansible_connection: local}. */
+/**
+ * Opens SSH connections, runs on the controller for {@code ansible_connection: local}, or in a container
+ * through the Docker Engine API for {@code ansible_connection: docker}.
+ */
 public final class StandardConnector implements Connector {
   private final ConnectionSettings settings;
 
@@ -20,12 +24,14 @@ public final class StandardConnector implements Connector {
   public Transport open(Host host) {
     return switch (host.connection()) {
       case "local" -> new LocalTransport(host.name());
+      // Ansible's docker connection: ansible_host is the container, ansible_user the user inside it.
+      case "docker" -> DockerTransport.connect(host.name(), host.address(), host.user());
       case "ssh" -> SshTransport.connect(new SshSettings(host.name(), host.address(), host.port(), host.user(),
           host.privateKey().orElse(null), settings.knownHosts(),
           settings.acceptNewHostKeys() ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT,
           settings.connectTimeout()));
       default -> throw new TransportException(host.name(), "connection type '" + host.connection()
-          + "' is not supported yet: use ssh or local");
+          + "' is not supported yet: use ssh, local or docker");
     };
   }
 }

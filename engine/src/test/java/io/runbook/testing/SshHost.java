@@ -63,7 +63,7 @@ public final class SshHost implements AutoCloseable {
   }
 
   /** Fails, never skips: a suite that silently skips its SSH tests proves nothing. */
-  static void requireDockerAndImage() {
+  public static void requireDockerAndImage() {
     if (!DockerClientFactory.instance().isDockerAvailable()) {
       throw new IllegalStateException("Docker is not reachable, so the SSH test hosts cannot start. " + FIX);
     }
