@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes this machine ready for the integration tests: Docker, debootstrap, ssh-keygen and chromium installed, the
-# Docker daemon answering, and the test image (runbook-test/sshd:current) built. Idempotent; takes a
+# Makes this machine ready for the integration tests: Docker, debootstrap, ssh-keygen, kubectl and chromium
+# installed, the Docker daemon answering, and the test image (runbook-test/sshd:current) and the rehearsal
+# image (runbook/rehearsal:current) built. Idempotent; takes a
 # fraction of a second when everything is already in place.
 set -euo pipefail
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" # dockerd and debootstrap live in sbin
@@ -47,3 +48,4 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 "$here/build-test-image.sh"
+"$here/build-rehearsal-image.sh" >/dev/null
