@@ -39,6 +39,9 @@ final class ApplyCommand implements Callable<Integer> {
         io.runbook.inventory.InventoryLoader.resolve(target.inventory, Inputs.cwd()).toAbsolutePath().toString(),
         target.limit, Inputs.extraVars(target.extraVars, new io.runbook.yaml.Problems()), r.serial(),
         r.maxFailPercentage(), r.onFailure().key(), sha256(file), plan.createdAt());
+    // Whether this very plan was rehearsed; on stderr under --json, whose stdout is JSON lines only.
+    (run.json ? spec.commandLine().getErr() : spec.commandLine().getOut()).println(io.runbook.rehearsal.Rehearsals
+        .status(run.stateDir, file, io.runbook.rehearsal.PlanHash.of(plan, request.extraVars())));
     return run.execute(spec, plan, request);
   }
 

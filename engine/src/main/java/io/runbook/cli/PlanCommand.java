@@ -6,6 +6,7 @@ import io.runbook.execution.Plan;
 import io.runbook.execution.PlannedStep;
 import io.runbook.model.Phase;
 import io.runbook.model.Rollout;
+import java.nio.file.Path;
 import java.util.List;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -26,10 +27,18 @@ final class PlanCommand implements Callable<Integer> {
   @Mixin TargetOptions target;
   @Mixin RolloutOptions rollout;
 
+  @picocli.CommandLine.Option(names = "--state-dir", defaultValue = ".runbook",
+      description = "Where runs and rehearsals are kept, to say whether this plan was rehearsed (default ${DEFAULT-VALUE}).")
+  java.nio.file.Path stateDir;
+
   @Override
   public Integer call() {
     Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.limit, target.extraVars, rollout::apply);
     print(plan, spec.commandLine().getOut());
+    spec.commandLine().getOut().println();
+    spec.commandLine().getOut().println(io.runbook.rehearsal.Rehearsals.status(stateDir, Path.of(runbook),
+        io.runbook.rehearsal.PlanHash.of(plan, Inputs.extraVars(target.extraVars, new io.runbook.yaml.Problems()))));
+    spec.commandLine().getOut().flush();
     return 0;
   }
 
