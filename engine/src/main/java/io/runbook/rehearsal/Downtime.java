@@ -1,0 +1,74 @@
+package io.runbook.rehearsal;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Which steps took the service down on a rehearsal host, and for how long. A probe polls the service's
+ * health on the host during the run; the downtime starts with the step during which it was first seen
+ * unhealthy (the first step in flight between the last healthy and the first unhealthy probe, preflight
+ * steps excepted since they change nothing), and ends
+ * with the first verify-phase step that passed after it (or, without one, the step in flight when the
+ * probe saw the service healthy again). The measured downtime is the time from that first step's start to
+ * that last step's end, both as the journal records them; the steps in between are the downtime steps.
+ */
+public final class Downtime {
+
+  /** A forward step as the journal records it. */
+  public record StepTiming(int index, String phase, String name, Instant start, Instant end, boolean passed) {
+    public long millis() {
+      return Duration.between(start, end).toMillis();
+    }
+  }
+
+  public record Sample(Instant at, boolean healthy) {}
+
+  /** @param steps the downtime steps, first to last; empty (and 0 ms) when the service never went down */
+  public record Result(long millis, List<StepTiming> steps, boolean recovered) {}
+
+  private Downtime() {}
+
+  public static Result measure(List<StepTiming> steps, List<Sample> samples) {
+    Instant lastHealthy = null;
+    Instant down = null;
+    Instant up = null;
+    for (Sample s : samples) {
+      if (down == null) {
+        if (s.healthy()) lastHealthy = s.at();
+        else down = s.at();
+      } else if (s.healthy()) {
+        up = s.at();
+        break;
+      }
+    }
+    if (down == null || steps.isEmpty()) return new Result(0, List.of(), true);
+    // Preflight steps change nothing by contract, so the first other step in flight between the last
+    // healthy and the first unhealthy probe is the one that took the service down.
+    int first = -1;
+    int firstAny = -1;
+    for (int i = 0; i < steps.size() && first < 0; i++) {
+      StepTiming st = steps.get(i);
+      boolean after = lastHealthy == null || st.end().isAfter(lastHealthy);
+      if (after && !st.start().isAfter(down)) {
+        if (firstAny < 0) firstAny = i;
+        if (!st.phase().equals("preflight")) first = i;
+      }
+    }
+    if (first < 0) first = firstAny >= 0 ? firstAny : lastStartedBy(steps, down);
+    int last = -1;
+    for (int i = first; i < steps.size() && last < 0; i++) {
+      if (steps.get(i).phase().equals("verify") && steps.get(i).passed()) last = i;
+    }
+    if (last < 0) last = up == null ? steps.size() - 1 : Math.max(first, lastStartedBy(steps, up));
+    List<StepTiming> window = List.copyOf(steps.subList(first, last + 1));
+    long ms = Duration.between(window.get(0).start(), window.get(window.size() - 1).end()).toMillis();
+    return new Result(ms, window, up != null);
+  }
+
+  private static int lastStartedBy(List<StepTiming> steps, Instant t) {
+    int idx = 0;
+    for (int i = 0; i < steps.size(); i++) if (!steps.get(i).start().isAfter(t)) idx = i;
+    return idx;
+  }
+}

@@ -1,0 +1,277 @@
+package io.runbook.rehearsal;
+
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
+import io.runbook.event.EventBus;
+import io.runbook.event.EventListener;
+import io.runbook.event.RunStarted;
+import io.runbook.execution.ConnectionSettings;
+import io.runbook.execution.Executor;
+import io.runbook.execution.HostPlan;
+import io.runbook.execution.Hosts;
+import io.runbook.execution.Plan;
+import io.runbook.execution.Planner;
+import io.runbook.execution.RunControl;
+import io.runbook.execution.RunState;
+import io.runbook.execution.StandardConnector;
+import io.runbook.inventory.Host;
+import io.runbook.inventory.Inventory;
+import io.runbook.inventory.InventoryLoader;
+import io.runbook.journal.JournalWriter;
+import io.runbook.model.Rollout;
+import io.runbook.result.Outcome;
+import io.runbook.result.RunResult;
+import io.runbook.transport.Become;
+import io.runbook.transport.DockerTransport;
+import io.runbook.transport.Transport;
+import io.runbook.yaml.Problems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.snakeyaml.engine.v2.api.Dump;
+import org.snakeyaml.engine.v2.api.DumpSettings;
+import org.snakeyaml.engine.v2.common.FlowStyle;
+
+/**
+ * {@code runbook rehearse}: per deployment mode, a few disposable containers stand in for production hosts
+ * (seeded from them, read-only), the runbook runs on them through the same {@link Executor} as
+ * {@code apply} (same plan, same rollout), then the run is rolled back as {@code runbook rollback} would,
+ * and the seeded data and config must be byte for byte as before. The containers go away afterwards.
+ */
+public final class Rehearsal {
+
+  /**
+   * @param production the plan {@code apply} would run on production
+   * @param inventoryFile the production inventory (for the record)
+   * @param console the live view of the rehearsal's runs (the journal is added here)
+   * @param progress one line per thing the rehearsal does outside the runs
+   */
+  public record Options(Plan production, Path runbookFile, Path inventoryFile, Map<String, Object> extraVars,
+      int hostsPerMode, boolean keep, int forks, Path stateDir, ConnectionSettings connection,
+      EventListener console, Consumer<String> progress) {}
+
+  /** A production host and the container standing in for it. */
+  record Pair(HostPlan production, String container, RehearsalSpec.ForHost spec, List<String> redacted) {}
+
+  private final Options o;
+
+  public Rehearsal(Options options) {
+    this.o = options;
+  }
+
+  /** Runs the rehearsal; returns its report (also written next to its journal). */
+  public RehearsalReport run() throws Exception {
+    Instant now = Instant.now();
+    String runId = Planner.newRunId(now);
+    Path runDir = JournalWriter.runDir(o.stateDir(), runId);
+    Files.createDirectories(runDir);
+    RehearsalSpec spec = RehearsalSpec.of(o.production().runbook());
+    List<HostPlan> chosen = choose(o.production().hosts(), o.hostsPerMode());
+    RehearsalReport report = new RehearsalReport(runId, now, o.production(), o.runbookFile(),
+        PlanHash.of(o.production(), o.extraVars()), o.forks());
+    RehearsalContainers containers = new RehearsalContainers(runId);
+    Thread teardownOnExit = new Thread(() -> {
+      if (!o.keep()) containers.removeAll();
+    }, "rehearsal-teardown");
+    Runtime.getRuntime().addShutdownHook(teardownOnExit);
+    try {
+      List<Pair> pairs = new ArrayList<>();
+      for (HostPlan hp : chosen) {
+        String image = String.valueOf(hp.host().vars().getOrDefault("rehearsal_image", RehearsalContainers.DEFAULT_IMAGE));
+        String name = containers.start(hp.name(), image);
+        o.progress().accept("[" + hp.name() + "] rehearsal host " + name + " (" + image + ", mode " + hp.mode() + ")");
+        Secrets.Redacted red = Secrets.redact(hp.host().vars(), spec.redact());
+        pairs.add(new Pair(hp, name, spec.forHost(hp), red.names()));
+      }
+      report.containers(containers.list());
+      Path inventory = writeInventory(runDir.resolve("inventory.yaml"), pairs, spec);
+      Plan plan = plan(inventory, runId, now);
+      Map<String, String> before = new LinkedHashMap<>();
+      Map<String, HealthProbe> probes = new LinkedHashMap<>();
+      try {
+        for (Pair p : pairs) {
+          seed(p, plan, report);
+          before.put(p.production().name(), checksums(p));
+          probes.put(p.production().name(), probe(p));
+        }
+        probes.values().forEach(HealthProbe::start);
+        StepClock clock = new StepClock();
+        o.progress().accept("Upgrade on " + pairs.size() + " rehearsal host(s), as apply would run it (run " + runId + ")");
+        RunResult upgrade = execute(plan, false, clock, ex -> ex.run(plan, request(inventory, plan)));
+        probes.values().forEach(HealthProbe::close);
+        report.upgrade(upgrade);
+        for (Pair p : pairs) {
+          String h = p.production().name();
+          HealthProbe probe = probes.get(h);
+          report.host(h, p.production().mode(), clock.of(h), probe == null ? null : probe.samples(),
+              p.spec(), p.redacted());
+        }
+        o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
+        boolean changed = upgrade.hosts().stream().anyMatch(r -> r.outcome() == Outcome.SUCCEEDED
+            || r.outcome() == Outcome.CLEANUP_FAILED);
+        RunResult rollback = changed
+            ? execute(plan, true, null, ex -> ex.rollback(plan, RunState.read(o.stateDir(), runId))) : null;
+        report.rollback(rollback);
+        for (Pair p : pairs) {
+          report.restored(p.production().name(), before.get(p.production().name()), checksums(p));
+        }
+      } finally {
+        probes.values().forEach(HealthProbe::close);
+      }
+      report.forecast(o.production().hosts().stream().map(h -> h.mode() == null ? "-" : h.mode()).toList(),
+          o.production().runbook().rollout().serial());
+    } finally {
+      if (o.keep()) {
+        o.progress().accept("Kept the rehearsal hosts (--keep): " + String.join(", ", containers.list())
+            + "; remove them with: docker rm -f $(docker ps -aq --filter label=" + RehearsalContainers.LABEL + "=" + runId + ")");
+      } else {
+        int n = containers.removeAll();
+        o.progress().accept("Removed " + n + " rehearsal container(s)");
+      }
+      report.keptContainers(o.keep() ? containers.list() : List.of());
+      containers.close();
+      try {
+        Runtime.getRuntime().removeShutdownHook(teardownOnExit);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs now
+      }
+    }
+    report.write(runDir);
+    Rehearsals.record(o.stateDir(), o.runbookFile(), report.planHash(), now, runId, report.passed());
+    return report;
+  }
+
+  /** The first {@code n} hosts of each mode, in plan order. */
+  static List<HostPlan> choose(List<HostPlan> hosts, int n) {
+    Map<String, Integer> taken = new LinkedHashMap<>();
+    List<HostPlan> out = new ArrayList<>();
+    for (HostPlan h : hosts) {
+      String mode = h.mode() == null ? "-" : h.mode();
+      if (taken.merge(mode, 1, Integer::sum) <= n) out.add(h);
+    }
+    return out;
+  }
+
+  private void seed(Pair p, Plan plan, RehearsalReport report) {
+    Host prod = p.production().host();
+    HostPlan rehearsal = plan.hosts().stream().filter(h -> h.name().equals(prod.name())).findFirst().orElseThrow();
+    Become prodBecome = prod.become() ? Become.as(prod.becomeUser()) : Become.NONE;
+    Become become = rehearsal.host().become() ? Become.as(rehearsal.host().becomeUser()) : Become.NONE;
+    StandardConnector connector = new StandardConnector(o.connection());
+    try (Transport production = connector.open(prod);
+        Transport root = DockerTransport.connect(prod.name() + " (rehearsal, root)", p.container(), "root");
+        Transport host = connector.open(rehearsal.host())) {
+      List<String> copied = Seeder.copy(production, prodBecome, root, p.spec().seed());
+      o.progress().accept("[" + prod.name() + "] seeded from production (read-only): " + String.join(", ", copied));
+      String archive = switch (p.spec().restore()) {
+        case "none" -> null;
+        case "latest" -> Seeder.newestBackup(root, p.spec().backups());
+        default -> p.spec().restore();
+      };
+      if (archive != null) {
+        Seeder.restore(host, prod.name(), become, archive, rehearsal.vars());
+        o.progress().accept("[" + prod.name() + "] restored " + archive + " (checksums verified first)");
+      } else {
+        o.progress().accept("[" + prod.name() + "] no backup restored (" + p.spec().restore() + ")");
+      }
+      if (p.spec().start() != null) Seeder.start(host, become, p.spec().start());
+      report.seeded(prod.name(), copied, archive);
+    }
+  }
+
+  private HealthProbe probe(Pair p) throws InterruptedException {
+    String url = p.spec().health();
+    if (url == null) return null;
+    HealthProbe probe = new HealthProbe(DockerTransport.connect(p.production().name() + " (probe)", p.container(), "root"),
+        url, p.production().name());
+    if (!probe.awaitHealthy(Duration.ofSeconds(30))) {
+      probe.close();
+      throw new RunbookException(ErrorCode.HOST_FAILED, p.production().name() + ": the service on the seeded"
+          + " rehearsal host never answered " + url + " within 30 s: give the runbook a rehearsal.start command"
+          + " (or fix rehearsal.health)");
+    }
+    return probe;
+  }
+
+  private String checksums(Pair p) {
+    try (Transport root = DockerTransport.connect(p.production().name() + " (rehearsal, root)", p.container(), "root")) {
+      return Seeder.checksums(root, p.spec().verify());
+    }
+  }
+
+  /** The rehearsal hosts as an Ansible inventory: production's variables, secrets replaced, reached through Docker. */
+  private Path writeInventory(Path file, List<Pair> pairs, RehearsalSpec spec) throws Exception {
+    Map<String, Object> groups = new LinkedHashMap<>();
+    for (Pair p : pairs) {
+      Host prod = p.production().host();
+      Map<String, Object> vars = new LinkedHashMap<>(Secrets.redact(prod.vars(), spec.redact()).vars());
+      for (String k : List.of("ansible_port", "ansible_ssh_private_key_file", "ansible_private_key_file",
+          "ansible_ssh_common_args", "ansible_ssh_extra_args")) vars.remove(k);
+      vars.put("ansible_connection", "docker");
+      vars.put("ansible_host", p.container());
+      for (String g : prod.groups()) {
+        if (g.equals("all")) continue;
+        @SuppressWarnings("unchecked")
+        Map<String, Object> group = (Map<String, Object>) groups.computeIfAbsent(g, k -> new LinkedHashMap<>(Map.of("hosts", new LinkedHashMap<>())));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> hosts = (Map<String, Object>) group.get("hosts");
+        hosts.put(prod.name(), vars);
+      }
+    }
+    Map<String, Object> root = Map.of("all", Map.of("children", groups));
+    String yaml = "# Rehearsal hosts of run " + file.getParent().getFileName() + ": production's variables with"
+        + " secrets replaced, reached through Docker.\n"
+        + new Dump(DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK).build()).dumpToString(root);
+    Files.writeString(file, yaml);
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    return file;
+  }
+
+  private Plan plan(Path inventoryFile, String runId, Instant now) {
+    Problems problems = new Problems();
+    Inventory inventory = InventoryLoader.load(inventoryFile, inventoryFile.toString(), problems).orElse(null);
+    problems.throwIfAny();
+    return new Planner(o.production().runbook(), inventory, inventoryFile.toString())
+        .plan(null, o.extraVars(), runId, now);
+  }
+
+  private RunStarted.Request request(Path inventory, Plan plan) {
+    Rollout r = plan.runbook().rollout();
+    String sha;
+    try {
+      sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(Files.readAllBytes(o.runbookFile())));
+    } catch (Exception e) {
+      throw new RunbookException(ErrorCode.INVALID_INPUT, "cannot read " + o.runbookFile() + ": " + e.getMessage());
+    }
+    return new RunStarted.Request(o.runbookFile().toAbsolutePath().toString(), inventory.toAbsolutePath().toString(),
+        null, o.extraVars(), r.serial(), r.maxFailPercentage(), r.onFailure().key(), sha, plan.createdAt());
+  }
+
+  private RunResult execute(Plan plan, boolean append, StepClock clock,
+      java.util.function.Function<Executor, RunResult> action) {
+    Duration longest = plan.runbook().timeout();
+    for (HostPlan h : plan.hosts()) {
+      for (var s : h.steps()) {
+        if (s.spec().timeout() != null && s.spec().timeout().compareTo(longest) > 0) longest = s.spec().timeout();
+      }
+    }
+    RunControl control = new RunControl(plan.runId(), Hosts.controller(), System.getProperty("user.name"),
+        longest.plusSeconds(60), false);
+    try (JournalWriter journal = append ? JournalWriter.append(o.stateDir(), plan.runId())
+        : JournalWriter.open(o.stateDir(), plan.runId())) {
+      EventBus bus = new EventBus().add(journal);
+      if (clock != null) bus.add(clock);
+      if (o.console() != null) bus.add(o.console());
+      return action.apply(new Executor(new StandardConnector(o.connection()), bus, o.forks(), control,
+          (b, n, h) -> true));
+    }
+  }
+}

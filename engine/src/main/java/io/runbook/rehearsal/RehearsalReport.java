@@ -1,0 +1,269 @@
+package io.runbook.rehearsal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.runbook.execution.Plan;
+import io.runbook.result.HostResult;
+import io.runbook.result.Outcome;
+import io.runbook.result.RunResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a rehearsal found, written as {@code rehearsal.json} (for machines) and {@code rehearsal.md} (for
+ * people) into its run directory: per host and phase and step how long it took, the downtime steps and the
+ * measured downtime, whether the rollback restored the checksums, and the forecast for the real fleet.
+ */
+public final class RehearsalReport {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<String> UPGRADE_PHASES = List.of("backup", "pull", "migrate", "deploy", "verify");
+
+  private final String runId;
+  private final Instant at;
+  private final Plan production;
+  private final Path runbook;
+  private final String planHash;
+  private final int forks;
+  private final Map<String, Map<String, Object>> hosts = new LinkedHashMap<>();
+  private final Map<String, FleetForecast.ModeTiming> modes = new LinkedHashMap<>();
+  private List<String> containers = List.of();
+  private List<String> kept = List.of();
+  private RunResult upgrade;
+  private RunResult rollback;
+  private FleetForecast.Result forecast;
+
+  RehearsalReport(String runId, Instant at, Plan production, Path runbook, String planHash, int forks) {
+    this.runId = runId;
+    this.at = at;
+    this.production = production;
+    this.runbook = runbook;
+    this.planHash = planHash;
+    this.forks = forks;
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  public String planHash() {
+    return planHash;
+  }
+
+  public List<String> containers() {
+    return containers;
+  }
+
+  void containers(List<String> names) {
+    containers = List.copyOf(names);
+  }
+
+  void keptContainers(List<String> names) {
+    kept = List.copyOf(names);
+  }
+
+  private Map<String, Object> host(String name) {
+    return hosts.computeIfAbsent(name, k -> new LinkedHashMap<>());
+  }
+
+  void seeded(String host, List<String> paths, String archive) {
+    host(host).put("seeded_paths", paths);
+    host(host).put("restored_backup", archive);
+  }
+
+  void upgrade(RunResult r) {
+    upgrade = r;
+  }
+
+  void rollback(RunResult r) {
+    rollback = r;
+  }
+
+  /** Records a host's forward steps and probe samples, and derives its phases and downtime. */
+  void host(String host, String mode, List<Downtime.StepTiming> steps, List<Downtime.Sample> samples,
+      RehearsalSpec.ForHost spec, List<String> redacted) {
+    Map<String, Object> h = host(host);
+    h.put("mode", mode);
+    h.put("redacted_vars", redacted);
+    h.put("health_url", spec.health());
+    List<Map<String, Object>> stepList = new ArrayList<>();
+    Map<String, Long> phases = new LinkedHashMap<>();
+    for (Downtime.StepTiming s : steps) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("index", s.index());
+      m.put("phase", s.phase());
+      m.put("name", s.name());
+      m.put("start", s.start().toString());
+      m.put("end", s.end().toString());
+      m.put("millis", s.millis());
+      m.put("passed", s.passed());
+      stepList.add(m);
+      phases.putIfAbsent(s.phase(), 0L);
+    }
+    phases.replaceAll((p, v) -> StepClock.span(steps, List.of(p)));
+    h.put("phases_ms", phases);
+    h.put("steps", stepList);
+    Downtime.Result d = samples == null ? null : Downtime.measure(steps, samples);
+    Map<String, Object> dt = new LinkedHashMap<>();
+    dt.put("measured", d != null);
+    dt.put("millis", d == null ? 0 : d.millis());
+    dt.put("steps", d == null ? List.of() : d.steps().stream().map(Downtime.StepTiming::name).toList());
+    dt.put("from_step_index", d == null || d.steps().isEmpty() ? null : d.steps().get(0).index());
+    dt.put("to_step_index", d == null || d.steps().isEmpty() ? null : d.steps().get(d.steps().size() - 1).index());
+    dt.put("recovered", d == null || d.recovered());
+    dt.put("probe_samples", samples == null ? 0 : samples.size());
+    h.put("downtime", dt);
+    FleetForecast.ModeTiming t = new FleetForecast.ModeTiming(mode, StepClock.span(steps, List.of("preflight")),
+        StepClock.span(steps, UPGRADE_PHASES), StepClock.span(steps, List.of("gate")),
+        StepClock.span(steps, List.of("cleanup")), d == null ? 0 : d.millis());
+    modes.merge(mode == null ? "-" : mode, t, (a, b) -> new FleetForecast.ModeTiming(a.mode(),
+        Math.max(a.preflightMs(), b.preflightMs()), Math.max(a.upgradeMs(), b.upgradeMs()),
+        Math.max(a.gateMs(), b.gateMs()), Math.max(a.cleanupMs(), b.cleanupMs()),
+        Math.max(a.downtimeMs(), b.downtimeMs())));
+  }
+
+  void restored(String host, String before, String after) {
+    Map<String, Object> h = host(host);
+    boolean same = before.equals(after);
+    h.put("rollback_restored", same);
+    h.put("verified_files", before.lines().count());
+    if (!same) {
+      List<String> b = before.lines().toList();
+      List<String> a = after.lines().toList();
+      List<String> diff = new ArrayList<>();
+      b.stream().filter(l -> !a.contains(l)).forEach(l -> diff.add("- " + l));
+      a.stream().filter(l -> !b.contains(l)).forEach(l -> diff.add("+ " + l));
+      h.put("rollback_differences", diff);
+    }
+  }
+
+  void forecast(List<String> hostModes, List<Object> serial) {
+    if (!modes.keySet().containsAll(hostModes)) return;
+    forecast = FleetForecast.predict(hostModes, serial, forks, modes);
+  }
+
+  public boolean upgradePassed() {
+    return upgrade != null && upgrade.exitCode() == 0;
+  }
+
+  public boolean rollbackPassed() {
+    boolean handlers = rollback != null && rollback.hosts().stream().noneMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED);
+    boolean restored = !hosts.isEmpty() && hosts.values().stream().allMatch(h -> Boolean.TRUE.equals(h.get("rollback_restored")));
+    return handlers && restored;
+  }
+
+  public boolean passed() {
+    return upgradePassed() && rollbackPassed();
+  }
+
+  /** 0 passed; 2 the upgrade or the rollback failed on a rehearsal host; 3 a rollback handler failed there. */
+  public int exitCode() {
+    if (rollback != null && rollback.hosts().stream().anyMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED)) return 3;
+    if (upgrade != null && upgrade.hosts().stream().anyMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED)) return 3;
+    return passed() ? 0 : 2;
+  }
+
+  public Map<String, Object> toJson() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("run_id", runId);
+    m.put("kind", "rehearsal");
+    m.put("at", at.toString());
+    m.put("runbook", runbook.toAbsolutePath().normalize().toString());
+    m.put("inventory", production.inventory());
+    m.put("plan_hash", planHash);
+    m.put("passed", passed());
+    m.put("upgrade_passed", upgradePassed());
+    m.put("rollback_passed", rollbackPassed());
+    m.put("upgrade", upgrade == null ? null : outcomes(upgrade));
+    m.put("rollback", rollback == null ? null : outcomes(rollback));
+    m.put("containers", containers);
+    m.put("kept_containers", kept);
+    m.put("hosts", hosts);
+    m.put("modes", modes);
+    m.put("forecast", forecast);
+    m.put("forecast_formula", "see FleetForecast: batches from rollout.serial over the " + production.hosts().size()
+        + " targeted host(s), forks " + forks + "; window = sum over batches of ceil(|batch|/forks) * max downtime(mode)");
+    return m;
+  }
+
+  private static Map<String, Object> outcomes(RunResult r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("exit_code", r.exitCode());
+    m.put("millis", r.durationMillis());
+    Map<String, String> hosts = new LinkedHashMap<>();
+    for (HostResult h : r.hosts()) hosts.put(h.host(), h.outcome().label() + (h.message() == null ? "" : ": " + h.message()));
+    m.put("hosts", hosts);
+    return m;
+  }
+
+  void write(Path runDir) throws IOException {
+    Files.writeString(runDir.resolve("rehearsal.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()) + "\n");
+    Files.writeString(runDir.resolve("rehearsal.md"), markdown());
+  }
+
+  /** The summary printed at the end, and the head of rehearsal.md. */
+  public String summary() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("REHEARSAL ").append(runId).append(" · plan ").append(PlanHash.shortForm(planHash)).append(" · ")
+        .append(passed() ? "PASSED" : "FAILED").append('\n');
+    sb.append("  upgrade:  ").append(upgradePassed() ? "passed" : "FAILED")
+        .append(upgrade == null ? "" : " (" + upgrade.durationMillis() + " ms)").append('\n');
+    sb.append("  rollback: ").append(rollbackPassed() ? "restored the checksums of data and config" : "did NOT restore state")
+        .append(rollback == null ? "" : " (" + rollback.durationMillis() + " ms)").append('\n');
+    hosts.forEach((h, v) -> {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> d = (Map<String, Object>) v.get("downtime");
+      sb.append("  ").append(h).append(" (").append(v.get("mode")).append("): downtime ")
+          .append(d == null ? "?" : d.get("millis") + " ms over " + d.get("steps")).append('\n');
+    });
+    if (forecast != null) {
+      sb.append("  fleet of ").append(forecast.hosts()).append(" host(s), ").append(forecast.batches().size())
+          .append(" batch(es): predicted rollout ").append(forecast.durationMs()).append(" ms, some host down for ")
+          .append(forecast.downtimeWindowMs()).append(" ms, ").append(forecast.hostDowntimeMs())
+          .append(" host-ms in all; full outage per mode ").append(forecast.fullOutageMs()).append('\n');
+    }
+    return sb.toString();
+  }
+
+  @SuppressWarnings("unchecked")
+  private String markdown() {
+    StringBuilder md = new StringBuilder("# Rehearsal " + runId + "\n\n```\n" + summary() + "```\n\n");
+    md.append("Runbook `").append(runbook).append("`, inventory `").append(production.inventory())
+        .append("`, plan hash `").append(planHash).append("`.\n\n");
+    hosts.forEach((h, v) -> {
+      md.append("## ").append(h).append(" (mode ").append(v.get("mode")).append(")\n\n");
+      md.append("Seeded: ").append(v.get("seeded_paths")).append("; backup restored: `").append(v.get("restored_backup"))
+          .append("`; secrets replaced: ").append(v.get("redacted_vars")).append(".\n\n");
+      md.append("| phase | ms |\n|---|---|\n");
+      ((Map<String, Object>) v.getOrDefault("phases_ms", Map.of())).forEach((p, ms) -> md.append("| ").append(p).append(" | ").append(ms).append(" |\n"));
+      Map<String, Object> d = (Map<String, Object>) v.getOrDefault("downtime", Map.of());
+      List<String> down = (List<String>) d.getOrDefault("steps", List.of());
+      md.append("\n| # | phase | step | ms | downtime |\n|---|---|---|---|---|\n");
+      for (Map<String, Object> s : (List<Map<String, Object>>) v.getOrDefault("steps", List.of())) {
+        md.append("| ").append(s.get("index")).append(" | ").append(s.get("phase")).append(" | ").append(s.get("name"))
+            .append(" | ").append(s.get("millis")).append(" | ").append(down.contains(s.get("name")) ? "down" : "").append(" |\n");
+      }
+      md.append("\nMeasured downtime: ").append(d.get("millis")).append(" ms (health probe: ").append(v.get("health_url"))
+          .append(", ").append(d.get("probe_samples")).append(" samples). Rollback restored data and config: ")
+          .append(v.get("rollback_restored")).append(" (").append(v.get("verified_files")).append(" checksums)");
+      if (v.containsKey("rollback_differences")) md.append(": ").append(v.get("rollback_differences"));
+      md.append(".\n\n");
+    });
+    if (forecast != null) {
+      md.append("## Fleet forecast\n\n| batch | hosts | waves | ms | some host down, ms |\n|---|---|---|---|---|\n");
+      for (FleetForecast.Batch b : forecast.batches()) {
+        md.append("| ").append(b.number()).append(" | ").append(b.hosts()).append(" | ").append(b.waves()).append(" | ")
+            .append(b.durationMs()).append(" | ").append(b.downtimeWindowMs()).append(" |\n");
+      }
+      md.append("\nPreflight ").append(forecast.preflightMs()).append(" ms; rollout ").append(forecast.durationMs())
+          .append(" ms; downtime window ").append(forecast.downtimeWindowMs()).append(" ms; host downtime ")
+          .append(forecast.hostDowntimeMs()).append(" ms; at most ").append(forecast.maxHostsDownAtOnce())
+          .append(" host(s) down at once; full outage per mode ").append(forecast.fullOutageMs()).append(".\n");
+    }
+    return md.toString();
+  }
+}
