@@ -78,6 +78,7 @@ class RehearseIT {
     for (SshHost h : fleet.hosts()) {
       before.put(h.name(), SampleRuns.snapshot(h, APP) + h.exec("sh", "-c", "cd " + APP + " && find backups -type f | sort | xargs sha256sum"));
       h.exec("sh", "-c", "touch /tmp/rehearse-marker && sleep 1");
+      logCommands(h);
     }
 
     // Watch the daemon for this test's rehearsal containers while the rehearsal runs.
@@ -185,9 +186,32 @@ class RehearseIT {
       assertThat(SampleRuns.health(h, PORT)).isEqualTo("1.2.3");
     }
 
+    // Every command the rehearsal ran on production (sshd's ForceCommand logged them): reads only.
+    for (SshHost h : fleet.hosts()) {
+      List<String> commands = List.of(h.readFile(COMMAND_LOG).split("\n---\n"));
+      if (h.name().equals("h2")) {
+        assertThat(h.readFile(COMMAND_LOG)).as("h2 was not rehearsed, so never contacted").isEmpty();
+        continue;
+      }
+      assertThat(commands).as(h.name() + " commands").hasSize(2);
+      assertThat(commands.get(0)).contains("for p in ").contains("[ -e \"$p\" ] && printf");
+      assertThat(commands.get(1)).contains("tar czf - --numeric-owner -C / --no-recursion");
+      assertThat(String.join("\n", commands)).doesNotContain("runbook.lock", "mkdir", "rm ", "mv ", "sampledctl");
+    }
+
     // apply and plan now say the plan was rehearsed.
     Run plan = sample.cli("plan", null, runbook.toString(), "-i", inventory.toString());
     assertThat(plan.out()).contains("rehearsed on ").contains("passed (plan " + report.path("plan_hash").asText().substring(0, 8));
+  }
+
+  static final String COMMAND_LOG = "/tmp/rehearse-commands.log";
+
+  /** From now on sshd runs every command of this host through a wrapper that appends it to a log first. */
+  static void logCommands(SshHost h) {
+    h.exec("sh", "-c", "printf '%s\\n' '#!/bin/sh' 'printf \"%s\\n---\\n\" \"$SSH_ORIGINAL_COMMAND\" >> " + COMMAND_LOG + "'"
+        + " 'exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"' > /usr/local/bin/rb-log && chmod 755 /usr/local/bin/rb-log"
+        + " && : > " + COMMAND_LOG + " && chmod 666 " + COMMAND_LOG
+        + " && echo 'ForceCommand /usr/local/bin/rb-log' >> /etc/ssh/sshd_config.d/runbook.conf && kill -HUP 1");
   }
 
   private static Path newestRunDir() throws Exception {
