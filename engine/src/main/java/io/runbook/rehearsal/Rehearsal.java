@@ -87,7 +87,7 @@ public final class Rehearsal {
         String image = String.valueOf(hp.host().vars().getOrDefault("rehearsal_image", RehearsalContainers.DEFAULT_IMAGE));
         String name = containers.start(hp.name(), image);
         o.progress().accept("[" + hp.name() + "] rehearsal host " + name + " (" + image + ", mode " + hp.mode() + ")");
-        Secrets.Redacted red = Secrets.redact(hp.host().vars(), spec.redact());
+        Secrets.Redacted red = Secrets.redact(hp.host().vars(), spec.forMode(hp.mode()).redact());
         pairs.add(new Pair(hp, name, spec.forHost(hp), red.names()));
       }
       report.containers(containers.list());
@@ -211,7 +211,8 @@ public final class Rehearsal {
     Map<String, Object> groups = new LinkedHashMap<>();
     for (Pair p : pairs) {
       Host prod = p.production().host();
-      Map<String, Object> vars = new LinkedHashMap<>(Secrets.redact(prod.vars(), spec.redact()).vars());
+      Map<String, Object> vars = new LinkedHashMap<>(Secrets.redact(prod.vars(),
+          spec.forMode(p.production().mode()).redact()).vars());
       for (String k : List.of("ansible_port", "ansible_ssh_private_key_file", "ansible_private_key_file",
           "ansible_ssh_common_args", "ansible_ssh_extra_args")) vars.remove(k);
       vars.put("ansible_connection", "docker");

@@ -16,7 +16,7 @@ import java.util.Map;
  * with a production host's variables and fills the defaults from the runbook's own steps.
  */
 public record RehearsalSpec(List<String> seed, String restore, String start, String health, List<String> verify,
-    List<String> redact) {
+    List<String> redact, Map<String, RehearsalSpec> modes, String file) {
 
   /** What to do on one host, rendered. {@code health} may be null (no probe: downtime is not measured). */
   public record ForHost(List<String> seed, String restore, String start, String health, List<String> verify,
@@ -30,8 +30,26 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     Object root = runbook.document().root();
     Map<String, Object> r = root instanceof Map<?, ?> m && m.get("rehearsal") instanceof Map<?, ?> s
         ? (Map<String, Object>) s : Map.of();
+    return of(r, runbook.file());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static RehearsalSpec of(Map<String, Object> r, String file) {
+    Map<String, RehearsalSpec> modes = new java.util.LinkedHashMap<>();
+    if (r.get("modes") instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> modes.put(String.valueOf(k), of(v instanceof Map<?, ?> vm ? (Map<String, Object>) vm : Map.of(), file)));
+    }
     return new RehearsalSpec(strings(r.get("seed")), (String) r.get("restore"), (String) r.get("start"),
-        (String) r.get("health"), strings(r.get("verify")), strings(r.get("redact")));
+        (String) r.get("health"), strings(r.get("verify")), strings(r.get("redact")), modes, file);
+  }
+
+  /** This spec with a mode's own keys ({@code rehearsal.modes.<mode>}) over the shared ones. */
+  RehearsalSpec forMode(String mode) {
+    RehearsalSpec m = mode == null ? null : modes.get(mode);
+    if (m == null) return this;
+    return new RehearsalSpec(m.seed.isEmpty() ? seed : m.seed, m.restore == null ? restore : m.restore,
+        m.start == null ? start : m.start, m.health == null ? health : m.health,
+        m.verify.isEmpty() ? verify : m.verify, m.redact.isEmpty() ? redact : m.redact, Map.of(), file);
   }
 
   private static List<String> strings(Object v) {
@@ -40,6 +58,17 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
   }
 
   public ForHost forHost(HostPlan host) {
+    RehearsalSpec own = forMode(host.mode());
+    try {
+      return own.render(host);
+    } catch (Templates.TemplateError e) {
+      throw new io.runbook.RunbookException(io.runbook.ErrorCode.INVALID_INPUT, file + ": rehearsal"
+          + (own == this ? "" : ".modes." + host.mode()) + " for host '" + host.name() + "' (mode " + host.mode()
+          + "): " + e.getMessage() + " (give this mode its own keys under rehearsal.modes." + host.mode() + ")");
+    }
+  }
+
+  private ForHost render(HostPlan host) {
     Map<String, Object> vars = host.vars();
     List<Backup> backups = new ArrayList<>();
     String health = null;

@@ -3,12 +3,7 @@ package io.runbook.rehearsal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.execution.Plan;
-import io.runbook.execution.Planner;
-import io.runbook.inventory.InventoryLoader;
 import io.runbook.model.Rollout;
-import io.runbook.model.RunbookParser;
-import io.runbook.yaml.Problems;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -40,15 +35,7 @@ class PlanHashTest {
       """;
 
   Plan plan(String runbook, String inventory, Instant now) throws Exception {
-    Path rb = tmp.resolve("rb-" + Math.abs(runbook.hashCode()) + ".yaml");
-    Files.writeString(rb, runbook);
-    Path inv = tmp.resolve("inv-" + Math.abs(inventory.hashCode()) + ".yaml");
-    Files.writeString(inv, inventory);
-    Problems p = new Problems();
-    var r = RunbookParser.parse(rb, "rb.yaml", p).orElseThrow();
-    var i = InventoryLoader.load(inv, "inv.yaml", p).orElseThrow();
-    p.throwIfAny();
-    return new Planner(r, i, "inv.yaml").plan(null, Map.of(), Planner.newRunId(now), now);
+    return TestPlans.plan(tmp, runbook, inventory, now);
   }
 
   static String inventory(String... hosts) {

@@ -110,6 +110,8 @@ class RehearseIT {
     assertThat(run.code()).as(run.all()).isZero();
     assertThat(run.out()).contains("REHEARSAL").contains("PASSED");
 
+    System.out.println(run.out()); // what an operator sees, kept in the failsafe report
+    System.out.println(Files.readString(newestRunDir().resolve("rehearsal.md")));
     JsonNode report = JSON.readTree(newestRunDir().resolve("rehearsal.json").toFile());
     String runId = report.path("run_id").asText();
 
