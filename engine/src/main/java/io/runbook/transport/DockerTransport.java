@@ -96,12 +96,17 @@ public final class DockerTransport implements Transport {
     String dir = "/tmp/.runbook-exec-" + UUID.randomUUID();
     String d = Shell.quote(dir);
     int cap = Math.max(1, request.maxOutput());
-    Map<String, byte[]> files = new LinkedHashMap<>();
-    files.put("stdin", request.stdin() == null ? new byte[0] : request.stdin());
-    putFiles(dir, files, userIds(user));
+    String input = "/dev/null";
+    String mkdir = "mkdir -m 700 " + d + " || exit 125; ";
+    if (request.stdin() != null) {
+      // An archive put costs about as much as the exec itself: only when there is input to give.
+      putFiles(dir, Map.of("stdin", request.stdin()), userIds(user));
+      input = d + "/stdin";
+      mkdir = "";
+    }
     // setsid -w: the shell leads a new process group (its $$), and the exec lasts as long as it does. The
     // output goes to files, so a daemon the command starts cannot hold the exec open.
-    String wrapper = "echo $$ > " + d + "/pgid; (\n" + request.shellCommand() + "\n) < " + d + "/stdin > " + d
+    String wrapper = mkdir + "echo $$ > " + d + "/pgid; (\n" + request.shellCommand() + "\n) < " + input + " > " + d
         + "/out 2> " + d + "/err; rc=$?; " + tails(d, cap) + "; exit $rc";
     try {
       String execId = start(List.of("setsid", "-w", "/bin/sh", "-c", wrapper), user);
@@ -113,7 +118,14 @@ public final class DockerTransport implements Transport {
             + TERM_GRACE.toSeconds() + "; kill -KILL -\"$g\" 2>/dev/null; }; " + tails(d, cap);
         await(start(List.of("/bin/sh", "-c", kill), "root"), Duration.ofSeconds(10));
       }
-      Map<String, byte[]> got = getFiles(dir);
+      Map<String, byte[]> got;
+      try {
+        got = getFiles(dir);
+      } catch (TransportException e) {
+        if (code == null || code != 125) throw e;
+        throw new TransportException(describe(), "cannot make a private directory under /tmp in container '"
+            + container + "' as " + (user == null ? "its user" : user) + " (is /tmp writable?)");
+      }
       return new ExecResult(timedOut ? -1 : code, got.getOrDefault("out.tail", new byte[0]),
           got.getOrDefault("err.tail", new byte[0]), size(got.get("out.size")), size(got.get("err.size")),
           Duration.ofNanos(System.nanoTime() - started), timedOut);

@@ -8,7 +8,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * How the engine reaches one host. One instance per host and run, opened once and reused for every step
  * of that host (for SSH: one connection, one channel per command). Implementations: {@link LocalTransport}
- * for {@code ansible_connection: local}, {@code SshTransport} over sshj.
+ * for {@code ansible_connection: local}, {@code SshTransport} over sshj, {@link DockerTransport} through the
+ * Docker Engine API for {@code ansible_connection: docker}.
  *
  * <p>No transport-library type leaks through this interface: steps see commands, bytes and paths.
  * Implementations must be safe for use by one thread at a time; the engine never shares a host's
