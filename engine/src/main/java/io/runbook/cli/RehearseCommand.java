@@ -62,7 +62,7 @@ final class RehearseCommand implements Callable<Integer> {
     boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
     Rehearsal rehearsal = new Rehearsal(new Rehearsal.Options(plan, file, inventory,
         Inputs.extraVars(target.extraVars, new Problems()), hostsPerMode, keep, forks, stateDir,
-        connection.settings(), json ? null : new ConsoleListener(out, color, "rehearsal journal"),
+        connection.settings(), json ? null : journal -> new ConsoleListener(out, color, Inputs.display(journal)),
         line -> {
           if (!json) {
             out.println(line);

@@ -50,12 +50,12 @@ public final class Rehearsal {
   /**
    * @param production the plan {@code apply} would run on production
    * @param inventoryFile the production inventory (for the record)
-   * @param console the live view of the rehearsal's runs (the journal is added here)
+   * @param console makes the live view of the rehearsal's runs, given the journal file; null for none
    * @param progress one line per thing the rehearsal does outside the runs
    */
   public record Options(Plan production, Path runbookFile, Path inventoryFile, Map<String, Object> extraVars,
       int hostsPerMode, boolean keep, int forks, Path stateDir, ConnectionSettings connection,
-      EventListener console, Consumer<String> progress) {}
+      java.util.function.Function<Path, EventListener> console, Consumer<String> progress) {}
 
   /** A production host and the container standing in for it. */
   record Pair(HostPlan production, String container, RehearsalSpec.ForHost spec, List<String> redacted) {}
@@ -270,7 +270,7 @@ public final class Rehearsal {
         : JournalWriter.open(o.stateDir(), plan.runId())) {
       EventBus bus = new EventBus().add(journal);
       if (clock != null) bus.add(clock);
-      if (o.console() != null) bus.add(o.console());
+      if (o.console() != null) bus.add(o.console().apply(journal.file()));
       return action.apply(new Executor(new StandardConnector(o.connection()), bus, o.forks(), control,
           (b, n, h) -> true));
     }
