@@ -206,6 +206,50 @@ class RehearseIT {
     assertThat(plan.out()).contains("rehearsed on ").contains("passed (plan " + report.path("plan_hash").asText().substring(0, 8));
   }
 
+  @Test
+  void aFailedRehearsalSaysSoKeepsProductionAsItWasAndStillTearsDown() throws Exception {
+    // The second mode's verify expects a version nobody runs: its rehearsal host fails and rolls back.
+    String y = Files.readString(runbook);
+    int legacy = y.indexOf("  legacy:\n");
+    String broken = y.substring(0, legacy) + y.substring(legacy)
+        .replaceFirst("json: \\{status: ok, version: \"\\[=target_version\\]\"\\}", "json: {status: ok, version: \"9.9.9\"}");
+    assertThat(broken).isNotEqualTo(y);
+    Path rb = Files.writeString(tmp.resolve("upgrade-v2-broken-legacy.yaml"), broken);
+    Map<String, String> before = new LinkedHashMap<>();
+    for (SshHost h : fleet.hosts()) before.put(h.name(), SampleRuns.snapshot(h, APP));
+
+    Run run = sample.cli("rehearse", null, rb.toString(), "-i", inventory.toString(),
+        "--known-hosts", fleet.knownHostsFile().toString());
+    assertThat(run.code()).as(run.all()).isEqualTo(2);
+    assertThat(run.out()).contains("FAILED").contains("upgrade:  FAILED");
+
+    Path dir;
+    try (var dirs = Files.list(sample.stateDir().resolve("runs"))) {
+      dir = dirs.filter(d -> {
+        try {
+          return Files.exists(d.resolve("rehearsal.json"))
+              && JSON.readTree(d.resolve("rehearsal.json").toFile()).path("runbook").asText().endsWith("broken-legacy.yaml");
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }).findFirst().orElseThrow();
+    }
+    JsonNode report = JSON.readTree(dir.resolve("rehearsal.json").toFile());
+    assertThat(report.path("passed").asBoolean()).isFalse();
+    assertThat(report.path("upgrade").path("hosts").path("h3").asText()).startsWith("rolled back");
+    // Both rehearsal hosts are back where they started: h3 by its own rollback, h1 by the rollback of the run.
+    assertThat(report.path("hosts").path("h1").path("rollback_restored").asBoolean()).isTrue();
+    assertThat(report.path("hosts").path("h3").path("rollback_restored").asBoolean()).isTrue();
+    DockerClient docker = DockerClients.local();
+    assertThat(docker.listContainersCmd().withShowAll(true)
+        .withLabelFilter(Map.of(RehearsalContainers.LABEL, report.path("run_id").asText())).exec()).isEmpty();
+    for (SshHost h : fleet.hosts()) {
+      assertThat(SampleRuns.snapshot(h, APP)).as(h.name()).isEqualTo(before.get(h.name()));
+    }
+    Run plan = sample.cli("plan", null, rb.toString(), "-i", inventory.toString());
+    assertThat(plan.out()).contains("warning: the rehearsal on ").contains("FAILED");
+  }
+
   static final String COMMAND_LOG = "/tmp/rehearse-commands.log";
 
   /** From now on sshd runs every command of this host through a wrapper that appends it to a log first. */
