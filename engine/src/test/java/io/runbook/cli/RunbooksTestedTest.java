@@ -27,7 +27,8 @@ class RunbooksTestedTest {
           "execution/SampleRunbooksIT.java"),
       "patch-rollout.yaml", List.of("execution/SampleRunbooksIT.java"),
       "rollback-drill.yaml", List.of("execution/SampleRunbooksIT.java"),
-      "stop-sample.yaml", List.of("execution/SampleRunbooksIT.java"));
+      "stop-sample.yaml", List.of("execution/SampleRunbooksIT.java"),
+      "backup-sample.yaml", List.of("rehearsal/RehearseIT.java"));
 
   @Test
   void everyRunbookIsRunByATestThatNamesIt() throws IOException {
