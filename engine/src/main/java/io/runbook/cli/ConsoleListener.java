@@ -45,8 +45,11 @@ final class ConsoleListener implements EventListener {
     } else if (event instanceof StepFinished e) {
       step(e);
     } else if (event instanceof RollbackStarted e) {
-      out.println(prefix(e.host()) + ansi.yellow("ROLLBACK") + " after '" + e.failedStep() + "' failed; undoing "
-          + e.stack().size() + " step(s), last first");
+      // No failed step: an operator's `runbook rollback RUN_ID` of a run that may have succeeded.
+      String why = e.failedStep() == null ? (e.reason() == null ? "" : " (" + e.reason() + ")")
+          : " after '" + e.failedStep() + "' failed";
+      out.println(prefix(e.host()) + ansi.yellow("ROLLBACK") + why + "; undoing " + e.stack().size()
+          + " step(s), last first");
     } else if (event instanceof RollbackFinished e && !e.succeeded()) {
       out.println(prefix(e.host()) + ansi.red("ROLLBACK FAILED: " + e.message()));
       e.notUndone().forEach(s -> out.println(prefix(e.host()) + "  not undone: " + s));

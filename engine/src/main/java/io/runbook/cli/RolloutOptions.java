@@ -10,11 +10,11 @@ import picocli.CommandLine.Option;
 /** Command-line overrides of the runbook's {@code rollout:} section. */
 final class RolloutOptions {
   @Option(names = "--serial", paramLabel = "SIZES",
-      description = "Batch sizes, overriding rollout.serial: a count, a percentage, or a ramp such as 1,25%,100%.")
+      description = "Batch sizes, overriding rollout.serial: a count, a percentage, or a ramp such as 1,25%%,100%%.")
   String serial;
 
   @Option(names = "--max-fail-percentage", paramLabel = "N",
-      description = "A batch fails when more than N% of its hosts failed (overrides the runbook; default 0).")
+      description = "A batch fails when more than N%% of its hosts failed (overrides the runbook; default 0).")
   Integer maxFail;
 
   @Option(names = "--on-failure", paramLabel = "POLICY",
