@@ -1,8 +1,6 @@
 package io.runbook.transport;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import net.schmizz.sshj.connection.channel.Channel;
 import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.connection.channel.direct.Signal;
@@ -38,38 +36,6 @@ final class SshChannels {
     }, "ssh-close");
     t.setDaemon(true);
     t.start();
-  }
-
-  /** Writes stdin, then EOF; in the background, so that a command that does not read cannot block us. */
-  static void feed(Session.Command cmd, byte[] stdin, String threadName) {
-    Runnable writer = () -> {
-      try (OutputStream in = cmd.getOutputStream()) { // close() sends EOF
-        if (stdin != null) in.write(stdin);
-      } catch (IOException ignored) {
-        // the command closed its input early; its exit code tells the story
-      }
-    };
-    if (stdin == null || stdin.length == 0) {
-      writer.run();
-    } else {
-      Thread t = new Thread(writer, threadName);
-      t.setDaemon(true);
-      t.start();
-    }
-  }
-
-  /** Copies one output stream of the command until it ends, then closes the sink. */
-  static Thread pump(InputStream in, OutputStream sink, String threadName) {
-    Thread t = new Thread(() -> {
-      try (in; sink) {
-        in.transferTo(sink);
-      } catch (IOException ignored) {
-        // the channel closed or the connection broke; exec reports that
-      }
-    }, threadName);
-    t.setDaemon(true);
-    t.start();
-    return t;
   }
 
   /** The exit status, or 128 + signal like a shell reports a killed command, or -1. */

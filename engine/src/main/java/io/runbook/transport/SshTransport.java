@@ -5,9 +5,6 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import net.schmizz.concurrent.Promise;
-import net.schmizz.keepalive.KeepAlive;
-import net.schmizz.keepalive.KeepAliveProvider;
-import net.schmizz.keepalive.KeepAliveRunner;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.common.SSHPacket;
@@ -19,8 +16,9 @@ import net.schmizz.sshj.connection.channel.direct.Signal;
  * Runs commands on a host over SSH with sshj: one connection per host, opened by {@link #connect} and reused
  * for every command, each command on its own session channel.
  *
- * <p>A frozen or vanished host is noticed by keep-alives (one every {@value #KEEP_ALIVE_SECONDS} s, the
- * connection is dropped after {@value #KEEP_ALIVE_MISSES} go unanswered), so a command on it fails with a
+ * <p>A frozen or vanished host is noticed by keep-alives (one every {@value #KEEP_ALIVE_SECONDS} s, sent for
+ * all connections by {@link SshKeepAlives}; the connection is dropped after {@value #KEEP_ALIVE_MISSES} go
+ * unanswered), so a command on it fails with a
  * {@link TransportException} instead of hanging. After a lost connection the next command reconnects, with
  * a few attempts and back-off, so that a rollback can still run after a network blip.
  *
@@ -47,8 +45,6 @@ public final class SshTransport implements Transport {
   private SshTransport(SshSettings settings) {
     this.settings = settings;
     this.config = new DefaultConfig();
-    // sshj's default keep-alive only sends IGNORE packets, which cannot tell that the host stopped answering.
-    config.setKeepAliveProvider(KeepAliveProvider.KEEP_ALIVE);
     this.keys = SshKeys.load(settings, new SSHClient(config));
   }
 
@@ -83,16 +79,14 @@ public final class SshTransport implements Transport {
     TailBuffer out = new TailBuffer(request.maxOutput());
     TailBuffer err = new TailBuffer(request.maxOutput());
     ProcessGroupMarker marker = new ProcessGroupMarker(err);
-    Thread outPump = SshChannels.pump(cmd.getInputStream(), out, "ssh-stdout-" + settings.name());
-    Thread errPump = SshChannels.pump(cmd.getErrorStream(), marker, "ssh-stderr-" + settings.name());
-    SshChannels.feed(cmd, request.stdin(), "ssh-stdin-" + settings.name());
-    boolean timedOut = !await(cmd, request.timeout());
-    if (timedOut && killOnTimeout) stop(cmd, request.become(), marker.pgid());
+    // stdin, stdout and stderr are moved on this thread while it waits: no thread per command.
+    ChannelIo io = new ChannelIo(cmd, request.stdin(), out, marker);
+    boolean timedOut;
     try {
-      outPump.join(DRAIN.toMillis());
-      errPump.join(DRAIN.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      timedOut = !await(cmd, io, request.timeout());
+      if (timedOut && killOnTimeout) stop(cmd, io, request.become(), marker.pgid());
+    } finally {
+      io.finish();
     }
     SshChannels.release(cmd);
     return new ExecResult(timedOut ? -1 : SshChannels.exitCode(cmd), out.toByteArray(), err.toByteArray(),
@@ -119,10 +113,9 @@ public final class SshTransport implements Transport {
     c.setTimeout(ms); // socket reads while handshaking: a frozen host accepts TCP but never says a word
     c.getTransport().setTimeoutMs(ms);
     c.getConnection().setTimeoutMs(ms);
-    // sshj starts the keep-alive thread on connect, and only if an interval is set by then.
-    KeepAlive keepAlive = c.getConnection().getKeepAlive();
-    if (keepAlive instanceof KeepAliveRunner runner) runner.setMaxAliveCount(KEEP_ALIVE_MISSES);
-    keepAlive.setKeepAliveInterval(KEEP_ALIVE_SECONDS);
+    // No keep-alive interval: sshj would start a keep-alive thread per connection. SshKeepAlives sends them
+    // for all connections from one thread once this one is up.
+    c.getConnection().getKeepAlive().setKeepAliveInterval(0);
     KnownHostsVerifier verifier;
     try {
       verifier = new KnownHostsVerifier(settings.knownHosts(), settings.hostKeyPolicy());
@@ -142,6 +135,7 @@ public final class SshTransport implements Transport {
       // blocked in a read begun with the handshake time-out; a reply wakes it so its next read has none.
       c.getSocket().setSoTimeout(0);
       c.getConnection().sendGlobalRequest("keepalive@openssh.com", true, new byte[0]);
+      SshKeepAlives.watch(c, KEEP_ALIVE_SECONDS, KEEP_ALIVE_MISSES);
       return c;
     } catch (IOException e) {
       boolean tcpConnected = c.getSocket() != null && c.getSocket().isConnected();
@@ -229,21 +223,22 @@ public final class SshTransport implements Transport {
     }
   }
 
-  /** Waits until the command exits or its channel closes; false when the time-out comes first. */
-  private boolean await(Session.Command cmd, Duration timeout) {
+  /**
+   * Waits until the command exits or its channel closes, moving its input and output meanwhile; false when
+   * the time-out comes first.
+   */
+  private boolean await(Session.Command cmd, ChannelIo io, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       if (cmd.getExitStatus() != null || cmd.getExitSignal() != null) {
-        waitForClose(cmd, DRAIN);
+        waitForClose(io, DRAIN);
         return true;
       }
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       if (left <= 0) return false;
       try {
-        cmd.join(Math.min(POLL_MS, left), TimeUnit.MILLISECONDS);
-        return true;
+        if (io.awaitClose(Math.min(POLL_MS, left))) return true;
       } catch (ConnectionException e) {
-        if (SshFailures.has(e, TimeoutException.class)) continue;
         if (SshFailures.has(e, InterruptedException.class) || Thread.currentThread().isInterrupted()) {
           throw interrupted(cmd);
         }
@@ -253,9 +248,9 @@ public final class SshTransport implements Transport {
   }
 
   /** Best effort: a command that exited may leave a daemon holding its output open. */
-  private static void waitForClose(Session.Command cmd, Duration limit) {
+  private static void waitForClose(ChannelIo io, Duration limit) {
     try {
-      cmd.join(limit.toMillis(), TimeUnit.MILLISECONDS);
+      io.awaitClose(limit.toMillis());
     } catch (ConnectionException ignored) {
       // we have the exit status; output still held open by someone else is not ours to wait for
     }
@@ -266,9 +261,9 @@ public final class SshTransport implements Transport {
    * signals reach what runs as the login user. What sudo started as another user they cannot reach, and
    * may outlive the channel: a second command run as that user kills the group.
    */
-  private void stop(Session.Command cmd, Become become, long pgid) {
+  private void stop(Session.Command cmd, ChannelIo io, Become become, long pgid) {
     SshChannels.signal(cmd, Signal.TERM);
-    boolean closed = awaitClosed(cmd, TERM_GRACE);
+    boolean closed = awaitClosed(io, TERM_GRACE);
     if (!closed) requireAnswering();
     if (become.enabled() && pgid > 1) {
       String group = "-" + pgid + " 2>/dev/null"; // not "-- -PGID": dash's kill rejects "--"
@@ -277,7 +272,7 @@ public final class SshTransport implements Transport {
     }
     if (closed) return;
     SshChannels.signal(cmd, Signal.KILL);
-    awaitClosed(cmd, KILL_GRACE);
+    awaitClosed(io, KILL_GRACE);
     // Still open: a process that left the group holds the output. Abandon the channel; the connection
     // stays usable.
   }
@@ -291,12 +286,10 @@ public final class SshTransport implements Transport {
   }
 
   /** Waits for the channel to close, which needs every process holding its output gone. */
-  private boolean awaitClosed(Session.Command cmd, Duration limit) {
+  private boolean awaitClosed(ChannelIo io, Duration limit) {
     try {
-      cmd.join(limit.toMillis(), TimeUnit.MILLISECONDS);
-      return true;
+      return io.awaitClose(limit.toMillis());
     } catch (ConnectionException e) {
-      if (SshFailures.has(e, TimeoutException.class)) return false;
       throw lost("lost the connection while stopping a timed-out command", e);
     }
   }

@@ -15,10 +15,14 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -157,6 +161,61 @@ class SshTransportIT {
     ExecResult r = h1.exec(ExecRequest.builder("seq 1 100000").maxOutput(16).build());
     assertThat(r.stdoutText()).isEqualTo("98\n99999\n100000\n");
     assertThat(r.stdoutTotal()).isEqualTo(588895);
+  }
+
+  @Test
+  void streamsMoreThanBothWindowsBothWaysWithoutThreads() throws Exception {
+    // 6 MiB in, and 3.4 MB of output written before the command reads any input: more than the SSH
+    // window in each direction (2 MiB), so it only finishes if output is taken while stdin is still sent.
+    byte[] input = new byte[6 << 20];
+    new Random(1).nextBytes(input);
+    Set<String> started = ConcurrentHashMap.newKeySet();
+    Set<Long> before = new HashSet<>();
+    Thread.getAllStackTraces().keySet().forEach(t -> before.add(t.getId()));
+    AtomicBoolean running = new AtomicBoolean(true);
+    Thread sampler = new Thread(() -> {
+      while (running.get()) {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+          if (!before.contains(t.getId()) && t.getName().startsWith("ssh")) started.add(t.getName());
+        }
+        sleep(1);
+      }
+    });
+    sampler.start();
+    ExecResult r;
+    try {
+      r = h1.exec(ExecRequest.builder("seq 1 500000; sha256sum | cut -d' ' -f1 >&2; echo tail")
+          .stdin(input).maxOutput(128).timeout(Duration.ofSeconds(60)).build());
+    } finally {
+      running.set(false);
+      sampler.join();
+    }
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.stdoutTotal()).isEqualTo(3388895 + 5);
+    assertThat(r.stdoutText()).endsWith("500000\ntail\n");
+    assertThat(r.stderrText().strip()).isEqualTo(sha256(input));
+    assertThat(started).as("threads started while the command ran").isEmpty();
+  }
+
+  @Test
+  void aCommandThatNeverReadsItsInputStillFinishes() {
+    byte[] input = new byte[8 << 20];
+    long started = System.nanoTime();
+    ExecResult r = h1.exec(ExecRequest.builder("echo ignored input; exit 4").stdin(input)
+        .timeout(Duration.ofSeconds(30)).build());
+    assertThat(r.exitCode()).isEqualTo(4);
+    assertThat(r.stdoutText()).isEqualTo("ignored input\n");
+    assertThat(r.timedOut()).isFalse();
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+    assertThat(run(h1, "echo next").stdoutText()).isEqualTo("next\n");
+  }
+
+  @Test
+  void keepsALastLineWithoutNewlineAndTheExitSignal() {
+    ExecResult r = run(h1, "printf 'no newline' >&2; printf out");
+    assertThat(r.stderrText()).isEqualTo("no newline");
+    assertThat(r.stdoutText()).isEqualTo("out");
+    assertThat(run(h1, "kill -TERM $$").exitCode()).isEqualTo(143);
   }
 
   // ---- host keys
