@@ -6,6 +6,10 @@
 #   bench/run.sh [--quick] [--configs "NxM ..."] [--reps R] [--tools "runbook ansible raw"]
 #                [--startup-runs K] [--payload-kb KB] [--port-base P] [--user LOGIN] [--bench-dir DIR]
 #                [--results FILE] [--no-limits] [--max-busy PCT] [--quiet-wait SECONDS]
+#                [--runbook-java-opts OPTS]
+#
+# runbook runs with RUNBOOK_JAVA_OPTS=-Xmx256m (the heap target; --runbook-java-opts changes it) and a GC
+# log, from which the results report the most heap the run used.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -24,6 +28,7 @@ RESULTS="$repo/bench/RESULTS.md"
 LIMITS=1
 MAX_BUSY=15
 QUIET_WAIT=60
+RUNBOOK_OPTS="-Xmx256m"
 
 usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -41,6 +46,7 @@ while [ $# -gt 0 ]; do
     --no-limits) LIMITS=0; shift ;;
     --max-busy) MAX_BUSY="$2"; shift 2 ;;
     --quiet-wait) QUIET_WAIT="$2"; shift 2 ;;
+    --runbook-java-opts) RUNBOOK_OPTS="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -111,15 +117,17 @@ verify() {
 # run_one TOOL N M REP DIR [forks] [java opts] [label]: cleans the hosts, runs TOOL once under measure.py,
 # checks the hosts, appends one JSON line to $jsonl. Fails the benchmark when the run failed.
 run_one() {
-  local tool=$1 n=$2 m=$3 rep=$4 dir=$5 forks=${6:-$2} jopts=${7:-} label=${8:-$1}
+  local tool=$1 n=$2 m=$3 rep=$4 dir=$5 forks=${6:-$2} jopts=${7:-$RUNBOOK_OPTS} label=${8:-$1}
   local i out="$dir/logs/$label-rep$rep.log" meas="$dir/logs/$label-rep$rep.json" problem busy=-
+  local gclog="$dir/logs/$label-rep$rep.gc.log"
   for ((i = 1; i <= n; i++)); do host_clean "$i"; done
   mkdir -p "$dir/logs"
   rm -rf "$dir/state-$label-rep$rep"
   ((rep == 0)) || busy=$(quiet)
   case "$tool" in
     runbook)
-      (cd "$dir" && RUNBOOK_JAVA_OPTS="$jopts" "$PY" "$lib/measure.py" --out "$meas" --fleet-pids "$BENCH_DIR/fleet.pids" --fleet-cgroup "$FLEET_CGROUP" -- \
+      rm -f "$gclog"
+      (cd "$dir" && RUNBOOK_JAVA_OPTS="$jopts -Xlog:gc,gc+heap+exit:file=$gclog" "$PY" "$lib/measure.py" --out "$meas" --fleet-pids "$BENCH_DIR/fleet.pids" --fleet-cgroup "$FLEET_CGROUP" -- \
         "$repo/runbook" apply runbook.yaml -i inventory.yaml --forks "$forks" --yes \
         --known-hosts "$KNOWN_HOSTS" --state-dir "$dir/state-$label-rep$rep") > "$out" 2>&1 || true ;;
     ansible)
@@ -137,7 +145,8 @@ run_one() {
   fi
   ((rep > 0)) || return 0 # a warm-up run is checked, not recorded
   "$PY" "$lib/report.py" add "$jsonl" "$meas" kind=workload tool="$tool" label="$label" hosts="$n" steps="$m" \
-    rep="$rep" forks="$forks" java_opts="$jopts" busy_before="$busy" log="$out" \
+    rep="$rep" forks="$forks" java_opts="$([ "$tool" = runbook ] && echo "$jopts")" busy_before="$busy" log="$out" \
+    gc_log="$([ "$tool" = runbook ] && echo "$gclog")" \
     journal="$(ls -d "$dir/state-$label-rep$rep"/runs/*/journal.jsonl 2>/dev/null | head -1)"
   log "$(printf '%-8s %4dx%-3d rep %d  %s  (busy before: %s%%)' "$label" "$n" "$m" "$rep" "$("$PY" "$lib/report.py" brief "$meas")" "$busy")"
 }

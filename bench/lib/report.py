@@ -34,6 +34,30 @@ def brief(measurement):
             f"threads {r['threads']}  fleet cpu {r['fleet_cpu']:.1f}s  others {r.get('others_pct', 0):.0f}%")
 
 
+# ---- GC log: the most heap a run used
+
+def heap_used_mb(path):
+    """Most heap in use: the largest before-GC figure ("Pause Young ... 17M->3M(61M)") or the heap in use at
+    exit (gc+heap+exit: the generations' "used NK"), whichever is larger; None without a log."""
+    import re
+    if not path or not os.path.exists(path):
+        return None
+    most, at_exit = 0.0, 0.0
+    for line in open(path, errors="replace"):
+        m = re.search(r"Pause .*? (\d+)M->(\d+)M\((\d+)M\)", line)
+        if m:
+            most = max(most, float(m.group(1)))
+        m = re.search(r"gc,heap,exit.*(?:generation|space).*used (\d+)K", line)
+        if m and "Metaspace" not in line and "class space" not in line:
+            at_exit += int(m.group(1)) / 1024
+    return max(most, at_exit)
+
+
+def heap_cell(rs):
+    hs = [h for h in (heap_used_mb(r.get("gc_log")) for r in rs) if h is not None]
+    return f"{max(hs):.0f}" if hs else "–"
+
+
 # ---- journal: where a runbook run's time goes
 
 def parse_ts(s):
@@ -134,12 +158,13 @@ def render(jsonl, results, repo):
                          f"{med([r['maxrss_kb'] for r in rs]) / 1024:.0f}",
                          f"{med([r['tree_rss_kb'] for r in rs]) / 1024:.0f}",
                          max(int(r["threads"]) for r in rs),
+                         heap_cell(rs),
                          f"{med([r['fleet_cpu'] for r in rs]):.2f}",
                          f"{max(float(r['busy_before']) for r in rs):.0f} / "
                          f"{max(float(r.get('others_pct', 0)) for r in rs):.0f}"])
     sections.append(("Workloads: wall time and controller cost (median of the repetitions, min–max)", table(
         ["hosts×steps", "tool", "runs", "wall s", "host-steps/s", "controller CPU s", "peak RSS MB",
-         "tree RSS MB", "threads", "fleet CPU s", "others% before / during (max)"], rows)))
+         "tree RSS MB", "threads", "max heap used MB", "fleet CPU s", "others% before / during (max)"], rows)))
 
     rows = []
     for n, m in configs:
@@ -173,10 +198,11 @@ def render(jsonl, results, repo):
     lim = [r for r in work if r["label"] not in MAIN_TOOLS]
     if lim:
         rows = [[r["label"], f"{r['hosts']}×{r['steps']}", r["forks"], r["java_opts"], r["rc"], f"{r['wall']:.2f}",
-                 f"{(r['user'] + r['sys']):.2f}", f"{r['maxrss_kb'] / 1024:.0f}", r["threads"]] for r in lim]
+                 f"{(r['user'] + r['sys']):.2f}", f"{r['maxrss_kb'] / 1024:.0f}", heap_cell([r]), r["threads"]]
+                for r in lim]
         sections.append(("Heap and threads at the largest fleet", table(
             ["run", "hosts×steps", "forks", "RUNBOOK_JAVA_OPTS", "exit", "wall s", "CPU s", "peak RSS MB",
-             "peak threads (sampled)"], rows)))
+             "max heap used MB", "peak threads (sampled)"], rows)))
 
     rows = []
     for n, m in configs:
