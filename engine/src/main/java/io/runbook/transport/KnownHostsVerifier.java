@@ -13,10 +13,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import net.schmizz.sshj.common.Buffer;
 import net.schmizz.sshj.common.KeyType;
 import net.schmizz.sshj.transport.verification.OpenSSHKnownHosts;
@@ -46,7 +46,7 @@ final class KnownHostsVerifier extends OpenSSHKnownHosts {
   /** A new ~/.ssh must be private to its owner, as OpenSSH wants it. */
   private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
-  private static final Map<Path, Parsed> PARSED = new ConcurrentHashMap<>();
+  private static final Map<Path, Parsed> PARSED = new HashMap<>();
 
   /** One parse of a known_hosts file as it was at {@code size} and {@code modified} (-1 when missing). */
   private record Parsed(long size, long modified, List<KnownHostEntry> entries) {}
@@ -65,7 +65,8 @@ final class KnownHostsVerifier extends OpenSSHKnownHosts {
     entries.addAll(parsed.entries());
   }
 
-  private static Parsed parsed(Path file) throws IOException {
+  /** Synchronized: connections that start together must not each parse the file. */
+  private static synchronized Parsed parsed(Path file) throws IOException {
     Path key = file.toAbsolutePath().normalize();
     long size = -1;
     long modified = -1;
