@@ -133,6 +133,7 @@ final class HostSession implements AutoCloseable {
       return false;
     }
     Become become = runbook.become() || plan.host().become() ? Become.as(plan.host().becomeUser()) : Become.NONE;
+    if (runner != null) runner.close();
     runner = new StepRunner(transport, runbook.baseDir(), runbook.timeout(), become);
     try {
       lock = control.lock(transport, plan);
@@ -372,6 +373,7 @@ final class HostSession implements AutoCloseable {
         // the lease will expire on its own; the host is no worse for it
       }
     }
+    if (runner != null) runner.close();
     if (transport != null) transport.close();
   }
 }

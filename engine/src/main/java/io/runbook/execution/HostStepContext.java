@@ -1,5 +1,6 @@
 package io.runbook.execution;
 
+import io.runbook.docker.DockerEngine;
 import io.runbook.step.StepContext;
 import io.runbook.template.Templates;
 import io.runbook.transport.Become;
@@ -10,7 +11,12 @@ import java.util.Map;
 
 /** The {@link StepContext} of one step on one host. */
 record HostStepContext(String hostName, Transport transport, Duration timeout, Become become, Path baseDir,
-    Map<String, Object> vars) implements StepContext {
+    Map<String, Object> vars, HostDocker hostDocker) implements StepContext {
+
+  @Override
+  public DockerEngine docker() {
+    return hostDocker.get(hostName, vars);
+  }
 
   @Override
   public String render(String templateText, String templateName) {

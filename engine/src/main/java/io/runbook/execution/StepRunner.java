@@ -30,9 +30,11 @@ final class StepRunner {
   private final Path baseDir;
   private final Duration defaultTimeout;
   private final Become defaultBecome;
+  private final HostDocker docker;
 
   StepRunner(Transport transport, Path baseDir, Duration defaultTimeout, Become defaultBecome) {
     this.transport = transport;
+    this.docker = new HostDocker(transport);
     this.baseDir = baseDir;
     this.defaultTimeout = defaultTimeout;
     this.defaultBecome = defaultBecome;
@@ -46,6 +48,11 @@ final class StepRunner {
     Outcome(StepResult result, Optional<Step.Undo> undo) {
       this(result, undo, false);
     }
+  }
+
+  /** Releases what steps opened on the host through this runner (its Docker client); the transport stays. */
+  void close() {
+    docker.close();
   }
 
   Outcome run(String host, StepSpec spec, Step<?> step, Map<String, Object> vars) {
@@ -73,7 +80,7 @@ final class StepRunner {
     Become become = spec.become() == null ? defaultBecome
         : spec.become() ? Become.as(spec.becomeUser() != null ? spec.becomeUser() : defaultBecome.user())
         : Become.NONE;
-    return new HostStepContext(host, transport, timeout, become, baseDir, vars);
+    return new HostStepContext(host, transport, timeout, become, baseDir, vars, docker);
   }
 
   private <A> Outcome attempts(String host, StepSpec spec, Step<A> step, Map<String, Object> vars) {

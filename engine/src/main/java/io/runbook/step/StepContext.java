@@ -1,5 +1,8 @@
 package io.runbook.step;
 
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
+import io.runbook.docker.DockerEngine;
 import io.runbook.transport.Become;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
@@ -34,6 +37,16 @@ public interface StepContext {
 
   /** Evaluates a condition written as a FreeMarker expression ({@code rc == 0}) against {@link #vars()}. */
   boolean evaluate(String expression);
+
+  /**
+   * The host's Docker daemon, reached over the host's connection (the daemon socket forwarded through
+   * SSH, or the local socket); opened on first use and closed with the host.
+   *
+   * @throws RunbookException (HOST_FAILED) when the daemon cannot be reached or used, saying what to do
+   */
+  default DockerEngine docker() {
+    throw new RunbookException(ErrorCode.HOST_FAILED, hostName() + ": no Docker daemon in this context");
+  }
 
   /** Runs a shell command on the host with this step's time-out and privilege escalation. */
   default ExecResult exec(String command) {

@@ -3,6 +3,7 @@ package io.runbook.transport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -73,6 +74,12 @@ public final class LocalTransport implements Transport {
   @Override
   public String describe() {
     return name + " (local)";
+  }
+
+  /** The daemon's own socket: the controller is the host. */
+  @Override
+  public URI dockerHost(String socketPath) {
+    return URI.create("unix://" + socketPath);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.runbook.transport;
 
 import java.io.IOException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -41,6 +42,7 @@ public final class SshTransport implements Transport {
   private final SshKeys keys;
   private SSHClient client;
   private boolean closed;
+  private SshSocketForward dockerForward;
 
   private SshTransport(SshSettings settings) {
     this.settings = settings;
@@ -98,9 +100,18 @@ public final class SshTransport implements Transport {
     return settings.describe();
   }
 
+  /** The daemon's socket forwarded over this connection (direct-streamlocal), opened once, closed with it. */
+  @Override
+  public synchronized URI dockerHost(String socketPath) {
+    if (closed) throw new TransportException(describe(), "the connection was already closed");
+    if (dockerForward == null) dockerForward = new SshSocketForward(this::connected, socketPath, settings.name());
+    return URI.create("tcp://127.0.0.1:" + dockerForward.port());
+  }
+
   @Override
   public void close() {
     closed = true;
+    if (dockerForward != null) dockerForward.close();
     drop();
   }
 

@@ -3,6 +3,7 @@ package io.runbook.transport;
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
 import java.io.Closeable;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -65,6 +66,18 @@ public interface Transport extends Closeable {
   /** Reads a whole text file from the host as UTF-8. */
   default String downloadText(String path, Become become) {
     return new String(download(path, become), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Where a Docker client on the controller reaches the Docker daemon listening on {@code socketPath} on
+   * this host: {@code unix:///path} for the local machine, {@code tcp://127.0.0.1:PORT} for a socket
+   * forwarded over SSH. Opened on first use and released with the transport.
+   *
+   * @throws RunbookException (HOST_FAILED) when this kind of connection cannot reach a Docker daemon
+   */
+  default URI dockerHost(String socketPath) {
+    throw new RunbookException(ErrorCode.HOST_FAILED, describe() + ": this connection type cannot reach a "
+        + "Docker daemon; use ansible_connection ssh or local");
   }
 
   /** A short description for messages: {@code web1 (deploy@10.0.0.5:22)}. */
