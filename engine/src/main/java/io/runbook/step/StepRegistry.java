@@ -29,7 +29,11 @@ public final class StepRegistry {
       new JsonSchemaStep(),
       new ConfigDiffStep(),
       new PauseStep(),
-      new KubectlStep());
+      new KubectlStep(),
+      new DockerImageStep(),
+      new DockerContainerStep(),
+      new DockerVolumeStep(),
+      new ComposeStep());
 
   private StepRegistry() {}
 

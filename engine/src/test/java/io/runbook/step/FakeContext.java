@@ -1,5 +1,6 @@
 package io.runbook.step;
 
+import io.runbook.docker.DockerEngine;
 import io.runbook.template.Templates;
 import io.runbook.transport.Become;
 import io.runbook.transport.Transport;
@@ -15,6 +16,7 @@ final class FakeContext implements StepContext {
   private final Path baseDir;
   Duration timeout = Duration.ofSeconds(30);
   Become become = Become.NONE;
+  DockerEngine docker;
 
   FakeContext(Transport transport, Path baseDir) {
     this.transport = transport;
@@ -32,6 +34,11 @@ final class FakeContext implements StepContext {
   @Override public Become become() { return become; }
   @Override public Path baseDir() { return baseDir; }
   @Override public Map<String, Object> vars() { return vars; }
+
+  @Override
+  public DockerEngine docker() {
+    return docker != null ? docker : StepContext.super.docker();
+  }
 
   @Override
   public String render(String templateText, String templateName) {

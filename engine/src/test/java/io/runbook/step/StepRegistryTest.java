@@ -21,10 +21,11 @@ class StepRegistryTest {
   void tableListsTheFirstSliceByKey() {
     assertThat(StepRegistry.keys()).containsExactly(
         "shell", "command", "copy", "template", "backup", "restore", "sqlite", "migrate", "http", "wait_for",
-        "version", "assert", "json_schema", "config_diff", "pause", "kubectl");
+        "version", "assert", "json_schema", "config_diff", "pause", "kubectl", "docker_image", "docker_container",
+        "docker_volume", "compose");
     assertThat(StepRegistry.find("copy")).get().isInstanceOf(CopyStep.class);
     assertThat(StepRegistry.find("cpoy")).isEmpty();
-    assertThat(StepRegistry.all()).hasSize(16);
+    assertThat(StepRegistry.all()).hasSize(20);
   }
 
   /** Every schema compiles, describes its keys, and each of its examples is valid, binds and validates. */

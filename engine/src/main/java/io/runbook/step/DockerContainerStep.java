@@ -1,0 +1,169 @@
+package io.runbook.step;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.runbook.docker.DockerEngine;
+import io.runbook.docker.DockerEngine.ContainerInfo;
+import io.runbook.docker.DockerEngine.Recreated;
+import io.runbook.docker.DockerJavaEngine;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code docker_container:} stops, starts or recreates a container on the host's Docker daemon.
+ * {@code recreate} replaces it by one from a new image with the old one's configuration and keeps the old
+ * one, stopped, as {@code <name>.runbook-prev}; its undo removes the new container and brings the old one
+ * back under its name (and starts it if it ran). {@code cleanup} removes the kept container once the
+ * upgrade is verified. {@code stop} and {@code start} undo each other.
+ */
+public final class DockerContainerStep implements Step<DockerContainerStep.Args> {
+
+  /**
+   * @param action stop, start, recreate or cleanup
+   * @param name the container's name
+   * @param image for recreate: the new image (on the host already; pull it first)
+   * @param stopTimeout seconds a stop waits before killing, default 10
+   */
+  public record Args(String action, String name, String image, @JsonProperty("stop_timeout") Integer stopTimeout) {
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
+    public Args {
+      stopTimeout = stopTimeout == null ? 10 : stopTimeout;
+    }
+  }
+
+  @Override
+  public String key() {
+    return "docker_container";
+  }
+
+  @Override
+  public Class<Args> argsType() {
+    return Args.class;
+  }
+
+  @Override
+  public List<String> validate(Args a) {
+    List<String> problems = new ArrayList<>();
+    String action = a.action() == null ? "" : a.action();
+    if (!List.of("stop", "start", "recreate", "cleanup").contains(action)) {
+      problems.add("action '" + action + "' is not one of stop, start, recreate, cleanup");
+    }
+    if (a.name() == null || a.name().isBlank()) problems.add("'name' (the container) is missing");
+    if (action.equals("recreate") && a.image() == null) problems.add("'recreate' needs 'image', the new image");
+    if (!action.equals("recreate") && a.image() != null) problems.add("'image' goes with action recreate");
+    if (a.stopTimeout() < 0) problems.add("stop_timeout must be 0 or more seconds");
+    return problems;
+  }
+
+  @Override
+  public StepResult execute(Args a, StepContext ctx) {
+    List<String> problems = validate(a);
+    if (!problems.isEmpty()) return StepResult.failed(String.join("; ", problems));
+    DockerEngine docker = ctx.docker();
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("name", a.name());
+    switch (a.action()) {
+      case "stop", "start" -> {
+        ContainerInfo c = docker.container(a.name()).orElse(null);
+        if (c == null) return StepResult.failed(ctx.hostName() + ": no container " + a.name() + " (docker ps -a on the host lists them)");
+        data.put("id", c.id());
+        data.put("image", c.image());
+        data.put("image_id", c.imageId());
+        boolean did = a.action().equals("stop") ? docker.stop(a.name(), a.stopTimeout()) : docker.start(a.name());
+        String verb = a.action().equals("stop") ? "stopped" : "started";
+        return (did ? StepResult.changed(verb + " " + a.name()) : StepResult.ok(a.name() + " was already " + verb)).withData(data);
+      }
+      case "recreate" -> {
+        ContainerInfo c = docker.container(a.name()).orElse(null);
+        if (c == null) return StepResult.failed(ctx.hostName() + ": no container " + a.name() + " to recreate (docker ps -a on the host lists them)");
+        Optional<String> newId = docker.imageId(a.image());
+        if (newId.isEmpty()) {
+          return StepResult.failed(ctx.hostName() + ": cannot recreate " + a.name() + " from " + a.image()
+              + ": the host has no such image (pull it first with docker_image)");
+        }
+        if (newId.get().equals(c.imageId()) && c.image().equals(a.image())) {
+          data.put("id", c.id());
+          data.put("image", c.image());
+          data.put("image_id", c.imageId());
+          return StepResult.ok(a.name() + " already runs " + a.image()).withData(data);
+        }
+        Recreated r = docker.recreate(a.name(), a.image(), a.stopTimeout());
+        data.put("id", r.newId());
+        data.put("image", a.image());
+        data.put("image_id", r.newImageId());
+        data.put("previous_container", r.previousName());
+        data.put("previous_image", r.previousImage());
+        data.put("previous_image_id", r.previousImageId());
+        data.put("was_running", r.wasRunning());
+        return StepResult.changed("recreated " + a.name() + " from " + a.image() + " (was " + r.previousImage()
+            + "; the old container is kept as " + r.previousName() + " until cleanup)").withData(data);
+      }
+      default -> {
+        String previous = a.name() + DockerJavaEngine.PREVIOUS_SUFFIX;
+        data.put("previous_container", previous);
+        return (docker.removeContainer(previous) ? StepResult.changed("removed " + previous)
+            : StepResult.ok("no " + previous + " to remove")).withData(data);
+      }
+    }
+  }
+
+  @Override
+  public boolean undoable() {
+    return true;
+  }
+
+  @Override
+  public Optional<Undo> undo(Args a, StepResult result) {
+    if (!result.changed()) return Optional.empty();
+    String name = a.name();
+    return switch (a.action()) {
+      case "stop" -> Optional.of(undo("start " + name, ctx -> {
+        ctx.docker().start(name);
+        return StepResult.changed("started " + name);
+      }));
+      case "start" -> Optional.of(undo("stop " + name, ctx -> {
+        ctx.docker().stop(name, a.stopTimeout());
+        return StepResult.changed("stopped " + name);
+      }));
+      case "recreate" -> {
+        String previous = (String) result.data().get("previous_container");
+        boolean wasRunning = Boolean.TRUE.equals(result.data().get("was_running"));
+        yield Optional.of(undo("bring back " + name + " from " + result.data().get("previous_image")
+            + " (remove the new container, rename " + previous + " back)", ctx -> {
+          DockerEngine docker = ctx.docker();
+          if (docker.container(previous).isEmpty()) {
+            return StepResult.failed(ctx.hostName() + ": cannot bring back " + name + ": the kept container "
+                + previous + " is gone (a cleanup removed it?); recreate " + name + " from "
+                + result.data().get("previous_image") + " by hand");
+          }
+          docker.removeContainer(name);
+          docker.rename(previous, name);
+          if (wasRunning) docker.start(name);
+          return StepResult.changed(name + " runs " + result.data().get("previous_image") + " again");
+        }));
+      }
+      default -> Optional.empty();
+    };
+  }
+
+  private interface Action {
+    StepResult run(StepContext ctx);
+  }
+
+  private static Undo undo(String description, Action action) {
+    return new Undo() {
+      @Override
+      public String description() {
+        return description;
+      }
+
+      @Override
+      public StepResult run(StepContext ctx) {
+        return action.run(ctx);
+      }
+    };
+  }
+}
