@@ -4,7 +4,9 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.runbook.docker.DockerEngine;
 import io.runbook.docker.DockerEngine.ContainerInfo;
+import io.runbook.docker.DockerEngine.Mount;
 import io.runbook.docker.DockerEngine.Recreated;
+import io.runbook.docker.DockerEngine.RunResult;
 import io.runbook.docker.DockerJavaEngine;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,7 +19,8 @@ import java.util.Optional;
  * {@code recreate} replaces it by one from a new image with the old one's configuration and keeps the old
  * one, stopped, as {@code <name>.runbook-prev}; its undo removes the new container and brings the old one
  * back under its name (and starts it if it ran). {@code cleanup} removes the kept container once the
- * upgrade is verified. {@code stop} and {@code start} undo each other.
+ * upgrade is verified. {@code stop} and {@code start} undo each other. {@code run} runs a one-off
+ * container to its end (e.g. the new release's migration on the data volume) and removes it.
  */
 public final class DockerContainerStep implements Step<DockerContainerStep.Args> {
 
@@ -26,11 +29,16 @@ public final class DockerContainerStep implements Step<DockerContainerStep.Args>
    * @param name the container's name
    * @param image for recreate: the new image (on the host already; pull it first)
    * @param stopTimeout seconds a stop waits before killing, default 10
+   * @param command for run: the command, an argv list
+   * @param volumes for run: mounts "VOLUME_OR_ABS_PATH:/target[:ro]"
    */
-  public record Args(String action, String name, String image, @JsonProperty("stop_timeout") Integer stopTimeout) {
+  public record Args(String action, String name, String image, @JsonProperty("stop_timeout") Integer stopTimeout,
+      List<String> command, List<String> volumes) {
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     public Args {
       stopTimeout = stopTimeout == null ? 10 : stopTimeout;
+      command = command == null ? List.of() : List.copyOf(command);
+      volumes = volumes == null ? List.of() : List.copyOf(volumes);
     }
   }
 
@@ -48,12 +56,20 @@ public final class DockerContainerStep implements Step<DockerContainerStep.Args>
   public List<String> validate(Args a) {
     List<String> problems = new ArrayList<>();
     String action = a.action() == null ? "" : a.action();
-    if (!List.of("stop", "start", "recreate", "cleanup").contains(action)) {
-      problems.add("action '" + action + "' is not one of stop, start, recreate, cleanup");
+    if (!List.of("stop", "start", "recreate", "cleanup", "run").contains(action)) {
+      problems.add("action '" + action + "' is not one of stop, start, recreate, cleanup, run");
     }
-    if (a.name() == null || a.name().isBlank()) problems.add("'name' (the container) is missing");
+    if (action.equals("run")) {
+      if (a.image() == null || a.command().isEmpty()) problems.add("'run' needs 'image' and 'command'");
+      for (String v : a.volumes()) {
+        if (!v.matches("[^:]+:/[^:]*(:ro|:rw)?")) problems.add("volume '" + v + "' is not VOLUME_OR_ABS_PATH:/target[:ro]");
+      }
+    } else {
+      if (a.name() == null || a.name().isBlank()) problems.add("'name' (the container) is missing");
+      if (!a.command().isEmpty() || !a.volumes().isEmpty()) problems.add("'command' and 'volumes' go with action run");
+    }
     if (action.equals("recreate") && a.image() == null) problems.add("'recreate' needs 'image', the new image");
-    if (!action.equals("recreate") && a.image() != null) problems.add("'image' goes with action recreate");
+    if (!action.equals("recreate") && !action.equals("run") && a.image() != null) problems.add("'image' goes with action recreate or run");
     if (a.stopTimeout() < 0) problems.add("stop_timeout must be 0 or more seconds");
     return problems;
   }
@@ -64,6 +80,7 @@ public final class DockerContainerStep implements Step<DockerContainerStep.Args>
     if (!problems.isEmpty()) return StepResult.failed(String.join("; ", problems));
     DockerEngine docker = ctx.docker();
     Map<String, Object> data = new LinkedHashMap<>();
+    if (a.action().equals("run")) return run(a, ctx, docker);
     data.put("name", a.name());
     switch (a.action()) {
       case "stop", "start" -> {
@@ -108,6 +125,23 @@ public final class DockerContainerStep implements Step<DockerContainerStep.Args>
             : StepResult.ok("no " + previous + " to remove")).withData(data);
       }
     }
+  }
+
+  private static StepResult run(Args a, StepContext ctx, DockerEngine docker) {
+    List<Mount> mounts = new ArrayList<>();
+    for (String v : a.volumes()) {
+      String[] p = v.split(":");
+      mounts.add(p[0].startsWith("/") ? Mount.hostDir(p[0], p[1], p.length > 2 && p[2].equals("ro"))
+          : Mount.volume(p[0], p[1], p.length > 2 && p[2].equals("ro")));
+    }
+    RunResult r = docker.run(a.image(), a.command(), mounts, ctx.timeout());
+    StepResult base = new StepResult(r.exitCode() == 0 ? Status.CHANGED : Status.FAILED, r.exitCode(), r.output(), null,
+        null, Map.of("image", a.image()), 0, 1);
+    String out = r.output().strip();
+    String last = out.isEmpty() ? "" : ": " + out.substring(out.lastIndexOf('\n') + 1);
+    return r.exitCode() == 0 ? base.withStatus(Status.CHANGED, "ran " + String.join(" ", a.command()) + " in " + a.image())
+        : base.withStatus(Status.FAILED, ctx.hostName() + ": " + String.join(" ", a.command()) + " in " + a.image()
+            + " exited " + r.exitCode() + last);
   }
 
   @Override
