@@ -49,7 +49,8 @@ auth:
   htpasswd: {realm: runbook-test, path: $REG_DIR/htpasswd}
 EOF
   log "starting docker-registry on $REGISTRY (log: $REG_DIR/registry.log)"
-  setsid nohup docker-registry serve "$REG_DIR/config.yml" >>"$REG_DIR/registry.log" 2>&1 </dev/null &
+  # 9>&-: the daemon must not inherit (and hold forever) the lock this script takes
+  setsid nohup docker-registry serve "$REG_DIR/config.yml" >>"$REG_DIR/registry.log" 2>&1 </dev/null 9>&- &
   for _ in $(seq 30); do listening && break; sleep 0.5; done
   listening || { tail -n 20 "$REG_DIR/registry.log" >&2; die "docker-registry did not answer on $REGISTRY"; }
 fi

@@ -49,3 +49,5 @@ fi
 
 "$here/build-test-image.sh"
 "$here/build-rehearsal-image.sh" >/dev/null
+# The Docker tests: a loopback image registry holding the sample images, and the docker-host image.
+"$here/docker-test-env.sh"

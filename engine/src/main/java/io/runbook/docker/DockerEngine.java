@@ -25,7 +25,11 @@ public interface DockerEngine extends AutoCloseable {
   /** Points {@code target} ("repo:tag") at the image {@code source} names (a name or an id). */
   void tag(String source, String target);
 
-  /** Removes an image name (and the image once no name is left); false when it was not there. */
+  /**
+   * Removes an image name (and the image once no name is left); false when it was not there.
+   *
+   * @throws ImageInUseException without {@code force}, when a container (running or stopped) uses it
+   */
   boolean removeImage(String image, boolean force);
 
   /** Removes unused images: dangling ones, or every image no container uses when {@code all}. */

@@ -8,6 +8,7 @@ import com.github.dockerjava.api.command.InspectImageResponse;
 import com.github.dockerjava.api.command.PullImageCmd;
 import com.github.dockerjava.api.command.PullImageResultCallback;
 import com.github.dockerjava.api.command.WaitContainerResultCallback;
+import com.github.dockerjava.api.exception.ConflictException;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.exception.NotModifiedException;
@@ -152,6 +153,9 @@ public final class DockerJavaEngine implements DockerEngine {
         return true;
       } catch (NotFoundException e) {
         return false;
+      } catch (ConflictException e) {
+        throw new ImageInUseException(host + ": cannot remove image " + image + ": a container uses it ("
+            + e.getMessage().replaceAll("(?s).*(container [0-9a-f]+).*", "$1") + ")");
       }
     });
   }

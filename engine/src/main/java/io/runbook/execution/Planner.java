@@ -218,7 +218,10 @@ public final class Planner {
       StringBuilder sb = new StringBuilder();
       m.forEach((k, v) -> {
         if (sb.length() > 0) sb.append(", ");
-        String val = String.valueOf(v);
+        // credentials (a pull's auth, a password var) never reach the console
+        String key = String.valueOf(k).toLowerCase();
+        String val = key.equals("auth") || key.contains("password") || key.contains("secret") || key.contains("token")
+            ? "***" : String.valueOf(v);
         sb.append(k).append('=').append(val.contains("\n") ? "<" + val.lines().count() + " lines>" : val);
       });
       s = sb.toString();

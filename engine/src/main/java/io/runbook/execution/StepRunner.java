@@ -95,7 +95,8 @@ final class StepRunner {
         Object rendered = Templates.renderAll(spec.args(), spec.name(), vars);
         args = MAPPER.convertValue(rendered, step.argsType());
         r = step.execute(args, ctx);
-        if (!r.failed()) undo = step.undo(args, r);
+        // an explicit rollback: replaces the step type's own undo (as for a resumed run, undoFor)
+        if (!r.failed() && spec.rollback() == null) undo = step.undo(args, r);
       } catch (TransportException e) {
         throw e;
       } catch (TemplateError e) {

@@ -150,6 +150,11 @@ public final class DockerContainerStep implements Step<DockerContainerStep.Args>
   }
 
   @Override
+  public boolean undoable(Args a) {
+    return a.action() == null || List.of("stop", "start", "recreate").contains(a.action());
+  }
+
+  @Override
   public Optional<Undo> undo(Args a, StepResult result) {
     if (!result.changed()) return Optional.empty();
     String name = a.name();

@@ -3,6 +3,7 @@ package io.runbook.step;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import io.runbook.docker.DockerEngine;
 import io.runbook.docker.DockerEngine.Pulled;
+import io.runbook.docker.ImageInUseException;
 import io.runbook.docker.DockerEngine.RegistryAuth;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -116,6 +117,11 @@ public final class DockerImageStep implements Step<DockerImageStep.Args> {
     return true;
   }
 
+  @Override
+  public boolean undoable(Args a) {
+    return a.action() == null || List.of("pull", "tag").contains(a.action());
+  }
+
   /** After pull or tag: the name goes back to the image it named before, or is removed. */
   @Override
   public Optional<Undo> undo(Args a, StepResult result) {
@@ -134,7 +140,12 @@ public final class DockerImageStep implements Step<DockerImageStep.Args> {
       public StepResult run(StepContext ctx) {
         DockerEngine docker = ctx.docker();
         if (previous == null) {
-          docker.removeImage(name, false);
+          try {
+            docker.removeImage(name, false);
+          } catch (ImageInUseException e) {
+            // Forcing would delete the image under that container, which a later `compose up` still reads.
+            return StepResult.ok("kept the image name " + name + ": a container uses it; a cleanup's prune removes it once unused");
+          }
           return StepResult.changed("removed the image name " + name);
         }
         docker.tag(previous, name);

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import io.runbook.docker.DockerEngine;
 import io.runbook.docker.DockerEngine.Mount;
 import io.runbook.docker.DockerEngine.RunResult;
+import io.runbook.transport.ExecResult;
+import io.runbook.transport.Shell;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -95,11 +97,17 @@ public final class DockerVolumeStep implements Step<DockerVolumeStep.Args> {
     if (a.action().equals("restore")) return restore(ctx, a.volume(), a.restoreDir(), a.archiveName(), a.image());
     String dir = a.dest() + "/" + runDirectory(ctx);
     String n = a.archiveName();
+    // The run directory is the login user's (as the backup step makes it), not the daemon's: the archive
+    // and SHA256SUMS are handed to its owner, so a backup step of the same run can add its own lines.
+    ExecResult made0 = ctx.exec("umask 077 && mkdir -p " + Shell.quote(dir) + " && stat -c %u:%g " + Shell.quote(dir));
+    if (made0.exitCode() != 0) return HostScript.failed(made0, ctx.hostName() + ": cannot make " + dir);
+    String owner = made0.stdoutText().strip();
+    if (!owner.matches("[0-9]+:[0-9]+")) return StepResult.failed(ctx.hostName() + ": cannot tell who owns " + dir + ": '" + owner + "'");
     String script = "set -e; umask 077; cd /backup; n='" + n + "'\n"
         + "tar -czf \".$n.tmp\" --numeric-owner -C /volume .\n"
         + "s=$(sha256sum < \".$n.tmp\"); s=${s%% *}; mv -f \".$n.tmp\" \"$n.tar.gz\"\n"
         + "{ grep -v \"  $n.tar.gz\\$\" SHA256SUMS 2>/dev/null || true; echo \"$s  $n.tar.gz\"; } > .SHA256SUMS.tmp\n"
-        + "mv -f .SHA256SUMS.tmp SHA256SUMS\n"
+        + "mv -f .SHA256SUMS.tmp SHA256SUMS; chown " + owner + " \"$n.tar.gz\" SHA256SUMS\n"
         + "echo \"backup $s $(wc -c < \"$n.tar.gz\") $(tar -tzf \"$n.tar.gz\" | grep -vc '/$' || true)\"\n";
     RunResult r = ctx.docker().run(a.image(), List.of("sh", "-c", script),
         List.of(Mount.volume(a.volume(), "/volume", true), Mount.hostDir(dir, "/backup", false)), ctx.timeout());
@@ -148,6 +156,11 @@ public final class DockerVolumeStep implements Step<DockerVolumeStep.Args> {
   @Override
   public boolean undoable() {
     return true;
+  }
+
+  @Override
+  public boolean undoable(Args a) {
+    return a.action() == null || List.of("backup").contains(a.action());
   }
 
   /** A backup is undone by restoring it (after a later step changed the volume). */

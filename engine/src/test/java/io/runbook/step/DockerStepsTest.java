@@ -16,8 +16,10 @@ class DockerStepsTest {
   final RecordingDocker docker = new RecordingDocker();
   @TempDir Path dir;
 
+  final RecordingTransport host = new RecordingTransport().otherwise(r -> RecordingTransport.ok("1000:1000\n"));
+
   FakeContext ctx() {
-    FakeContext c = new FakeContext(new RecordingTransport(), dir).with("run", Map.of("id", "20261122-001500-abcd"));
+    FakeContext c = new FakeContext(host, dir).with("run", Map.of("id", "20261122-001500-abcd"));
     c.docker = docker;
     return c;
   }
@@ -183,7 +185,9 @@ class DockerStepsTest {
     assertThat(docker.calls).containsExactly("run reg/sampled:1");
     assertThat(docker.runMounts.get(0)).containsExactly(Mount.volume("app_data", "/volume", true),
         Mount.hostDir("/srv/backups/20261122-001500-abcd", "/backup", false));
-    assertThat(docker.runCommands.get(0).get(2)).contains("tar -czf \".$n.tmp\" --numeric-owner -C /volume .");
+    assertThat(docker.runCommands.get(0).get(2)).contains("tar -czf \".$n.tmp\" --numeric-owner -C /volume .")
+        .contains("chown 1000:1000 \"$n.tar.gz\" SHA256SUMS");
+    assertThat(host.commands()).containsExactly("umask 077 && mkdir -p /srv/backups/20261122-001500-abcd && stat -c %u:%g /srv/backups/20261122-001500-abcd");
 
     docker.runAnswer = new RunResult(0, "restored 2\n");
     Step.Undo undo = step.undo(args, r).orElseThrow();
