@@ -364,7 +364,11 @@ public final class DockerJavaEngine implements DockerEngine {
       });
       return new RunResult(code == null ? -1 : code, out.toString());
     } finally {
-      removeContainer(id);
+      // with its anonymous volumes (an image's VOLUME it did not mount); named ones are never removed
+      call("remove the throwaway container", () -> {
+        client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
+        return null;
+      });
     }
   }
 

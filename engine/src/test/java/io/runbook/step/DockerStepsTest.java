@@ -168,6 +168,48 @@ class DockerStepsTest {
         .isEqualTo("test: no container gone (docker ps -a on the host lists them)");
   }
 
+  @Test
+  void runStartsAOneOffContainerWithItsMountsAndFailsOnANonZeroExit() throws Exception {
+    DockerContainerStep step = new DockerContainerStep();
+    docker.runAnswer = new RunResult(0, "[INFO] Migrations complete (1 applied, 2 skipped)\n");
+    var args = Bind.args(step, "{action: run, image: 'reg/sampled:2', command: [python3, /app/sampled.py, migrate], "
+        + "volumes: ['app_data:/data', '/srv/conf:/config:ro']}");
+    StepResult r = step.execute(args, ctx());
+    assertThat(r.status()).isEqualTo(Status.CHANGED);
+    assertThat(r.stdout()).contains("Migrations complete");
+    assertThat(docker.runMounts.get(0)).containsExactly(Mount.volume("app_data", "/data", false), Mount.hostDir("/srv/conf", "/config", true));
+    assertThat(step.undo(args, r)).isEmpty();
+    assertThat(step.undoableFor(Map.of("action", "run"))).isFalse();
+    assertThat(step.undoableFor(Map.of("action", "recreate"))).isTrue();
+
+    docker.runAnswer = new RunResult(1, "[ERROR] Migration failed: 003_threads.sql\n[ERROR] Reason: duplicate column name: thread_id\n");
+    StepResult failed = step.execute(args, ctx());
+    assertThat(failed.failed()).isTrue();
+    assertThat(failed.rc()).isEqualTo(1);
+    assertThat(failed.message()).isEqualTo("test: python3 /app/sampled.py migrate in reg/sampled:2 exited 1: [ERROR] Reason: duplicate column name: thread_id");
+    assertThat(step.validate(Bind.args(step, "{action: run, image: x, command: [a], volumes: ['data']}")))
+        .containsExactly("volume 'data' is not VOLUME_OR_ABS_PATH:/target[:ro]");
+  }
+
+  @Test
+  void aPullUndoKeepsANameAContainerStillUses() throws Exception {
+    DockerImageStep step = new DockerImageStep();
+    docker.pullYields = "sha256:new";
+    var args = Bind.args(step, "{action: pull, image: reg/sampled:2}");
+    StepResult r = step.execute(args, ctx());
+    RecordingDocker inUse = new RecordingDocker() {
+      @Override
+      public boolean removeImage(String image, boolean force) {
+        throw new io.runbook.docker.ImageInUseException("test: cannot remove image " + image + ": a container uses it");
+      }
+    };
+    FakeContext c = ctx();
+    c.docker = inUse;
+    StepResult u = step.undo(args, r).orElseThrow().run(c);
+    assertThat(u.status()).isEqualTo(Status.OK);
+    assertThat(u.message()).isEqualTo("kept the image name reg/sampled:2: a container uses it; a cleanup's prune removes it once unused");
+  }
+
   // ---- docker_volume
 
   @Test

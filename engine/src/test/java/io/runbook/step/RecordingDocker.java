@@ -14,7 +14,7 @@ import java.util.Optional;
  * running flag; every call is recorded as one line ("tag sha256:old sampled:1"). Throwaway runs answer
  * with {@link #runAnswer}.
  */
-final class RecordingDocker implements DockerEngine {
+class RecordingDocker implements DockerEngine {
   final List<String> calls = new ArrayList<>();
   final Map<String, String> images = new HashMap<>();
   final Map<String, ContainerInfo> containers = new LinkedHashMap<>();
