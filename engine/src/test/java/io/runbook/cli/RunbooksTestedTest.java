@@ -24,11 +24,12 @@ class RunbooksTestedTest {
   static final Map<String, List<String>> TESTED_BY = Map.of(
       "install-sample.yaml", List.of("cli/LocalUpgradeTest.java", "execution/FleetUpgradeIT.java", "execution/SampleRunbooksIT.java"),
       "upgrade-v2.yaml", List.of("cli/LocalUpgradeTest.java", "execution/FleetUpgradeIT.java", "execution/RolloutIT.java",
-          "execution/SampleRunbooksIT.java"),
+          "execution/SampleRunbooksIT.java", "docker/ComposeUpgradeIT.java"),
       "patch-rollout.yaml", List.of("execution/SampleRunbooksIT.java"),
       "rollback-drill.yaml", List.of("execution/SampleRunbooksIT.java"),
       "stop-sample.yaml", List.of("execution/SampleRunbooksIT.java"),
-      "backup-sample.yaml", List.of("rehearsal/RehearseIT.java"));
+      "backup-sample.yaml", List.of("rehearsal/RehearseIT.java"),
+      "install-sample-compose.yaml", List.of("docker/ComposeUpgradeIT.java"));
 
   @Test
   void everyRunbookIsRunByATestThatNamesIt() throws IOException {

@@ -179,8 +179,8 @@ class DockerStepsTest {
     assertThat(r.stdout()).contains("Migrations complete");
     assertThat(docker.runMounts.get(0)).containsExactly(Mount.volume("app_data", "/data", false), Mount.hostDir("/srv/conf", "/config", true));
     assertThat(step.undo(args, r)).isEmpty();
-    assertThat(step.undoableFor(Map.of("action", "run"))).isFalse();
-    assertThat(step.undoableFor(Map.of("action", "recreate"))).isTrue();
+    assertThat(step.undoable(args)).isFalse();
+    assertThat(step.undoable(Bind.args(step, "{action: recreate, name: sampled, image: 'reg/sampled:2'}"))).isTrue();
 
     docker.runAnswer = new RunResult(1, "[ERROR] Migration failed: 003_threads.sql\n[ERROR] Reason: duplicate column name: thread_id\n");
     StepResult failed = step.execute(args, ctx());
