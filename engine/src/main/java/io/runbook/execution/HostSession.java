@@ -17,6 +17,8 @@ import io.runbook.result.HostResult;
 import io.runbook.result.Outcome;
 import io.runbook.step.Status;
 import io.runbook.step.StepResult;
+import io.runbook.template.Templates;
+import io.runbook.template.Unknown;
 import io.runbook.transport.Become;
 import io.runbook.transport.Transport;
 import io.runbook.transport.TransportException;
@@ -339,7 +341,8 @@ final class HostSession implements AutoCloseable {
   }
 
   private StepRunner.Outcome execute(PlannedStep step, boolean rollback, String forStep, Map<String, Object> scope) {
-    events.on(new StepStarted(Instant.now(), plan.name(), step.phase().key(), step.index(), step.name(),
+    String name = liveName(step, scope);
+    events.on(new StepStarted(Instant.now(), plan.name(), step.phase().key(), step.index(), name,
         step.type(), rollback, forStep));
     StepRunner.Outcome o = runner.run(plan.name(), step.spec(), step.step(), scope);
     StepResult r = o.result();
@@ -351,9 +354,22 @@ final class HostSession implements AutoCloseable {
         case SKIPPED -> skipped++;
       }
     }
-    events.on(new StepFinished(Instant.now(), plan.name(), step.phase().key(), step.index(), step.name(),
+    events.on(new StepFinished(Instant.now(), plan.name(), step.phase().key(), step.index(), name,
         step.type(), rollback, forStep, step.spec().register(), r));
     return o;
+  }
+
+  /**
+   * The step's name with the values registered by now: the plan rendered it before they existed
+   * ({@code Point 'current' back at ⟨previous.stdout⟩}), the console and journal show what ran.
+   */
+  private static String liveName(PlannedStep step, Map<String, Object> scope) {
+    if (!Unknown.appearsIn(step.name())) return step.name();
+    try {
+      return Templates.render(step.spec().name(), "name", scope);
+    } catch (RuntimeException e) {
+      return step.name(); // a value the step's own result would give: keep the plan's placeholder
+    }
   }
 
   private void finish(Outcome outcome, String failedStep, String message) {

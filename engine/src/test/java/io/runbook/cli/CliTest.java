@@ -160,6 +160,34 @@ class CliTest {
   }
 
   @Test
+  void handlerAndRollbackPhaseNamesShowTheValuesRegisteredByThen() throws Exception {
+    Path rb = runbook("""
+        phases:
+          backup:
+            - name: Read the release
+              shell: echo 1.2.3
+              register: previous
+              rollback:
+                - name: Point back at [=previous.stdout]
+                  shell: "true"
+          verify:
+            - name: Fails
+              shell: "false"
+          rollback:
+            - name: "[=previous.stdout] answers again"
+              shell: "true"
+        """);
+
+    Run run = apply(rb, "--limit", "one");
+
+    assertThat(run.code()).as(run.out()).isEqualTo(2);
+    assertThat(run.out()).contains("Point back at 1.2.3").contains("1.2.3 answers again").doesNotContain("⟨");
+    assertThat(journal()).filteredOn(e -> e.path("event").asText().equals("step_finished") && e.path("rollback").asBoolean())
+        .extracting(e -> e.path("name").asText())
+        .containsExactly("Point back at 1.2.3", "1.2.3 answers again");
+  }
+
+  @Test
   void aFailingHandlerStopsTheRollbackAndExitsThree() throws Exception {
     Path rb = runbook("""
         phases:
