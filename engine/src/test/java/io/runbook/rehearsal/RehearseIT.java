@@ -62,11 +62,14 @@ class RehearseIT {
   static Path twoModes(Path source, Path target) throws Exception {
     String y = Files.readString(source);
     int modes = y.indexOf("\nmodes:\n") + "\nmodes:\n".length();
-    int end = y.indexOf("\nrehearsal:");
+    // The binary block ends where the next mode (or its comment) starts, two spaces in.
+    java.util.regex.Matcher next = java.util.regex.Pattern.compile("\n  [#a-z]").matcher(y);
+    assertThat(next.find(modes + 1)).as("a mode after binary").isTrue();
+    int end = next.start() + 1;
     String binary = y.substring(modes, end);
     assertThat(binary).startsWith("  binary:\n");
     String legacy = binary.replaceFirst("^  binary:", "  legacy:");
-    String out = y.substring(0, end) + "\n" + legacy + y.substring(end);
+    String out = y.substring(0, end) + legacy + "\n" + y.substring(end);
     out = out.replace("release_src: ../samples/releases/", "release_src: " + SampleRuns.REPO.resolve("samples/releases") + "/");
     Files.writeString(target, out);
     return target;
