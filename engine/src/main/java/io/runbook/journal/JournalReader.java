@@ -124,7 +124,8 @@ public final class JournalReader {
     }
   }
 
-  private static JsonNode parse(String line) {
+  /** One journal line as a JSON object, or null when it is blank, cut short or not an object. */
+  public static JsonNode parse(String line) {
     if (line == null || line.isBlank()) return null;
     try {
       JsonNode n = MAPPER.readTree(line);
@@ -134,7 +135,8 @@ public final class JournalReader {
     }
   }
 
-  private static String text(JsonNode n, String field) {
+  /** A field as text; null when the node or the field is missing or JSON null. */
+  public static String text(JsonNode n, String field) {
     JsonNode v = n == null ? null : n.get(field);
     return v == null || v.isNull() ? null : v.asText();
   }

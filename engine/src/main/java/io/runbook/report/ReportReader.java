@@ -70,17 +70,11 @@ public final class ReportReader {
   }
 
   private static JsonNode parse(String line) {
-    try {
-      JsonNode n = MAPPER.readTree(line);
-      return n != null && n.isObject() ? n : null;
-    } catch (IOException e) {
-      return null;
-    }
+    return JournalReader.parse(line);
   }
 
   private static String text(JsonNode n, String field) {
-    JsonNode v = n == null ? null : n.get(field);
-    return v == null || v.isNull() ? null : v.asText();
+    return JournalReader.text(n, field);
   }
 
   private static List<String> strings(JsonNode array) {
