@@ -22,8 +22,13 @@ public final class DockerClients {
 
   /** A client for the controller's own daemon: {@code DOCKER_HOST} if set, else the default socket. */
   public static DockerClient local() {
+    return forHost(localHost());
+  }
+
+  /** Where the controller's own daemon listens: {@code DOCKER_HOST} if set, else the default socket. */
+  public static URI localHost() {
     String env = System.getenv("DOCKER_HOST");
-    return forHost(URI.create(env != null && !env.isBlank() ? env : "unix://" + DEFAULT_SOCKET));
+    return URI.create(env != null && !env.isBlank() ? env : "unix://" + DEFAULT_SOCKET);
   }
 
   /** A client for the daemon at {@code unix:///path} or {@code tcp://host:port}. */

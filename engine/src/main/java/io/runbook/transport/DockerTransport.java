@@ -1,7 +1,6 @@
 package io.runbook.transport;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.api.async.ResultCallback;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.command.InspectExecResponse;
 import com.github.dockerjava.api.exception.DockerException;
@@ -13,13 +12,14 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -33,30 +33,35 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * <p>Same semantics as {@link SshTransport}: commands run as {@code ansible_user} (else the image's user)
  * in {@code /bin/sh}, {@code become} through {@code sudo -n}, output tails capped, and a command that runs
  * past its time-out is killed with its whole process group (it runs under {@code setsid -w}, so its shell
- * leads a group; a second exec, as root, sends TERM then KILL to that group).
+ * leads a group and names it on stderr first, as over SSH; a second exec, as root, sends TERM then KILL to
+ * that group).
  *
- * <p>Commands run as detached execs: standard input is put into a private temporary directory in the
- * container first, output goes to files there, and the tails and byte counts come back in one archive
- * read. Attached (hijacked) exec streams are inexact about end-of-file on stdin and, through docker-java's
- * zerodep transport, break when other API calls run beside them; files have neither problem, and a daemon
- * that a command starts cannot hold a command open by keeping its output.
+ * <p>Each command is an attached exec on a connection of its own ({@link DockerExecStream}): stdin is
+ * written to it and ended with a half-close, stdout and stderr come back as frames, and exec-inspect gives
+ * the exit code. That costs a few milliseconds, where detached execs with their input and output in files
+ * read back through the archive API cost 0.3-0.8 s. Everything else (create, inspect, archive) goes through
+ * docker-java.
  */
 public final class DockerTransport implements Transport {
   private static final Duration TERM_GRACE = Duration.ofSeconds(1);
+  /** After a command ended, how long its output may still arrive: a daemon it started may hold the stream. */
+  private static final Duration DRAIN = Duration.ofSeconds(2);
   private static final long POLL_MS = 100;
 
   private final String name;
   private final String container;
   private final String user;
   private final DockerClient docker;
+  private final URI dockerHost;
   private final Map<String, int[]> ids = new HashMap<>();
   private boolean closed;
 
-  private DockerTransport(String name, String container, String user, DockerClient docker) {
+  private DockerTransport(String name, String container, String user, DockerClient docker, URI dockerHost) {
     this.name = name;
     this.container = container;
     this.user = user;
     this.docker = docker;
+    this.dockerHost = dockerHost;
   }
 
   /**
@@ -66,10 +71,10 @@ public final class DockerTransport implements Transport {
    * @throws TransportException naming the host when the daemon does not answer or the container is not running
    */
   public static DockerTransport connect(String name, String container, String user) {
-    DockerClient docker = DockerClients.local();
-    DockerTransport t = new DockerTransport(name, container, user, docker);
+    URI host = DockerClients.localHost();
+    DockerTransport t = new DockerTransport(name, container, user, DockerClients.forHost(host), host);
     try {
-      InspectContainerResponse c = docker.inspectContainerCmd(container).exec();
+      InspectContainerResponse c = t.docker.inspectContainerCmd(container).exec();
       if (c.getState() == null || !Boolean.TRUE.equals(c.getState().getRunning())) {
         throw new TransportException(t.describe(), "container '" + container + "' is not running (docker start "
             + container + ")");
@@ -93,113 +98,153 @@ public final class DockerTransport implements Transport {
   public ExecResult exec(ExecRequest request) {
     if (closed) throw new TransportException(describe(), "the connection was already closed");
     long started = System.nanoTime();
-    String dir = "/tmp/.runbook-exec-" + UUID.randomUUID();
-    String d = Shell.quote(dir);
-    int cap = Math.max(1, request.maxOutput());
-    String input = "/dev/null";
-    String mkdir = "mkdir -m 700 " + d + " || exit 125; ";
-    if (request.stdin() != null) {
-      // An archive put costs about as much as the exec itself: only when there is input to give.
-      putFiles(dir, Map.of("stdin", request.stdin()), userIds(user));
-      input = d + "/stdin";
-      mkdir = "";
-    }
-    // setsid -w: the shell leads a new process group (its $$), and the exec lasts as long as it does. The
-    // output goes to files, so a daemon the command starts cannot hold the exec open.
-    String wrapper = mkdir + "echo $$ > " + d + "/pgid; (\n" + request.shellCommand() + "\n) < " + input + " > " + d
-        + "/out 2> " + d + "/err; rc=$?; " + tails(d, cap) + "; exit $rc";
-    try {
-      String execId = start(List.of("setsid", "-w", "/bin/sh", "-c", wrapper), user);
-      Integer code = await(execId, request.timeout());
-      boolean timedOut = code == null;
-      if (timedOut) {
-        // TERM, then KILL, to the whole group, as root so that what sudo started dies too; then the tails.
-        String kill = "g=$(cat " + d + "/pgid 2>/dev/null) && [ \"$g\" -gt 1 ] && { kill -TERM -\"$g\" 2>/dev/null; sleep "
-            + TERM_GRACE.toSeconds() + "; kill -KILL -\"$g\" 2>/dev/null; }; " + tails(d, cap);
-        await(start(List.of("/bin/sh", "-c", kill), "root"), Duration.ofSeconds(10));
-      }
-      Map<String, byte[]> got;
-      try {
-        got = getFiles(dir);
-      } catch (TransportException e) {
-        if (code == null || code != 125) throw e;
-        throw new TransportException(describe(), "cannot make a private directory under /tmp in container '"
-            + container + "' as " + (user == null ? "its user" : user) + " (is /tmp writable?)");
-      }
-      return new ExecResult(timedOut ? -1 : code, got.getOrDefault("out.tail", new byte[0]),
-          got.getOrDefault("err.tail", new byte[0]), size(got.get("out.size")), size(got.get("err.size")),
-          Duration.ofNanos(System.nanoTime() - started), timedOut);
-    } finally {
-      if (!closed) {
-        try {
-          start(List.of("rm", "-rf", dir), "root");
-        } catch (RuntimeException ignored) {
-          // the container is gone; nothing left to tidy
+    long deadline = started + request.timeout().toNanos();
+    TailBuffer out = new TailBuffer(request.maxOutput());
+    TailBuffer err = new TailBuffer(request.maxOutput());
+    ProcessGroupMarker marker = new ProcessGroupMarker(err);
+    // setsid -w: the shell leads a process group of its own, whose id it tells us first thing on stderr;
+    // "exit $?" keeps it the parent of the command (sudo ignores signals from its own process group).
+    String script = (request.stdin() == null ? "exec </dev/null; " : "") + ProcessGroupMarker.PREFIX
+        + request.shellCommand() + "\nexit $?";
+    String execId = create(List.of("setsid", "-w", "/bin/sh", "-c", script), user, request.stdin() != null);
+    Integer code;
+    try (DockerExecStream stream = attach(execId, request.stdin(), out, marker)) {
+      code = await(execId, stream, deadline);
+      if (code == null) {
+        // TERM, then KILL, to the whole group, as root so that what sudo started dies too.
+        long group = marker.pgid() > 1 ? marker.pgid() : pid(execId);
+        if (group > 1) {
+          run(List.of("/bin/sh", "-c", "kill -TERM -" + group + " 2>/dev/null; sleep " + TERM_GRACE.toSeconds()
+              + "; kill -KILL -" + group + " 2>/dev/null; true"), "root", Duration.ofSeconds(10));
         }
       }
+      waitQuietly(stream, DRAIN);
     }
-  }
-
-  private static String tails(String d, int cap) {
-    return "tail -c " + cap + " " + d + "/out > " + d + "/out.tail; tail -c " + cap + " " + d + "/err > " + d
-        + "/err.tail; wc -c < " + d + "/out > " + d + "/out.size; wc -c < " + d + "/err > " + d + "/err.size";
-  }
-
-  private static long size(byte[] text) {
-    if (text == null) return 0;
-    String s = new String(text, java.nio.charset.StandardCharsets.UTF_8).strip();
-    return s.isEmpty() ? 0 : Long.parseLong(s);
+    try {
+      marker.close(); // hands on a last stderr line without a newline
+    } catch (IOException ignored) {
+      // a TailBuffer does not fail
+    }
+    boolean timedOut = code == null;
+    return new ExecResult(timedOut ? -1 : code, out.toByteArray(), err.toByteArray(), out.total(), err.total(),
+        Duration.ofNanos(System.nanoTime() - started), timedOut);
   }
 
   /**
-   * Polls the exec until it ended; its exit code, or null when the time-out came first. (Attached exec
-   * streams through docker-java's zerodep transport break when other API calls run beside them, so
-   * commands run detached with their output in files.)
+   * Waits until the exec ended or {@code deadline} (System.nanoTime) passed: its exit code, or null on a
+   * time-out. The end of the output usually comes with the end of the command and costs one inspect; a
+   * daemon that the command started may hold the output open, so while it stays open the exec is inspected
+   * now and then, and once the command is found ended its output gets {@link #DRAIN} to finish.
    */
-  private Integer await(String execId, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    long pause = 2;
+  private Integer await(String execId, DockerExecStream stream, long deadline) {
+    long pause = 1;
+    long check = 50;
+    boolean streaming = true;
     while (true) {
-      InspectExecResponse r;
-      try {
-        r = docker.inspectExecCmd(execId).exec();
-      } catch (NotFoundException e) {
-        throw gone(e);
-      } catch (RuntimeException e) {
-        throw new TransportException(describe(), "lost the Docker daemon while a command was running; whether"
-            + " it finished is unknown: " + e.getMessage(), e);
+      long left = deadline - System.nanoTime();
+      if (streaming) {
+        streaming = !waitFor(stream, Math.min(check, Math.max(1, left / 1_000_000)));
+        if (!streaming && stream.failure() != null) {
+          throw new TransportException(describe(), "lost the Docker stream while a command was running; whether it"
+              + " finished is unknown: " + stream.failure().getMessage(), stream.failure());
+        }
+        check = Math.min(POLL_MS, check * 2);
       }
-      if (!Boolean.TRUE.equals(r.isRunning()) && r.getExitCodeLong() != null) return r.getExitCodeLong().intValue();
+      Long exit = exitCode(execId);
+      if (exit != null) return exit.intValue();
       if (System.nanoTime() > deadline) return null;
-      try {
-        Thread.sleep(pause);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new TransportException(describe(), "interrupted while running a command");
+      if (!streaming) {
+        // The output ended (the daemon's last frames come just before the exit is recorded), or the command
+        // closed its own output and runs on.
+        sleep(pause);
+        pause = Math.min(POLL_MS, pause * 2);
       }
-      pause = Math.min(POLL_MS, pause * 2);
     }
   }
 
-  /** Creates and starts a detached exec. */
-  private String start(List<String> argv, String as) {
+  /** The exec's exit code, or null while it runs. */
+  private Long exitCode(String execId) {
+    InspectExecResponse r;
     try {
-      var cmd = docker.execCreateCmd(container).withCmd(argv.toArray(String[]::new))
-          .withAttachStdout(false).withAttachStderr(false).withAttachStdin(false);
-      if (as != null) cmd = cmd.withUser(as);
-      String id = cmd.exec().getId();
-      docker.execStartCmd(id).withDetach(true).exec(new ResultCallback.Adapter<>()).awaitCompletion();
-      return id;
+      r = docker.inspectExecCmd(execId).exec();
     } catch (NotFoundException e) {
       throw gone(e);
+    } catch (RuntimeException e) {
+      throw new TransportException(describe(), "lost the Docker daemon while a command was running; whether"
+          + " it finished is unknown: " + e.getMessage(), e);
+    }
+    return !Boolean.TRUE.equals(r.isRunning()) && r.getExitCodeLong() != null ? r.getExitCodeLong() : null;
+  }
+
+  private long pid(String execId) {
+    try {
+      Long pid = docker.inspectExecCmd(execId).exec().getPidLong();
+      return pid == null ? -1 : pid;
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** Runs one of our own commands (no input, output ignored); its exit code, or -1 after {@code timeout}. */
+  private int run(List<String> argv, String as, Duration timeout) {
+    String execId = create(argv, as, false);
+    try (DockerExecStream stream = attach(execId, null, OutputStream.nullOutputStream(),
+        OutputStream.nullOutputStream())) {
+      Integer code = await(execId, stream, System.nanoTime() + timeout.toNanos());
+      return code == null ? -1 : code;
+    }
+  }
+
+  private boolean waitFor(DockerExecStream stream, long millis) {
+    try {
+      return stream.awaitEnd(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new TransportException(describe(), "interrupted while starting a command");
+      throw new TransportException(describe(), "interrupted while running a command");
+    }
+  }
+
+  private static void waitQuietly(DockerExecStream stream, Duration d) {
+    try {
+      stream.awaitEnd(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TransportException(describe(), "interrupted while running a command");
+    }
+  }
+
+  /** Creates an exec with its output (and, if asked, its input) attached. */
+  private String create(List<String> argv, String as, boolean stdin) {
+    try {
+      var cmd = docker.execCreateCmd(container).withCmd(argv.toArray(String[]::new))
+          .withAttachStdout(true).withAttachStderr(true).withAttachStdin(stdin).withTty(false);
+      if (as != null) cmd = cmd.withUser(as);
+      return cmd.exec().getId();
+    } catch (NotFoundException e) {
+      throw gone(e);
     } catch (DockerException e) {
       throw new TransportException(describe(), "the Docker daemon refused the command: " + e.getMessage(), e);
-    } catch (TransportException e) {
-      throw e;
     } catch (RuntimeException e) {
+      throw new TransportException(describe(), "the Docker daemon did not answer: " + e.getMessage(), e);
+    }
+  }
+
+  /** Starts the exec attached, on a connection of its own (see {@link DockerExecStream} for why). */
+  private DockerExecStream attach(String execId, byte[] stdin, OutputStream stdout, OutputStream stderr) {
+    try {
+      return DockerExecStream.start(dockerHost, execId, stdin, stdout, stderr, name);
+    } catch (DockerExecStream.DockerApiException e) {
+      if (e.status == 404) throw gone(e);
+      throw new TransportException(describe(), "the Docker daemon refused the command: " + e.getMessage(), e);
+    } catch (IOException e) {
       throw new TransportException(describe(), "the Docker daemon did not answer: " + e.getMessage(), e);
     }
   }
@@ -273,25 +318,6 @@ public final class DockerTransport implements Transport {
       throw new IllegalStateException(e);
     }
     copyIn(dir, tarBytes.toByteArray(), path);
-  }
-
-  /** Makes directory {@code dir} (mode 0700) holding {@code files} (mode 0600), owned by {@code owner}. */
-  private void putFiles(String dir, Map<String, byte[]> files, int[] owner) {
-    int slash = dir.lastIndexOf('/');
-    String name = dir.substring(slash + 1);
-    ByteArrayOutputStream tarBytes = new ByteArrayOutputStream();
-    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(tarBytes)) {
-      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-      TarArchiveEntry d = new TarArchiveEntry(name + "/");
-      d.setMode(040700);
-      d.setIds(owner[0], owner[1]);
-      tar.putArchiveEntry(d);
-      tar.closeArchiveEntry();
-      for (Map.Entry<String, byte[]> f : files.entrySet()) entry(tar, name + "/" + f.getKey(), f.getValue(), 0600, owner);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-    copyIn(slash <= 0 ? "/" : dir.substring(0, slash), tarBytes.toByteArray(), dir);
   }
 
   private static void entry(TarArchiveOutputStream tar, String name, byte[] content, int mode, int[] owner)
