@@ -81,7 +81,10 @@ class DockerTransportIT {
     ExecResult r = t.exec(ExecRequest.builder("cat; echo done").stdin(input).build());
     assertThat(r.stdoutText()).isEqualTo("line one\nline two\ndone\n");
     assertThat(run("cat").stdoutText()).as("no stdin is an immediate EOF").isEmpty();
-    assertThat(root("ls -a /tmp")).as("the stdin file is removed").doesNotContain(".runbook-stdin");
+    ExecResult unread = t.exec(ExecRequest.builder("echo ignored").stdin(new byte[4 << 20]).build());
+    assertThat(unread.stdoutText()).as("input the command never reads holds nothing up").isEqualTo("ignored\n");
+    assertThat(unread.exitCode()).isZero();
+    assertThat(root("ls -a /tmp")).as("nothing left behind").doesNotContain(".runbook-");
   }
 
   @Test
@@ -117,6 +120,50 @@ class DockerTransportIT {
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(8));
     assertThat(root("sleep 0.5; pgrep -f 'sleep 4[12]' || true")).as("both sleeps were killed").isEmpty();
     assertThat(run("echo still here").stdoutText()).isEqualTo("still here\n");
+  }
+
+  @Test
+  void aDaemonThatKeepsTheOutputOpenDoesNotHoldTheCommand() {
+    long started = System.nanoTime();
+    ExecResult r = run("(sleep 44; echo late) & echo started; exit 5");
+    assertThat(r.exitCode()).isEqualTo(5);
+    assertThat(r.stdoutText()).isEqualTo("started\n");
+    assertThat(r.timedOut()).isFalse();
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the exit, then at most the drain")
+        .isLessThan(Duration.ofSeconds(8));
+    assertThat(root("pgrep -f 'sleep 4[4]' || true")).as("the daemon itself lives on").isNotEmpty();
+    root("pkill -f 'sleep 4[4]' || true");
+  }
+
+  @Test
+  void aCommandThatClosesItsOutputIsWaitedForAndGivesItsExitCode() {
+    ExecResult r = run("echo bye; echo gone >&2; exec >&- 2>&-; sleep 2; exit 4");
+    assertThat(r.exitCode()).isEqualTo(4);
+    assertThat(r.stdoutText()).isEqualTo("bye\n");
+    assertThat(r.stderrText()).isEqualTo("gone\n");
+    assertThat(r.duration()).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void anInterruptedCallerGetsATransportErrorAndTheTransportStillWorks() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread caller = new Thread(() -> {
+      try {
+        run("sleep 3");
+      } catch (Throwable e) {
+        thrown.set(e);
+      }
+    });
+    caller.start();
+    Thread.sleep(700);
+    caller.interrupt();
+    caller.join(10_000);
+    assertThat(thrown.get()).isInstanceOf(TransportException.class).hasMessageContaining("interrupted");
+    for (int i = 0; i < 5; i++) {
+      ExecResult r = t.exec(ExecRequest.builder("cat; exit " + i).stdin(("in" + i).getBytes(StandardCharsets.UTF_8)).build());
+      assertThat(r.stdoutText()).isEqualTo("in" + i);
+      assertThat(r.exitCode()).isEqualTo(i);
+    }
   }
 
   @Test
