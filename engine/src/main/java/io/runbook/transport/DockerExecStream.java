@@ -170,14 +170,15 @@ final class DockerExecStream implements AutoCloseable {
       }
       return buf.slice();
     }
-    // An error: a small JSON body {"message": "..."}, read until the daemon closes or the length is reached.
+    // An error: a small JSON body {"message": "..."}, as long as Content-Length says (else up to a hang-up).
+    java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+    long want = length.find() ? Long.parseLong(length.group(1)) : HEADER_LIMIT;
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     body.write(buf.array(), buf.position(), buf.remaining());
     ByteBuffer more = ByteBuffer.allocate(4096);
-    while (body.size() < HEADER_LIMIT && ch.read(more) > 0) {
+    while (body.size() < Math.min(want, HEADER_LIMIT) && ch.read(more) > 0) {
       body.write(more.array(), 0, more.position());
       more.clear();
-      if (head.toLowerCase(Locale.ROOT).contains("content-length")) break;
     }
     throw new DockerApiException(code, body.toString(StandardCharsets.UTF_8).strip());
   }

@@ -215,6 +215,26 @@ class DockerTransportIT {
         .hasMessageContaining("no container 'runbook-no-such-container'");
   }
 
+  @Test
+  void aRemovedContainerOrUnknownExecIsAClearErrorNotAHang() throws Exception {
+    String doomed = "runbook-dtit-gone-" + UUID.randomUUID().toString().substring(0, 8);
+    docker.createContainerCmd(SshHost.IMAGE).withName(doomed).withCmd("sleep", "infinity")
+        .withLabels(Map.of("io.runbook.test", "DockerTransportIT")).exec();
+    docker.startContainerCmd(doomed).exec();
+    try (DockerTransport g = DockerTransport.connect("g1", doomed, SshHost.USER)) {
+      assertThat(g.exec(ExecRequest.builder("echo up").build()).stdoutText()).isEqualTo("up\n");
+      docker.removeContainerCmd(doomed).withForce(true).exec();
+      assertThatThrownBy(() -> g.exec(ExecRequest.builder("echo up").build()))
+          .isInstanceOf(TransportException.class).hasMessageContaining("g1 (docker:" + doomed + ")")
+          .hasMessageContaining("is gone");
+    }
+    // The attach itself answers an unknown exec with the daemon's 404, read to its Content-Length.
+    assertThatThrownBy(() -> DockerExecStream.start(DockerClients.localHost(), "no-such-exec", null,
+        java.io.OutputStream.nullOutputStream(), java.io.OutputStream.nullOutputStream(), "x"))
+        .isInstanceOf(DockerExecStream.DockerApiException.class).hasMessageContaining("HTTP 404")
+        .hasMessageContaining("no-such-exec");
+  }
+
   private static String sha256(byte[] b) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
   }
