@@ -7,9 +7,14 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One attached exec-start, spoken by hand on a connection of its own: {@code POST /exec/{id}/start} with
@@ -25,6 +30,8 @@ import java.util.Locale;
  */
 final class DockerExecStream implements AutoCloseable {
   private static final int HEADER_LIMIT = 16 * 1024;
+  /** A daemon that accepted the connection but does not answer exec-start within this is given up on. */
+  private static final Duration ANSWER = Duration.ofSeconds(30);
 
   private final SocketChannel channel;
   private final Thread reader;
@@ -47,6 +54,12 @@ final class DockerExecStream implements AutoCloseable {
    */
   static DockerExecStream start(URI dockerHost, String execId, byte[] stdin, OutputStream stdout,
       OutputStream stderr, String name) throws IOException {
+    return start(dockerHost, execId, stdin, stdout, stderr, name, ANSWER);
+  }
+
+  /** As {@link #start(URI, String, byte[], OutputStream, OutputStream, String)}, giving up after {@code answer}. */
+  static DockerExecStream start(URI dockerHost, String execId, byte[] stdin, OutputStream stdout,
+      OutputStream stderr, String name, Duration answer) throws IOException {
     SocketChannel ch = open(dockerHost);
     try {
       byte[] body = "{\"Detach\":false,\"Tty\":false}".getBytes(StandardCharsets.US_ASCII);
@@ -58,7 +71,20 @@ final class DockerExecStream implements AutoCloseable {
           + "Content-Length: " + body.length + "\r\n\r\n";
       writeFully(ch, head.getBytes(StandardCharsets.US_ASCII));
       writeFully(ch, body);
-      ByteBuffer early = readResponseHead(ch);
+      // Channel reads have no time-out: a stuck daemon is noticed by closing the channel under the read.
+      AtomicBoolean settled = new AtomicBoolean();
+      CompletableFuture.delayedExecutor(answer.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+        if (settled.compareAndSet(false, true)) closeQuietly(ch);
+      });
+      ByteBuffer early = null;
+      try {
+        early = readResponseHead(ch);
+      } catch (AsynchronousCloseException e) {
+        settled.set(true); // only the watchdog closes the channel this early
+      }
+      if (!settled.compareAndSet(false, true)) {
+        throw new IOException("the Docker daemon did not answer exec-start within " + answer.toMillis() + " ms");
+      }
       DockerExecStream stream = new DockerExecStream(ch, stdout, stderr, early, name);
       if (stdin != null) stream.feed(stdin, name);
       return stream;
