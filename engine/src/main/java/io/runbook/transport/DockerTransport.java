@@ -5,42 +5,31 @@ import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.command.InspectExecResponse;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
-import io.runbook.ErrorCode;
-import io.runbook.RunbookException;
 import io.runbook.docker.DockerClients;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * Runs commands in a container through the Docker Engine API ({@code ansible_connection: docker}, with
- * {@code ansible_host} the container's name or id, as Ansible's docker connection has it): exec-create and
- * exec-start with stdout and stderr demultiplexed, the exit code from exec-inspect; files travel through the
- * archive API (a one-file tar put or got) instead of {@code cat}.
+ * {@code ansible_host} the container's name or id, as Ansible's docker connection has it): exec-create,
+ * exec-start attached with stdout and stderr demultiplexed, the exit code from exec-inspect.
  *
  * <p>Same semantics as {@link SshTransport}: commands run as {@code ansible_user} (else the image's user)
  * in {@code /bin/sh}, {@code become} through {@code sudo -n}, output tails capped, and a command that runs
  * past its time-out is killed with its whole process group (it runs under {@code setsid -w}, so its shell
  * leads a group and names it on stderr first, as over SSH; a second exec, as root, sends TERM then KILL to
- * that group).
+ * that group). Files go up and down as over SSH, by {@link Transport}'s own upload and download (a
+ * temporary file written from stdin as the user, then renamed; {@code cat}), so ownership and permissions
+ * are the user's.
  *
  * <p>Each command is an attached exec on a connection of its own ({@link DockerExecStream}): stdin is
- * written to it and ended with a half-close, stdout and stderr come back as frames, and exec-inspect gives
- * the exit code. That costs a few milliseconds, where detached execs with their input and output in files
- * read back through the archive API cost 0.3-0.8 s. Everything else (create, inspect, archive) goes through
- * docker-java.
+ * written to it and ended with a half-close, stdout and stderr come back as frames. That costs what the
+ * daemon takes to start a process in the container (tens of milliseconds), where detached execs with their
+ * input and output in files read back through the archive API cost 0.3-0.8 s. Create and inspect go
+ * through docker-java.
  */
 public final class DockerTransport implements Transport {
   private static final Duration TERM_GRACE = Duration.ofSeconds(1);
@@ -53,7 +42,6 @@ public final class DockerTransport implements Transport {
   private final String user;
   private final DockerClient docker;
   private final URI dockerHost;
-  private final Map<String, int[]> ids = new HashMap<>();
   private boolean closed;
 
   private DockerTransport(String name, String container, String user, DockerClient docker, URI dockerHost) {
@@ -252,146 +240,6 @@ public final class DockerTransport implements Transport {
   private TransportException gone(Exception e) {
     return new TransportException(describe(), "container '" + container + "' is gone (removed or never"
         + " created): " + e.getMessage(), e);
-  }
-
-  // ---- files through the archive API
-
-  @Override
-  public void upload(byte[] content, String path, String mode, Become become) {
-    String effective = become.enabled() ? become.user() : user;
-    // The directory is made, and checked writable, as the user the write is for: the archive API itself
-    // writes as root and would bypass the permissions every other transport honours.
-    String q = Shell.quote(path);
-    String prepare = "set -e; d=$(dirname " + q + "); mkdir -p \"$d\"; test -w \"$d\" || { echo \"$d: not writable\" >&2; exit 1; }; "
-        + "if [ -e " + q + " ]; then stat -c %a " + q + "; fi";
-    ExecResult r = exec(ExecRequest.builder(prepare).become(become).build());
-    if (r.exitCode() != 0) {
-      throw new RunbookException(ErrorCode.HOST_FAILED, "cannot write " + path + ": " + r.stderrText().strip());
-    }
-    int fileMode = mode != null ? Integer.parseInt(mode, 8)
-        : r.stdoutText().isBlank() ? 0644 : Integer.parseInt(r.stdoutText().strip(), 8);
-    String dir = path.contains("/") ? path.substring(0, Math.max(1, path.lastIndexOf('/'))) : ".";
-    String tmp = (dir.endsWith("/") ? dir : dir + "/") + ".runbook-upload." + UUID.randomUUID().toString().substring(0, 8);
-    putFile(tmp, content, fileMode, userIds(effective));
-    ExecResult mv = exec(ExecRequest.builder("mv -f " + Shell.quote(tmp) + " " + q + " || { rm -f "
-        + Shell.quote(tmp) + "; exit 1; }").become(become).build());
-    if (mv.exitCode() != 0) {
-      throw new RunbookException(ErrorCode.HOST_FAILED, "cannot write " + path + ": " + mv.stderrText().strip());
-    }
-  }
-
-  @Override
-  public byte[] download(String path, Become become) {
-    ExecResult r = exec(ExecRequest.builder("test -f " + Shell.quote(path) + " -a -r " + Shell.quote(path)
-        + " || { ls -ld " + Shell.quote(path) + " >&2 || true; echo 'not a readable file' >&2; exit 1; }")
-        .become(become).build());
-    if (r.exitCode() != 0) {
-      throw new RunbookException(ErrorCode.HOST_FAILED, "cannot read " + path + ": " + r.stderrText().strip());
-    }
-    try (InputStream in = docker.copyArchiveFromContainerCmd(container, path).exec();
-        TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
-      TarArchiveEntry e;
-      while ((e = tar.getNextEntry()) != null) {
-        if (e.isFile()) {
-          ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-          tar.transferTo(bytes);
-          return bytes.toByteArray();
-        }
-      }
-      throw new RunbookException(ErrorCode.HOST_FAILED, "cannot read " + path + ": the archive held no file");
-    } catch (NotFoundException e) {
-      throw new RunbookException(ErrorCode.HOST_FAILED, "cannot read " + path + ": no such file");
-    } catch (IOException e) {
-      throw new TransportException(describe(), "lost the Docker stream while reading " + path + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** Puts one file, through a one-entry tar, with the given mode and owner. */
-  private void putFile(String path, byte[] content, int mode, int[] owner) {
-    int slash = path.lastIndexOf('/');
-    String dir = slash <= 0 ? "/" : path.substring(0, slash);
-    ByteArrayOutputStream tarBytes = new ByteArrayOutputStream();
-    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(tarBytes)) {
-      tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-      entry(tar, path.substring(slash + 1), content, mode, owner);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-    copyIn(dir, tarBytes.toByteArray(), path);
-  }
-
-  private static void entry(TarArchiveOutputStream tar, String name, byte[] content, int mode, int[] owner)
-      throws IOException {
-    TarArchiveEntry e = new TarArchiveEntry(name);
-    e.setSize(content.length);
-    e.setMode(0100000 | mode);
-    e.setIds(owner[0], owner[1]);
-    e.setModTime(System.currentTimeMillis());
-    tar.putArchiveEntry(e);
-    tar.write(content);
-    tar.closeArchiveEntry();
-  }
-
-  private void copyIn(String dir, byte[] tar, String what) {
-    try {
-      docker.copyArchiveToContainerCmd(container).withRemotePath(dir)
-          .withTarInputStream(new ByteArrayInputStream(tar)).exec();
-    } catch (NotFoundException e) {
-      throw new RunbookException(ErrorCode.HOST_FAILED, "cannot write " + what + ": " + e.getMessage());
-    } catch (DockerException e) {
-      throw new TransportException(describe(), "the Docker daemon refused to copy " + what + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** The regular files directly in {@code dir}, by name. */
-  private Map<String, byte[]> getFiles(String dir) {
-    Map<String, byte[]> out = new LinkedHashMap<>();
-    try (InputStream in = docker.copyArchiveFromContainerCmd(container, dir).exec();
-        TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
-      TarArchiveEntry e;
-      while ((e = tar.getNextEntry()) != null) {
-        if (!e.isFile()) continue;
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        tar.transferTo(bytes);
-        out.put(e.getName().substring(e.getName().lastIndexOf('/') + 1), bytes.toByteArray());
-      }
-      return out;
-    } catch (NotFoundException e) {
-      throw gone(e);
-    } catch (IOException e) {
-      throw new TransportException(describe(), "lost the Docker stream while reading a command's output: "
-          + e.getMessage(), e);
-    }
-  }
-
-  /** uid and gid of {@code who} (null: the container's user), from the container's /etc/passwd. */
-  private int[] userIds(String who) {
-    String key = who == null ? "" : who;
-    int[] cached = ids.get(key);
-    if (cached != null) return cached;
-    String name = who;
-    if (name == null) {
-      String configured = docker.inspectContainerCmd(container).exec().getConfig().getUser();
-      name = configured == null || configured.isBlank() ? "root" : configured;
-    }
-    int[] result = null;
-    if (name.matches("[0-9]+(:[0-9]+)?")) {
-      String[] p = name.split(":");
-      result = new int[] {Integer.parseInt(p[0]), Integer.parseInt(p.length > 1 ? p[1] : p[0])};
-    } else {
-      String passwd = new String(getFiles("/etc/passwd").getOrDefault("passwd", new byte[0]),
-          java.nio.charset.StandardCharsets.UTF_8);
-      for (String line : passwd.split("\n")) {
-        String[] f = line.split(":");
-        if (f.length > 3 && f[0].equals(name)) result = new int[] {Integer.parseInt(f[2]), Integer.parseInt(f[3])};
-      }
-    }
-    if (result == null) {
-      throw new TransportException(describe(), "no user '" + name + "' in container '" + container
-          + "' (ansible_user names the user commands run as)");
-    }
-    ids.put(key, result);
-    return result;
   }
 
   @Override

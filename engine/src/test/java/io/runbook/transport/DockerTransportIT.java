@@ -177,7 +177,7 @@ class DockerTransportIT {
   }
 
   @Test
-  void uploadsAndDownloadsThroughTheArchiveApiWithModesAndOwners() throws Exception {
+  void uploadsAndDownloadsWithModesAndOwners() throws Exception {
     byte[] content = new byte[1 << 20];
     new Random(42).nextBytes(content);
     t.upload(content, "/tmp/rb-test/sub/blob.bin", "0640", Become.NONE);
