@@ -68,9 +68,6 @@ class RehearseIT {
     int end = next.start() + 1;
     String binary = y.substring(modes, end);
     assertThat(binary).startsWith("  binary:\n");
-    // Only the binary mode's own block: the modes after it (kubernetes) must not be copied twice.
-    java.util.regex.Matcher next = java.util.regex.Pattern.compile("\n  [A-Za-z0-9_-]+:\n").matcher(binary);
-    if (next.find("  binary:".length())) binary = binary.substring(0, next.start() + 1);
     String legacy = binary.replaceFirst("^  binary:", "  legacy:");
     String out = y.substring(0, end) + legacy + "\n" + y.substring(end);
     out = out.replace("release_src: ../samples/releases/", "release_src: " + SampleRuns.REPO.resolve("samples/releases") + "/");
