@@ -21,6 +21,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -81,6 +83,7 @@ public final class Executor {
           Hosts.controller(), sessions.stream().filter(s -> s.result() == null).map(HostSession::name).toList()));
     }
     ExecutorService pool = pool(Math.min(forks, Math.max(1, sessions.size())));
+    ScheduledExecutorService keeper = keepLeases(sessions);
     String stopped = null;
     try {
       List<HostSession> pending = sessions.stream().filter(s -> s.result() == null).toList();
@@ -101,10 +104,27 @@ public final class Executor {
         stopped = batches(pool, batches, rollout);
       }
     } finally {
+      keeper.shutdownNow();
       parallel(pool, sessions, HostSession::close);
       pool.shutdownNow();
     }
     return finish(plan, sessions, started, stopped);
+  }
+
+  /**
+   * Hosts renew their lease between their own steps; hosts waiting for a later batch, or done with theirs,
+   * run no steps for as long as the other batches take (steps, gates, soaks), so one thread renews theirs:
+   * a live run's locks never lapse, and only a dead controller's do.
+   */
+  private ScheduledExecutorService keepLeases(List<HostSession> sessions) {
+    ScheduledExecutorService keeper = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "lease-keeper");
+      t.setDaemon(true);
+      return t;
+    });
+    long every = Math.max(200, control.renewEvery().toMillis() / 2);
+    keeper.scheduleWithFixedDelay(() -> sessions.forEach(HostSession::keepLease), every, every, TimeUnit.MILLISECONDS);
+    return keeper;
   }
 
   /** Undoes a past run on every host it changed, newest batch first (runbook rollback RUN_ID). */
@@ -229,7 +249,7 @@ public final class Executor {
   private static void parallel(ExecutorService pool, List<HostSession> sessions, Consumer<HostSession> work) {
     List<Callable<Void>> tasks = new ArrayList<>();
     for (HostSession s : sessions) tasks.add(() -> {
-      work.accept(s);
+      s.exclusively(() -> work.accept(s));
       return null;
     });
     try {

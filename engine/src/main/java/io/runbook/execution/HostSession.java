@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.Map;
 import java.util.function.Predicate;
 
@@ -51,6 +52,9 @@ final class HostSession implements AutoCloseable {
   private StepRunner runner;
   private HostLock lock;
   private long lockRenewedAt = System.nanoTime();
+  // Held by whichever thread works on this host (a fork, or the lease keeper): the transport serves one
+  // thread at a time.
+  private final ReentrantLock busy = new ReentrantLock();
   private int next;
   private int ok, changed, failed, skipped, rolledBack;
   private String rollbackError;
@@ -205,6 +209,40 @@ final class HostSession implements AutoCloseable {
       rollbackError = "not rolled back: " + e.getMessage();
       finish(Outcome.ROLLBACK_FAILED, null, "lost the host lock");
       return false;
+    }
+  }
+
+  /** Runs {@code work} on this host, waiting while the lease keeper renews its lock. */
+  void exclusively(Runnable work) {
+    busy.lock();
+    try {
+      work.run();
+    } finally {
+      busy.unlock();
+    }
+  }
+
+  /**
+   * Renews the lease of a host that waits for its batch, or has finished and may still be rolled back with
+   * the fleet, unless a fork is working on it right now (then that fork renews it between steps). A host
+   * waiting for its batch whose lock another run broke is left alone, as between steps.
+   */
+  void keepLease() {
+    if (!busy.tryLock()) return;
+    try {
+      if (lock == null) return;
+      if (result == null) {
+        renewLock();
+      } else if (System.nanoTime() - lockRenewedAt >= control.renewEvery().toNanos()) {
+        try {
+          lock.renew();
+          lockRenewedAt = System.nanoTime();
+        } catch (RuntimeException e) {
+          // finished hosts keep their result; a fleet rollback meets the lost lock or connection itself
+        }
+      }
+    } finally {
+      busy.unlock();
     }
   }
 

@@ -119,14 +119,15 @@ class FleetThreadsIT {
       assertThat(h.readFile("/tmp/threads/h" + i + "/sum.txt").strip()).isEqualTo(sum);
     }
     Map<String, Integer> names = new TreeMap<>(started);
-    // forks + one reader per connection + the shared keep-alive thread + a few one-off JVM/run threads
-    // (a docker exec stream, a shutdown hook).
-    int limit = FORKS + HOSTS + 1 + 3;
+    // forks + one reader per connection + the shared keep-alive thread + the lease keeper + a few one-off
+    // JVM/run threads (the journal's sync thread, a shutdown hook).
+    int limit = FORKS + HOSTS + 1 + 1 + 3;
     assertThat(peakNew.get()).as("peak threads started by the run: %s", names).isLessThanOrEqualTo(limit);
     assertThat(names.keySet()).as("threads started by the run").noneMatch(n -> n.startsWith("ssh-std"))
         .noneMatch(n -> n.contains("KeepAlive"));
     assertThat(names.getOrDefault("host-N", 0)).isLessThanOrEqualTo(FORKS);
     assertThat(names.getOrDefault("ssh-keepalive", 0)).isLessThanOrEqualTo(1);
+    assertThat(names.getOrDefault("lease-keeper", 0)).isLessThanOrEqualTo(1);
     String readers = names.keySet().stream().filter(n -> n.startsWith("sshj-Reader")).findFirst().orElse("");
     assertThat(names.get(readers)).as("one reader per connection: %s", names).isEqualTo(HOSTS);
     System.out.println("FleetThreadsIT: peak " + peakNew.get() + " new threads (limit " + limit + "); started: " + names);
