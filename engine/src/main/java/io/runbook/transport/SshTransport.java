@@ -105,7 +105,7 @@ public final class SshTransport implements Transport {
   public synchronized URI dockerHost(String socketPath) {
     if (closed) throw new TransportException(describe(), "the connection was already closed");
     if (dockerForward == null) dockerForward = new SshSocketForward(this::connected, socketPath, settings.name());
-    return URI.create("tcp://127.0.0.1:" + dockerForward.port());
+    return dockerForward.uri();
   }
 
   @Override

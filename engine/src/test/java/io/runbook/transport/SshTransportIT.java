@@ -63,6 +63,50 @@ class SshTransportIT {
   }
 
   @Test
+  void forwardsAUnixSocketOfTheHostToAPrivateLocalSocket() throws Exception {
+    // An echo server on a unix socket of the host stands in for the Docker daemon: what it reads until
+    // the client's half-close, it sends back upper-cased.
+    String server = "import socket,os\n"
+        + "p='/tmp/echo.sock'\n"
+        + "s=socket.socket(socket.AF_UNIX); s.bind(p); s.listen(1)\n"
+        + "c,_=s.accept(); d=b''\n"
+        + "while True:\n"
+        + "  b=c.recv(65536)\n"
+        + "  if not b: break\n"
+        + "  d+=b\n"
+        + "c.sendall(d.upper()); c.close()\n";
+    try (SshTransport t = SshTransport.connect(settings(fleet.host(1), fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
+      ExecResult started = t.exec(ExecRequest.builder("rm -f /tmp/echo.sock; cat > /tmp/echo.py; (python3 /tmp/echo.py >/dev/null 2>&1 &);"
+          + " for i in $(seq 100); do [ -S /tmp/echo.sock ] && exit 0; sleep 0.1; done; exit 1")
+          .stdin(server.getBytes(java.nio.charset.StandardCharsets.UTF_8)).timeout(Duration.ofSeconds(30)).build());
+      assertThat(started.exitCode()).as(started.stderrText()).isZero();
+
+      java.net.URI uri = t.dockerHost("/tmp/echo.sock");
+      Path local = Path.of(uri.getPath());
+      assertThat(uri.getScheme()).isEqualTo("unix");
+      // Whoever reaches this socket has the host user's Docker access: only our user may enter its directory.
+      assertThat(java.nio.file.Files.getPosixFilePermissions(local.getParent()))
+          .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+
+      byte[] payload = "ping ".repeat(50_000).getBytes(java.nio.charset.StandardCharsets.UTF_8); // beyond one window
+      try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(local))) {
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.wrap(payload);
+        while (out.hasRemaining()) c.write(out);
+        c.shutdownOutput();
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(65536);
+        while (c.read(in) >= 0) {
+          got.write(in.array(), 0, in.position());
+          in.clear();
+        }
+        assertThat(got.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("PING ".repeat(50_000));
+      }
+      t.close();
+      assertThat(local.getParent()).as("removed with the transport").doesNotExist();
+    }
+  }
+
+  @Test
   void runsCommandsAndReportsOutputAndExitCode() {
     ExecResult r = run(h1, "echo hello; echo oops >&2; exit 3");
     assertThat(r.exitCode()).isEqualTo(3);
