@@ -21,9 +21,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -104,7 +104,7 @@ public final class Executor {
         stopped = batches(pool, batches, rollout);
       }
     } finally {
-      keeper.shutdownNow();
+      keeper.shutdown(); // no interrupt: a renewal in progress finishes; close() waits for it
       parallel(pool, sessions, HostSession::close);
       pool.shutdownNow();
     }
@@ -123,7 +123,13 @@ public final class Executor {
       return t;
     });
     long every = Math.max(200, control.renewEvery().toMillis() / 2);
-    keeper.scheduleWithFixedDelay(() -> sessions.forEach(HostSession::keepLease), every, every, TimeUnit.MILLISECONDS);
+    keeper.scheduleWithFixedDelay(() -> sessions.forEach(s -> {
+      try {
+        s.keepLease();
+      } catch (RuntimeException e) {
+        // one host's trouble must not end the renewals of the others (an exception would cancel the task)
+      }
+    }), every, every, TimeUnit.MILLISECONDS);
     return keeper;
   }
 
