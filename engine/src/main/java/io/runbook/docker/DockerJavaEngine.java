@@ -188,23 +188,19 @@ public final class DockerJavaEngine implements DockerEngine {
 
   @Override
   public boolean stop(String container, int timeoutSeconds) {
-    return call("stop container " + container, () -> {
-      try {
-        client.stopContainerCmd(container).withTimeout(timeoutSeconds).exec();
-        return true;
-      } catch (NotModifiedException e) {
-        return false;
-      } catch (NotFoundException e) {
-        throw noContainer(container);
-      }
-    });
+    return changeState("stop", container, () -> client.stopContainerCmd(container).withTimeout(timeoutSeconds).exec());
   }
 
   @Override
   public boolean start(String container) {
-    return call("start container " + container, () -> {
+    return changeState("start", container, () -> client.startContainerCmd(container).exec());
+  }
+
+  /** Stops or starts a container: false when it already was in that state (the daemon answers 304). */
+  private boolean changeState(String verb, String container, Runnable command) {
+    return call(verb + " container " + container, () -> {
       try {
-        client.startContainerCmd(container).exec();
+        command.run();
         return true;
       } catch (NotModifiedException e) {
         return false;
