@@ -54,6 +54,7 @@ final class ChannelIo {
       boolean moved = feed() | drain();
       if (!cmd.isOpen()) {
         drain();
+        throwIfBroken();
         return true;
       }
       if (Thread.currentThread().isInterrupted()) {
@@ -70,10 +71,32 @@ final class ChannelIo {
         drain();
         return true;
       } catch (ConnectionException e) {
-        if (!SshFailures.has(e, TimeoutException.class)) throw e;
+        if (!SshFailures.has(e, TimeoutException.class)) {
+          if (!exited()) throw e;
+          drain(); // the exit status came before the connection broke: the command's result stands
+          return true;
+        }
       }
       idle = Math.min(idle * 2, MAX_IDLE_MS);
     }
+  }
+
+  /**
+   * A channel is also "not open" when the connection under it broke: sshj then closes it with the error
+   * attached. Without an exit status that is a lost connection, not a command that ended.
+   */
+  private void throwIfBroken() throws ConnectionException {
+    if (exited()) return;
+    try {
+      cmd.join(1, TimeUnit.MILLISECONDS); // returns at once when closed cleanly, throws the error if broken
+    } catch (ConnectionException e) {
+      if (!SshFailures.has(e, TimeoutException.class)) throw e;
+      // we asked to close and the host has not confirmed yet: closed from our side
+    }
+  }
+
+  private boolean exited() {
+    return cmd.getExitStatus() != null || cmd.getExitSignal() != null;
   }
 
   /** Takes what has arrived on stdout and stderr; true if anything did. Never blocks. */

@@ -4,12 +4,12 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import net.schmizz.concurrent.Promise;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.common.SSHPacket;
 import net.schmizz.sshj.connection.ConnectionException;
+import net.schmizz.sshj.connection.channel.OpenFailException;
 import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.connection.channel.direct.Signal;
 
@@ -214,7 +214,9 @@ public final class SshTransport implements Transport {
       try {
         session = c.startSession();
       } catch (IOException e) {
-        if (c.isConnected() && !SshFailures.has(e, TimeoutException.class)) {
+        // Only an explicit refusal is the host's answer; anything else (a socket closed under us while
+        // sshj notices the loss) means the connection is gone.
+        if (SshFailures.has(e, OpenFailException.class)) {
           throw new TransportException(describe(), "the host refused a session: " + SshFailures.describe(e)
               + " (MaxSessions in its sshd_config?)");
         }

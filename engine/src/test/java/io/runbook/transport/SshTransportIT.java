@@ -427,6 +427,31 @@ class SshTransportIT {
     }
   }
 
+  @Test
+  void aConnectionKilledUnderARunningCommandIsAlwaysReportedAsLost() {
+    SshHost h3 = fleet.host(2);
+    try (SshTransport t = SshTransport.connect(settings(h3, fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
+      // sshj closes the channel of a broken connection too; at any instant of the loss the command must
+      // fail as "lost", never end with a made-up exit code, and the next command must reconnect.
+      for (int i = 0; i < 8; i++) {
+        long delay = 300 + 37L * i;
+        CompletableFuture<Void> cut = CompletableFuture.runAsync(() -> {
+          sleep(delay);
+          h3.exec("pkill", "-KILL", "-f", "sshd: runbook");
+        });
+        try {
+          assertThatThrownBy(() -> t.exec(sleep30(Duration.ofSeconds(20))))
+              .as("kill after %d ms", delay)
+              .isInstanceOf(TransportException.class)
+              .hasMessageContaining("lost the connection while a command was running");
+        } finally {
+          cut.join();
+        }
+        assertThat(run(t, "echo back").stdoutText()).isEqualTo("back\n");
+      }
+    }
+  }
+
   private static ExecRequest sleep30(Duration timeout) {
     return ExecRequest.builder("sleep 30").timeout(timeout).build();
   }
