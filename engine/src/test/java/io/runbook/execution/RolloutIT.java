@@ -203,7 +203,9 @@ class RolloutIT {
     for (SshHost h : fleet.hosts()) h.exec("sh", "-c", "rm -f /home/runbook/count-*");
     Path rb = countingRunbook();
     Path jar = SampleRuns.REPO.resolve("engine/target/runbook.jar");
-    Process controller = new ProcessBuilder("java", "-jar", jar.toString(), "apply", rb.toString(), "-i",
+    // A shell without job control starts background commands with SIGINT ignored, the JVM keeps it ignored,
+    // and Ctrl-C would then do nothing: whoever launched the test suite, the controller gets the default.
+    Process controller = new ProcessBuilder("env", "--default-signal=INT", "java", "-jar", jar.toString(), "apply", rb.toString(), "-i",
         inventory.toString(), "--yes", "--forks", "6", "--known-hosts", fleet.knownHostsFile().toString(),
         "--state-dir", sample.stateDir().toString())
         .redirectErrorStream(true).redirectOutput(tmp.resolve("controller.log").toFile()).start();
@@ -297,7 +299,9 @@ class RolloutIT {
     for (SshHost h : fleet.hosts()) h.exec("sh", "-c", "rm -f /home/runbook/count-*");
     Path rb = countingRunbook();
     Path log = tmp.resolve("controller.log");
-    Process controller = new ProcessBuilder("java", "-jar", SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
+    // A shell without job control starts background commands with SIGINT ignored, the JVM keeps it ignored,
+    // and Ctrl-C would then do nothing: whoever launched the test suite, the controller gets the default.
+    Process controller = new ProcessBuilder("env", "--default-signal=INT", "java", "-jar", SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
         "apply", rb.toString(), "-i", inventory.toString(), "--yes", "--forks", "6", "--serial", "100%",
         "--known-hosts", fleet.knownHostsFile().toString(), "--state-dir", sample.stateDir().toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
