@@ -94,7 +94,7 @@ final class RunOptions {
       Executor.Confirmer confirmer = (batch, batches, hosts) -> yes
           || ask(out, "Start batch " + batch + "/" + batches + " (" + String.join(", ", hosts) + ")?", plan);
       RunResult result = action.apply(
-          new Executor(new StandardConnector(connection.settings()), bus, forks, control, confirmer));
+          new Executor(StandardConnector.forForks(connection.settings(), forks), bus, forks, control, confirmer));
       return result.exitCode();
     } finally {
       done.countDown();

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import net.schmizz.concurrent.Promise;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
@@ -38,14 +39,18 @@ public final class SshTransport implements Transport {
   private static final long POLL_MS = 100;
 
   private final SshSettings settings;
+  private final SshConnectionLimit limit;
   private final DefaultConfig config;
   private final SshKeys keys;
-  private SSHClient client;
-  private boolean closed;
+  // Held while a command runs; a parking attempt from another thread (the limit) skips a busy connection.
+  private final ReentrantLock use = new ReentrantLock();
+  private volatile SSHClient client;
+  private volatile boolean closed;
   private SshSocketForward dockerForward;
 
-  private SshTransport(SshSettings settings) {
+  private SshTransport(SshSettings settings, SshConnectionLimit limit) {
     this.settings = settings;
+    this.limit = limit;
     this.config = new DefaultConfig();
     this.keys = SshKeys.load(settings, new SSHClient(config));
   }
@@ -57,7 +62,12 @@ public final class SshTransport implements Transport {
    *     login, missing key file, refused or silent port)
    */
   public static SshTransport connect(SshSettings settings) {
-    SshTransport transport = new SshTransport(settings);
+    return connect(settings, SshConnectionLimit.NONE);
+  }
+
+  /** Like {@link #connect(SshSettings)}, keeping the run's open connections within {@code limit}. */
+  public static SshTransport connect(SshSettings settings, SshConnectionLimit limit) {
+    SshTransport transport = new SshTransport(settings, limit);
     try {
       transport.client = transport.open();
     } catch (ConnectFailure f) {
@@ -69,7 +79,30 @@ public final class SshTransport implements Transport {
   @Override
   public ExecResult exec(ExecRequest request) {
     if (closed) throw new TransportException(describe(), "the connection was already closed");
-    return run(request, true);
+    use.lock();
+    try {
+      limit.used(this);
+      return run(request, true);
+    } finally {
+      use.unlock();
+    }
+  }
+
+  /**
+   * Closes the connection to make room for another, unless a command runs on it or a socket is forwarded
+   * over it; the next command reconnects. Called by the {@link SshConnectionLimit} from any thread.
+   */
+  boolean park() {
+    if (!use.tryLock()) return false;
+    try {
+      synchronized (this) {
+        if (closed || dockerForward != null || client == null) return false;
+      }
+      drop();
+      return true;
+    } finally {
+      use.unlock();
+    }
   }
 
   /** @param killOnTimeout false for our own clean-up commands, which must not start clean-ups in turn */
@@ -118,6 +151,18 @@ public final class SshTransport implements Transport {
   // ---- connection
 
   private SSHClient open() throws ConnectFailure {
+    limit.reserve(this);
+    try {
+      SSHClient c = login();
+      limit.opened(this);
+      return c;
+    } catch (ConnectFailure | RuntimeException e) {
+      limit.failed();
+      throw e;
+    }
+  }
+
+  private SSHClient login() throws ConnectFailure {
     int ms = (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis());
     SSHClient c = new SSHClient(config);
     c.setConnectTimeout(ms);
@@ -158,7 +203,8 @@ public final class SshTransport implements Transport {
 
   /** The live connection, reconnecting first if it was lost. */
   private SSHClient connected() {
-    if (client != null && client.isConnected() && client.isAuthenticated()) return client;
+    SSHClient live = client;
+    if (live != null && live.isConnected() && live.isAuthenticated()) return live;
     drop();
     ConnectFailure last = null;
     for (int attempt = 0; attempt <= RECONNECT_BACKOFF_MS.length; attempt++) {
@@ -177,8 +223,12 @@ public final class SshTransport implements Transport {
   }
 
   private void drop() {
-    if (client != null) disconnectQuietly(client);
+    SSHClient c = client;
     client = null;
+    if (c != null) {
+      disconnectQuietly(c);
+      limit.closed(this);
+    }
   }
 
   private static void disconnectQuietly(SSHClient c) {

@@ -22,10 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Threads of a fleet run, counted in-process while it runs: 20 hosts (20 SSH connections to one OpenSSH
+ * Threads of a fleet run, counted in-process while it runs: 20 hosts (20 SSH logins to one OpenSSH
  * container, each host with its own work directory and lock) with {@code --forks 4}. Per exec no thread may
  * start (stdin and output are moved by the fork thread) and no connection may have its own keep-alive thread;
- * what is left is sshj's reader thread per open connection.
+ * what is left is sshj's reader thread per open connection, and at most {@code forks + 1} connections are
+ * open at once (idle hosts' connections close and reopen): the threads grow with forks, not with hosts.
  */
 class FleetThreadsIT {
   private static final int HOSTS = 20;
@@ -45,7 +46,7 @@ class FleetThreadsIT {
   }
 
   @Test
-  void twentyHostsWithFourForksUseForksPlusOneReaderPerConnection() throws Exception {
+  void twentyHostsWithFourForksNeedThreadsForTheForksOnly() throws Exception {
     SshHost h = fleet.host(0);
     byte[] payload = new byte[256 * 1024];
     new Random(7).nextBytes(payload);
@@ -85,17 +86,21 @@ class FleetThreadsIT {
     Thread.getAllStackTraces().keySet().forEach(t -> before.add(t.getId()));
     Map<String, Integer> started = new ConcurrentHashMap<>();
     AtomicInteger peakNew = new AtomicInteger();
+    AtomicInteger peakReaders = new AtomicInteger();
     AtomicBoolean running = new AtomicBoolean(true);
     Thread sampler = new Thread(() -> {
       Set<Long> seen = ConcurrentHashMap.newKeySet();
       while (running.get()) {
         int live = 0;
+        int readers = 0;
         for (Thread t : Thread.getAllStackTraces().keySet()) {
           if (before.contains(t.getId()) || t == Thread.currentThread()) continue;
           live++;
+          if (t.getName().startsWith("sshj-Reader")) readers++;
           if (seen.add(t.getId())) started.merge(t.getName().replaceAll("\\d+", "N"), 1, Integer::sum);
         }
         peakNew.accumulateAndGet(live, Math::max);
+        peakReaders.accumulateAndGet(readers, Math::max);
         try {
           Thread.sleep(2);
         } catch (InterruptedException e) {
@@ -119,17 +124,20 @@ class FleetThreadsIT {
       assertThat(h.readFile("/tmp/threads/h" + i + "/sum.txt").strip()).isEqualTo(sum);
     }
     Map<String, Integer> names = new TreeMap<>(started);
-    // forks + one reader per connection + the shared keep-alive thread + the lease keeper + a few one-off
-    // JVM/run threads (the journal's sync thread, a shutdown hook).
-    int limit = FORKS + HOSTS + 1 + 1 + 3;
+    // forks + one reader per open connection (forks + 1) + the shared keep-alive thread + the lease keeper +
+    // a few one-off JVM/run threads (the journal's sync thread, a shutdown hook). None of it grows with HOSTS.
+    int limit = FORKS + (FORKS + 1) + 1 + 1 + 3;
     assertThat(peakNew.get()).as("peak threads started by the run: %s", names).isLessThanOrEqualTo(limit);
     assertThat(names.keySet()).as("threads started by the run").noneMatch(n -> n.startsWith("ssh-std"))
         .noneMatch(n -> n.contains("KeepAlive"));
     assertThat(names.getOrDefault("host-N", 0)).isLessThanOrEqualTo(FORKS);
     assertThat(names.getOrDefault("ssh-keepalive", 0)).isLessThanOrEqualTo(1);
     assertThat(names.getOrDefault("lease-keeper", 0)).isLessThanOrEqualTo(1);
+    assertThat(peakReaders.get()).as("connections open at once (a reader thread each): %s", names)
+        .isLessThanOrEqualTo(FORKS + 1);
     String readers = names.keySet().stream().filter(n -> n.startsWith("sshj-Reader")).findFirst().orElse("");
-    assertThat(names.get(readers)).as("one reader per connection: %s", names).isEqualTo(HOSTS);
-    System.out.println("FleetThreadsIT: peak " + peakNew.get() + " new threads (limit " + limit + "); started: " + names);
+    assertThat(names.get(readers)).as("every host was connected: %s", names).isGreaterThanOrEqualTo(HOSTS);
+    System.out.println("FleetThreadsIT: peak " + peakNew.get() + " new threads (limit " + limit + "), peak "
+        + peakReaders.get() + " open connections; started: " + names);
   }
 }

@@ -106,6 +106,49 @@ class SshTransportIT {
     }
   }
 
+  // ---- connection limit
+
+  @Test
+  void theConnectionLimitParksAnIdleConnectionNeverABusyOne() throws Exception {
+    SshConnectionLimit limit = SshConnectionLimit.of(2);
+    SshHost h0 = fleet.host(0);
+    h0.exec("rm", "-f", "/tmp/limit-busy");
+    try (SshTransport busy = SshTransport.connect(settings(h0, fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit);
+         SshTransport idle = SshTransport.connect(settings(fleet.host(1), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit)) {
+      String idleFirst = run(idle, "echo $SSH_CONNECTION").stdoutText();
+      run(busy, "true"); // 'idle' is now the least recently used, 'busy' the most
+      CompletableFuture<ExecResult> slow = CompletableFuture.supplyAsync(() -> busy.exec(
+          ExecRequest.builder("touch /tmp/limit-busy; sleep 2; echo busy-done").timeout(Duration.ofSeconds(20)).build()));
+      for (int i = 0; i < 200 && !h0.exec("sh", "-c", "test -e /tmp/limit-busy && echo yes").contains("yes"); i++) sleep(50);
+
+      try (SshTransport third = SshTransport.connect(settings(fleet.host(2), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit)) {
+        assertThat(limit.openNow()).as("the limit holds").isEqualTo(2);
+        assertThat(limit.parked()).as("one idle connection made room").isEqualTo(1);
+        assertThat(run(third, "echo third").stdoutText()).isEqualTo("third\n");
+        assertThat(slow.get().stdoutText()).as("the busy command was not cut").isEqualTo("busy-done\n");
+        // The parked transport reconnects at its next command: a new connection (another client port).
+        assertThat(run(idle, "echo $SSH_CONNECTION").stdoutText()).isNotBlank().isNotEqualTo(idleFirst);
+        assertThat(limit.openNow()).isEqualTo(2);
+        assertThat(limit.parked()).isEqualTo(2);
+      }
+    }
+  }
+
+  @Test
+  void aConnectionForwardingASocketIsNeverParked() {
+    SshConnectionLimit limit = SshConnectionLimit.of(1);
+    try (SshTransport forwarding = SshTransport.connect(settings(fleet.host(0), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit);
+         SshTransport other = SshTransport.connect(settings(fleet.host(1), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit)) {
+      assertThat(limit.parked()).as("an idle connection made room").isEqualTo(1);
+      forwarding.dockerHost("/tmp/nothing-listens-here.sock");
+      assertThat(run(forwarding, "echo forwarding").stdoutText()).isEqualTo("forwarding\n"); // parks 'other'
+      assertThat(limit.parked()).isEqualTo(2);
+      assertThat(run(other, "echo other").stdoutText()).as("beyond the limit rather than waiting").isEqualTo("other\n");
+      assertThat(limit.parked()).as("the forwarding connection stays").isEqualTo(2);
+      assertThat(limit.openNow()).isEqualTo(2);
+    }
+  }
+
   @Test
   void runsCommandsAndReportsOutputAndExitCode() {
     ExecResult r = run(h1, "echo hello; echo oops >&2; exit 3");
