@@ -31,6 +31,16 @@ public final class DockerClients {
     return URI.create(env != null && !env.isBlank() ? env : "unix://" + DEFAULT_SOCKET);
   }
 
+  /**
+   * The socket file of the controller's own daemon on the daemon's machine: the path of a
+   * {@code unix://} {@code DOCKER_HOST}, else the default socket.
+   */
+  public static String localSocketPath() {
+    URI host = localHost();
+    return "unix".equals(host.getScheme()) && host.getPath() != null && !host.getPath().isEmpty()
+        ? host.getPath() : DEFAULT_SOCKET;
+  }
+
   /** A client for the daemon at {@code unix:///path} or {@code tcp://host:port}. */
   public static DockerClient forHost(URI dockerHost) {
     DockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()

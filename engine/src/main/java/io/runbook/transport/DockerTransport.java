@@ -5,6 +5,8 @@ import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.command.InspectExecResponse;
 import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
 import io.runbook.docker.DockerClients;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -240,6 +242,33 @@ public final class DockerTransport implements Transport {
   private TransportException gone(Exception e) {
     return new TransportException(describe(), "container '" + container + "' is gone (removed or never"
         + " created): " + e.getMessage(), e);
+  }
+
+  /**
+   * The controller's own daemon, when the container has its socket mounted at {@code socketPath} (as a
+   * rehearsal host of a Docker mode has): commands in the container and the engine's Docker client then
+   * talk to one daemon. Any other socket in the container (a daemon of its own) is not reachable from here.
+   */
+  @Override
+  public URI dockerHost(String socketPath) {
+    String controllers = DockerClients.localSocketPath();
+    List<InspectContainerResponse.Mount> mounts;
+    try {
+      mounts = docker.inspectContainerCmd(container).exec().getMounts();
+    } catch (NotFoundException e) {
+      throw gone(e);
+    } catch (RuntimeException e) {
+      throw new TransportException(describe(), "the Docker daemon did not answer: " + e.getMessage(), e);
+    }
+    for (InspectContainerResponse.Mount m : mounts == null ? List.<InspectContainerResponse.Mount>of() : mounts) {
+      if (m.getDestination() != null && socketPath.equals(m.getDestination().getPath())
+          && controllers.equals(m.getSource())) {
+        return DockerClients.localHost();
+      }
+    }
+    throw new RunbookException(ErrorCode.HOST_FAILED, describe() + ": " + socketPath + " in container '" + container
+        + "' is not the Docker daemon this controller uses (" + controllers + "): a docker connection reaches"
+        + " only that one; mount it there (docker run -v " + controllers + ":" + socketPath + ") or set docker_socket");
   }
 
   @Override
