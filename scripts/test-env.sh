@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the integration tests: Docker, debootstrap, ssh-keygen, kubectl and chromium
 # installed, the Docker daemon answering, and the test image (runbook-test/sshd:current) and the rehearsal
-# image (runbook/rehearsal:current) built. Idempotent; takes a
+# images (runbook/rehearsal:current, runbook/rehearsal-compose:current) built. Idempotent; takes a
 # fraction of a second when everything is already in place.
 set -euo pipefail
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" # dockerd and debootstrap live in sbin
@@ -51,3 +51,5 @@ fi
 "$here/build-rehearsal-image.sh" >/dev/null
 # The Docker tests: a loopback image registry holding the sample images, and the docker-host image.
 "$here/docker-test-env.sh"
+# The rehearsal image of compose hosts starts from the docker-host image built just above.
+"$here/build-rehearsal-image.sh" compose >/dev/null
