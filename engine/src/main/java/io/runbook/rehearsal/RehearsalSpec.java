@@ -1,5 +1,7 @@
 package io.runbook.rehearsal;
 
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
 import io.runbook.execution.HostPlan;
 import io.runbook.execution.PlannedStep;
 import io.runbook.model.Phase;
@@ -7,23 +9,50 @@ import io.runbook.model.Runbook;
 import io.runbook.template.Templates;
 import io.runbook.template.Unknown;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The runbook's {@code rehearsal:} section (every key optional), as templates. {@link #forHost} renders it
- * with a production host's variables and fills the defaults from the runbook's own steps.
+ * with a host's variables and fills the defaults from the runbook's own steps: with the production host's
+ * for what is read from production (the seed, the backups' names), with the rehearsal host's for what
+ * runs there. {@link #vars} gives a rehearsal host variables of its own (rendered with production's).
+ *
+ * @param docker null when not given (a mode inherits the shared value)
  */
 public record RehearsalSpec(List<String> seed, String restore, String start, String health, List<String> verify,
-    List<String> redact, Map<String, RehearsalSpec> modes, String file) {
+    List<String> redact, String image, Boolean docker, String sharedDir, Map<String, String> vars,
+    List<String> verifyVolumes, Map<String, RehearsalSpec> modes, String file) {
 
-  /** What to do on one host, rendered. {@code health} may be null (no probe: downtime is not measured). */
+  /**
+   * What to do on one host, rendered. {@code health} may be null (no probe: downtime is not measured).
+   * {@code verifyVolumes} are Docker volumes checksummed like the {@code verify} paths.
+   */
   public record ForHost(List<String> seed, String restore, String start, String health, List<String> verify,
-      List<Backup> backups) {}
+      List<String> verifyVolumes, List<Backup> backups) {}
 
-  /** Where a backup step of the runbook writes: {@code DEST/<run id>/NAME.tar.gz}. */
-  public record Backup(String dest, String name, List<String> paths) {}
+  /**
+   * Where a backup step of the runbook writes: {@code DEST/<run id>/NAME.tar.gz}. A {@code backup} step's
+   * archive holds {@code paths}; a {@code docker_volume} backup's holds the contents of {@code volume}.
+   */
+  public record Backup(String dest, String name, List<String> paths, String volume) {
+    public Backup(String dest, String name, List<String> paths) {
+      this(dest, name, paths, null);
+    }
+  }
+
+  /** What a rehearsal host offers the {@code vars} templates as {@code rehearsal.*}. */
+  public record Offer(String name, int port, String dir) {
+    Map<String, Object> asVars() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", name);
+      m.put("port", port);
+      if (dir != null) m.put("dir", dir);
+      return m;
+    }
+  }
 
   @SuppressWarnings("unchecked")
   public static RehearsalSpec of(Runbook runbook) {
@@ -35,12 +64,15 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
 
   @SuppressWarnings("unchecked")
   private static RehearsalSpec of(Map<String, Object> r, String file) {
-    Map<String, RehearsalSpec> modes = new java.util.LinkedHashMap<>();
+    Map<String, RehearsalSpec> modes = new LinkedHashMap<>();
     if (r.get("modes") instanceof Map<?, ?> m) {
       m.forEach((k, v) -> modes.put(String.valueOf(k), of(v instanceof Map<?, ?> vm ? (Map<String, Object>) vm : Map.of(), file)));
     }
+    Map<String, String> vars = new LinkedHashMap<>();
+    if (r.get("vars") instanceof Map<?, ?> v) v.forEach((k, t) -> vars.put(String.valueOf(k), String.valueOf(t)));
     return new RehearsalSpec(strings(r.get("seed")), (String) r.get("restore"), (String) r.get("start"),
-        (String) r.get("health"), strings(r.get("verify")), strings(r.get("redact")), modes, file);
+        (String) r.get("health"), strings(r.get("verify")), strings(r.get("redact")), (String) r.get("image"),
+        (Boolean) r.get("docker"), (String) r.get("shared_dir"), vars, strings(r.get("verify_volumes")), modes, file);
   }
 
   /** This spec with a mode's own keys ({@code rehearsal.modes.<mode>}) over the shared ones. */
@@ -49,7 +81,15 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     if (m == null) return this;
     return new RehearsalSpec(m.seed.isEmpty() ? seed : m.seed, m.restore == null ? restore : m.restore,
         m.start == null ? start : m.start, m.health == null ? health : m.health,
-        m.verify.isEmpty() ? verify : m.verify, m.redact.isEmpty() ? redact : m.redact, Map.of(), file);
+        m.verify.isEmpty() ? verify : m.verify, m.redact.isEmpty() ? redact : m.redact,
+        m.image == null ? image : m.image, m.docker == null ? docker : m.docker,
+        m.sharedDir == null ? sharedDir : m.sharedDir, m.vars.isEmpty() ? vars : m.vars,
+        m.verifyVolumes.isEmpty() ? verifyVolumes : m.verifyVolumes, Map.of(), file);
+  }
+
+  /** Whether this mode's rehearsal hosts drive the controller's Docker daemon. */
+  boolean usesDocker() {
+    return Boolean.TRUE.equals(docker);
   }
 
   private static List<String> strings(Object v) {
@@ -62,10 +102,51 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     try {
       return own.render(host);
     } catch (Templates.TemplateError e) {
-      throw new io.runbook.RunbookException(io.runbook.ErrorCode.INVALID_INPUT, file + ": rehearsal"
-          + (own == this ? "" : ".modes." + host.mode()) + " for host '" + host.name() + "' (mode " + host.mode()
-          + "): " + e.getMessage() + " (give this mode its own keys under rehearsal.modes." + host.mode() + ")");
+      throw inputError(own, host, e.getMessage());
     }
+  }
+
+  /**
+   * The rehearsal host's own values of {@code vars}, rendered with the production host's variables and
+   * {@code rehearsal.*}; a whole number comes out as a number, as YAML would read it.
+   */
+  public Map<String, Object> vars(HostPlan production, Runbook runbook, Offer offer) {
+    RehearsalSpec own = forMode(production.mode());
+    Map<String, Object> model = new LinkedHashMap<>(production.vars());
+    model.put("rehearsal", offer.asVars());
+    for (String name : own.vars.keySet()) {
+      if (runbook.vars().containsKey(name)) {
+        throw inputError(own, production, "vars." + name + ": '" + name + "' is a variable of the runbook, which"
+            + " wins over the inventory; map the inventory variable it is made from instead");
+      }
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : own.vars.entrySet()) {
+      try {
+        String v = Templates.render(e.getValue(), "rehearsal.vars." + e.getKey(), model);
+        out.put(e.getKey(), v.matches("-?[0-9]{1,18}") ? (Object) Long.parseLong(v) : v);
+      } catch (Templates.TemplateError err) {
+        throw inputError(own, production, "vars." + e.getKey() + ": " + err.getMessage());
+      }
+    }
+    return out;
+  }
+
+  /** The production path that is one directory with {@code rehearsal.dir} on a docker rehearsal host, or null. */
+  public String sharedDir(HostPlan production) {
+    RehearsalSpec own = forMode(production.mode());
+    if (own.sharedDir == null) return null;
+    try {
+      return Templates.render(own.sharedDir, "rehearsal.shared_dir", production.vars());
+    } catch (Templates.TemplateError e) {
+      throw inputError(own, production, "shared_dir: " + e.getMessage());
+    }
+  }
+
+  private RunbookException inputError(RehearsalSpec own, HostPlan host, String why) {
+    return new RunbookException(ErrorCode.INVALID_INPUT, file + ": rehearsal"
+        + (own == this ? "" : ".modes." + host.mode()) + " for host '" + host.name() + "' (mode " + host.mode()
+        + "): " + why + " (give this mode its own keys under rehearsal.modes." + host.mode() + ")");
   }
 
   private ForHost render(HostPlan host) {
@@ -73,6 +154,17 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     List<Backup> backups = new ArrayList<>();
     String health = null;
     for (PlannedStep s : host.steps()) {
+      if (s.type().equals("docker_volume") && s.spec().args() instanceof Map<?, ?> raw && "backup".equals(raw.get("action"))) {
+        // Only the names matter here: the throwaway container's image may need values of the run.
+        Map<String, Object> names = new LinkedHashMap<>();
+        for (String k : List.of("volume", "dest", "name")) if (raw.get(k) != null) names.put(k, raw.get(k));
+        if (render(names, vars) instanceof Map<?, ?> a && a.get("volume") != null && a.get("dest") != null) {
+          String volume = String.valueOf(a.get("volume"));
+          backups.add(new Backup(String.valueOf(a.get("dest")), a.get("name") == null ? volume : String.valueOf(a.get("name")),
+              List.of(), volume));
+        }
+        continue;
+      }
       Object args = render(s.spec().args(), vars);
       if (args == null || !(args instanceof Map<?, ?> a)) continue;
       if (s.type().equals("backup") && a.get("dest") != null && a.get("paths") instanceof List<?> paths) {
@@ -96,6 +188,7 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
         start == null ? null : Templates.render(start, "rehearsal.start", vars),
         this.health != null ? Templates.render(this.health, "rehearsal.health", vars) : health,
         verify.isEmpty() ? List.copyOf(defaultVerify) : renderAll(verify, vars),
+        renderAll(verifyVolumes, vars),
         backups);
   }
 

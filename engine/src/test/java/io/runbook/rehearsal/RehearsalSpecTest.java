@@ -89,4 +89,68 @@ class RehearsalSpecTest {
         .hasMessageContaining("app_dir")
         .hasMessageContaining("rehearsal.modes.other");
   }
+
+  static final String COMPOSE_RB = """
+      apiVersion: runbook/v1
+      kind: Runbook
+      name: spec
+      hosts: app
+      vars:
+        project: "[=compose_project!'app']"
+      modes:
+        compose:
+          preflight:
+            - name: Version
+              version: {url: "http://127.0.0.1:[=port]/v", target: 2.0.0}
+              register: v
+          backup:
+            - name: Volume
+              docker_volume: {action: backup, volume: "[=project]_data", dest: "[=app_dir]/backups", image: "app:[=v.installed]"}
+            - name: Config
+              backup: {paths: ["[=app_dir]/config.json"], dest: "[=app_dir]/backups", name: config}
+      rehearsal:
+        modes:
+          compose:
+            docker: true
+            image: rehearsal-compose
+            shared_dir: "[=app_dir]"
+            vars:
+              app_dir: "[=rehearsal.dir]/app"
+              compose_project: "[=rehearsal.name]"
+              port: "[=rehearsal.port]"
+              token: "[=token]"
+            verify_volumes: ["[=project]_data"]
+      """;
+
+  @Test
+  void aDockerModeMapsInventoryVariablesAndKnowsItsVolumeBackups() throws Exception {
+    Plan p = TestPlans.plan(tmp, COMPOSE_RB, inv("compose", "app_dir: /srv/app, port: 8080, token: s3cret"), Instant.now());
+    HostPlan h = p.hosts().get(0);
+    RehearsalSpec spec = RehearsalSpec.of(p.runbook());
+    assertThat(spec.forMode("compose").usesDocker()).isTrue();
+    assertThat(spec.forMode("compose").image()).isEqualTo("rehearsal-compose");
+    assertThat(spec.sharedDir(h)).isEqualTo("/srv/app");
+    Map<String, Object> own = spec.vars(h, p.runbook(), new RehearsalSpec.Offer("rb-1-h1", 34567, "/var/lib/docker/volumes/v/_data"));
+    assertThat(own).containsExactly(Map.entry("app_dir", "/var/lib/docker/volumes/v/_data/app"),
+        Map.entry("compose_project", "rb-1-h1"), Map.entry("port", 34567L), Map.entry("token", "s3cret"));
+
+    RehearsalSpec.ForHost f = spec.forHost(h);
+    // The volume backup's image needs a value of the run; its names do not.
+    assertThat(f.backups()).containsExactly(
+        new RehearsalSpec.Backup("/srv/app/backups", "app_data", List.of(), "app_data"),
+        new RehearsalSpec.Backup("/srv/app/backups", "config", List.of("/srv/app/config.json")));
+    assertThat(f.verifyVolumes()).containsExactly("app_data");
+    assertThat(f.seed()).containsExactly("/srv/app/backups", "/srv/app/config.json");
+  }
+
+  @Test
+  void aRunbookVariableCannotBeMappedSinceItWinsOverTheInventory() throws Exception {
+    Plan p = TestPlans.plan(tmp, COMPOSE_RB.replace("compose_project: \"[=rehearsal.name]\"", "project: \"[=rehearsal.name]\""),
+        inv("compose", "app_dir: /srv/app, port: 8080, token: s3cret"), Instant.now());
+    assertThatThrownBy(() -> RehearsalSpec.of(p.runbook()).vars(p.hosts().get(0), p.runbook(), new RehearsalSpec.Offer("n", 1, null)))
+        .isInstanceOf(RunbookException.class)
+        .hasMessageContaining("rehearsal.modes.compose for host 'h1'")
+        .hasMessageContaining("'project' is a variable of the runbook")
+        .hasMessageContaining("map the inventory variable it is made from");
+  }
 }
