@@ -57,8 +57,26 @@ public final class Rehearsal {
       int hostsPerMode, boolean keep, int forks, Path stateDir, ConnectionSettings connection,
       java.util.function.Function<Path, EventListener> console, Consumer<String> progress) {}
 
-  /** A production host and the container standing in for it. */
-  record Pair(HostPlan production, String container, RehearsalSpec.ForHost spec, List<String> redacted) {}
+  /**
+   * A production host and the container standing in for it: the variables the runbook's {@code rehearsal.vars}
+   * give it and the names of those replaced as secrets.
+   */
+  record Standin(HostPlan production, RehearsalContainers.Started container, String image, boolean docker,
+      Map<String, Object> ownVars, List<String> redacted) {}
+
+  /**
+   * A stand-in with its plan: {@code seed} is the rehearsal section rendered with production's variables
+   * (what to read there, and what production's backups are called), {@code spec} with the rehearsal host's.
+   */
+  record Pair(Standin standin, HostPlan rehearsal, RehearsalSpec.ForHost seed, RehearsalSpec.ForHost spec) {
+    HostPlan production() {
+      return standin.production();
+    }
+
+    String container() {
+      return standin.container().name();
+    }
+  }
 
   private final Options o;
 
@@ -82,36 +100,35 @@ public final class Rehearsal {
     }, "rehearsal-teardown");
     Runtime.getRuntime().addShutdownHook(teardownOnExit);
     try {
-      List<Pair> pairs = new ArrayList<>();
-      for (HostPlan hp : chosen) {
-        String image = String.valueOf(hp.host().vars().getOrDefault("rehearsal_image", RehearsalContainers.DEFAULT_IMAGE));
-        String name = containers.start(hp.name(), image);
-        o.progress().accept("[" + hp.name() + "] rehearsal host " + name + " (" + image + ", mode " + hp.mode() + ")");
-        Secrets.Redacted red = Secrets.redact(hp.host().vars(), spec.forMode(hp.mode()).redact());
-        pairs.add(new Pair(hp, name, spec.forHost(hp), red.names()));
-      }
+      List<Standin> standins = new ArrayList<>();
+      for (HostPlan hp : chosen) standins.add(standIn(hp, spec, containers));
       report.containers(containers.list());
-      Path inventory = writeInventory(runDir.resolve("inventory.yaml"), pairs, spec);
+      Path inventory = writeInventory(runDir.resolve("inventory.yaml"), standins, spec);
       Plan plan = plan(inventory, runId, now);
+      List<Pair> pairs = new ArrayList<>();
+      for (Standin s : standins) {
+        HostPlan rehearsal = plan.hosts().stream().filter(h -> h.name().equals(s.production().name())).findFirst().orElseThrow();
+        pairs.add(new Pair(s, rehearsal, spec.forHost(s.production()), spec.forHost(rehearsal)));
+      }
       Map<String, String> before = new LinkedHashMap<>();
       Map<String, HealthProbe> probes = new LinkedHashMap<>();
       try {
         for (Pair p : pairs) {
-          seed(p, plan, report);
+          seed(p, containers, report);
           before.put(p.production().name(), checksums(p));
           probes.put(p.production().name(), probe(p));
         }
-        probes.values().forEach(HealthProbe::start);
+        probes.values().stream().filter(java.util.Objects::nonNull).forEach(HealthProbe::start);
         StepClock clock = new StepClock();
         o.progress().accept("Upgrade on " + pairs.size() + " rehearsal host(s), as apply would run it (run " + runId + ")");
         RunResult upgrade = execute(plan, false, clock, ex -> ex.run(plan, request(inventory, plan)));
-        probes.values().forEach(HealthProbe::close);
+        probes.values().stream().filter(java.util.Objects::nonNull).forEach(HealthProbe::close);
         report.upgrade(upgrade);
         for (Pair p : pairs) {
           String h = p.production().name();
           HealthProbe probe = probes.get(h);
           report.host(h, p.production().mode(), clock.of(h), probe == null ? null : probe.samples(),
-              p.spec(), p.redacted());
+              p.spec(), p.standin().redacted());
         }
         o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
         boolean changed = upgrade.hosts().stream().anyMatch(r -> r.outcome() == Outcome.SUCCEEDED
@@ -123,17 +140,18 @@ public final class Rehearsal {
           report.restored(p.production().name(), before.get(p.production().name()), checksums(p));
         }
       } finally {
-        probes.values().forEach(HealthProbe::close);
+        probes.values().stream().filter(java.util.Objects::nonNull).forEach(HealthProbe::close);
       }
       report.forecast(o.production().hosts().stream().map(h -> h.mode() == null ? "-" : h.mode()).toList(),
           o.production().runbook().rollout().serial());
     } finally {
       if (o.keep()) {
         o.progress().accept("Kept the rehearsal hosts (--keep): " + String.join(", ", containers.list())
-            + "; remove them with: docker rm -f $(docker ps -aq --filter label=" + RehearsalContainers.LABEL + "=" + runId + ")");
+            + "; remove them and what they made with: docker rm -f $(docker ps -aq --filter name="
+            + RehearsalContainers.prefix(runId) + "-); docker volume rm $(docker volume ls -q --filter name="
+            + RehearsalContainers.prefix(runId) + "-)");
       } else {
-        int n = containers.removeAll();
-        o.progress().accept("Removed " + n + " rehearsal container(s)");
+        o.progress().accept("Removed " + containers.removeAll().describe());
       }
       report.keptContainers(o.keep() ? containers.list() : List.of());
       containers.close();
@@ -148,6 +166,32 @@ public final class Rehearsal {
     return report;
   }
 
+  /** Starts the container standing in for {@code hp} and works out the variables it gets. */
+  private Standin standIn(HostPlan hp, RehearsalSpec spec, RehearsalContainers containers) {
+    RehearsalSpec mode = spec.forMode(hp.mode());
+    Object hostImage = hp.host().vars().get("rehearsal_image");
+    String image = hostImage != null ? String.valueOf(hostImage)
+        : mode.image() != null ? mode.image() : RehearsalContainers.DEFAULT_IMAGE;
+    boolean docker = mode.usesDocker();
+    RehearsalContainers.Started started = containers.start(hp.name(), image, docker, docker ? spec.sharedDir(hp) : null);
+    o.progress().accept("[" + hp.name() + "] rehearsal host " + started.name() + " (" + image + ", mode " + hp.mode()
+        + (docker ? ", on this Docker daemon, directory " + started.dir() : "") + ")");
+    Map<String, Object> own = spec.vars(hp, o.production().runbook(),
+        new RehearsalSpec.Offer(started.name(), freePort(), started.dir()));
+    List<String> redacted = Secrets.redact(hp.host().vars(), mode.redact()).names().stream()
+        .filter(n -> !own.containsKey(n)).toList();
+    return new Standin(hp, started, image, docker, own, redacted);
+  }
+
+  /** A TCP port nothing listens on now, on this machine (the daemon's, for a rehearsal host on its network). */
+  private static int freePort() {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new RunbookException(ErrorCode.HOST_FAILED, "cannot find a free port for a rehearsal host: " + e.getMessage());
+    }
+  }
+
   /** The first {@code n} hosts of each mode, in plan order. */
   static List<HostPlan> choose(List<HostPlan> hosts, int n) {
     Map<String, Integer> taken = new LinkedHashMap<>();
@@ -159,30 +203,54 @@ public final class Rehearsal {
     return out;
   }
 
-  private void seed(Pair p, Plan plan, RehearsalReport report) {
+  private void seed(Pair p, RehearsalContainers containers, RehearsalReport report) {
     Host prod = p.production().host();
-    HostPlan rehearsal = plan.hosts().stream().filter(h -> h.name().equals(prod.name())).findFirst().orElseThrow();
     Become prodBecome = prod.become() ? Become.as(prod.becomeUser()) : Become.NONE;
-    Become become = rehearsal.host().become() ? Become.as(rehearsal.host().becomeUser()) : Become.NONE;
+    Become become = p.rehearsal().host().become() ? Become.as(p.rehearsal().host().becomeUser()) : Become.NONE;
     StandardConnector connector = new StandardConnector(o.connection());
     try (Transport production = connector.open(prod);
         Transport root = DockerTransport.connect(prod.name() + " (rehearsal, root)", p.container(), "root");
-        Transport host = connector.open(rehearsal.host())) {
-      List<String> copied = Seeder.copy(production, prodBecome, root, p.spec().seed());
+        Transport host = connector.open(p.rehearsal().host());
+        DockerOnHost docker = new DockerOnHost(p, root)) {
+      List<String> copied = Seeder.copy(production, prodBecome, root, p.seed().seed());
       o.progress().accept("[" + prod.name() + "] seeded from production (read-only): " + String.join(", ", copied));
-      String archive = switch (p.spec().restore()) {
-        case "none" -> null;
-        case "latest" -> Seeder.newestBackup(root, p.spec().backups());
-        default -> p.spec().restore();
+      Seeder.Target target = new Seeder.Target(prod.name(), host, become, p.rehearsal().vars(), docker.engine(),
+          p.standin().image(), v -> containers.volume(v, prod.name()));
+      List<String> archives = switch (p.spec().restore()) {
+        case "none" -> List.of();
+        case "latest" -> {
+          String run = Seeder.newestRun(root, p.seed().backups());
+          yield run == null ? List.of() : Seeder.restore(target, run, p.seed().backups(), p.spec().backups());
+        }
+        default -> {
+          Seeder.restoreFiles(target, p.spec().restore());
+          yield List.of(p.spec().restore());
+        }
       };
-      if (archive != null) {
-        Seeder.restore(host, prod.name(), become, archive, rehearsal.vars());
-        o.progress().accept("[" + prod.name() + "] restored " + archive + " (checksums verified first)");
-      } else {
-        o.progress().accept("[" + prod.name() + "] no backup restored (" + p.spec().restore() + ")");
-      }
+      o.progress().accept("[" + prod.name() + "] " + (archives.isEmpty() ? "no backup restored (" + p.spec().restore() + ")"
+          : "restored " + String.join(", ", archives) + " (checksums verified first)"));
       if (p.spec().start() != null) Seeder.start(host, become, p.spec().start());
-      report.seeded(prod.name(), copied, archive);
+      report.seeded(prod.name(), copied, archives);
+    }
+  }
+
+  /** The Docker daemon of a rehearsal host that has one (opened on first use, through its connection), else none. */
+  private static final class DockerOnHost implements AutoCloseable {
+    private final io.runbook.docker.DockerEngine engine;
+
+    DockerOnHost(Pair p, Transport root) {
+      this.engine = p.standin().docker()
+          ? io.runbook.docker.DockerJavaEngine.open(root, io.runbook.docker.DockerClients.DEFAULT_SOCKET, p.production().name())
+          : null;
+    }
+
+    io.runbook.docker.DockerEngine engine() {
+      return engine;
+    }
+
+    @Override
+    public void close() {
+      if (engine != null) engine.close();
     }
   }
 
@@ -201,22 +269,33 @@ public final class Rehearsal {
   }
 
   private String checksums(Pair p) {
-    try (Transport root = DockerTransport.connect(p.production().name() + " (rehearsal, root)", p.container(), "root")) {
-      return Seeder.checksums(root, p.spec().verify());
+    try (Transport root = DockerTransport.connect(p.production().name() + " (rehearsal, root)", p.container(), "root");
+        DockerOnHost docker = new DockerOnHost(p, root)) {
+      String files = Seeder.checksums(root, p.spec().verify());
+      if (p.spec().verifyVolumes().isEmpty()) return files;
+      if (docker.engine() == null) {
+        throw new RunbookException(ErrorCode.INVALID_INPUT, p.production().name() + ": rehearsal.verify_volumes needs"
+            + " a rehearsal host with Docker: set rehearsal.docker: true for mode " + p.production().mode());
+      }
+      return files + Seeder.volumeChecksums(docker.engine(), p.standin().image(), p.spec().verifyVolumes());
     }
   }
 
-  /** The rehearsal hosts as an Ansible inventory: production's variables, secrets replaced, reached through Docker. */
-  private Path writeInventory(Path file, List<Pair> pairs, RehearsalSpec spec) throws Exception {
+  /**
+   * The rehearsal hosts as an Ansible inventory: production's variables, secrets replaced, the runbook's
+   * rehearsal.vars over them (not redacted: the runbook asked for those values), reached through Docker.
+   */
+  private Path writeInventory(Path file, List<Standin> standins, RehearsalSpec spec) throws Exception {
     Map<String, Object> groups = new LinkedHashMap<>();
-    for (Pair p : pairs) {
+    for (Standin p : standins) {
       Host prod = p.production().host();
       Map<String, Object> vars = new LinkedHashMap<>(Secrets.redact(prod.vars(),
           spec.forMode(p.production().mode()).redact()).vars());
       for (String k : List.of("ansible_port", "ansible_ssh_private_key_file", "ansible_private_key_file",
           "ansible_ssh_common_args", "ansible_ssh_extra_args")) vars.remove(k);
+      vars.putAll(p.ownVars());
       vars.put("ansible_connection", "docker");
-      vars.put("ansible_host", p.container());
+      vars.put("ansible_host", p.container().name());
       for (String g : prod.groups()) {
         if (g.equals("all")) continue;
         @SuppressWarnings("unchecked")
@@ -228,7 +307,7 @@ public final class Rehearsal {
     }
     Map<String, Object> root = Map.of("all", Map.of("children", groups));
     String yaml = "# Rehearsal hosts of run " + file.getParent().getFileName() + ": production's variables with"
-        + " secrets replaced, reached through Docker.\n"
+        + " secrets replaced and rehearsal.vars applied, reached through Docker.\n"
         + new Dump(DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK).build()).dumpToString(root);
     Files.writeString(file, yaml);
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));

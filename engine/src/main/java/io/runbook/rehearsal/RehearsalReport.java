@@ -70,9 +70,9 @@ public final class RehearsalReport {
     return hosts.computeIfAbsent(name, k -> new LinkedHashMap<>());
   }
 
-  void seeded(String host, List<String> paths, String archive) {
+  void seeded(String host, List<String> paths, List<String> archives) {
     host(host).put("seeded_paths", paths);
-    host(host).put("restored_backup", archive);
+    host(host).put("restored_backups", archives);
   }
 
   void upgrade(RunResult r) {
@@ -236,7 +236,7 @@ public final class RehearsalReport {
         .append("`, plan hash `").append(planHash).append("`.\n\n");
     hosts.forEach((h, v) -> {
       md.append("## ").append(h).append(" (mode ").append(v.get("mode")).append(")\n\n");
-      md.append("Seeded: ").append(v.get("seeded_paths")).append("; backup restored: `").append(v.get("restored_backup"))
+      md.append("Seeded: ").append(v.get("seeded_paths")).append("; backups restored: `").append(v.get("restored_backups"))
           .append("`; secrets replaced: ").append(v.get("redacted_vars")).append(".\n\n");
       md.append("| phase | ms |\n|---|---|\n");
       ((Map<String, Object>) v.getOrDefault("phases_ms", Map.of())).forEach((p, ms) -> md.append("| ").append(p).append(" | ").append(ms).append(" |\n"));

@@ -2,6 +2,8 @@ package io.runbook.rehearsal;
 
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
+import io.runbook.docker.DockerEngine;
+import io.runbook.step.DockerVolumeStep;
 import io.runbook.step.RestoreStep;
 import io.runbook.step.StepContext;
 import io.runbook.step.StepResult;
@@ -19,9 +21,9 @@ import java.util.Map;
 
 /**
  * Makes a rehearsal host look like its production host: copies the seed paths from production (reading
- * only: one {@code tar c} there, nothing written, no lock taken), restores the newest backup the way a
- * rollback restores it ({@link RestoreStep}: checksums first, then whole paths replaced), and starts the
- * service.
+ * only: one {@code tar c} there, nothing written, no lock taken), restores the newest backups the way a
+ * rollback restores them ({@link RestoreStep}: checksums first, then whole paths replaced; a volume's
+ * archive with {@code docker_volume: restore}), and starts the service.
  */
 final class Seeder {
   private static final Duration COPY_TIMEOUT = Duration.ofMinutes(10);
@@ -62,38 +64,73 @@ final class Seeder {
     return existing;
   }
 
-  /** The newest archive of the runbook's backup steps on the (seeded) host, or null. */
-  static String newestBackup(Transport host, List<RehearsalSpec.Backup> backups) {
+  /**
+   * The newest run directory of the runbook's backups on the (seeded) host, or null: backup directories are
+   * named after run ids, which sort by time. {@code backups} are named as production names them.
+   */
+  static String newestRun(Transport host, List<RehearsalSpec.Backup> backups) {
     String newest = null;
     for (RehearsalSpec.Backup b : backups) {
       ExecResult r = host.exec(ExecRequest.builder("ls -1d " + Shell.quote(b.dest()) + "/*/" + Shell.quote(b.name() + ".tar.gz")
           + " 2>/dev/null | sort | tail -n 1").build());
       String a = r.stdoutText().strip();
-      // Backup directories are named after run ids, which sort by time.
-      if (!a.isEmpty() && (newest == null || dirName(a).compareTo(dirName(newest)) > 0)) newest = a;
+      if (a.isEmpty()) continue;
+      String dir = a.substring(0, a.lastIndexOf('/'));
+      String run = dir.substring(dir.lastIndexOf('/') + 1);
+      if (newest == null || run.compareTo(newest) > 0) newest = run;
     }
     return newest;
   }
 
-  private static String dirName(String archive) {
-    String dir = archive.substring(0, archive.lastIndexOf('/'));
-    return dir.substring(dir.lastIndexOf('/') + 1);
+  /**
+   * Restores every archive that the runbook's backup steps wrote in run directory {@code run}, each as a
+   * rollback restores it: files with {@link RestoreStep}, a volume with {@code docker_volume: restore} (into
+   * the rehearsal host's volume, created first). {@code production} and {@code rehearsal} are the same
+   * backup steps rendered with each host's variables: production's name the archives, the rehearsal
+   * host's the volumes and the directory as its daemon sees it. Returns the archives, by production's path.
+   */
+  static List<String> restore(Target target, String run, List<RehearsalSpec.Backup> production,
+      List<RehearsalSpec.Backup> rehearsal) {
+    if (production.size() != rehearsal.size()) {
+      throw new RunbookException(ErrorCode.HOST_FAILED, target.hostName() + ": the runbook's backup steps come out"
+          + " differently with the rehearsal host's variables (" + production.size() + " vs " + rehearsal.size()
+          + "); give the mode a rehearsal.restore of its own");
+    }
+    List<String> restored = new java.util.ArrayList<>();
+    for (int i = 0; i < production.size(); i++) {
+      RehearsalSpec.Backup prod = production.get(i);
+      RehearsalSpec.Backup own = rehearsal.get(i);
+      String archive = prod.dest() + "/" + run + "/" + prod.name() + ".tar.gz";
+      if (target.transport().exec(ExecRequest.builder("test -f " + Shell.quote(archive)).build()).exitCode() != 0) continue;
+      if (prod.volume() == null) {
+        restoreFiles(target, archive);
+      } else {
+        target.volumes().accept(own.volume());
+        run(target, "docker_volume restore of " + own.volume(), new DockerVolumeStep(), new DockerVolumeStep.Args(
+            "restore", own.volume(), null, own.dest() + "/" + run, null, prod.name(), target.image()));
+      }
+      restored.add(archive);
+    }
+    return restored;
   }
 
-  /** Restores {@code archive} exactly as a rollback's {@code restore} would. */
-  static StepResult restore(Transport host, String hostName, Become become, String archive, Map<String, Object> vars) {
-    StepContext ctx = new Context(hostName, host, Duration.ofMinutes(10), become, Path.of("."), vars);
+  /** Restores {@code archive} (of a {@code backup} step) exactly as a rollback's {@code restore} would. */
+  static StepResult restoreFiles(Target target, String archive) {
+    return run(target, "restoring " + archive, new RestoreStep(), new RestoreStep.Args(archive, null, null, false));
+  }
+
+  private static <A> StepResult run(Target target, String what, io.runbook.step.Step<A> step, A args) {
     try {
-      StepResult r = new RestoreStep().execute(new RestoreStep.Args(archive, null, null, false), ctx);
+      StepResult r = step.execute(args, new Context(target, Duration.ofMinutes(10)));
       if (r.status() == Status.FAILED) {
-        throw new RunbookException(ErrorCode.HOST_FAILED, hostName + ": restoring " + archive
+        throw new RunbookException(ErrorCode.HOST_FAILED, target.hostName() + ": " + what
             + " on the rehearsal host failed: " + r.message());
       }
       return r;
     } catch (RunbookException e) {
       throw e;
     } catch (Exception e) {
-      throw new RunbookException(ErrorCode.HOST_FAILED, hostName + ": restoring " + archive + " failed: " + e.getMessage(), e);
+      throw new RunbookException(ErrorCode.HOST_FAILED, target.hostName() + ": " + what + " failed: " + e.getMessage(), e);
     }
   }
 
@@ -122,16 +159,73 @@ final class Seeder {
     return r.stdoutText();
   }
 
-  private record Context(String hostName, Transport transport, Duration timeout, Become become, Path baseDir,
-      Map<String, Object> vars) implements StepContext {
+  /**
+   * One line per file of each volume (sha256, {@code volume:NAME/path}), sorted, read through a throwaway
+   * container of {@code image} that mounts the volume read-only.
+   */
+  static String volumeChecksums(DockerEngine docker, String image, List<String> volumes) {
+    StringBuilder out = new StringBuilder();
+    for (String v : volumes) {
+      DockerEngine.RunResult r = docker.run(image, List.of("sh", "-c", "cd /volume && find . -type f | LC_ALL=C sort"
+              + " | xargs -r sha256sum | sed 's|  \\./|  volume:" + v + "/|'"),
+          List.of(DockerEngine.Mount.volume(v, "/volume", true)), Duration.ofMinutes(5));
+      if (r.exitCode() != 0) {
+        throw new RunbookException(ErrorCode.HOST_FAILED, "cannot checksum volume " + v + ": exit code " + r.exitCode()
+            + ": " + r.output().strip());
+      }
+      out.append(r.output().lines().filter(l -> l.matches("[0-9a-f]{64}  volume:.*")).map(l -> l + "\n")
+          .reduce("", String::concat));
+    }
+    return out.toString();
+  }
+
+  /**
+   * The rehearsal host as the seed's restores see it: its connection and become, its variables, its Docker
+   * daemon (null unless it has one), the image of its throwaway containers, and how to make a volume of
+   * the rehearsal.
+   */
+  record Target(String hostName, Transport transport, Become become, Map<String, Object> vars, DockerEngine docker,
+      String image, java.util.function.Consumer<String> volumes) {}
+
+  private record Context(Target target, Duration timeout) implements StepContext {
+    @Override
+    public String hostName() {
+      return target.hostName();
+    }
+
+    @Override
+    public Transport transport() {
+      return target.transport();
+    }
+
+    @Override
+    public Become become() {
+      return target.become();
+    }
+
+    @Override
+    public Path baseDir() {
+      return Path.of(".");
+    }
+
+    @Override
+    public Map<String, Object> vars() {
+      return target.vars();
+    }
+
+    @Override
+    public DockerEngine docker() {
+      return target.docker() != null ? target.docker() : StepContext.super.docker();
+    }
+
     @Override
     public String render(String templateText, String templateName) {
-      return Templates.render(templateText, templateName, vars);
+      return Templates.render(templateText, templateName, target.vars());
     }
 
     @Override
     public boolean evaluate(String expression) {
-      return Templates.evaluate(expression, expression, vars);
+      return Templates.evaluate(expression, expression, target.vars());
     }
   }
 }
