@@ -1,15 +1,19 @@
 package io.runbook.rehearsal;
 
+import static io.runbook.testing.DockerHost.docker;
+import static io.runbook.testing.DockerHost.dockerResult;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import io.runbook.docker.DockerClients;
+import io.runbook.testing.DockerHost;
 import io.runbook.testing.Fleet;
 import io.runbook.testing.SampleRuns;
 import io.runbook.testing.SampleRuns.Run;
 import io.runbook.testing.SshHost;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,84 +23,115 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code runbook rehearse} of the upgrade runbook against real SSH "production" hosts in two modes, with
- * real rehearsal containers on the real Docker daemon.
- *
- * <p>upgrade-v2.yaml has one mode (binary) on this branch; the second mode is a copy of it named
- * {@code legacy}, made by this test in its own copy of the runbook, and h3 is a {@code legacy} host.
+ * {@code runbook rehearse} of {@code runbooks/upgrade-v2.yaml} against real SSH "production" hosts in two
+ * modes, with real rehearsal containers on the real Docker daemon: h1 and h2 run the sample service as a
+ * binary (SSH hosts of a {@link Fleet}), h3 as a Docker Compose project ({@link DockerHost}: the daemon is
+ * this machine's, the registry the loopback one), installed by install-sample-compose.yaml. h3's rehearsal
+ * host drives the same daemon as h3 itself, so the test also checks that the rehearsal kept to its own
+ * project, volume and port, and left nothing behind.
  */
 class RehearseIT {
   private static final String APP = "/home/runbook/sample";
   private static final int PORT = 18080;
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Path RUNBOOK = SampleRuns.REPO.resolve("runbooks/upgrade-v2.yaml");
 
   @TempDir static Path tmp;
   private static Fleet fleet;
+  private static DockerHost h3;
   private static SampleRuns sample;
   private static Path inventory;
-  private static Path runbook;
+  private static Path knownHosts;
+  private static String project;
+  private static int composePort;
+  private static String composeApp;
 
   @BeforeAll
   static void production() throws Exception {
-    fleet = Fleet.start(3);
+    fleet = Fleet.start(2);
+    h3 = DockerHost.start(true);
+    // what the daemon has is shared with the other tests; the rehearsal must not make this name
+    dockerResult("rmi", "-f", "sampled:rollback");
     sample = new SampleRuns(fleet, tmp);
-    inventory = sample.inventory(APP, PORT, h -> h.name().equals("h3") ? "          mode: legacy\n" : "");
-    assertThat(sample.apply("install-sample.yaml", inventory).code()).as("install 1.2.3").isZero();
-    Run backup = sample.apply("backup-sample.yaml", inventory);
+    project = "rbrh" + System.nanoTime();
+    composePort = freePort();
+    composeApp = h3.shared().resolve("app").toString();
+    inventory = inventory();
+    knownHosts = Files.writeString(tmp.resolve("known_hosts"),
+        Files.readString(fleet.knownHostsFile()) + h3.knownHostsLine() + "\n");
+    Run install = sample.apply("install-sample.yaml", inventory, "--known-hosts", knownHosts.toString(), "-l", "h1,h2");
+    assertThat(install.code()).as("install 1.2.3: " + install.all()).isZero();
+    Run compose = sample.apply("install-sample-compose.yaml", inventory, "--known-hosts", knownHosts.toString(), "-l", "h3");
+    assertThat(compose.code()).as("install 1.2.3 with compose: " + compose.all()).isZero();
+    Run backup = sample.apply("backup-sample.yaml", inventory, "--known-hosts", knownHosts.toString());
     assertThat(backup.code()).as(backup.all()).isZero();
-    runbook = twoModes(SampleRuns.REPO.resolve("runbooks/upgrade-v2.yaml"), tmp.resolve("upgrade-v2-two-modes.yaml"));
   }
 
   @AfterAll
   static void stop() {
+    if (project != null) {
+      String ids = dockerResult("ps", "-aq", "--filter", "label=com.docker.compose.project=" + project).out().strip();
+      for (String id : ids.split("\\s+")) {
+        if (!id.isEmpty()) dockerResult("rm", "-f", id);
+      }
+      dockerResult("volume", "rm", "-f", project + "_data");
+      dockerResult("network", "rm", project + "_default");
+      dockerResult("rmi", "-f", DockerHost.REGISTRY + "/sampled:1.2.3", DockerHost.REGISTRY + "/sampled:2.0.0", "sampled:rollback");
+    }
+    if (h3 != null) h3.close();
     if (fleet != null) fleet.close();
   }
 
-  /** upgrade-v2.yaml with its binary mode also as mode 'legacy', and release_src made absolute. */
-  static Path twoModes(Path source, Path target) throws Exception {
-    String y = Files.readString(source);
-    int modes = y.indexOf("\nmodes:\n") + "\nmodes:\n".length();
-    // The binary block ends where the next mode (or its comment) starts, two spaces in.
-    java.util.regex.Matcher next = java.util.regex.Pattern.compile("\n  [#a-z]").matcher(y);
-    assertThat(next.find(modes + 1)).as("a mode after binary").isTrue();
-    int end = next.start() + 1;
-    String binary = y.substring(modes, end);
-    assertThat(binary).startsWith("  binary:\n");
-    String legacy = binary.replaceFirst("^  binary:", "  legacy:");
-    String out = y.substring(0, end) + legacy + "\n" + y.substring(end);
-    out = out.replace("release_src: ../samples/releases/", "release_src: " + SampleRuns.REPO.resolve("samples/releases") + "/");
-    Files.writeString(target, out);
-    return target;
+  /** The fleet's binary hosts (group vars as SampleRuns writes them) and h3, a compose host, with its own. */
+  static Path inventory() throws Exception {
+    Path binary = sample.inventory(APP, PORT, h -> "");
+    String h3Lines = """
+                h3:
+                  mode: compose
+                  app_dir: %s
+                  compose_project: %s
+                  port: %d
+                  registry: %s
+                  registry_user: %s
+                  registry_password: %s
+        """.formatted(composeApp, project, composePort, DockerHost.REGISTRY, DockerHost.REGISTRY_USER,
+        DockerHost.REGISTRY_PASSWORD) + h3.inventoryLines("          ");
+    return Files.writeString(tmp.resolve("production.yaml"), Files.readString(binary) + h3Lines);
   }
 
   @Test
-  void rehearsesUpgradeAndRollbackOnDisposableContainersWithoutTouchingProduction() throws Exception {
+  void rehearsesUpgradeAndRollbackInBothModesOnDisposableContainersWithoutTouchingProduction() throws Exception {
     Map<String, String> before = new LinkedHashMap<>();
     for (SshHost h : fleet.hosts()) {
-      before.put(h.name(), SampleRuns.snapshot(h, APP) + h.exec("sh", "-c", "cd " + APP + " && find backups -type f | sort | xargs sha256sum"));
+      before.put(h.name(), binarySnapshot(h));
       h.exec("sh", "-c", "touch /tmp/rehearse-marker && sleep 1");
-      logCommands(h);
+      logCommands(h::exec);
     }
+    String composeContainer = composeContainer();
+    before.put("h3", composeSnapshot());
+    h3.exec("sh", "-c", "touch /tmp/rehearse-marker && sleep 1");
+    logCommands(h3::exec);
 
-    // Watch the daemon for this test's rehearsal containers while the rehearsal runs.
+    // Watch the daemon for this test's rehearsal containers and volumes while the rehearsal runs.
     DockerClient docker = DockerClients.local();
     List<String> seen = new ArrayList<>();
     CompletableFuture<Void> watcher = CompletableFuture.runAsync(() -> {
       long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
       while (System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
-        docker.listContainersCmd().withShowAll(true).withLabelFilter(List.of(RehearsalContainers.LABEL)).exec()
-            .forEach(c -> {
-              synchronized (seen) {
-                String n = c.getNames()[0];
-                if (!seen.contains(n)) seen.add(n);
-              }
-            });
+        List<String> now = new ArrayList<>();
+        docker.listContainersCmd().withShowAll(true).exec().forEach(c -> now.add(c.getNames()[0]));
+        var volumes = docker.listVolumesCmd().exec().getVolumes();
+        if (volumes != null) volumes.forEach(v -> now.add("volume " + v.getName()));
+        synchronized (seen) {
+          now.stream().filter(n -> n.contains("runbook-rehearsal-") && !seen.contains(n)).forEach(seen::add);
+        }
         if (Files.exists(sample.stateDir().resolve("rehearsal-done"))) return;
         try {
           Thread.sleep(300);
@@ -106,8 +141,8 @@ class RehearseIT {
       }
     });
 
-    Run run = sample.cli("rehearse", null, runbook.toString(), "-i", inventory.toString(),
-        "--known-hosts", fleet.knownHostsFile().toString(), "--hosts-per-mode", "1");
+    Run run = sample.cli("rehearse", null, RUNBOOK.toString(), "-i", inventory.toString(),
+        "--known-hosts", knownHosts.toString(), "--hosts-per-mode", "1");
     Files.writeString(sample.stateDir().resolve("rehearsal-done"), "");
     watcher.get();
     assertThat(run.code()).as(run.all()).isZero();
@@ -117,39 +152,61 @@ class RehearseIT {
     System.out.println(Files.readString(newestRunDir().resolve("rehearsal.md")));
     JsonNode report = JSON.readTree(newestRunDir().resolve("rehearsal.json").toFile());
     String runId = report.path("run_id").asText();
+    String prefix = "runbook-rehearsal-" + runId;
 
-    // Containers: one per mode (h1 binary, h3 legacy), labelled with the run, and none left afterwards.
+    // Containers: one per mode (h1 binary, h3 compose), labelled with the run; h3's made a compose project of
+    // its own (container and volume named after it); none of it is left afterwards.
     List<String> names = new ArrayList<>();
     report.path("containers").forEach(n -> names.add(n.asText()));
-    assertThat(names).hasSize(2).allMatch(n -> n.startsWith("runbook-rehearsal-" + runId));
-    assertThat(names).anyMatch(n -> n.endsWith("-h1")).anyMatch(n -> n.endsWith("-h3"));
+    assertThat(names).containsExactlyInAnyOrder(prefix + "-h1", prefix + "-h3");
     synchronized (seen) {
-      assertThat(seen).as("the watcher saw the containers during the run")
-          .anyMatch(n -> n.contains(runId + "-h1")).anyMatch(n -> n.contains(runId + "-h3"));
+      assertThat(seen).as("the watcher saw the rehearsal's containers and volumes during the run")
+          .contains("/" + prefix + "-h1", "/" + prefix + "-h3", "volume " + prefix + "-h3-dir", "volume " + prefix + "-h3_data")
+          .anyMatch(n -> n.matches("/" + prefix + "-h3_sampled_1"));
     }
-    assertThat(docker.listContainersCmd().withShowAll(true)
-        .withLabelFilter(Map.of(RehearsalContainers.LABEL, runId)).exec()).as("docker ps -a by label").isEmpty();
+    assertThat(RehearsalContainers.everything(docker, runId)).as("docker ps -a: the run's containers and what they made").isEmpty();
+    assertThat(docker("ps", "-a", "--format", "{{.Names}}")).doesNotContain(runId);
+    assertThat(docker("volume", "ls", "--format", "{{.Name}}")).as("docker volume ls").doesNotContain(runId);
+    assertThat(docker("network", "ls", "--format", "{{.Name}}")).doesNotContain(runId);
+    assertThat(docker("images", "--format", "{{.Repository}}:{{.Tag}}")).as("the rollback image name").doesNotContain(runId)
+        .doesNotContain("sampled:rollback");
+    assertThat(run.out()).contains("Removed 2 rehearsal container(s) and what they made: 1 container(s), 2 volume(s),"
+        + " 1 image name(s)");
 
-    // Upgrade and rollback both passed; the rollback brought the checksums back.
+    // Upgrade and rollback both passed in both modes; the rollback brought the checksums back.
     assertThat(report.path("passed").asBoolean()).isTrue();
     assertThat(report.path("upgrade").path("exit_code").asInt()).isZero();
+    assertThat(report.path("rollback_passed").asBoolean()).isTrue();
     for (String h : List.of("h1", "h3")) {
       JsonNode host = report.path("hosts").path(h);
       assertThat(host.path("rollback_restored").asBoolean()).as(h + " restored").isTrue();
-      assertThat(host.path("verified_files").asInt()).as(h).isGreaterThan(5);
-      assertThat(host.path("restored_backup").asText()).as(h).matches(APP + "/backups/.+/sample\\.tar\\.gz");
       assertThat(host.path("redacted_vars").toString()).contains("session_secret", "sudo_mode_secret")
           .doesNotContain("fleet-session-secret");
     }
-    assertThat(report.path("hosts").path("h1").path("mode").asText()).isEqualTo("binary");
-    assertThat(report.path("hosts").path("h3").path("mode").asText()).isEqualTo("legacy");
-    assertThat(Files.readString(newestRunDir().resolve("inventory.yaml"))).doesNotContain("fleet-session-secret");
+    JsonNode b = report.path("hosts").path("h1");
+    assertThat(b.path("mode").asText()).isEqualTo("binary");
+    assertThat(b.path("verified_files").asInt()).isGreaterThan(5);
+    assertThat(b.path("restored_backups")).singleElement()
+        .satisfies(a -> assertThat(a.asText()).matches(APP + "/backups/.+/sample\\.tar\\.gz"));
+    JsonNode c = report.path("hosts").path("h3");
+    assertThat(c.path("mode").asText()).isEqualTo("compose");
+    assertThat(c.path("verified_files").asInt()).as("config.json, compose.yaml, sample.db in the volume").isGreaterThanOrEqualTo(3);
+    List<String> restored = new ArrayList<>();
+    c.path("restored_backups").forEach(a -> restored.add(a.asText()));
+    assertThat(restored).as("the newest backups of backup-sample.yaml, by production's paths").hasSize(2)
+        .anyMatch(a -> a.matches(composeApp + "/backups/[^/]+/" + project + "_data\\.tar\\.gz"))
+        .anyMatch(a -> a.matches(composeApp + "/backups/[^/]+/config\\.tar\\.gz"));
+    assertThat(c.path("redacted_vars").toString()).as("passed on by rehearsal.vars").doesNotContain("registry_password");
+    String rehearsalInventory = Files.readString(newestRunDir().resolve("inventory.yaml"));
+    assertThat(rehearsalInventory).doesNotContain("fleet-session-secret")
+        .contains("compose_project: " + prefix + "-h3").contains("app_dir: /var/lib/docker/volumes/" + prefix + "-h3-dir/_data")
+        .doesNotContain("port: " + composePort);
 
     // The downtime the report predicts is exactly the journal's measured steps, recomputed here.
     List<JsonNode> journal = journal(runId);
     for (String h : List.of("h1", "h3")) {
       JsonNode d = report.path("hosts").path(h).path("downtime");
-      assertThat(d.path("measured").asBoolean()).isTrue();
+      assertThat(d.path("measured").asBoolean()).as(h).isTrue();
       List<String> steps = new ArrayList<>();
       d.path("steps").forEach(s -> steps.add(s.asText()));
       assertThat(steps).as(h + " downtime steps").first().isEqualTo("Stop the service");
@@ -163,8 +220,8 @@ class RehearseIT {
         if (e.path("event").asText().equals("step_finished") && e.path("index").asInt() == d.path("to_step_index").asInt()
             && end == null) end = Instant.parse(e.path("at").asText());
       }
-      assertThat(start).isNotNull();
-      assertThat(end).isNotNull();
+      assertThat(start).as(h).isNotNull();
+      assertThat(end).as(h).isNotNull();
       long fromJournal = Duration.between(start, end).toMillis();
       assertThat(d.path("millis").asLong()).as(h + " downtime = journal").isEqualTo(fromJournal).isPositive();
       assertThat(report.path("modes").path(report.path("hosts").path(h).path("mode").asText()).path("downtimeMs").asLong())
@@ -175,54 +232,60 @@ class RehearseIT {
     assertThat(f.path("hosts").asInt()).isEqualTo(3);
     assertThat(f.path("batches")).hasSize(3);
     long binary = report.path("modes").path("binary").path("downtimeMs").asLong();
-    long legacy = report.path("modes").path("legacy").path("downtimeMs").asLong();
-    assertThat(f.path("hostDowntimeMs").asLong()).isEqualTo(2 * binary + legacy);
-    assertThat(f.path("fullOutageMs").path("legacy").asLong()).as("h3 is the only legacy host").isEqualTo(legacy);
+    long compose = report.path("modes").path("compose").path("downtimeMs").asLong();
+    assertThat(f.path("hostDowntimeMs").asLong()).isEqualTo(2 * binary + compose);
+    assertThat(f.path("fullOutageMs").path("compose").asLong()).as("h3 is the only compose host").isEqualTo(compose);
     assertThat(f.path("fullOutageMs").path("binary").asLong()).as("binary hosts go one at a time").isZero();
     assertThat(journal).as("the rollback continued the rehearsal's journal, as runbook rollback does")
         .anyMatch(e -> e.path("event").asText().equals("run_resumed"));
 
-    // Production: byte for byte as before, no new files, no lock taken, still serving 1.2.3.
+    // Production: byte for byte as before, no new files, no lock taken, still serving 1.2.3 — h3 from the
+    // same container, whose image and volume the rehearsal's project on the same daemon left alone.
     for (SshHost h : fleet.hosts()) {
-      String after = SampleRuns.snapshot(h, APP) + h.exec("sh", "-c", "cd " + APP + " && find backups -type f | sort | xargs sha256sum");
-      assertThat(after).as(h.name() + " unchanged").isEqualTo(before.get(h.name()));
+      assertThat(binarySnapshot(h)).as(h.name() + " unchanged").isEqualTo(before.get(h.name()));
       assertThat(h.exec("sh", "-c", "find " + APP + " /var/tmp -newer /tmp/rehearse-marker -not -path '" + APP + "/log*'"))
           .as(h.name() + ": nothing written").isEmpty();
       assertThat(SampleRuns.health(h, PORT)).isEqualTo("1.2.3");
     }
+    assertThat(composeSnapshot()).as("h3 unchanged").isEqualTo(before.get("h3"));
+    assertThat(composeContainer()).as("h3's service was not recreated").isEqualTo(composeContainer);
+    assertThat(h3.exec("sh", "-c", "find " + composeApp + " /var/tmp -newer /tmp/rehearse-marker"))
+        .as("h3: nothing written").isEmpty();
+    assertThat(composeHealth()).isEqualTo("1.2.3");
 
     // Every command the rehearsal ran on production (sshd's ForceCommand logged them): reads only.
-    for (SshHost h : fleet.hosts()) {
-      List<String> commands = List.of(h.readFile(COMMAND_LOG).split("\n---\n"));
-      if (h.name().equals("h2")) {
-        assertThat(h.readFile(COMMAND_LOG)).as("h2 was not rehearsed, so never contacted").isEmpty();
-        continue;
-      }
-      assertThat(commands).as(h.name() + " commands").hasSize(2);
+    Map<String, String> logs = new LinkedHashMap<>();
+    for (SshHost h : fleet.hosts()) logs.put(h.name(), h.readFile(COMMAND_LOG));
+    logs.put("h3", h3.exec("cat", COMMAND_LOG));
+    assertThat(logs.get("h2")).as("h2 was not rehearsed, so never contacted").isEmpty();
+    for (String h : List.of("h1", "h3")) {
+      List<String> commands = List.of(logs.get(h).split("\n---\n"));
+      assertThat(commands).as(h + " commands").hasSize(2);
       assertThat(commands.get(0)).contains("for p in ").contains("[ -e \"$p\" ] && printf");
       assertThat(commands.get(1)).contains("tar czf - --numeric-owner -C / --no-recursion");
-      assertThat(String.join("\n", commands)).doesNotContain("runbook.lock", "mkdir", "rm ", "mv ", "sampledctl");
+      assertThat(String.join("\n", commands)).doesNotContain("runbook.lock", "mkdir", "rm ", "mv ", "sampledctl",
+          "docker-compose", "docker.sock", " up ");
     }
 
     // apply and plan now say the plan was rehearsed.
-    Run plan = sample.cli("plan", null, runbook.toString(), "-i", inventory.toString());
+    Run plan = sample.cli("plan", null, RUNBOOK.toString(), "-i", inventory.toString());
     assertThat(plan.out()).contains("rehearsed on ").contains("passed (plan " + report.path("plan_hash").asText().substring(0, 8));
   }
 
   @Test
   void aFailedRehearsalSaysSoKeepsProductionAsItWasAndStillTearsDown() throws Exception {
-    // The second mode's verify expects a version nobody runs: its rehearsal host fails and rolls back.
-    String y = Files.readString(runbook);
-    int legacy = y.indexOf("  legacy:\n");
-    String broken = y.substring(0, legacy) + y.substring(legacy)
-        .replaceFirst("json: \\{status: ok, version: \"\\[=target_version\\]\"\\}", "json: {status: ok, version: \"9.9.9\"}");
-    assertThat(broken).isNotEqualTo(y);
-    Path rb = Files.writeString(tmp.resolve("upgrade-v2-broken-legacy.yaml"), broken);
+    // The compose mode's verify expects a version nobody runs: its rehearsal host fails and rolls back.
+    String y = Files.readString(RUNBOOK);
+    String broken = y.replace("expected_version: \"[=target_version]\"", "expected_version: 9.9.9")
+        .replace("release_src: ../samples/releases/", "release_src: " + SampleRuns.REPO.resolve("samples/releases") + "/");
+    assertThat(broken).contains("expected_version: 9.9.9").doesNotContain("../samples");
+    Path rb = Files.writeString(tmp.resolve("upgrade-v2-broken-compose.yaml"), broken);
     Map<String, String> before = new LinkedHashMap<>();
     for (SshHost h : fleet.hosts()) before.put(h.name(), SampleRuns.snapshot(h, APP));
+    before.put("h3", composeSnapshot());
 
     Run run = sample.cli("rehearse", null, rb.toString(), "-i", inventory.toString(),
-        "--known-hosts", fleet.knownHostsFile().toString());
+        "--known-hosts", knownHosts.toString());
     assertThat(run.code()).as(run.all()).isEqualTo(2);
     assertThat(run.out()).contains("FAILED").contains("upgrade:  FAILED");
 
@@ -231,7 +294,7 @@ class RehearseIT {
       dir = dirs.filter(d -> {
         try {
           return Files.exists(d.resolve("rehearsal.json"))
-              && JSON.readTree(d.resolve("rehearsal.json").toFile()).path("runbook").asText().endsWith("broken-legacy.yaml");
+              && JSON.readTree(d.resolve("rehearsal.json").toFile()).path("runbook").asText().endsWith("broken-compose.yaml");
         } catch (java.io.IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
@@ -243,12 +306,13 @@ class RehearseIT {
     // Both rehearsal hosts are back where they started: h3 by its own rollback, h1 by the rollback of the run.
     assertThat(report.path("hosts").path("h1").path("rollback_restored").asBoolean()).isTrue();
     assertThat(report.path("hosts").path("h3").path("rollback_restored").asBoolean()).isTrue();
-    DockerClient docker = DockerClients.local();
-    assertThat(docker.listContainersCmd().withShowAll(true)
-        .withLabelFilter(Map.of(RehearsalContainers.LABEL, report.path("run_id").asText())).exec()).isEmpty();
+    String runId = report.path("run_id").asText();
+    assertThat(RehearsalContainers.everything(DockerClients.local(), runId)).isEmpty();
+    assertThat(docker("volume", "ls", "--format", "{{.Name}}")).doesNotContain(runId);
     for (SshHost h : fleet.hosts()) {
       assertThat(SampleRuns.snapshot(h, APP)).as(h.name()).isEqualTo(before.get(h.name()));
     }
+    assertThat(composeSnapshot()).as("h3").isEqualTo(before.get("h3"));
     Run plan = sample.cli("plan", null, rb.toString(), "-i", inventory.toString());
     assertThat(plan.out()).contains("warning: the rehearsal on ").contains("FAILED");
   }
@@ -256,11 +320,38 @@ class RehearseIT {
   static final String COMMAND_LOG = "/tmp/rehearse-commands.log";
 
   /** From now on sshd runs every command of this host through a wrapper that appends it to a log first. */
-  static void logCommands(SshHost h) {
-    h.exec("sh", "-c", "printf '%s\\n' '#!/bin/sh' 'printf \"%s\\n---\\n\" \"$SSH_ORIGINAL_COMMAND\" >> " + COMMAND_LOG + "'"
+  static void logCommands(Function<String[], String> rootExec) {
+    rootExec.apply(new String[] {"sh", "-c", "printf '%s\\n' '#!/bin/sh' 'printf \"%s\\n---\\n\" \"$SSH_ORIGINAL_COMMAND\" >> " + COMMAND_LOG + "'"
         + " 'exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"' > /usr/local/bin/rb-log && chmod 755 /usr/local/bin/rb-log"
         + " && : > " + COMMAND_LOG + " && chmod 666 " + COMMAND_LOG
-        + " && echo 'ForceCommand /usr/local/bin/rb-log' >> /etc/ssh/sshd_config.d/runbook.conf && kill -HUP 1");
+        + " && echo 'ForceCommand /usr/local/bin/rb-log' >> /etc/ssh/sshd_config.d/runbook.conf && kill -HUP 1"});
+  }
+
+  static String binarySnapshot(SshHost h) {
+    return SampleRuns.snapshot(h, APP) + h.exec("sh", "-c", "cd " + APP + " && find backups -type f | sort | xargs sha256sum");
+  }
+
+  /** h3's config, compose file and backups with checksums, its volume's files, and the image its service runs. */
+  static String composeSnapshot() {
+    return h3.exec("sh", "-c", "cd " + composeApp + " && find config compose.yaml backups | sort"
+        + " && find config compose.yaml backups -type f -exec sha256sum {} + | sort")
+        + DockerHost.volumeChecksums(project + "_data", DockerHost.REGISTRY + "/sampled:1.2.3")
+        + docker("inspect", "-f", "{{.Image}} {{.State.Running}}", composeContainer());
+  }
+
+  static String composeContainer() {
+    return docker("ps", "-aq", "--no-trunc", "--filter", "label=com.docker.compose.project=" + project).strip();
+  }
+
+  static String composeHealth() {
+    return h3.exec("sh", "-c", "curl -sf http://127.0.0.1:" + composePort + "/_health || echo down")
+        .replaceAll("(?s).*\"version\": \"([^\"]+)\".*", "$1").strip();
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
   }
 
   private static Path newestRunDir() throws Exception {
