@@ -31,9 +31,14 @@ public final class WaitForStep implements Step<WaitForStep.Args> {
       2>/dev/null; }; \
       else echo 'wait_for needs bash or python3 on the host to probe a port' >&2; exit 3; fi; """;
 
-  /** Polls once a second; exit 0 printing the elapsed seconds when the condition holds, 1 when time ran out. */
+  /**
+   * Polls once a second; exit 0 printing the elapsed seconds when the condition holds, 1 when time ran out.
+   * date(1) counts whole seconds and the start may fall at the end of one: the end is one second later, so
+   * at least the time-out passes (with start 12:00:00.98 and end start + 1, a failed probe at 12:00:01.00
+   * gave up after 20 ms).
+   */
   private static final String LOOP = """
-      start=$(date +%%s); end=$((start + %d)); sleep %d; \
+      start=$(date +%%s); end=$((start + %d + 1)); sleep %d; \
       while :; do if %s; then echo $(($(date +%%s) - start)); exit 0; fi; \
       [ "$(date +%%s)" -ge "$end" ] && exit 1; sleep 1; done""";
 

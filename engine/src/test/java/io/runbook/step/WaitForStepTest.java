@@ -32,7 +32,7 @@ class WaitForStepTest {
     StepResult r = run("{port: 8080, timeout_seconds: 90, delay_seconds: 2}", new FakeContext(host, dir));
     assertThat(host.requests).hasSize(1);
     assertThat(host.last().command()).startsWith("H=127.0.0.1; P=8080; ")
-        .contains("/dev/tcp/$1/$2", "python3", "end=$((start + 90))", "sleep 2;", "while :; do if probe;");
+        .contains("/dev/tcp/$1/$2", "python3", "end=$((start + 90 + 1))", "sleep 2;", "while :; do if probe;");
     assertThat(r.status()).isEqualTo(Status.OK);
     assertThat(r.message()).isEqualTo("port 8080 on 127.0.0.1 open after 3 s");
     assertThat(r.data()).containsEntry("port", 8080).containsEntry("host", "127.0.0.1").containsEntry("elapsed_seconds", 3);
