@@ -193,6 +193,17 @@ class RolloutIT {
         """);
   }
 
+  /** Waits until the slow step has written its counter on these hosts (it then sleeps 4 s). */
+  private static void awaitSlowStep(String... hosts) throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    for (String name : hosts) {
+      while (lines(fleet.host(name), "count-slow").isEmpty()) {
+        assertThat(System.nanoTime()).as("the slow step started on " + name).isLessThan(deadline);
+        Thread.sleep(50);
+      }
+    }
+  }
+
   static List<String> lines(SshHost h, String file) {
     String out = h.exec("sh", "-c", "cat /home/runbook/" + file + " 2>/dev/null || true");
     return out.isBlank() ? List.of() : out.strip().lines().toList();
@@ -203,9 +214,7 @@ class RolloutIT {
     for (SshHost h : fleet.hosts()) h.exec("sh", "-c", "rm -f /home/runbook/count-*");
     Path rb = countingRunbook();
     Path jar = SampleRuns.REPO.resolve("engine/target/runbook.jar");
-    // A shell without job control starts background commands with SIGINT ignored, the JVM keeps it ignored,
-    // and Ctrl-C would then do nothing: whoever launched the test suite, the controller gets the default.
-    Process controller = new ProcessBuilder("env", "--default-signal=INT", "java", "-jar", jar.toString(), "apply", rb.toString(), "-i",
+    Process controller = new ProcessBuilder("java", "-jar", jar.toString(), "apply", rb.toString(), "-i",
         inventory.toString(), "--yes", "--forks", "6", "--known-hosts", fleet.knownHostsFile().toString(),
         "--state-dir", sample.stateDir().toString())
         .redirectErrorStream(true).redirectOutput(tmp.resolve("controller.log").toFile()).start();
@@ -224,7 +233,7 @@ class RolloutIT {
       }
     }
     assertThat(runId).as(java.nio.file.Files.readString(tmp.resolve("controller.log"))).isNotNull();
-    Thread.sleep(1500); // the slow step is now running on h2 and h3 (its counter written, its sleep going on)
+    awaitSlowStep("h2", "h3"); // its counter written, its 4 s sleep going on
     controller.destroyForcibly().waitFor();
     assertThat(sample.cli("show", null, runId).out()).contains("interrupted");
 
@@ -274,8 +283,17 @@ class RolloutIT {
       io.runbook.lock.HostLock held = io.runbook.lock.HostLock.acquire(t, "h1", "20261121-000000-0000", "elsewhere",
           "alice", java.time.Duration.ofSeconds(3), false);
       Map<String, String> before = snapshots();
-
-      Run refused = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6");
+      // The holder is alive while the second run tries (it renews its short lease, however slow the machine),
+      // then dies.
+      java.util.concurrent.ScheduledExecutorService alive = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      alive.scheduleWithFixedDelay(held::renew, 500, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+      Run refused;
+      try {
+        refused = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6");
+      } finally {
+        alive.shutdown();
+        assertThat(alive.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      }
 
       assertThat(refused.code()).as(refused.all()).isEqualTo(2);
       assertThat(refused.out()).contains("h1 is locked by run 20261121-000000-0000").contains("alice@elsewhere")
@@ -307,7 +325,7 @@ class RolloutIT {
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
     while (!java.nio.file.Files.readString(log).contains("Count once") && System.nanoTime() < deadline) Thread.sleep(100);
-    Thread.sleep(1500); // the slow step runs on every host
+    awaitSlowStep("h1", "h2", "h3", "h4", "h5", "h6"); // the slow step runs on every host
     new ProcessBuilder("kill", "-INT", Long.toString(controller.pid())).start().waitFor();
 
     assertThat(controller.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
