@@ -44,9 +44,13 @@ public final class SshTransport implements Transport {
   private final SshKeys keys;
   // Held while a command runs; a parking attempt from another thread (the limit) skips a busy connection.
   private final ReentrantLock use = new ReentrantLock();
+  // Held while the connection is replaced or dropped: a command's thread and the Docker socket forward's
+  // threads may both find it lost, and only one may reconnect. Parking only ever tries it, so transports
+  // reconnecting at once (each making room by parking another) cannot wait on each other.
+  private final ReentrantLock conn = new ReentrantLock();
   private volatile SSHClient client;
   private volatile boolean closed;
-  private SshSocketForward dockerForward;
+  private volatile SshSocketForward dockerForward;
 
   private SshTransport(SshSettings settings, SshConnectionLimit limit) {
     this.settings = settings;
@@ -95,11 +99,14 @@ public final class SshTransport implements Transport {
   boolean park() {
     if (!use.tryLock()) return false;
     try {
-      synchronized (this) {
+      if (!conn.tryLock()) return false;
+      try {
         if (closed || dockerForward != null || client == null) return false;
+        drop();
+        return true;
+      } finally {
+        conn.unlock();
       }
-      drop();
-      return true;
     } finally {
       use.unlock();
     }
@@ -205,6 +212,18 @@ public final class SshTransport implements Transport {
   private SSHClient connected() {
     SSHClient live = client;
     if (live != null && live.isConnected() && live.isAuthenticated()) return live;
+    conn.lock();
+    try {
+      return reconnect();
+    } finally {
+      conn.unlock();
+    }
+  }
+
+  private SSHClient reconnect() {
+    if (closed) throw new TransportException(describe(), "the connection was already closed");
+    SSHClient live = client; // another thread may have reconnected meanwhile
+    if (live != null && live.isConnected() && live.isAuthenticated()) return live;
     drop();
     ConnectFailure last = null;
     for (int attempt = 0; attempt <= RECONNECT_BACKOFF_MS.length; attempt++) {
@@ -223,11 +242,16 @@ public final class SshTransport implements Transport {
   }
 
   private void drop() {
-    SSHClient c = client;
-    client = null;
-    if (c != null) {
-      disconnectQuietly(c);
-      limit.closed(this);
+    conn.lock();
+    try {
+      SSHClient c = client;
+      client = null;
+      if (c != null) {
+        disconnectQuietly(c);
+        limit.closed(this);
+      }
+    } finally {
+      conn.unlock();
     }
   }
 
