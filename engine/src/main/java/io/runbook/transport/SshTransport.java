@@ -22,7 +22,9 @@ import net.schmizz.sshj.connection.channel.direct.Signal;
  * all connections by {@link SshKeepAlives}; the connection is dropped after {@value #KEEP_ALIVE_MISSES} go
  * unanswered), so a command on it fails with a
  * {@link TransportException} instead of hanging. After a lost connection the next command reconnects, with
- * a few attempts and back-off, so that a rollback can still run after a network blip.
+ * a few attempts and back-off, so that a rollback can still run after a network blip. Under a
+ * {@link SshConnectionLimit} an idle connection may be closed to make room for another host's; the next
+ * command reconnects the same way.
  *
  * <p>For use by one thread at a time, like every {@link Transport}.
  */
