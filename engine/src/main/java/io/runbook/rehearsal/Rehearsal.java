@@ -2,6 +2,9 @@ package io.runbook.rehearsal;
 
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
+import io.runbook.docker.DockerClients;
+import io.runbook.docker.DockerEngine;
+import io.runbook.docker.DockerJavaEngine;
 import io.runbook.event.EventBus;
 import io.runbook.event.EventListener;
 import io.runbook.event.RunStarted;
@@ -25,6 +28,9 @@ import io.runbook.transport.Become;
 import io.runbook.transport.DockerTransport;
 import io.runbook.transport.Transport;
 import io.runbook.yaml.Problems;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -34,7 +40,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.snakeyaml.engine.v2.api.Dump;
 import org.snakeyaml.engine.v2.api.DumpSettings;
 import org.snakeyaml.engine.v2.common.FlowStyle;
@@ -55,7 +63,7 @@ public final class Rehearsal {
    */
   public record Options(Plan production, Path runbookFile, Path inventoryFile, Map<String, Object> extraVars,
       int hostsPerMode, boolean keep, int forks, Path stateDir, ConnectionSettings connection,
-      java.util.function.Function<Path, EventListener> console, Consumer<String> progress) {}
+      Function<Path, EventListener> console, Consumer<String> progress) {}
 
   /**
    * A production host and the container standing in for it: the variables the runbook's {@code rehearsal.vars}
@@ -118,11 +126,11 @@ public final class Rehearsal {
           before.put(p.production().name(), checksums(p));
           probes.put(p.production().name(), probe(p));
         }
-        probes.values().stream().filter(java.util.Objects::nonNull).forEach(HealthProbe::start);
+        probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::start);
         StepClock clock = new StepClock();
         o.progress().accept("Upgrade on " + pairs.size() + " rehearsal host(s), as apply would run it (run " + runId + ")");
         RunResult upgrade = execute(plan, false, clock, ex -> ex.run(plan, request(inventory, plan)));
-        probes.values().stream().filter(java.util.Objects::nonNull).forEach(HealthProbe::close);
+        probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
         report.upgrade(upgrade);
         for (Pair p : pairs) {
           String h = p.production().name();
@@ -140,7 +148,7 @@ public final class Rehearsal {
           report.restored(p.production().name(), before.get(p.production().name()), checksums(p));
         }
       } finally {
-        probes.values().stream().filter(java.util.Objects::nonNull).forEach(HealthProbe::close);
+        probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
       }
       report.forecast(o.production().hosts().stream().map(h -> h.mode() == null ? "-" : h.mode()).toList(),
           o.production().runbook().rollout().serial());
@@ -185,9 +193,9 @@ public final class Rehearsal {
 
   /** A TCP port nothing listens on now, on this machine (the daemon's, for a rehearsal host on its network). */
   private static int freePort() {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new RunbookException(ErrorCode.HOST_FAILED, "cannot find a free port for a rehearsal host: " + e.getMessage());
     }
   }
@@ -236,15 +244,15 @@ public final class Rehearsal {
 
   /** The Docker daemon of a rehearsal host that has one (opened on first use, through its connection), else none. */
   private static final class DockerOnHost implements AutoCloseable {
-    private final io.runbook.docker.DockerEngine engine;
+    private final DockerEngine engine;
 
     DockerOnHost(Pair p, Transport root) {
       this.engine = p.standin().docker()
-          ? io.runbook.docker.DockerJavaEngine.open(root, io.runbook.docker.DockerClients.DEFAULT_SOCKET, p.production().name())
+          ? DockerJavaEngine.open(root, DockerClients.DEFAULT_SOCKET, p.production().name())
           : null;
     }
 
-    io.runbook.docker.DockerEngine engine() {
+    DockerEngine engine() {
       return engine;
     }
 
@@ -336,7 +344,7 @@ public final class Rehearsal {
   }
 
   private RunResult execute(Plan plan, boolean append, StepClock clock,
-      java.util.function.Function<Executor, RunResult> action) {
+      Function<Executor, RunResult> action) {
     Duration longest = plan.runbook().timeout();
     for (HostPlan h : plan.hosts()) {
       for (var s : h.steps()) {
