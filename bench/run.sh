@@ -161,6 +161,7 @@ gen() {
 startup() {
   local label=$1; shift
   local k meas busy
+  ((STARTUP_RUNS > 0)) || return 0
   for ((k = 1; k <= STARTUP_RUNS; k++)); do
     meas="$data/startup-$label-$k.json"
     busy=$(quiet)
