@@ -198,7 +198,7 @@ final class HostSession implements AutoCloseable {
    * our steps could fight it, so the host is left for a person.
    */
   private boolean renewLock() {
-    if (lock == null || System.nanoTime() - lockRenewedAt < control.renewEvery().toNanos()) return true;
+    if (!leaseDue()) return true;
     try {
       lock.renew();
       lockRenewedAt = System.nanoTime();
@@ -210,6 +210,11 @@ final class HostSession implements AutoCloseable {
       finish(Outcome.ROLLBACK_FAILED, null, "lost the host lock");
       return false;
     }
+  }
+
+  /** Whether this host holds a lock whose lease is due for renewal. */
+  private boolean leaseDue() {
+    return lock != null && System.nanoTime() - lockRenewedAt >= control.renewEvery().toNanos();
   }
 
   /** Runs {@code work} on this host, waiting while the lease keeper renews its lock. */
@@ -230,10 +235,9 @@ final class HostSession implements AutoCloseable {
   void keepLease() {
     if (!busy.tryLock()) return;
     try {
-      if (lock == null) return;
       if (result == null) {
         renewLock();
-      } else if (System.nanoTime() - lockRenewedAt >= control.renewEvery().toNanos()) {
+      } else if (leaseDue()) {
         try {
           lock.renew();
           lockRenewedAt = System.nanoTime();

@@ -1,5 +1,8 @@
 package io.runbook.report;
 
+import static io.runbook.journal.JournalReader.parse;
+import static io.runbook.journal.JournalReader.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.ErrorCode;
@@ -67,14 +70,6 @@ public final class ReportReader {
       // the page still shows the run; the section says what went wrong with the file
       return MAPPER.createObjectNode().put("unreadable", file + ": " + e.getMessage());
     }
-  }
-
-  private static JsonNode parse(String line) {
-    return JournalReader.parse(line);
-  }
-
-  private static String text(JsonNode n, String field) {
-    return JournalReader.text(n, field);
   }
 
   private static List<String> strings(JsonNode array) {
