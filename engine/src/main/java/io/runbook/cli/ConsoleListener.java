@@ -66,6 +66,17 @@ final class ConsoleListener implements EventListener {
         out.println(ansi.yellow("── batch " + e.batch() + ": " + (e.reason() == null ? "" : e.reason() + " → ")
             + e.decision()));
       }
+    } else if (event instanceof LockChanged e && e.action().equals("lost")) {
+      out.println(prefix(e.host()) + ansi.red("LOCK LOST to run " + e.from() + ": stopped changing this host"));
+    } else if (event instanceof io.runbook.event.OrphanFound e) {
+      String did = switch (e.action()) {
+        case "ended" -> "it ended while we waited";
+        case "stopped" -> "stopped it";
+        default -> "could NOT stop it: the host is left alone";
+      };
+      out.println(prefix(e.host()) + ansi.yellow("run " + e.run() + " still had " + e.processes().size()
+          + " process(es) running here (pid " + e.processes().get(0).split(" ")[0] + "): waited "
+          + Durations.format(Duration.ofMillis(e.waitedMillis())) + ", " + did));
     } else if (event instanceof LockChanged e && !e.action().equals("taken") && !e.action().equals("released")) {
       out.println(prefix(e.host()) + ansi.yellow("lock " + e.action().replace('_', ' ') + " from run " + e.from()));
     } else if (event instanceof RunFinished e) {

@@ -34,6 +34,18 @@ final class Inputs {
     return InventoryLoader.load(file, display(file), problems).orElse(null);
   }
 
+  /** The names of the hosts of an inventory that {@code pattern} selects; none is an input error. */
+  static List<String> select(String inventoryArg, String pattern) {
+    Problems problems = new Problems();
+    Inventory inventory = inventory(inventoryArg, problems);
+    problems.throwIfAny();
+    List<String> names = inventory.select(pattern).stream().map(h -> h.name()).toList();
+    if (names.isEmpty()) {
+      throw new RunbookException(ErrorCode.INVALID_INPUT, "--limit '" + pattern + "' matches no host of " + inventoryArg);
+    }
+    return names;
+  }
+
   /** Parses, validates and plans; throws with every problem found in any of the inputs. */
   static Plan plan(Path runbookFile, String inventoryArg, String limit, List<String> extra,
       UnaryOperator<Runbook> overrides) {

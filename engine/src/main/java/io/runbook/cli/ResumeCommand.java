@@ -13,9 +13,11 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "resume", mixinStandardHelpOptions = true,
     description = {"Continue a run whose controller stopped (killed, crashed, lost its network) from its journal.",
-        "Hosts that finished are not touched again. A host whose step was in flight re-runs that step if it is "
-            + "marked 'idempotent: true'; otherwise the host is rolled back. Registered values of earlier steps "
-            + "are restored; the remaining batches run as they would have."})
+        "Hosts that finished are not touched again. Before acting on a host, waits for the dead controller's "
+            + "command still running there (--orphan-wait), then stops it. A host whose step was in flight re-runs "
+            + "that step if it is marked 'idempotent: true'; otherwise the step counts as possibly done and the "
+            + "host is rolled back, the step's own rollback handlers included. Registered values of earlier steps "
+            + "are restored; finished batches are not run again; the remaining batches run as they would have."})
 final class ResumeCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -35,6 +37,7 @@ final class ResumeCommand implements Callable<Integer> {
           + "(runbook show " + state.runId() + " tells how it ended; runbook rollback " + state.runId() + " undoes it)");
     }
     Plan plan = Inputs.replan(state, force);
+    state.requireKnown(plan.hosts().stream().map(h -> h.name()).toList(), "resume");
     return run.execute(spec, plan, "Resume", true, executor -> executor.resume(plan, state));
   }
 }

@@ -1,7 +1,13 @@
 package io.runbook.cli;
 
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
+import io.runbook.execution.Executor;
 import io.runbook.execution.Plan;
 import io.runbook.execution.RunState;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,7 +18,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "rollback", mixinStandardHelpOptions = true,
     description = {"Undo a finished or halted run on every host it changed, newest batch first, with the "
         + "rollback stacks and values its journal recorded (e.g. the backup made during that run).",
-        "Hosts that the run already rolled back, or never changed, are not touched."})
+        "A host's undo runs at most once, ever: hosts that the run (or an earlier rollback) already rolled "
+            + "back, or never changed, are not touched, and a second rollback contacts no host."})
 final class RollbackCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -22,12 +29,34 @@ final class RollbackCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Undo even though the runbook file changed since the run.")
   boolean force;
 
+  @Option(names = {"-l", "--limit"}, paramLabel = "PATTERN",
+      description = "Undo only the hosts of the run that match this inventory pattern (e.g. 'web1,web2', '!db*').")
+  String limit;
+
   @Mixin RunOptions run;
 
   @Override
   public Integer call() throws Exception {
     RunState state = RunState.read(run.stateDir, RunIds.resolve(run.stateDir, runId));
     Plan plan = Inputs.replan(state, force);
-    return run.execute(spec, plan, "Roll back", true, executor -> executor.rollback(plan, state));
+    Set<String> only = null;
+    if (limit != null) {
+      only = new LinkedHashSet<>(Inputs.select(state.request().inventoryPath(), limit));
+      only.retainAll(plan.hosts().stream().map(h -> h.name()).toList());
+      if (only.isEmpty()) {
+        throw new RunbookException(ErrorCode.INVALID_INPUT, "--limit '" + limit + "' matches no host of run "
+            + state.runId() + " (its hosts: " + String.join(", ", plan.hosts().stream().map(h -> h.name()).toList()) + ")");
+      }
+    }
+    List<String> todo = Executor.undoable(plan, state, only);
+    state.requireKnown(todo.isEmpty() ? plan.hosts().stream().map(h -> h.name()).toList() : todo, "roll back");
+    if (todo.isEmpty()) {
+      spec.commandLine().getOut().println("Nothing to undo: every host of run " + state.runId()
+          + (only == null ? "" : " matching '" + limit + "'")
+          + " is already as it was before the run (rolled back, undone, or never changed). No host was contacted.");
+      return 0;
+    }
+    Set<String> hosts = only;
+    return run.execute(spec, plan, "Roll back", true, executor -> executor.rollback(plan, state, hosts));
   }
 }

@@ -18,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
@@ -48,6 +49,11 @@ final class RunOptions {
           + "never less than the longest step time-out plus a minute).")
   int lockLease;
 
+  @Option(names = "--orphan-wait", defaultValue = "120", paramLabel = "SECONDS",
+      description = "resume/rollback: how long to wait for a dead controller's command still running on a host "
+          + "before stopping it (default ${DEFAULT-VALUE}).")
+  int orphanWait;
+
   int execute(CommandLine.Model.CommandSpec spec, Plan plan, RunStarted.Request request) throws Exception {
     return execute(spec, plan, "Apply", false, executor -> executor.run(plan, request));
   }
@@ -66,8 +72,9 @@ final class RunOptions {
       out.println("Nothing was run.");
       return ErrorCode.INVALID_INPUT.exitCode();
     }
+    if (orphanWait < 0) throw new RunbookException(ErrorCode.INVALID_INPUT, "--orphan-wait must be 0 or more seconds");
     RunControl control = new RunControl(plan.runId(), Hosts.controller(), System.getProperty("user.name"),
-        lease(plan), breakLock);
+        lease(plan), breakLock).orphanWait(Duration.ofSeconds(orphanWait));
     CountDownLatch done = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
       // Ctrl-C: let the run wind down (steps in flight finish, rollback per policy, recap), then exit.
@@ -81,6 +88,8 @@ final class RunOptions {
     Runtime.getRuntime().addShutdownHook(hook);
     try (JournalWriter journal = append ? JournalWriter.append(stateDir, plan.runId())
         : JournalWriter.open(stateDir, plan.runId())) {
+      // A journal that cannot be written stops the run: nothing new starts, hosts in progress roll back.
+      journal.onFailure(control::abort);
       EventBus bus = new EventBus().add(journal);
       if (json) {
         bus.add(e -> {
@@ -95,6 +104,16 @@ final class RunOptions {
           || ask(out, "Start batch " + batch + "/" + batches + " (" + String.join(", ", hosts) + ")?", plan);
       RunResult result = action.apply(
           new Executor(StandardConnector.forForks(connection.settings(), forks), bus, forks, control, confirmer));
+      if (journal.failure() != null) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("runbook: " + journal.failure());
+        List<String> lines = journal.keptInMemoryOnly();
+        if (!lines.isEmpty()) {
+          err.println("runbook: the run's journal follows; save it as " + journal.file() + " before resume or rollback:");
+          lines.forEach(err::print);
+        }
+        err.flush();
+      }
       return result.exitCode();
     } finally {
       done.countDown();

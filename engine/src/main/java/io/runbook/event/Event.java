@@ -9,7 +9,9 @@ import java.time.Instant;
  */
 public sealed interface Event
     permits RunStarted, HostStarted, StepStarted, StepFinished, RollbackStarted, RollbackFinished,
-        RollbackPushed, HostFinished, BatchStarted, BatchFinished, LockChanged, RunResumed, RunFinished {
+        RollbackPushed, StepCheckpoint, HostFinished, BatchStarted, BatchFinished, LockChanged, OrphanFound,
+        RunResumed,
+        RunFinished {
 
   Instant at();
 

@@ -96,12 +96,13 @@ public final class Executor {
       List<String> failedPreflight = state != null && state.batchesStarted() ? List.of()
           : pending.stream().filter(s -> s.result() != null).map(HostSession::name).toList();
       if (!failedPreflight.isEmpty() || control.cancelled()) {
-        stopped = control.cancelled() ? "interrupted during preflight"
+        stopped = control.cancelled() ? control.stopReason() + " during preflight"
             : "preflight failed on " + String.join(", ", failedPreflight) + "; nothing was changed";
         String why = stopped;
         parallel(pool, pending, s -> s.undo(why, Outcome.NOT_RUN));
       } else {
-        stopped = batches(pool, batches, rollout);
+        stopped = batches(pool, batches, rollout, state == null ? java.util.Map.of() : state.finishedBatches(),
+            state == null ? java.util.Set.of() : state.startedBatches());
       }
     } finally {
       keeper.shutdown(); // no interrupt: a renewal in progress finishes; close() waits for it
@@ -133,29 +134,52 @@ public final class Executor {
     return keeper;
   }
 
-  /** Undoes a past run on every host it changed, newest batch first (runbook rollback RUN_ID). */
-  public RunResult rollback(Plan plan, RunState state) {
+  /**
+   * The hosts a {@link #rollback} of this run would touch: those with undo work left (a host is undone at
+   * most once, ever), among {@code only} when it is not null.
+   */
+  public static List<String> undoable(Plan plan, RunState state, java.util.Set<String> only) {
+    return sessions(plan, state, EVENTS_NOWHERE, null).stream().filter(HostSession::changedSomething)
+        .map(HostSession::name).filter(h -> only == null || only.contains(h)).toList();
+  }
+
+  private static final EventListener EVENTS_NOWHERE = e -> { };
+
+  /**
+   * Undoes a past run on every host it changed that has undo work left, newest batch first (runbook
+   * rollback RUN_ID); with {@code only}, on those hosts alone.
+   */
+  public RunResult rollback(Plan plan, RunState state, java.util.Set<String> only) {
     long started = System.nanoTime();
     List<HostSession> sessions = sessions(plan, state);
     List<List<HostSession>> batches = batchesOf(sessions, state);
-    List<HostSession> changed = sessions.stream().filter(HostSession::changedSomething).toList();
+    java.util.function.Predicate<HostSession> target = s -> s.changedSomething() && (only == null || only.contains(s.name()));
+    List<HostSession> changed = sessions.stream().filter(target).toList();
     events.on(new RunResumed(Instant.now(), plan.runId(), "rollback", System.getProperty("user.name"),
         Hosts.controller(), changed.stream().map(HostSession::name).toList()));
     ExecutorService pool = pool(Math.min(forks, Math.max(1, sessions.size())));
     try {
       sessions.forEach(s -> s.connectWith(connector));
       for (int b = batches.size() - 1; b >= 0; b--) {
-        List<HostSession> batch = batches.get(b).stream().filter(HostSession::changedSomething).toList();
+        List<HostSession> batch = batches.get(b).stream().filter(target).toList();
         parallel(pool, batch, s -> s.undo("rollback of run " + plan.runId() + " asked by the operator", Outcome.UNDONE));
       }
     } finally {
       parallel(pool, sessions, HostSession::close);
       pool.shutdownNow();
     }
-    return finish(plan, sessions, started, null);
+    return finish(plan, changed, started, null);
+  }
+
+  public RunResult rollback(Plan plan, RunState state) {
+    return rollback(plan, state, null);
   }
 
   private List<HostSession> sessions(Plan plan, RunState state) {
+    return sessions(plan, state, events, control);
+  }
+
+  private static List<HostSession> sessions(Plan plan, RunState state, EventListener events, RunControl control) {
     StepRunner restorer = new StepRunner(null, plan.runbook().baseDir(), plan.runbook().timeout(),
         io.runbook.transport.Become.NONE);
     List<HostSession> sessions = new ArrayList<>();
@@ -181,50 +205,80 @@ public final class Executor {
   private RunResult finish(Plan plan, List<HostSession> sessions, long started, String stopped) {
     List<HostResult> results = sessions.stream().map(HostSession::result).filter(java.util.Objects::nonNull).toList();
     RunResult result = new RunResult(plan.runId(), results, Duration.ofNanos(System.nanoTime() - started).toMillis(),
-        stopped, control.cancelled());
+        stopped, control.byOperator());
     events.on(new RunFinished(Instant.now(), result));
     return result;
   }
 
-  /** Runs the batches; returns why the rollout stopped early, or null when every batch ran. */
-  private String batches(ExecutorService pool, List<List<HostSession>> batches, Rollout rollout) {
+  /**
+   * Runs the batches; returns why the rollout stopped early, or null when every batch ran. A resumed run
+   * passes over the batches whose end the journal recorded ({@code finished}: their gates are not run
+   * again) and carries out a decision it recorded but did not finish (a fleet rollback).
+   *
+   * <p>Under {@code rollback-fleet} no host runs its cleanup (which may remove what a rollback needs, such
+   * as the previous release's image) until every batch has passed: until then the policy may still roll
+   * it back.
+   */
+  private String batches(ExecutorService pool, List<List<HostSession>> batches, Rollout rollout,
+      java.util.Map<Integer, String> finished, java.util.Set<Integer> started) {
+    boolean deferCleanup = rollout.onFailure() == Rollout.Policy.ROLLBACK_FLEET;
     for (int i = 0; i < batches.size(); i++) {
       List<HostSession> batch = batches.get(i);
       List<String> names = batch.stream().map(HostSession::name).toList();
+      String recorded = finished.get(i + 1);
+      if (recorded != null) {
+        String resumed = "resumed after batch " + (i + 1) + " had decided " + recorded;
+        if (recorded.equals("rollback-fleet")) return fleetRollback(pool, batches, i, resumed);
+        if (recorded.equals("stop")) return stop(pool, batches, i + 1, resumed);
+        if (!deferCleanup) {
+          // its hosts passed their gate; one whose cleanup the dead controller did not finish does it now
+          parallel(pool, batch, s -> {
+            if (s.advance(p -> true)) s.succeed();
+          });
+        }
+        continue;
+      }
       if (i > 0 && rollout.confirm() && !confirmer.proceed(i + 1, batches.size(), names)) {
         return stop(pool, batches, i, "the operator declined batch " + (i + 1));
       }
-      if (control.cancelled()) return stop(pool, batches, i, "interrupted before batch " + (i + 1));
-      // A resumed run passes over the batches that had finished before its controller stopped.
-      boolean replayed = batch.stream().allMatch(s -> s.result() != null);
-      if (!replayed) events.on(new BatchStarted(Instant.now(), i + 1, batches.size(), names));
+      if (control.cancelled()) return stop(pool, batches, i, control.stopReason() + " before batch " + (i + 1));
+      if (!started.contains(i + 1)) events.on(new BatchStarted(Instant.now(), i + 1, batches.size(), names));
       parallel(pool, batch, s -> s.advance(p -> p != Phase.CLEANUP));
-      // The gate runs once the whole batch is up, then each host's cleanup.
+      // The gate runs once the whole batch is up, then (unless deferred) each host's cleanup.
       parallel(pool, batch, s -> {
-        if (s.gate() && s.advance(p -> true)) s.succeed();
+        if (s.gate() && !deferCleanup && s.advance(p -> true)) s.succeed();
       });
-      List<String> failed = batch.stream()
-          .filter(s -> s.result().outcome() != Outcome.SUCCEEDED && s.result().outcome() != Outcome.CLEANUP_FAILED)
+      List<String> failed = batch.stream().filter(s -> s.result() != null
+              && s.result().outcome() != Outcome.SUCCEEDED && s.result().outcome() != Outcome.CLEANUP_FAILED)
           .map(HostSession::name).toList();
       String decision = decide(rollout, batch.size(), failed.size(), i == batches.size() - 1);
       String reason = failed.isEmpty() ? null : failed.size() + " of " + batch.size() + " host(s) failed in batch "
           + (i + 1) + " (max_fail_percentage " + rollout.maxFailPercentage() + ", on_failure " + rollout.onFailure().key() + ")";
-      if (!replayed) events.on(new BatchFinished(Instant.now(), i + 1, names, failed, decision, reason));
-      if (decision.equals("rollback-fleet")) {
-        for (int b = i; b >= 0; b--) {
-          parallel(pool, batches.get(b), s -> s.undo("fleet rollback: " + reason, Outcome.UNDONE));
-        }
-        return stop(pool, batches, i + 1, reason + "; every host this run changed was rolled back");
-      }
+      events.on(new BatchFinished(Instant.now(), i + 1, names, failed, decision, reason));
+      if (decision.equals("rollback-fleet")) return fleetRollback(pool, batches, i, reason);
       if (decision.equals("stop")) return stop(pool, batches, i + 1, reason);
       if (control.cancelled()) {
-        if (rollout.onFailure() == Rollout.Policy.ROLLBACK_FLEET) {
-          for (int b = i; b >= 0; b--) parallel(pool, batches.get(b), s -> s.undo("interrupted: fleet rollback", Outcome.UNDONE));
-        }
-        return stop(pool, batches, i + 1, "interrupted by the operator after batch " + (i + 1));
+        if (rollout.onFailure() == Rollout.Policy.ROLLBACK_FLEET) return fleetRollback(pool, batches, i, control.stopReason());
+        return stop(pool, batches, i + 1, control.stopReason() + " after batch " + (i + 1));
+      }
+    }
+    if (deferCleanup) {
+      // Every batch passed: the fleet is upgraded for good, and only now may cleanups remove the old release.
+      for (List<HostSession> batch : batches) {
+        parallel(pool, batch, s -> {
+          if (s.advance(p -> true)) s.succeed();
+        });
       }
     }
     return null;
+  }
+
+  /** Undoes every host of batches {@code last} back to the first, newest first; the rest never ran. */
+  private String fleetRollback(ExecutorService pool, List<List<HostSession>> batches, int last, String reason) {
+    for (int b = last; b >= 0; b--) {
+      parallel(pool, batches.get(b), s -> s.undo("fleet rollback: " + reason, Outcome.UNDONE));
+    }
+    return stop(pool, batches, last + 1, reason + "; every host this run changed was rolled back");
   }
 
   /** continue, done, stop or rollback-fleet. */

@@ -5,6 +5,8 @@ import io.runbook.event.EventListener;
 import io.runbook.event.HostFinished;
 import io.runbook.event.HostStarted;
 import io.runbook.event.LockChanged;
+import io.runbook.event.OrphanFound;
+import io.runbook.event.StepCheckpoint;
 import io.runbook.event.RollbackFinished;
 import io.runbook.event.RollbackPushed;
 import io.runbook.event.RollbackStarted;
@@ -16,6 +18,7 @@ import io.runbook.model.Runbook;
 import io.runbook.result.HostResult;
 import io.runbook.result.Outcome;
 import io.runbook.step.Status;
+import io.runbook.step.Step;
 import io.runbook.step.StepResult;
 import io.runbook.template.Templates;
 import io.runbook.template.Unknown;
@@ -61,6 +64,13 @@ final class HostSession implements AutoCloseable {
   private HostResult result;
   private Connector connector;
   private String interrupted;
+  // Undo work done (by this controller or, per the journal, an earlier one): never run again.
+  private final java.util.Set<String> undone = new java.util.LinkedHashSet<>();
+  // Whose commands may still run on the host when this controller opens it: this run's (resume, rollback)
+  private boolean recovering;
+  private long lockVerifiedAt = System.nanoTime();
+  private boolean lockLost;
+  private Become become = Become.NONE;
 
   HostSession(HostPlan plan, Runbook runbook, EventListener events, RunControl control) {
     this.plan = plan;
@@ -85,10 +95,15 @@ final class HostSession implements AutoCloseable {
 
   /**
    * Picks the host up where an earlier controller left it (see {@link RunState}): registered values and
-   * the rollback stack of the steps that completed, and its outcome if it had one. A step that was in
-   * flight is re-run if it is idempotent; otherwise {@link #interrupted()} says why the host must roll back.
+   * the rollback stack of the steps that completed, less the undo work already done, and its outcome if it
+   * had one. A forward step that was in flight is re-run if it is idempotent; otherwise its outcome is
+   * unknown, so it counts as possibly done: its handlers (or its automatic undo, from the undo state it
+   * journaled before changing the host) join the stack and {@link #interrupted()} says why the host must
+   * roll back. A host whose rollback was cut short goes on with the undo work that did not finish.
    */
   void restore(RunState.HostState state, StepRunner restorer) {
+    recovering = true;
+    undone.addAll(state.undone());
     for (PlannedStep step : plan.steps()) {
       StepResult r = state.completed().get(step.index());
       if (r == null) continue;
@@ -98,18 +113,17 @@ final class HostSession implements AutoCloseable {
         case FAILED -> failed++;
         case SKIPPED -> skipped++;
       }
-      if (step.spec().register() != null) vars.put(step.spec().register(), r.registered());
-      if (r.status() != Status.SKIPPED) {
-        RollbackStack.Entry e = new RollbackStack.Entry(step, step.handlers(),
-            restorer.undoFor(step.spec(), step.step(), r, vars).orElse(null),
-            Collections.unmodifiableMap(new LinkedHashMap<>(vars)));
-        if (e.undo() != null || !e.handlers().isEmpty()) stack.push(e);
-      }
       next = step.index();
+      if (step.spec().register() != null) vars.put(step.spec().register(), r.registered());
+      if (r.status() == Status.SKIPPED || (r.failed() && !step.spec().ignoreErrors())) continue;
+      stack.push(new RollbackStack.Entry(step, step.handlers(),
+          restorer.undoFor(step.spec(), step.step(), r, vars).orElse(null),
+          Collections.unmodifiableMap(new LinkedHashMap<>(vars))), undone);
     }
     result = state.result();
     if (result != null && result.outcome() != Outcome.SUCCEEDED && result.outcome() != Outcome.CLEANUP_FAILED) {
       while (!stack.isEmpty()) stack.pop(); // that host was already rolled back, or never changed
+      return;
     }
     if (result == null && state.inFlight() > 0) {
       PlannedStep s = plan.steps().get(state.inFlight() - 1);
@@ -117,9 +131,16 @@ final class HostSession implements AutoCloseable {
         next = state.inFlight() - 1;
       } else {
         next = state.inFlight();
+        Step.Undo undo = state.checkpoint() == null ? null
+            : restorer.undoFor(s.spec(), s.step(), StepResult.changed("in flight when the controller stopped")
+                .withData(state.checkpoint()), vars).orElse(null);
+        stack.push(new RollbackStack.Entry(s, s.handlers(), undo, Collections.unmodifiableMap(new LinkedHashMap<>(vars))),
+            undone);
         interrupted = "step '" + s.name() + "' was running when the controller stopped; it is not marked "
-            + "idempotent, so it is not run again and the host is rolled back";
+            + "idempotent, so it counts as possibly done and the host is rolled back";
       }
+    } else if (result == null && state.rollingBack()) {
+      interrupted = "the controller stopped during this host's rollback; the undo work that did not finish runs now";
     }
   }
 
@@ -133,12 +154,12 @@ final class HostSession implements AutoCloseable {
     this.connector = connector;
     events.on(new HostStarted(Instant.now(), plan.name(), plan.mode(), plan.host().address()));
     try {
-      transport = connector.open(plan.host());
+      transport = new RunTaggedTransport(connector.open(plan.host()), control.runId());
     } catch (TransportException e) {
       finish(Outcome.UNREACHABLE, null, e.getMessage());
       return false;
     }
-    Become become = runbook.become() || plan.host().become() ? Become.as(plan.host().becomeUser()) : Become.NONE;
+    become = runbook.become() || plan.host().become() ? Become.as(plan.host().becomeUser()) : Become.NONE;
     if (runner != null) runner.close();
     runner = new StepRunner(transport, runbook.baseDir(), runbook.timeout(), become);
     try {
@@ -146,6 +167,23 @@ final class HostSession implements AutoCloseable {
       lock.tookOverFrom().ifPresent(h -> events.on(new LockChanged(Instant.now(), plan.name(),
           control.breakLock() ? "broken" : "took_over", h.runId() + " (" + h.user() + "@" + h.controller() + ")")));
       events.on(new LockChanged(Instant.now(), plan.name(), "taken", null));
+      lockVerifiedAt = lockRenewedAt = System.nanoTime();
+      // Another controller's command may still run here: its own (resume, rollback), or the one whose lock
+      // this run took over. Nothing is done to the host until those commands are gone.
+      List<String> others = new ArrayList<>();
+      if (recovering) others.add(control.runId());
+      lock.tookOverFrom().map(HostLock.Holder::runId).filter(r -> !r.equals(control.runId())).ifPresent(others::add);
+      for (String run : others) {
+        Orphans.Outcome o = Orphans.settle(((RunTaggedTransport) transport).untagged(), become, run, control.orphanWait());
+        if (!o.found()) continue;
+        events.on(new OrphanFound(Instant.now(), plan.name(), run, o.processes(), o.action(), o.waitedMillis()));
+        if (o.action().equals("left")) {
+          rollbackError = "not touched: a command of run " + run + " still runs there and could not be stopped ("
+              + String.join("; ", o.processes()) + "); stop it by hand, then resume or roll back again";
+          finish(Outcome.ROLLBACK_FAILED, null, "a command of another controller still runs on this host");
+          return false;
+        }
+      }
     } catch (TransportException e) {
       finish(Outcome.UNREACHABLE, null, e.getMessage());
       return false;
@@ -167,8 +205,8 @@ final class HostSession implements AutoCloseable {
       PlannedStep step = steps.get(next);
       if (control.cancelled()) {
         // A host that passed verify keeps its upgrade; only its cleanup is skipped.
-        if (step.phase() == Phase.CLEANUP) finish(Outcome.CLEANUP_FAILED, null, "cleanup skipped: interrupted by the operator");
-        else rollback(step.name(), "interrupted by the operator before this step");
+        if (step.phase() == Phase.CLEANUP) finish(Outcome.CLEANUP_FAILED, null, "cleanup skipped: " + control.stopReason());
+        else rollback(step.name(), control.stopReason() + " (before this step)");
         return false;
       }
       if (!renewLock()) return false;
@@ -194,27 +232,43 @@ final class HostSession implements AutoCloseable {
   }
 
   /**
-   * Keeps the host's lease. If another run broke our lock, that run may be changing the host now: undoing
-   * our steps could fight it, so the host is left for a person.
+   * Keeps the host's lease, and checks every few seconds that the lock is still this run's. If another run
+   * broke it, that run may be changing the host now: undoing our steps could fight it, so the host is left
+   * for a person, and the journal and console say so.
    */
   private boolean renewLock() {
-    if (!leaseDue()) return true;
+    if (lockLost) return false;
+    if (!lockCheckDue()) return true;
     try {
       lock.renew();
-      lockRenewedAt = System.nanoTime();
+      lockVerifiedAt = lockRenewedAt = System.nanoTime();
       return true;
     } catch (TransportException e) {
       return true; // the next step meets the lost connection and handles it
     } catch (RunbookException e) {
-      rollbackError = "not rolled back: " + e.getMessage();
-      finish(Outcome.ROLLBACK_FAILED, null, "lost the host lock");
+      lockLost(e);
       return false;
     }
+  }
+
+  private void lockLost(RunbookException e) {
+    lockLost = true;
+    String to = e instanceof io.runbook.lock.HostLockedException le
+        ? le.holder().map(h -> h.runId() + " (" + h.user() + "@" + h.controller() + ")").orElse("nobody (removed)")
+        : e.getMessage();
+    events.on(new LockChanged(Instant.now(), plan.name(), "lost", to));
+    rollbackError = "not rolled back: " + e.getMessage();
+    finish(Outcome.ROLLBACK_FAILED, null, "lost the host lock to " + to);
   }
 
   /** Whether this host holds a lock whose lease is due for renewal. */
   private boolean leaseDue() {
     return lock != null && System.nanoTime() - lockRenewedAt >= control.renewEvery().toNanos();
+  }
+
+  /** Whether a host being worked on should check (and renew) its lock now. */
+  private boolean lockCheckDue() {
+    return lock != null && System.nanoTime() - lockVerifiedAt >= control.verifyEvery().toNanos();
   }
 
   /** Runs {@code work} on this host, waiting while the lease keeper renews its lock. */
@@ -235,9 +289,9 @@ final class HostSession implements AutoCloseable {
   void keepLease() {
     if (!busy.tryLock()) return;
     try {
-      if (result == null) {
-        renewLock();
-      } else if (leaseDue()) {
+      if (result == null && !lockLost) {
+        if (leaseDue()) renewLock();
+      } else if (leaseDue() && !lockLost) {
         try {
           lock.renew();
           lockRenewedAt = System.nanoTime();
@@ -278,6 +332,7 @@ final class HostSession implements AutoCloseable {
   }
 
   void undo(String reason, Outcome outcome) {
+    if (lockLost) return;
     if (result != null && result.outcome() != Outcome.SUCCEEDED && result.outcome() != Outcome.CLEANUP_FAILED) return;
     if (runner == null) {
       // a host finished before this controller started (rollback of a past run): reconnect first
@@ -301,21 +356,29 @@ final class HostSession implements AutoCloseable {
   }
 
   private void rollback(String failedStep, String reason, Outcome outcome) {
+    // Before undoing anything: is the host still ours? Another run may have broken the lock meanwhile.
+    if (lock != null) {
+      lockVerifiedAt = 0;
+      if (!renewLock()) return;
+    }
     // The rollback phase restores service; a host that only ran its preflight never lost it.
     boolean beyondPreflight = next > 0 && plan.steps().get(next - 1).phase() != Phase.PREFLIGHT;
     List<PlannedStep> phase = beyondPreflight ? plan.rollbackPhase() : List.of();
-    if (stack.isEmpty() && phase.isEmpty()) {
+    boolean phaseLeft = false;
+    for (int i = 0; i < phase.size(); i++) phaseLeft |= !undone.contains(phaseKey(i));
+    if (stack.isEmpty() && !phaseLeft) {
       finish(failedStep == null ? outcome : Outcome.FAILED, failedStep, reason);
       return;
     }
-    List<String> todo = new ArrayList<>(stack.describe());
-    phase.forEach(s -> todo.add("rollback phase: " + s.name()));
+    List<String> todo = new ArrayList<>(stack.describe(undone));
+    for (int i = 0; i < phase.size(); i++) if (!undone.contains(phaseKey(i))) todo.add("rollback phase: " + phase.get(i).name());
     events.on(new RollbackStarted(Instant.now(), plan.name(), failedStep, reason, todo));
     while (!stack.isEmpty()) {
       RollbackStack.Entry e = stack.pop();
-      String err = e.undo() != null ? undo(e) : null;
+      String err = e.undo() != null && !undone.contains(e.autoKey()) ? undo(e) : null;
       for (int i = 0; err == null && i < e.handlers().size(); i++) {
-        err = handler(e.handlers().get(i), e.forStep().name(), e.vars());
+        if (undone.contains(e.handlerKey(i))) continue;
+        err = handler(e.handlers().get(i), e.forStep().name(), e.vars(), e.handlerKey(i));
       }
       if (err != null) {
         rollbackFailed(failedStep, reason, err, notUndone(phase, 0));
@@ -323,7 +386,8 @@ final class HostSession implements AutoCloseable {
       }
     }
     for (int i = 0; i < phase.size(); i++) {
-      String err = handler(phase.get(i), null, vars);
+      if (undone.contains(phaseKey(i))) continue;
+      String err = handler(phase.get(i), null, vars, phaseKey(i));
       if (err != null) {
         rollbackFailed(failedStep, reason, err, notUndone(phase, i + 1));
         return;
@@ -333,19 +397,23 @@ final class HostSession implements AutoCloseable {
     finish(outcome, failedStep, reason);
   }
 
+  private static String phaseKey(int i) {
+    return "phase:" + (i + 1);
+  }
+
   private void push(PlannedStep step, StepRunner.Outcome o) {
     RollbackStack.Entry e = new RollbackStack.Entry(step, step.handlers(), o.undo().orElse(null),
         Collections.unmodifiableMap(new LinkedHashMap<>(vars)));
     if (e.undo() == null && e.handlers().isEmpty()) return;
-    stack.push(e);
+    stack.push(e, undone);
     events.on(new RollbackPushed(Instant.now(), plan.name(), step.index(), step.name(),
         step.handlers().stream().map(PlannedStep::name).toList(), e.undo() == null ? null : e.undo().description()));
   }
 
   /** What a failed rollback leaves undone: the rest of the stack, then the rollback phase from {@code from}. */
   private List<String> notUndone(List<PlannedStep> phase, int from) {
-    List<String> left = new ArrayList<>(stack.describe());
-    for (int i = from; i < phase.size(); i++) left.add("rollback phase: " + phase.get(i).name());
+    List<String> left = new ArrayList<>(stack.describe(undone));
+    for (int i = from; i < phase.size(); i++) if (!undone.contains(phaseKey(i))) left.add("rollback phase: " + phase.get(i).name());
     return left;
   }
 
@@ -356,17 +424,19 @@ final class HostSession implements AutoCloseable {
   }
 
   /** Runs one handler; returns null on success, else why it failed. */
-  private String handler(PlannedStep h, String forStep, Map<String, Object> scope) {
-    StepRunner.Outcome o = execute(h, true, forStep, new LinkedHashMap<>(scope));
+  private String handler(PlannedStep h, String forStep, Map<String, Object> scope, String key) {
+    StepRunner.Outcome o = execute(h, true, forStep, new LinkedHashMap<>(scope), key);
     StepResult r = o.result();
     if (o.lost() || (r.failed() && !h.spec().ignoreErrors())) return "'" + h.name() + "': " + r.message();
+    undone.add(key);
     rolledBack++;
     return null;
   }
 
   private String undo(RollbackStack.Entry e) {
     PlannedStep s = e.forStep();
-    events.on(new StepStarted(Instant.now(), plan.name(), s.phase().key(), 0, e.undo().description(), s.type(), true, s.name()));
+    events.on(new StepStarted(Instant.now(), plan.name(), s.phase().key(), 0, e.undo().description(), s.type(), true,
+        s.name(), e.autoKey()));
     long t0 = System.nanoTime();
     StepResult r;
     try {
@@ -376,17 +446,26 @@ final class HostSession implements AutoCloseable {
     }
     r = r.withTiming(Duration.ofNanos(System.nanoTime() - t0), 1);
     events.on(new StepFinished(Instant.now(), plan.name(), s.phase().key(), 0, e.undo().description(), s.type(),
-        true, s.name(), null, r));
+        true, s.name(), null, r, e.autoKey()));
     if (r.failed()) return "'" + e.undo().description() + "': " + r.message();
+    undone.add(e.autoKey());
     rolledBack++;
     return null;
   }
 
   private StepRunner.Outcome execute(PlannedStep step, boolean rollback, String forStep, Map<String, Object> scope) {
+    return execute(step, rollback, forStep, scope, null);
+  }
+
+  private StepRunner.Outcome execute(PlannedStep step, boolean rollback, String forStep, Map<String, Object> scope,
+      String undoKey) {
     String name = liveName(step, scope);
     events.on(new StepStarted(Instant.now(), plan.name(), step.phase().key(), step.index(), name,
-        step.type(), rollback, forStep));
-    StepRunner.Outcome o = runner.run(plan.name(), step.spec(), step.step(), scope);
+        step.type(), rollback, forStep, undoKey));
+    // A forward step journals how to undo it before it changes the host (see Step.Undo and StepContext).
+    java.util.function.Consumer<Map<String, Object>> checkpoint = rollback || step.index() <= 0 ? data -> { }
+        : data -> events.on(new StepCheckpoint(Instant.now(), plan.name(), step.index(), data));
+    StepRunner.Outcome o = runner.run(plan.name(), step.spec(), step.step(), scope, checkpoint);
     StepResult r = o.result();
     if (!rollback && step.phase() != Phase.GATE) {
       switch (r.status()) {
@@ -397,7 +476,7 @@ final class HostSession implements AutoCloseable {
       }
     }
     events.on(new StepFinished(Instant.now(), plan.name(), step.phase().key(), step.index(), name,
-        step.type(), rollback, forStep, step.spec().register(), r));
+        step.type(), rollback, forStep, step.spec().register(), r, undoKey));
     return o;
   }
 

@@ -11,7 +11,13 @@ import java.util.Map;
 
 /** The {@link StepContext} of one step on one host. */
 record HostStepContext(String hostName, Transport transport, Duration timeout, Become become, Path baseDir,
-    Map<String, Object> vars, HostDocker hostDocker) implements StepContext {
+    Map<String, Object> vars, HostDocker hostDocker, java.util.function.Consumer<Map<String, Object>> checkpoints)
+    implements StepContext {
+
+  @Override
+  public void checkpoint(Map<String, Object> undoState) {
+    checkpoints.accept(undoState);
+  }
 
   @Override
   public DockerEngine docker() {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The LIFO stack of a host's undo work. Each completed forward step pushes one entry: its explicit
@@ -20,18 +21,32 @@ final class RollbackStack {
    * @param vars the host's variables as they were when the step completed, for rendering handlers
    */
   record Entry(PlannedStep forStep, List<PlannedStep> handlers, Step.Undo undo, Map<String, Object> vars) {
-    List<String> describe() {
+    /** The undo work's key in the journal: {@code 3:auto} for the automatic undo of forward step 3. */
+    String autoKey() {
+      return forStep.index() + ":auto";
+    }
+
+    /** {@code 3:1} for the first handler of forward step 3. */
+    String handlerKey(int i) {
+      return forStep.index() + ":" + (i + 1);
+    }
+
+    /** What is left to undo, given the undo work already done. */
+    List<String> describe(Set<String> done) {
       List<String> out = new ArrayList<>();
-      if (undo != null) out.add(forStep.name() + " ← " + undo.description());
-      for (PlannedStep h : handlers) out.add(forStep.name() + " ← " + h.name());
+      if (undo != null && !done.contains(autoKey())) out.add(forStep.name() + " ← " + undo.description());
+      for (int i = 0; i < handlers.size(); i++) {
+        if (!done.contains(handlerKey(i))) out.add(forStep.name() + " ← " + handlers.get(i).name());
+      }
       return out;
     }
   }
 
   private final Deque<Entry> entries = new ArrayDeque<>();
 
-  void push(Entry e) {
-    if (e.undo() != null || !e.handlers().isEmpty()) entries.push(e);
+  /** Pushes {@code e} unless it has nothing left to undo (per {@code done}, the undo work already done). */
+  void push(Entry e, Set<String> done) {
+    if (!e.describe(done).isEmpty()) entries.push(e);
   }
 
   Entry pop() {
@@ -43,9 +58,9 @@ final class RollbackStack {
   }
 
   /** Everything still to undo, in the order it will run. */
-  List<String> describe() {
+  List<String> describe(Set<String> done) {
     List<String> out = new ArrayList<>();
-    for (Entry e : entries) out.addAll(e.describe());
+    for (Entry e : entries) out.addAll(e.describe(done));
     return out;
   }
 }

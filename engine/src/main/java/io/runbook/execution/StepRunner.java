@@ -56,12 +56,18 @@ final class StepRunner {
   }
 
   Outcome run(String host, StepSpec spec, Step<?> step, Map<String, Object> vars) {
+    return run(host, spec, step, vars, data -> { });
+  }
+
+  /** @param checkpoint where the step's undo state goes before it changes the host (the journal) */
+  Outcome run(String host, StepSpec spec, Step<?> step, Map<String, Object> vars,
+      java.util.function.Consumer<Map<String, Object>> checkpoint) {
     long started = System.nanoTime();
     try {
       if (spec.when() != null && !Templates.evaluate(spec.when(), "when", vars)) {
         return new Outcome(StepResult.skipped("condition is false: " + spec.when()), Optional.empty());
       }
-      Outcome o = attempts(host, spec, step, vars);
+      Outcome o = attempts(host, spec, step, vars, checkpoint);
       StepResult r = o.result().withTiming(Duration.ofNanos(System.nanoTime() - started), o.result().attempts());
       if (spec.register() != null) vars.put(spec.register(), r.registered());
       return new Outcome(r, o.undo());
@@ -76,15 +82,21 @@ final class StepRunner {
 
   /** The context a step runs in: its own time-out and privilege escalation, else the run's. */
   private HostStepContext context(String host, StepSpec spec, Map<String, Object> vars) {
+    return context(host, spec, vars, data -> { });
+  }
+
+  private HostStepContext context(String host, StepSpec spec, Map<String, Object> vars,
+      java.util.function.Consumer<Map<String, Object>> checkpoint) {
     Duration timeout = spec.timeout() != null ? spec.timeout() : defaultTimeout;
     Become become = spec.become() == null ? defaultBecome
         : spec.become() ? Become.as(spec.becomeUser() != null ? spec.becomeUser() : defaultBecome.user())
         : Become.NONE;
-    return new HostStepContext(host, transport, timeout, become, baseDir, vars, docker);
+    return new HostStepContext(host, transport, timeout, become, baseDir, vars, docker, checkpoint);
   }
 
-  private <A> Outcome attempts(String host, StepSpec spec, Step<A> step, Map<String, Object> vars) {
-    HostStepContext ctx = context(host, spec, vars);
+  private <A> Outcome attempts(String host, StepSpec spec, Step<A> step, Map<String, Object> vars,
+      java.util.function.Consumer<Map<String, Object>> checkpoint) {
+    HostStepContext ctx = context(host, spec, vars, checkpoint);
     int attempt = 0;
     while (true) {
       attempt++;

@@ -4,23 +4,28 @@ import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
 import io.runbook.event.Event;
 import io.runbook.event.EventListener;
-import io.runbook.event.StepFinished;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import io.runbook.event.RunFinished;
+import io.runbook.event.StepCheckpoint;
+import io.runbook.event.StepFinished;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Appends every event of a run to {@code <state>/runs/<run-id>/journal.jsonl}, one JSON object a line.
@@ -33,9 +38,17 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>A step's private undo state (the bytes a {@code copy} replaced, which may be secrets) never enters
  * the journal; it goes to {@code undo-state.jsonl} beside it, readable by its owner only, so that
- * {@code resume} and {@code rollback} can still undo the step after the controller died.
+ * {@code resume} and {@code rollback} can still undo the step after the controller died. A step's
+ * {@link StepCheckpoint} is forced to disk there before the step changes its host.
+ *
+ * <p>When the journal cannot be written (disk full, I/O error) the writer does not throw into the run: it
+ * tells its {@link #onFailure failure listener} once (the run then starts no new step and rolls back the
+ * hosts in progress), keeps every event in memory, and writes the whole journal to a
+ * {@linkplain #fallbackOf fallback file} on another file system if it can. Every file it makes is its
+ * owner's only (0600 in 0700 directories).
  */
 public final class JournalWriter implements EventListener, Closeable {
+  public static final String FILE = "journal.jsonl";
   public static final String PRIVATE_FILE = "undo-state.jsonl";
   /** The longest an event waits in the page cache before it is forced to disk. */
   public static final Duration SYNC_INTERVAL = Duration.ofMillis(200);
@@ -46,13 +59,22 @@ public final class JournalWriter implements EventListener, Closeable {
     return t;
   });
   private final Path file;
+  private final String runId;
   private final FileChannel out;
   private FileChannel privateOut;
   private boolean syncScheduled;
   private boolean closed;
+  private Consumer<String> onFailure = why -> { };
+  // Set once the journal cannot be written: every line since the run began, kept in memory, and where
+  // they went instead.
+  private String failure;
+  private List<String> kept;
+  private FileChannel fallbackOut;
+  private Path fallback;
 
-  private JournalWriter(Path file, FileChannel out) {
+  private JournalWriter(Path file, String runId, FileChannel out) {
     this.file = file;
+    this.runId = runId;
     this.out = out;
   }
 
@@ -63,10 +85,10 @@ public final class JournalWriter implements EventListener, Closeable {
   public static JournalWriter open(Path stateDir, String runId) {
     Path dir = runDir(stateDir, runId);
     try {
-      Files.createDirectories(dir);
-      Path file = dir.resolve("journal.jsonl");
-      JournalWriter w = new JournalWriter(file, FileChannel.open(file, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+      PrivateDirs.create(dir);
+      Path file = dir.resolve(FILE);
+      JournalWriter w = new JournalWriter(file, runId, FileChannel.open(file, java.util.Set.of(
+          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND), PrivateDirs.FILE));
       forceDirectory(dir); // the journal's directory entry must survive a power cut too
       return w;
     } catch (IOException e) {
@@ -75,25 +97,79 @@ public final class JournalWriter implements EventListener, Closeable {
     }
   }
 
-  /** Continues the journal of a run (for {@code resume}). */
+  /**
+   * Continues the journal of a run (for {@code resume} and {@code rollback}). A last line that a dying
+   * controller left without its newline is ended first, so the next event starts a line of its own.
+   */
   public static JournalWriter append(Path stateDir, String runId) {
-    Path file = runDir(stateDir, runId).resolve("journal.jsonl");
+    Path file = runDir(stateDir, runId).resolve(FILE);
     try {
-      return new JournalWriter(file, FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+      boolean torn;
+      try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+        ByteBuffer last = ByteBuffer.allocate(1);
+        torn = in.size() > 0 && in.read(last, in.size() - 1) == 1 && last.get(0) != '\n';
+      }
+      FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      if (torn) writeFully(ch, "\n");
+      return new JournalWriter(file, runId, ch);
     } catch (IOException e) {
       throw new RunbookException(ErrorCode.INTERNAL, "cannot append to the run journal " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Where a run's journal goes when its own cannot be written, in the order tried: {@code
+   * $RUNBOOK_FALLBACK_DIR}, {@code $XDG_RUNTIME_DIR/runbook}, {@code /dev/shm/runbook-USER} and {@code
+   * TMPDIR/runbook-USER}; the file is {@code RUN_ID.journal.jsonl}.
+   */
+  public static List<Path> fallbackDirs() {
+    List<Path> dirs = new ArrayList<>();
+    String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
+    String own = System.getenv("RUNBOOK_FALLBACK_DIR");
+    if (own != null && !own.isBlank()) dirs.add(Path.of(own));
+    String xdg = System.getenv("XDG_RUNTIME_DIR");
+    if (xdg != null && !xdg.isBlank()) dirs.add(Path.of(xdg, "runbook"));
+    dirs.add(Path.of("/dev/shm", "runbook-" + user));
+    dirs.add(Path.of(System.getProperty("java.io.tmpdir"), "runbook-" + user));
+    return dirs;
+  }
+
+  /** The fallback copy of a run's journal, if one was written. */
+  public static Optional<Path> fallbackOf(String runId) {
+    return fallbackDirs().stream().map(d -> d.resolve(runId + ".journal.jsonl")).filter(Files::isRegularFile)
+        .findFirst();
   }
 
   public Path file() {
     return file;
   }
 
+  /** Told once, with why, when the journal cannot be written; the run must then stop changing hosts. */
+  public synchronized void onFailure(Consumer<String> listener) {
+    this.onFailure = listener;
+  }
+
+  /** Why the journal could not be written, and where it went instead; null while all is well. */
+  public synchronized String failure() {
+    return failure;
+  }
+
   @Override
   public synchronized void on(Event event) {
+    String line = EventJson.line(event) + "\n";
+    if (failure != null) {
+      keep(line);
+      return;
+    }
     try {
-      if (event instanceof StepFinished sf && !sf.rollback() && hasPrivate(sf.result().data())) writePrivate(sf);
-      writeFully(out, EventJson.line(event) + "\n");
+      if (event instanceof StepCheckpoint cp) {
+        writePrivate(cp.host(), cp.index(), true, cp.data());
+        privateOut.force(false); // before the step changes the host
+      }
+      if (event instanceof StepFinished sf && !sf.rollback() && hasPrivate(sf.result().data())) {
+        writePrivate(sf.host(), sf.index(), false, sf.result().data());
+      }
+      writeFully(out, line);
       if (event instanceof RunFinished) {
         sync();
       } else if (!syncScheduled) {
@@ -101,14 +177,14 @@ public final class JournalWriter implements EventListener, Closeable {
         SYNCER.schedule(this::syncQuietly, SYNC_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
       }
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INTERNAL, "cannot write the run journal " + file + ": " + e.getMessage(), e);
+      fail(e, line);
     }
   }
 
   /** Forces everything written so far to disk. */
   public synchronized void sync() throws IOException {
     syncScheduled = false;
-    if (closed) return;
+    if (closed || failure != null) return;
     if (privateOut != null) privateOut.force(false);
     out.force(false);
   }
@@ -116,9 +192,64 @@ public final class JournalWriter implements EventListener, Closeable {
   private void syncQuietly() {
     try {
       sync();
-    } catch (IOException ignored) {
-      // the next write or the final sync reports a failing disk
+    } catch (IOException e) {
+      synchronized (this) {
+        if (failure == null && !closed) fail(e, null);
+      }
     }
+  }
+
+  /**
+   * The journal is broken: from now on every line is kept in memory and, when a fallback file can be made,
+   * written there with everything the journal held before.
+   */
+  private void fail(IOException e, String line) {
+    kept = new ArrayList<>();
+    try {
+      String before = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+      // the failed write may have left part of its line: end it, the whole line follows
+      if (!before.isEmpty() && !before.endsWith("\n")) before += "\n";
+      before.lines().forEach(l -> kept.add(l + "\n"));
+    } catch (IOException unreadable) {
+      kept.add("");
+    }
+    for (Path dir : fallbackDirs()) {
+      Path f = dir.resolve(runId + ".journal.jsonl");
+      try {
+        PrivateDirs.create(dir);
+        Files.deleteIfExists(f);
+        FileChannel ch = FileChannel.open(f, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+            StandardOpenOption.APPEND), PrivateDirs.FILE);
+        for (String k : kept) writeFully(ch, k);
+        fallbackOut = ch;
+        fallback = f;
+        break;
+      } catch (IOException | UnsupportedOperationException tryNext) {
+        // the next place, on another file system if there is one
+      }
+    }
+    String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    failure = "cannot write the run journal " + file + " (" + reason + "); "
+        + (fallback != null ? "the journal continues in " + fallback
+            : "no fallback place could be written either: the journal is kept in memory and printed at the end");
+    if (line != null) keep(line);
+    Consumer<String> l = onFailure;
+    l.accept(failure);
+  }
+
+  private void keep(String line) {
+    kept.add(line);
+    if (fallbackOut == null) return;
+    try {
+      writeFully(fallbackOut, line);
+    } catch (IOException e) {
+      fallbackOut = null; // memory it is
+    }
+  }
+
+  /** The lines a broken journal kept in memory: what {@code close} prints when no fallback file could be made. */
+  public synchronized List<String> keptInMemoryOnly() {
+    return failure != null && fallback == null ? List.copyOf(kept) : List.of();
   }
 
   private static void writeFully(FileChannel channel, String text) throws IOException {
@@ -138,19 +269,14 @@ public final class JournalWriter implements EventListener, Closeable {
     return data.keySet().stream().anyMatch(k -> k.startsWith("_"));
   }
 
-  private void writePrivate(StepFinished sf) throws IOException {
+  private void writePrivate(String host, int index, boolean checkpoint, Map<String, Object> data) throws IOException {
     if (privateOut == null) {
       Path p = file.resolveSibling(PRIVATE_FILE);
-      if (!Files.exists(p)) {
-        Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      }
-      privateOut = FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      privateOut = FileChannel.open(p, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND), PrivateDirs.FILE);
     }
-    Map<String, Object> line = new LinkedHashMap<>();
-    line.put("host", sf.host());
-    line.put("index", sf.index());
-    line.put("data", sf.result().data());
-    writeFully(privateOut, EventJson.MAPPER.writeValueAsString(line) + "\n");
+    writeFully(privateOut, EventJson.MAPPER.writeValueAsString(
+        new UndoState(host, index, checkpoint, new LinkedHashMap<>(data))) + "\n");
   }
 
   @Override
@@ -164,8 +290,36 @@ public final class JournalWriter implements EventListener, Closeable {
     try {
       if (privateOut != null) privateOut.close();
       out.close();
+      if (fallbackOut != null) {
+        fallbackOut.force(false);
+        fallbackOut.close();
+      }
     } catch (IOException ignored) {
       // nothing buffered is left to lose
+    }
+  }
+
+  /** Owner-only directories and files: journals hold command lines and outputs. */
+  static final class PrivateDirs {
+    static final java.nio.file.attribute.FileAttribute<?> FILE =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+    private static final java.nio.file.attribute.FileAttribute<?> DIR =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+    private PrivateDirs() {}
+
+    /** Creates {@code dir} and missing parents 0700; directories that exist are left as they are. */
+    static void create(Path dir) throws IOException {
+      Path abs = dir.toAbsolutePath();
+      List<Path> missing = new ArrayList<>();
+      for (Path p = abs; p != null && !Files.exists(p); p = p.getParent()) missing.add(0, p);
+      for (Path p : missing) {
+        try {
+          Files.createDirectory(p, DIR);
+        } catch (java.nio.file.FileAlreadyExistsException raced) {
+          // another controller made it first
+        }
+      }
     }
   }
 }

@@ -78,6 +78,9 @@ final class RemoteFile {
         message += " (the old file is over 1 MiB: no automatic undo; set backup: true or give rollback:)";
       }
     }
+    // Everything the undo needs is known now, before the host changes: journal it, so a controller that
+    // dies during the upload leaves a step the next one can still undo.
+    ctx.checkpoint(data);
     if (!sameContent) {
       try {
         ctx.transport().upload(content, dest, mode, ctx.become());

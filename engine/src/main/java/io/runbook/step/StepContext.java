@@ -49,6 +49,15 @@ public interface StepContext {
   }
 
   /** Runs a shell command on the host with this step's time-out and privilege escalation. */
+  /**
+   * Journals how to take back the change the step is about to make, before it makes it: the data its
+   * {@link Step#undo} will find in the result's {@code data} if the controller dies while the step runs
+   * (the step's outcome is then unknown, and the next controller undoes it as possibly done). Private: it
+   * goes to the run's owner-only undo state, never to the journal. An undo built from it must be safe to
+   * run whether or not the change happened.
+   */
+  default void checkpoint(Map<String, Object> undoState) {}
+
   default ExecResult exec(String command) {
     return transport().exec(ExecRequest.builder(command).timeout(timeout()).become(become()).build());
   }
