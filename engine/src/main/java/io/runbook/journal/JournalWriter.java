@@ -206,7 +206,7 @@ public final class JournalWriter implements EventListener, Closeable {
   private void fail(IOException e, String line) {
     kept = new ArrayList<>();
     try {
-      String before = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+      String before = Files.isRegularFile(file) ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8) : "";
       // the failed write may have left part of its line: end it, the whole line follows
       if (!before.isEmpty() && !before.endsWith("\n")) before += "\n";
       before.lines().forEach(l -> kept.add(l + "\n"));
