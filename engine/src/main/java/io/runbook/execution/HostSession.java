@@ -163,11 +163,12 @@ final class HostSession implements AutoCloseable {
     if (runner != null) runner.close();
     runner = new StepRunner(transport, runbook.baseDir(), runbook.timeout(), become);
     try {
-      lock = control.lock(transport, plan);
+      lock = control.lock(((RunTaggedTransport) transport).untagged(), plan);
       lock.tookOverFrom().ifPresent(h -> events.on(new LockChanged(Instant.now(), plan.name(),
           control.breakLock() ? "broken" : "took_over", h.runId() + " (" + h.user() + "@" + h.controller() + ")")));
       events.on(new LockChanged(Instant.now(), plan.name(), "taken", null));
       lockVerifiedAt = lockRenewedAt = System.nanoTime();
+      ((RunTaggedTransport) transport).guardWith(lock);
       // Another controller's command may still run here: its own (resume, rollback), or the one whose lock
       // this run took over. Nothing is done to the host until those commands are gone.
       List<String> others = new ArrayList<>();

@@ -2,7 +2,9 @@ package io.runbook.execution;
 
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
+import io.runbook.lock.HostLock;
 import io.runbook.transport.Transport;
+import io.runbook.transport.TransportException;
 import java.net.URI;
 
 /**
@@ -13,6 +15,7 @@ import java.net.URI;
 final class RunTaggedTransport implements Transport {
   private final Transport inner;
   private final String tag;
+  private volatile String guard = "";
 
   RunTaggedTransport(Transport inner, String runId) {
     this.inner = inner;
@@ -24,10 +27,25 @@ final class RunTaggedTransport implements Transport {
     return inner;
   }
 
+  /** From now on, every command runs only while the host lock is still this controller's. */
+  void guardWith(HostLock lock) {
+    this.guard = lock.guard();
+  }
+
+  /**
+   * @throws TransportException when the command did not run because the host lock is no longer this
+   *     controller's (another controller broke it or took it over): the step's effect is then nil, and the
+   *     host must not be touched further by this run
+   */
   @Override
   public ExecResult exec(ExecRequest r) {
-    return inner.exec(new ExecRequest(": " + tag + " " + r.command(), r.stdin(), r.timeout(), r.become(), r.env(),
-        r.chdir(), r.maxOutput()));
+    ExecResult result = inner.exec(new ExecRequest(": " + tag + " " + guard + r.command(), r.stdin(), r.timeout(),
+        r.become(), r.env(), r.chdir(), r.maxOutput()));
+    if (!guard.isEmpty() && result.exitCode() == HostLock.LOST_EXIT && result.stderrText().contains(HostLock.LOST_MARK)) {
+      throw new TransportException(inner.describe(), "the host lock is no longer this run's (broken or taken over by "
+          + "another controller): nothing more is run on this host");
+    }
+    return result;
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.runbook.lock.LockScript.Op;
 import io.runbook.transport.Become;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
+import io.runbook.transport.Shell;
 import io.runbook.transport.Transport;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,9 +36,15 @@ import java.util.Optional;
 public final class HostLock {
 
   /** Who holds a lock. Times are the host's clock. */
-  public record Holder(String runId, String controller, String user, Instant started, Instant expires) {
+  public record Holder(String runId, String controller, String user, String session, Instant started,
+      Instant expires) {
+    public Holder(String runId, String controller, String user, Instant started, Instant expires) {
+      this(runId, controller, user, UNKNOWN, started, expires);
+    }
+
     public Holder {
       Objects.requireNonNull(runId, "runId");
+      session = session == null ? UNKNOWN : session;
       Objects.requireNonNull(controller, "controller");
       Objects.requireNonNull(user, "user");
       Objects.requireNonNull(started, "started");
@@ -46,11 +53,22 @@ public final class HostLock {
   }
 
   public static final Duration DEFAULT_LEASE = Duration.ofMinutes(5);
+  /**
+   * This controller process: a lock is this run's only if it names the run <em>and</em> this session, so
+   * that a second controller of the same run (resume, rollback) takes the lock over and the first one stops.
+   */
+  public static final String SESSION = java.util.HexFormat.of().formatHex(randomBytes());
   public static final String DEFAULT_PATH = "/var/tmp/runbook.lock";
   /** What a holder file that does not say shows as (a lock whose writer died before writing it). */
   static final String UNKNOWN = "?";
   /** A lock script waits up to about 40 s for another controller's few milliseconds. */
   private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(90);
+
+  private static byte[] randomBytes() {
+    byte[] b = new byte[8];
+    new java.security.SecureRandom().nextBytes(b);
+    return b;
+  }
 
   private final Transport transport;
   private final String host;
@@ -85,10 +103,21 @@ public final class HostLock {
   /** {@link #acquire(Transport, String, String, String, String, Duration, boolean)} at {@code lockPath}. */
   public static HostLock acquire(Transport t, String host, String runId, String controller, String user,
       Duration lease, boolean breakLock, String lockPath) {
+    return acquire(t, host, runId, controller, user, lease, breakLock, lockPath, SESSION);
+  }
+
+  /**
+   * As {@link #acquire(Transport, String, String, String, String, Duration, boolean, String)} for the
+   * controller {@code session}. The same run from another session takes a live lock over: that is a
+   * resume or rollback of the run while its first controller may still be alive, which then stops at its
+   * next guarded command.
+   */
+  public static HostLock acquire(Transport t, String host, String runId, String controller, String user,
+      Duration lease, boolean breakLock, String lockPath, String session) {
     String path = pathOrDefault(lockPath);
     long seconds = leaseSeconds(lease);
     Output out = run(t, host, breakLock ? Op.BREAK : Op.ACQUIRE, path,
-        field("run id", runId), field("controller", controller), field("user", user), seconds);
+        field("run id", runId), field("controller", controller), field("user", user), field("session", session), seconds);
     Holder current = out.holder().orElseThrow(() -> unexpected(host, "acquire", out));
     if (out.status().equals("held")) throw HostLockedException.lockedBy(host, current);
     if (!out.status().equals("acquired")) throw unexpected(host, "acquire", out);
@@ -102,7 +131,7 @@ public final class HostLock {
 
   /** Who holds the lock at {@code lockPath}, whether or not the lease has expired. */
   public static Optional<Holder> read(Transport t, String lockPath) {
-    return run(t, t.describe(), Op.READ, pathOrDefault(lockPath), "", "", "", 0).holder();
+    return run(t, t.describe(), Op.READ, pathOrDefault(lockPath), "", "", "", "", 0).holder();
   }
 
   /** The stale or broken holder this lock replaced, for the journal. */
@@ -130,7 +159,7 @@ public final class HostLock {
    */
   public void renew() {
     Holder h = holder;
-    Output out = run(transport, host, Op.RENEW, lockPath, h.runId(), h.controller(), h.user(),
+    Output out = run(transport, host, Op.RENEW, lockPath, h.runId(), h.controller(), h.user(), h.session(),
         lease.toSeconds());
     switch (out.status()) {
       case "renewed" -> holder = out.holder().orElseThrow(() -> unexpected(host, "renew", out));
@@ -148,8 +177,25 @@ public final class HostLock {
    */
   public void release() {
     Holder h = holder;
-    run(transport, host, Op.RELEASE, lockPath, h.runId(), h.controller(), h.user(), 0);
+    run(transport, host, Op.RELEASE, lockPath, h.runId(), h.controller(), h.user(), h.session(), 0);
   }
+
+  /**
+   * A shell line that lets the command after it run only while this lock is still this controller's, with
+   * builtins alone (no process is started): put in front of every step's command, it makes a controller
+   * whose lock was broken or taken over stop at its next command, with exit code {@link #LOST_EXIT} and
+   * {@link #LOST_MARK} on stderr, instead of running on beside the new holder.
+   */
+  public String guard() {
+    String holderFile = Shell.quote(lockPath + "/holder");
+    return "_rb=; [ -r " + holderFile + " ] && while IFS= read -r _l; do case \"$_l\" in "
+        + Shell.quote("session=" + holder.session()) + "|" + Shell.quote("run_id=" + holder.runId()) + ") _rb=\"$_rb.\" ;; esac; done < "
+        + holderFile + "; [ \"$_rb\" = .. ] || { echo " + LOST_MARK + " >&2; exit " + LOST_EXIT + "; }; ";
+  }
+
+  /** The exit code of a command whose {@link #guard()} found the lock gone. */
+  public static final int LOST_EXIT = 86;
+  public static final String LOST_MARK = "runbook-lock-lost";
 
   @Override
   public String toString() {
@@ -157,8 +203,8 @@ public final class HostLock {
   }
 
   private static Output run(Transport t, String host, Op op, String path, String runId, String controller,
-      String user, long leaseSeconds) {
-    String script = LockScript.of(op, path, runId, controller, user, leaseSeconds);
+      String user, String session, long leaseSeconds) {
+    String script = LockScript.of(op, path, runId, controller, user, session, leaseSeconds);
     ExecResult r = t.exec(ExecRequest.builder(script).become(Become.NONE).timeout(SCRIPT_TIMEOUT).build());
     if (r.exitCode() != 0) {
       String why = r.timedOut() ? "timed out after " + SCRIPT_TIMEOUT.toSeconds() + " s"
@@ -217,7 +263,7 @@ public final class HostLock {
     private static Holder holderOf(Map<String, String> f) {
       Instant started = epoch(f.get("started"), Instant.EPOCH);
       return new Holder(f.getOrDefault("run_id", UNKNOWN), f.getOrDefault("controller", UNKNOWN),
-          f.getOrDefault("user", UNKNOWN), started, epoch(f.get("expires"), started));
+          f.getOrDefault("user", UNKNOWN), f.getOrDefault("session", UNKNOWN), started, epoch(f.get("expires"), started));
     }
 
     private static Instant epoch(String seconds, Instant otherwise) {

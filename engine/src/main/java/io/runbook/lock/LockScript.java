@@ -61,14 +61,15 @@ final class LockScript {
       now=$(date +%s)
       previous=
       write() {
-        printf 'run_id=%s\\ncontroller=%s\\nuser=%s\\nstarted=%s\\nexpires=%s\\n' \\
-          "$rid" "$ctl" "$usr" "$1" $((now + lease)) > "$d/holder.new" && mv -f "$d/holder.new" "$d/holder"
+        printf 'run_id=%s\\ncontroller=%s\\nuser=%s\\nsession=%s\\nstarted=%s\\nexpires=%s\\n' \\
+          "$rid" "$ctl" "$usr" "$sid" "$1" $((now + lease)) > "$d/holder.new" && mv -f "$d/holder.new" "$d/holder"
       }
       aside() {
         s=$(mktemp -d "$d.old.XXXXXX") || exit 71
         mv "$d" "$s/lock" || { rm -rf "$s"; exit 71; }
       }
-      ours() { [ -d "$d" ] && [ "$(field run_id)" = "$rid" ]; }
+      ours() { [ -d "$d" ] && [ "$(field run_id)" = "$rid" ] && [ "$(field session)" = "$sid" ]; }
+      samerun() { [ -d "$d" ] && [ "$(field run_id)" = "$rid" ]; }
       case $op in
       acquire|break)
         if ours; then
@@ -79,7 +80,9 @@ final class LockScript {
         if [ -d "$d" ]; then
           exp=$(field expires)
           case $exp in ''|*[!0-9]*) exp=0 ;; esac
-          if [ "$op" = acquire ] && [ "$exp" -gt "$now" ]; then
+          # The same run from another controller (resume, rollback) takes its run's lock over: the old
+          # controller's next command finds the lock gone and stops (see HostLock).
+          if [ "$op" = acquire ] && [ "$exp" -gt "$now" ] && ! samerun; then
             echo status=held; echo '[holder]'; show "$d"; exit 0
           fi
           aside
@@ -108,12 +111,14 @@ final class LockScript {
 
   private LockScript() {}
 
-  static String of(Op op, String lockPath, String runId, String controller, String user, long leaseSeconds) {
+  static String of(Op op, String lockPath, String runId, String controller, String user, String session,
+      long leaseSeconds) {
     return "d=" + Shell.quote(lockPath)
         + "; op=" + op.name().toLowerCase(java.util.Locale.ROOT)
         + "; rid=" + Shell.quote(runId)
         + "; ctl=" + Shell.quote(controller)
         + "; usr=" + Shell.quote(user)
+        + "; sid=" + Shell.quote(session)
         + "; lease=" + leaseSeconds + "\n"
         + BODY;
   }

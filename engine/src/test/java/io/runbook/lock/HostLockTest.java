@@ -62,7 +62,7 @@ class HostLockTest {
     assertThat(h.expires()).isEqualTo(h.started().plus(LEASE));
     assertThat(l.tookOverFrom()).isEmpty();
     assertThat(holderFile()).containsExactlyInAnyOrderEntriesOf(Map.of("run_id", "run-1", "controller", "laptop",
-        "user", "alice", "started", "" + h.started().getEpochSecond(), "expires",
+        "user", "alice", "session", HostLock.SESSION, "started", "" + h.started().getEpochSecond(), "expires",
         "" + h.expires().getEpochSecond()));
     // Readable by every user, so a plain user can see who holds a host.
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(lock))).isEqualTo("rwxr-xr-x");
@@ -282,5 +282,25 @@ class HostLockTest {
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
     }
+  }
+
+  @Test
+  void theSameRunFromAnotherControllerTakesALiveLockOverAndTheFirstControllersGuardedCommandsStop() {
+    HostLock first = acquire("run-1", "alice", LEASE, false);
+    String guarded = first.guard() + "echo ran";
+    assertThat(local.exec(io.runbook.transport.ExecRequest.builder(guarded).build()).stdoutText()).isEqualTo("ran\n");
+
+    // a resume of run-1 on another machine, while the lease of the first controller is still live
+    HostLock second = HostLock.acquire(local, "web1", "run-1", "ci", "bob", LEASE, false, lock.toString(), "other-session");
+
+    assertThat(second.tookOverFrom()).isPresent();
+    assertThat(second.tookOverFrom().get().session()).isEqualTo(HostLock.SESSION);
+    io.runbook.transport.ExecResult stopped = local.exec(io.runbook.transport.ExecRequest.builder(guarded).build());
+    assertThat(stopped.exitCode()).isEqualTo(HostLock.LOST_EXIT);
+    assertThat(stopped.stdoutText()).isEmpty();
+    assertThat(stopped.stderrText()).contains(HostLock.LOST_MARK);
+    assertThatThrownBy(first::renew).isInstanceOf(HostLockedException.class);
+    // another run still has to wait for the lease, or break the lock
+    assertThatThrownBy(() -> acquire("run-2", "carol", LEASE, false)).isInstanceOf(HostLockedException.class);
   }
 }
