@@ -90,7 +90,10 @@ final class RunOptions {
         : JournalWriter.open(stateDir, plan.runId())) {
       // A journal that cannot be written stops the run: nothing new starts, hosts in progress roll back.
       journal.onFailure(control::abort);
-      EventBus bus = new EventBus().add(journal);
+      // Once another controller took the run over, its journal is that controller's to write.
+      EventBus bus = new EventBus().add(e -> {
+        if (!control.superseded()) journal.on(e);
+      });
       if (json) {
         bus.add(e -> {
           out.println(EventJson.line(e));

@@ -200,7 +200,7 @@ final class HostSession implements AutoCloseable {
    * failure the host is rolled back and has its final result.
    */
   boolean advance(Predicate<Phase> phases) {
-    if (result != null) return false;
+    if (result != null || control.superseded()) return false;
     List<PlannedStep> steps = plan.steps();
     while (next < steps.size() && phases.test(steps.get(next).phase())) {
       PlannedStep step = steps.get(next);
@@ -254,6 +254,11 @@ final class HostSession implements AutoCloseable {
 
   private void lockLost(RunbookException e) {
     lockLost = true;
+    if (e instanceof io.runbook.lock.HostLockedException le && le.holder().isPresent()
+        && le.holder().get().runId().equals(control.runId())) {
+      io.runbook.lock.HostLock.Holder by = le.holder().get();
+      control.supersede(by.user() + "@" + by.controller());
+    }
     String to = e instanceof io.runbook.lock.HostLockedException le
         ? le.holder().map(h -> h.runId() + " (" + h.user() + "@" + h.controller() + ")").orElse("nobody (removed)")
         : e.getMessage();
@@ -357,6 +362,7 @@ final class HostSession implements AutoCloseable {
   }
 
   private void rollback(String failedStep, String reason, Outcome outcome) {
+    if (control.superseded()) return; // the controller that took the run over undoes what needs undoing
     // Before undoing anything: is the host still ours? Another run may have broken the lock meanwhile.
     if (lock != null) {
       lockVerifiedAt = 0;

@@ -23,6 +23,7 @@ public final class RunControl {
   private final Duration lease;
   private final boolean breakLock;
   private volatile Duration orphanWait = DEFAULT_ORPHAN_WAIT;
+  private volatile boolean superseded;
 
   /** @param lease how long a host lock holds without renewal (a dead controller's lock expires after it) */
   public RunControl(String runId, String controller, String user, Duration lease, boolean breakLock) {
@@ -58,6 +59,19 @@ public final class RunControl {
   /** The operator stopped the run (Ctrl-C): exit code 130 once the hosts are safe. */
   public boolean byOperator() {
     return OPERATOR.equals(stop.get());
+  }
+
+  /**
+   * Another controller took this run over (a resume or rollback of it while this one was still alive):
+   * this controller must not touch a host or write the run's journal any more; the other one carries on.
+   */
+  void supersede(String by) {
+    superseded = true;
+    abort("run " + runId + " was taken over by another controller (" + by + "): this controller stops");
+  }
+
+  public boolean superseded() {
+    return superseded;
   }
 
   public String runId() {
