@@ -64,16 +64,27 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
       throw new RunbookException(ErrorCode.INVALID_INPUT, "no run " + runId + " in " + stateDir
           + " (runbook history lists the runs)");
     }
-    // A run whose journal could not be written kept it elsewhere; that copy is the whole story.
-    Path source = JournalWriter.fallbackOf(runId).filter(f -> isLonger(f, file)).orElse(file);
-    return fold(runId, dir, JournalEvents.read(source), UndoState.read(dir.resolve(JournalWriter.PRIVATE_FILE)));
+    // A run whose journal could not be written kept it elsewhere: that copy is the whole story, and goes
+    // back in its place so that this command's own events follow it.
+    JournalWriter.fallbackOf(runId).ifPresent(f -> restore(f, file));
+    return fold(runId, dir, JournalEvents.read(file), UndoState.read(dir.resolve(JournalWriter.PRIVATE_FILE)));
   }
 
-  private static boolean isLonger(Path a, Path b) {
+  private static void restore(Path fallback, Path journal) {
     try {
-      return Files.size(a) > Files.size(b);
+      byte[] kept = Files.readAllBytes(fallback);
+      byte[] here = Files.readAllBytes(journal);
+      if (kept.length <= here.length) return;
+      Path tmp = journal.resolveSibling(JournalWriter.FILE + ".restoring");
+      Files.deleteIfExists(tmp);
+      Files.write(tmp, kept, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+      Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      Files.move(tmp, journal, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.delete(fallback);
     } catch (java.io.IOException e) {
-      return false;
+      throw new RunbookException(ErrorCode.INTERNAL, "the journal of this run was kept in " + fallback
+          + " when its own could not be written, and cannot be put back in " + journal + ": " + e.getMessage()
+          + " (free some space there, or copy the file over by hand)", e);
     }
   }
 

@@ -208,10 +208,12 @@ class RunStateTest {
       List<String> kept = Files.readAllLines(fallback);
       assertThat(kept.get(0)).contains("\"event\":\"run_started\"");
       assertThat(kept).anyMatch(l -> l.contains("\"event\":\"step_finished\""));
-      // resume and rollback read the fallback copy, since the state dir's journal holds less
+      // resume and rollback put the fallback copy back in place, since the state dir's journal holds less
       Files.delete(dir.resolve("journal.jsonl"));
       Files.writeString(dir.resolve("journal.jsonl"), "");
       assertThat(RunState.read(state, "run-full").hosts().get("h1").completed()).containsOnlyKeys(1);
+      assertThat(Files.readAllLines(dir.resolve("journal.jsonl"))).isEqualTo(kept);
+      assertThat(fallback).doesNotExist();
     } finally {
       Files.deleteIfExists(fallback);
     }
