@@ -118,7 +118,8 @@ final class ConsoleListener implements EventListener {
   private void recap(RunResult run) {
     out.println();
     out.println(ansi.bold("RECAP") + " run " + run.runId() + " · "
-        + Durations.format(Duration.ofMillis(run.durationMillis())));
+        + Durations.format(Duration.ofMillis(run.durationMillis()))
+        + (run.interrupted() ? " · " + ansi.yellow("INTERRUPTED by the operator") : ""));
     int w = Math.max(4, run.hosts().stream().mapToInt(h -> h.host().length()).max().orElse(4));
     out.printf("%-" + w + "s  %-10s  %-16s %4s %8s %7s %8s %7s %8s%n", "HOST", "MODE", "RESULT", "OK", "CHANGED",
         "FAILED", "SKIPPED", "UNDONE", "TIME");

@@ -76,9 +76,19 @@ final class RunOptions {
     RunControl control = new RunControl(plan.runId(), Hosts.controller(), System.getProperty("user.name"),
         lease(plan), breakLock).orphanWait(Duration.ofSeconds(orphanWait));
     CountDownLatch done = new CountDownLatch(1);
+    // The steps running right now, for what an interrupt says it waits for.
+    java.util.Map<String, String> inFlight = new java.util.concurrent.ConcurrentSkipListMap<>();
+    PrintWriter err = spec.commandLine().getErr();
     Thread hook = new Thread(() -> {
-      // Ctrl-C: let the run wind down (steps in flight finish, rollback per policy, recap), then exit.
+      // Ctrl-C or SIGTERM: let the run wind down (steps in flight finish, rollback per policy, recap), then exit.
       control.cancel();
+      java.util.List<String> running = inFlight.entrySet().stream().map(e -> e.getKey() + " '" + e.getValue() + "'").toList();
+      err.println("runbook: interrupted — no new step starts; " + (running.isEmpty() ? "no step is running"
+          : "waiting for the step(s) in flight to end (" + String.join(", ", running) + ")")
+          + ", then hosts in progress roll back and the recap follows. To stop waiting: kill -9 "
+          + ProcessHandle.current().pid() + ", then `runbook resume " + plan.runId() + "` or `runbook rollback "
+          + plan.runId() + "` picks the run up.");
+      err.flush();
       try {
         done.await(30, TimeUnit.MINUTES);
       } catch (InterruptedException ignored) {
@@ -93,6 +103,9 @@ final class RunOptions {
       // Once another controller took the run over, its journal is that controller's to write.
       EventBus bus = new EventBus().add(e -> {
         if (!control.superseded()) journal.on(e);
+      }).add(e -> {
+        if (e instanceof io.runbook.event.StepStarted st) inFlight.put(st.host(), st.name());
+        else if (e instanceof io.runbook.event.StepFinished sf) inFlight.remove(sf.host());
       });
       if (json) {
         bus.add(e -> {
@@ -108,7 +121,6 @@ final class RunOptions {
       RunResult result = action.apply(
           new Executor(StandardConnector.forForks(connection.settings(), forks), bus, forks, control, confirmer));
       if (journal.failure() != null) {
-        PrintWriter err = spec.commandLine().getErr();
         err.println("runbook: " + journal.failure());
         List<String> lines = journal.keptInMemoryOnly();
         if (!lines.isEmpty()) {

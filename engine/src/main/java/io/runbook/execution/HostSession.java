@@ -206,8 +206,14 @@ final class HostSession implements AutoCloseable {
       PlannedStep step = steps.get(next);
       if (control.cancelled()) {
         // A host that passed verify keeps its upgrade; only its cleanup is skipped.
-        if (step.phase() == Phase.CLEANUP) finish(Outcome.CLEANUP_FAILED, null, "cleanup skipped: " + control.stopReason());
-        else rollback(step.name(), control.stopReason() + " (before this step)");
+        if (step.phase() == Phase.CLEANUP) {
+          finish(Outcome.CLEANUP_FAILED, null, "cleanup skipped: " + control.stopReason());
+        } else {
+          // No step failed: the run stopped before this one, which never ran.
+          boolean changedNothing = stack.isEmpty() && (next == 0 || plan.steps().get(next - 1).phase() == Phase.PREFLIGHT);
+          rollback(null, control.stopReason() + " before '" + step.name() + "'",
+              changedNothing ? Outcome.NOT_RUN : Outcome.ROLLED_BACK);
+        }
         return false;
       }
       if (!renewLock()) return false;

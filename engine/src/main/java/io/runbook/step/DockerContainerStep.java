@@ -89,6 +89,8 @@ public final class DockerContainerStep implements Step<DockerContainerStep.Args>
         data.put("id", c.id());
         data.put("image", c.image());
         data.put("image_id", c.imageId());
+        // Only a stop of a running container (a start of a stopped one) changes anything: journal its undo first.
+        if (c.running() == a.action().equals("stop")) ctx.checkpoint(data);
         boolean did = a.action().equals("stop") ? docker.stop(a.name(), a.stopTimeout()) : docker.start(a.name());
         String verb = a.action().equals("stop") ? "stopped" : "started";
         return (did ? StepResult.changed(verb + " " + a.name()) : StepResult.ok(a.name() + " was already " + verb)).withData(data);

@@ -77,6 +77,8 @@ public final class DockerImageStep implements Step<DockerImageStep.Args> {
     switch (a.action()) {
       case "pull" -> {
         RegistryAuth auth = a.auth() == null ? null : new RegistryAuth(a.auth().username(), a.auth().password(), a.auth().registry());
+        // What the name pointed at before: the undo of a pull cut short by a dying controller puts it back.
+        ctx.checkpoint(checkpoint(a.image(), docker.imageId(a.image()).orElse(null)));
         Pulled p = docker.pull(a.image(), auth, ctx.timeout());
         data.put("image", a.image());
         data.put("image_id", p.imageId());
@@ -93,6 +95,7 @@ public final class DockerImageStep implements Step<DockerImageStep.Args> {
         data.put("image_id", source);
         data.put("previous_image_id", before);
         if (source.equals(before)) return StepResult.ok(a.target() + " already names " + shortId(source)).withData(data);
+        ctx.checkpoint(data);
         docker.tag(source, a.target());
         return StepResult.changed("tagged " + a.image() + " (" + shortId(source) + ") as " + a.target()).withData(data);
       }
@@ -152,6 +155,13 @@ public final class DockerImageStep implements Step<DockerImageStep.Args> {
         return StepResult.changed(name + " names " + shortId(previous) + " again");
       }
     });
+  }
+
+  private static Map<String, Object> checkpoint(String image, String previousImageId) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("image", image);
+    m.put("previous_image_id", previousImageId);
+    return m;
   }
 
   static String shortId(String id) {

@@ -221,7 +221,7 @@ class CliTest {
         phases:
           deploy:
             - name: Hangs
-              shell: sleep 30; touch "[=work]/finished"
+              shell: sleep 30.0417; touch "[=work]/finished"
               timeout: 1s
         """);
     long t0 = System.nanoTime();
@@ -231,7 +231,8 @@ class CliTest {
     assertThat(run.code()).isEqualTo(2);
     assertThat((System.nanoTime() - t0) / 1_000_000_000).isLessThan(20);
     assertThat(run.out()).contains("timed out");
-    Thread.sleep(1500);
+    // the command's processes are gone, not merely left behind: nothing can touch 'finished' later
+    assertThat(io.runbook.testing.Processes.running("sleep 30.0417")).as("the timed-out command's processes").isEmpty();
     assertThat(work.resolve("finished")).doesNotExist();
   }
 

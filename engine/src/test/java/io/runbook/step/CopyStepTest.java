@@ -79,6 +79,21 @@ class CopyStepTest {
   }
 
   @Test
+  void theUndoStateIsJournaledBeforeTheUploadSoAStepCutShortCanBeUndone() throws Exception {
+    host.answer(ok(stat("port=80\n")), ok("port=80\n"));
+    FakeContext ctx = new FakeContext(host, dir);
+    ctx.atCheckpoint = () -> String.join(" | ", host.commands());
+
+    step.execute(Bind.args(step, "{dest: /etc/app.conf, content: \"port=8080\\n\"}"), ctx);
+
+    assertThat(ctx.checkpoints).hasSize(1);
+    assertThat(ctx.seenAtCheckpoint.get(0)).as("nothing written yet").doesNotContain("mktemp");
+    // what a controller that died during the upload leaves: the checkpoint alone undoes the step
+    Step.Undo undo = step.undo(null, StepResult.changed("in flight").withData(ctx.checkpoints.get(0))).orElseThrow();
+    assertThat(undo.description()).isEqualTo("restore previous /etc/app.conf");
+  }
+
+  @Test
   void fileOverOneMebibyteIsReplacedWithoutAutomaticUndo() {
     host.answer(ok("file 644 app:app " + (RemoteFile.UNDO_LIMIT + 1) + " " + sha("big") + "\n"));
     StepResult r = step.execute(Bind.args(step, "{dest: /srv/big.bin, content: small}"), new FakeContext(host, dir));

@@ -17,6 +17,10 @@ final class FakeContext implements StepContext {
   Duration timeout = Duration.ofSeconds(30);
   Become become = Become.NONE;
   DockerEngine docker;
+  /** The undo state the step journaled before changing the host, with what the host held at that moment. */
+  final java.util.List<Map<String, Object>> checkpoints = new java.util.ArrayList<>();
+  java.util.function.Supplier<String> atCheckpoint = () -> null;
+  final java.util.List<String> seenAtCheckpoint = new java.util.ArrayList<>();
 
   FakeContext(Transport transport, Path baseDir) {
     this.transport = transport;
@@ -34,6 +38,12 @@ final class FakeContext implements StepContext {
   @Override public Become become() { return become; }
   @Override public Path baseDir() { return baseDir; }
   @Override public Map<String, Object> vars() { return vars; }
+
+  @Override
+  public void checkpoint(Map<String, Object> undoState) {
+    checkpoints.add(new HashMap<>(undoState));
+    seenAtCheckpoint.add(atCheckpoint.get());
+  }
 
   @Override
   public DockerEngine docker() {

@@ -49,12 +49,14 @@ class LocalTransportTest {
   @Test
   void timeoutKillsTheCommand() {
     long started = System.nanoTime();
-    ExecResult r = local.exec(ExecRequest.builder("echo started; sleep 30")
+    ExecResult r = local.exec(ExecRequest.builder("echo started; sleep 30.0293")
         .timeout(Duration.ofMillis(500)).build());
     assertThat(r.timedOut()).isTrue();
     assertThat(r.stdoutText()).isEqualTo("started\n");
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+    assertThat(io.runbook.testing.Processes.running("sleep 30.0293")).as("the killed command's processes").isEmpty();
   }
+
 
   @Test
   void keepsOnlyTheTailOfLongOutput() {
