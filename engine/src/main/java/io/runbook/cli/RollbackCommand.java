@@ -33,6 +33,11 @@ final class RollbackCommand implements Callable<Integer> {
       description = "Undo only the hosts of the run that match this inventory pattern (e.g. 'web1,web2', '!db*').")
   String limit;
 
+  @Option(names = "--after-cleanup", description = "Also undo hosts whose cleanup ran steps that cannot be undone "
+      + "(e.g. removed the previous release); without it such hosts are refused, since rolling them back cannot "
+      + "make them as they were.")
+  boolean afterCleanup;
+
   @Mixin RunOptions run;
 
   @Override
@@ -49,6 +54,16 @@ final class RollbackCommand implements Callable<Integer> {
       }
     }
     List<String> todo = Executor.undoable(plan, state, only);
+    java.util.Map<String, List<String>> past = new java.util.LinkedHashMap<>(Executor.pastCleanup(plan, state));
+    past.keySet().retainAll(todo);
+    if (!past.isEmpty() && !afterCleanup) {
+      List<String> lines = past.entrySet().stream().map(e -> e.getKey() + " ('" + String.join("', '", e.getValue()) + "')").toList();
+      throw new RunbookException(ErrorCode.INVALID_INPUT, "cannot roll back " + String.join(", ", lines)
+          + ": the run's cleanup changed " + (past.size() == 1 ? "that host" : "those hosts")
+          + " and cannot be undone, so a rollback would leave it neither upgraded nor as it was. Nothing was touched. "
+          + "Roll back the other hosts with --limit '" + String.join(",", past.keySet().stream().map(h -> "!" + h).toList())
+          + "', or pass --after-cleanup to undo what can be undone there anyway (give the cleanup a rollback: to make it undoable)");
+    }
     state.requireKnown(todo.isEmpty() ? plan.hosts().stream().map(h -> h.name()).toList() : todo, "roll back");
     if (todo.isEmpty()) {
       spec.commandLine().getOut().println("Nothing to undo: every host of run " + state.runId()

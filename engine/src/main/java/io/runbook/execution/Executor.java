@@ -88,8 +88,14 @@ public final class Executor {
     try {
       List<HostSession> pending = sessions.stream().filter(s -> s.result() == null).toList();
       sessions.forEach(s -> s.connectWith(connector));
-      parallel(pool, pending, s -> {
-        if (!s.open(connector)) return;
+      parallel(pool, pending, s -> s.open(connector));
+      if (state != null) {
+        // The hosts that had finished keep their results; their locks come back to this controller, so
+        // that they are released at the end (or kept for a fleet rollback).
+        parallel(pool, sessions.stream().filter(s -> s.result() != null).toList(), s -> s.reclaim(connector));
+        refresh(plan, state, sessions);
+      }
+      parallel(pool, pending.stream().filter(s -> s.result() == null).toList(), s -> {
         if (s.interrupted() != null) s.rollback(s.interrupted(), "the controller stopped during this step");
         else s.advance(p -> p == Phase.PREFLIGHT);
       });
@@ -146,6 +152,18 @@ public final class Executor {
   private static final EventListener EVENTS_NOWHERE = e -> { };
 
   /**
+   * Hosts of the run whose cleanup changed them past undoing (no handler, no automatic undo), with those
+   * steps: rolling such a host back would leave it neither upgraded nor as it was.
+   */
+  public static java.util.Map<String, List<String>> pastCleanup(Plan plan, RunState state) {
+    java.util.Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+    for (HostSession s : sessions(plan, state, EVENTS_NOWHERE, null)) {
+      if (s.changedSomething() && !s.irreversible().isEmpty()) out.put(s.name(), s.irreversible());
+    }
+    return out;
+  }
+
+  /**
    * Undoes a past run on every host it changed that has undo work left, newest batch first (runbook
    * rollback RUN_ID); with {@code only}, on those hosts alone.
    */
@@ -160,6 +178,10 @@ public final class Executor {
     ExecutorService pool = pool(Math.min(forks, Math.max(1, sessions.size())));
     try {
       sessions.forEach(s -> s.connectWith(connector));
+      // Lock every host to undo first, waiting out commands a dead (or still running) controller of this
+      // run left there; then undo what the journal says now, newest batch first.
+      parallel(pool, changed, s -> s.reclaim(connector));
+      refresh(plan, state, sessions);
       for (int b = batches.size() - 1; b >= 0; b--) {
         List<HostSession> batch = batches.get(b).stream().filter(target).toList();
         parallel(pool, batch, s -> s.undo("rollback of run " + plan.runId() + " asked by the operator", Outcome.UNDONE));
@@ -177,6 +199,29 @@ public final class Executor {
 
   private List<HostSession> sessions(Plan plan, RunState state) {
     return sessions(plan, state, events, control);
+  }
+
+  /**
+   * Once this controller holds the hosts' locks, the journal is read again and each locked host restored
+   * from it: a controller of this run that was still alive (a resume of a live run) may have gone on
+   * until it met the new lock. It stops at its next command; the journal line of the command it was
+   * running is written just after that command ends, hence the short wait when one was found.
+   */
+  private static void refresh(Plan plan, RunState state, List<HostSession> sessions) {
+    if (sessions.stream().anyMatch(HostSession::hadOrphansOfThisRun)) {
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    RunState now = state.reread();
+    StepRunner restorer = new StepRunner(null, plan.runbook().baseDir(), plan.runbook().timeout(),
+        io.runbook.transport.Become.NONE);
+    for (HostSession s : sessions) {
+      RunState.HostState st = now.hosts().get(s.name());
+      if (s.locked() && st != null) s.restore(st, restorer);
+    }
   }
 
   private static List<HostSession> sessions(Plan plan, RunState state, EventListener events, RunControl control) {

@@ -70,6 +70,9 @@ final class HostSession implements AutoCloseable {
   private boolean recovering;
   private long lockVerifiedAt = System.nanoTime();
   private boolean lockLost;
+  private boolean orphansOfThisRun;
+  // Cleanup steps that changed the host and have no undo: past them, a rollback cannot restore the host.
+  private final List<String> irreversible = new ArrayList<>();
   private Become become = Become.NONE;
 
   HostSession(HostPlan plan, Runbook runbook, EventListener events, RunControl control) {
@@ -103,7 +106,17 @@ final class HostSession implements AutoCloseable {
    */
   void restore(RunState.HostState state, StepRunner restorer) {
     recovering = true;
+    // May be called again, once the host is locked, with what the journal says by then (see Executor).
+    ok = changed = failed = skipped = 0;
+    next = 0;
+    interrupted = null;
+    while (!stack.isEmpty()) stack.pop();
+    vars.clear();
+    vars.putAll(plan.vars());
+    undone.clear();
     undone.addAll(state.undone());
+    irreversible.clear();
+    PlannedStep failedStep = null;
     for (PlannedStep step : plan.steps()) {
       StepResult r = state.completed().get(step.index());
       if (r == null) continue;
@@ -115,10 +128,18 @@ final class HostSession implements AutoCloseable {
       }
       next = step.index();
       if (step.spec().register() != null) vars.put(step.spec().register(), r.registered());
-      if (r.status() == Status.SKIPPED || (r.failed() && !step.spec().ignoreErrors())) continue;
-      stack.push(new RollbackStack.Entry(step, step.handlers(),
+      if (r.failed() && !step.spec().ignoreErrors()) {
+        failedStep = step; // its rollback had not begun, or was cut short
+        continue;
+      }
+      if (r.status() == Status.SKIPPED) continue;
+      RollbackStack.Entry entry = new RollbackStack.Entry(step, step.handlers(),
           restorer.undoFor(step.spec(), step.step(), r, vars).orElse(null),
-          Collections.unmodifiableMap(new LinkedHashMap<>(vars))), undone);
+          Collections.unmodifiableMap(new LinkedHashMap<>(vars)));
+      if (step.phase() == Phase.CLEANUP && r.changed() && entry.undo() == null && entry.handlers().isEmpty()) {
+        irreversible.add(step.name());
+      }
+      stack.push(entry, undone);
     }
     result = state.result();
     if (result != null && result.outcome() != Outcome.SUCCEEDED && result.outcome() != Outcome.CLEANUP_FAILED) {
@@ -141,7 +162,14 @@ final class HostSession implements AutoCloseable {
       }
     } else if (result == null && state.rollingBack()) {
       interrupted = "the controller stopped during this host's rollback; the undo work that did not finish runs now";
+    } else if (result == null && failedStep != null) {
+      interrupted = "step '" + failedStep.name() + "' failed and the controller stopped before the host was rolled back";
     }
+  }
+
+  /** Cleanup steps of the run that changed this host and cannot be undone (e.g. the old release removed). */
+  List<String> irreversible() {
+    return List.copyOf(irreversible);
   }
 
   /** Why a resumed host must roll back before anything else, or null. */
@@ -153,11 +181,38 @@ final class HostSession implements AutoCloseable {
   boolean open(Connector connector) {
     this.connector = connector;
     events.on(new HostStarted(Instant.now(), plan.name(), plan.mode(), plan.host().address()));
+    String problem = connect(connector);
+    if (problem == null) return true;
+    if (problem.startsWith("unreachable: ")) finish(Outcome.UNREACHABLE, null, problem.substring(13));
+    else if (rollbackError != null) finish(Outcome.ROLLBACK_FAILED, null, problem);
+    else finish(Outcome.FAILED, null, problem);
+    return false;
+  }
+
+  /**
+   * For a host that had finished before this controller started (resume): takes its lock back from the
+   * dead controller, so that it is released at the end of the run (or kept for a fleet rollback), without
+   * touching its result. A host that cannot be reached keeps its lock until the lease runs out.
+   */
+  void reclaim(Connector connector) {
+    this.connector = connector;
+    String problem = connect(connector);
+    if (problem != null) {
+      if (runner != null) runner.close();
+      if (transport != null) transport.close();
+      runner = null;
+      transport = null;
+      lock = null;
+    }
+  }
+
+  /** Connects, locks, and waits out other controllers' commands; null when done, else why not. */
+  private String connect(Connector connector) {
+    this.connector = connector;
     try {
       transport = new RunTaggedTransport(connector.open(plan.host()), control.runId());
     } catch (TransportException e) {
-      finish(Outcome.UNREACHABLE, null, e.getMessage());
-      return false;
+      return "unreachable: " + e.getMessage();
     }
     become = runbook.become() || plan.host().become() ? Become.as(plan.host().becomeUser()) : Become.NONE;
     if (runner != null) runner.close();
@@ -178,21 +233,32 @@ final class HostSession implements AutoCloseable {
         Orphans.Outcome o = Orphans.settle(((RunTaggedTransport) transport).untagged(), become, run, control.orphanWait());
         if (!o.found()) continue;
         events.on(new OrphanFound(Instant.now(), plan.name(), run, o.processes(), o.action(), o.waitedMillis()));
+        if (run.equals(control.runId())) orphansOfThisRun = true;
         if (o.action().equals("left")) {
           rollbackError = "not touched: a command of run " + run + " still runs there and could not be stopped ("
               + String.join("; ", o.processes()) + "); stop it by hand, then resume or roll back again";
-          finish(Outcome.ROLLBACK_FAILED, null, "a command of another controller still runs on this host");
-          return false;
+          return "a command of another controller still runs on this host";
         }
       }
+      return null;
     } catch (TransportException e) {
-      finish(Outcome.UNREACHABLE, null, e.getMessage());
-      return false;
+      return "unreachable: " + e.getMessage();
     } catch (RunbookException e) {
-      finish(Outcome.FAILED, null, e.getMessage());
-      return false;
+      return e.getMessage();
     }
-    return true;
+  }
+
+  /**
+   * Whether commands of this very run were still running here when this controller took the host: then
+   * the controller that ran them may have journaled more since this one read the journal.
+   */
+  boolean hadOrphansOfThisRun() {
+    return orphansOfThisRun;
+  }
+
+  /** Whether this session holds the host's lock (reclaimed or opened). */
+  boolean locked() {
+    return lock != null && !lockLost;
   }
 
   /**

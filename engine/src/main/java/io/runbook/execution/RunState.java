@@ -88,6 +88,11 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
     }
   }
 
+  /** The same run's journal read again: what it says now (another controller may have written more). */
+  public RunState reread() {
+    return read(dir.getParent().getParent(), runId);
+  }
+
   static RunState fold(String runId, Path dir, JournalEvents journal, List<UndoState> undoState) {
     Fold f = new Fold();
     for (JournalEvents.Line line : journal.events()) f.on(line.event());

@@ -192,4 +192,28 @@ class RecoveryTest {
           .as("the breaker's lock is left alone").isEqualTo("20261206-000000-beef");
     }
   }
+
+  @Test
+  void rollbackRefusesHostsWhoseCleanupCannotBeUndoneAndTouchesNothing() throws Exception {
+    String cleanup = """
+          cleanup:
+            - name: Remove the previous release
+              shell: echo cleaned >> [=work]/[=inventory_hostname].cleanup
+        """;
+    Path rb = runbook("{serial: 3}", cleanup);
+    assertThat(apply(rb, "-e", "fail_on=none").code()).isZero();
+    String id = runId();
+
+    Run refused = cli("rollback", id);
+
+    assertThat(refused.code()).as(refused.out() + refused.err()).isEqualTo(4);
+    assertThat(refused.err()).contains("cannot roll back one ('Remove the previous release')")
+        .contains("--limit '!one,!two,!three'").contains("--after-cleanup").contains("Nothing was touched");
+    for (String h : List.of("one", "two", "three")) assertThat(lines(h + ".undo")).as(h).isEmpty();
+
+    Run forced = cli("rollback", id, "--after-cleanup");
+
+    assertThat(forced.code()).as(forced.out() + forced.err()).isEqualTo(2);
+    for (String h : List.of("one", "two", "three")) assertThat(lines(h + ".undo")).as(h).containsExactly("undo");
+  }
 }

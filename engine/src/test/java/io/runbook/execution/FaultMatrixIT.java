@@ -87,7 +87,7 @@ class FaultMatrixIT {
               shell: mkdir [=app]/releases/2 && echo v2 > [=app]/releases/2/app.txt && echo pull >> [=logs]/forward.log && sleep [=slow]
               rollback:
                 - name: Remove release 2
-                  shell: echo remove-release >> [=logs]/undo.log; rm -rf [=app]/releases/2; sleep [=slow]
+                  shell: rm -rf [=app]/releases/2 && sleep [=slow] && echo remove-release >> [=logs]/undo.log
           migrate:
             - name: Migrate the database
               shell: sqlite3 [=app]/data.db "insert into t values('migrated')" && echo migrate >> [=logs]/forward.log && sleep [=slow]
@@ -98,7 +98,7 @@ class FaultMatrixIT {
               shell: ln -sfn releases/2 [=app]/current.tmp && mv -T [=app]/current.tmp [=app]/current && sleep [=slow]
               rollback:
                 - name: Point current back at release 1
-                  shell: echo switch-back >> [=logs]/undo.log; ln -sfn releases/1 [=app]/current.tmp && mv -T [=app]/current.tmp [=app]/current; sleep [=slow]
+                  shell: ln -sfn releases/1 [=app]/current.tmp && mv -T [=app]/current.tmp [=app]/current && sleep [=slow] && echo switch-back >> [=logs]/undo.log
           verify:
             - name: Release 2 answers
               shell: test "$(cat [=app]/current/app.txt)" = v2 && test "[=inventory_hostname]" != "[=fail_on]"
@@ -153,8 +153,9 @@ class FaultMatrixIT {
       if (same) asBefore.add(h.name());
       check(log(h, "forward.log").stream().filter("pull"::equals).count() <= 1,
           h.name() + ": the non-idempotent 'Create release 2' ran more than once: " + log(h, "forward.log"));
+      // handlers log when they are done: one cut short by a kill runs again, one that finished never does
       List<String> undo = log(h, "undo.log");
-      check(undo.stream().distinct().count() == undo.size(), h.name() + ": an undo handler ran twice: " + undo);
+      check(undo.stream().distinct().count() == undo.size(), h.name() + ": an undo handler finished twice: " + undo);
       check(h.exec("sh", "-c", "ls -d /var/tmp/runbook.lock 2>/dev/null || true").isBlank(),
           h.name() + ": a lock was left behind after " + after);
     }
@@ -273,7 +274,20 @@ class FaultMatrixIT {
     }
 
     Run rollback = cli(state, "rollback", id);
-    check(rollback.code() == 0 || rollback.code() == 2, "rollback exited " + rollback.code() + ":\n" + rollback.out());
+    String limit = null;
+    if (rollback.code() == 4 && rollback.out().contains("cannot be undone")) {
+      // Hosts whose cleanup removed release 1 are refused, untouched: they stay upgraded.
+      Matcher m = Pattern.compile("--limit '([^']+)'").matcher(rollback.out());
+      check(m.find(), "the refusal names the hosts to leave out: " + rollback.out());
+      limit = m.group(1);
+      for (String name : limit.replace("!", "").split(",")) {
+        check(upgraded(fleet.host(name)), name + " was refused for its cleanup, so it must be upgraded");
+        expected.put(name, snapshot(fleet.host(name)));
+      }
+      rollback = cli(state, "rollback", id, "--limit", limit);
+    }
+    check(rollback.code() == 0 || rollback.code() == 2 || rollback.out().contains("matches no host"),
+        "rollback exited " + rollback.code() + ":\n" + rollback.out());
     for (SshHost h : fleet.hosts()) {
       String now = snapshot(h);
       check(now.equals(expected.get(h.name())), h.name() + " is not as before after rollback:\n" + now
@@ -281,8 +295,9 @@ class FaultMatrixIT {
     }
     wholeHosts(expected, "rollback");
 
-    Run again = cli(state, "rollback", id);
-    check(again.code() == 0 && again.out().contains("Nothing to undo"), "a second rollback did something: " + again.out());
+    Run again = limit == null ? cli(state, "rollback", id) : cli(state, "rollback", id, "--limit", limit);
+    check(again.code() == 0 && again.out().contains("Nothing to undo") || again.out().contains("matches no host"),
+        "a second rollback did something: " + again.out());
     for (SshHost h : fleet.hosts()) check(snapshot(h).equals(expected.get(h.name())), h.name() + " changed on a second rollback");
     undoneOnce(state, id);
     return killed ? -1 : lines;
@@ -372,20 +387,31 @@ class FaultMatrixIT {
       check(asBefore.containsAll(List.of("h2", "h3", "h4")), "the hosts in progress were rolled back: " + asBefore);
       check(upgraded(fleet.host("h1")), "h1 (batch 1, done before the disk filled) keeps its upgrade");
       new ProcessBuilder("rm", "-f", state.resolve("fill").toString()).start().waitFor();
-      Run rollback = new Run(0, "");
-      ProcessBuilder pb = new ProcessBuilder("java", "-jar", SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
-          "rollback", id, "--yes", "--state-dir", state.toString(), "--known-hosts", fleet.knownHostsFile().toString())
-          .redirectErrorStream(true).redirectOutput(tmp.resolve("rollback-full.log").toFile());
-      pb.environment().put("RUNBOOK_FALLBACK_DIR", fallback.toString());
-      Process r = pb.start();
-      assertThat(r.waitFor(120, TimeUnit.SECONDS)).isTrue();
-      String rout = Files.readString(tmp.resolve("rollback-full.log"));
-      check(r.exitValue() == 2, "rollback from the fallback journal exited " + r.exitValue() + ":\n" + rout);
-      for (SshHost h : fleet.hosts()) check(snapshot(h).equals(before.get(h.name())), h.name() + " not as before:\n" + rout);
+      // rollback reads the fallback journal (putting it back in place): h1's cleanup ran, so h1 is refused
+      // untouched, and h2..h4 were rolled back during the run already
+      Map<String, String> now = new LinkedHashMap<>();
+      for (SshHost h : fleet.hosts()) now.put(h.name(), snapshot(h));
+      String refused = rollbackProcess(state, fallback, id);
+      check(refused.contains("cannot roll back h1") && refused.contains("--limit '!h1'"), "h1 refused:\n" + refused);
+      String rest = rollbackProcess(state, fallback, id, "--limit", "!h1");
+      check(rest.contains("Nothing to undo"), "nothing else to undo:\n" + rest);
+      for (SshHost h : fleet.hosts()) check(snapshot(h).equals(now.get(h.name())), h.name() + " changed:\n" + refused + rest);
     } finally {
       new ProcessBuilder("umount", state.toString()).start().waitFor();
     }
     assertThat(violations).isEmpty();
+  }
+
+  String rollbackProcess(Path state, Path fallback, String id, String... more) throws Exception {
+    List<String> args = new ArrayList<>(List.of("java", "-jar", SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
+        "rollback", id, "--yes", "--state-dir", state.toString(), "--known-hosts", fleet.knownHostsFile().toString()));
+    args.addAll(List.of(more));
+    Path log = Files.createTempFile(tmp, "rollback", ".log");
+    ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("RUNBOOK_FALLBACK_DIR", fallback.toString());
+    Process r = pb.start();
+    assertThat(r.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return "exit " + r.exitValue() + "\n" + Files.readString(log);
   }
 
   /** A small file system of its own under the state directory, so that it can fill up. */
