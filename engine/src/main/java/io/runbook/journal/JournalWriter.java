@@ -1,6 +1,7 @@
 package io.runbook.journal;
 
 import io.runbook.ErrorCode;
+import io.runbook.PrivateFiles;
 import io.runbook.RunbookException;
 import io.runbook.event.Event;
 import io.runbook.event.EventListener;
@@ -63,10 +64,9 @@ public final class JournalWriter implements EventListener, Closeable {
   public static JournalWriter open(Path stateDir, String runId) {
     Path dir = runDir(stateDir, runId);
     try {
-      Files.createDirectories(dir);
+      PrivateFiles.directoryBelow(stateDir, dir);
       Path file = dir.resolve("journal.jsonl");
-      JournalWriter w = new JournalWriter(file, FileChannel.open(file, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+      JournalWriter w = new JournalWriter(file, PrivateFiles.createNew(file));
       forceDirectory(dir); // the journal's directory entry must survive a power cut too
       return w;
     } catch (IOException e) {
@@ -79,7 +79,8 @@ public final class JournalWriter implements EventListener, Closeable {
   public static JournalWriter append(Path stateDir, String runId) {
     Path file = runDir(stateDir, runId).resolve("journal.jsonl");
     try {
-      return new JournalWriter(file, FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+      PrivateFiles.directoryBelow(stateDir, file.getParent());
+      return new JournalWriter(file, PrivateFiles.append(file, false));
     } catch (IOException e) {
       throw new RunbookException(ErrorCode.INTERNAL, "cannot append to the run journal " + file + ": " + e.getMessage(), e);
     }
@@ -140,11 +141,7 @@ public final class JournalWriter implements EventListener, Closeable {
 
   private void writePrivate(StepFinished sf) throws IOException {
     if (privateOut == null) {
-      Path p = file.resolveSibling(PRIVATE_FILE);
-      if (!Files.exists(p)) {
-        Files.createFile(p, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      }
-      privateOut = FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      privateOut = PrivateFiles.append(file.resolveSibling(PRIVATE_FILE), true);
     }
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("host", sf.host());

@@ -1,5 +1,6 @@
 package io.runbook.rehearsal;
 
+import io.runbook.PrivateFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.execution.Plan;
 import io.runbook.result.HostResult;
@@ -201,8 +202,8 @@ public final class RehearsalReport {
   }
 
   void write(Path runDir) throws IOException {
-    Files.writeString(runDir.resolve("rehearsal.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()) + "\n");
-    Files.writeString(runDir.resolve("rehearsal.md"), markdown());
+    PrivateFiles.write(runDir.resolve("rehearsal.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()) + "\n");
+    PrivateFiles.write(runDir.resolve("rehearsal.md"), markdown());
   }
 
   /** The summary printed at the end, and the head of rehearsal.md. */
