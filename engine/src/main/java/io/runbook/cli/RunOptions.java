@@ -12,6 +12,8 @@ import io.runbook.execution.StandardConnector;
 import io.runbook.journal.EventJson;
 import io.runbook.journal.JournalWriter;
 import io.runbook.result.RunResult;
+import io.runbook.secret.SecretValues;
+import io.runbook.secret.SecretsFile;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -49,7 +51,12 @@ final class RunOptions {
   int lockLease;
 
   int execute(CommandLine.Model.CommandSpec spec, Plan plan, RunStarted.Request request) throws Exception {
-    return execute(spec, plan, "Apply", false, executor -> executor.run(plan, request));
+    return execute(spec, plan, "Apply", false, executor -> {
+      // the journal shows secret -e values masked; resume and rollback find them here
+      SecretsFile.write(JournalWriter.runDir(stateDir, plan.runId()), request.extraVars(),
+          SecretValues.of(plan).redactor());
+      return executor.run(plan, request);
+    });
   }
 
   /**
@@ -66,6 +73,8 @@ final class RunOptions {
       out.println("Nothing was run.");
       return ErrorCode.INVALID_INPUT.exitCode();
     }
+    SecretValues secrets = SecretValues.of(plan);
+    Inputs.warnUnmasked(spec, secrets);
     RunControl control = new RunControl(plan.runId(), Hosts.controller(), System.getProperty("user.name"),
         lease(plan), breakLock);
     CountDownLatch done = new CountDownLatch(1);
@@ -94,7 +103,8 @@ final class RunOptions {
       Executor.Confirmer confirmer = (batch, batches, hosts) -> yes
           || ask(out, "Start batch " + batch + "/" + batches + " (" + String.join(", ", hosts) + ")?", plan);
       RunResult result = action.apply(
-          new Executor(StandardConnector.forForks(connection.settings(), forks), bus, forks, control, confirmer));
+          new Executor(StandardConnector.forForks(connection.settings(), forks), secrets.redactor().listener(bus),
+              forks, control, confirmer));
       return result.exitCode();
     } finally {
       done.countDown();

@@ -2,6 +2,8 @@ package io.runbook.rehearsal;
 
 import io.runbook.ErrorCode;
 import io.runbook.PrivateFiles;
+import io.runbook.event.EventListener;
+import io.runbook.secret.SecretValues;
 import io.runbook.RunbookException;
 import io.runbook.docker.DockerClients;
 import io.runbook.docker.DockerEngine;
@@ -357,7 +359,9 @@ public final class Rehearsal {
       EventBus bus = new EventBus().add(journal);
       if (clock != null) bus.add(clock);
       if (o.console() != null) bus.add(o.console().apply(journal.file()));
-      return action.apply(new Executor(new StandardConnector(o.connection()), bus, o.forks(), control,
+      // production's secrets reach the rehearsal through -e; the stand-ins' generated ones are masked too
+      EventListener events = SecretValues.of(o.production()).addPlan(plan).redactor().listener(bus);
+      return action.apply(new Executor(new StandardConnector(o.connection()), events, o.forks(), control,
           (b, n, h) -> true));
     }
   }
