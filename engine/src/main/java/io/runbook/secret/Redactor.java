@@ -140,8 +140,14 @@ public final class Redactor {
         accessor.setAccessible(true);
         Object before = accessor.invoke(r);
         Object after = deep(before);
-        // a masked number cannot go back into a numeric field; numbers in records are counts, not secrets
-        if (after != before && !types[i].isInstance(after)) after = before;
+        if (after != before && !types[i].isInstance(after)) {
+          // a masked number cannot go back into a numeric field; numbers in records are counts, not secrets
+          if (!(before instanceof Number)) {
+            throw new IllegalStateException(r.getClass().getName() + "." + cs[i].getName() + " is a "
+                + types[i].getName() + ": its masked copy does not fit");
+          }
+          after = before;
+        }
         changed |= after != before;
         args[i] = after;
       }
