@@ -8,6 +8,8 @@ import io.runbook.inventory.Inventory;
 import io.runbook.inventory.InventoryLoader;
 import io.runbook.model.Runbook;
 import io.runbook.model.RunbookParser;
+import io.runbook.secret.SecretValues;
+import io.runbook.secret.SecretsFile;
 import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
 import java.nio.file.Path;
@@ -18,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
+import picocli.CommandLine;
 
 /** Loads a runbook and an inventory, parses {@code -e} variables and plans: every problem at once. */
 final class Inputs {
@@ -81,11 +84,19 @@ final class Inputs {
       throw new RunbookException(ErrorCode.INVALID_INPUT, "cannot read " + req.runbookPath() + ": " + e.getMessage());
     }
     List<String> extra = new java.util.ArrayList<>();
-    req.extraVars().forEach((k, v) -> extra.add(k + "=" + v));
+    SecretsFile.restore(state.dir(), req.extraVars()).forEach((k, v) -> extra.add(k + "=" + v));
     io.runbook.model.Rollout.Policy policy = io.runbook.model.Rollout.Policy.of(req.onFailure());
     return plan(runbook, req.inventoryPath(), req.limit(), extra,
         r -> r.withRollout(r.rollout().with(req.serial(), req.maxFailPercentage(), policy, null)),
         state.runId(), req.createdAt());
+  }
+
+  /** Secret values too short to mask are shown as they are: say which variables (never their values). */
+  static void warnUnmasked(CommandLine.Model.CommandSpec spec, SecretValues secrets) {
+    if (secrets.tooShort().isEmpty()) return;
+    spec.commandLine().getErr().println("runbook: warning: secret variable(s) " + String.join(", ", secrets.tooShort())
+        + " hold fewer than " + SecretValues.MIN_LENGTH + " characters and are not masked in output");
+    spec.commandLine().getErr().flush();
   }
 
   static Map<String, Object> extraVars(List<String> extra, Problems problems) {

@@ -8,7 +8,10 @@ import io.runbook.model.Phase;
 import io.runbook.model.Rollout;
 import java.nio.file.Path;
 import java.util.List;
+import io.runbook.secret.Redactor;
+import io.runbook.secret.SecretValues;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,7 +37,9 @@ final class PlanCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.limit, target.extraVars, rollout::apply);
-    print(plan, spec.commandLine().getOut());
+    SecretValues secrets = SecretValues.of(plan);
+    Inputs.warnUnmasked(spec, secrets);
+    print(plan, spec.commandLine().getOut(), secrets.redactor());
     spec.commandLine().getOut().println();
     spec.commandLine().getOut().println(io.runbook.rehearsal.Rehearsals.status(stateDir, Path.of(runbook),
         io.runbook.rehearsal.PlanHash.of(plan, Inputs.extraVars(target.extraVars, new io.runbook.yaml.Problems()))));
@@ -42,7 +47,17 @@ final class PlanCommand implements Callable<Integer> {
     return 0;
   }
 
-  static void print(Plan plan, PrintWriter out) {
+  /** Prints the plan with every secret value masked (before long previews are cut short). */
+  static void print(Plan plan, PrintWriter real, Redactor redactor) {
+    StringWriter text = new StringWriter();
+    PrintWriter out = new PrintWriter(text);
+    write(plan, out, redactor);
+    out.flush();
+    real.print(redactor.text(text.toString()));
+    real.flush();
+  }
+
+  private static void write(Plan plan, PrintWriter out, Redactor redactor) {
     out.println("Plan: " + plan.runbook().name() + " (" + plan.runbook().file() + ") · inventory "
         + plan.inventory() + " · " + plan.hosts().size() + " host(s)");
     Rollout r = plan.runbook().rollout();
@@ -64,24 +79,26 @@ final class PlanCommand implements Callable<Integer> {
           current = s.phase();
           out.println("  " + current.key());
         }
-        step(out, "    " + String.format("%2d. ", s.index()), s);
+        step(out, "    " + String.format("%2d. ", s.index()), s, redactor);
         if (!s.handlers().isEmpty()) {
-          for (PlannedStep handler : s.handlers()) step(out, "        ↺ rollback: ", handler);
+          for (PlannedStep handler : s.handlers()) step(out, "        ↺ rollback: ", handler, redactor);
         } else if (s.autoUndo()) {
           out.println("        ↺ rollback: automatic (the " + s.type() + " step's own undo)");
         }
       }
       if (!h.rollbackPhase().isEmpty()) {
         out.println("  rollback (after the handlers above, last first, on failure)");
-        for (PlannedStep s : h.rollbackPhase()) step(out, "     - ", s);
+        for (PlannedStep s : h.rollbackPhase()) step(out, "     - ", s, redactor);
       }
     }
     out.flush();
   }
 
-  private static void step(PrintWriter out, String prefix, PlannedStep s) {
+  private static void step(PrintWriter out, String prefix, PlannedStep s, Redactor redactor) {
     StringBuilder line = new StringBuilder(prefix).append(s.name()).append("  [").append(s.type()).append(']');
-    if (s.preview() != null && !s.preview().isEmpty()) line.append("  ").append(s.preview());
+    String preview = redactor.text(s.preview());
+    if (preview != null && preview.length() > 110) preview = preview.substring(0, 107) + "...";
+    if (preview != null && !preview.isEmpty()) line.append("  ").append(preview);
     out.println(line);
     if (s.spec().when() != null) out.println(" ".repeat(prefix.length()) + "when: " + s.spec().when());
   }

@@ -1,6 +1,7 @@
 package io.runbook.cli;
 
 import io.runbook.ErrorCode;
+import io.runbook.PrivateFiles;
 import io.runbook.RunbookException;
 import io.runbook.journal.JournalReader;
 import io.runbook.journal.RunSummary;
@@ -8,10 +9,7 @@ import io.runbook.report.HtmlReport;
 import io.runbook.report.ReportReader;
 import io.runbook.report.RunReport;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,34 +46,22 @@ final class ReportCommand implements Callable<Integer> {
     RunReport report = ReportReader.read(found.journal());
     String html = HtmlReport.render(report, new Main.Version().getVersion()[0], Instant.now());
     Path target = output != null ? output : found.journal().resolveSibling(FILE);
-    write(target, html, found.journal());
+    write(target, html);
     spec.commandLine().getOut().println(target);
     return 0;
   }
 
   /**
    * Whole or not at all: a browser reloading the page never sees half of it. The page holds what the journal
-   * holds (output tails), so it gets the journal's permissions.
+   * holds (output tails), so it is the owner's only, like the journal.
    */
-  private static void write(Path target, String html, Path journal) {
-    Path dir = target.toAbsolutePath().getParent();
+  private static void write(Path target, String html) {
     try {
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, ".report-", ".html");
-      try {
-        Files.writeString(tmp, html, StandardCharsets.UTF_8);
-        try {
-          Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(journal));
-        } catch (UnsupportedOperationException notPosix) {
-          // the file system's defaults apply
-        }
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      PrivateFiles.write(target, html);
     } catch (IOException e) {
       throw new RunbookException(ErrorCode.INVALID_INPUT, "cannot write the report to " + target + ": " + e
           + " (pass -o with a writable path)", e);
     }
   }
+
 }

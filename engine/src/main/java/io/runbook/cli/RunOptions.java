@@ -12,6 +12,8 @@ import io.runbook.execution.StandardConnector;
 import io.runbook.journal.EventJson;
 import io.runbook.journal.JournalWriter;
 import io.runbook.result.RunResult;
+import io.runbook.secret.SecretValues;
+import io.runbook.secret.SecretsFile;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -55,7 +57,12 @@ final class RunOptions {
   int orphanWait;
 
   int execute(CommandLine.Model.CommandSpec spec, Plan plan, RunStarted.Request request) throws Exception {
-    return execute(spec, plan, "Apply", false, executor -> executor.run(plan, request));
+    return execute(spec, plan, "Apply", false, executor -> {
+      // the journal shows secret -e values masked; resume and rollback find them here
+      SecretsFile.write(JournalWriter.runDir(stateDir, plan.runId()), request.extraVars(),
+          SecretValues.of(plan).redactor());
+      return executor.run(plan, request);
+    });
   }
 
   /**
@@ -73,6 +80,8 @@ final class RunOptions {
       return ErrorCode.INVALID_INPUT.exitCode();
     }
     if (orphanWait < 0) throw new RunbookException(ErrorCode.INVALID_INPUT, "--orphan-wait must be 0 or more seconds");
+    SecretValues secrets = SecretValues.of(plan);
+    Inputs.warnUnmasked(spec, secrets);
     RunControl control = new RunControl(plan.runId(), Hosts.controller(), System.getProperty("user.name"),
         lease(plan), breakLock).orphanWait(Duration.ofSeconds(orphanWait));
     CountDownLatch done = new CountDownLatch(1);
@@ -119,7 +128,8 @@ final class RunOptions {
       Executor.Confirmer confirmer = (batch, batches, hosts) -> yes
           || ask(out, "Start batch " + batch + "/" + batches + " (" + String.join(", ", hosts) + ")?", plan);
       RunResult result = action.apply(
-          new Executor(StandardConnector.forForks(connection.settings(), forks), bus, forks, control, confirmer));
+          new Executor(StandardConnector.forForks(connection.settings(), forks), secrets.redactor().listener(bus),
+              forks, control, confirmer));
       if (journal.failure() != null) {
         err.println("runbook: " + journal.failure());
         List<String> lines = journal.keptInMemoryOnly();

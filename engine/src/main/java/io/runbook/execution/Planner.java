@@ -210,6 +210,9 @@ public final class Planner {
   }
 
   /** One line saying what the step will do, for plans. */
+  private static final java.util.regex.Pattern CREDENTIAL_HEADER =
+      java.util.regex.Pattern.compile("(?i).*(auth|cookie|token|secret|key|password|session).*");
+
   private static String preview(Object args) {
     String s;
     if (args instanceof String str) s = str;
@@ -221,12 +224,20 @@ public final class Planner {
         // credentials (a pull's auth, a password var) never reach the console
         String key = String.valueOf(k).toLowerCase();
         String val = key.equals("auth") || key.contains("password") || key.contains("secret") || key.contains("token")
-            ? "***" : String.valueOf(v);
+            ? "***" : key.equals("headers") && v instanceof Map<?, ?> h ? headers(h) : String.valueOf(v);
         sb.append(k).append('=').append(val.contains("\n") ? "<" + val.lines().count() + " lines>" : val);
       });
       s = sb.toString();
     } else s = "";
-    s = s.replaceAll("\\s*\\R\\s*", " ⏎ ").strip();
-    return s.length() > 110 ? s.substring(0, 107) + "..." : s;
+    // not cut short here: plan masks secret values first, then shortens (a cut value would not be found)
+    return s.replaceAll("\\s*\\R\\s*", " ⏎ ").strip();
+  }
+
+  /** Request headers with the values of credential headers (Authorization, Cookie, X-Api-Key...) masked. */
+  private static String headers(Map<?, ?> headers) {
+    Map<Object, Object> shown = new LinkedHashMap<>();
+    headers.forEach((k, v) -> shown.put(k,
+        CREDENTIAL_HEADER.matcher(String.valueOf(k)).matches() ? "***" : v));
+    return shown.toString();
   }
 }

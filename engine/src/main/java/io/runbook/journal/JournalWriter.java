@@ -1,6 +1,7 @@
 package io.runbook.journal;
 
 import io.runbook.ErrorCode;
+import io.runbook.PrivateFiles;
 import io.runbook.RunbookException;
 import io.runbook.event.Event;
 import io.runbook.event.EventListener;
@@ -15,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -85,10 +85,9 @@ public final class JournalWriter implements EventListener, Closeable {
   public static JournalWriter open(Path stateDir, String runId) {
     Path dir = runDir(stateDir, runId);
     try {
-      PrivateDirs.create(dir);
+      PrivateFiles.directoryBelow(stateDir, dir);
       Path file = dir.resolve(FILE);
-      JournalWriter w = new JournalWriter(file, runId, FileChannel.open(file, java.util.Set.of(
-          StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND), PrivateDirs.FILE));
+      JournalWriter w = new JournalWriter(file, runId, PrivateFiles.createNew(file));
       forceDirectory(dir); // the journal's directory entry must survive a power cut too
       return w;
     } catch (IOException e) {
@@ -109,7 +108,8 @@ public final class JournalWriter implements EventListener, Closeable {
         ByteBuffer last = ByteBuffer.allocate(1);
         torn = in.size() > 0 && in.read(last, in.size() - 1) == 1 && last.get(0) != '\n';
       }
-      FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      PrivateFiles.directoryBelow(stateDir, file.getParent());
+      FileChannel ch = PrivateFiles.append(file, false);
       if (torn) writeFully(ch, "\n");
       return new JournalWriter(file, runId, ch);
     } catch (IOException e) {
@@ -216,10 +216,9 @@ public final class JournalWriter implements EventListener, Closeable {
     for (Path dir : fallbackDirs()) {
       Path f = dir.resolve(runId + ".journal.jsonl");
       try {
-        PrivateDirs.create(dir);
+        PrivateFiles.directory(dir);
         Files.deleteIfExists(f);
-        FileChannel ch = FileChannel.open(f, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-            StandardOpenOption.APPEND), PrivateDirs.FILE);
+        FileChannel ch = PrivateFiles.createNew(f);
         for (String k : kept) writeFully(ch, k);
         fallbackOut = ch;
         fallback = f;
@@ -271,9 +270,7 @@ public final class JournalWriter implements EventListener, Closeable {
 
   private void writePrivate(String host, int index, boolean checkpoint, Map<String, Object> data) throws IOException {
     if (privateOut == null) {
-      Path p = file.resolveSibling(PRIVATE_FILE);
-      privateOut = FileChannel.open(p, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND), PrivateDirs.FILE);
+      privateOut = PrivateFiles.append(file.resolveSibling(PRIVATE_FILE), true);
     }
     writeFully(privateOut, EventJson.MAPPER.writeValueAsString(
         new UndoState(host, index, checkpoint, new LinkedHashMap<>(data))) + "\n");
@@ -296,30 +293,6 @@ public final class JournalWriter implements EventListener, Closeable {
       }
     } catch (IOException ignored) {
       // nothing buffered is left to lose
-    }
-  }
-
-  /** Owner-only directories and files: journals hold command lines and outputs. */
-  static final class PrivateDirs {
-    static final java.nio.file.attribute.FileAttribute<?> FILE =
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
-    private static final java.nio.file.attribute.FileAttribute<?> DIR =
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
-
-    private PrivateDirs() {}
-
-    /** Creates {@code dir} and missing parents 0700; directories that exist are left as they are. */
-    static void create(Path dir) throws IOException {
-      Path abs = dir.toAbsolutePath();
-      List<Path> missing = new ArrayList<>();
-      for (Path p = abs; p != null && !Files.exists(p); p = p.getParent()) missing.add(0, p);
-      for (Path p : missing) {
-        try {
-          Files.createDirectory(p, DIR);
-        } catch (java.nio.file.FileAlreadyExistsException raced) {
-          // another controller made it first
-        }
-      }
     }
   }
 }

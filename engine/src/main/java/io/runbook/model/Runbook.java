@@ -17,14 +17,20 @@ import java.util.Set;
  * @param timeout default time-out of a step
  * @param become default privilege escalation of a step
  * @param rollout batches, gates and failure policy ({@link Rollout#DEFAULT} when not written)
+ * @param secrets variables the runbook marks secret ({@code secrets:}), beyond those whose name says so
  */
 public record Runbook(
     String apiVersion, String name, String description, String hosts, Map<String, Object> vars,
     Duration timeout, boolean become, Map<Phase, List<StepSpec>> common,
-    Map<String, Map<Phase, List<StepSpec>>> modes, Rollout rollout, Path path, YamlDocument document) {
+    Map<String, Map<Phase, List<StepSpec>>> modes, Rollout rollout, Path path, YamlDocument document,
+    List<String> secrets) {
 
   public static final String API_VERSION = "runbook/v1";
   public static final String KIND = "Runbook";
+
+  public Runbook {
+    secrets = secrets == null ? List.of() : List.copyOf(secrets);
+  }
 
   public String file() {
     return document.displayName();
@@ -50,7 +56,7 @@ public record Runbook(
   }
 
   public Runbook withRollout(Rollout r) {
-    return new Runbook(apiVersion, name, description, hosts, vars, timeout, become, common, modes, r, path, document);
+    return new Runbook(apiVersion, name, description, hosts, vars, timeout, become, common, modes, r, path, document, secrets);
   }
 
   /** Every {@code register:} name in the runbook, handlers included. */

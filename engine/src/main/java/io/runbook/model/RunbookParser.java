@@ -61,7 +61,8 @@ public final class RunbookParser {
     Duration timeout = root.containsKey("timeout") ? Durations.parse(root.get("timeout")) : DEFAULT_TIMEOUT;
     return Optional.of(new Runbook((String) root.get("apiVersion"), (String) root.get("name"),
         (String) root.get("description"), (String) root.get("hosts"), vars, timeout,
-        Boolean.TRUE.equals(root.get("become")), common, modes, rollout, path, doc));
+        Boolean.TRUE.equals(root.get("become")), common, modes, rollout, path, doc,
+        root.get("secrets") instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of()));
   }
 
   @SuppressWarnings("unchecked")

@@ -1,6 +1,9 @@
 package io.runbook.rehearsal;
 
 import io.runbook.ErrorCode;
+import io.runbook.PrivateFiles;
+import io.runbook.event.EventListener;
+import io.runbook.secret.SecretValues;
 import io.runbook.RunbookException;
 import io.runbook.docker.DockerClients;
 import io.runbook.docker.DockerEngine;
@@ -33,7 +36,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -97,7 +99,7 @@ public final class Rehearsal {
     Instant now = Instant.now();
     String runId = Planner.newRunId(now);
     Path runDir = JournalWriter.runDir(o.stateDir(), runId);
-    Files.createDirectories(runDir);
+    PrivateFiles.directoryBelow(o.stateDir(), runDir);
     RehearsalSpec spec = RehearsalSpec.of(o.production().runbook());
     List<HostPlan> chosen = choose(o.production().hosts(), o.hostsPerMode());
     RehearsalReport report = new RehearsalReport(runId, now, o.production(), o.runbookFile(),
@@ -317,8 +319,7 @@ public final class Rehearsal {
     String yaml = "# Rehearsal hosts of run " + file.getParent().getFileName() + ": production's variables with"
         + " secrets replaced and rehearsal.vars applied, reached through Docker.\n"
         + new Dump(DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK).build()).dumpToString(root);
-    Files.writeString(file, yaml);
-    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    PrivateFiles.write(file, yaml);
     return file;
   }
 
@@ -358,7 +359,9 @@ public final class Rehearsal {
       EventBus bus = new EventBus().add(journal);
       if (clock != null) bus.add(clock);
       if (o.console() != null) bus.add(o.console().apply(journal.file()));
-      return action.apply(new Executor(new StandardConnector(o.connection()), bus, o.forks(), control,
+      // production's secrets reach the rehearsal through -e; the stand-ins' generated ones are masked too
+      EventListener events = SecretValues.of(o.production()).addPlan(plan).redactor().listener(bus);
+      return action.apply(new Executor(new StandardConnector(o.connection()), events, o.forks(), control,
           (b, n, h) -> true));
     }
   }

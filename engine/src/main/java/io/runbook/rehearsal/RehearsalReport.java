@@ -1,5 +1,8 @@
 package io.runbook.rehearsal;
 
+import io.runbook.PrivateFiles;
+import io.runbook.secret.Redactor;
+import io.runbook.secret.SecretValues;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.execution.Plan;
 import io.runbook.result.HostResult;
@@ -36,6 +39,7 @@ public final class RehearsalReport {
   private RunResult upgrade;
   private RunResult rollback;
   private FleetForecast.Result forecast;
+  private final Redactor redactor;
 
   RehearsalReport(String runId, Instant at, Plan production, Path runbook, String planHash, int forks) {
     this.runId = runId;
@@ -44,6 +48,7 @@ public final class RehearsalReport {
     this.runbook = runbook;
     this.planHash = planHash;
     this.forks = forks;
+    this.redactor = SecretValues.of(production).redactor();
   }
 
   public String runId() {
@@ -167,6 +172,7 @@ public final class RehearsalReport {
     return passed() ? 0 : 2;
   }
 
+  /** What the rehearsal found, production's secrets (which reach {@code -e} and messages) masked. */
   public Map<String, Object> toJson() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("run_id", runId);
@@ -187,7 +193,7 @@ public final class RehearsalReport {
     m.put("forecast", forecast);
     m.put("forecast_formula", "see FleetForecast: batches from rollout.serial over the " + production.hosts().size()
         + " targeted host(s), forks " + forks + "; window = sum over batches of ceil(|batch|/forks) * max downtime(mode)");
-    return m;
+    return redactor.value(m);
   }
 
   private static Map<String, Object> outcomes(RunResult r) {
@@ -201,8 +207,8 @@ public final class RehearsalReport {
   }
 
   void write(Path runDir) throws IOException {
-    Files.writeString(runDir.resolve("rehearsal.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()) + "\n");
-    Files.writeString(runDir.resolve("rehearsal.md"), markdown());
+    PrivateFiles.write(runDir.resolve("rehearsal.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()) + "\n");
+    PrivateFiles.write(runDir.resolve("rehearsal.md"), redactor.text(markdown()));
   }
 
   /** The summary printed at the end, and the head of rehearsal.md. */
@@ -226,7 +232,7 @@ public final class RehearsalReport {
           .append(forecast.downtimeWindowMs()).append(" ms, ").append(forecast.hostDowntimeMs())
           .append(" host-ms in all; full outage per mode ").append(forecast.fullOutageMs()).append('\n');
     }
-    return sb.toString();
+    return redactor.text(sb.toString());
   }
 
   @SuppressWarnings("unchecked")

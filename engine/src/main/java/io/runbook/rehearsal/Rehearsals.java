@@ -1,5 +1,6 @@
 package io.runbook.rehearsal;
 
+import io.runbook.PrivateFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -41,8 +42,8 @@ public final class Rehearsals {
     m.put("run_id", runId);
     m.put("passed", passed);
     Path f = file(stateDir, runbook);
-    Files.createDirectories(f.getParent());
-    Files.writeString(f, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
+    PrivateFiles.directoryBelow(stateDir, f.getParent());
+    PrivateFiles.write(f, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
   }
 
   /**

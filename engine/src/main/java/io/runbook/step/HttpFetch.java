@@ -38,22 +38,33 @@ final class HttpFetch {
   /**
    * Runs curl on the host. {@code -w} appends a newline and the status code after the body, so the last
    * line is the status and everything before that newline is the body, whatever the body contains.
+   *
+   * <p>The URL, the headers and the body (which may carry tokens and passwords) go to curl as a config on
+   * its stdin ({@code -K -}), never in its argv, which every user of the host can read in {@code ps}.
    */
   static HttpStep.Response fromHost(HttpStep.Args a, StepContext ctx) {
-    StringBuilder cmd = new StringBuilder("curl -sS -w '\\n%{http_code}' --max-time ").append(a.timeoutSeconds());
+    StringBuilder cmd = new StringBuilder("curl -sS -K - -w '\\n%{http_code}' --max-time ").append(a.timeoutSeconds());
     // -X HEAD would make curl wait for a body that never comes; --head asks properly.
     cmd.append(a.method().equals("HEAD") ? " --head -o /dev/null" : " -o - -X " + Shell.quote(a.method()));
     if (!a.validateCerts()) cmd.append(" -k");
-    a.headers().forEach((k, v) -> cmd.append(" -H ").append(Shell.quote(k + ": " + v)));
+    StringBuilder config = new StringBuilder();
+    config.append("url = ").append(configString(a.url())).append('\n');
+    a.headers().forEach((k, v) -> config.append("header = ").append(configString(k + ": " + v)).append('\n'));
     byte[] body = bodyBytes(a);
     if (body != null) {
       if (!(a.body() instanceof String) && !hasHeader(a.headers(), "Content-Type")) {
-        cmd.append(" -H 'Content-Type: application/json'");
+        config.append("header = \"Content-Type: application/json\"\n");
       }
-      cmd.append(" --data-binary @-");
+      String text = new String(body, StandardCharsets.UTF_8);
+      if (text.indexOf('\0') >= 0) {
+        return new HttpStep.Response(0, "", "a body with NUL characters cannot be sent with curl from the host; "
+            + "use from: controller");
+      }
+      // data-raw, not data-binary: its value is the body itself, never "@file"
+      config.append("data-raw = ").append(configString(text)).append('\n');
     }
-    cmd.append(' ').append(Shell.quote(a.url()));
-    ExecResult r = ctx.transport().exec(ExecRequest.builder(cmd.toString()).stdin(body).timeout(ctx.timeout())
+    ExecResult r = ctx.transport().exec(ExecRequest.builder(cmd.toString())
+        .stdin(config.toString().getBytes(StandardCharsets.UTF_8)).timeout(ctx.timeout())
         .become(ctx.become()).maxOutput(MAX_BODY).build());
     String out = r.stdoutText();
     int nl = out.lastIndexOf('\n');
@@ -102,6 +113,24 @@ final class HttpFetch {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a body bound from YAML is always serialisable", e);
     }
+  }
+
+  /** A double-quoted curl config value: backslash escapes for the quote, backslash and line breaks. */
+  static String configString(String s) {
+    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '\\' -> sb.append("\\\\");
+        case '"' -> sb.append("\\\"");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        case '\u000b' -> sb.append("\\v");
+        default -> sb.append(c);
+      }
+    }
+    return sb.append('"').toString();
   }
 
   private static boolean hasHeader(Map<String, String> headers, String name) {

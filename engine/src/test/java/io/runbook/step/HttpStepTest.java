@@ -38,8 +38,8 @@ class HttpStepTest {
     host.answer(ok("{\"status\":\"UP\"}\n200"));
     StepResult r = run("{url: 'http://127.0.0.1:8080/_health'}");
     assertThat(host.last().command())
-        .isEqualTo("curl -sS -w '\\n%{http_code}' --max-time 30 -o - -X GET http://127.0.0.1:8080/_health");
-    assertThat(host.last().stdin()).isNull();
+        .isEqualTo("curl -sS -K - -w '\\n%{http_code}' --max-time 30 -o - -X GET");
+    assertThat(new String(host.last().stdin(), StandardCharsets.UTF_8)).isEqualTo("url = \"http://127.0.0.1:8080/_health\"\n");
     assertThat(r.status()).isEqualTo(Status.OK);
     assertThat(r.message()).isEqualTo("GET http://127.0.0.1:8080/_health → 200");
     assertThat(r.data()).containsEntry("status", 200).containsEntry("body", "{\"status\":\"UP\"}")
@@ -58,10 +58,14 @@ class HttpStepTest {
         timeout_seconds: 5
         validate_certs: false
         """);
-    assertThat(host.last().command()).isEqualTo("curl -sS -w '\\n%{http_code}' --max-time 5 -o - -X POST -k"
-        + " -H 'Authorization: Bearer abc' -H 'Content-Type: application/json' --data-binary @-"
-        + " 'https://api.example.com/deploys?x=1&y=2'");
-    assertThat(new String(host.last().stdin(), StandardCharsets.UTF_8)).isEqualTo("{\"version\":\"2.0.0\",\"force\":true}");
+    // nothing of the request in argv, which any user of the host sees in ps: curl reads it as a config on stdin
+    assertThat(host.last().command()).isEqualTo("curl -sS -K - -w '\\n%{http_code}' --max-time 5 -o - -X POST -k");
+    assertThat(new String(host.last().stdin(), StandardCharsets.UTF_8)).isEqualTo("""
+        url = "https://api.example.com/deploys?x=1&y=2"
+        header = "Authorization: Bearer abc"
+        header = "Content-Type: application/json"
+        data-raw = "{\\"version\\":\\"2.0.0\\",\\"force\\":true}"
+        """);
     assertThat(r.status()).isEqualTo(Status.CHANGED);
     assertThat(r.data()).containsEntry("status", 201).containsEntry("body", "created").doesNotContainKey("json");
   }
@@ -70,7 +74,7 @@ class HttpStepTest {
   void headUsesCurlsHeadOption() throws Exception {
     host.answer(ok("\n204"));
     StepResult r = run("{url: 'http://h/x', method: HEAD, status: 204}");
-    assertThat(host.last().command()).contains(" --head -o /dev/null ").doesNotContain("-X");
+    assertThat(host.last().command()).endsWith(" --head -o /dev/null").doesNotContain("-X");
     assertThat(r.status()).isEqualTo(Status.OK);
   }
 
@@ -213,6 +217,16 @@ class HttpStepTest {
       StepResult r = call(from, "url: '" + base + "/echo', method: PUT, headers: {X-Token: s3cr3t}, body: {v: 2}, status: 201");
       assertThat(r.status()).isEqualTo(Status.CHANGED);
       assertThat(r.data()).containsEntry("body", "PUT s3cr3t application/json {\"v\":2}");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"host", "controller"})
+    void aBodyWithQuotesBackslashesLineBreaksAndALeadingAtArrivesAsWritten(String from) throws Exception {
+      StepResult r = call(from, "url: '" + base + "/echo?q=a%20b', method: POST,"
+          + " headers: {X-Token: 'a \"b\" \\c', Content-Type: text/plain},"
+          + " body: \"@/etc/passwd \\\"x\\\" \\\\ y\\n\\tz\\r\\nend\", status: 201");
+      assertThat(r.status()).as(r.message()).isEqualTo(Status.CHANGED);
+      assertThat(r.data().get("body")).isEqualTo("POST a \"b\" \\c text/plain @/etc/passwd \"x\" \\ y\n\tz\r\nend");
     }
 
     @ParameterizedTest

@@ -76,7 +76,9 @@ class VersionStepTest {
     host.answer(ok("{\"build\": {\"version\": \"2.0.0-rc.1\"}}\n200"), ok("{\"status\": \"ok\"}\n200"), ok("down\n503"),
         ok("1.4.2\n200"));
     StepResult r = run("{url: 'http://127.0.0.1:8080/_health', json_field: build.version, target: 2.0.0}");
-    assertThat(host.last().command()).startsWith("curl -sS").endsWith(" http://127.0.0.1:8080/_health");
+    assertThat(host.last().command()).startsWith("curl -sS -K -");
+    assertThat(new String(host.last().stdin(), java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo("url = \"http://127.0.0.1:8080/_health\"\n");
     assertThat(r.data()).containsEntry("installed", "2.0.0-rc.1").containsEntry("bump", "patch");
     assertThat(run("{url: 'http://127.0.0.1:8080/_health', target: 2.0.0}").message())
         .isEqualTo("cannot read the installed version: no field 'version' in the JSON from http://127.0.0.1:8080/_health");
