@@ -45,6 +45,7 @@ public final class Main {
           + "--help'.");
       return ErrorCode.INVALID_INPUT.exitCode();
     });
+    if (hasDebug(args)) System.setProperty("runbook.debug", "true"); // steps' internal errors keep their stack
     cli.setExecutionExceptionHandler((ex, c, parsed) -> report(ex, err, main.debug || hasDebug(args)));
     return cli.execute(args);
   }

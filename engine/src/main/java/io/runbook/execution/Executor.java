@@ -216,8 +216,7 @@ public final class Executor {
       }
     }
     RunState now = state.reread();
-    StepRunner restorer = new StepRunner(null, plan.runbook().baseDir(), plan.runbook().timeout(),
-        io.runbook.transport.Become.NONE);
+    StepRunner restorer = new StepRunner(null, plan.runbook(), io.runbook.transport.Become.NONE);
     for (HostSession s : sessions) {
       RunState.HostState st = now.hosts().get(s.name());
       if (s.locked() && st != null) s.restore(st, restorer);
@@ -225,8 +224,7 @@ public final class Executor {
   }
 
   private static List<HostSession> sessions(Plan plan, RunState state, EventListener events, RunControl control) {
-    StepRunner restorer = new StepRunner(null, plan.runbook().baseDir(), plan.runbook().timeout(),
-        io.runbook.transport.Become.NONE);
+    StepRunner restorer = new StepRunner(null, plan.runbook(), io.runbook.transport.Become.NONE);
     List<HostSession> sessions = new ArrayList<>();
     for (HostPlan hp : plan.hosts()) {
       HostSession s = new HostSession(hp, plan.runbook(), events, control);

@@ -216,7 +216,7 @@ final class HostSession implements AutoCloseable {
     }
     become = runbook.become() || plan.host().become() ? Become.as(plan.host().becomeUser()) : Become.NONE;
     if (runner != null) runner.close();
-    runner = new StepRunner(transport, runbook.baseDir(), runbook.timeout(), become);
+    runner = new StepRunner(transport, runbook, become);
     try {
       lock = control.lock(((RunTaggedTransport) transport).untagged(), plan);
       lock.tookOverFrom().ifPresent(h -> events.on(new LockChanged(Instant.now(), plan.name(),

@@ -27,13 +27,20 @@ final class StepRunner {
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
 
   private final Transport transport;
+  private final io.runbook.yaml.YamlDocument document;
   private final Path baseDir;
   private final Duration defaultTimeout;
   private final Become defaultBecome;
   private final HostDocker docker;
 
-  StepRunner(Transport transport, Path baseDir, Duration defaultTimeout, Become defaultBecome) {
+  StepRunner(Transport transport, io.runbook.model.Runbook runbook, Become defaultBecome) {
+    this(transport, runbook.document(), runbook.baseDir(), runbook.timeout(), defaultBecome);
+  }
+
+  StepRunner(Transport transport, io.runbook.yaml.YamlDocument document, Path baseDir, Duration defaultTimeout,
+      Become defaultBecome) {
     this.transport = transport;
+    this.document = document;
     this.docker = new HostDocker(transport);
     this.baseDir = baseDir;
     this.defaultTimeout = defaultTimeout;
@@ -105,7 +112,12 @@ final class StepRunner {
       Optional<Step.Undo> undo = Optional.empty();
       try {
         Object rendered = Templates.renderAll(spec.args(), spec.name(), vars);
-        args = MAPPER.convertValue(rendered, step.argsType());
+        io.runbook.model.StepBinding.Bound<A> bound = bind(step, spec, rendered);
+        if (bound.args() == null) {
+          return new Outcome(StepResult.failed("invalid arguments once rendered: " + String.join("; ", bound.problems())),
+              Optional.empty());
+        }
+        args = bound.args();
         r = step.execute(args, ctx);
         // an explicit rollback: replaces the step type's own undo (as for a resumed run, undoFor)
         if (!r.failed() && spec.rollback() == null) undo = step.undo(args, r);
@@ -121,7 +133,7 @@ final class StepRunner {
       } catch (io.runbook.RunbookException e) {
         r = StepResult.failed(e.getMessage());
       } catch (Exception e) {
-        r = StepResult.failed(e.getClass().getSimpleName() + ": " + e.getMessage());
+        r = internalError(host, spec, e);
       }
       r = applyConditions(spec, r, vars);
       boolean done = spec.until() == null ? !r.failed() : !r.failed() && untilHolds(spec, r, vars);
@@ -141,12 +153,37 @@ final class StepRunner {
    */
   <A> Optional<Step.Undo> undoFor(StepSpec spec, Step<A> step, StepResult result, Map<String, Object> vars) {
     if (!step.undoable() || spec.rollback() != null) return Optional.empty();
-    try {
-      A args = MAPPER.convertValue(Templates.renderAll(spec.args(), spec.name(), vars), step.argsType());
-      return step.undo(args, result);
-    } catch (RuntimeException e) {
-      return Optional.empty();
+    io.runbook.model.StepBinding.Bound<A> bound = bind(step, spec, Templates.renderAll(spec.args(), spec.name(), vars));
+    if (bound.args() == null) {
+      // the step ran with these very values, so this is a bug: say so rather than leave the step undone quietly
+      throw new io.runbook.RunbookException(io.runbook.ErrorCode.INTERNAL, "the undo of '" + spec.name()
+          + "' cannot be rebuilt from the journal: " + String.join("; ", bound.problems()));
     }
+    return step.undo(bound.args(), result);
+  }
+
+  /** The one binder of arguments, at plan time and at run time: see {@link io.runbook.model.StepBinding#bindRendered}. */
+  private <A> io.runbook.model.StepBinding.Bound<A> bind(Step<A> step, StepSpec spec, Object rendered) {
+    if (document == null) {
+      return new io.runbook.model.StepBinding.Bound<>(MAPPER.convertValue(rendered, step.argsType()), java.util.List.of());
+    }
+    return io.runbook.model.StepBinding.bindRendered(step, rendered, document, io.runbook.yaml.YamlDocument.child(spec.pointer(), spec.type()),
+        "step '" + spec.name() + "' (" + spec.type() + ")");
+  }
+
+  /**
+   * A step type that throws something it does not mean to (a bug) fails its step with a message naming the
+   * step, the host and the exception, never "NullPointerException: null"; with {@code --debug} the stack
+   * goes into the step's stderr (console, journal).
+   */
+  private static StepResult internalError(String host, StepSpec spec, Exception e) {
+    String what = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    StepResult r = StepResult.failed("internal error in step '" + spec.name() + "' (" + spec.type() + ") on " + host
+        + ": " + what + (Boolean.getBoolean("runbook.debug") ? "" : " (run with --debug for the stack trace)"));
+    if (!Boolean.getBoolean("runbook.debug")) return r;
+    java.io.StringWriter trace = new java.io.StringWriter();
+    e.printStackTrace(new java.io.PrintWriter(trace));
+    return new StepResult(r.status(), null, null, trace.toString(), r.message(), r.data(), 0, 1);
   }
 
   /** Runs a step type's automatic undo as the step itself ran: same time-out, same privilege escalation. */
@@ -160,7 +197,7 @@ final class StepRunner {
       Thread.currentThread().interrupt();
       throw new TransportException(host, "interrupted");
     } catch (Exception e) {
-      return StepResult.failed(e.getClass().getSimpleName() + ": " + e.getMessage());
+      return internalError(host, spec, e);
     }
   }
 

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.step.Step;
 import io.runbook.yaml.Problems;
 import io.runbook.yaml.YamlDocument;
+import java.util.List;
 import java.util.Optional;
+import io.runbook.yaml.JsonSchemas;
 
 /** Binds a step's (rendered) arguments to its argument record, reporting mismatches at their location. */
 public final class StepBinding {
@@ -44,6 +46,27 @@ public final class StepBinding {
     messages.forEach(m -> problems.add(doc.location(pointer), label + ": " + m));
     return messages.isEmpty() ? Optional.of(bound) : Optional.empty();
   }
+
+  /**
+   * The arguments of a step as they are about to run: rendered with the host's values, then held to the
+   * same rules as arguments written literally — the step's JSON Schema, the binding, and its own checks —
+   * every time, for every step type. A value from a variable or a registered result gets no pass that a
+   * literal would not ({@code mode: "[=m.stdout]"} rendering to {@code u+x}, a table name with SQL in it).
+   *
+   * @return the bound arguments, or the problems (located at the step in the runbook), never both
+   */
+  public static <A> Bound<A> bindRendered(Step<A> step, Object rendered, YamlDocument doc, String pointer,
+      String label) {
+    Problems problems = new Problems();
+    if (JsonSchemas.validate(JsonSchemas.load(step.schemaResource()), rendered, doc, pointer, label, problems)) {
+      Optional<A> args = bind(step, rendered, doc, pointer, label, problems);
+      if (args.isPresent() && problems.isEmpty()) return new Bound<>(args.get(), List.of());
+    }
+    return new Bound<>(null, problems.sorted().stream().map(p -> p.message()).toList());
+  }
+
+  /** Bound arguments, or why they cannot be bound. */
+  public record Bound<A>(A args, List<String> problems) {}
 
   /** Jackson's messages name Java types; keep the first sentence and drop the type names. */
   private static String plain(String msg) {
