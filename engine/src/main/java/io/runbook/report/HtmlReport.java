@@ -136,7 +136,11 @@ public final class HtmlReport {
         p.add("<li class=\"pi\">" + link + "was running '" + esc(r.inFlight().name()) + "' when the journal ends</li>");
       }
     }
-    if (s.unreadableLines() > 0) p.add("<li>" + s.unreadableLines() + " journal line(s) unreadable, skipped</li>");
+    for (Host h : run.hosts()) {
+      if (h.recap() != null) h.recap().notices().forEach(n -> p.add("<li class=\"pi\">" + esc(n) + "</li>"));
+    }
+    // each damaged line, with what it was about: the operator checks those hosts by hand
+    s.damageNotes().forEach(n -> p.add("<li class=\"pd\">" + esc(n) + "</li>"));
     if (p.isEmpty()) return;
     out.append("<section class=\"problems\"><ul>\n");
     p.stream().limit(MAX_PROBLEMS).forEach(line -> out.append(line).append('\n'));
