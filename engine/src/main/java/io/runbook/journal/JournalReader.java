@@ -41,6 +41,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -173,7 +175,8 @@ public final class JournalReader {
     List<JournalEvents.Line> events = new ArrayList<>(typed.events());
     List<JournalEvents.Damage> damage = new ArrayList<>();
     Map<LineHost, String> unknown = new HashMap<>();
-    Map<Integer, String> texts = lines(bytes, typed.damage().stream().map(JournalEvents.Damage::line).toList());
+    Map<Integer, String> texts = lines(bytes, typed.damage().stream().map(JournalEvents.Damage::line)
+        .collect(Collectors.toSet()));
     for (JournalEvents.Damage d : typed.damage()) {
       JsonNode node = object(texts.get(d.line()));
       if (node == null) {
@@ -222,7 +225,7 @@ public final class JournalReader {
   }
 
   /** The text of the lines numbered {@code wanted} (1-based, as {@link JournalEvents} counts), strict UTF-8. */
-  private static Map<Integer, String> lines(byte[] bytes, List<Integer> wanted) {
+  private static Map<Integer, String> lines(byte[] bytes, Set<Integer> wanted) {
     Map<Integer, String> out = new HashMap<>();
     int lineNo = 0;
     for (int start = 0; start < bytes.length; ) {
