@@ -23,6 +23,8 @@ import picocli.CommandLine.Spec;
             + "line is named with what it was about, since what happened there is unknown."})
 final class ShowCommand implements Callable<Integer> {
   private static final int NAME_WIDTH = 44;
+  /** A journal that is garbage from some line on would otherwise print a line for each of its lines. */
+  private static final int MAX_DAMAGE_NOTES = 10;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -72,7 +74,11 @@ final class ShowCommand implements Callable<Integer> {
       boolean torn = run.damage().stream().allMatch(JournalEvents.Damage::torn);
       out.println("           " + run.unreadableLines() + " line(s) unreadable, skipped"
           + (torn ? " (a line cut short when the controller stopped)" : ":"));
-      run.damageNotes().forEach(n -> out.println("             " + n));
+      List<String> notes = run.damageNotes();
+      notes.stream().limit(MAX_DAMAGE_NOTES).forEach(n -> out.println("             " + n));
+      if (notes.size() > MAX_DAMAGE_NOTES) {
+        out.println("             ... and " + (notes.size() - MAX_DAMAGE_NOTES) + " more (--json lists every one)");
+      }
     }
   }
 

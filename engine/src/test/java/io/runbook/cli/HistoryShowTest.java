@@ -224,6 +224,28 @@ class HistoryShowTest {
   }
 
   @Test
+  void showNamesTenDamagedLinesAndCountsTheRest() throws Exception {
+    Instant t = Instant.parse("2026-12-06T10:00:00Z");
+    try (io.runbook.journal.JournalWriter w = io.runbook.journal.JournalWriter.open(tmp, "r-garbage")) {
+      w.on(new io.runbook.event.RunStarted(t, "r-garbage", "rb.yaml", null, "inv.yaml", java.util.List.of("h1"), 1,
+          "ann", "box1", java.util.List.of(java.util.List.of("h1")), null));
+    }
+    Path journal = tmp.resolve("runs/r-garbage/journal.jsonl");
+    Files.writeString(journal, "\u0000\u0000\u0000\n".repeat(15), java.nio.file.StandardOpenOption.APPEND);
+    try (io.runbook.journal.JournalWriter w = io.runbook.journal.JournalWriter.append(tmp, "r-garbage")) {
+      w.on(new io.runbook.event.HostStarted(t, "h1", "binary", "h1"));
+    }
+
+    String out = run(new ShowCommand(), "r-garbage", "--state-dir", tmp.toString()).out();
+
+    assertThat(out).contains("15 line(s) unreadable, skipped:\n")
+        .contains("journal damaged at line 2: what happened there is unknown\n")
+        .contains("journal damaged at line 11: what happened there is unknown\n")
+        .doesNotContain("line 12:")
+        .contains("             ... and 5 more (--json lists every one)\n");
+  }
+
+  @Test
   void unknownRunIdIsInvalidInputNamingTheNewestRuns() throws Exception {
     assertThatThrownBy(() -> run(new ShowCommand(), "20991231", "--state-dir", STATE))
         .isInstanceOfSatisfying(RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
