@@ -2,6 +2,7 @@ package io.runbook.cli;
 
 import io.runbook.journal.EventJson;
 import io.runbook.journal.HostSummary;
+import io.runbook.journal.JournalEvents;
 import io.runbook.journal.JournalReader;
 import io.runbook.journal.RunSummary;
 import io.runbook.journal.StepRecord;
@@ -18,9 +19,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "show", mixinStandardHelpOptions = true,
     description = {"Show one past run from its journal: the runbook, inventory and who ran it, how each host ended "
         + "(as the recap did), why hosts failed and what a failed rollback left undone.",
-        "For a run whose controller was killed, each unfinished host shows the step it was in."})
+        "For a run whose controller was killed, each unfinished host shows the step it was in; a damaged journal "
+            + "line is named with what it was about, since what happened there is unknown."})
 final class ShowCommand implements Callable<Integer> {
   private static final int NAME_WIDTH = 44;
+  /** A journal that is garbage from some line on would otherwise print a line for each of its lines. */
+  private static final int MAX_DAMAGE_NOTES = 10;
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -67,8 +71,14 @@ final class ShowCommand implements Callable<Integer> {
     if (run.stopped() != null) out.println("stopped    " + run.stopped());
     out.println("journal    " + run.journal());
     if (run.unreadableLines() > 0) {
-      out.println("           " + run.unreadableLines() + " line(s) unreadable, skipped (a line cut short when the "
-          + "controller stopped)");
+      boolean torn = run.damage().stream().allMatch(JournalEvents.Damage::torn);
+      out.println("           " + run.unreadableLines() + " line(s) unreadable, skipped"
+          + (torn ? " (a line cut short when the controller stopped)" : ":"));
+      List<String> notes = run.damageNotes();
+      notes.stream().limit(MAX_DAMAGE_NOTES).forEach(n -> out.println("             " + n));
+      if (notes.size() > MAX_DAMAGE_NOTES) {
+        out.println("             ... and " + (notes.size() - MAX_DAMAGE_NOTES) + " more (--json lists every one)");
+      }
     }
   }
 
@@ -95,6 +105,7 @@ final class ShowCommand implements Callable<Integer> {
       }
       if (h.rollbackError() != null) out.println("  " + h.host() + ": rollback stopped at " + h.rollbackError());
       h.notUndone().forEach(s -> out.println("  " + h.host() + ": not undone: " + s));
+      h.notices().forEach(n -> out.println("  " + n));
     }
     if (run.outcome() == RunSummary.RunOutcome.ROLLBACK_FAILED) {
       out.println("A rollback failed: those hosts need a person.");

@@ -1,16 +1,35 @@
 package io.runbook.journal;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
+import io.runbook.event.Event;
+import io.runbook.event.HostFinished;
+import io.runbook.event.HostStarted;
+import io.runbook.event.LockChanged;
+import io.runbook.event.OrphanFound;
+import io.runbook.event.RollbackFinished;
+import io.runbook.event.RollbackStarted;
+import io.runbook.event.RunFinished;
+import io.runbook.event.RunStarted;
+import io.runbook.event.StepFinished;
+import io.runbook.event.StepStarted;
 import io.runbook.journal.HostSummary.State;
 import io.runbook.journal.RunSummary.RunOutcome;
+import io.runbook.result.HostResult;
 import io.runbook.result.Outcome;
+import io.runbook.result.RunResult;
 import io.runbook.step.Status;
-import java.io.BufferedReader;
+import io.runbook.step.StepResult;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,22 +37,39 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Reads run journals back: what {@code runbook history} and {@code runbook show} print. A journal may end
- * anywhere, since the controller can be killed between two events or in the middle of writing one: lines
- * that are not JSON are counted and skipped, events of types this version does not know are ignored, and a
- * run without {@code run_finished} is {@link RunOutcome#INTERRUPTED}, its unfinished hosts in progress.
+ * Reads run journals back: what {@code runbook history} and {@code runbook show} print, a fold over the
+ * journal's typed events ({@link JournalEvents}). A journal may end anywhere, since the controller can be
+ * killed between two events or in the middle of writing one: lines that are not events are the summary's
+ * {@link RunSummary#damage damage}, each with its line number; events of types this version does not know
+ * are ignored; and a run without {@code run_finished} is {@link RunOutcome#INTERRUPTED}, its unfinished
+ * hosts in progress.
  */
 public final class JournalReader {
   public static final String FILE = "journal.jsonl";
   /** The run id that means the newest run. */
   public static final String LAST = "last";
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** For a newer engine's event of a known type: values this version does not know read as null. */
+  private static final ObjectMapper LENIENT = EventJson.MAPPER.copy()
+      .enable(DeserializationFeature.READ_UNKNOWN_ENUM_VALUES_AS_NULL);
+  /** Event classes by the type name the journal writes, as {@link JournalEvents} knows them. */
+  private static final Map<String, Class<? extends Event>> TYPES = new HashMap<>();
+
+  static {
+    for (Class<?> c : Event.class.getPermittedSubclasses()) {
+      @SuppressWarnings("unchecked")
+      Class<? extends Event> type = (Class<? extends Event>) c;
+      TYPES.put(c.getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(), type);
+    }
+  }
 
   private JournalReader() {}
 
@@ -96,12 +132,75 @@ public final class JournalReader {
 
   /** Summarises one journal file. */
   public static RunSummary read(Path journal) {
-    Summariser s = new Summariser(journal);
-    try (BufferedReader in = reader(journal)) {
-      for (String line; (line = in.readLine()) != null; ) s.line(line);
+    return summarise(events(journal));
+  }
+
+  /**
+   * A journal as {@code history}, {@code show} and the report take it: its {@link JournalEvents}, plus what a
+   * newer engine wrote that this version can still read in part (see {@link #events}).
+   *
+   * @param events the events in the order they were written, with their line numbers
+   * @param damage the lines that are not events: cut short, or damaged on disk
+   * @param unknownOutcomes the outcome a newer engine named for a host ({@code PAUSED_FOR_APPROVAL}) where the
+   *     event's {@link HostResult} holds null, by the event's line and the host
+   */
+  public record Journal(Path file, List<JournalEvents.Line> events, List<JournalEvents.Damage> damage,
+      Map<LineHost, String> unknownOutcomes) {
+    public Journal {
+      events = List.copyOf(events);
+      damage = List.copyOf(damage);
+      unknownOutcomes = Map.copyOf(unknownOutcomes);
+    }
+  }
+
+  /** A host named on one journal line. */
+  public record LineHost(int line, String host) {}
+
+  /**
+   * Reads a journal with {@link JournalEvents}, then looks again at its lines that are not events: a whole
+   * JSON object of an event type this version does not know (written by a newer engine) is left out, not
+   * damage, as is one of a known type whose values it does not know (a new outcome or status), which is
+   * read with those values null. The rest are damage. Resume and rollback stay strict: for them any such
+   * line may hide an outcome.
+   */
+  public static Journal events(Path journal) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(journal);
     } catch (IOException e) {
       throw new RunbookException(ErrorCode.INTERNAL, "cannot read the journal " + journal + ": " + e.getMessage(), e);
     }
+    JournalEvents typed = JournalEvents.parse(journal, bytes);
+    if (typed.damage().isEmpty()) return new Journal(journal, typed.events(), List.of(), Map.of());
+    List<JournalEvents.Line> events = new ArrayList<>(typed.events());
+    List<JournalEvents.Damage> damage = new ArrayList<>();
+    Map<LineHost, String> unknown = new HashMap<>();
+    Map<Integer, String> texts = lines(bytes, typed.damage().stream().map(JournalEvents.Damage::line)
+        .collect(Collectors.toSet()));
+    for (JournalEvents.Damage d : typed.damage()) {
+      JsonNode node = object(texts.get(d.line()));
+      if (node == null) {
+        damage.add(d);
+        continue;
+      }
+      Class<? extends Event> type = TYPES.get(node.path("event").asText(""));
+      if (type == null) continue; // a newer engine's event: nothing a summary needs
+      Event event = lenient(node, type);
+      if (event == null) {
+        damage.add(d);
+        continue;
+      }
+      events.add(new JournalEvents.Line(d.line(), event));
+      unknownOutcomes(d.line(), node, event, unknown);
+    }
+    events.sort(Comparator.comparingInt(JournalEvents.Line::number));
+    return new Journal(journal, events, damage, unknown);
+  }
+
+  /** Folds a journal's events, in order, into a {@link RunSummary}. */
+  public static RunSummary summarise(Journal journal) {
+    Summariser s = new Summariser(journal);
+    for (JournalEvents.Line line : journal.events()) s.on(line);
     return s.summary();
   }
 
@@ -109,98 +208,124 @@ public final class JournalReader {
     return journal.toAbsolutePath().getParent().getFileName().toString();
   }
 
-  /** Malformed UTF-8 (a line cut inside a character) decodes to U+FFFD instead of failing the read. */
-  private static BufferedReader reader(Path journal) throws IOException {
-    return new BufferedReader(new InputStreamReader(Files.newInputStream(journal), StandardCharsets.UTF_8));
-  }
-
-  /** When the run started, from the first line; else when the journal was last written. */
+  /**
+   * When the run started, from the first line only (so that listing a long history stays cheap); else when
+   * the journal was last written.
+   */
   private static Instant started(Path journal) {
-    try (BufferedReader in = reader(journal)) {
-      Instant at = instant(parse(in.readLine()), "at");
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(journal))) {
+      ByteArrayOutputStream first = new ByteArrayOutputStream();
+      for (int b; (b = in.read()) != -1 && b != '\n'; ) first.write(b);
+      List<JournalEvents.Line> events = JournalEvents.parse(journal, first.toByteArray()).events();
+      Instant at = events.isEmpty() ? null : events.get(0).event().at();
       return at != null ? at : Files.getLastModifiedTime(journal).toInstant();
     } catch (IOException e) {
       return Instant.EPOCH; // unreadable: listed last, and read() says why
     }
   }
 
-  /** One journal line as a JSON object, or null when it is blank, cut short or not an object. */
-  public static JsonNode parse(String line) {
-    if (line == null || line.isBlank()) return null;
+  /** The text of the lines numbered {@code wanted} (1-based, as {@link JournalEvents} counts), strict UTF-8. */
+  private static Map<Integer, String> lines(byte[] bytes, Set<Integer> wanted) {
+    Map<Integer, String> out = new HashMap<>();
+    int lineNo = 0;
+    for (int start = 0; start < bytes.length; ) {
+      int end = start;
+      while (end < bytes.length && bytes[end] != '\n') end++;
+      lineNo++;
+      if (wanted.contains(lineNo)) {
+        try {
+          out.put(lineNo, StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, start, end - start))
+              .toString());
+        } catch (CharacterCodingException e) {
+          // not text: damage
+        }
+      }
+      start = end + 1;
+    }
+    return out;
+  }
+
+  /** A line that is one whole JSON object naming its event type, or null. */
+  private static JsonNode object(String text) {
+    if (text == null) return null;
     try {
-      JsonNode n = MAPPER.readTree(line);
-      return n != null && n.isObject() ? n : null;
+      JsonNode node = EventJson.MAPPER.readTree(text);
+      return node != null && node.isObject() && node.path("event").isTextual() ? node : null;
     } catch (IOException e) {
       return null;
     }
   }
 
-  /** A field as text; null when the node or the field is missing or JSON null. */
-  public static String text(JsonNode n, String field) {
-    JsonNode v = n == null ? null : n.get(field);
-    return v == null || v.isNull() ? null : v.asText();
-  }
-
-  private static Instant instant(JsonNode n, String field) {
-    String s = text(n, field);
+  private static Event lenient(JsonNode node, Class<? extends Event> type) {
     try {
-      return s == null ? null : Instant.parse(s);
-    } catch (RuntimeException e) {
+      return LENIENT.treeToValue(node, type);
+    } catch (IOException | RuntimeException e) {
       return null;
     }
   }
 
-  private static List<String> strings(JsonNode array) {
-    List<String> out = new ArrayList<>();
-    if (array != null) array.forEach(v -> out.add(v.asText()));
-    return out;
-  }
-
-  private static <E extends Enum<E>> E constant(Class<E> type, String name) {
-    try {
-      return name == null ? null : Enum.valueOf(type, name);
-    } catch (IllegalArgumentException e) {
-      return null;
+  /** The outcome names a newer engine wrote where {@code event}'s results read null. */
+  private static void unknownOutcomes(int line, JsonNode node, Event event, Map<LineHost, String> out) {
+    if (event instanceof HostFinished e && e.result() != null && e.result().outcome() == null) {
+      String name = node.path("result").path("outcome").asText(null);
+      if (name != null) out.put(new LineHost(line, e.result().host()), name);
+    } else if (event instanceof RunFinished e && e.result() != null && e.result().hosts() != null) {
+      JsonNode hosts = node.path("result").path("hosts");
+      for (int i = 0; i < e.result().hosts().size(); i++) {
+        HostResult h = e.result().hosts().get(i);
+        String name = hosts.path(i).path("outcome").asText(null);
+        if (h != null && h.outcome() == null && name != null) out.put(new LineHost(line, h.host()), name);
+      }
     }
   }
 
   /** Folds the events of one journal, in order, into a {@link RunSummary}. */
   private static final class Summariser {
-    private final Path journal;
+    private final Journal journal;
     private final Map<String, HostState> hosts = new LinkedHashMap<>();
-    private JsonNode runStarted;
-    private JsonNode runFinished;
+    private RunStarted runStarted;
+    private RunResult runFinished;
+    private int runFinishedLine;
     private Instant lastAt;
-    private int unreadable;
 
-    Summariser(Path journal) {
+    Summariser(Journal journal) {
       this.journal = journal;
     }
 
-    void line(String line) {
-      if (line.isBlank()) return;
-      JsonNode e = parse(line);
-      if (e == null) {
-        unreadable++;
-        return;
-      }
-      Instant at = instant(e, "at");
+    void on(JournalEvents.Line line) {
+      Event event = line.event();
+      Instant at = event.at();
       if (at != null && (lastAt == null || at.isAfter(lastAt))) lastAt = at;
-      String type = String.valueOf(text(e, "event"));
-      switch (type) {
-        case "run_started" -> {
-          runStarted = e;
-          strings(e.get("hosts")).forEach(this::host);
-        }
-        case "host_started" -> host(text(e, "host")).started(e);
-        case "step_started" -> host(text(e, "host")).stepStarted(e);
-        case "step_finished" -> host(text(e, "host")).stepFinished(e);
-        case "rollback_started" -> host(text(e, "host")).rollbackStarted(e);
-        case "rollback_finished" -> host(text(e, "host")).rollbackFinished(e);
-        case "host_finished" -> host(text(e.path("result"), "host")).finished(e.get("result"));
-        case "run_finished" -> runFinished = e.get("result");
-        default -> { } // a newer engine's event (batches, locks): nothing a summary needs
+      if (event instanceof RunStarted e) {
+        runStarted = e;
+        if (e.hosts() != null) e.hosts().forEach(this::host);
+      } else if (event instanceof HostStarted e) {
+        host(e.host()).started(e);
+      } else if (event instanceof StepStarted e) {
+        host(e.host()).stepStarted(e);
+      } else if (event instanceof StepFinished e) {
+        host(e.host()).stepFinished(e);
+      } else if (event instanceof RollbackStarted e) {
+        host(e.host()).rollbackStarted(e);
+      } else if (event instanceof RollbackFinished e) {
+        host(e.host()).rollbackFinished(e);
+      } else if (event instanceof HostFinished e && e.result() != null) {
+        host(e.result().host()).finished(e.result(), outcomeName(line.number(), e.result()));
+      } else if (event instanceof OrphanFound e) {
+        host(e.host()).orphans.add(new HostSummary.Orphan(e.run(), e.processes(), e.action(), e.waitedMillis()));
+      } else if (event instanceof LockChanged e && "lost".equals(e.action())) {
+        host(e.host()).lockLostTo = e.from() == null ? "another controller" : e.from();
+      } else if (event instanceof RunFinished e && e.result() != null) {
+        runFinished = e.result();
+        runFinishedLine = line.number();
       }
+      // batches, checkpoints, other locks changes, resumes: nothing a summary needs
+    }
+
+    /** The outcome's name as the journal wrote it, when this version does not know it. */
+    private String outcomeName(int line, HostResult r) {
+      return r.outcome() != null ? r.outcome().name() : journal.unknownOutcomes().get(new LineHost(line, r.host()));
     }
 
     /** The host's state; an event that names no host updates a throwaway one. */
@@ -209,24 +334,26 @@ public final class JournalReader {
     }
 
     RunSummary summary() {
-      if (runFinished != null) {
+      if (runFinished != null && runFinished.hosts() != null) {
         // hosts that never started (a stopped rollout) appear only in the run's result
-        for (JsonNode h : runFinished.path("hosts")) {
-          HostState s = host(text(h, "host"));
-          if (s.result == null) s.finished(h);
+        for (HostResult h : runFinished.hosts()) {
+          if (h == null) continue;
+          HostState s = host(h.host());
+          if (s.result == null) s.finished(h, outcomeName(runFinishedLine, h));
         }
       }
-      Instant started = instant(runStarted, "at");
-      long duration = runFinished != null && runFinished.has("durationMillis")
-          ? runFinished.get("durationMillis").asLong()
+      RunStarted rs = runStarted;
+      Instant started = rs == null ? null : rs.at();
+      long duration = runFinished != null ? runFinished.durationMillis()
           : started != null && lastAt != null ? Duration.between(started, lastAt).toMillis() : 0;
       List<HostSummary> summaries = hosts.values().stream().map(h -> h.summary(lastAt)).toList();
-      String id = text(runStarted, "runId");
-      return new RunSummary(id != null ? id : runId(journal), text(runStarted, "runbook"),
-          text(runStarted, "runbookName"), text(runStarted, "inventory"), text(runStarted, "user"),
-          text(runStarted, "controller"), runStarted != null && runStarted.has("forks")
-              ? runStarted.get("forks").asInt() : null,
-          started, duration, outcome(summaries), text(runFinished, "stopped"), summaries, journal, unreadable);
+      String id = rs == null ? null : rs.runId();
+      Path file = journal.file();
+      return new RunSummary(id != null ? id : runId(file), rs == null ? null : rs.runbook(),
+          rs == null ? null : rs.runbookName(), rs == null ? null : rs.inventory(), rs == null ? null : rs.user(),
+          rs == null ? null : rs.controller(), rs == null || rs.forks() <= 0 ? null : rs.forks(), started, duration,
+          outcome(summaries), runFinished == null ? null : runFinished.stopped(), summaries, file,
+          journal.damage().size(), journal.damage());
     }
 
     private RunOutcome outcome(List<HostSummary> hs) {
@@ -242,7 +369,7 @@ public final class JournalReader {
         }
       }
       if (rollbackFailed) return RunOutcome.ROLLBACK_FAILED;
-      if (runFinished == null || runFinished.path("interrupted").asBoolean(false)) return RunOutcome.INTERRUPTED;
+      if (runFinished == null || runFinished.interrupted()) return RunOutcome.INTERRUPTED;
       boolean noneRan = !hs.isEmpty() && hs.stream().allMatch(h -> h.outcome() == Outcome.NOT_RUN);
       if (failed || noneRan) return RunOutcome.FAILED;
       if (rolledBack) return RunOutcome.ROLLED_BACK;
@@ -254,10 +381,12 @@ public final class JournalReader {
   private static final class HostState {
     final String name;
     final List<StepRecord> steps = new ArrayList<>();
+    final List<HostSummary.Orphan> orphans = new ArrayList<>();
     String mode;
     Instant startedAt;
-    JsonNode result;
-    String failedStep, message, rollbackError;
+    HostResult result;
+    String outcomeName;
+    String failedStep, message, rollbackError, lockLostTo;
     List<String> notUndone = List.of();
     int open = -1;
 
@@ -265,66 +394,59 @@ public final class JournalReader {
       this.name = name;
     }
 
-    void started(JsonNode e) {
-      mode = text(e, "mode");
-      startedAt = instant(e, "at");
+    void started(HostStarted e) {
+      mode = e.mode();
+      startedAt = e.at();
     }
 
-    void stepStarted(JsonNode e) {
-      if (startedAt == null) startedAt = instant(e, "at");
-      steps.add(step(e, null, null));
+    void stepStarted(StepStarted e) {
+      if (startedAt == null) startedAt = e.at();
+      steps.add(new StepRecord(e.phase(), e.index(), String.valueOf(e.name()), e.type(), e.rollback(), e.forStep(),
+          e.at(), null, null, 0, 0));
       open = steps.size() - 1;
     }
 
-    void stepFinished(JsonNode e) {
-      JsonNode r = e.path("result");
-      StepRecord done = step(e, constant(Status.class, text(r, "status")), r);
-      if (open >= 0 && steps.get(open).name().equals(done.name()) && steps.get(open).rollback() == done.rollback()) {
-        steps.set(open, new StepRecord(done.phase(), done.index(), done.name(), done.type(), done.rollback(),
-            done.forStep(), steps.get(open).startedAt(), done.status(), done.message(), done.durationMillis(),
-            done.attempts()));
-      } else {
-        steps.add(done);
-      }
+    void stepFinished(StepFinished e) {
+      StepResult r = e.result();
+      StepRecord started = open >= 0 ? steps.get(open) : null;
+      boolean same = started != null && started.name().equals(String.valueOf(e.name()))
+          && started.rollback() == e.rollback();
+      StepRecord done = new StepRecord(e.phase(), e.index(), String.valueOf(e.name()), e.type(), e.rollback(),
+          e.forStep(), same ? started.startedAt() : null, r == null ? null : r.status(), r == null ? null : r.message(),
+          r == null ? 0 : r.durationMillis(), r == null ? 1 : Math.max(1, r.attempts()));
+      if (same) steps.set(open, done);
+      else steps.add(done);
       open = -1;
     }
 
-    private static StepRecord step(JsonNode e, Status status, JsonNode r) {
-      return new StepRecord(text(e, "phase"), e.path("index").asInt(), String.valueOf(text(e, "name")),
-          text(e, "type"), e.path("rollback").asBoolean(false), text(e, "forStep"), r == null ? instant(e, "at") : null,
-          status, text(r, "message"), r == null ? 0 : r.path("durationMillis").asLong(),
-          r == null ? 0 : r.path("attempts").asInt(1));
+    void rollbackStarted(RollbackStarted e) {
+      failedStep = e.failedStep();
+      message = e.reason();
     }
 
-    void rollbackStarted(JsonNode e) {
-      failedStep = text(e, "failedStep");
-      message = text(e, "reason");
+    void rollbackFinished(RollbackFinished e) {
+      if (!e.succeeded()) rollbackError = e.message();
+      notUndone = e.notUndone() == null ? List.of() : e.notUndone();
     }
 
-    void rollbackFinished(JsonNode e) {
-      if (!e.path("succeeded").asBoolean(true)) rollbackError = text(e, "message");
-      notUndone = strings(e.get("notUndone"));
-    }
-
-    void finished(JsonNode r) {
-      if (r == null) return;
+    void finished(HostResult r, String outcome) {
       result = r;
-      if (text(r, "mode") != null) mode = text(r, "mode");
-      failedStep = text(r, "failedStep");
-      message = text(r, "message");
-      if (text(r, "rollbackError") != null) rollbackError = text(r, "rollbackError");
+      outcomeName = outcome;
+      if (r.mode() != null) mode = r.mode();
+      failedStep = r.failedStep();
+      message = r.message();
+      if (r.rollbackError() != null) rollbackError = r.rollbackError();
     }
 
     HostSummary summary(Instant lastAt) {
       StepRecord inFlight = open >= 0 ? steps.get(open) : null;
       if (result != null) {
-        String outcomeName = text(result, "outcome");
-        Outcome outcome = constant(Outcome.class, outcomeName);
-        String label = outcome != null ? outcome.label() : String.valueOf(outcomeName).toLowerCase().replace('_', ' ');
-        return new HostSummary(name, mode, State.FINISHED, outcome, label, result.path("ok").asInt(),
-            result.path("changed").asInt(), result.path("failed").asInt(), result.path("skipped").asInt(),
-            result.path("rolledBack").asInt(), failedStep, message, rollbackError, notUndone,
-            result.path("durationMillis").asLong(), null, steps);
+        Outcome outcome = result.outcome();
+        String label = outcome != null ? outcome.label()
+            : outcomeName != null ? outcomeName.toLowerCase().replace('_', ' ') : "unknown";
+        return new HostSummary(name, mode, State.FINISHED, outcome, label, result.ok(), result.changed(),
+            result.failed(), result.skipped(), result.rolledBack(), failedStep, message, rollbackError, notUndone,
+            result.durationMillis(), null, steps, orphans, lockLostTo);
       }
       int[] n = new int[Status.values().length];
       int undone = 0;
@@ -338,8 +460,7 @@ public final class JournalReader {
       return new HostSummary(name, mode, started ? State.IN_PROGRESS : State.NOT_STARTED, null,
           started ? "in progress" : "not started", n[Status.OK.ordinal()], n[Status.CHANGED.ordinal()],
           n[Status.FAILED.ordinal()], n[Status.SKIPPED.ordinal()], undone, failedStep, message, rollbackError,
-          notUndone, elapsed, inFlight, steps);
+          notUndone, elapsed, inFlight, steps, orphans, lockLostTo);
     }
-
   }
 }

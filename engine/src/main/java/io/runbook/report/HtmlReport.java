@@ -122,6 +122,8 @@ public final class HtmlReport {
     List<String> p = new ArrayList<>();
     RunSummary s = run.summary();
     if (s.stopped() != null) p.add("<li><b>Rollout stopped:</b> " + esc(s.stopped()) + "</li>");
+    // first: the rest of the page cannot tell what a damaged line held; its hosts need checking by hand
+    s.damageNotes().forEach(n -> p.add("<li class=\"pd\">" + esc(n) + "</li>"));
     for (Host h : run.hosts()) {
       HostSummary r = h.recap();
       if (r == null) continue;
@@ -136,7 +138,9 @@ public final class HtmlReport {
         p.add("<li class=\"pi\">" + link + "was running '" + esc(r.inFlight().name()) + "' when the journal ends</li>");
       }
     }
-    if (s.unreadableLines() > 0) p.add("<li>" + s.unreadableLines() + " journal line(s) unreadable, skipped</li>");
+    for (Host h : run.hosts()) {
+      if (h.recap() != null) h.recap().notices().forEach(n -> p.add("<li class=\"pi\">" + esc(n) + "</li>"));
+    }
     if (p.isEmpty()) return;
     out.append("<section class=\"problems\"><ul>\n");
     p.stream().limit(MAX_PROBLEMS).forEach(line -> out.append(line).append('\n'));

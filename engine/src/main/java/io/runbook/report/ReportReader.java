@@ -1,14 +1,25 @@
 package io.runbook.report;
 
-import static io.runbook.journal.JournalReader.parse;
-import static io.runbook.journal.JournalReader.text;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.runbook.ErrorCode;
-import io.runbook.RunbookException;
-import io.runbook.journal.EventJson;
+import io.runbook.event.BatchFinished;
+import io.runbook.event.BatchStarted;
+import io.runbook.event.Event;
+import io.runbook.event.HostFinished;
+import io.runbook.event.HostStarted;
+import io.runbook.event.LockChanged;
+import io.runbook.event.OrphanFound;
+import io.runbook.event.RollbackFinished;
+import io.runbook.event.RollbackPushed;
+import io.runbook.event.RollbackStarted;
+import io.runbook.event.RunFinished;
+import io.runbook.event.RunResumed;
+import io.runbook.event.RunStarted;
+import io.runbook.event.StepCheckpoint;
+import io.runbook.event.StepFinished;
+import io.runbook.event.StepStarted;
 import io.runbook.journal.HostSummary;
+import io.runbook.journal.JournalEvents;
 import io.runbook.journal.JournalReader;
 import io.runbook.journal.RunSummary;
 import io.runbook.report.RunReport.Batch;
@@ -20,10 +31,8 @@ import io.runbook.report.RunReport.Rollback;
 import io.runbook.report.RunReport.Step;
 import io.runbook.result.RunResult;
 import io.runbook.step.Status;
-import java.io.BufferedReader;
+import io.runbook.step.StepResult;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,10 +43,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds a {@link RunReport} from a journal. Like {@link JournalReader}, it takes a journal as it is: lines
- * that are not JSON and events it does not know are skipped, and a journal without an end leaves its
- * last steps in flight. Events of one host are in order in the journal, but their clocks may disagree by
- * a millisecond across threads, so no bar ends before it starts.
+ * Builds a {@link RunReport} from a journal: a fold over the typed events {@link JournalReader#events} reads,
+ * the same ones the recap ({@link RunSummary}) is folded from. Like {@link JournalReader}, it takes a journal
+ * as it is: lines that are not events are the recap's damage, events it does not draw are skipped, and a
+ * journal without an end leaves its last steps in flight. Events of one host are in order in the journal,
+ * but their clocks may disagree by a millisecond across threads, so no bar ends before it starts.
  */
 public final class ReportReader {
   /** What {@code runbook rehearse} leaves beside the journal. */
@@ -51,15 +61,10 @@ public final class ReportReader {
   private ReportReader() {}
 
   public static RunReport read(Path journal) {
-    RunSummary summary = JournalReader.read(journal);
+    JournalReader.Journal events = JournalReader.events(journal);
     Folder f = new Folder();
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(Files.newInputStream(journal),
-        StandardCharsets.UTF_8))) {
-      for (String line; (line = in.readLine()) != null; ) f.line(line);
-    } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INTERNAL, "cannot read the journal " + journal + ": " + e.getMessage(), e);
-    }
-    return f.report(summary, rehearsal(journal.resolveSibling(REHEARSAL_FILE)));
+    for (JournalEvents.Line line : events.events()) f.on(line.event());
+    return f.report(JournalReader.summarise(events), rehearsal(journal.resolveSibling(REHEARSAL_FILE)));
   }
 
   private static JsonNode rehearsal(Path file) {
@@ -72,10 +77,23 @@ public final class ReportReader {
     }
   }
 
-  private static List<String> strings(JsonNode array) {
-    List<String> out = new ArrayList<>();
-    if (array != null && array.isArray()) array.forEach(v -> out.add(v.asText()));
-    return out;
+  private static List<String> list(List<String> l) {
+    return l == null ? List.of() : l;
+  }
+
+  /** The host an event is about, or null for a run-wide one. */
+  private static String hostOf(Event event) {
+    if (event instanceof HostStarted e) return e.host();
+    if (event instanceof StepStarted e) return e.host();
+    if (event instanceof StepFinished e) return e.host();
+    if (event instanceof StepCheckpoint e) return e.host();
+    if (event instanceof RollbackStarted e) return e.host();
+    if (event instanceof RollbackPushed e) return e.host();
+    if (event instanceof RollbackFinished e) return e.host();
+    if (event instanceof LockChanged e) return e.host();
+    if (event instanceof OrphanFound e) return e.host();
+    if (event instanceof HostFinished e) return e.result() == null ? null : e.result().host();
+    return null;
   }
 
   /** Folds the events of one journal, in order. */
@@ -87,61 +105,51 @@ public final class ReportReader {
     Instant t0;
     Instant last;
     Instant ended;
-    JsonNode result;
+    RunResult result;
     int nextId;
 
-    void line(String line) {
-      if (line.isBlank()) return;
-      JsonNode e = parse(line);
-      if (e == null) return;
-      Instant at;
-      try {
-        at = e.hasNonNull("at") ? Instant.parse(e.get("at").asText()) : null;
-      } catch (RuntimeException bad) {
-        at = null;
-      }
-      if (at == null) at = last != null ? last : Instant.EPOCH;
+    void on(Event event) {
+      Instant at = event.at() != null ? event.at() : last != null ? last : Instant.EPOCH;
       if (t0 == null) t0 = at;
       if (last == null || at.isAfter(last)) last = at;
       long ms = offset(at);
       times.add(ms);
-      switch (String.valueOf(text(e, "event"))) {
-        case "run_started" -> {
-          t0 = at;
-          strings(e.get("hosts")).forEach(this::lane);
-        }
-        case "run_resumed" -> markers.add(new Marker(ms, null, String.valueOf(text(e, "action")),
-            by(text(e, "user"), text(e, "controller"))));
-        case "host_started" -> {
-          Lane l = lane(text(e, "host"));
-          if (text(e, "mode") != null) l.mode = text(e, "mode");
-          if (l.start == null) l.start = ms;
-        }
-        case "step_started" -> lane(text(e, "host")).stepStarted(e, ms, nextId++);
-        case "step_finished" -> lane(text(e, "host")).stepFinished(e, ms, nextId++);
-        case "rollback_started" -> lane(text(e, "host")).rollbacks.add(new Rollback(ms, null,
-            text(e, "failedStep"), text(e, "reason"), strings(e.get("stack")), null, null, null));
-        case "rollback_finished" -> lane(text(e, "host")).rollbackFinished(e, ms);
-        case "lock_changed" -> {
-          Lane l = lane(text(e, "host"));
-          String from = text(e, "from");
-          l.events.add(new Marker(ms, l.name, "lock", text(e, "action") + (from == null ? "" : " from " + from)));
-        }
-        case "host_finished" -> {
-          Lane l = lane(text(e.path("result"), "host"));
-          if (e.path("result").hasNonNull("mode")) l.mode = text(e.path("result"), "mode");
-          l.end = ms;
-        }
-        case "batch_started" -> batches.add(new Batch(e.path("batch").asInt(), e.path("batches").asInt(
-            e.path("of").asInt()), strings(e.get("hosts")), ms, null, null, null, null));
-        case "batch_finished" -> batchFinished(e, ms);
-        case "run_finished" -> {
-          ended = at;
-          result = e.get("result");
-        }
-        default -> { } // an event this version does not draw
+      if (event instanceof RunStarted e) {
+        t0 = at;
+        list(e.hosts()).forEach(this::lane);
+      } else if (event instanceof RunResumed e) {
+        markers.add(new Marker(ms, null, String.valueOf(e.action()), by(e.user(), e.controller())));
+      } else if (event instanceof HostStarted e) {
+        Lane l = lane(e.host());
+        if (e.mode() != null) l.mode = e.mode();
+        if (l.start == null) l.start = ms;
+      } else if (event instanceof StepStarted e) {
+        lane(e.host()).stepStarted(e, ms, nextId++);
+      } else if (event instanceof StepFinished e) {
+        lane(e.host()).stepFinished(e, ms, nextId++);
+      } else if (event instanceof RollbackStarted e) {
+        lane(e.host()).rollbacks.add(new Rollback(ms, null, e.failedStep(), e.reason(), e.stack(), null, null, null));
+      } else if (event instanceof RollbackFinished e) {
+        lane(e.host()).rollbackFinished(e, ms);
+      } else if (event instanceof LockChanged e) {
+        Lane l = lane(e.host());
+        // "lost" names the run that has the lock now; the others the run it was taken from
+        String from = e.from() == null ? "" : ("lost".equals(e.action()) ? " to " : " from ") + e.from();
+        l.events.add(new Marker(ms, l.name, "lock", e.action() + from));
+      } else if (event instanceof HostFinished e && e.result() != null) {
+        Lane l = lane(e.result().host());
+        if (e.result().mode() != null) l.mode = e.result().mode();
+        l.end = ms;
+      } else if (event instanceof BatchStarted e) {
+        batchStarted(e, ms);
+      } else if (event instanceof BatchFinished e) {
+        batchFinished(e, ms);
+      } else if (event instanceof RunFinished e) {
+        ended = at;
+        result = e.result();
       }
-      String host = e.hasNonNull("host") ? text(e, "host") : text(e.path("result"), "host");
+      // checkpoints, pushed undo, orphans: the recap's notices say what the page needs of them
+      String host = hostOf(event);
       Lane l = host == null ? null : lanes.get(host);
       if (l != null) l.last = Math.max(l.last, ms);
     }
@@ -159,13 +167,22 @@ public final class ReportReader {
       return lanes.computeIfAbsent(name == null ? "?" : name, Lane::new);
     }
 
-    void batchFinished(JsonNode e, long ms) {
-      int n = e.path("batch").asInt();
-      for (int i = batches.size() - 1; i >= 0; i--) {
+    /**
+     * A batch once, however often it started: a resumed run does not start a batch the journal has again, but
+     * an older engine's resume did.
+     */
+    void batchStarted(BatchStarted e, long ms) {
+      if (batches.stream().anyMatch(b -> b.number() == e.batch())) return;
+      batches.add(new Batch(e.batch(), e.batches(), list(e.hosts()), ms, null, null, null, null));
+    }
+
+    /** The batch's end; when it ended twice (an older engine's resume ran it again), the last. */
+    void batchFinished(BatchFinished e, long ms) {
+      for (int i = 0; i < batches.size(); i++) {
         Batch b = batches.get(i);
-        if (b.number() == n && b.endMillis() == null) {
-          batches.set(i, new Batch(n, b.of(), b.hosts(), b.startMillis(), ms, strings(e.get("failed")),
-              text(e, "decision"), text(e, "reason")));
+        if (b.number() == e.batch()) {
+          batches.set(i, new Batch(b.number(), b.of(), b.hosts(), b.startMillis(), Math.max(ms, b.startMillis()),
+              e.failed(), e.decision(), e.reason()));
           return;
         }
       }
@@ -204,12 +221,12 @@ public final class ReportReader {
     }
 
     private Integer exitCode() {
-      if (result == null) return null;
-      try {
-        return EventJson.mapper().treeToValue(result, RunResult.class).exitCode();
-      } catch (IOException | RuntimeException e) {
-        return null; // a result this version cannot read: the page says so
+      // a newer engine's outcome this version does not know reads as null: the page says it cannot tell
+      if (result == null || result.hosts() == null
+          || result.hosts().stream().anyMatch(h -> h == null || h.outcome() == null)) {
+        return null;
       }
+      return result.exitCode();
     }
   }
 
@@ -229,7 +246,7 @@ public final class ReportReader {
       this.name = name;
     }
 
-    void stepStarted(JsonNode e, long ms, int id) {
+    void stepStarted(StepStarted e, long ms, int id) {
       if (start == null) start = ms;
       if (open >= 0) {
         // the controller stopped during that step, and a resumed run went on: it ran until the host's last event
@@ -237,49 +254,40 @@ public final class ReportReader {
         steps.set(open, new Step(s.id(), s.phase(), s.index(), s.name(), s.type(), s.kind(), s.forStep(), null,
             s.startMillis(), Math.max(s.startMillis(), last), 0, 0, null, null, null, null));
       }
-      steps.add(step(e, id, null, ms, ms, null));
+      steps.add(new Step(id, e.phase(), e.index(), String.valueOf(e.name()), e.type(), kind(e.rollback(), e.phase()),
+          e.forStep(), null, ms, ms, 0, 0, null, null, null, null));
       open = steps.size() - 1;
     }
 
-    void stepFinished(JsonNode e, long ms, int id) {
-      JsonNode r = e.path("result");
-      Status status;
-      try {
-        status = Status.valueOf(String.valueOf(text(r, "status")));
-      } catch (IllegalArgumentException unknown) {
-        status = Status.FAILED;
-      }
-      long duration = r.path("durationMillis").asLong();
+    void stepFinished(StepFinished e, long ms, int id) {
+      StepResult r = e.result();
+      // a status this version does not know (a newer engine's) is drawn as a failure: worth a look
+      Status status = r == null || r.status() == null ? Status.FAILED : r.status();
+      long duration = r == null ? 0 : r.durationMillis();
+      Kind kind = kind(e.rollback(), e.phase());
       Step s = open >= 0 ? steps.get(open) : null;
-      boolean same = s != null && s.name().equals(String.valueOf(text(e, "name")))
-          && s.kind() == kind(e);
-      if (same) {
-        steps.set(open, step(e, s.id(), status, s.startMillis(), Math.max(ms, s.startMillis()), r));
-      } else {
-        // a finish without its start (a journal written by an engine that did not emit it)
-        steps.add(step(e, id, status, Math.max(0, ms - duration), ms, r));
-      }
+      boolean same = s != null && s.name().equals(String.valueOf(e.name())) && s.kind() == kind;
+      int stepId = same ? s.id() : id;
+      // a finish without its start is a journal written by an engine that did not emit it
+      long from = same ? s.startMillis() : Math.max(0, ms - duration);
+      Step done = new Step(stepId, e.phase(), e.index(), String.valueOf(e.name()), e.type(), kind, e.forStep(), status,
+          from, Math.max(ms, from), duration, r == null ? 1 : Math.max(1, r.attempts()), r == null ? null : r.rc(),
+          r == null ? null : r.message(), r == null ? null : r.stdout(), r == null ? null : r.stderr());
+      if (same) steps.set(open, done);
+      else steps.add(done);
       open = -1;
     }
 
-    private static Kind kind(JsonNode e) {
-      if (e.path("rollback").asBoolean(false)) return Kind.ROLLBACK;
-      return "gate".equals(text(e, "phase")) ? Kind.GATE : Kind.STEP;
+    private static Kind kind(boolean rollback, String phase) {
+      if (rollback) return Kind.ROLLBACK;
+      return "gate".equals(phase) ? Kind.GATE : Kind.STEP;
     }
 
-    private static Step step(JsonNode e, int id, Status status, long start, long end, JsonNode r) {
-      Integer rc = r != null && r.hasNonNull("rc") ? r.get("rc").asInt() : null;
-      return new Step(id, text(e, "phase"), e.path("index").asInt(), String.valueOf(text(e, "name")),
-          text(e, "type"), kind(e), text(e, "forStep"), status, start, end,
-          r == null ? 0 : r.path("durationMillis").asLong(), r == null ? 0 : r.path("attempts").asInt(1), rc,
-          text(r, "message"), text(r, "stdout"), text(r, "stderr"));
-    }
-
-    void rollbackFinished(JsonNode e, long ms) {
+    void rollbackFinished(RollbackFinished e, long ms) {
       if (rollbacks.isEmpty()) rollbacks.add(new Rollback(ms, null, null, null, List.of(), null, null, null));
       Rollback r = rollbacks.get(rollbacks.size() - 1);
       rollbacks.set(rollbacks.size() - 1, new Rollback(r.startMillis(), ms, r.failedStep(), r.reason(), r.stack(),
-          e.path("succeeded").asBoolean(true), text(e, "message"), strings(e.get("notUndone"))));
+          e.succeeded(), e.message(), e.notUndone()));
     }
 
     /** The steps, a step still in flight running to the journal's end. */

@@ -194,6 +194,58 @@ class HistoryShowTest {
   }
 
   @Test
+  void showNamesEachDamagedLineAnOrphanedCommandAndALostLock() throws Exception {
+    io.runbook.journal.DamagedJournalTest.damagedRun(tmp);
+
+    Run r = run(new ShowCommand(), "20261206-100000", "--state-dir", tmp.toString());
+
+    assertThat(r.out()).contains("""
+                   2 line(s) unreadable, skipped:
+                     journal damaged at line 8 (step_finished of h2): what happened there is unknown
+                     journal cut short at line 13 (run_finished) when its controller stopped
+        """);
+    assertThat(r.out()).contains("""
+          h1: rollback stopped at not rolled back: lock lost
+          lost the lock of h1 to run 20261206-100500-n3w0 (bob@box2): stopped changing that host
+          run 20261206-090000-0ld0's command was still running on h2: waited 3s, stopped it
+        """);
+
+    JsonNode json = JSON.readTree(run(new ShowCommand(), "20261206-100000", "--state-dir", tmp.toString(), "--json")
+        .out());
+    assertThat(json.path("unreadableLines").asInt()).isEqualTo(2);
+    JsonNode damage = json.path("damage").get(0);
+    assertThat(damage.path("line").asInt()).isEqualTo(8);
+    assertThat(damage.path("eventType").asText()).isEqualTo("step_finished");
+    assertThat(damage.path("host").asText()).isEqualTo("h2");
+    assertThat(damage.path("torn").asBoolean()).isFalse();
+    assertThat(json.path("damage").get(1).path("torn").asBoolean()).isTrue();
+    assertThat(json.path("hosts").get(1).path("orphans").get(0).path("action").asText()).isEqualTo("stopped");
+    assertThat(json.path("hosts").get(0).path("lockLostTo").asText()).isEqualTo("20261206-100500-n3w0 (bob@box2)");
+  }
+
+  @Test
+  void showNamesTenDamagedLinesAndCountsTheRest() throws Exception {
+    Instant t = Instant.parse("2026-12-06T10:00:00Z");
+    try (io.runbook.journal.JournalWriter w = io.runbook.journal.JournalWriter.open(tmp, "r-garbage")) {
+      w.on(new io.runbook.event.RunStarted(t, "r-garbage", "rb.yaml", null, "inv.yaml", java.util.List.of("h1"), 1,
+          "ann", "box1", java.util.List.of(java.util.List.of("h1")), null));
+    }
+    Path journal = tmp.resolve("runs/r-garbage/journal.jsonl");
+    Files.writeString(journal, "\u0000\u0000\u0000\n".repeat(15), java.nio.file.StandardOpenOption.APPEND);
+    try (io.runbook.journal.JournalWriter w = io.runbook.journal.JournalWriter.append(tmp, "r-garbage")) {
+      w.on(new io.runbook.event.HostStarted(t, "h1", "binary", "h1"));
+    }
+
+    String out = run(new ShowCommand(), "r-garbage", "--state-dir", tmp.toString()).out();
+
+    assertThat(out).contains("15 line(s) unreadable, skipped:\n")
+        .contains("journal damaged at line 2: what happened there is unknown\n")
+        .contains("journal damaged at line 11: what happened there is unknown\n")
+        .doesNotContain("line 12:")
+        .contains("             ... and 5 more (--json lists every one)\n");
+  }
+
+  @Test
   void unknownRunIdIsInvalidInputNamingTheNewestRuns() throws Exception {
     assertThatThrownBy(() -> run(new ShowCommand(), "20991231", "--state-dir", STATE))
         .isInstanceOfSatisfying(RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))

@@ -190,4 +190,21 @@ class HtmlReportTest {
     for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length())) n++;
     return n;
   }
+
+  @Test
+  void damagedLinesAnOrphanedCommandAndALostLockAreAmongTheProblems() throws Exception {
+    String html = HtmlReport.render(ReportReader.read(io.runbook.journal.DamagedJournalTest.damagedRun(tmp)),
+        "runbook test", Instant.parse("2026-12-06T12:00:00Z"));
+
+    String problems = html.substring(html.indexOf("<section class=\"problems\">"), html.indexOf("</section>",
+        html.indexOf("<section class=\"problems\">")));
+    assertThat(problems)
+        .contains("<li class=\"pd\">journal damaged at line 8 (step_finished of h2): what happened there is unknown</li>")
+        .contains("<li class=\"pd\">journal cut short at line 13 (run_finished) when its controller stopped</li>")
+        .contains("<li class=\"pi\">run 20261206-090000-0ld0&#39;s command was still running on h2: waited 3s, "
+            + "stopped it</li>")
+        .contains("<li class=\"pi\">lost the lock of h1 to run 20261206-100500-n3w0 (bob@box2): stopped changing "
+            + "that host</li>");
+    assertThat(html).contains("<title>h1: lock lost to 20261206-100500-n3w0 (bob@box2) at +3.3s</title>");
+  }
 }

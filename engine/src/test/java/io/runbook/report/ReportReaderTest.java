@@ -243,6 +243,40 @@ class ReportReaderTest {
   }
 
   @Test
+  void aBatchAnOlderEngineStartedAgainOnResumeIsListedOnce() throws Exception {
+    Journal j = new Journal()
+        .at(0, "run_started", "\"runId\":\"r5\",\"hosts\":[\"a\",\"b\"]")
+        .at(10, "batch_started", "\"batch\":1,\"batches\":2,\"hosts\":[\"a\"]")
+        .step("a", "deploy", 1, "Swap", 10, 20, "CHANGED", "")
+        .at(30, "batch_finished", "\"batch\":1,\"hosts\":[\"a\"],\"failed\":[],\"decision\":\"continue\"")
+        .at(40, "batch_started", "\"batch\":2,\"batches\":2,\"hosts\":[\"b\"]")
+        .at(50, "lock_changed", "\"host\":\"b\",\"action\":\"lost\",\"from\":\"r9 (bob@box2)\"")
+        // the controller died; an older engine's resume started both batches again
+        .at(1_000, "run_resumed", "\"runId\":\"r5\",\"action\":\"resume\"")
+        .at(1_010, "batch_started", "\"batch\":1,\"batches\":2,\"hosts\":[\"a\"]")
+        .at(1_020, "batch_finished", "\"batch\":1,\"hosts\":[\"a\"],\"failed\":[],\"decision\":\"continue\"")
+        .at(1_030, "batch_started", "\"batch\":2,\"batches\":2,\"hosts\":[\"b\"]")
+        .at(1_040, "batch_finished", "\"batch\":2,\"hosts\":[\"b\"],\"failed\":[\"b\"],\"decision\":\"done\"");
+    RunReport r = ReportReader.read(j.write(tmp.resolve("runs/r5")));
+
+    assertThat(r.batches()).extracting(RunReport.Batch::number, RunReport.Batch::startMillis,
+        RunReport.Batch::endMillis, RunReport.Batch::decision)
+        .containsExactly(tuple(1, 10L, 1_020L, "continue"), tuple(2, 40L, 1_040L, "done"));
+    assertThat(host(r, "b").events()).extracting(RunReport.Marker::text).containsExactly("lost to r9 (bob@box2)");
+  }
+
+  @Test
+  void theRecapOfADamagedJournalNamesEachDamagedLine() throws Exception {
+    RunReport r = ReportReader.read(io.runbook.journal.DamagedJournalTest.damagedRun(tmp));
+
+    assertThat(r.summary().damage()).extracting(io.runbook.journal.JournalEvents.Damage::line).containsExactly(8, 13);
+    assertThat(host(r, "h2").steps()).extracting(Step::name, Step::status).containsExactly(tuple("Migrate", null));
+    assertThat(r.batches()).singleElement().satisfies(b -> assertThat(b.hosts()).containsExactly("h1", "h2"));
+    assertThat(host(r, "h1").events()).extracting(RunReport.Marker::text)
+        .containsExactly("lost to 20261206-100500-n3w0 (bob@box2)");
+  }
+
+  @Test
   void aRehearsalFileBesideTheJournalIsRead() throws Exception {
     Path journal = fleet().write(tmp.resolve("runs/r1"));
     assertThat(ReportReader.read(journal).rehearsal()).isNull();
