@@ -292,6 +292,57 @@ class BastionIT {
     throw last;
   }
 
+  @Test
+  void doctorSaysHowEachHostIsReachedAndWhatToFix() throws Exception {
+    target1.exec("sh", "-c", "id pwuser >/dev/null 2>&1 || (useradd -m -s /bin/bash pwuser"
+        + " && echo 'pwuser:" + SUDO_PASSWORD + "' | chpasswd"
+        + " && echo 'pwuser ALL=(ALL) ALL' > /etc/sudoers.d/pwuser && chmod 440 /etc/sudoers.d/pwuser"
+        + " && install -d -m 700 -o pwuser -g pwuser /home/pwuser/.ssh"
+        + " && cp /home/runbook/.ssh/authorized_keys /home/pwuser/.ssh/ && chown pwuser /home/pwuser/.ssh/authorized_keys)");
+    Path inventory = dir.resolve("doctor.yml");
+    Files.writeString(inventory, """
+        all:
+          hosts:
+            target1: {}
+            viaagent: {ansible_host: agent-target1}
+            sudopw: {ansible_host: target1, ansible_user: pwuser, ansible_become: true, ansible_become_password: %s}
+            sudonopw: {ansible_host: target1, ansible_user: pwuser, ansible_become: true}
+            behinddead: {ansible_host: target1, ansible_ssh_common_args: '-o ProxyJump=deadbastion'}
+        """.formatted(SUDO_PASSWORD));
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    int code = io.runbook.cli.Main.run(new java.io.PrintStream(out, true), new java.io.PrintStream(err, true),
+        "doctor", "-i", inventory.toString(), "--ssh-config", config.toString());
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertThat(code).as(text + err).isEqualTo(2);
+    assertThat(text).contains("target1: ready")
+        .contains("path:     bastion (runbook@127.0.0.1:" + bastion.port() + ") -> target1 (runbook@target1:22)")
+        .contains("login:    key file " + TestKeys.shared().privateKey())
+        .contains("host key: known")
+        .contains("sudo:     works without a password (as root)")
+        .contains("docker:   not reachable")
+        .contains("viaagent: ready").contains("login:    agent key encrypted@test")
+        .contains("sudopw: ready").contains("sudo:     works with the sudo password (as root)")
+        .contains("sudonopw: NOT READY").contains("sudo:     FIX: does not work (as root")
+        .contains("behinddead: NOT READY").contains("jump host deadbastion")
+        .contains("3 of 5 host(s) ready.")
+        .doesNotContain(SUDO_PASSWORD);
+    assertThat(err.toString(StandardCharsets.UTF_8)).doesNotContain(SUDO_PASSWORD);
+
+    Files.writeString(inventory, """
+        all:
+          hosts:
+            target1: {}
+            socks: {ansible_host: target1, ansible_ssh_common_args: '-o ProxyCommand="nc -x proxy:1080 %h %p"'}
+        """);
+    out.reset();
+    code = io.runbook.cli.Main.run(new java.io.PrintStream(out, true), new java.io.PrintStream(err, true),
+        "doctor", "-i", inventory.toString(), "--ssh-config", config.toString(), "--limit", "socks");
+    assertThat(code).isEqualTo(4);
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("socks: NOT READY").contains("host 'socks'")
+        .contains("ProxyCommand 'nc -x proxy:1080 %h %p' cannot be honoured").doesNotContain("target1");
+  }
+
   private static void sleep(long ms) {
     try {
       Thread.sleep(ms);
