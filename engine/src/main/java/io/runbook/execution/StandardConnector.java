@@ -45,14 +45,34 @@ public final class StandardConnector implements Connector {
    * @throws RunbookException ({@link ErrorCode#INVALID_INPUT}) listing every such host
    */
   public void prepare(Collection<Host> hosts) {
+    List<Host> ssh = hosts.stream().filter(h -> h.connection().equals("ssh")).toList();
+    // One ssh -G per host and jump host, each a process that mostly waits: several at once.
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, Math.min(16, ssh.size())));
     List<String> problems = new ArrayList<>();
-    for (Host h : hosts) {
-      if (!h.connection().equals("ssh")) continue;
-      try {
-        resolved.put(h.name(), routes.resolve(h));
-      } catch (RunbookException e) {
-        problems.add(e.getMessage());
+    try {
+      List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+      for (Host h : ssh) {
+        results.add(pool.submit(() -> {
+          try {
+            resolved.put(h.name(), routes.resolve(h));
+            return null;
+          } catch (RunbookException e) {
+            return e.getMessage();
+          }
+        }));
       }
+      for (java.util.concurrent.Future<String> f : results) {
+        String problem = f.get();
+        if (problem != null) problems.add(problem);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RunbookException(ErrorCode.INTERRUPTED, "interrupted while resolving SSH settings");
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    } finally {
+      pool.shutdownNow();
     }
     if (!problems.isEmpty()) throw new RunbookException(ErrorCode.INVALID_INPUT, String.join("\n", problems));
   }
