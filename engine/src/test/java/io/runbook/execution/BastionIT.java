@@ -343,6 +343,39 @@ class BastionIT {
         .contains("ProxyCommand 'nc -x proxy:1080 %h %p' cannot be honoured").doesNotContain("target1");
   }
 
+  @Test
+  void theSampleUpgradeThroughTheBastion() throws Exception {
+    Path inventory = dir.resolve("sample.yml");
+    Files.writeString(inventory, """
+        all:
+          children:
+            sample:
+              vars:
+                mode: binary
+                app_dir: /home/runbook/sample-bastion
+                port: 8090
+                session_secret: fleet-session-secret-0123456789
+                sudo_mode_secret: fleet-sudo-secret-0123456789
+                connection_initiation_secret: fleet-connection-secret-0123456789
+              hosts:
+                target1: {}
+                far: {ansible_host: target2, ansible_ssh_common_args: '-J bastion,hop2'}
+        """);
+    Path runbooks = io.runbook.testing.SampleRuns.REPO.resolve("runbooks");
+    Path state = dir.resolve("state");
+    for (String runbook : List.of("install-sample.yaml", "upgrade-v2.yaml")) {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      int code = io.runbook.cli.Main.run(new java.io.PrintStream(out, true), new java.io.PrintStream(out, true),
+          "apply", runbooks.resolve(runbook).toString(), "-i", inventory.toString(), "--ssh-config", config.toString(),
+          "--state-dir", state.toString(), "--yes");
+      assertThat(code).as(runbook + ": " + out.toString(StandardCharsets.UTF_8)).isZero();
+    }
+    for (SshHost h : List.of(target1, target2)) {
+      assertThat(io.runbook.testing.SampleRuns.health(h, 8090)).as(h.name()).isEqualTo("2.0.0");
+      h.exec("sh", "-c", "/home/runbook/sample-bastion/current/sampledctl stop /home/runbook/sample-bastion || true");
+    }
+  }
+
   private static void sleep(long ms) {
     try {
       Thread.sleep(ms);
