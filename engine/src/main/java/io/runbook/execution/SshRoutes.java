@@ -43,6 +43,8 @@ public final class SshRoutes {
   private final ConnectionSettings settings;
   private final OpenSshConfig config;
   private volatile Boolean sshInstalled;
+  // Jump hosts are shared by many targets: each hop is resolved once (one ssh -G), not once per target.
+  private final java.util.Map<String, SshSettings> hops = new java.util.concurrent.ConcurrentHashMap<>();
 
   public SshRoutes(ConnectionSettings settings) {
     this.settings = settings;
@@ -200,7 +202,7 @@ public final class SshRoutes {
         if (j.user() != null) args.addAll(List.of("-l", j.user()));
         if (j.port() > 0) args.addAll(List.of("-p", String.valueOf(j.port())));
         if (i > 0) args.addAll(List.of("-o", "ProxyJump=none"));
-        previous = settingsFor(j.spec(), j.host(), args, null, null, null, null, previous, i > 0, depth + 1);
+        previous = hop(j.spec(), j.host(), args, previous, i > 0, depth + 1);
       }
       return previous;
     }
@@ -220,9 +222,20 @@ public final class SshRoutes {
       }
       List<String> args = new ArrayList<>(controllerArgs());
       args.addAll(w.args());
-      return settingsFor(w.host(), w.host(), args, null, null, null, null, null, false, depth + 1);
+      return hop(w.host(), w.host(), args, null, false, depth + 1);
     }
     return null;
+  }
+
+  private SshSettings hop(String name, String alias, List<String> args, SshSettings via, boolean forced, int depth)
+      throws Problem {
+    String key = name + "\0" + alias + "\0" + String.join("\0", args) + "\0"
+        + (via == null ? "" : System.identityHashCode(via) + via.describe());
+    SshSettings cached = hops.get(key);
+    if (cached != null) return cached;
+    SshSettings s = settingsFor(name, alias, args, null, null, null, null, via, forced, depth);
+    hops.putIfAbsent(key, s);
+    return hops.get(key);
   }
 
   private SshAgent agent(String identityAgent, Tokens tokens, String prefix) throws Problem {

@@ -73,6 +73,10 @@ class SshRoutesTest {
           ProxyCommand ssh -q -l carol -p 2022 -W %%h:%%p bastion
         Host netcat
           ProxyCommand nc -X 5 -x proxy:1080 %%h %%p
+        Host loopa
+          ProxyJump loopb
+        Host loopb
+          ProxyJump loopa
         Host certified
           CertificateFile ~/.ssh/id_ed25519-cert.pub
         Host *
@@ -227,6 +231,7 @@ class SshRoutesTest {
     assertInvalid(routes, host("app", Map.of("ansible_ssh_common_args", "-o ProxyCommand='socat - TCP:%h:%p'")),
         "host 'app'", "ProxyCommand 'socat");
     assertInvalid(routes, host("certified", Map.of()), "host 'certified'", "certificatefile");
+    assertInvalid(routes, host("loopa", Map.of()), "host 'loopa'", "a ProxyJump loop?");
     assertInvalid(routes, host("app", Map.of("ansible_ssh_common_args", "-o Bogus=1")), "host 'app'", "Bogus");
     assertInvalid(routes, host("app", Map.of("ansible_ssh_common_args", "-o 'ProxyJump=x")), "unclosed");
     // A bad jump host is named as such.
