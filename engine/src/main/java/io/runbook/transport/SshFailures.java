@@ -23,8 +23,15 @@ final class SshFailures {
    */
   static String connect(SshSettings s, IOException e, KnownHostsVerifier verifier, SshKeys keys,
       boolean tcpConnected) {
+    return connect(s, e, verifier, keys, tcpConnected, false);
+  }
+
+  /** @param jump whether {@code s} is a jump host, whose address comes from ProxyJump and ssh_config */
+  static String connect(SshSettings s, IOException e, KnownHostsVerifier verifier, SshKeys keys,
+      boolean tcpConnected, boolean jump) {
     String where = s.host() + ":" + s.port();
-    String check = " Check ansible_host and ansible_port of " + s.name() + ".";
+    String check = jump ? " Check the jump host " + s.name() + " (ProxyJump, and its HostName and Port in ssh_config)."
+        : " Check ansible_host and ansible_port of " + s.name() + " (or HostName and Port in ssh_config).";
     KnownHostsVerifier.Rejection r = verifier == null ? null : verifier.rejection();
     if (r != null) return hostKey(s, r);
     if (e instanceof UserAuthException) {

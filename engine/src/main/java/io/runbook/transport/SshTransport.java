@@ -266,7 +266,7 @@ public final class SshTransport implements Transport {
         SshKeepAlives.watch(c, KEEP_ALIVE_SECONDS, KEEP_ALIVE_MISSES);
       } catch (IOException e) {
         disconnectQuietly(c);
-        throw new ConnectFailure(prefix + SshFailures.connect(settings, e, verifier, keys, true),
+        throw new ConnectFailure(prefix + SshFailures.connect(settings, e, verifier, keys, true, !prefix.isEmpty()),
             SshFailures.isTransient(e, verifier), e);
       }
       return c;
@@ -287,7 +287,7 @@ public final class SshTransport implements Transport {
     } catch (IOException e) {
       boolean tcpConnected = c.getSocket() != null && c.getSocket().isConnected();
       disconnectQuietly(c);
-      throw new ConnectFailure(prefix + SshFailures.connect(settings, e, verifier, keys, tcpConnected),
+      throw new ConnectFailure(prefix + SshFailures.connect(settings, e, verifier, keys, tcpConnected, !prefix.isEmpty()),
           SshFailures.isTransient(e, verifier), e);
     }
   }
