@@ -133,7 +133,7 @@ public final class SshRoutes {
       o = config.resolve(alias, args);
     } catch (OpenSshConfig.ConfigException e) {
       throw new Problem((depth == 0 ? "" : "jump host '" + name + "': ") + "ssh -G " + String.join(" ", args)
-          + " " + alias + " failed (" + config.source().describe() + "): " + e.getMessage());
+          + (args.isEmpty() ? "" : " ") + alias + " failed (" + config.source().describe() + "): " + e.getMessage());
     }
     String prefix = depth == 0 ? "" : "jump host '" + name + "': ";
     for (String u : UNSUPPORTED) {

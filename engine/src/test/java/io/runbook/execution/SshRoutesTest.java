@@ -127,6 +127,69 @@ class SshRoutesTest {
     assertThat(routes.resolve(host("other", Map.of())).user()).as("Host * first value wins").isEqualTo("everyone");
   }
 
+  /** Small configs, each with hosts whose resolution is compared with ssh -G option by option. */
+  static final List<String[]> CORPUS = List.of(
+      new String[] {"""
+          Host db? !db9
+            User dbadmin
+            ProxyJump jump1,jump2
+          Host db9
+            ProxyJump none
+          Host jump?
+            HostName 198.51.100.1
+            Port 2200
+          """, "db1", "db9", "dbx", "db10", "jump1"},
+      new String[] {"""
+          Match originalhost app-* user root
+            User matched-root
+          Match originalhost app-*
+            User app
+            Port 2022
+          Host gw
+            ProxyJump none
+          Match all
+            ProxyJump gw
+          """, "app-1", "other", "gw"},
+      new String[] {"""
+          Host a b c
+            Port 2001
+          Host b
+            Port 2002
+            User bee
+          Host bastion.internal
+            ProxyJump none
+          Host *.internal
+            HostName %h.example.net
+            ProxyJump bastion.internal
+          """, "a", "b", "c", "x.internal", "bastion.internal"});
+
+  @Test
+  void aCorpusOfConfigsResolvesAsSshGSaysOptionByOption() throws Exception {
+    int compared = 0;
+    for (String[] entry : CORPUS) {
+      Files.writeString(config, entry[0]);
+      SshRoutes routes = routes();
+      for (int i = 1; i < entry.length; i++) {
+        String name = entry[i];
+        SshSettings s = routes.resolve(host(name, Map.of()));
+        assertThat(s.host()).as(name).isEqualTo(sshG("hostname", name));
+        assertThat(s.user()).as(name).isEqualTo(sshG("user", name));
+        assertThat(String.valueOf(s.port())).as(name).isEqualTo(sshG("port", name));
+        String jumps = sshG("proxyjump", name);
+        if (jumps == null) {
+          assertThat(s.via()).as(name).isNull();
+        } else {
+          String[] hops = jumps.split(",");
+          assertThat(s.via()).as(name).isNotNull();
+          assertThat(s.via().name()).as(name).isEqualTo(hops[hops.length - 1]);
+          assertThat(s.jumps()).as(name).hasSizeGreaterThanOrEqualTo(hops.length);
+        }
+        compared++;
+      }
+    }
+    assertThat(compared).isEqualTo(13);
+  }
+
   @Test
   void identityFilesKnownHostsTimeoutAndTokensAreMapped() {
     SshSettings web = routes().resolve(host("web2", Map.of()));
