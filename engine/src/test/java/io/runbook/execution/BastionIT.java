@@ -253,6 +253,10 @@ class BastionIT {
       ExecResult cat = t.exec(ExecRequest.builder("cat").stdin("payload\n".getBytes(StandardCharsets.UTF_8)).become(root).build());
       assertThat(cat.stdoutText()).isEqualTo("payload\n");
       assertThat(cat.stdoutText() + cat.stderrText()).doesNotContain(SUDO_PASSWORD);
+      // Every command line on the host while a sudo'ed command runs: the password is in none of them.
+      ExecResult ps = t.exec(ExecRequest.builder("ps -eo args").become(root).build());
+      assertThat(ps.exitCode()).isZero();
+      assertThat(ps.stdoutText()).contains("sudo").doesNotContain(SUDO_PASSWORD);
       ExecResult noBecome = t.exec(ExecRequest.builder("id -un").build());
       assertThat(noBecome.stdoutText().strip()).isEqualTo("pwuser");
     }
