@@ -312,7 +312,8 @@ class BastionIT {
             sudopw: {ansible_host: target1, ansible_user: pwuser, ansible_become: true, ansible_become_password: %s}
             sudonopw: {ansible_host: target1, ansible_user: pwuser, ansible_become: true}
             behinddead: {ansible_host: target1, ansible_ssh_common_args: '-o ProxyJump=deadbastion'}
-        """.formatted(SUDO_PASSWORD));
+            stranger: {ansible_host: target1, ansible_ssh_common_args: '-o UserKnownHostsFile=%s'}
+        """.formatted(SUDO_PASSWORD, dir.resolve("empty_known_hosts")));
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
     int code = io.runbook.cli.Main.run(new java.io.PrintStream(out, true), new java.io.PrintStream(err, true),
@@ -329,7 +330,8 @@ class BastionIT {
         .contains("sudopw: ready").contains("sudo:     works with the sudo password (as root)")
         .contains("sudonopw: NOT READY").contains("sudo:     FIX: does not work (as root")
         .contains("behinddead: NOT READY").contains("jump host deadbastion")
-        .contains("3 of 5 host(s) ready.")
+        .contains("stranger: NOT READY").contains("host key: FIX: unknown").contains("ssh-keyscan -p 22 target1")
+        .contains("3 of 6 host(s) ready.")
         .doesNotContain(SUDO_PASSWORD);
     assertThat(err.toString(StandardCharsets.UTF_8)).doesNotContain(SUDO_PASSWORD);
 
