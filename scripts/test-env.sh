@@ -19,7 +19,8 @@ fi
 missing=()
 command -v dockerd >/dev/null || missing+=(docker.io openssh-server)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
-command -v ssh-keygen >/dev/null || missing+=(openssh-client) # the tests make their keys with it
+# The tests make their keys with ssh-keygen; runbook resolves ssh_config with ssh -G; BastionIT runs ssh-agent.
+(command -v ssh-keygen && command -v ssh && command -v ssh-agent && command -v ssh-add) >/dev/null || missing+=(openssh-client)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)               # the local sample tests run it
 command -v kubectl >/dev/null || missing+=(kubernetes-client)   # the kubectl step's command lines meet the real client
 command -v chromium >/dev/null || missing+=(chromium)             # the report's browser test (ReportBrowserIT)

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
     description = "Declarative upgrade runbooks, executed over SSH across an inventory, with automatic rollback.",
     subcommands = {ApplyCommand.class, PlanCommand.class, ValidateCommand.class, InventoryCommand.class,
         ResumeCommand.class, RollbackCommand.class, RehearseCommand.class, HistoryCommand.class,
-        ShowCommand.class, ReportCommand.class, SchemaCommand.class, DemoCommand.class,
+        ShowCommand.class, ReportCommand.class, SchemaCommand.class, DemoCommand.class, DoctorCommand.class,
         CommandLine.HelpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {"  0  every host succeeded", "  1  upgrades held, but a cleanup step failed somewhere",

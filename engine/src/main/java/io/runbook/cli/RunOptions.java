@@ -74,6 +74,9 @@ final class RunOptions {
       java.util.function.Function<Executor, RunResult> action) throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (forks < 1) throw new RunbookException(ErrorCode.INVALID_INPUT, "--forks must be at least 1");
+    // How each host is reached (ssh_config, jump hosts, keys) is input like the rest: checked before asking.
+    StandardConnector connector = StandardConnector.forForks(connection.settings(), forks);
+    connector.prepare(plan.hosts().stream().map(h -> h.host()).toList());
     if (!yes && !ask(out, verb + " '" + plan.runbook().name() + "' on " + plan.hosts().size() + " host(s): "
         + String.join(", ", plan.hosts().stream().map(h -> h.name()).toList()) + "?", plan)) {
       out.println("Nothing was run.");
@@ -128,7 +131,7 @@ final class RunOptions {
       Executor.Confirmer confirmer = (batch, batches, hosts) -> yes
           || ask(out, "Start batch " + batch + "/" + batches + " (" + String.join(", ", hosts) + ")?", plan);
       RunResult result = action.apply(
-          new Executor(StandardConnector.forForks(connection.settings(), forks), secrets.redactor().listener(bus),
+          new Executor(connector, secrets.redactor().listener(bus),
               forks, control, confirmer));
       if (journal.failure() != null) {
         err.println("runbook: " + journal.failure());

@@ -1,14 +1,20 @@
 package io.runbook.execution;
 
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
 import io.runbook.inventory.Host;
 import io.runbook.transport.DockerTransport;
-import io.runbook.transport.HostKeyPolicy;
 import io.runbook.transport.SshConnectionLimit;
 import io.runbook.transport.LocalTransport;
 import io.runbook.transport.SshSettings;
 import io.runbook.transport.SshTransport;
 import io.runbook.transport.Transport;
 import io.runbook.transport.TransportException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Opens SSH connections, runs on the controller for {@code ansible_connection: local}, or in a container
@@ -17,6 +23,8 @@ import io.runbook.transport.TransportException;
 public final class StandardConnector implements Connector {
   private final ConnectionSettings settings;
   private final SshConnectionLimit limit;
+  private final SshRoutes routes;
+  private final Map<String, SshSettings> resolved = new ConcurrentHashMap<>();
 
   /** SSH connections stay open until the run closes them. */
   public StandardConnector(ConnectionSettings settings) {
@@ -27,6 +35,59 @@ public final class StandardConnector implements Connector {
   public StandardConnector(ConnectionSettings settings, SshConnectionLimit limit) {
     this.settings = settings;
     this.limit = limit;
+    this.routes = new SshRoutes(settings);
+  }
+
+  /**
+   * Resolves how every SSH host of {@code hosts} is reached (ssh_config, jump hosts, keys), before any
+   * connection: a host that cannot be reached as configured is an input error, reported with all others.
+   *
+   * @throws RunbookException ({@link ErrorCode#INVALID_INPUT}) listing every such host
+   */
+  public void prepare(Collection<Host> hosts) {
+    List<Host> ssh = hosts.stream().filter(h -> h.connection().equals("ssh")).toList();
+    // One ssh -G per host and jump host, each a process that mostly waits: several at once.
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, Math.min(16, ssh.size())));
+    List<String> problems = new ArrayList<>();
+    try {
+      List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+      for (Host h : ssh) {
+        results.add(pool.submit(() -> {
+          try {
+            resolved.put(h.name(), routes.resolve(h));
+            return null;
+          } catch (RunbookException e) {
+            return e.getMessage();
+          }
+        }));
+      }
+      for (java.util.concurrent.Future<String> f : results) {
+        String problem = f.get();
+        if (problem != null) problems.add(problem);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RunbookException(ErrorCode.INTERRUPTED, "interrupted while resolving SSH settings");
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+    if (!problems.isEmpty()) throw new RunbookException(ErrorCode.INVALID_INPUT, String.join("\n", problems));
+  }
+
+  private SshSettings sshOrUnreachable(Host host) {
+    try {
+      return ssh(host);
+    } catch (RunbookException e) {
+      throw new TransportException(host.name(), e.getMessage());
+    }
+  }
+
+  /** How an SSH host is reached, resolved once. */
+  public SshSettings ssh(Host host) {
+    return resolved.computeIfAbsent(host.name(), n -> routes.resolve(host));
   }
 
   /**
@@ -43,10 +104,7 @@ public final class StandardConnector implements Connector {
       case "local" -> new LocalTransport(host.name());
       // Ansible's docker connection: ansible_host is the container, ansible_user the user inside it.
       case "docker" -> DockerTransport.connect(host.name(), host.address(), host.user());
-      case "ssh" -> SshTransport.connect(new SshSettings(host.name(), host.address(), host.port(), host.user(),
-          host.privateKey().orElse(null), settings.knownHosts(),
-          settings.acceptNewHostKeys() ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT,
-          settings.connectTimeout()), limit);
+      case "ssh" -> SshTransport.connect(sshOrUnreachable(host), limit);
       default -> throw new TransportException(host.name(), "connection type '" + host.connection()
           + "' is not supported yet: use ssh, local or docker");
     };

@@ -31,11 +31,16 @@ public record ExecRequest(
 
   /** The command line as the host's shell must run it: cd, exports and sudo applied. */
   public String shellCommand() {
+    return become.wrap(innerCommand());
+  }
+
+  /** The command line with cd and exports applied, before sudo. */
+  public String innerCommand() {
     StringBuilder sb = new StringBuilder();
     if (chdir != null) sb.append("cd ").append(Shell.quote(chdir)).append(" && ");
     env.forEach((k, v) -> sb.append("export ").append(k).append('=').append(Shell.quote(v)).append("; "));
     sb.append(command);
-    return become.wrap(sb.toString());
+    return sb.toString();
   }
 
   public static Builder builder(String command) {

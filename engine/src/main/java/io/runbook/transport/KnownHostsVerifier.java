@@ -57,12 +57,20 @@ final class KnownHostsVerifier extends OpenSSHKnownHosts {
   private volatile Rejection rejection;
 
   KnownHostsVerifier(Path file, HostKeyPolicy policy) throws IOException {
+    this(file, List.of(), policy);
+  }
+
+  /** @param more files that vouch for keys too but are never written to (OpenSSH's other known_hosts) */
+  KnownHostsVerifier(Path file, List<Path> more, HostKeyPolicy policy) throws IOException {
     super(new StringReader(""));
     this.file = file;
     this.policy = policy;
     Parsed parsed = parsed(file);
     this.lock = parsed;
     entries.addAll(parsed.entries());
+    for (Path m : more) {
+      if (!m.equals(file) && Files.isReadable(m)) entries.addAll(parsed(m).entries());
+    }
   }
 
   /** Synchronized: connections that start together must not each parse the file. */

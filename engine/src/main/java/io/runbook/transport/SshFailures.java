@@ -6,7 +6,6 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 import net.schmizz.sshj.userauth.UserAuthException;
 
 /** Turns what sshj and the JDK throw while connecting into messages that say what to do next. */
@@ -24,15 +23,24 @@ final class SshFailures {
    */
   static String connect(SshSettings s, IOException e, KnownHostsVerifier verifier, SshKeys keys,
       boolean tcpConnected) {
+    return connect(s, e, verifier, keys, tcpConnected, false);
+  }
+
+  /** @param jump whether {@code s} is a jump host, whose address comes from ProxyJump and ssh_config */
+  static String connect(SshSettings s, IOException e, KnownHostsVerifier verifier, SshKeys keys,
+      boolean tcpConnected, boolean jump) {
     String where = s.host() + ":" + s.port();
-    String check = " Check ansible_host and ansible_port of " + s.name() + ".";
+    String check = jump ? " Check the jump host " + s.name() + " (ProxyJump, and its HostName and Port in ssh_config)."
+        : " Check ansible_host and ansible_port of " + s.name() + " (or HostName and Port in ssh_config).";
     KnownHostsVerifier.Rejection r = verifier == null ? null : verifier.rejection();
     if (r != null) return hostKey(s, r);
     if (e instanceof UserAuthException) {
-      String files = keys.files().stream().map(Object::toString).collect(Collectors.joining(", "));
-      return "the host refused public-key login for user '" + s.user() + "' with key " + files
-          + ". Check ansible_user and ansible_ssh_private_key_file, and that the matching public key is in ~"
-          + s.user() + "/.ssh/authorized_keys on the host.";
+      String tried = String.join(", ", keys.sources());
+      boolean password = keys.sources().stream().anyMatch(x -> x.startsWith("password"));
+      return "the host refused " + (password ? "" : "public-key ") + "login for user '" + s.user() + "' with "
+          + tried + ". Check ansible_user, the key (ansible_ssh_private_key_file, IdentityFile, ssh-agent)"
+          + (password ? " or password" : "") + ", and that the matching public key is in ~" + s.user()
+          + "/.ssh/authorized_keys on the host.";
     }
     long secs = s.connectTimeout().toSeconds();
     if (has(e, UnknownHostException.class)) {
@@ -63,7 +71,7 @@ final class SshFailures {
     String hostPort = s.port() == SshSettings.DEFAULT_PORT ? s.host() : "[" + s.host() + "]:" + s.port();
     String key = r.keyType() + " " + r.fingerprint();
     return switch (r.outcome()) {
-      case UNKNOWN -> "host key of " + hostPort + " is not known (" + key + " is not in " + s.knownHosts()
+      case UNKNOWN -> "host key of " + hostPort + " is not known (" + key + " is not in " + knownFiles(s)
           + "). If this is the right host, record its key with: ssh-keyscan -p " + s.port() + " " + s.host()
           + " >> " + s.knownHosts() + " (and compare the fingerprint), or run with --accept-new-host-keys.";
       case CHANGED -> "HOST KEY CHANGED for " + hostPort + ": it now offers " + key + ", which is not the"
@@ -75,6 +83,12 @@ final class SshFailures {
           + ". Make the file writable, or add the key yourself: ssh-keyscan -p " + s.port() + " " + s.host()
           + " >> " + s.knownHosts();
     };
+  }
+
+  private static String knownFiles(SshSettings s) {
+    if (s.moreKnownHosts().isEmpty()) return s.knownHosts().toString();
+    return s.knownHosts() + " nor " + s.moreKnownHosts().stream().map(Object::toString)
+        .collect(java.util.stream.Collectors.joining(", "));
   }
 
   static boolean has(Throwable e, Class<? extends Throwable> type) {

@@ -2,6 +2,7 @@ package io.runbook.transport;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How to reach one host over SSH; built from the host's inventory variables and the command-line options.
@@ -17,10 +18,16 @@ import java.time.Duration;
  * @param hostKeyPolicy what to do with an unknown host key; null means {@link HostKeyPolicy#STRICT}
  * @param connectTimeout how long to wait for TCP, the SSH handshake and each protocol reply while
  *     connecting; null means {@link #DEFAULT_CONNECT_TIMEOUT}
+ * @param moreKnownHosts further known_hosts files that vouch for keys but are never written to
+ *     (UserKnownHostsFile after the first, GlobalKnownHostsFile)
+ * @param auth keys, agent and passwords beyond {@code privateKey}
+ * @param via the jump host this host is reached through (ProxyJump), itself possibly reached through
+ *     another; null for a direct connection
  */
 public record SshSettings(
     String name, String host, int port, String user, Path privateKey, Path knownHosts,
-    HostKeyPolicy hostKeyPolicy, Duration connectTimeout) {
+    HostKeyPolicy hostKeyPolicy, Duration connectTimeout, List<Path> moreKnownHosts, SshAuth auth,
+    SshSettings via) {
 
   public static final int DEFAULT_PORT = 22;
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
@@ -35,6 +42,21 @@ public record SshSettings(
     hostKeyPolicy = hostKeyPolicy == null ? HostKeyPolicy.STRICT : hostKeyPolicy;
     connectTimeout = connectTimeout == null || connectTimeout.isZero() || connectTimeout.isNegative()
         ? DEFAULT_CONNECT_TIMEOUT : connectTimeout;
+    moreKnownHosts = moreKnownHosts == null ? List.of() : List.copyOf(moreKnownHosts);
+    auth = auth == null ? SshAuth.KEYS_ONLY : auth;
+  }
+
+  /** A direct connection with the given key (or the default keys), no agent and no password. */
+  public SshSettings(String name, String host, int port, String user, Path privateKey, Path knownHosts,
+      HostKeyPolicy hostKeyPolicy, Duration connectTimeout) {
+    this(name, host, port, user, privateKey, knownHosts, hostKeyPolicy, connectTimeout, List.of(), null, null);
+  }
+
+  /** The jump hosts, first hop first; empty for a direct connection. */
+  public List<SshSettings> jumps() {
+    java.util.ArrayList<SshSettings> hops = new java.util.ArrayList<>();
+    for (SshSettings h = via; h != null; h = h.via) hops.add(0, h);
+    return List.copyOf(hops);
   }
 
   public static Path sshDir() {
@@ -45,8 +67,8 @@ public record SshSettings(
     return sshDir().resolve("known_hosts");
   }
 
-  /** {@code web1 (deploy@10.0.0.5:22)}. */
+  /** {@code web1 (deploy@10.0.0.5:22)}, and {@code via bastion (...)} for each jump host. */
   public String describe() {
-    return name + " (" + user + "@" + host + ":" + port + ")";
+    return name + " (" + user + "@" + host + ":" + port + ")" + (via == null ? "" : " via " + via.describe());
   }
 }

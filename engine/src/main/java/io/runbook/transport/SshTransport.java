@@ -2,7 +2,10 @@ package io.runbook.transport;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import net.schmizz.concurrent.Promise;
@@ -11,6 +14,7 @@ import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.common.SSHPacket;
 import net.schmizz.sshj.connection.ConnectionException;
 import net.schmizz.sshj.connection.channel.OpenFailException;
+import net.schmizz.sshj.connection.channel.direct.DirectConnection;
 import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.connection.channel.direct.Signal;
 
@@ -25,6 +29,10 @@ import net.schmizz.sshj.connection.channel.direct.Signal;
  * a few attempts and back-off, so that a rollback can still run after a network blip. Under a
  * {@link SshConnectionLimit} an idle connection may be closed to make room for another host's; the next
  * command reconnects the same way.
+ *
+ * <p>A host behind jump hosts ({@link SshSettings#via()}) is reached as OpenSSH's ProxyJump reaches it: a
+ * connection to the first hop, a direct-tcpip channel from it to the next, and so on, each hop logged in
+ * to and host-key-checked like a target. The hops belong to this connection and close with it.
  *
  * <p>For use by one thread at a time, like every {@link Transport}.
  */
@@ -44,6 +52,9 @@ public final class SshTransport implements Transport {
   private final SshConnectionLimit limit;
   private final DefaultConfig config;
   private final SshKeys keys;
+  private final List<SshKeys> hopKeys;
+  // The jump-host connections under the current client, first hop first; replaced with it.
+  private volatile List<SSHClient> hops = List.of();
   // Held while a command runs; a parking attempt from another thread (the limit) skips a busy connection.
   private final ReentrantLock use = new ReentrantLock();
   // Held while the connection is replaced or dropped: a command's thread and the Docker socket forward's
@@ -58,7 +69,16 @@ public final class SshTransport implements Transport {
     this.settings = settings;
     this.limit = limit;
     this.config = new DefaultConfig();
-    this.keys = SshKeys.load(settings, new SSHClient(config));
+    SSHClient loader = new SSHClient(config);
+    this.keys = SshKeys.load(settings, loader);
+    List<SshKeys> hk = new ArrayList<>();
+    for (SshSettings hop : settings.jumps()) hk.add(SshKeys.load(hop, loader));
+    this.hopKeys = List.copyOf(hk);
+  }
+
+  /** How the last login succeeded: {@code agent key ...}, {@code key file ...} or {@code password (...)}. */
+  public String loginMethod() {
+    return keys.used();
   }
 
   /**
@@ -119,12 +139,16 @@ public final class SshTransport implements Transport {
     long started = System.nanoTime();
     // "exit $?" keeps the login shell as the parent of the command instead of exec'ing it: sudo ignores
     // signals sent from its parent's process group, which is where sshd sends a time-out's SIGTERM from.
-    Session.Command cmd = start(ProcessGroupMarker.PREFIX + request.shellCommand() + "\nexit $?");
+    Secret sudoPassword = settings.auth().becomePassword();
+    boolean withPassword = request.become().enabled() && sudoPassword != null;
+    String shell = withPassword ? request.become().wrapWithPassword(request.innerCommand()) : request.shellCommand();
+    Session.Command cmd = start(ProcessGroupMarker.PREFIX + shell + "\nexit $?");
     TailBuffer out = new TailBuffer(request.maxOutput());
     TailBuffer err = new TailBuffer(request.maxOutput());
     ProcessGroupMarker marker = new ProcessGroupMarker(err);
     // stdin, stdout and stderr are moved on this thread while it waits: no thread per command.
-    ChannelIo io = new ChannelIo(cmd, request.stdin(), out, marker);
+    ChannelIo io = new ChannelIo(cmd, withPassword ? passwordFirst(sudoPassword, request.stdin()) : request.stdin(),
+        out, marker);
     boolean timedOut;
     try {
       timedOut = !await(cmd, io, request.timeout());
@@ -135,6 +159,16 @@ public final class SshTransport implements Transport {
     SshChannels.release(cmd);
     return new ExecResult(timedOut ? -1 : SshChannels.exitCode(cmd), out.toByteArray(), err.toByteArray(),
         out.total(), err.total(), Duration.ofNanos(System.nanoTime() - started), timedOut);
+  }
+
+  /** The sudo password as the first line of stdin, then the command's own input. */
+  private static byte[] passwordFirst(Secret password, byte[] stdin) {
+    byte[] line = (password.reveal() + "\n").getBytes(StandardCharsets.UTF_8);
+    byte[] rest = stdin == null ? new byte[0] : stdin;
+    byte[] all = new byte[line.length + rest.length];
+    System.arraycopy(line, 0, all, 0, line.length);
+    System.arraycopy(rest, 0, all, line.length, rest.length);
+    return all;
   }
 
   @Override
@@ -172,6 +206,31 @@ public final class SshTransport implements Transport {
   }
 
   private SSHClient login() throws ConnectFailure {
+    List<SshSettings> jumps = settings.jumps();
+    List<SSHClient> opened = new ArrayList<>();
+    try {
+      SSHClient previous = null;
+      for (int i = 0; i < jumps.size(); i++) {
+        previous = login(jumps.get(i), hopKeys.get(i), previous, i == 0 ? null : jumps.get(i - 1));
+        opened.add(previous);
+      }
+      SSHClient c = login(settings, keys, previous, jumps.isEmpty() ? null : jumps.get(jumps.size() - 1));
+      hops = List.copyOf(opened);
+      return c;
+    } catch (ConnectFailure | RuntimeException e) {
+      for (int i = opened.size() - 1; i >= 0; i--) disconnectQuietly(opened.get(i));
+      throw e;
+    }
+  }
+
+  /**
+   * Connects to and logs in to one host: over TCP, or through a channel of {@code through}, the connection
+   * to the jump host {@code hop}.
+   */
+  private SSHClient login(SshSettings settings, SshKeys keys, SSHClient through, SshSettings hop)
+      throws ConnectFailure {
+    String prefix = settings == this.settings ? "" : "jump host " + settings.name() + " (" + settings.user()
+        + "@" + settings.host() + ":" + settings.port() + "): ";
     int ms = (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis());
     SSHClient c = new SSHClient(config);
     c.setConnectTimeout(ms);
@@ -183,19 +242,42 @@ public final class SshTransport implements Transport {
     c.getConnection().getKeepAlive().setKeepAliveInterval(0);
     KnownHostsVerifier verifier;
     try {
-      verifier = new KnownHostsVerifier(settings.knownHosts(), settings.hostKeyPolicy());
+      verifier = new KnownHostsVerifier(settings.knownHosts(), settings.moreKnownHosts(), settings.hostKeyPolicy());
     } catch (IOException e) {
-      throw new ConnectFailure("cannot read known hosts file " + settings.knownHosts() + ": "
+      throw new ConnectFailure(prefix + "cannot read known hosts file " + settings.knownHosts() + ": "
           + SshFailures.describe(e), false, e);
     }
     c.addHostKeyVerifier(verifier);
+    if (through != null) {
+      DirectConnection tunnel;
+      try {
+        tunnel = through.newDirectConnection(settings.host(), settings.port());
+      } catch (IOException e) {
+        throw new ConnectFailure("jump host " + hop.name() + " (" + hop.host() + ":" + hop.port()
+            + ") could not open a connection to " + settings.host() + ":" + settings.port() + " for "
+            + settings.name() + ": " + SshFailures.describe(e) + ". Check the address (HostName, ansible_host)"
+            + " and port of " + settings.name() + ", and that " + hop.name() + " can reach it.",
+            SshFailures.isTransient(e, null), e);
+      }
+      try {
+        c.connectVia(tunnel);
+        c.auth(settings.user(), keys.methods());
+        c.getConnection().sendGlobalRequest("keepalive@openssh.com", true, new byte[0]);
+        SshKeepAlives.watch(c, KEEP_ALIVE_SECONDS, KEEP_ALIVE_MISSES);
+      } catch (IOException e) {
+        disconnectQuietly(c);
+        throw new ConnectFailure(prefix + SshFailures.connect(settings, e, verifier, keys, true, !prefix.isEmpty()),
+            SshFailures.isTransient(e, verifier), e);
+      }
+      return c;
+    }
     try {
       c.connect(settings.host(), settings.port());
       // Each command is a few small SSH packets answered by a few small packets: with Nagle's algorithm
       // every exec waited on the peer's delayed ACK (about 40 ms on Linux); without it an exec on an open
       // connection takes 2-4 ms (bench/profile.sh measured both).
       c.getSocket().setTcpNoDelay(true);
-      c.authPublickey(settings.user(), keys.providers());
+      c.auth(settings.user(), keys.methods());
       // From now on keep-alives watch the connection, however long it idles. The reader thread is still
       // blocked in a read begun with the handshake time-out; a reply wakes it so its next read has none.
       c.getSocket().setSoTimeout(0);
@@ -205,7 +287,7 @@ public final class SshTransport implements Transport {
     } catch (IOException e) {
       boolean tcpConnected = c.getSocket() != null && c.getSocket().isConnected();
       disconnectQuietly(c);
-      throw new ConnectFailure(SshFailures.connect(settings, e, verifier, keys, tcpConnected),
+      throw new ConnectFailure(prefix + SshFailures.connect(settings, e, verifier, keys, tcpConnected, !prefix.isEmpty()),
           SshFailures.isTransient(e, verifier), e);
     }
   }
@@ -248,10 +330,13 @@ public final class SshTransport implements Transport {
     try {
       SSHClient c = client;
       client = null;
+      List<SSHClient> under = hops;
+      hops = List.of();
       if (c != null) {
         disconnectQuietly(c);
         limit.closed(this);
       }
+      for (int i = under.size() - 1; i >= 0; i--) disconnectQuietly(under.get(i));
     } finally {
       conn.unlock();
     }

@@ -7,6 +7,7 @@ import java.time.Duration;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.Container;
 import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
@@ -30,27 +31,57 @@ public final class SshHost implements AutoCloseable {
   private final GenericContainer<?> container;
 
   private SshHost(String name, TestKeys keys) {
+    this(name, keys, true);
+  }
+
+  private SshHost(String name, TestKeys keys, boolean published) {
     this.name = name;
     this.keys = keys;
     this.container = new GenericContainer<>(DockerImageName.parse(IMAGE))
-        .withExposedPorts(22)
         // Built here by a script, so there is nothing to pull; a pull would only hide a missing build.
         .withImagePullPolicy(image -> false)
         // The port is published before sshd listens; its own log line says it is ready.
         .waitingFor(Wait.forLogMessage("(?s).*Server listening on.*", 1))
         .withStartupTimeout(Duration.ofSeconds(60));
+    if (published) container.withExposedPorts(22);
   }
 
   /** Starts a host whose user {@value #USER} accepts {@code keys}. */
   public static SshHost start(String name, TestKeys keys) {
+    return start(new SshHost(name, keys));
+  }
+
+  /**
+   * Starts a host on {@code network}, known there as {@code name}. Unless {@code published}, it has no port
+   * on the controller: only other containers of the network reach it (a host behind a bastion).
+   */
+  public static SshHost startOn(String name, TestKeys keys, Network network, boolean published) {
+    SshHost host = new SshHost(name, keys, published);
+    host.container.withNetwork(network).withNetworkAliases(name);
+    return start(host);
+  }
+
+  /** Attaches the running host to another network too, known there as its name (a bastion between two). */
+  public void attach(Network network) {
+    container.getDockerClient().connectToNetworkCmd().withNetworkId(network.getId())
+        .withContainerId(container.getContainerId())
+        .withContainerNetwork(new com.github.dockerjava.api.model.ContainerNetwork().withAliases(name)).exec();
+  }
+
+  /** The host's key as a known_hosts line for its name on port 22, as a jump host sees it. */
+  public String knownHostsLineByName() {
+    String[] pub = readFile("/etc/ssh/ssh_host_ed25519_key.pub").strip().split("\\s+");
+    return name + " " + pub[0] + " " + pub[1];
+  }
+
+  private static SshHost start(SshHost host) {
     requireDockerAndImage();
-    SshHost host = new SshHost(name, keys);
     try {
       host.container.start();
       host.exec("sh", "-c", "install -d -m 700 -o runbook -g runbook /home/runbook/.ssh"
           + " && printf '%s\\n' \"$1\" > /home/runbook/.ssh/authorized_keys"
           + " && chown runbook:runbook /home/runbook/.ssh/authorized_keys"
-          + " && chmod 600 /home/runbook/.ssh/authorized_keys", "sh", keys.publicKeyLine());
+          + " && chmod 600 /home/runbook/.ssh/authorized_keys", "sh", host.keys.publicKeyLine());
       return host;
     } catch (RuntimeException e) {
       host.close();

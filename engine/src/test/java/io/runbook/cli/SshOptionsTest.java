@@ -1,0 +1,118 @@
+package io.runbook.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SSH settings a run cannot honour are input errors (exit 4) before any host is contacted: the hosts are
+ * a real listening socket on loopback that must see no connection.
+ */
+class SshOptionsTest {
+  static final Path RUNBOOK = Path.of("../runbooks/stop-sample.yaml");
+
+  @TempDir Path tmp;
+  ServerSocket host;
+  final AtomicInteger connections = new AtomicInteger();
+
+  @BeforeEach
+  void listen() throws IOException {
+    host = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread t = new Thread(() -> {
+      while (!host.isClosed()) {
+        try (Socket s = host.accept()) {
+          connections.incrementAndGet();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    });
+    t.setDaemon(true);
+    t.start();
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    host.close();
+  }
+
+  record Run(int code, String out, String err) {}
+
+  private Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), args);
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private Path inventory(String extraVars) throws IOException {
+    Path inv = tmp.resolve("hosts.yml");
+    Files.writeString(inv, """
+        all:
+          children:
+            sample:
+              vars: {mode: binary, app_dir: /tmp/x}
+              hosts:
+                web1: {ansible_host: 127.0.0.1, ansible_port: %d, %s}
+                web2: {ansible_host: 127.0.0.1, ansible_port: %d}
+        """.formatted(host.getLocalPort(), extraVars, host.getLocalPort()));
+    return inv;
+  }
+
+  @Test
+  void aJumpThatCannotBeHonouredStopsTheRunBeforeAnyConnection() throws IOException {
+    Path inv = inventory("ansible_ssh_common_args: '-o ProxyCommand=\"nc -X 5 -x socks:1080 %h %p\"'");
+    Run r = run("apply", RUNBOOK.toString(), "-i", inv.toString(), "--yes", "--ssh-config", "none",
+        "--state-dir", tmp.resolve("state").toString());
+    assertThat(r.code()).as(r.out() + r.err()).isEqualTo(4);
+    assertThat(r.err()).contains("host 'web1'").contains("ProxyCommand 'nc -X 5 -x socks:1080 %h %p' cannot be honoured")
+        .doesNotContain("web2");
+    assertThat(connections.get()).as("no host contacted").isZero();
+  }
+
+  @Test
+  void aBadOptionInTheArgsIsNamedWithSshsOwnMessage() throws IOException {
+    Path inv = inventory("ansible_ssh_extra_args: '-o NoSuchOption=1'");
+    Run r = run("apply", RUNBOOK.toString(), "-i", inv.toString(), "--yes", "--ssh-config", "none",
+        "--state-dir", tmp.resolve("state").toString());
+    assertThat(r.code()).isEqualTo(4);
+    assertThat(r.err()).contains("host 'web1'").containsIgnoringCase("Bad configuration option: nosuchoption");
+    assertThat(connections.get()).isZero();
+  }
+
+  @Test
+  void askingForPasswordsWithoutATerminalIsAnInputError() throws IOException {
+    Path inv = inventory("mode: binary");
+    for (String option : new String[] {"--ask-pass", "-K"}) {
+      Run r = run("doctor", "-i", inv.toString(), option);
+      assertThat(r.code()).isEqualTo(4);
+      assertThat(r.err()).contains("needs a terminal").contains("ansible_");
+    }
+    assertThat(connections.get()).isZero();
+  }
+
+  @Test
+  void aMissingSshConfigOrPassphraseFileIsAnInputError() throws IOException {
+    Path inv = inventory("mode: binary");
+    Run r = run("doctor", "-i", inv.toString(), "--ssh-config", tmp.resolve("nope").toString());
+    assertThat(r.code()).isEqualTo(4);
+    assertThat(r.err()).contains("--ssh-config").contains("nope");
+    r = run("doctor", "-i", inv.toString(), "--key-passphrase-file", tmp.resolve("nope").toString());
+    assertThat(r.code()).isEqualTo(4);
+    assertThat(r.err()).contains("--key-passphrase-file");
+    assertThat(connections.get()).isZero();
+  }
+}
