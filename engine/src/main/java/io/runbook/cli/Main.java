@@ -46,7 +46,15 @@ public final class Main {
       return ErrorCode.INVALID_INPUT.exitCode();
     });
     cli.setExecutionExceptionHandler((ex, c, parsed) -> report(ex, err, main.debug || hasDebug(args)));
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } catch (StackOverflowError e) {
+      // The readers bound nesting (YAML, templates) and report it at its place; this is the net under
+      // whatever they missed: one line, not a stack trace. What recurses that deep is nested input.
+      err.println("runbook: the input is nested too deeply to process (stack overflow): simplify it");
+      if (hasDebug(args)) e.printStackTrace(err);
+      return ErrorCode.INVALID_INPUT.exitCode();
+    }
   }
 
   private static boolean hasDebug(String[] args) {

@@ -73,6 +73,8 @@ public final class Templates {
       throw new TemplateError(describe(e, model));
     } catch (IOException e) {
       throw new TemplateError(e.getMessage());
+    } catch (StackOverflowError e) {
+      throw new TemplateError(TOO_DEEP);
     }
     return out.toString();
   }
@@ -116,8 +118,16 @@ public final class Templates {
       throw new TemplateError("template syntax error: " + firstLine(e.getEditorMessage()));
     } catch (IOException e) {
       throw new TemplateError(e.getMessage());
+    } catch (StackOverflowError e) {
+      // FreeMarker's parser recurses once per nested bracket or directive; a hostile string of a few
+      // thousand "(" would otherwise end the JVM's patience with a stack trace. The stack is unwound
+      // by now, and nothing was cached.
+      throw new TemplateError(TOO_DEEP);
     }
   }
+
+  private static final String TOO_DEEP = "template nested too deeply (thousands of brackets or directives "
+      + "inside each other): simplify it";
 
   private static String describe(TemplateException e, Map<String, ?> model) {
     if (e instanceof InvalidReferenceException ire) {
