@@ -38,6 +38,7 @@ public final class Main {
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
+    cli.setExecutionStrategy(OptionRanges.strategy());
     cli.setParameterExceptionHandler((ex, a) -> {
       err.println("runbook: " + ex.getMessage());
       CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
