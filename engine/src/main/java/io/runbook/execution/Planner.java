@@ -61,7 +61,14 @@ public final class Planner {
           + "' matches no host in inventory " + inventoryName + " (groups: "
           + String.join(", ", new TreeSet<>(inventory.groups().keySet())) + ")");
     }
-    if (limit != null && !limit.isBlank()) {
+    if (limit != null) {
+      // A term that names nothing is a typo until shown otherwise ('eu,chat-9' ran on eu alone): refuse
+      // it with a suggestion rather than run on fewer hosts than asked.
+      List<String> wrong = inventory.patternProblems(limit);
+      wrong.forEach(w -> problems.add(Location.of("--limit"), w));
+      if (!wrong.isEmpty()) targets = List.of();
+    }
+    if (limit != null && !limit.isBlank() && !targets.isEmpty()) {
       Set<String> allowed = new java.util.HashSet<>();
       inventory.select(limit).forEach(h -> allowed.add(h.name()));
       targets = targets.stream().filter(h -> allowed.contains(h.name())).toList();
