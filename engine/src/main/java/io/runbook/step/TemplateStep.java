@@ -47,6 +47,9 @@ public final class TemplateStep implements Step<TemplateStep.Args> {
 
   @Override
   public StepResult execute(Args args, StepContext ctx) {
+    // Again, on the rendered arguments: a value from a variable was only "[=x]" when first checked.
+    List<String> problems = validate(args);
+    if (!problems.isEmpty()) return StepResult.failed(String.join("; ", problems));
     LocalSource.Loaded src = LocalSource.load(ctx, "src", args.src());
     if (src.failure() != null) return src.failure();
     String rendered;
