@@ -48,6 +48,14 @@ public final class RunbookParser {
       m.forEach((k, v) -> modes.put(String.valueOf(k), phases(v, YamlDocument.child("/modes", k), steps)));
     }
     Rollout rollout = rollout(root.get("rollout"), steps);
+    if (root.get("vars") instanceof Map<?, ?> vs) {
+      vs.forEach((k, v) -> {
+        if (v instanceof String text) {
+          io.runbook.template.Templates.syntaxProblem(text).ifPresent(p -> mine.add(
+              doc.location(YamlDocument.child("/vars", k)), "variable '" + k + "': " + p));
+        }
+      });
+    }
     if (!root.containsKey("phases") && !root.containsKey("modes")) {
       mine.add(doc.location(""), "the runbook has no steps: add 'phases:' (for every host) or 'modes:' "
           + "(per deployment mode)");

@@ -50,6 +50,11 @@ public final class CopyStep implements Step<CopyStep.Args> {
   }
 
   @Override
+  public List<String> checkFiles(Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+    return LocalSource.problems(baseDir, "src", args.src());
+  }
+
+  @Override
   public StepResult execute(Args args, StepContext ctx) {
     // Again, on the rendered arguments: a value from a variable was only "[=x]" when first checked.
     List<String> problems = validate(args);
