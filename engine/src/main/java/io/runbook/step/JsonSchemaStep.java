@@ -47,6 +47,12 @@ public final class JsonSchemaStep implements Step<JsonSchemaStep.Args> {
     return schema instanceof StepResult failed ? List.of(failed.message()) : List.of();
   }
 
+  /** The draft 2020-12 meta-schema (bundled with networknt), loaded on first use only. */
+  private static final class Meta {
+    static final Schema SCHEMA = SCHEMAS.getSchema(
+        com.networknt.schema.SchemaLocation.of("https://json-schema.org/draft/2020-12/schema"));
+  }
+
   /** The compiled schema, or the failed result saying why there is none. */
   private static Object schema(LocalSource.Loaded schemaFile, String name) {
     if (schemaFile.failure() != null) return schemaFile.failure();
@@ -54,7 +60,14 @@ public final class JsonSchemaStep implements Step<JsonSchemaStep.Args> {
     if (schemaDoc.failed()) return StepResult.failed(name + ": " + schemaDoc.error());
     if (schemaDoc.empty()) return StepResult.failed(name + " is empty");
     try {
-      return SCHEMAS.getSchema(ConfigFiles.tree(schemaDoc.value()));
+      JsonNode tree = ConfigFiles.tree(schemaDoc.value());
+      // networknt compiles what it understands and ignores the rest: {"type": 5} would check nothing.
+      List<Error> wrong = Meta.SCHEMA.validate(tree);
+      if (!wrong.isEmpty()) {
+        return StepResult.failed(name + " is not a valid JSON Schema (draft 2020-12): "
+            + String.join("; ", wrong.stream().map(Error::toString).toList()));
+      }
+      return SCHEMAS.getSchema(tree);
     } catch (SchemaException e) {
       return StepResult.failed(name + " is not a usable JSON Schema: " + e.getMessage());
     }

@@ -77,6 +77,7 @@ class ValidateIsPlanTest {
     Files.writeString(tmp.resolve("files/bad.conf"), "port=[=port\n");
     Files.writeString(tmp.resolve("files/own-tx.sql"), "BEGIN; CREATE TABLE a (x); COMMIT;\n");
     Files.writeString(tmp.resolve("files/broken.json"), "{\"type\": ");
+    Files.writeString(tmp.resolve("files/not-a-schema.json"), "{\"type\": 5}");
     Path rb = runbook("""
         - name: Copy
           copy: {src: files/missing.conf, dest: /etc/app.conf}
@@ -92,6 +93,8 @@ class ValidateIsPlanTest {
           json_schema: {path: /etc/app.json, schema: files/broken.json}
         - name: Compare
           config_diff: {path: /etc/app.json, against: files/none.json}
+        - name: Schema invalid
+          json_schema: {path: /etc/app.json, schema: files/not-a-schema.json}
         """);
     Run v = validate(rb);
     assertThat(v.err())
@@ -102,9 +105,11 @@ class ValidateIsPlanTest {
         .contains(rb + ":16:20: step 'Schema' (json_schema): schema file not found on the controller")
         .contains(rb + ":18:20: step 'Schema broken' (json_schema): files/broken.json:")
         .contains(rb + ":20:20: step 'Compare' (config_diff): against file not found on the controller")
-        .contains("7 problem(s)");
+        .contains(rb + ":22:20: step 'Schema invalid' (json_schema): files/not-a-schema.json is not a valid JSON Schema"
+            + " (draft 2020-12): /type: does not have a value in the enumeration")
+        .contains("8 problem(s)");
     assertThat(v.code()).isEqualTo(4);
-    assertThat(plan(rb).err()).contains("7 problem(s)");
+    assertThat(plan(rb).err()).contains("8 problem(s)");
   }
 
   @Test
