@@ -67,9 +67,15 @@ public final class RunbookParser {
     @SuppressWarnings("unchecked")
     Map<String, Object> vars = root.get("vars") instanceof Map<?, ?> v ? (Map<String, Object>) v : Map.of();
     Duration timeout = root.containsKey("timeout") ? Durations.parse(root.get("timeout")) : DEFAULT_TIMEOUT;
-    return Optional.of(new Runbook((String) root.get("apiVersion"), (String) root.get("name"),
+    Runbook runbook = new Runbook((String) root.get("apiVersion"), (String) root.get("name"),
         (String) root.get("description"), (String) root.get("hosts"), vars, timeout,
-        Boolean.TRUE.equals(root.get("become")), common, modes, rollout, path, doc));
+        Boolean.TRUE.equals(root.get("become")), common, modes, rollout, path, doc);
+    RegisterOrder.check(runbook, mine);
+    if (!mine.isEmpty()) {
+      problems.addAll(mine);
+      return Optional.empty();
+    }
+    return Optional.of(runbook);
   }
 
   @SuppressWarnings("unchecked")
