@@ -12,6 +12,7 @@ import io.runbook.secret.SecretValues;
 import io.runbook.secret.SecretsFile;
 import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -72,6 +73,11 @@ final class Inputs {
   static Plan replan(io.runbook.execution.RunState state, boolean force) {
     var req = state.request();
     Path runbook = Path.of(req.runbookPath());
+    // Hashing reads the whole file: only a regular one, since a FIFO put in its place would hang here.
+    if (Files.exists(runbook) && !Files.isRegularFile(runbook)) {
+      throw new RunbookException(ErrorCode.INVALID_INPUT, req.runbookPath() + " is no longer a regular file"
+          + " (a directory, FIFO or device); put the runbook of run " + state.runId() + " back");
+    }
     try {
       String now = io.runbook.cli.ApplyCommand.sha256(runbook);
       if (!now.equals(req.runbookSha256()) && !force) {

@@ -4,6 +4,7 @@ import io.runbook.inventory.Group;
 import io.runbook.inventory.Host;
 import io.runbook.inventory.Inventory;
 import io.runbook.journal.EventJson;
+import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -34,6 +35,8 @@ final class InventoryCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Problems problems = new Problems();
     Inventory inv = Inputs.inventory(inventory, problems);
+    problems.throwIfAny();
+    if (limit != null) inv.patternProblems(limit).forEach(w -> problems.add(Location.of("--limit"), w));
     problems.throwIfAny();
     List<Host> hosts = inv.select(limit == null ? "all" : limit);
     PrintWriter out = spec.commandLine().getOut();

@@ -38,6 +38,7 @@ public final class Main {
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
+    cli.setExecutionStrategy(OptionRanges.strategy());
     cli.setParameterExceptionHandler((ex, a) -> {
       err.println("runbook: " + ex.getMessage());
       CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
@@ -47,7 +48,15 @@ public final class Main {
     });
     if (hasDebug(args)) System.setProperty("runbook.debug", "true"); // steps' internal errors keep their stack
     cli.setExecutionExceptionHandler((ex, c, parsed) -> report(ex, err, main.debug || hasDebug(args)));
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } catch (StackOverflowError e) {
+      // The readers bound nesting (YAML, templates) and report it at its place; this is the net under
+      // whatever they missed: one line, not a stack trace. What recurses that deep is nested input.
+      err.println("runbook: the input is nested too deeply to process (stack overflow): simplify it");
+      if (hasDebug(args)) e.printStackTrace(err);
+      return ErrorCode.INVALID_INPUT.exitCode();
+    }
   }
 
   private static boolean hasDebug(String[] args) {

@@ -12,6 +12,7 @@ import io.runbook.template.Templates;
 import io.runbook.template.Templates.TemplateError;
 import io.runbook.template.Unknown;
 import io.runbook.yaml.Location;
+import io.runbook.yaml.Problem;
 import io.runbook.yaml.Problems;
 import io.runbook.yaml.YamlDocument;
 import java.time.Instant;
@@ -19,6 +20,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +38,12 @@ public final class Planner {
   private final Inventory inventory;
   private final String inventoryName;
   private final Problems problems = new Problems();
+  /** Stands for the hosts a problem applies to, filled in once every host was planned. */
+  private static final String HOSTS = "\u0000hosts\u0000";
+  /** The same problem on many hosts is reported once, naming them all: not 8 lines for 8 hosts. */
+  private final Map<Problem, Set<String>> perHost = new LinkedHashMap<>();
+  /** Forward steps by the name they register: a use before that step is reported as such. */
+  private final Map<String, StepSpec> registeredBy = new LinkedHashMap<>();
 
   public Planner(Runbook runbook, Inventory inventory, String inventoryName) {
     this.runbook = runbook;
@@ -61,7 +69,14 @@ public final class Planner {
           + "' matches no host in inventory " + inventoryName + " (groups: "
           + String.join(", ", new TreeSet<>(inventory.groups().keySet())) + ")");
     }
-    if (limit != null && !limit.isBlank()) {
+    if (limit != null) {
+      // A term that names nothing is a typo until shown otherwise ('eu,chat-9' ran on eu alone): refuse
+      // it with a suggestion rather than run on fewer hosts than asked.
+      List<String> wrong = inventory.patternProblems(limit);
+      wrong.forEach(w -> problems.add(Location.of("--limit"), w));
+      if (!wrong.isEmpty()) targets = List.of();
+    }
+    if (limit != null && !limit.isBlank() && !targets.isEmpty()) {
       Set<String> allowed = new java.util.HashSet<>();
       inventory.select(limit).forEach(h -> allowed.add(h.name()));
       targets = targets.stream().filter(h -> allowed.contains(h.name())).toList();
@@ -76,8 +91,18 @@ public final class Planner {
       HostPlan hp = planHost(host, extraVars, facts);
       if (hp != null) hosts.add(hp);
     }
+    perHost.forEach((p, names) -> problems.add(p.location(), p.message().replace(HOSTS, hosts(names))));
     problems.throwIfAny();
     return new Plan(runId, now, runbook, inventoryName, hosts);
+  }
+
+  private static String hosts(Set<String> names) {
+    List<String> quoted = names.stream().map(n -> "'" + n + "'").toList();
+    return (quoted.size() == 1 ? "host " : "hosts ") + String.join(", ", quoted);
+  }
+
+  private void hostProblem(Location at, String message, Host host) {
+    perHost.computeIfAbsent(new Problem(at, message), k -> new LinkedHashSet<>()).add(host.name());
   }
 
   private static Map<String, Object> facts(String runId, Instant now) {
@@ -106,16 +131,33 @@ public final class Planner {
     }
     Map<String, Object> vars = variables(host, mode, extraVars, run);
     if (vars == null) return null;
+    // A value registered by a forward step exists only after that step: before it, it is undefined (and
+    // said to be registered later). Rollback and gate steps run after the forward steps: they see all.
     Map<String, Object> model = new LinkedHashMap<>(vars);
-    for (String r : runbook.registeredNames()) model.putIfAbsent(r, Unknown.of(r));
+    registeredBy.clear();
+    for (Phase phase : Phase.FORWARD) {
+      for (StepSpec s : runbook.steps(phase, mode)) {
+        if (s.register() != null && !vars.containsKey(s.register())) registeredBy.putIfAbsent(s.register(), s);
+      }
+    }
+    for (String r : runbook.registeredNames()) {
+      if (!registeredBy.containsKey(r)) model.putIfAbsent(r, Unknown.of(r));
+    }
 
     List<PlannedStep> steps = new ArrayList<>();
     int index = 0;
     for (Phase phase : Phase.FORWARD) {
       for (StepSpec s : runbook.steps(phase, mode)) {
         steps.add(planStep(host, phase, ++index, s, model));
+        if (s.register() != null) model.putIfAbsent(s.register(), Unknown.of(s.register()));
+        if (s.rollback() != null) {
+          s.rollback().stream().filter(h -> h.register() != null)
+              .forEach(h -> model.putIfAbsent(h.register(), Unknown.of(h.register())));
+        }
       }
     }
+    registeredBy.clear();
+    for (String r : runbook.registeredNames()) model.putIfAbsent(r, Unknown.of(r));
     List<PlannedStep> rollback = new ArrayList<>();
     for (StepSpec s : runbook.steps(Phase.ROLLBACK, mode)) {
       rollback.add(planStep(host, Phase.ROLLBACK, 0, s, model));
@@ -145,7 +187,7 @@ public final class Planner {
       } catch (TemplateError e) {
         Location at = runbook.vars().containsKey(key) && !extraVars.containsKey(key)
             ? runbook.document().location(YamlDocument.child("/vars", key)) : host.location();
-        problems.add(at, "variable '" + key + "' for host '" + host.name() + "': " + e.getMessage());
+        hostProblem(at, "variable '" + key + "' for " + HOSTS + ": " + e.getMessage(), host);
         ok = false;
       }
     }
@@ -155,7 +197,7 @@ public final class Planner {
   private PlannedStep planStep(Host host, Phase phase, int index, StepSpec spec, Map<String, Object> model) {
     Step<?> step = StepRegistry.find(spec.type()).orElseThrow();
     YamlDocument doc = runbook.document();
-    String label = spec.describe() + " on host '" + host.name() + "'";
+    String label = spec.describe() + " on " + HOSTS;
     String argsPointer = YamlDocument.child(spec.pointer(), spec.type());
     String preview = null;
     boolean autoUndo = spec.rollback() == null && step.undoable();
@@ -163,33 +205,59 @@ public final class Planner {
     try {
       name = Templates.render(spec.name(), "name", model);
     } catch (TemplateError e) {
-      problems.add(doc.location(YamlDocument.child(spec.pointer(), "name")), label + ": name: " + e.getMessage());
+      hostProblem(doc.location(YamlDocument.child(spec.pointer(), "name")), label + ": name: " + explain(e), host);
     }
     try {
       Object rendered = Templates.renderAll(spec.args(), spec.name(), model);
       preview = preview(rendered);
       // Arguments built from registered values are bound when they are known, at run time.
       if (!Unknown.appearsIn(rendered)) {
-        autoUndo = autoUndo && bindUndoable(step, rendered, argsPointer, label);
+        autoUndo = autoUndo && bindUndoable(step, rendered, argsPointer, label, host, model);
       }
     } catch (TemplateError e) {
-      problems.add(doc.location(argsPointer), label + ": " + e.getMessage());
+      hostProblem(doc.location(argsPointer), label + ": " + explain(e), host);
     }
-    checkCondition(spec.when(), "when", spec, label, model);
-    checkCondition(spec.until(), "until", spec, label, withResult(spec, model));
-    checkCondition(spec.changedWhen(), "changed_when", spec, label, withResult(spec, model));
-    checkCondition(spec.failedWhen(), "failed_when", spec, label, withResult(spec, model));
+    checkCondition(spec.when(), "when", spec, label, model, host);
+    checkCondition(spec.until(), "until", spec, label, withResult(spec, model), host);
+    checkCondition(spec.changedWhen(), "changed_when", spec, label, withResult(spec, model), host);
+    checkCondition(spec.failedWhen(), "failed_when", spec, label, withResult(spec, model), host);
 
     List<PlannedStep> handlers = new ArrayList<>();
     if (spec.rollback() != null) {
-      for (StepSpec h : spec.rollback()) handlers.add(planStep(host, phase, 0, h, model));
+      // Handlers run after their step completed: its registered value exists.
+      Map<String, Object> after = spec.register() == null ? model : withRegister(model, spec.register());
+      for (StepSpec h : spec.rollback()) handlers.add(planStep(host, phase, 0, h, after));
     }
     return new PlannedStep(phase, index, name, spec, step, preview, List.copyOf(handlers), autoUndo);
   }
 
   /** Binds the arguments (reporting problems); whether the bound step can undo itself. */
-  private <A> boolean bindUndoable(Step<A> step, Object rendered, String argsPointer, String label) {
-    return StepBinding.bind(step, rendered, runbook.document(), argsPointer, label, problems).map(step::undoable).orElse(true);
+  private <A> boolean bindUndoable(Step<A> step, Object rendered, String argsPointer, String label, Host host,
+      Map<String, Object> model) {
+    Problems found = new Problems();
+    boolean undoable = StepBinding.bind(step, rendered, runbook.document(), argsPointer, label, found, model)
+        .map(step::undoable).orElse(true);
+    found.sorted().forEach(p -> hostProblem(p.location(), p.message(), host));
+    return undoable;
+  }
+
+  private static Map<String, Object> withRegister(Map<String, Object> model, String name) {
+    Map<String, Object> m = new LinkedHashMap<>(model);
+    m.putIfAbsent(name, Unknown.of(name));
+    return m;
+  }
+
+  /** An undefined variable that a later step registers: say so, rather than suggest a spelling. */
+  private String explain(TemplateError e) {
+    String msg = e.getMessage();
+    for (var r : registeredBy.entrySet()) {
+      if (msg.startsWith("undefined variable '" + r.getKey() + "'") || msg.startsWith("undefined variable '" + r.getKey() + ".")
+          || msg.startsWith("undefined variable '" + r.getKey() + "[")) {
+        return "'" + r.getKey() + "' is used before step '" + r.getValue().name() + "' (line "
+            + r.getValue().location().line() + ") registers it: move that step earlier, or this one later";
+      }
+    }
+    return msg;
   }
 
   private static Map<String, Object> withResult(StepSpec spec, Map<String, Object> model) {
@@ -199,13 +267,14 @@ public final class Planner {
     return m;
   }
 
-  private void checkCondition(String expr, String key, StepSpec spec, String label, Map<String, Object> model) {
+  private void checkCondition(String expr, String key, StepSpec spec, String label, Map<String, Object> model,
+      Host host) {
     if (expr == null) return;
     try {
       Templates.evaluate(expr, key, model);
     } catch (TemplateError e) {
-      problems.add(runbook.document().location(YamlDocument.child(spec.pointer(), key)),
-          label + ": " + key + ": " + e.getMessage());
+      hostProblem(runbook.document().location(YamlDocument.child(spec.pointer(), key)),
+          label + ": " + key + ": " + explain(e), host);
     }
   }
 

@@ -4,6 +4,7 @@ import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
 import io.runbook.inventory.InventoryWalker.GroupDef;
 import io.runbook.inventory.InventoryWalker.HostDef;
+import io.runbook.yaml.InputFiles;
 import io.runbook.yaml.JsonSchemas;
 import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
@@ -11,6 +12,7 @@ import io.runbook.yaml.YamlDocument;
 import io.runbook.yaml.YamlLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,15 +88,28 @@ public final class InventoryLoader {
         tried.add(p);
       }
     }
-    String directory = Files.isDirectory(direct) ? " (" + direct + " is a directory)" : "";
+    // Something is there, but not a file we can read: say what it is rather than "not found".
+    Optional<String> notAFile = notAFile(direct);
+    if (notAFile.isPresent()) {
+      throw new RunbookException(ErrorCode.INVALID_INPUT, "inventory " + direct + " " + notAFile.get()
+          + "; pass the path of an inventory file with -i");
+    }
     if (tried.size() == 1) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, "inventory file " + direct + " not found" + directory
+      throw new RunbookException(ErrorCode.INVALID_INPUT, "inventory file " + direct + " not found"
           + "; pass the path of an existing inventory file with -i");
     }
     List<String> shown = tried.stream().map(Path::toString).toList();
     throw new RunbookException(ErrorCode.INVALID_INPUT, "inventory '" + arg + "' not found: there is no file "
-        + String.join(", ", shown.subList(0, shown.size() - 1)) + " or " + shown.get(shown.size() - 1) + directory
+        + String.join(", ", shown.subList(0, shown.size() - 1)) + " or " + shown.get(shown.size() - 1)
         + "; pass the path of an inventory file with -i, or create " + tried.get(1));
+  }
+
+  private static Optional<String> notAFile(Path p) {
+    try {
+      return InputFiles.notRegular(Files.readAttributes(p, BasicFileAttributes.class));
+    } catch (java.io.IOException e) {
+      return Optional.empty();
+    }
   }
 
   private static Inventory build(YamlDocument doc, Path file, Problems problems) {

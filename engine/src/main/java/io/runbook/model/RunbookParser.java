@@ -48,6 +48,14 @@ public final class RunbookParser {
       m.forEach((k, v) -> modes.put(String.valueOf(k), phases(v, YamlDocument.child("/modes", k), steps)));
     }
     Rollout rollout = rollout(root.get("rollout"), steps);
+    if (root.get("vars") instanceof Map<?, ?> vs) {
+      vs.forEach((k, v) -> {
+        if (v instanceof String text) {
+          io.runbook.template.Templates.syntaxProblem(text).ifPresent(p -> mine.add(
+              doc.location(YamlDocument.child("/vars", k)), "variable '" + k + "': " + p));
+        }
+      });
+    }
     if (!root.containsKey("phases") && !root.containsKey("modes")) {
       mine.add(doc.location(""), "the runbook has no steps: add 'phases:' (for every host) or 'modes:' "
           + "(per deployment mode)");
@@ -59,10 +67,16 @@ public final class RunbookParser {
     @SuppressWarnings("unchecked")
     Map<String, Object> vars = root.get("vars") instanceof Map<?, ?> v ? (Map<String, Object>) v : Map.of();
     Duration timeout = root.containsKey("timeout") ? Durations.parse(root.get("timeout")) : DEFAULT_TIMEOUT;
-    return Optional.of(new Runbook((String) root.get("apiVersion"), (String) root.get("name"),
+    Runbook runbook = new Runbook((String) root.get("apiVersion"), (String) root.get("name"),
         (String) root.get("description"), (String) root.get("hosts"), vars, timeout,
         Boolean.TRUE.equals(root.get("become")), common, modes, rollout, path, doc,
-        root.get("secrets") instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of()));
+        root.get("secrets") instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of());
+    RegisterOrder.check(runbook, mine);
+    if (!mine.isEmpty()) {
+      problems.addAll(mine);
+      return Optional.empty();
+    }
+    return Optional.of(runbook);
   }
 
   @SuppressWarnings("unchecked")

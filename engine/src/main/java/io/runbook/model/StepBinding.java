@@ -21,6 +21,15 @@ public final class StepBinding {
   /** Binds and runs the step's own checks; adds problems and returns empty when the arguments are bad. */
   public static <A> Optional<A> bind(Step<A> step, Object args, YamlDocument doc, String pointer,
       String label, Problems problems) {
+    return bind(step, args, doc, pointer, label, problems, null);
+  }
+
+  /**
+   * Binds, runs the step's own checks and, when they pass, checks its controller-side files against
+   * the runbook's directory ({@code model}: the host's variables, or null without an inventory).
+   */
+  public static <A> Optional<A> bind(Step<A> step, Object args, YamlDocument doc, String pointer,
+      String label, Problems problems, java.util.Map<String, ?> model) {
     A bound;
     try {
       bound = MAPPER.convertValue(args, step.argsType());
@@ -43,6 +52,10 @@ public final class StepBinding {
       return Optional.empty();
     }
     var messages = step.validate(bound);
+    if (messages.isEmpty() && doc.path() != null) {
+      java.nio.file.Path dir = doc.path().toAbsolutePath().getParent();
+      messages = step.checkFiles(bound, dir, model);
+    }
     messages.forEach(m -> problems.add(doc.location(pointer), label + ": " + m));
     return messages.isEmpty() ? Optional.of(bound) : Optional.empty();
   }

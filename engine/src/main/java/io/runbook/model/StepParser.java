@@ -93,6 +93,19 @@ final class StepParser {
     Object args = m.get(type);
     String argsPointer = YamlDocument.child(pointer, type);
     checkArgs(StepRegistry.find(type).orElseThrow(), args, argsPointer, label + " (" + type + ")");
+    // Template syntax is known without any variable: validate finds what plan would, once, here.
+    if (name != null) syntax(name, YamlDocument.child(pointer, "name"), label + ": name");
+    syntaxAll(args, argsPointer, label + " (" + type + ")");
+    if (type.equals("assert") && args instanceof Map<?, ?> a) {
+      Object that = a.get("that");
+      List<?> exprs = that instanceof List<?> l ? l : that == null ? List.of() : List.of(that);
+      for (int i = 0; i < exprs.size(); i++) {
+        if (!(exprs.get(i) instanceof String e)) continue;
+        String at = that instanceof List<?> ? YamlDocument.child(YamlDocument.child(argsPointer, "that"), i)
+            : YamlDocument.child(argsPointer, "that");
+        Templates.conditionSyntaxProblem(e).ifPresent(p -> problems.add(doc.location(at), label + " (assert): that: " + p));
+      }
+    }
 
     String register = string(m, "register", pointer, label);
     if (register != null && !IDENTIFIER.matcher(register).matches()) {
@@ -135,8 +148,32 @@ final class StepParser {
     return false;
   }
 
+  private void syntax(String text, String pointer, String label) {
+    Templates.syntaxProblem(text).ifPresent(p -> problems.add(doc.location(pointer), label + ": " + p));
+  }
+
+  /** Every string inside a step's arguments, each at its own location. */
+  private void syntaxAll(Object value, String pointer, String label) {
+    if (value instanceof String s) {
+      syntax(s, pointer, label);
+    } else if (value instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> syntaxAll(v, YamlDocument.child(pointer, k), label));
+    } else if (value instanceof List<?> l) {
+      for (int i = 0; i < l.size(); i++) syntaxAll(l.get(i), YamlDocument.child(pointer, i), label);
+    }
+  }
+
   /** A condition: a FreeMarker expression, a YAML boolean, or a list of expressions that must all hold. */
   private String condition(Map<String, Object> m, String key, String pointer, String label) {
+    String c = conditionText(m, key, pointer, label);
+    if (c != null) {
+      Templates.conditionSyntaxProblem(c).ifPresent(p -> problems.add(
+          doc.location(YamlDocument.child(pointer, key)), label + ": " + key + ": " + p));
+    }
+    return c;
+  }
+
+  private String conditionText(Map<String, Object> m, String key, String pointer, String label) {
     Object v = m.get(key);
     if (v == null) return null;
     if (v instanceof Boolean b) return b.toString();

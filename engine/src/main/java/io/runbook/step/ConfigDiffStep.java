@@ -65,6 +65,12 @@ public final class ConfigDiffStep implements Step<ConfigDiffStep.Args> {
   }
 
   @Override
+  public List<String> checkFiles(Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+    return args.template() != null ? LocalSource.templateProblems(baseDir, "template", args.template(), model)
+        : LocalSource.problems(baseDir, "against", args.against());
+  }
+
+  @Override
   public StepResult execute(Args args, StepContext ctx) {
     String key = args.template() != null ? "template" : "against";
     LocalSource.Loaded src = LocalSource.load(ctx, key, args.source());

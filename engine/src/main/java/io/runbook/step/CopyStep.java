@@ -50,7 +50,15 @@ public final class CopyStep implements Step<CopyStep.Args> {
   }
 
   @Override
+  public List<String> checkFiles(Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+    return LocalSource.problems(baseDir, "src", args.src());
+  }
+
+  @Override
   public StepResult execute(Args args, StepContext ctx) {
+    // Again, on the rendered arguments: a value from a variable was only "[=x]" when first checked.
+    List<String> problems = validate(args);
+    if (!problems.isEmpty()) return StepResult.failed(String.join("; ", problems));
     byte[] bytes;
     if (args.content() != null) {
       bytes = args.content().getBytes(StandardCharsets.UTF_8);

@@ -41,18 +41,43 @@ public final class JsonSchemaStep implements Step<JsonSchemaStep.Args> {
   }
 
   @Override
-  public StepResult execute(Args args, StepContext ctx) {
-    LocalSource.Loaded schemaFile = LocalSource.load(ctx, "schema", args.schema());
+  public List<String> checkFiles(Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+    if (args.schema() == null) return List.of();
+    Object schema = schema(LocalSource.load(baseDir, "schema", args.schema()), args.schema());
+    return schema instanceof StepResult failed ? List.of(failed.message()) : List.of();
+  }
+
+  /** The draft 2020-12 meta-schema (bundled with networknt), loaded on first use only. */
+  private static final class Meta {
+    static final Schema SCHEMA = SCHEMAS.getSchema(
+        com.networknt.schema.SchemaLocation.of("https://json-schema.org/draft/2020-12/schema"));
+  }
+
+  /** The compiled schema, or the failed result saying why there is none. */
+  private static Object schema(LocalSource.Loaded schemaFile, String name) {
     if (schemaFile.failure() != null) return schemaFile.failure();
-    ConfigFiles.Parsed schemaDoc = ConfigFiles.parse(args.schema(), schemaFile.bytes());
-    if (schemaDoc.failed()) return StepResult.failed(args.schema() + ": " + schemaDoc.error());
-    if (schemaDoc.empty()) return StepResult.failed(args.schema() + " is empty");
-    Schema schema;
+    ConfigFiles.Parsed schemaDoc = ConfigFiles.parse(name, schemaFile.bytes());
+    if (schemaDoc.failed()) return StepResult.failed(name + ": " + schemaDoc.error());
+    if (schemaDoc.empty()) return StepResult.failed(name + " is empty");
     try {
-      schema = SCHEMAS.getSchema(ConfigFiles.tree(schemaDoc.value()));
+      JsonNode tree = ConfigFiles.tree(schemaDoc.value());
+      // networknt compiles what it understands and ignores the rest: {"type": 5} would check nothing.
+      List<Error> wrong = Meta.SCHEMA.validate(tree);
+      if (!wrong.isEmpty()) {
+        return StepResult.failed(name + " is not a valid JSON Schema (draft 2020-12): "
+            + String.join("; ", wrong.stream().map(Error::toString).toList()));
+      }
+      return SCHEMAS.getSchema(tree);
     } catch (SchemaException e) {
-      return StepResult.failed(args.schema() + " is not a usable JSON Schema: " + e.getMessage());
+      return StepResult.failed(name + " is not a usable JSON Schema: " + e.getMessage());
     }
+  }
+
+  @Override
+  public StepResult execute(Args args, StepContext ctx) {
+    Object compiled = schema(LocalSource.load(ctx, "schema", args.schema()), args.schema());
+    if (compiled instanceof StepResult failed) return failed;
+    Schema schema = (Schema) compiled;
     RemoteFile.Read file = RemoteFile.read(ctx, args.path());
     if (file.failure() != null) return file.failure();
     ConfigFiles.Parsed config = ConfigFiles.parse(args.path(), file.bytes());

@@ -30,7 +30,11 @@ final class LocalSource {
   }
 
   static Loaded load(StepContext ctx, String key, String src) {
-    Path p = ctx.baseDir().resolve(src);
+    return load(ctx.baseDir(), key, src);
+  }
+
+  static Loaded load(Path baseDir, String key, String src) {
+    Path p = baseDir.resolve(src);
     if (Files.isDirectory(p)) return new Loaded(null, StepResult.failed(directory(key, src)));
     if (!Files.isRegularFile(p)) {
       return new Loaded(null, StepResult.failed(key + " file not found on the controller: " + p));
@@ -39,6 +43,34 @@ final class LocalSource {
       return new Loaded(Files.readAllBytes(p), null);
     } catch (IOException e) {
       return new Loaded(null, StepResult.failed("cannot read " + p + ": " + e.getMessage()));
+    }
+  }
+
+  /** The problem with a controller file, if any: missing, a directory, unreadable. */
+  static List<String> problems(Path baseDir, String key, String src) {
+    if (src == null) return List.of();
+    StepResult failure = load(baseDir, key, src).failure();
+    return failure == null ? List.of() : List.of(failure.message());
+  }
+
+  /**
+   * The problem with a controller template file, if any: besides {@link #problems}, its syntax, and,
+   * with a host's variables, whether it renders (an undefined variable).
+   */
+  static List<String> templateProblems(Path baseDir, String key, String src, java.util.Map<String, ?> model) {
+    if (src == null) return List.of();
+    Loaded f = load(baseDir, key, src);
+    if (f.failure() != null) return List.of(f.failure().message());
+    String text = new String(f.bytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (model == null) {
+      return io.runbook.template.Templates.syntaxProblem(text).map(p -> List.of(key + " " + src + ": " + p))
+          .orElse(List.of());
+    }
+    try {
+      io.runbook.template.Templates.render(text, src, model);
+      return List.of();
+    } catch (io.runbook.template.Templates.TemplateError e) {
+      return List.of(key + " " + src + ": " + e.getMessage());
     }
   }
 

@@ -68,7 +68,16 @@ public final class MigrateStep implements Step<MigrateStep.Args> {
   }
 
   @Override
+  public List<String> checkFiles(Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+    StepResult failure = MigrationFiles.load(baseDir, args.dir(), args.files()).failure();
+    return failure == null ? List.of() : List.of(failure.message());
+  }
+
+  @Override
   public StepResult execute(Args a, StepContext ctx) {
+    // Again, on the rendered arguments: a table name from a variable was only "[=t]" when first checked.
+    List<String> problems = validate(a);
+    if (!problems.isEmpty()) return StepResult.failed(String.join("; ", problems));
     MigrationFiles.Loaded loaded = MigrationFiles.load(ctx, a.dir(), a.files());
     if (loaded.failure() != null) return loaded.failure();
     List<MigrationFiles.Migration> all = loaded.migrations();

@@ -25,7 +25,17 @@ import java.util.regex.Pattern;
  */
 record MigrationDb(String engine, String db, String table) {
   static final List<String> ENGINES = List.of("sqlite", "postgres");
-  static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
+  static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
+
+  /**
+   * The table name reaches SQL text, and sqlite3 reads dot-commands ({@code .shell}) from that same
+   * stdin: whatever the caller checked, nothing but a plain (optionally schema-qualified) name gets here.
+   */
+  MigrationDb {
+    if (table == null || !TABLE.matcher(table).matches()) {
+      throw new IllegalArgumentException("'table' must be a plain SQL name such as migrations");
+    }
+  }
   // "Parse error near line 4: duplicate column name: x", "Error: unable to open database ..."
   private static final Pattern SQLITE_ERROR = Pattern.compile("(?:Parse error|Runtime error|Error):? ?(?:near line (\\d+): )?(.*)");
   // "psql:<stdin>:3: ERROR:  column "x" of relation "m" already exists", "psql: error: connection ..."
@@ -39,8 +49,8 @@ record MigrationDb(String engine, String db, String table) {
   /** Creates the tracking table if missing and lists the recorded versions, one per line. */
   ExecRequest listApplied(Duration timeout, Become become) {
     String sql = (postgres() ? "SET client_min_messages = warning;\n" : "")
-        + "CREATE TABLE IF NOT EXISTS " + table + " (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL);\n"
-        + "SELECT version FROM " + table + " ORDER BY version;\n";
+        + "CREATE TABLE IF NOT EXISTS " + quotedTable() + " (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL);\n"
+        + "SELECT version FROM " + quotedTable() + " ORDER BY version;\n";
     return request(sql, timeout, become);
   }
 
@@ -98,7 +108,22 @@ record MigrationDb(String engine, String db, String table) {
 
   private String insert(String version) {
     String now = postgres() ? PG_NOW : "datetime('now')";
-    return "INSERT INTO " + table + " (version, applied_at) VALUES ('" + version.replace("'", "''") + "', " + now + ");";
+    return "INSERT INTO " + quotedTable() + " (version, applied_at) VALUES ('" + version.replace("'", "''") + "', " + now + ");";
+  }
+
+  /**
+   * The table as a quoted identifier ({@code "schema"."name"}), the second guard after {@link #TABLE}.
+   * PostgreSQL folds an unquoted name to lower case and keeps a quoted one as written, so the name is
+   * lower-cased there: {@code table: Migrations} keeps meaning the table it always meant. SQLite compares
+   * names without regard to case, quoted or not.
+   */
+  String quotedTable() {
+    StringBuilder out = new StringBuilder();
+    for (String part : table.split("\\.")) {
+      if (out.length() > 0) out.append('.');
+      out.append('"').append(postgres() ? part.toLowerCase(java.util.Locale.ROOT) : part).append('"');
+    }
+    return out.toString();
   }
 
   private ExecRequest request(String sql, Duration timeout, Become become) {

@@ -30,9 +30,13 @@ final class MigrationFiles {
   record Loaded(List<Migration> migrations, StepResult failure) {}
 
   static Loaded load(StepContext ctx, String dir, List<String> files) {
+    return load(ctx.baseDir(), dir, files);
+  }
+
+  static Loaded load(Path baseDir, String dir, List<String> files) {
     List<String> sources = new ArrayList<>();
     if (dir != null) {
-      Path d = ctx.baseDir().resolve(dir);
+      Path d = baseDir.resolve(dir);
       if (!Files.isDirectory(d)) return failed("migrations dir not found on the controller: " + d);
       try (Stream<Path> list = Files.list(d)) {
         list.filter(p -> p.getFileName().toString().endsWith(".sql") && Files.isRegularFile(p))
@@ -47,7 +51,7 @@ final class MigrationFiles {
     List<Migration> migrations = new ArrayList<>();
     Set<String> names = new HashSet<>();
     for (String src : sources) {
-      LocalSource.Loaded f = LocalSource.load(ctx, "files", src);
+      LocalSource.Loaded f = LocalSource.load(baseDir, "files", src);
       if (f.failure() != null) return new Loaded(null, f.failure());
       String name = Path.of(src).getFileName().toString();
       if (!names.add(name)) return failed("two migrations are named " + name + "; names must be unique");

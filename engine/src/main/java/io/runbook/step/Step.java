@@ -31,6 +31,18 @@ public interface Step<A> {
     return List.of();
   }
 
+  /**
+   * Checks the controller-side files the arguments name (sources, templates, migrations, schemas),
+   * relative to the runbook's directory, before any host is contacted: that they exist, can be read and
+   * are valid. Each string is one problem.
+   *
+   * @param model the host's variables (registered values as stand-ins) when planning for a host, so a
+   *     template file can be rendered; null when validating without an inventory (syntax only)
+   */
+  default List<String> checkFiles(A args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+    return List.of();
+  }
+
   /** Runs the step on the context's host. Failures of the step itself are results, not exceptions. */
   StepResult execute(A args, StepContext context) throws Exception;
 

@@ -46,7 +46,15 @@ public final class TemplateStep implements Step<TemplateStep.Args> {
   }
 
   @Override
+  public List<String> checkFiles(Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+    return LocalSource.templateProblems(baseDir, "src", args.src(), model);
+  }
+
+  @Override
   public StepResult execute(Args args, StepContext ctx) {
+    // Again, on the rendered arguments: a value from a variable was only "[=x]" when first checked.
+    List<String> problems = validate(args);
+    if (!problems.isEmpty()) return StepResult.failed(String.join("; ", problems));
     LocalSource.Loaded src = LocalSource.load(ctx, "src", args.src());
     if (src.failure() != null) return src.failure();
     String rendered;

@@ -90,6 +90,9 @@ public final class WaitForStep implements Step<WaitForStep.Args> {
 
   @Override
   public StepResult execute(Args args, StepContext ctx) {
+    // Again, on the rendered arguments: a value from a variable was only "[=x]" when first checked.
+    List<String> problems = validate(args);
+    if (!problems.isEmpty()) return StepResult.failed(String.join("; ", problems));
     ExecResult r = ctx.exec(script(args));
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("state", args.state());

@@ -73,6 +73,8 @@ public final class Templates {
       throw new TemplateError(describe(e, model));
     } catch (IOException e) {
       throw new TemplateError(e.getMessage());
+    } catch (StackOverflowError e) {
+      throw new TemplateError(TOO_DEEP);
     }
     return out.toString();
   }
@@ -113,11 +115,20 @@ public final class Templates {
       if (CACHE.size() < CACHE_LIMIT) CACHE.put(text, t);
       return t;
     } catch (ParseException e) {
-      throw new TemplateError("template syntax error: " + firstLine(e.getEditorMessage()));
+      // The whole message: its first line alone stops mid-sentence ("... must have # or @ after the /").
+      throw new TemplateError("template syntax error: " + oneLine(e.getEditorMessage()));
     } catch (IOException e) {
       throw new TemplateError(e.getMessage());
+    } catch (StackOverflowError e) {
+      // FreeMarker's parser recurses once per nested bracket or directive; a hostile string of a few
+      // thousand "(" would otherwise end the JVM's patience with a stack trace. The stack is unwound
+      // by now, and nothing was cached.
+      throw new TemplateError(TOO_DEEP);
     }
   }
+
+  private static final String TOO_DEEP = "template nested too deeply (thousands of brackets or directives "
+      + "inside each other): simplify it";
 
   private static String describe(TemplateException e, Map<String, ?> model) {
     if (e instanceof InvalidReferenceException ire) {
@@ -131,6 +142,35 @@ public final class Templates {
       }
     }
     return firstLine(e.getMessageWithoutStackTop());
+  }
+
+  /**
+   * Why {@code text} is not a valid template, without rendering it (nothing is known of the variables
+   * yet, as in {@code validate}); empty when it parses or holds no template syntax.
+   */
+  public static java.util.Optional<String> syntaxProblem(String text) {
+    if (!isTemplate(text)) return java.util.Optional.empty();
+    try {
+      parse(text, "syntax");
+      return java.util.Optional.empty();
+    } catch (TemplateError e) {
+      return java.util.Optional.of(e.getMessage());
+    }
+  }
+
+  /** As {@link #syntaxProblem}, for a condition ({@code when:} ...), which is a bare expression. */
+  public static java.util.Optional<String> conditionSyntaxProblem(String expression) {
+    String e = expression.strip();
+    if (e.equals("true") || e.equals("false")) return java.util.Optional.empty();
+    return syntaxProblem("[#if (" + e + ")]true[#else]false[/#if]").map(m -> m + CONDITION_HINT);
+  }
+
+  private static final String CONDITION_HINT = " (a condition is a FreeMarker expression, such as "
+      + "result.rc == 0 or result.stderr?contains(\"ERROR\"))";
+
+  private static String oneLine(String s) {
+    if (s == null) return "template error";
+    return s.strip().replaceAll("\\s+", " ");
   }
 
   private static String firstLine(String s) {

@@ -4,9 +4,6 @@ import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +15,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.ReaderException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
@@ -36,27 +34,41 @@ import org.snakeyaml.engine.v2.scanner.StreamReader;
 public final class YamlLoader {
   private YamlLoader() {}
 
-  /** Loads one file; a missing or unreadable file is a problem at the file itself. */
+  /** Deeper nesting is refused: runbooks and inventories need a dozen levels; recursion needs a bound. */
+  public static final int MAX_DEPTH = 100;
+  /** Aliases to collections in one document (an inventory may share a vars block among many hosts). */
+  public static final int MAX_ALIASES = 1000;
+  /** Nodes that aliases may add to a document when expanded: stops "billion laughs". */
+  public static final int MAX_EXPANSION = 100_000;
+
+  /** Loads one file; a missing, unreadable, oversized or non-regular file is a problem at the file itself. */
   public static Optional<YamlDocument> load(Path path, String displayName, Problems problems) {
-    String text;
-    try {
-      text = Files.readString(path, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      problems.add(Location.of(displayName), "file not found");
-      return Optional.empty();
-    } catch (IOException e) {
-      problems.add(Location.of(displayName), "cannot read file: " + e.getMessage());
-      return Optional.empty();
-    }
-    return parse(path, displayName, text, problems);
+    return InputFiles.read(path, displayName, problems).flatMap(text -> parse(path, displayName, text, problems));
   }
 
   public static Optional<YamlDocument> parse(Path path, String displayName, String text, Problems problems) {
-    LoadSettings settings = LoadSettings.builder().setLabel(displayName).setAllowDuplicateKeys(true).build();
+    if (text.length() > InputFiles.MAX_BYTES) {
+      problems.add(Location.of(displayName), "document is " + text.length() + " characters; the limit is "
+          + InputFiles.MAX_BYTES);
+      return Optional.empty();
+    }
+    // The whole text in one buffer: with the default 1 KiB buffer, snakeyaml-engine's StreamReader copies
+    // the unread window at every refill, and a token as long as the line keeps all of it unread, so a
+    // long one-line value cost time quadratic in its length (49 s for 10 MB).
+    LoadSettings settings = LoadSettings.builder().setLabel(displayName).setAllowDuplicateKeys(true)
+        .setBufferSize(text.length() + 1).setCodePointLimit(InputFiles.MAX_BYTES + 1)
+        .setMaxAliasesForCollections(Integer.MAX_VALUE).build();
     Node node;
+    BoundedParser parser;
     try (Reader reader = new StringReader(text)) {
-      Composer composer = new Composer(settings, new ParserImpl(settings, new StreamReader(settings, reader)));
+      parser = new BoundedParser(new ParserImpl(settings, new StreamReader(settings, reader)));
+      Composer composer = new Composer(settings, parser);
       node = composer.getSingleNode().orElse(null);
+    } catch (BoundedParser.LimitExceeded e) {
+      problems.add(e.mark == null ? Location.of(displayName) : at(displayName, e.mark),
+          "YAML refused: " + e.getMessage() + " (runbook reads at most " + MAX_DEPTH + " levels of nesting and "
+          + MAX_ALIASES + " aliases, none recursive)");
+      return Optional.empty();
     } catch (MarkedYamlEngineException e) {
       // Report where the broken construct starts (an unclosed quote, say), not where the parser gave up.
       Location problem = e.getProblemMark().map(m -> at(displayName, m)).orElse(Location.of(displayName));
@@ -68,49 +80,82 @@ public final class YamlLoader {
         problems.add(problem, "invalid YAML: " + e.getProblem());
       }
       return Optional.empty();
+    } catch (ReaderException e) {
+      // A control character (NUL, ESC, BEL...) YAML does not allow: say which, and where.
+      problems.add(atCodePoint(displayName, text, e.getPosition()), String.format("invalid YAML: control "
+          + "character U+%04X is not allowed in YAML; remove it (or write it as an escape such as \\x07 "
+          + "in a double-quoted string)", e.getCodePoint()));
+      return Optional.empty();
     } catch (YamlEngineException | IOException e) {
       problems.add(Location.of(displayName), "invalid YAML: " + e.getMessage());
       return Optional.empty();
     }
     Map<String, Location> values = new HashMap<>();
     Map<String, Location> keys = new HashMap<>();
-    Object root = node == null ? null : convert(node, "", displayName, values, keys, problems);
+    Converter c = new Converter(displayName, values, keys, problems, parser.nodes() + MAX_EXPANSION);
+    Object root;
+    try {
+      root = node == null ? null : c.convert(node, "", 0);
+    } catch (BoundedParser.LimitExceeded e) {
+      problems.add(e.mark == null ? Location.of(displayName) : at(displayName, e.mark),
+          "YAML refused: " + e.getMessage());
+      return Optional.empty();
+    }
     return Optional.of(new YamlDocument(path, displayName, root, values, keys));
   }
 
-  private static Object convert(Node node, String pointer, String file, Map<String, Location> values,
-      Map<String, Location> keys, Problems problems) {
-    Location loc = node.getStartMark().map(m -> at(file, m)).orElse(Location.of(file));
-    values.put(pointer, loc);
-    if (node instanceof MappingNode m) {
-      Map<String, Object> out = new LinkedHashMap<>();
-      for (NodeTuple t : m.getValue()) {
-        Node k = t.getKeyNode();
-        Location kloc = k.getStartMark().map(mk -> at(file, mk)).orElse(loc);
-        if (!(k instanceof ScalarNode ks)) {
-          problems.add(kloc, "mapping keys must be plain strings");
-          continue;
-        }
-        String key = ks.getValue();
-        String child = YamlDocument.child(pointer, key);
-        if (out.containsKey(key)) {
-          problems.add(kloc, "duplicate key '" + key + "' (first at line " + keys.get(child).line() + ")");
-          continue;
-        }
-        keys.put(child, kloc);
-        out.put(key, convert(t.getValueNode(), child, file, values, keys, problems));
-      }
-      return out;
+  /**
+   * Plain values from nodes. An alias shares its node, so the tree can be far larger (and deeper) than
+   * the text: both are bounded here, where the expansion happens.
+   */
+  private record Converter(String file, Map<String, Location> values, Map<String, Location> keys,
+      Problems problems, long budget, long[] used) {
+    Converter(String file, Map<String, Location> values, Map<String, Location> keys, Problems problems,
+        long budget) {
+      this(file, values, keys, problems, budget, new long[1]);
     }
-    if (node instanceof SequenceNode s) {
-      List<Object> out = new ArrayList<>();
-      int i = 0;
-      for (Node item : s.getValue()) {
-        out.add(convert(item, YamlDocument.child(pointer, i++), file, values, keys, problems));
+
+    private Object convert(Node node, String pointer, int depth) {
+      Location loc = node.getStartMark().map(m -> at(file, m)).orElse(Location.of(file));
+      if (depth >= MAX_DEPTH && !(node instanceof ScalarNode)) {
+        throw new BoundedParser.LimitExceeded(node.getStartMark().orElse(null), "nesting deeper than " + MAX_DEPTH
+            + " levels once its aliases are expanded");
       }
-      return out;
+      if (++used[0] > budget) {
+        throw new BoundedParser.LimitExceeded(node.getStartMark().orElse(null), "aliases expand to more than "
+            + MAX_EXPANSION + " extra values (a \"billion laughs\" document?)");
+      }
+      values.put(pointer, loc);
+      if (node instanceof MappingNode m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (NodeTuple t : m.getValue()) {
+          Node k = t.getKeyNode();
+          Location kloc = k.getStartMark().map(mk -> at(file, mk)).orElse(loc);
+          if (!(k instanceof ScalarNode ks)) {
+            problems.add(kloc, "mapping keys must be plain strings");
+            continue;
+          }
+          String key = ks.getValue();
+          String child = YamlDocument.child(pointer, key);
+          if (out.containsKey(key)) {
+            problems.add(kloc, "duplicate key '" + key + "' (first at line " + keys.get(child).line() + ")");
+            continue;
+          }
+          keys.put(child, kloc);
+          out.put(key, convert(t.getValueNode(), child, depth + 1));
+        }
+        return out;
+      }
+      if (node instanceof SequenceNode s) {
+        List<Object> out = new ArrayList<>();
+        int i = 0;
+        for (Node item : s.getValue()) {
+          out.add(convert(item, YamlDocument.child(pointer, i++), depth + 1));
+        }
+        return out;
+      }
+      return scalar((ScalarNode) node);
     }
-    return scalar((ScalarNode) node);
   }
 
   private static Object scalar(ScalarNode n) {
@@ -139,6 +184,23 @@ public final class YamlLoader {
       }
     }
     return v;
+  }
+
+  private static Location atCodePoint(String file, String text, int codePoints) {
+    int line = 1;
+    int column = 1;
+    int i = 0;
+    for (int n = 0; n < codePoints && i < text.length(); n++) {
+      int c = text.codePointAt(i);
+      i += Character.charCount(c);
+      if (c == '\n') {
+        line++;
+        column = 1;
+      } else {
+        column++;
+      }
+    }
+    return new Location(file, line, column);
   }
 
   private static Location at(String file, Mark m) {

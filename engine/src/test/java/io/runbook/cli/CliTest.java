@@ -372,4 +372,22 @@ class CliTest {
     assertThat(schema.at("/$defs/step/properties/shell").isObject()).isTrue();
     assertThat(schema.at("/$defs/step/properties/http/properties/url").isObject()).isTrue();
   }
+
+  /** resume and rollback hash the runbook before planning: a FIFO in its place must not hang them. */
+  @Test
+  void undoingARunWhoseRunbookBecameAFifoIsRefusedInsteadOfHanging() throws Exception {
+    Path rb = runbook("phases:\n  deploy:\n    - name: hi\n      shell: echo hi\n");
+    assertThat(apply(rb, "--limit", "one").code()).isZero();
+    String id;
+    try (var s = Files.list(tmp.resolve("state/runs"))) {
+      id = s.findFirst().orElseThrow().getFileName().toString();
+    }
+    Files.delete(rb);
+    assertThat(new ProcessBuilder("mkfifo", rb.toString()).start().waitFor()).isZero();
+
+    Run undo = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+        () -> Run.of("rollback", id, "--yes", "--state-dir", tmp.resolve("state").toString()));
+    assertThat(undo.err()).contains(rb + " is no longer a regular file (a directory, FIFO or device)");
+    assertThat(undo.code()).isEqualTo(4);
+  }
 }

@@ -244,4 +244,14 @@ class CopyStepTest {
       assertThat(r.message()).startsWith("cannot write " + dest + ": ");
     }
   }
+
+  /** A mode from a registered value was "[=m]" at validate time; when the step runs it is checked again. */
+  @Test
+  void aSymbolicModeFromAVariableIsRefusedWhenTheStepRuns() {
+    StepResult r = step.execute(new CopyStep.Args("/etc/app.conf", "x", null, "u+x", null, false),
+        new FakeContext(host, dir));
+    assertThat(r.status()).isEqualTo(Status.FAILED);
+    assertThat(r.message()).contains("mode");
+    assertThat(host.requests).isEmpty();
+  }
 }

@@ -65,10 +65,10 @@ class MigrateStepTest {
     assertThat(host.commands()).containsOnly("exec sqlite3 -bail -batch -init /dev/null /opt/app/data/app.db")
         .hasSize(3);
     assertThat(stdin(host.requests.get(0))).isEqualTo(
-        "CREATE TABLE IF NOT EXISTS migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL);\n"
-            + "SELECT version FROM migrations ORDER BY version;\n");
+        "CREATE TABLE IF NOT EXISTS \"migrations\" (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL);\n"
+            + "SELECT version FROM \"migrations\" ORDER BY version;\n");
     assertThat(stdin(host.requests.get(1))).isEqualTo("BEGIN; " + BADGES + "\n;\n"
-        + "INSERT INTO migrations (version, applied_at) VALUES ('002_add_user_badges.sql', datetime('now'));\nCOMMIT;\n");
+        + "INSERT INTO \"migrations\" (version, applied_at) VALUES ('002_add_user_badges.sql', datetime('now'));\nCOMMIT;\n");
     assertThat(stdin(host.requests.get(2))).startsWith("BEGIN; CREATE TABLE threads").contains("'003_threads.sql'");
     assertThat(host.requests.get(0).timeout()).isEqualTo(Duration.ofSeconds(30));
     assertThat(host.requests.get(1).timeout()).isEqualTo(Duration.ofMinutes(5));
@@ -98,8 +98,8 @@ class MigrateStepTest {
     StepResult r = run("{engine: sqlite, db: app.db, table: schema_migrations,"
         + " files: [migrations/003_threads.sql, migrations/001_init.sql]}");
     assertThat(r.data()).containsEntry("applied", List.of("003_threads.sql", "001_init.sql"));
-    assertThat(stdin(host.requests.get(0))).contains("CREATE TABLE IF NOT EXISTS schema_migrations");
-    assertThat(stdin(host.requests.get(1))).contains("INSERT INTO schema_migrations (version, applied_at)");
+    assertThat(stdin(host.requests.get(0))).contains("CREATE TABLE IF NOT EXISTS \"schema_migrations\"");
+    assertThat(stdin(host.requests.get(1))).contains("INSERT INTO \"schema_migrations\" (version, applied_at)");
   }
 
   @Test
@@ -112,10 +112,10 @@ class MigrateStepTest {
     assertThat(host.commands()).containsExactly(psql, psql);
     assertThat(host.commands()).noneMatch(c -> c.contains("s3cret"));
     assertThat(stdin(host.requests.get(0))).isEqualTo(url + "\nSET client_min_messages = warning;\n"
-        + "CREATE TABLE IF NOT EXISTS migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL);\n"
-        + "SELECT version FROM migrations ORDER BY version;\n");
+        + "CREATE TABLE IF NOT EXISTS \"migrations\" (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL);\n"
+        + "SELECT version FROM \"migrations\" ORDER BY version;\n");
     assertThat(stdin(host.requests.get(1))).isEqualTo(url + "\nSET statement_timeout = 90000; " + THREADS
-        + "\n;\nINSERT INTO migrations (version, applied_at) VALUES ('003_threads.sql',"
+        + "\n;\nINSERT INTO \"migrations\" (version, applied_at) VALUES ('003_threads.sql',"
         + " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'));\n");
     assertThat(host.requests.get(1).timeout()).isEqualTo(Duration.ofSeconds(90));
     assertThat(r.message()).isEqualTo("1 applied (003_threads.sql), 2 skipped");
@@ -171,7 +171,7 @@ class MigrateStepTest {
     host.answer(ok("001_init.sql\n002_add_user_badges.sql\n"));
     StepResult r = run("{engine: sqlite, db: app.db, dir: migrations, mark_applied: ['003_threads']}");
     assertThat(host.requests).hasSize(2);
-    assertThat(stdin(host.last())).isEqualTo("BEGIN;\nINSERT INTO migrations (version, applied_at)"
+    assertThat(stdin(host.last())).isEqualTo("BEGIN;\nINSERT INTO \"migrations\" (version, applied_at)"
         + " VALUES ('003_threads.sql', datetime('now'));\nCOMMIT;\n");
     assertThat(r.status()).isEqualTo(Status.CHANGED);
     assertThat(r.message()).isEqualTo("0 applied, 2 skipped; marked as applied without running: 003_threads.sql");
@@ -246,5 +246,31 @@ class MigrateStepTest {
         "'timeout_per_migration' must be a duration such as 300, 30s or 5m");
     assertThat(step.validate(Bind.args(step, "{engine: sqlite, db: a.db}"))).containsExactly("give either 'dir' or 'files'");
     assertThat(step.undoable()).isFalse();
+  }
+
+  /**
+   * A table name that comes from a registered value was "[=t]" at validate time; when the step runs it
+   * is checked again, and nothing reaches sqlite3, whose stdin also takes dot-commands such as .shell.
+   */
+  @Test
+  void aTableNameFromAVariableIsCheckedWhenTheStepRuns() {
+    String injected = "migrations (version TEXT);\n.shell touch /tmp/x\nCREATE TABLE IF NOT EXISTS migrations";
+    MigrateStep.Args args = new MigrateStep.Args("sqlite", "app.db", "migrations", null, injected, null, null);
+    StepResult r = step.execute(args, new FakeContext(host, dir));
+
+    assertThat(r.status()).isEqualTo(Status.FAILED);
+    assertThat(r.message()).isEqualTo("'table' must be a plain SQL name such as migrations");
+    assertThat(host.requests).isEmpty();
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> new MigrationDb("sqlite", "a.db", injected)))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void theTableIsAQuotedIdentifierAndPostgresKeepsTheNameItFoldedBefore() {
+    host.answer(ok(""));
+    run("{engine: postgres, db: 'postgresql://app@db/app', dir: migrations, table: Ops.Schema_Migrations}");
+    assertThat(stdin(host.requests.get(0))).contains("CREATE TABLE IF NOT EXISTS \"ops\".\"schema_migrations\" (")
+        .contains("SELECT version FROM \"ops\".\"schema_migrations\" ORDER BY");
+    assertThat(new MigrationDb("sqlite", "a.db", "Ops.Mig").quotedTable()).isEqualTo("\"Ops\".\"Mig\"");
   }
 }
