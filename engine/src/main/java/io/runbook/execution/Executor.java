@@ -95,10 +95,7 @@ public final class Executor {
         parallel(pool, sessions.stream().filter(s -> s.result() != null).toList(), s -> s.reclaim(connector));
         refresh(plan, state, sessions);
       }
-      parallel(pool, pending.stream().filter(s -> s.result() == null).toList(), s -> {
-        if (s.interrupted() != null) s.rollback(s.interrupted(), "the controller stopped during this step");
-        else s.advance(p -> p == Phase.PREFLIGHT);
-      });
+      parallel(pool, pending.stream().filter(s -> s.result() == null).toList(), HostSession::recover);
       List<String> failedPreflight = state != null && state.batchesStarted() ? List.of()
           : pending.stream().filter(s -> s.result() != null).map(HostSession::name).toList();
       if (!failedPreflight.isEmpty() || control.cancelled()) {

@@ -71,6 +71,7 @@ final class HostSession implements AutoCloseable {
   private long lockVerifiedAt = System.nanoTime();
   private boolean lockLost;
   private boolean orphansOfThisRun;
+  private String cleanupUnknown;
   // Cleanup steps that changed the host and have no undo: past them, a rollback cannot restore the host.
   private final List<String> irreversible = new ArrayList<>();
   private Become become = Become.NONE;
@@ -110,6 +111,7 @@ final class HostSession implements AutoCloseable {
     ok = changed = failed = skipped = 0;
     next = 0;
     interrupted = null;
+    cleanupUnknown = null;
     while (!stack.isEmpty()) stack.pop();
     vars.clear();
     vars.putAll(plan.vars());
@@ -148,7 +150,12 @@ final class HostSession implements AutoCloseable {
     }
     if (result == null && state.inFlight() > 0) {
       PlannedStep s = plan.steps().get(state.inFlight() - 1);
-      if (s.spec().idempotent()) {
+      if (s.phase() == Phase.CLEANUP && !s.spec().idempotent()) {
+        // Past verify the upgrade holds; a cleanup is never a reason to roll back (as when it fails).
+        next = state.inFlight();
+        cleanupUnknown = "cleanup step '" + s.name() + "' was running when the controller stopped; whether it "
+            + "finished is unknown: check it on the host (mark it idempotent: true to have resume run it again)";
+      } else if (s.spec().idempotent()) {
         next = state.inFlight() - 1;
       } else {
         next = state.inFlight();
@@ -162,6 +169,8 @@ final class HostSession implements AutoCloseable {
       }
     } else if (result == null && state.rollingBack()) {
       interrupted = "the controller stopped during this host's rollback; the undo work that did not finish runs now";
+    } else if (result == null && failedStep != null && failedStep.phase() == Phase.CLEANUP) {
+      cleanupUnknown = "cleanup step '" + failedStep.name() + "' failed; the controller stopped before it said so";
     } else if (result == null && failedStep != null) {
       interrupted = "step '" + failedStep.name() + "' failed and the controller stopped before the host was rolled back";
     }
@@ -170,6 +179,18 @@ final class HostSession implements AutoCloseable {
   /** Cleanup steps of the run that changed this host and cannot be undone (e.g. the old release removed). */
   List<String> irreversible() {
     return List.copyOf(irreversible);
+  }
+
+  /**
+   * Picks a resumed host up: a cleanup whose outcome the dead controller never learnt leaves the host
+   * upgraded with its cleanup failed; an interrupted step or rollback rolls the host back; otherwise the
+   * host goes on with its preflight if it had not finished it.
+   */
+  void recover() {
+    if (result != null) return;
+    if (cleanupUnknown != null) finish(Outcome.CLEANUP_FAILED, null, cleanupUnknown);
+    else if (interrupted != null) rollback(interrupted, "the controller stopped during this step");
+    else advance(p -> p == Phase.PREFLIGHT);
   }
 
   /** Why a resumed host must roll back before anything else, or null. */

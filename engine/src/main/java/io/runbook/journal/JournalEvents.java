@@ -94,6 +94,7 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
       start = end + 1;
       String text = decode(bytes, from, end);
       if (text != null && text.isBlank()) continue;
+      if (text != null && fromAnotherVersion(text)) continue;
       Event event = text == null ? null : event(text);
       if (event == null) {
         // Malformed UTF-8 is shown with replacement characters: enough to name the host it was about.
@@ -125,6 +126,20 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, from, to - from)).toString();
     } catch (CharacterCodingException e) {
       return null;
+    }
+  }
+
+  /**
+   * A whole JSON line naming an event type this version does not write ({@code lock_taken} of early
+   * versions): not damage, since nothing of a run's outcome is lost, so it is passed over.
+   */
+  private static boolean fromAnotherVersion(String text) {
+    try {
+      JsonNode node = EventJson.MAPPER.readTree(text);
+      return node != null && node.isObject() && node.path("event").isTextual()
+          && !TYPES.containsKey(node.path("event").asText());
+    } catch (IOException | RuntimeException e) {
+      return false;
     }
   }
 

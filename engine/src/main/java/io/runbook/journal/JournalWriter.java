@@ -207,8 +207,8 @@ public final class JournalWriter implements EventListener, Closeable {
     kept = new ArrayList<>();
     try {
       String before = Files.isRegularFile(file) ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8) : "";
-      // the failed write may have left part of its line: end it, the whole line follows
-      if (!before.isEmpty() && !before.endsWith("\n")) before += "\n";
+      // the failed write may have left part of its line: drop it, the whole line follows
+      if (!before.isEmpty() && !before.endsWith("\n")) before = before.substring(0, before.lastIndexOf('\n') + 1);
       before.lines().forEach(l -> kept.add(l + "\n"));
     } catch (IOException unreadable) {
       kept.add("");
