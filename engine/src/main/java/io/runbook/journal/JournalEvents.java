@@ -45,6 +45,11 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
     }
   }
 
+  /** The event record a journal's {@code event} name stands for, or null when this version writes none such. */
+  public static Class<? extends Event> type(String name) {
+    return TYPES.get(name);
+  }
+
   public JournalEvents {
     events = List.copyOf(events);
     damage = List.copyOf(damage);

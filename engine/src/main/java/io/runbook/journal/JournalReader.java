@@ -60,16 +60,6 @@ public final class JournalReader {
   /** For a newer engine's event of a known type: values this version does not know read as null. */
   private static final ObjectMapper LENIENT = EventJson.MAPPER.copy()
       .enable(DeserializationFeature.READ_UNKNOWN_ENUM_VALUES_AS_NULL);
-  /** Event classes by the type name the journal writes, as {@link JournalEvents} knows them. */
-  private static final Map<String, Class<? extends Event>> TYPES = new HashMap<>();
-
-  static {
-    for (Class<?> c : Event.class.getPermittedSubclasses()) {
-      @SuppressWarnings("unchecked")
-      Class<? extends Event> type = (Class<? extends Event>) c;
-      TYPES.put(c.getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(), type);
-    }
-  }
 
   private JournalReader() {}
 
@@ -183,7 +173,7 @@ public final class JournalReader {
         damage.add(d);
         continue;
       }
-      Class<? extends Event> type = TYPES.get(node.path("event").asText(""));
+      Class<? extends Event> type = JournalEvents.type(node.path("event").asText(""));
       if (type == null) continue; // a newer engine's event: nothing a summary needs
       Event event = lenient(node, type);
       if (event == null) {

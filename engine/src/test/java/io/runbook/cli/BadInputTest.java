@@ -2,16 +2,13 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.testing.SilentHost;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,23 +25,11 @@ class BadInputTest {
   static final Path FIXTURES = Path.of("src/test/resources/runbooks/invalid");
 
   @TempDir Path tmp;
-  ServerSocket host;
-  final AtomicInteger connections = new AtomicInteger();
+  SilentHost host;
 
   @BeforeEach
   void listen() throws IOException {
-    host = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread t = new Thread(() -> {
-      while (!host.isClosed()) {
-        try (Socket s = host.accept()) {
-          connections.incrementAndGet();
-        } catch (IOException e) {
-          return;
-        }
-      }
-    });
-    t.setDaemon(true);
-    t.start();
+    host = SilentHost.listen();
   }
 
   @AfterEach
@@ -67,7 +52,7 @@ class BadInputTest {
               ansible_host: 127.0.0.1
               ansible_port: %d
               mode: binary
-        """.formatted(host.getLocalPort()));
+        """.formatted(host.port()));
     Path state = tmp.resolve("state");
 
     Run run = Run.of("apply", fixture.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state.toString());
@@ -78,7 +63,7 @@ class BadInputTest {
     assertThat(run.err().strip()).isEqualTo(expected);
     assertThat(run.code()).isEqualTo(4);
     Thread.sleep(50);
-    assertThat(connections.get()).as("connections to the host").isZero();
+    assertThat(host.connections()).as("connections to the host").isZero();
     assertThat(state).doesNotExist();
   }
 

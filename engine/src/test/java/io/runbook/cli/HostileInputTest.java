@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.SilentHost;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -47,23 +44,11 @@ class HostileInputTest {
   }
 
   @TempDir Path tmp;
-  ServerSocket host;
-  final AtomicInteger connections = new AtomicInteger();
+  SilentHost host;
 
   @BeforeEach
   void listen() throws IOException {
-    host = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread t = new Thread(() -> {
-      while (!host.isClosed()) {
-        try (Socket s = host.accept()) {
-          connections.incrementAndGet();
-        } catch (IOException e) {
-          return;
-        }
-      }
-    });
-    t.setDaemon(true);
-    t.start();
+    host = SilentHost.listen();
   }
 
   @AfterEach
@@ -104,7 +89,7 @@ class HostileInputTest {
               ansible_host: 127.0.0.1
               ansible_port: %d
               mode: binary
-        """.formatted(host.getLocalPort()));
+        """.formatted(host.port()));
     Path state = tmp.resolve("state");
     String[] args = c.role().equals("runbook")
         ? new String[] {"apply", input.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state.toString()}
@@ -119,7 +104,7 @@ class HostileInputTest {
     assertThat(run.err()).as("stderr").doesNotContain("\tat ").doesNotContain("Exception").doesNotContain("Error:");
     assertThat(run.code()).as("exit code; stderr: " + run.err()).isEqualTo(4);
     Thread.sleep(20);
-    assertThat(connections.get()).as("connections to the host").isZero();
+    assertThat(host.connections()).as("connections to the host").isZero();
     assertThat(state).doesNotExist();
   }
 

@@ -3,13 +3,10 @@ package io.runbook.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.SilentHost;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,26 +17,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** A {@code --limit} term that matches nothing is an input error naming it, never fewer hosts than asked. */
 class LimitTest {
   @TempDir Path tmp;
-  ServerSocket host;
-  final AtomicInteger connections = new AtomicInteger();
+  SilentHost host;
   Path inventory;
   Path runbook;
 
   @BeforeEach
   void setUp() throws IOException {
-    host = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread t = new Thread(() -> {
-      while (!host.isClosed()) {
-        try (Socket s = host.accept()) {
-          connections.incrementAndGet();
-        } catch (IOException e) {
-          return;
-        }
-      }
-    });
-    t.setDaemon(true);
-    t.start();
-    String h = "{ansible_host: 127.0.0.1, ansible_port: " + host.getLocalPort() + "}";
+    host = SilentHost.listen();
+    String h = "{ansible_host: 127.0.0.1, ansible_port: " + host.port() + "}";
     inventory = Files.writeString(tmp.resolve("inventory.yaml"), """
         eu:
           hosts:
@@ -84,7 +69,7 @@ class LimitTest {
         .contains("nothing was run");
     assertThat(run.code()).isEqualTo(4);
     Thread.sleep(20);
-    assertThat(connections.get()).as("connections").isZero();
+    assertThat(host.connections()).as("connections").isZero();
     assertThat(state).doesNotExist();
   }
 

@@ -2,16 +2,13 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.testing.SilentHost;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,23 +22,11 @@ class SshOptionsTest {
   static final Path RUNBOOK = Path.of("../runbooks/stop-sample.yaml");
 
   @TempDir Path tmp;
-  ServerSocket host;
-  final AtomicInteger connections = new AtomicInteger();
+  SilentHost host;
 
   @BeforeEach
   void listen() throws IOException {
-    host = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread t = new Thread(() -> {
-      while (!host.isClosed()) {
-        try (Socket s = host.accept()) {
-          connections.incrementAndGet();
-        } catch (IOException e) {
-          return;
-        }
-      }
-    });
-    t.setDaemon(true);
-    t.start();
+    host = SilentHost.listen();
   }
 
   @AfterEach
@@ -68,7 +53,7 @@ class SshOptionsTest {
               hosts:
                 web1: {ansible_host: 127.0.0.1, ansible_port: %d, %s}
                 web2: {ansible_host: 127.0.0.1, ansible_port: %d}
-        """.formatted(host.getLocalPort(), extraVars, host.getLocalPort()));
+        """.formatted(host.port(), extraVars, host.port()));
     return inv;
   }
 
@@ -80,7 +65,7 @@ class SshOptionsTest {
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(4);
     assertThat(r.err()).contains("host 'web1'").contains("ProxyCommand 'nc -X 5 -x socks:1080 %h %p' cannot be honoured")
         .doesNotContain("web2");
-    assertThat(connections.get()).as("no host contacted").isZero();
+    assertThat(host.connections()).as("no host contacted").isZero();
   }
 
   @Test
@@ -90,7 +75,7 @@ class SshOptionsTest {
         "--state-dir", tmp.resolve("state").toString());
     assertThat(r.code()).isEqualTo(4);
     assertThat(r.err()).contains("host 'web1'").containsIgnoringCase("Bad configuration option: nosuchoption");
-    assertThat(connections.get()).isZero();
+    assertThat(host.connections()).isZero();
   }
 
   @Test
@@ -101,7 +86,7 @@ class SshOptionsTest {
       assertThat(r.code()).isEqualTo(4);
       assertThat(r.err()).contains("needs a terminal").contains("ansible_");
     }
-    assertThat(connections.get()).isZero();
+    assertThat(host.connections()).isZero();
   }
 
   @Test
@@ -113,6 +98,6 @@ class SshOptionsTest {
     r = run("doctor", "-i", inv.toString(), "--key-passphrase-file", tmp.resolve("nope").toString());
     assertThat(r.code()).isEqualTo(4);
     assertThat(r.err()).contains("--key-passphrase-file");
-    assertThat(connections.get()).isZero();
+    assertThat(host.connections()).isZero();
   }
 }
