@@ -21,8 +21,19 @@ final class InventoryCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(names = {"-i", "--inventory"}, required = true, paramLabel = "INVENTORY",
-      description = "Inventory file, or NAME for inventory/NAME.yaml.")
-  String inventory;
+      description = "Inventory file or directory (YAML, INI or executable), or NAME for inventory/NAME.yaml. "
+          + "Repeat to read several, in order.")
+  java.util.List<String> inventory;
+
+  @Option(names = "--playbook-dir", paramLabel = "DIR",
+      description = "A runbook's directory, whose group_vars/ and host_vars/ apply too (as ansible-inventory's option).")
+  java.nio.file.Path playbookDir;
+
+  @Option(names = "--vault-password-file", paramLabel = "FILE", description = "Ansible Vault password file. Repeatable.")
+  java.util.List<String> vaultPasswordFiles;
+
+  @Option(names = "--vault-id", paramLabel = "[LABEL@]FILE", description = "Vault password file with a label. Repeatable.")
+  java.util.List<String> vaultIds;
 
   @Option(names = {"-l", "--limit"}, paramLabel = "PATTERN", description = "Only hosts matching this pattern.")
   String limit;
@@ -33,7 +44,8 @@ final class InventoryCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Problems problems = new Problems();
-    Inventory inv = Inputs.inventory(inventory, problems);
+    Inventory inv = Inputs.inventory(inventory, playbookDir,
+        io.runbook.inventory.Vault.fromOptions(vaultPasswordFiles, vaultIds, System.getenv()), problems);
     problems.throwIfAny();
     List<Host> hosts = inv.select(limit == null ? "all" : limit);
     PrintWriter out = spec.commandLine().getOut();

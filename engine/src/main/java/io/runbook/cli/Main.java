@@ -38,6 +38,8 @@ public final class Main {
     cli.setOut(new PrintWriter(out, true));
     cli.setErr(new PrintWriter(err, true));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
+    // '-e @vars.yml' names a variables file, as in Ansible; picocli would read it as an argument file.
+    cli.setExpandAtFiles(false);
     cli.setParameterExceptionHandler((ex, a) -> {
       err.println("runbook: " + ex.getMessage());
       CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);

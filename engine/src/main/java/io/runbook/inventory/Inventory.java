@@ -5,18 +5,36 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * A loaded inventory. Both maps keep inventory order: {@code all} first, then each group and host in the
  * order the file first mentions it, so listings and selections read like the file.
  *
  * @param source the inventory's display name, used in messages
+ * @param secretValues see {@link #secretValues()}
  */
-public record Inventory(String source, Map<String, Group> groups, Map<String, Host> hosts) {
+public record Inventory(String source, Map<String, Group> groups, Map<String, Host> hosts, Set<String> secretValues) {
   public Inventory {
     Objects.requireNonNull(source, "source");
     groups = Collections.unmodifiableMap(new LinkedHashMap<>(groups));
     hosts = Collections.unmodifiableMap(new LinkedHashMap<>(hosts));
+    secretValues = Collections.unmodifiableSet(new LinkedHashSet<>(secretValues));
+  }
+
+  public Inventory(String source, Map<String, Group> groups, Map<String, Host> hosts) {
+    this(source, groups, hosts, Set.of());
+  }
+
+  /**
+   * The plaintext of every vaulted value the inventory holds: each {@code !vault} value, and the whole
+   * decrypted text of each vault-encrypted file (so a redactor that masks substrings masks every value in
+   * it). These are secrets: whatever prints or records variables must mask them.
+   */
+  @Override
+  public Set<String> secretValues() {
+    return secretValues;
   }
 
   /**

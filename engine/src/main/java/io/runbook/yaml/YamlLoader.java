@@ -26,6 +26,10 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
+import org.snakeyaml.engine.v2.resolver.JsonScalarResolver;
+import org.snakeyaml.engine.v2.schema.Schema;
+import org.snakeyaml.engine.v2.api.ConstructNode;
+import org.snakeyaml.engine.v2.resolver.ScalarResolver;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
 
 /**
@@ -34,6 +38,33 @@ import org.snakeyaml.engine.v2.scanner.StreamReader;
  * with {@code file:line:col}; the caller decides when to report them.
  */
 public final class YamlLoader {
+  /**
+   * How a YAML dialect reads scalars: the tag a plain scalar resolves to, and the value a scalar node
+   * stands for. Runbooks use YAML 1.2 ({@link #CORE}); Ansible's inventories are read as YAML 1.1, with
+   * its own tags, by the inventory package.
+   */
+  public interface Scalars {
+    ScalarResolver resolver();
+
+    /** The value of a scalar node; a problem with it (a bad tag, say) is added at {@code at}. */
+    Object value(ScalarNode node, Location at, Problems problems);
+  }
+
+  /** snakeyaml-engine's default (YAML 1.2's JSON schema): what runbooks and their own files use. */
+  public static final Scalars DEFAULT = new Scalars() {
+    private final ScalarResolver resolver = new JsonScalarResolver();
+
+    @Override
+    public ScalarResolver resolver() {
+      return resolver;
+    }
+
+    @Override
+    public Object value(ScalarNode node, Location at, Problems problems) {
+      return scalar(node);
+    }
+  };
+
   private YamlLoader() {}
 
   /** Loads one file; a missing or unreadable file is a problem at the file itself. */
@@ -52,7 +83,24 @@ public final class YamlLoader {
   }
 
   public static Optional<YamlDocument> parse(Path path, String displayName, String text, Problems problems) {
-    LoadSettings settings = LoadSettings.builder().setLabel(displayName).setAllowDuplicateKeys(true).build();
+    return parse(path, displayName, text, problems, DEFAULT);
+  }
+
+  /** Parses {@code text} reading its scalars as {@code scalars} says. */
+  public static Optional<YamlDocument> parse(Path path, String displayName, String text, Problems problems,
+      Scalars scalars) {
+    LoadSettings settings = LoadSettings.builder().setLabel(displayName).setAllowDuplicateKeys(true)
+        .setSchema(new Schema() {
+          @Override
+          public ScalarResolver getScalarResolver() {
+            return scalars.resolver();
+          }
+
+          @Override
+          public Map<Tag, ConstructNode> getSchemaTagConstructors() {
+            return Map.of(); // values are made by convert(), not by a constructor
+          }
+        }).build();
     Node node;
     try (Reader reader = new StringReader(text)) {
       Composer composer = new Composer(settings, new ParserImpl(settings, new StreamReader(settings, reader)));
@@ -74,12 +122,12 @@ public final class YamlLoader {
     }
     Map<String, Location> values = new HashMap<>();
     Map<String, Location> keys = new HashMap<>();
-    Object root = node == null ? null : convert(node, "", displayName, values, keys, problems);
+    Object root = node == null ? null : convert(node, "", displayName, values, keys, problems, scalars);
     return Optional.of(new YamlDocument(path, displayName, root, values, keys));
   }
 
   private static Object convert(Node node, String pointer, String file, Map<String, Location> values,
-      Map<String, Location> keys, Problems problems) {
+      Map<String, Location> keys, Problems problems, Scalars scalars) {
     Location loc = node.getStartMark().map(m -> at(file, m)).orElse(Location.of(file));
     values.put(pointer, loc);
     if (node instanceof MappingNode m) {
@@ -98,7 +146,7 @@ public final class YamlLoader {
           continue;
         }
         keys.put(child, kloc);
-        out.put(key, convert(t.getValueNode(), child, file, values, keys, problems));
+        out.put(key, convert(t.getValueNode(), child, file, values, keys, problems, scalars));
       }
       return out;
     }
@@ -106,11 +154,11 @@ public final class YamlLoader {
       List<Object> out = new ArrayList<>();
       int i = 0;
       for (Node item : s.getValue()) {
-        out.add(convert(item, YamlDocument.child(pointer, i++), file, values, keys, problems));
+        out.add(convert(item, YamlDocument.child(pointer, i++), file, values, keys, problems, scalars));
       }
       return out;
     }
-    return scalar((ScalarNode) node);
+    return scalars.value((ScalarNode) node, loc, problems);
   }
 
   private static Object scalar(ScalarNode n) {
