@@ -42,7 +42,9 @@ public record Inventory(String source, Map<String, Group> groups, Map<String, Ho
    * selects none (ask {@link #patternProblems} why). A pattern is terms separated by {@code ,} (or
    * {@code :}): {@code all} or {@code *}, a group, a host, a glob ({@code web*}, {@code db?}) or a
    * {@code ~regex}; {@code &term} keeps only hosts also in the term, {@code !term} removes the term's
-   * hosts. Plain terms are united first, then intersections, then exclusions, so the order of terms does
+   * hosts. A term other than a regex may end in a subscript, as in Ansible: {@code web[0]}, {@code web[-1]},
+   * {@code web[0:2]} (inclusive), {@code web[10:]}; it counts the group's own hosts, then its children's,
+   * breadth first (an index past the end selects nothing). Plain terms are united first, then intersections, then exclusions, so the order of terms does
    * not matter; a pattern of only exclusions starts from {@code all}. An empty pattern, or one with an
    * invalid term, selects nothing.
    */
