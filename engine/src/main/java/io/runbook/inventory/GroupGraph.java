@@ -16,6 +16,7 @@ import java.util.Set;
 
 /** The group hierarchy: Ansible's implicit memberships, cycles, and the order group variables apply in. */
 final class GroupGraph {
+  static final String PRIORITY = "ansible_group_priority";
   private static final int ON_PATH = 1;
   private static final int DONE = 2;
 
@@ -100,7 +101,7 @@ final class GroupGraph {
 
   /** {@code ansible_group_priority} as the inventory source sets it; 1 when unset or not a number. */
   long priority(String group) {
-    Object v = groups.get(group).vars.get("ansible_group_priority");
+    Object v = groups.get(group).vars.get(PRIORITY);
     if (v instanceof Number n) return n.longValue();
     if (v instanceof String s && s.strip().matches("[-+]?[0-9]{1,18}")) return Long.parseLong(s.strip());
     return 1;

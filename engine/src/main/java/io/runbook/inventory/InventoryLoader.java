@@ -220,8 +220,8 @@ public final class InventoryLoader {
       }
       List<String> order = graph.precedence(h.groups);
       List<String> others = order.stream().filter(g -> !g.equals("all")).toList();
-      Map<String, Object> vars = new LinkedHashMap<>(data.groups.get("all").vars);
-      for (String g : others) vars.putAll(data.groups.get(g).vars);
+      Map<String, Object> vars = new LinkedHashMap<>();
+      for (String g : order) groupVars(data.groups.get(g), vars);
       for (Path d : dirs) vars.putAll(files.vars(d, "group_vars", "all"));
       for (Path d : dirs) for (String g : others) vars.putAll(files.vars(d, "group_vars", g));
       vars.putAll(h.vars);
@@ -242,6 +242,13 @@ public final class InventoryLoader {
    */
   public static org.snakeyaml.engine.v2.schema.Schema writerSchema() {
     return AnsibleYaml.SCHEMA;
+  }
+
+  /** A group's own vars, but ansible_group_priority: as in Ansible, that orders groups and is no variable. */
+  private static void groupVars(GroupDef g, Map<String, Object> into) {
+    g.vars.forEach((k, v) -> {
+      if (!k.equals(GroupGraph.PRIORITY)) into.put(k, v);
+    });
   }
 
   private static String emptyMessage() {

@@ -82,7 +82,7 @@ class InvalidInventoryTest {
   @Test
   void sectionsOfTheWrongType() {
     assertThat(Fixtures.problems("invalid/wrong-types.yaml")).containsExactly(
-        "wrong-types.yaml:3:5: 'hosts' array found, [object, null] expected",
+        "wrong-types.yaml:3:5: 'hosts' array found, [object, null, string] expected",
         "wrong-types.yaml:8:15: 'web3' string found, [object, null] expected",
         "wrong-types.yaml:9:13: 'vars' array found, [object, null] expected");
   }
