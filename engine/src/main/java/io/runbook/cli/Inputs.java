@@ -72,8 +72,10 @@ final class Inputs {
     Optional<Runbook> runbook = RunbookParser.parse(runbookFile, display(runbookFile), problems);
     Path runbookDir = runbookFile.toAbsolutePath().getParent();
     Inventory inventory = inventory(inventoryArgs, runbookDir, vault, problems);
-    Map<String, Object> vars = extraVars(extra, vault, problems);
+    java.util.Set<String> extraSecrets = new java.util.LinkedHashSet<>();
+    Map<String, Object> vars = ExtraVars.parse(extra, vault, extraSecrets, cwd(), problems);
     problems.throwIfAny();
+    inventory = inventory.withSecrets(extraSecrets);
     String name = String.join(", ", sources(inventoryArgs).stream().map(Inputs::display).toList());
     return new Planner(overrides.apply(runbook.orElseThrow()), inventory, name).plan(limit, vars, runId, createdAt);
   }

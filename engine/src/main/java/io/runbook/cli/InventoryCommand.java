@@ -54,7 +54,7 @@ final class InventoryCommand implements Callable<Integer> {
       Map<String, Object> groups = new LinkedHashMap<>();
       inv.groups().values().forEach(g -> groups.put(g.name(), Map.of("children", g.children(), "hosts", g.hosts())));
       Map<String, Object> hv = new LinkedHashMap<>();
-      hosts.forEach(h -> hv.put(h.name(), h.vars()));
+      hosts.forEach(h -> hv.put(h.name(), mask(h.vars(), inv.secretValues())));
       doc.put("groups", groups);
       doc.put("hosts", hv);
       out.println(EventJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(doc));
@@ -68,8 +68,21 @@ final class InventoryCommand implements Callable<Integer> {
     out.println("hosts:");
     for (Host h : hosts) {
       out.println("  " + h.name() + "  (groups: " + String.join(", ", h.groups()) + ")");
-      h.vars().forEach((k, v) -> out.println("      " + k + ": " + v));
+      mask(h.vars(), inv.secretValues()).forEach((k, v) -> out.println("      " + k + ": " + v));
     }
     return 0;
+  }
+
+  /** Vaulted values never reach the terminal. */
+  @SuppressWarnings("unchecked")
+  static <T> T mask(T value, java.util.Set<String> secrets) {
+    if (value instanceof String s && secrets.contains(s)) return (T) "********";
+    if (value instanceof Map<?, ?> m) {
+      Map<Object, Object> out = new LinkedHashMap<>();
+      m.forEach((k, v) -> out.put(k, mask(v, secrets)));
+      return (T) out;
+    }
+    if (value instanceof List<?> l) return (T) l.stream().map(v -> mask(v, secrets)).toList();
+    return value;
   }
 }

@@ -19,7 +19,8 @@ import org.snakeyaml.engine.v2.resolver.ScalarResolver;
 /**
  * YAML as Ansible reads it: PyYAML's YAML 1.1 resolver ({@code yes}, {@code on}, {@code True} are
  * booleans, {@code 0755} is octal, {@code 1_000} an integer, {@code 1e3} a string), and {@code !vault}
- * values decrypted with the {@link Vault}'s passwords. Every decrypted value is added to {@code secrets}.
+ * values decrypted with the {@link Vault}'s passwords. Every decrypted value is added to {@code secrets}: each
+ * {@code !vault} value, and every string value of a vault-encrypted file.
  */
 final class AnsibleYaml implements YamlLoader.Scalars {
   static final Tag VAULT = new Tag("!vault");
@@ -50,6 +51,7 @@ final class AnsibleYaml implements YamlLoader.Scalars {
 
   private final Vault vault;
   private final Set<String> secrets;
+  private boolean inVaultedFile;
 
   AnsibleYaml(Vault vault, Set<String> secrets) {
     this.vault = vault;
@@ -58,15 +60,19 @@ final class AnsibleYaml implements YamlLoader.Scalars {
 
   /** Parses {@code text} (a whole-file vault is decrypted first) as Ansible YAML. */
   Optional<YamlDocument> parse(Path path, String displayName, String text, Problems problems) {
-    return YamlLoader.parse(path, displayName, decryptFile(text, displayName), problems, this);
+    boolean vaulted = Vault.isVaulted(text);
+    String plain = decryptFile(text, displayName);
+    inVaultedFile = vaulted;
+    try {
+      return YamlLoader.parse(path, displayName, plain, problems, this);
+    } finally {
+      inVaultedFile = false;
+    }
   }
 
-  /** The text itself, or the plaintext of a vault-encrypted file, whose every value is then a secret. */
+  /** The text itself, or the plaintext of a vault-encrypted file. */
   String decryptFile(String text, String displayName) {
-    if (!Vault.isVaulted(text)) return text;
-    String plain = decrypt(text, Location.of(displayName));
-    secrets.add(plain);
-    return plain;
+    return Vault.isVaulted(text) ? decrypt(text, Location.of(displayName)) : text;
   }
 
   @Override
@@ -84,6 +90,7 @@ final class AnsibleYaml implements YamlLoader.Scalars {
       return plain;
     }
     if (Tag.NULL.equals(tag)) return null;
+    if (inVaultedFile && Tag.STR.equals(tag) && !v.isEmpty()) secrets.add(v);
     if (Tag.BOOL.equals(tag)) {
       String b = v.toLowerCase();
       return b.equals("yes") || b.equals("true") || b.equals("on");

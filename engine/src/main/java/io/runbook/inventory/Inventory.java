@@ -28,13 +28,20 @@ public record Inventory(String source, Map<String, Group> groups, Map<String, Ho
   }
 
   /**
-   * The plaintext of every vaulted value the inventory holds: each {@code !vault} value, and the whole
-   * decrypted text of each vault-encrypted file (so a redactor that masks substrings masks every value in
-   * it). These are secrets: whatever prints or records variables must mask them.
+   * The plaintext of every vaulted value the inventory holds: each {@code !vault} value, and every string
+   * value of each vault-encrypted file (group_vars/host_vars files, YAML inventories, {@code -e @file}).
+   * These are secrets: whatever prints or records variables must mask them.
    */
   @Override
   public Set<String> secretValues() {
     return secretValues;
+  }
+
+  /** This inventory with {@code more} secrets too (those of {@code -e @vaulted.yml}, say). */
+  public Inventory withSecrets(Set<String> more) {
+    Set<String> all = new LinkedHashSet<>(secretValues);
+    all.addAll(more);
+    return new Inventory(source, groups, hosts, all);
   }
 
   /**

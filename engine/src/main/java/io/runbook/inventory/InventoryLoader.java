@@ -134,7 +134,6 @@ public final class InventoryLoader {
       problems.add(Location.of(name), "cannot read inventory file: " + e.getMessage());
       return;
     }
-    text = yaml.decryptFile(text, name);
     String file = source.getFileName().toString();
     int dot = file.lastIndexOf('.');
     String ext = dot <= 0 ? "" : file.substring(dot);
@@ -158,7 +157,7 @@ public final class InventoryLoader {
       return;
     }
     Problems iniProblems = new Problems();
-    new IniInventory(data, name, dir, iniProblems).parse(text);
+    new IniInventory(data, name, dir, iniProblems).parse(yaml.decryptFile(text, name));
     // A .yaml file whose YAML is broken is reported as YAML, unless it reads cleanly as INI.
     boolean yamlFile = YAML_EXTENSIONS.contains(ext);
     problems.addAll(yamlFile && !yamlProblems.isEmpty() && !iniProblems.isEmpty() ? yamlProblems : iniProblems);
