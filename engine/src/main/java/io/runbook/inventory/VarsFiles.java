@@ -28,6 +28,8 @@ final class VarsFiles {
   private final Function<Path, String> display;
   private final Problems problems;
   private final Map<Path, Map<String, Object>> cache = new HashMap<>();
+  // Every host asks for every group's files: look each name up once (a fleet has few groups, many hosts).
+  private final Map<Path, Map<String, Object>> merged = new HashMap<>();
 
   VarsFiles(AnsibleYaml yaml, Function<Path, String> display, Problems problems) {
     this.yaml = yaml;
@@ -37,10 +39,12 @@ final class VarsFiles {
 
   /** The variables {@code dir/subdir/name*} sets, merged in file order (later files win). */
   Map<String, Object> vars(Path dir, String subdir, String name) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    if (name.contains("/")) return out;
-    for (Path f : files(dir.resolve(subdir), name)) out.putAll(cache.computeIfAbsent(f, this::load));
-    return out;
+    if (name.contains("/")) return Map.of();
+    return merged.computeIfAbsent(dir.resolve(subdir).resolve(name), k -> {
+      Map<String, Object> out = new LinkedHashMap<>();
+      for (Path f : files(dir.resolve(subdir), name)) out.putAll(cache.computeIfAbsent(f, this::load));
+      return out;
+    });
   }
 
   private static List<Path> files(Path dir, String name) {

@@ -134,6 +134,23 @@ class AnsibleFormsTest {
   }
 
   @Test
+  void whatTheWriterSchemaDumpsLoadsBackUnchanged() throws IOException {
+    // The rehearsal writes production's variables into an inventory it reads back as Ansible YAML.
+    Map<String, Object> vars = new java.util.LinkedHashMap<>();
+    vars.put("yes_string", "yes");
+    vars.put("octal_string", "0755");
+    vars.put("version", "2.1");
+    vars.put("clock", "1:30");
+    vars.put("flag", true);
+    vars.put("port", 5432L);
+    vars.put("ratio", 0.5);
+    vars.put("nothing", null);
+    String yaml = new org.snakeyaml.engine.v2.api.Dump(org.snakeyaml.engine.v2.api.DumpSettings.builder()
+        .setSchema(InventoryLoader.writerSchema()).build()).dumpToString(Map.of("all", Map.of("hosts", Map.of("h1", vars))));
+    assertThat(load(write("dumped.yaml", yaml)).hosts().get("h1").vars()).isEqualTo(vars);
+  }
+
+  @Test
   void pythonLiterals() {
     assertThat(PythonLiteral.valueOf("{'k': (1, 2), \"s\": u'x' 'y'}")).isEqualTo(Map.of("k", List.of(1L, 2L), "s", "xy"));
     assertThat(PythonLiteral.valueOf("-0x10")).isEqualTo(-16L);
