@@ -15,8 +15,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "inventory", mixinStandardHelpOptions = true,
-    description = "List the inventory's groups and hosts with each host's merged variables "
-        + "(all < parent group < child group < host).")
+    description = "List the inventory's groups and hosts with each host's merged variables, resolved as "
+        + "Ansible does (group vars by depth, group_vars/, host vars, host_vars/); vaulted values are masked.")
 final class InventoryCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

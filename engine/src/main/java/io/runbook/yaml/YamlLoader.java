@@ -40,7 +40,7 @@ import org.snakeyaml.engine.v2.scanner.StreamReader;
 public final class YamlLoader {
   /**
    * How a YAML dialect reads scalars: the tag a plain scalar resolves to, and the value a scalar node
-   * stands for. Runbooks use YAML 1.2 ({@link #CORE}); Ansible's inventories are read as YAML 1.1, with
+   * stands for. Runbooks use YAML 1.2 ({@link #DEFAULT}); Ansible's inventories are read as YAML 1.1, with
    * its own tags, by the inventory package.
    */
   public interface Scalars {
