@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes this machine ready for the integration tests: Docker, debootstrap, ssh-keygen, kubectl and chromium
-# installed, the Docker daemon answering, and the test image (runbook-test/sshd:current) and the rehearsal
+# Makes this machine ready for the integration tests: Docker, debootstrap, ssh-keygen, kubectl, chromium and
+# ansible-core installed, the Docker daemon answering, and the test image (runbook-test/sshd:current) and the rehearsal
 # images (runbook/rehearsal:current, runbook/rehearsal-compose:current) built. Idempotent; takes a
 # fraction of a second when everything is already in place.
 set -euo pipefail
@@ -24,6 +24,7 @@ command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)               # the local sample tests run it
 command -v kubectl >/dev/null || missing+=(kubernetes-client)   # the kubectl step's command lines meet the real client
 command -v chromium >/dev/null || missing+=(chromium)             # the report's browser test (ReportBrowserIT)
+command -v ansible-inventory >/dev/null || missing+=(ansible-core) # the inventory differential test and vault tests
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null || missing+=(postgresql) # migrate's tests
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"

@@ -33,11 +33,11 @@ final class ApplyCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path file = Inputs.existing(runbook);
-    Plan plan = Inputs.plan(file, target.inventory, target.limit, target.extraVars, rollout::apply);
+    Plan plan = Inputs.plan(file, target.inventory, target.vault(), target.limit, target.extraVars, rollout::apply);
     Rollout r = plan.runbook().rollout();
     RunStarted.Request request = new RunStarted.Request(file.toAbsolutePath().toString(),
-        io.runbook.inventory.InventoryLoader.resolve(target.inventory, Inputs.cwd()).toAbsolutePath().toString(),
-        target.limit, Inputs.extraVars(target.extraVars, new io.runbook.yaml.Problems()), r.serial(),
+        Inputs.sourcesRecord(target.inventory),
+        target.limit, Inputs.extraVars(target.extraVars, target.vault(), new io.runbook.yaml.Problems()), r.serial(),
         r.maxFailPercentage(), r.onFailure().key(), sha256(file), plan.createdAt());
     // Whether this very plan was rehearsed; on stderr under --json, whose stdout is JSON lines only.
     (run.json ? spec.commandLine().getErr() : spec.commandLine().getOut()).println(io.runbook.rehearsal.Rehearsals

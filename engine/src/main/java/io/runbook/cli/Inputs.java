@@ -6,6 +6,8 @@ import io.runbook.execution.Plan;
 import io.runbook.execution.Planner;
 import io.runbook.inventory.Inventory;
 import io.runbook.inventory.InventoryLoader;
+import io.runbook.inventory.Vault;
+import io.runbook.inventory.ExtraVars;
 import io.runbook.model.Runbook;
 import io.runbook.model.RunbookParser;
 import io.runbook.secret.SecretValues;
@@ -25,7 +27,6 @@ import picocli.CommandLine;
 
 /** Loads a runbook and an inventory, parses {@code -e} variables and plans: every problem at once. */
 final class Inputs {
-  private static final Pattern EXTRA = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)=(.*)", Pattern.DOTALL);
 
   private Inputs() {}
 
@@ -33,9 +34,33 @@ final class Inputs {
     return Path.of("").toAbsolutePath();
   }
 
-  static Inventory inventory(String arg, Problems problems) {
-    Path file = InventoryLoader.resolve(arg, cwd());
-    return InventoryLoader.load(file, display(file), problems).orElse(null);
+  /**
+   * The inventory of every {@code -i} source, in order; {@code runbookDir} (or null) is where the runbook's
+   * own group_vars/ and host_vars/ are looked for.
+   */
+  static Inventory inventory(List<String> args, Path runbookDir, Vault vault, Problems problems) {
+    return InventoryLoader.load(sources(args), runbookDir, vault, Inputs::display, problems).orElse(null);
+  }
+
+  static List<Path> sources(List<String> args) {
+    return args.stream().map(a -> InventoryLoader.resolve(a, cwd())).toList();
+  }
+
+  /** How plans and journals name the sources: each absolute path, comma-separated (a path rarely holds one). */
+  static String sourcesRecord(List<String> args) {
+    return String.join(",", sources(args).stream().map(p -> p.toAbsolutePath().toString()).toList());
+  }
+
+  /** The sources a journal recorded with {@link #sourcesRecord}. */
+  static List<String> sourcesOf(String record) {
+    return List.of(record.split(","));
+  }
+
+  /** One inventory source, vault passwords from the environment only. */
+  static Plan plan(Path runbookFile, String inventoryArg, String limit, List<String> extra,
+      UnaryOperator<Runbook> overrides) {
+    return plan(runbookFile, List.of(inventoryArg), Vault.fromOptions(List.of(), List.of(), System.getenv()), limit,
+        extra, overrides);
   }
 
   /** The names of the hosts of an inventory that {@code pattern} selects; none is an input error. */
@@ -51,22 +76,25 @@ final class Inputs {
   }
 
   /** Parses, validates and plans; throws with every problem found in any of the inputs. */
-  static Plan plan(Path runbookFile, String inventoryArg, String limit, List<String> extra,
+  static Plan plan(Path runbookFile, List<String> inventoryArgs, Vault vault, String limit, List<String> extra,
       UnaryOperator<Runbook> overrides) {
     Instant now = Instant.now();
-    return plan(runbookFile, inventoryArg, limit, extra, overrides, Planner.newRunId(now), now);
+    return plan(runbookFile, inventoryArgs, vault, limit, extra, overrides, Planner.newRunId(now), now);
   }
 
   /** Plans a run with a given id and timestamp (a resumed run keeps its own). */
-  static Plan plan(Path runbookFile, String inventoryArg, String limit, List<String> extra,
+  static Plan plan(Path runbookFile, List<String> inventoryArgs, Vault vault, String limit, List<String> extra,
       UnaryOperator<Runbook> overrides, String runId, Instant createdAt) {
     Problems problems = new Problems();
     Optional<Runbook> runbook = RunbookParser.parse(runbookFile, display(runbookFile), problems);
-    Inventory inventory = inventory(inventoryArg, problems);
-    Map<String, Object> vars = extraVars(extra, problems);
+    Path runbookDir = runbookFile.toAbsolutePath().getParent();
+    Inventory inventory = inventory(inventoryArgs, runbookDir, vault, problems);
+    java.util.Set<String> extraSecrets = new java.util.LinkedHashSet<>();
+    Map<String, Object> vars = ExtraVars.parse(extra, vault, extraSecrets, cwd(), problems);
     problems.throwIfAny();
-    return new Planner(overrides.apply(runbook.orElseThrow()), inventory,
-        display(InventoryLoader.resolve(inventoryArg, cwd()))).plan(limit, vars, runId, createdAt);
+    inventory = inventory.withSecrets(extraSecrets);
+    String name = String.join(", ", sources(inventoryArgs).stream().map(Inputs::display).toList());
+    return new Planner(overrides.apply(runbook.orElseThrow()), inventory, name).plan(limit, vars, runId, createdAt);
   }
 
   /** Plans a past run again, as its journal says it was asked for, with its own id and timestamp. */
@@ -90,9 +118,20 @@ final class Inputs {
       throw new RunbookException(ErrorCode.INVALID_INPUT, "cannot read " + req.runbookPath() + ": " + e.getMessage());
     }
     List<String> extra = new java.util.ArrayList<>();
-    SecretsFile.restore(state.dir(), req.extraVars()).forEach((k, v) -> extra.add(k + "=" + v));
+    // As JSON, so that values keep their types (and lists and maps survive) on the way back in; secret
+    // values come back from the run's private secrets file, since the journal holds them masked.
+    Map<String, Object> extraVars = SecretsFile.restore(state.dir(), req.extraVars());
+    if (!extraVars.isEmpty()) {
+      try {
+        extra.add(io.runbook.journal.EventJson.mapper().writeValueAsString(extraVars));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
     io.runbook.model.Rollout.Policy policy = io.runbook.model.Rollout.Policy.of(req.onFailure());
-    return plan(runbook, req.inventoryPath(), req.limit(), extra,
+    // Vault passwords are not journaled: a resumed run reads them from ANSIBLE_VAULT_PASSWORD_FILE.
+    Vault vault = Vault.fromOptions(List.of(), List.of(), System.getenv());
+    return plan(runbook, sourcesOf(req.inventoryPath()), vault, req.limit(), extra,
         r -> r.withRollout(r.rollout().with(req.serial(), req.maxFailPercentage(), policy, null)),
         state.runId(), req.createdAt());
   }
@@ -106,24 +145,12 @@ final class Inputs {
   }
 
   static Map<String, Object> extraVars(List<String> extra, Problems problems) {
-    Map<String, Object> vars = new LinkedHashMap<>();
-    if (extra == null) return vars;
-    for (String e : extra) {
-      var m = EXTRA.matcher(e);
-      if (!m.matches()) {
-        problems.add(Location.of("-e " + e), "expected KEY=VALUE with KEY an identifier such as target_version");
-        continue;
-      }
-      vars.put(m.group(1), scalar(m.group(2)));
-    }
-    return vars;
+    return extraVars(extra, Vault.fromOptions(List.of(), List.of(), System.getenv()), problems);
   }
 
-  /** {@code -e n=3} is a number and {@code -e x=true} a boolean, as they would be in YAML. */
-  private static Object scalar(String v) {
-    if (v.equals("true") || v.equals("false")) return Boolean.valueOf(v);
-    if (v.matches("-?[0-9]{1,18}")) return Long.parseLong(v);
-    return v;
+  /** {@code -e} arguments as Ansible takes them (see {@link ExtraVars}). */
+  static Map<String, Object> extraVars(List<String> extra, Vault vault, Problems problems) {
+    return ExtraVars.parse(extra, vault, new java.util.LinkedHashSet<>(), cwd(), problems);
   }
 
   /** Paths in messages are relative to where the user stands, as they typed them. */

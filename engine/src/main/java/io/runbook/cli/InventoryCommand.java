@@ -16,14 +16,25 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "inventory", mixinStandardHelpOptions = true,
-    description = "List the inventory's groups and hosts with each host's merged variables "
-        + "(all < parent group < child group < host).")
+    description = "List the inventory's groups and hosts with each host's merged variables, resolved as "
+        + "Ansible does (group vars by depth, group_vars/, host vars, host_vars/); vaulted values are masked.")
 final class InventoryCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(names = {"-i", "--inventory"}, required = true, paramLabel = "INVENTORY",
-      description = "Inventory file, or NAME for inventory/NAME.yaml.")
-  String inventory;
+      description = "Inventory file or directory (YAML, INI or executable), or NAME for inventory/NAME.yaml. "
+          + "Repeat to read several, in order.")
+  java.util.List<String> inventory;
+
+  @Option(names = "--playbook-dir", paramLabel = "DIR",
+      description = "A runbook's directory, whose group_vars/ and host_vars/ apply too (as ansible-inventory's option).")
+  java.nio.file.Path playbookDir;
+
+  @Option(names = "--vault-password-file", paramLabel = "FILE", description = "Ansible Vault password file. Repeatable.")
+  java.util.List<String> vaultPasswordFiles;
+
+  @Option(names = "--vault-id", paramLabel = "[LABEL@]FILE", description = "Vault password file with a label. Repeatable.")
+  java.util.List<String> vaultIds;
 
   @Option(names = {"-l", "--limit"}, paramLabel = "PATTERN", description = "Only hosts matching this pattern.")
   String limit;
@@ -34,7 +45,8 @@ final class InventoryCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Problems problems = new Problems();
-    Inventory inv = Inputs.inventory(inventory, problems);
+    Inventory inv = Inputs.inventory(inventory, playbookDir,
+        io.runbook.inventory.Vault.fromOptions(vaultPasswordFiles, vaultIds, System.getenv()), problems);
     problems.throwIfAny();
     if (limit != null) inv.patternProblems(limit).forEach(w -> problems.add(Location.of("--limit"), w));
     problems.throwIfAny();
@@ -45,7 +57,7 @@ final class InventoryCommand implements Callable<Integer> {
       Map<String, Object> groups = new LinkedHashMap<>();
       inv.groups().values().forEach(g -> groups.put(g.name(), Map.of("children", g.children(), "hosts", g.hosts())));
       Map<String, Object> hv = new LinkedHashMap<>();
-      hosts.forEach(h -> hv.put(h.name(), h.vars()));
+      hosts.forEach(h -> hv.put(h.name(), mask(h.vars(), inv.secretValues())));
       doc.put("groups", groups);
       doc.put("hosts", hv);
       out.println(EventJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(doc));
@@ -59,8 +71,21 @@ final class InventoryCommand implements Callable<Integer> {
     out.println("hosts:");
     for (Host h : hosts) {
       out.println("  " + h.name() + "  (groups: " + String.join(", ", h.groups()) + ")");
-      h.vars().forEach((k, v) -> out.println("      " + k + ": " + v));
+      mask(h.vars(), inv.secretValues()).forEach((k, v) -> out.println("      " + k + ": " + v));
     }
     return 0;
+  }
+
+  /** Vaulted values never reach the terminal. */
+  @SuppressWarnings("unchecked")
+  static <T> T mask(T value, java.util.Set<String> secrets) {
+    if (value instanceof String s && secrets.contains(s)) return (T) "********";
+    if (value instanceof Map<?, ?> m) {
+      Map<Object, Object> out = new LinkedHashMap<>();
+      m.forEach((k, v) -> out.put(k, mask(v, secrets)));
+      return (T) out;
+    }
+    if (value instanceof List<?> l) return (T) l.stream().map(v -> mask(v, secrets)).toList();
+    return value;
   }
 }

@@ -39,6 +39,8 @@ public final class Main {
     cli.setErr(new PrintWriter(err, true));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionStrategy(OptionRanges.strategy());
+    // '-e @vars.yml' names a variables file, as in Ansible; picocli would read it as an argument file.
+    cli.setExpandAtFiles(false);
     cli.setParameterExceptionHandler((ex, a) -> {
       err.println("runbook: " + ex.getMessage());
       CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);

@@ -36,13 +36,13 @@ final class PlanCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.limit, target.extraVars, rollout::apply);
+    Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.vault(), target.limit, target.extraVars, rollout::apply);
     SecretValues secrets = SecretValues.of(plan);
     Inputs.warnUnmasked(spec, secrets);
     print(plan, spec.commandLine().getOut(), secrets.redactor());
     spec.commandLine().getOut().println();
     spec.commandLine().getOut().println(io.runbook.rehearsal.Rehearsals.status(stateDir, Path.of(runbook),
-        io.runbook.rehearsal.PlanHash.of(plan, Inputs.extraVars(target.extraVars, new io.runbook.yaml.Problems()))));
+        io.runbook.rehearsal.PlanHash.of(plan, Inputs.extraVars(target.extraVars, target.vault(), new io.runbook.yaml.Problems()))));
     spec.commandLine().getOut().flush();
     return 0;
   }

@@ -56,12 +56,12 @@ final class RehearseCommand implements Callable<Integer> {
     if (hostsPerMode < 1) throw new RunbookException(ErrorCode.INVALID_INPUT, "--hosts-per-mode must be at least 1");
     if (forks < 1) throw new RunbookException(ErrorCode.INVALID_INPUT, "--forks must be at least 1");
     Path file = Inputs.existing(runbook);
-    Plan plan = Inputs.plan(file, target.inventory, target.limit, target.extraVars, rollout::apply);
+    Plan plan = Inputs.plan(file, target.inventory, target.vault(), target.limit, target.extraVars, rollout::apply);
     PrintWriter out = spec.commandLine().getOut();
-    Path inventory = InventoryLoader.resolve(target.inventory, Inputs.cwd());
+    Path inventory = Inputs.sources(target.inventory).get(0);
     boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
     Rehearsal rehearsal = new Rehearsal(new Rehearsal.Options(plan, file, inventory,
-        Inputs.extraVars(target.extraVars, new Problems()), hostsPerMode, keep, forks, stateDir,
+        Inputs.extraVars(target.extraVars, target.vault(), new Problems()), hostsPerMode, keep, forks, stateDir,
         connection.settings(), json ? null : journal -> new ConsoleListener(out, color, Inputs.display(journal)),
         line -> {
           if (!json) {

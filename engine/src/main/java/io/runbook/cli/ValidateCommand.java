@@ -45,6 +45,7 @@ final class ValidateCommand implements Callable<Integer> {
         .map(d -> d.root() instanceof Map<?, ?> m && !m.containsKey("all")
             && (m.containsKey("apiVersion") || m.containsKey("kind") || m.containsKey("modes")
                 || m.containsKey("phases") || m.get("hosts") instanceof String))
-        .orElse(!f.toString().contains("inventor"));
+        // Not YAML at all: an INI inventory, unless it is named like YAML (a broken runbook, then).
+        .orElse((f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")) && !f.toString().contains("inventor"));
   }
 }

@@ -85,6 +85,14 @@ public final class Planner {
             + "' to run on");
       }
     }
+    for (Host h : targets) {
+      if (!h.drivable()) {
+        problems.add(h.location(), "host '" + h.name() + "' uses ansible_connection '" + h.connection()
+            + "', which runbook does not drive" + io.runbook.yaml.Suggestions.didYouMean(h.connection(),
+                List.of("ssh", "local", "docker")) + " (it drives ssh, local and docker): leave it out with --limit '!"
+            + h.name() + "' or narrow hosts: '" + runbook.hosts() + "'");
+      }
+    }
     Map<String, Object> facts = facts(runId, now);
     List<HostPlan> hosts = new ArrayList<>();
     for (Host host : targets) {
@@ -93,7 +101,7 @@ public final class Planner {
     }
     perHost.forEach((p, names) -> problems.add(p.location(), p.message().replace(HOSTS, hosts(names))));
     problems.throwIfAny();
-    return new Plan(runId, now, runbook, inventoryName, hosts);
+    return new Plan(runId, now, runbook, inventoryName, hosts, inventory.secretValues());
   }
 
   private static String hosts(Set<String> names) {
@@ -115,17 +123,23 @@ public final class Planner {
   }
 
   private HostPlan planHost(Host host, Map<String, Object> extraVars, Map<String, Object> run) {
-    String mode = host.mode().orElse(null);
+    String modeVar = runbook.modeVariable();
+    String mode = host.mode(modeVar).orElse(null);
     if (!runbook.modes().isEmpty()) {
-      if (mode == null) {
-        problems.add(host.location(), "host '" + host.name() + "' has no 'mode' variable, but runbook "
-            + runbook.file() + " is written per mode (" + String.join(", ", runbook.modes().keySet())
-            + "): set mode in the inventory");
+      Object raw = host.vars().get(modeVar);
+      String modes = String.join(", ", runbook.modes().keySet());
+      if (raw == null) {
+        problems.add(host.location(), "host '" + host.name() + "' has no '" + modeVar + "' variable, but runbook "
+            + runbook.file() + " is written per mode (" + modes + "): set " + modeVar + " in the inventory");
         return null;
       }
-      if (!runbook.modes().containsKey(mode)) {
-        problems.add(host.location(), "host '" + host.name() + "' has mode '" + mode + "', which runbook "
-            + runbook.file() + " does not cover (it has: " + String.join(", ", runbook.modes().keySet()) + ")");
+      if (mode == null || !runbook.modes().containsKey(mode)) {
+        // The inventory may use the name for something else (a file mode, say): say so rather than guess.
+        String other = modeVar.equals("mode") ? "deploy_mode" : "mode";
+        problems.add(host.location(), "host '" + host.name() + "' has " + modeVar + " " + shown(raw)
+            + ", which is not a mode of runbook " + runbook.file() + " (it has: " + modes + ")"
+            + "; if the inventory uses '" + modeVar + "' for something else, set mode_variable: " + other
+            + " in the runbook and " + other + " on the hosts");
         return null;
       }
     }
@@ -169,6 +183,10 @@ public final class Planner {
     return new HostPlan(host, mode, vars, steps, rollback, gate);
   }
 
+  private static String shown(Object v) {
+    return v instanceof String s ? "'" + s + "'" : v instanceof Map ? "(a map)" : v instanceof List ? "(a list)" : String.valueOf(v);
+  }
+
   /** Inventory vars < runbook vars < extra vars, plus facts; runbook vars may use inventory vars. */
   private Map<String, Object> variables(Host host, String mode, Map<String, Object> extraVars,
       Map<String, Object> run) {
@@ -176,7 +194,7 @@ public final class Planner {
     vars.putAll(runbook.vars());
     vars.putAll(extraVars);
     vars.put("inventory_hostname", host.name());
-    if (mode != null) vars.put("mode", mode);
+    if (mode != null) vars.put(runbook.modeVariable(), mode);
     vars.put("run", run);
     boolean ok = true;
     for (String key : List.copyOf(vars.keySet())) {

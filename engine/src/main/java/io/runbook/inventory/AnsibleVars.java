@@ -22,6 +22,11 @@ final class AnsibleVars {
   static final String HOST = "ansible_host";
   static final String PORT = "ansible_port";
   static final String USER = "ansible_user";
+  // Ansible's deprecated names, still common in old inventories; Ansible's ssh plugin prefers them.
+  static final String SSH_HOST = "ansible_ssh_host";
+  static final String SSH_PORT = "ansible_ssh_port";
+  static final String SSH_USER = "ansible_ssh_user";
+  static final List<String> PASSWORDS = List.of("ansible_password", "ansible_ssh_pass", "ansible_ssh_password");
   static final String KEY_FILE = "ansible_ssh_private_key_file";
   static final String KEY_FILE_SHORT = "ansible_private_key_file";
   static final String BECOME = "ansible_become";
@@ -34,7 +39,8 @@ final class AnsibleVars {
       "ansible.builtin.ssh", "ssh",
       "ansible.builtin.local", "local",
       "community.docker.docker", "docker");
-  private static final List<String> STRING_VARS = List.of(HOST, USER, KEY_FILE, KEY_FILE_SHORT, BECOME_USER, MODE);
+  private static final List<String> STRING_VARS =
+      List.of(HOST, USER, SSH_HOST, SSH_USER, KEY_FILE, KEY_FILE_SHORT, BECOME_USER);
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   private AnsibleVars() {}
@@ -105,15 +111,14 @@ final class AnsibleVars {
     if (value == null) return; // an empty value unsets nothing and defaults apply
     switch (name) {
       case CONNECTION -> {
-        if (connection(value).isEmpty()) {
-          String given = String.valueOf(value);
-          problems.add(valueAt, owner + ": ansible_connection '" + given + "' is not supported"
-              + Suggestions.didYouMean(given, CONNECTIONS) + "; use ssh, local or docker");
+        // Hosts runbook does not drive (winrm, network_cli, ...) load; targeting one is the error.
+        if (!(value instanceof String)) {
+          problems.add(valueAt, owner + ": ansible_connection must be a string, not " + shown(value));
         }
       }
-      case PORT -> {
+      case PORT, SSH_PORT -> {
         if (port(value).isEmpty()) {
-          problems.add(valueAt, owner + ": ansible_port must be an integer from 1 to 65535, not " + shown(value));
+          problems.add(valueAt, owner + ": " + name + " must be an integer from 1 to 65535, not " + shown(value));
         }
       }
       case BECOME -> {

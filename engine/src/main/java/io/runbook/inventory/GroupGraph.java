@@ -16,6 +16,7 @@ import java.util.Set;
 
 /** The group hierarchy: Ansible's implicit memberships, cycles, and the order group variables apply in. */
 final class GroupGraph {
+  static final String PRIORITY = "ansible_group_priority";
   private static final int ON_PATH = 1;
   private static final int DONE = 2;
 
@@ -36,9 +37,12 @@ final class GroupGraph {
     GroupDef all = groups.get("all");
     GroupDef ungrouped = groups.computeIfAbsent("ungrouped", n -> new GroupDef(n, all.location));
     for (HostDef h : hosts.values()) {
-      if (h.groups.stream().allMatch("all"::equals)) {
+      if (h.groups.stream().allMatch(g -> g.equals("all") || g.equals(ungrouped.name))) {
         h.groups.add(ungrouped.name);
         ungrouped.hosts.add(h.name);
+      } else if (h.groups.remove(ungrouped.name)) {
+        // An INI file lists hosts before its first section in ungrouped; a group found later wins.
+        ungrouped.hosts.remove(h.name);
       }
     }
     for (GroupDef g : groups.values()) {
@@ -78,7 +82,8 @@ final class GroupGraph {
 
   /**
    * The groups a host belongs to, directly or through ancestors, in the order their variables apply:
-   * by depth (the longest chain of children from {@code all}), then by name, as Ansible sorts them.
+   * by depth (the longest chain of children from {@code all}), then by {@code ansible_group_priority}, then
+   * by name, as Ansible's sort_groups orders them.
    */
   List<String> precedence(Set<String> direct) {
     Set<String> closure = new HashSet<>();
@@ -89,8 +94,17 @@ final class GroupGraph {
       if (closure.add(g)) todo.addAll(groups.get(g).parents);
     }
     List<String> ordered = new ArrayList<>(closure);
-    ordered.sort(Comparator.comparingInt((String g) -> depth(g, new HashSet<>())).thenComparing(g -> g));
+    ordered.sort(Comparator.comparingInt((String g) -> depth(g, new HashSet<>()))
+        .thenComparingLong(this::priority).thenComparing(g -> g));
     return ordered;
+  }
+
+  /** {@code ansible_group_priority} as the inventory source sets it; 1 when unset or not a number. */
+  long priority(String group) {
+    Object v = groups.get(group).vars.get(PRIORITY);
+    if (v instanceof Number n) return n.longValue();
+    if (v instanceof String s && s.strip().matches("[-+]?[0-9]{1,18}")) return Long.parseLong(s.strip());
+    return 1;
   }
 
   /** Longest distance from {@code all}; a cycle (already reported) is cut where it is met. */

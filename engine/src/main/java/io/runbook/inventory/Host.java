@@ -29,29 +29,57 @@ public record Host(String name, Map<String, Object> vars, List<String> groups, L
     groups = List.copyOf(groups);
   }
 
-  /** {@code ssh} (default), {@code local} or {@code docker}, from {@code ansible_connection}. */
+  /**
+   * {@code ssh} (default), {@code local} or {@code docker}, from {@code ansible_connection} (Ansible's plugin
+   * names mapped to these); any other connection (winrm, network_cli, …) is returned as written, and
+   * {@link #drivable()} is false.
+   */
   public String connection() {
     Object v = vars.get(AnsibleVars.CONNECTION);
     if (v == null) return "ssh";
-    return AnsibleVars.connection(v).orElseThrow(() -> invalid(AnsibleVars.CONNECTION, v, "ssh, local or docker"));
+    return AnsibleVars.connection(v).orElse(String.valueOf(v));
   }
 
-  /** Where to connect: {@code ansible_host}, else the inventory name. */
+  /** Whether runbook can reach this host: its connection is ssh, local or docker. */
+  public boolean drivable() {
+    return AnsibleVars.CONNECTIONS.contains(connection());
+  }
+
+  /**
+   * Where to connect: {@code ansible_ssh_host} (Ansible's deprecated name, which wins when both are set, as
+   * in Ansible's ssh plugin), else {@code ansible_host}, else the inventory name.
+   */
   public String address() {
-    String a = AnsibleVars.string(vars.get(AnsibleVars.HOST));
+    String a = AnsibleVars.string(vars.get(AnsibleVars.SSH_HOST));
+    if (a == null || a.isBlank()) a = AnsibleVars.string(vars.get(AnsibleVars.HOST));
     return a == null || a.isBlank() ? name : a;
   }
 
-  /** {@code ansible_port}, else 22. */
+  /** {@code ansible_ssh_port}, else {@code ansible_port}, else 22. */
   public int port() {
-    Object v = vars.get(AnsibleVars.PORT);
+    String var = vars.get(AnsibleVars.SSH_PORT) != null ? AnsibleVars.SSH_PORT : AnsibleVars.PORT;
+    Object v = vars.get(var);
     if (v == null) return 22;
-    return AnsibleVars.port(v).orElseThrow(() -> invalid(AnsibleVars.PORT, v, "an integer from 1 to 65535"));
+    return AnsibleVars.port(v).orElseThrow(() -> invalid(var, v, "an integer from 1 to 65535"));
   }
 
-  /** {@code ansible_user}, or null for the user running runbook (as ssh itself defaults). */
+  /** {@code ansible_ssh_user}, else {@code ansible_user}, or null for the user running runbook (as ssh defaults). */
   public String user() {
-    return AnsibleVars.string(vars.get(AnsibleVars.USER));
+    String u = AnsibleVars.string(vars.get(AnsibleVars.SSH_USER));
+    return u != null ? u : AnsibleVars.string(vars.get(AnsibleVars.USER));
+  }
+
+  /**
+   * The SSH password, from {@code ansible_password}, {@code ansible_ssh_pass} or {@code ansible_ssh_password}
+   * (the later name wins when several are set, as in Ansible's ssh plugin); empty when none is set.
+   */
+  public Optional<String> password() {
+    String p = null;
+    for (String var : AnsibleVars.PASSWORDS) {
+      String v = AnsibleVars.string(vars.get(var));
+      if (v != null) p = v;
+    }
+    return Optional.ofNullable(p);
   }
 
   /**
@@ -66,7 +94,13 @@ public record Host(String name, Map<String, Object> vars, List<String> groups, L
 
   /** The deployment mode ({@code mode} variable), which picks the runbook's steps: compose, kubernetes, binary... */
   public Optional<String> mode() {
-    return Optional.ofNullable(AnsibleVars.string(vars.get(AnsibleVars.MODE)));
+    return mode(AnsibleVars.MODE);
+  }
+
+  /** The deployment mode a runbook reads from {@code variable} (its {@code mode_variable}); empty when unset. */
+  public Optional<String> mode(String variable) {
+    Object v = vars.get(variable);
+    return v instanceof String s ? Optional.of(s) : Optional.empty();
   }
 
   /** {@code ansible_become}: run commands through sudo. */

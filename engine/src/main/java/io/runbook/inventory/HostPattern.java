@@ -18,21 +18,56 @@ final class HostPattern {
 
   private HostPattern() {}
 
+  // A term ending in [i], [i:j], [i:] or the removed [i-j], as Ansible's PATTERN_WITH_SUBSCRIPT.
+  private static final Pattern SUBSCRIPT = Pattern.compile("^(.+)\\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\\]$");
+
+  /** {@code [start]} when {@code end} is null, else {@code [start:end]} inclusive; -1 as end means to the last. */
+  private record Subscript(int start, Integer end) {
+    List<Host> apply(List<Host> hosts) {
+      if (hosts.isEmpty()) return hosts;
+      // As Ansible: an end of 0 is falsy there, so [i:0] is [i].
+      if (end != null && end != 0) {
+        int to = end == -1 ? hosts.size() - 1 : end;
+        int from = Math.min(start, hosts.size());
+        return hosts.subList(from, Math.max(from, Math.min(to + 1, hosts.size())));
+      }
+      int i = start < 0 ? hosts.size() + start : start;
+      if (i < 0 || i >= hosts.size()) return null;
+      return List.of(hosts.get(i));
+    }
+
+    @Override
+    public String toString() {
+      return "[" + start + (end == null ? "" : ":" + (end == -1 ? "" : end)) + "]";
+    }
+  }
+
   /** One term of a pattern: {@code op} is '&', '!' or ' ' (union); {@code matcher} is null when invalid. */
-  private record Term(char op, String text, String name, Predicate<String> matcher, String problem) {
+  private record Term(char op, String text, String name, Predicate<String> matcher, String problem, Subscript sub) {
+    Term(char op, String text, String name, Predicate<String> matcher, String problem) {
+      this(op, text, name, matcher, problem, null);
+    }
+
     static Term parse(String text, String pattern) {
       char op = text.charAt(0) == '&' || text.charAt(0) == '!' ? text.charAt(0) : ' ';
       String name = op == ' ' ? text : text.substring(1);
+      Subscript sub = null;
+      Matcher m = name.startsWith("~") ? null : SUBSCRIPT.matcher(name);
+      if (m != null && m.matches()) {
+        name = m.group(1);
+        sub = m.group(2) != null ? new Subscript(Integer.parseInt(m.group(2)), null)
+            : new Subscript(Integer.parseInt(m.group(3)), m.group(5).isEmpty() ? -1 : Integer.parseInt(m.group(5)));
+      }
       if (name.isEmpty() || name.equals("~")) {
         String o = op == ' ' ? "" : String.valueOf(op);
         return new Term(op, text, name, null, "'" + text + "' in host pattern '" + pattern + "' names nothing: write "
             + (name.isEmpty() ? o + "GROUP or " + o + "HOST" : o + "~REGEX"));
       }
       try {
-        return new Term(op, text, name, HostPattern.matcher(name), null);
+        return new Term(op, text, name, HostPattern.matcher(name), null, sub);
       } catch (PatternSyntaxException e) {
         return new Term(op, text, name, null, "'" + name + "' in host pattern '" + pattern
-            + "' is not a valid regular expression: " + e.getDescription());
+            + "' is not a valid regular expression: " + e.getDescription(), sub);
       }
     }
   }
@@ -44,6 +79,7 @@ final class HostPattern {
     if (terms.isEmpty() || terms.stream().anyMatch(t -> t.matcher() == null)) return List.of();
     Set<String> selected = new HashSet<>();
     if (terms.stream().noneMatch(t -> t.op() == ' ')) selected.addAll(inventory.hosts().keySet());
+    for (Term t : terms) if (match(inventory, t) == null) return List.of(); // an index past the end
     for (Term t : terms) if (t.op() == ' ') selected.addAll(match(inventory, t));
     for (Term t : terms) if (t.op() == '&') selected.retainAll(match(inventory, t));
     for (Term t : terms) if (t.op() == '!') selected.removeAll(match(inventory, t));
@@ -57,6 +93,9 @@ final class HostPattern {
     for (Term t : terms) {
       if (t.problem() != null) {
         problems.add(t.problem());
+      } else if (match(inventory, t) == null) {
+        problems.add("'" + t.text() + "' in host pattern '" + pattern + "' selects no host: '" + t.name() + "' has "
+            + ordered(inventory, t).size() + " host(s), and " + t.sub() + " is past the end");
       } else if (!t.name().equals("all") && inventory.groups().keySet().stream().noneMatch(t.matcher())
           && inventory.hosts().keySet().stream().noneMatch(t.matcher())) {
         Set<String> names = new LinkedHashSet<>(inventory.groups().keySet());
@@ -90,17 +129,53 @@ final class HostPattern {
     return terms;
   }
 
-  /** Names of the hosts a single valid term stands for. */
+  /** Names of the hosts a single valid term stands for; null when its index is past the end. */
   private static Set<String> match(Inventory inventory, Term term) {
+    List<Host> hosts = ordered(inventory, term);
+    if (term.sub() != null) hosts = term.sub().apply(hosts);
+    if (hosts == null) return null;
     Set<String> names = new HashSet<>();
-    if (term.name().equals("all") || term.name().equals("*")) {
-      names.addAll(inventory.hosts().keySet());
-      return names;
-    }
-    for (Host h : inventory.hosts().values()) {
-      if (term.matcher().test(h.name()) || h.groups().stream().anyMatch(term.matcher())) names.add(h.name());
-    }
+    hosts.forEach(h -> names.add(h.name()));
     return names;
+  }
+
+  /**
+   * The hosts a term matches in the order Ansible's subscripts count them: for each matching group (in
+   * inventory order), its own hosts, then its child groups' (the group's tree breadth first); then, when no
+   * group matched or the term is a glob or regex, matching hosts in inventory order. Duplicates are dropped.
+   */
+  private static List<Host> ordered(Inventory inventory, Term term) {
+    Set<Host> out = new LinkedHashSet<>();
+    String name = term.name();
+    boolean anyGroup = false;
+    for (Group g : inventory.groups().values()) {
+      boolean all = g.name().equals("all");
+      if (all ? name.equals("all") || name.equals("*") : term.matcher().test(g.name())) {
+        anyGroup = true;
+        for (String member : tree(inventory, g)) {
+          for (String h : inventory.groups().get(member).hosts()) out.add(inventory.hosts().get(h));
+        }
+      }
+    }
+    if (!anyGroup || !isLiteral(name) || name.contains(".")) {
+      for (Host h : inventory.hosts().values()) if (term.matcher().test(h.name())) out.add(h);
+    }
+    if (name.equals("all") || name.equals("*")) out.addAll(inventory.hosts().values());
+    return new ArrayList<>(out);
+  }
+
+  /** {@code group}, its children in order, then theirs, breadth first, each once. */
+  private static List<String> tree(Inventory inventory, Group group) {
+    List<String> order = new ArrayList<>(List.of(group.name()));
+    for (int i = 0; i < order.size(); i++) {
+      Group g = inventory.groups().get(order.get(i));
+      if (g == null) continue;
+      List<String> children = new ArrayList<>(g.children());
+      // Ansible makes ungrouped all's first child, whatever the file order.
+      if (g.name().equals("all") && children.remove("ungrouped")) children.add(0, "ungrouped");
+      for (String c : children) if (!order.contains(c)) order.add(c);
+    }
+    return order;
   }
 
   private static boolean isLiteral(String term) {

@@ -9,8 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Reads the YAML tree, depth first in file order, into one definition per group and per host, merging
@@ -20,9 +18,6 @@ import java.util.regex.Pattern;
 final class InventoryWalker {
   /** Keys that are group sections, not groups: at the top level they are a misplaced group body. */
   static final List<String> SECTIONS = List.of("hosts", "vars", "children");
-  private static final Pattern PORT_SUFFIX = Pattern.compile("(.+):([0-9]{1,9})");
-  // Characters that host patterns give a meaning to; a name containing one could never be selected alone.
-  private static final Pattern PATTERN_CHARS = Pattern.compile("[\\s,:!&*?\\[\\]]|^~");
 
   /** A group, merged over every place it appears. */
   static final class GroupDef {
@@ -55,18 +50,21 @@ final class InventoryWalker {
   private final YamlDocument doc;
   private final Path baseDir;
   private final Problems problems;
-  final Map<String, GroupDef> groups = new LinkedHashMap<>();
-  final Map<String, HostDef> hosts = new LinkedHashMap<>();
+  private final InventoryData data;
+  final Map<String, GroupDef> groups;
+  final Map<String, HostDef> hosts;
 
   /** @param baseDir the inventory file's directory, against which relative key files resolve */
-  InventoryWalker(YamlDocument doc, Path baseDir, Problems problems) {
+  InventoryWalker(YamlDocument doc, Path baseDir, Problems problems, InventoryData data) {
     this.doc = doc;
     this.baseDir = baseDir;
     this.problems = problems;
+    this.data = data;
+    this.groups = data.groups;
+    this.hosts = data.hosts;
   }
 
   void walk(Map<?, ?> root) {
-    groups.put("all", new GroupDef("all", doc.keyLocation("/all")));
     for (Map.Entry<?, ?> e : root.entrySet()) {
       String name = String.valueOf(e.getKey());
       String at = YamlDocument.child("", name);
@@ -80,16 +78,14 @@ final class InventoryWalker {
   }
 
   private GroupDef group(String name, Object body, String at) {
-    GroupDef g = groups.get(name);
-    if (g == null) {
-      g = new GroupDef(name, doc.keyLocation(at));
-      groups.put(name, g);
-      checkName("group", name, g.location);
-    }
+    GroupDef g = data.group(name, doc.keyLocation(at));
     if (!(body instanceof Map<?, ?> sections)) return g;
     for (Map.Entry<?, ?> s : sections.entrySet()) {
       String sectionAt = YamlDocument.child(at, s.getKey());
-      if (!(s.getValue() instanceof Map<?, ?> entries)) continue;
+      Object value = s.getValue();
+      // As Ansible allows: 'hosts: web1' is 'hosts: {web1: }'.
+      if (value instanceof String one) value = java.util.Collections.singletonMap(one, null);
+      if (!(value instanceof Map<?, ?> entries)) continue;
       switch (String.valueOf(s.getKey())) {
         case "vars" -> vars("group '" + name + "'", entries, sectionAt, g.vars);
         case "hosts" -> hosts(g, entries, sectionAt);
@@ -104,8 +100,7 @@ final class InventoryWalker {
     for (Map.Entry<?, ?> c : entries.entrySet()) {
       String childAt = YamlDocument.child(at, c.getKey());
       String name = String.valueOf(c.getKey());
-      parent.children.putIfAbsent(name, doc.keyLocation(childAt));
-      group(name, c.getValue(), childAt).parents.add(parent.name);
+      data.addChild(parent, group(name, c.getValue(), childAt), doc.keyLocation(childAt));
     }
   }
 
@@ -113,34 +108,8 @@ final class InventoryWalker {
     for (Map.Entry<?, ?> h : entries.entrySet()) {
       String key = String.valueOf(h.getKey());
       String hostAt = YamlDocument.child(at, key);
-      Location keyAt = doc.keyLocation(hostAt);
-      Long port = null;
-      Matcher m = PORT_SUFFIX.matcher(key);
-      if (m.matches() && balanced(m.group(1))) {
-        key = m.group(1);
-        port = Long.valueOf(m.group(2));
-      }
-      List<String> names;
-      try {
-        names = HostRanges.expand(key);
-      } catch (IllegalArgumentException e) {
-        problems.add(keyAt, "host '" + key + "' " + e.getMessage());
-        continue;
-      }
-      for (String name : names) {
-        HostDef host = hosts.get(name);
-        if (host == null) {
-          host = new HostDef(name, keyAt);
-          hosts.put(name, host);
-          checkName("host", name, keyAt);
-        }
-        host.groups.add(group.name);
-        group.hosts.add(name);
-        if (port != null) {
-          AnsibleVars.check("host '" + name + "'", AnsibleVars.PORT, port, keyAt, keyAt, problems);
-          host.vars.put(AnsibleVars.PORT, port);
-        }
-        if (h.getValue() instanceof Map<?, ?> vars) vars("host '" + name + "'", vars, hostAt, host.vars);
+      for (HostDef host : data.hostKey(key, doc.keyLocation(hostAt), group)) {
+        if (h.getValue() instanceof Map<?, ?> vars) vars("host '" + host.name + "'", vars, hostAt, host.vars);
       }
     }
   }
@@ -149,24 +118,7 @@ final class InventoryWalker {
     for (Map.Entry<?, ?> v : entries.entrySet()) {
       String name = String.valueOf(v.getKey());
       String varAt = YamlDocument.child(at, name);
-      Object value = v.getValue();
-      AnsibleVars.check(owner, name, value, doc.keyLocation(varAt), doc.location(varAt), problems);
-      if (AnsibleVars.isKeyFile(name) && value instanceof String path && !path.isBlank()) {
-        // Resolved now, while the inventory's directory is known: the host only carries the merged value.
-        value = baseDir.resolve(AnsibleVars.expandHome(path)).normalize().toString();
-      }
-      into.put(name, value);
+      data.setVar(owner, into, name, v.getValue(), doc.keyLocation(varAt), doc.location(varAt), baseDir);
     }
-  }
-
-  private void checkName(String kind, String name, Location at) {
-    if (name.isEmpty() || PATTERN_CHARS.matcher(name).find()) {
-      problems.add(at, kind + " name '" + name + "' cannot be selected by a host pattern: leave out spaces and"
-          + " , : ! & * ? [ ] (and a leading ~), e.g. '" + AnsibleVars.identifierFor(name) + "'");
-    }
-  }
-
-  private static boolean balanced(String s) {
-    return s.chars().filter(c -> c == '[').count() == s.chars().filter(c -> c == ']').count();
   }
 }

@@ -55,6 +55,16 @@ public record Runbook(
     return java.util.stream.Stream.concat(c.stream(), s.stream()).toList();
   }
 
+  /**
+   * The host variable that selects a host's mode: {@code mode_variable} when the runbook sets it (an
+   * inventory may use {@code mode} for something else), else {@code mode}. Read from the document so that
+   * this record keeps its shape.
+   */
+  public String modeVariable() {
+    return document.root() instanceof Map<?, ?> root && root.get("mode_variable") instanceof String v && !v.isBlank()
+        ? v : "mode";
+  }
+
   public Runbook withRollout(Rollout r) {
     return new Runbook(apiVersion, name, description, hosts, vars, timeout, become, common, modes, r, path, document, secrets);
   }

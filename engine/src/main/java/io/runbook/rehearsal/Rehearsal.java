@@ -302,7 +302,7 @@ public final class Rehearsal {
       Map<String, Object> vars = new LinkedHashMap<>(Secrets.redact(prod.vars(),
           spec.forMode(p.production().mode()).redact()).vars());
       for (String k : List.of("ansible_port", "ansible_ssh_private_key_file", "ansible_private_key_file",
-          "ansible_ssh_common_args", "ansible_ssh_extra_args")) vars.remove(k);
+          "ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_host", "ansible_ssh_port")) vars.remove(k);
       vars.putAll(p.ownVars());
       vars.put("ansible_connection", "docker");
       vars.put("ansible_host", p.container().name());
@@ -318,7 +318,8 @@ public final class Rehearsal {
     Map<String, Object> root = Map.of("all", Map.of("children", groups));
     String yaml = "# Rehearsal hosts of run " + file.getParent().getFileName() + ": production's variables with"
         + " secrets replaced and rehearsal.vars applied, reached through Docker.\n"
-        + new Dump(DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK).build()).dumpToString(root);
+        + new Dump(DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK)
+            .setSchema(InventoryLoader.writerSchema()).build()).dumpToString(root);
     PrivateFiles.write(file, yaml);
     return file;
   }

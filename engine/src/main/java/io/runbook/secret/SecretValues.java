@@ -46,6 +46,7 @@ public final class SecretValues {
   /** Adds the secrets of another planned run (a rehearsal masks production's and its own). */
   public SecretValues addPlan(Plan plan) {
     Collection<String> declared = declared(plan.runbook());
+    addValues(plan.secretValues()); // vaulted values, whatever their variable is called
     for (HostPlan h : plan.hosts()) {
       addVars(h.host().vars(), declared);
       addVars(h.vars(), declared);

@@ -24,6 +24,10 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
+import org.snakeyaml.engine.v2.resolver.JsonScalarResolver;
+import org.snakeyaml.engine.v2.schema.Schema;
+import org.snakeyaml.engine.v2.api.ConstructNode;
+import org.snakeyaml.engine.v2.resolver.ScalarResolver;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
 
 /**
@@ -32,6 +36,33 @@ import org.snakeyaml.engine.v2.scanner.StreamReader;
  * with {@code file:line:col}; the caller decides when to report them.
  */
 public final class YamlLoader {
+  /**
+   * How a YAML dialect reads scalars: the tag a plain scalar resolves to, and the value a scalar node
+   * stands for. Runbooks use YAML 1.2 ({@link #DEFAULT}); Ansible's inventories are read as YAML 1.1, with
+   * its own tags, by the inventory package.
+   */
+  public interface Scalars {
+    ScalarResolver resolver();
+
+    /** The value of a scalar node; a problem with it (a bad tag, say) is added at {@code at}. */
+    Object value(ScalarNode node, Location at, Problems problems);
+  }
+
+  /** snakeyaml-engine's default (YAML 1.2's JSON schema): what runbooks and their own files use. */
+  public static final Scalars DEFAULT = new Scalars() {
+    private final ScalarResolver resolver = new JsonScalarResolver();
+
+    @Override
+    public ScalarResolver resolver() {
+      return resolver;
+    }
+
+    @Override
+    public Object value(ScalarNode node, Location at, Problems problems) {
+      return scalar(node);
+    }
+  };
+
   private YamlLoader() {}
 
   /** Deeper nesting is refused: runbooks and inventories need a dozen levels; recursion needs a bound. */
@@ -47,6 +78,12 @@ public final class YamlLoader {
   }
 
   public static Optional<YamlDocument> parse(Path path, String displayName, String text, Problems problems) {
+    return parse(path, displayName, text, problems, DEFAULT);
+  }
+
+  /** Parses {@code text} reading its scalars as {@code scalars} says. */
+  public static Optional<YamlDocument> parse(Path path, String displayName, String text, Problems problems,
+      Scalars scalars) {
     if (text.length() > InputFiles.MAX_BYTES) {
       problems.add(Location.of(displayName), "document is " + text.length() + " characters; the limit is "
           + InputFiles.MAX_BYTES);
@@ -57,7 +94,18 @@ public final class YamlLoader {
     // long one-line value cost time quadratic in its length (49 s for 10 MB).
     LoadSettings settings = LoadSettings.builder().setLabel(displayName).setAllowDuplicateKeys(true)
         .setBufferSize(text.length() + 1).setCodePointLimit(InputFiles.MAX_BYTES + 1)
-        .setMaxAliasesForCollections(Integer.MAX_VALUE).build();
+        .setMaxAliasesForCollections(Integer.MAX_VALUE)
+        .setSchema(new Schema() {
+          @Override
+          public ScalarResolver getScalarResolver() {
+            return scalars.resolver();
+          }
+
+          @Override
+          public Map<Tag, ConstructNode> getSchemaTagConstructors() {
+            return Map.of(); // values are made by convert(), not by a constructor
+          }
+        }).build();
     Node node;
     BoundedParser parser;
     try (Reader reader = new StringReader(text)) {
@@ -92,7 +140,7 @@ public final class YamlLoader {
     }
     Map<String, Location> values = new HashMap<>();
     Map<String, Location> keys = new HashMap<>();
-    Converter c = new Converter(displayName, values, keys, problems, parser.nodes() + MAX_EXPANSION);
+    Converter c = new Converter(displayName, values, keys, problems, scalars, parser.nodes() + MAX_EXPANSION);
     Object root;
     try {
       root = node == null ? null : c.convert(node, "", 0);
@@ -109,10 +157,10 @@ public final class YamlLoader {
    * the text: both are bounded here, where the expansion happens.
    */
   private record Converter(String file, Map<String, Location> values, Map<String, Location> keys,
-      Problems problems, long budget, long[] used) {
+      Problems problems, Scalars scalars, long budget, long[] used) {
     Converter(String file, Map<String, Location> values, Map<String, Location> keys, Problems problems,
-        long budget) {
-      this(file, values, keys, problems, budget, new long[1]);
+        Scalars scalars, long budget) {
+      this(file, values, keys, problems, scalars, budget, new long[1]);
     }
 
     private Object convert(Node node, String pointer, int depth) {
@@ -154,7 +202,7 @@ public final class YamlLoader {
         }
         return out;
       }
-      return scalar((ScalarNode) node);
+      return scalars.value((ScalarNode) node, loc, problems);
     }
   }
 

@@ -28,7 +28,13 @@ class HostPatternTest {
       ungrouped        | bastion
       web?             | web1 web2 web3
       web*             | web1 web2 web10 web3
-      web[12]          | web1 web2
+      web[1]           | web2
+      web[0:1]         | web1 web2
+      prod[-1]         | db2
+      prod[3:]         | db1 db2
+      all[0:3]         | bastion web2 web3 db3
+      w*[0]            | web1
+      web[1-2]         | web2 web10
       ~web[0-9]+$      | web1 web2 web10 web3
       db,staging       | db1 db2 web3 db3
       web:db           | web1 web2 web10 db1 db2

@@ -40,10 +40,12 @@ class InvalidInventoryTest {
   }
 
   @Test
-  void unsupportedConnection() {
-    assertThat(Fixtures.problems("invalid/bad-connection.yaml")).containsExactly(
-        "bad-connection.yaml:4:27: host 'web1': ansible_connection 'shh' is not supported (did you mean 'ssh'?);"
-            + " use ssh, local or docker");
+  void aConnectionRunbookDoesNotDriveLoadsAndIsNotDrivable() {
+    // As in Ansible shops: one winrm or network_cli host must not refuse the whole inventory; the planner
+    // refuses targeting it (PlannerTest).
+    Host web1 = Fixtures.load("invalid/bad-connection.yaml").hosts().get("web1");
+    assertThat(web1.connection()).isEqualTo("shh");
+    assertThat(web1.drivable()).isFalse();
   }
 
   @Test
@@ -80,7 +82,7 @@ class InvalidInventoryTest {
   @Test
   void sectionsOfTheWrongType() {
     assertThat(Fixtures.problems("invalid/wrong-types.yaml")).containsExactly(
-        "wrong-types.yaml:3:5: 'hosts' array found, [object, null] expected",
+        "wrong-types.yaml:3:5: 'hosts' array found, [object, null, string] expected",
         "wrong-types.yaml:8:15: 'web3' string found, [object, null] expected",
         "wrong-types.yaml:9:13: 'vars' array found, [object, null] expected");
   }

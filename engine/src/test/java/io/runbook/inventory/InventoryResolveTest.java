@@ -42,10 +42,10 @@ class InventoryResolveTest {
   }
 
   @Test
-  void aDirectoryIsNotAnInventoryFile() throws IOException {
-    Files.createDirectories(cwd.resolve("prod"));
-    Path yaml = touch("inventory/prod.yaml");
-    assertThat(InventoryLoader.resolve("prod", cwd)).isEqualTo(yaml);
+  void aDirectoryIsAnInventorySource() throws IOException {
+    Path dir = Files.createDirectories(cwd.resolve("prod"));
+    touch("inventory/prod.yaml");
+    assertThat(InventoryLoader.resolve("prod", cwd)).isEqualTo(dir);
   }
 
   @Test
@@ -54,7 +54,7 @@ class InventoryResolveTest {
         .isInstanceOf(RunbookException.class)
         .hasMessage("inventory 'prod' not found: there is no file " + cwd.resolve("prod") + ", "
             + cwd.resolve("inventory/prod.yaml") + " or " + cwd.resolve("inventory/prod.yml")
-            + "; pass the path of an inventory file with -i, or create " + cwd.resolve("inventory/prod.yaml"))
+            + "; pass the path of an inventory file or directory with -i, or create " + cwd.resolve("inventory/prod.yaml"))
         .satisfies(e -> assertThat(((RunbookException) e).code()).isEqualTo(ErrorCode.INVALID_INPUT));
   }
 
@@ -62,6 +62,6 @@ class InventoryResolveTest {
   void anAbsolutePathIsOnlyLookedForWhereItPoints() {
     Path missing = cwd.resolve("nowhere.yaml");
     assertThatThrownBy(() -> InventoryLoader.resolve(missing.toString(), cwd))
-        .hasMessage("inventory file " + missing + " not found; pass the path of an existing inventory file with -i");
+        .hasMessage("inventory " + missing + " not found; pass the path of an existing inventory file or directory with -i");
   }
 }
