@@ -5,6 +5,7 @@ import io.runbook.execution.Doctor;
 import io.runbook.execution.StandardConnector;
 import io.runbook.inventory.Host;
 import io.runbook.inventory.Inventory;
+import io.runbook.inventory.Vault;
 import io.runbook.yaml.Problems;
 import java.io.PrintWriter;
 import java.util.List;
@@ -36,7 +37,8 @@ final class DoctorCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Problems problems = new Problems();
-    Inventory inv = Inputs.inventory(inventory, problems);
+    Inventory inv = Inputs.inventory(List.of(inventory), null, Vault.fromOptions(List.of(), List.of(), System.getenv()),
+        problems);
     problems.throwIfAny();
     List<Host> hosts = inv.select(limit == null ? "all" : limit);
     PrintWriter out = spec.commandLine().getOut();

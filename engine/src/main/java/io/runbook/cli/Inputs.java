@@ -63,10 +63,14 @@ final class Inputs {
         extra, overrides);
   }
 
-  /** The names of the hosts of an inventory that {@code pattern} selects; none is an input error. */
+  /**
+   * The names of the hosts that {@code pattern} selects in the inventory a run recorded (its sources, as
+   * {@link #sourcesOf} reads them); none is an input error.
+   */
   static List<String> select(String inventoryArg, String pattern) {
     Problems problems = new Problems();
-    Inventory inventory = inventory(inventoryArg, problems);
+    Inventory inventory = inventory(sourcesOf(inventoryArg), null,
+        Vault.fromOptions(List.of(), List.of(), System.getenv()), problems);
     problems.throwIfAny();
     List<String> names = inventory.select(pattern).stream().map(h -> h.name()).toList();
     if (names.isEmpty()) {
