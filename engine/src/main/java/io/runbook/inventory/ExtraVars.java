@@ -42,13 +42,9 @@ public final class ExtraVars {
       if (arg.isEmpty()) continue;
       if (arg.startsWith("@")) {
         Path file = cwd.resolve(AnsibleVars.expandHome(arg.substring(1)).toString());
-        String text;
-        try {
-          text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-          problems.add(at, "cannot read " + file + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
-          continue;
-        }
+        java.util.Optional<String> read = io.runbook.yaml.InputFiles.read(file, arg.substring(1), problems);
+        if (read.isEmpty()) continue;
+        String text = read.get();
         mapping(yaml.parse(file, arg.substring(1), text, problems).map(d -> d.root()).orElse(Map.of()), at, vars, problems);
       } else if (arg.startsWith("{") || arg.startsWith("[")) {
         mapping(yaml.parse(null, "-e", arg, problems).map(d -> d.root()).orElse(Map.of()), at, vars, problems);

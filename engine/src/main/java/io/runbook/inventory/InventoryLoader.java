@@ -129,13 +129,10 @@ public final class InventoryLoader {
       new ScriptInventory(data, name, problems).parse(source);
       return;
     }
-    String text;
-    try {
-      text = Files.readString(source, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      problems.add(Location.of(name), "cannot read inventory file: " + e.getMessage());
-      return;
-    }
+    // Read as every input is (size bound, regular files only, UTF-8 named at line and column).
+    Optional<String> read = InputFiles.read(source, name, problems);
+    if (read.isEmpty()) return;
+    String text = read.get();
     String file = source.getFileName().toString();
     int dot = file.lastIndexOf('.');
     String ext = dot <= 0 ? "" : file.substring(dot);
@@ -148,6 +145,12 @@ public final class InventoryLoader {
     Problems yamlProblems = new Problems();
     Optional<YamlDocument> doc = ext.isEmpty() || YAML_EXTENSIONS.contains(ext)
         ? yaml.parse(source, name, text, yamlProblems) : Optional.empty();
+    if (doc.isPresent() && yamlProblems.isEmpty() && YAML_EXTENSIONS.contains(ext) && doc.get().root() != null
+        && !(doc.get().root() instanceof Map<?, ?>)) {
+      problems.add(doc.get().location(""), "a YAML inventory is a mapping of groups, e.g. all: {hosts: {web1: }}; this"
+          + " file holds a " + (doc.get().root() instanceof List<?> ? "list" : "single value"));
+      return;
+    }
     if (doc.isPresent() && yamlProblems.isEmpty() && doc.get().root() instanceof Map<?, ?> root) {
       if (root.containsKey("plugin")) {
         problems.add(doc.get().keyLocation("/plugin"), "inventory plugin configurations (plugin: " + root.get("plugin")

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -83,13 +84,9 @@ final class VarsFiles {
 
   private Map<String, Object> load(Path file) {
     String name = display.apply(file);
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      problems.add(Location.of(name), "cannot read variables file: " + e.getMessage());
-      return Map.of();
-    }
+    Optional<String> read = io.runbook.yaml.InputFiles.read(file, name, problems);
+    if (read.isEmpty()) return Map.of();
+    String text = read.get();
     Problems found = new Problems();
     var doc = yaml.parse(file, name, text, found);
     problems.addAll(found);
