@@ -58,7 +58,7 @@ final class PlanCommand implements Callable<Integer> {
   }
 
   private static void write(Plan plan, PrintWriter out, Redactor redactor) {
-    out.println("Plan: " + plan.runbook().name() + " (" + plan.runbook().file() + ") · inventory "
+    out.println("Plan: " + plan.displayName() + " (" + plan.runbook().file() + ") · inventory "
         + plan.inventory() + " · " + plan.hosts().size() + " host(s)");
     Rollout r = plan.runbook().rollout();
     List<List<HostPlan>> batches = Batches.split(plan.hosts(), r.serial());

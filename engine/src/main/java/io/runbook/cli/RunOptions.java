@@ -77,7 +77,7 @@ final class RunOptions {
     // How each host is reached (ssh_config, jump hosts, keys) is input like the rest: checked before asking.
     StandardConnector connector = StandardConnector.forForks(connection.settings(), forks);
     connector.prepare(plan.hosts().stream().map(h -> h.host()).toList());
-    if (!yes && !ask(out, verb + " '" + plan.runbook().name() + "' on " + plan.hosts().size() + " host(s): "
+    if (!yes && !ask(out, verb + " '" + plan.displayName() + "' on " + plan.hosts().size() + " host(s): "
         + String.join(", ", plan.hosts().stream().map(h -> h.name()).toList()) + "?", plan)) {
       out.println("Nothing was run.");
       return ErrorCode.INVALID_INPUT.exitCode();

@@ -74,7 +74,7 @@ public final class Executor {
     List<HostSession> sessions = sessions(plan, state);
     List<List<HostSession>> batches = state == null ? Batches.split(sessions, rollout.serial()) : batchesOf(sessions, state);
     if (state == null) {
-      events.on(new RunStarted(Instant.now(), plan.runId(), plan.runbook().file(), plan.runbook().name(),
+      events.on(new RunStarted(Instant.now(), plan.runId(), plan.runbook().file(), plan.displayName(),
           plan.inventory(), plan.hosts().stream().map(HostPlan::name).toList(), forks,
           System.getProperty("user.name"), Hosts.controller(),
           batches.stream().map(b -> b.stream().map(HostSession::name).toList()).toList(), request));

@@ -298,7 +298,7 @@ final class HostSession implements AutoCloseable {
         } else {
           // No step failed: the run stopped before this one, which never ran.
           boolean changedNothing = stack.isEmpty() && (next == 0 || plan.steps().get(next - 1).phase() == Phase.PREFLIGHT);
-          rollback(null, control.stopReason() + " before '" + step.name() + "'",
+          rollback(null, control.stopReason() + " before '" + liveName(step, vars) + "'",
               changedNothing ? Outcome.NOT_RUN : Outcome.ROLLED_BACK);
         }
         return false;
@@ -308,7 +308,7 @@ final class HostSession implements AutoCloseable {
       next++;
       StepResult r = o.result();
       if (o.lost()) {
-        rollback(step.name(), r.message());
+        rollback(liveName(step, vars), r.message());
         return false;
       }
       if (!r.failed() || step.spec().ignoreErrors()) {
@@ -316,10 +316,10 @@ final class HostSession implements AutoCloseable {
         continue;
       }
       if (step.phase() == Phase.CLEANUP) {
-        finish(Outcome.CLEANUP_FAILED, step.name(), r.message());
+        finish(Outcome.CLEANUP_FAILED, liveName(step, vars), r.message());
         return false;
       }
-      rollback(step.name(), r.message());
+      rollback(liveName(step, vars), r.message());
       return false;
     }
     return true;
@@ -478,7 +478,7 @@ final class HostSession implements AutoCloseable {
       String err = e.undo() != null && !undone.contains(e.autoKey()) ? undo(e) : null;
       for (int i = 0; err == null && i < e.handlers().size(); i++) {
         if (undone.contains(e.handlerKey(i))) continue;
-        err = handler(e.handlers().get(i), e.forStep().name(), e.vars(), e.handlerKey(i));
+        err = handler(e.handlers().get(i), liveName(e.forStep(), e.vars()), e.vars(), e.handlerKey(i));
       }
       if (err != null) {
         rollbackFailed(failedStep, reason, err, notUndone(phase, 0));
@@ -536,7 +536,7 @@ final class HostSession implements AutoCloseable {
   private String undo(RollbackStack.Entry e) {
     PlannedStep s = e.forStep();
     events.on(new StepStarted(Instant.now(), plan.name(), s.phase().key(), 0, e.undo().description(), s.type(), true,
-        s.name(), e.autoKey()));
+        liveName(s, e.vars()), e.autoKey()));
     long t0 = System.nanoTime();
     StepResult r;
     try {
@@ -546,7 +546,7 @@ final class HostSession implements AutoCloseable {
     }
     r = r.withTiming(Duration.ofNanos(System.nanoTime() - t0), 1);
     events.on(new StepFinished(Instant.now(), plan.name(), s.phase().key(), 0, e.undo().description(), s.type(),
-        true, s.name(), null, r, e.autoKey()));
+        true, liveName(s, e.vars()), null, r, e.autoKey()));
     if (r.failed()) return "'" + e.undo().description() + "': " + r.message();
     undone.add(e.autoKey());
     rolledBack++;
@@ -584,7 +584,7 @@ final class HostSession implements AutoCloseable {
    * The step's name with the values registered by now: the plan rendered it before they existed
    * ({@code Point 'current' back at ⟨previous.stdout⟩}), the console and journal show what ran.
    */
-  private static String liveName(PlannedStep step, Map<String, Object> scope) {
+  static String liveName(PlannedStep step, Map<String, Object> scope) {
     if (!Unknown.appearsIn(step.name())) return step.name();
     try {
       return Templates.render(step.spec().name(), "name", scope);

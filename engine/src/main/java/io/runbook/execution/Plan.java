@@ -16,6 +16,20 @@ public record Plan(String runId, Instant createdAt, Runbook runbook, String inve
     secretValues = java.util.Set.copyOf(secretValues);
   }
 
+  /**
+   * The runbook's name as people read it: rendered with the run's values ({@code Upgrade flagsvc to 2.0.0},
+   * not {@code Upgrade flagsvc to [=target_version]}), the first host's where hosts differ.
+   */
+  public String displayName() {
+    String raw = runbook.name();
+    if (raw == null || hosts.isEmpty() || !io.runbook.template.Templates.isTemplate(raw)) return raw;
+    try {
+      return io.runbook.template.Templates.render(raw, "name", hosts.get(0).vars());
+    } catch (RuntimeException e) {
+      return raw;
+    }
+  }
+
   public Plan(String runId, Instant createdAt, Runbook runbook, String inventory, List<HostPlan> hosts) {
     this(runId, createdAt, runbook, inventory, hosts, java.util.Set.of());
   }

@@ -34,9 +34,10 @@ final class RollbackStack {
     /** What is left to undo, given the undo work already done. */
     List<String> describe(Set<String> done) {
       List<String> out = new ArrayList<>();
-      if (undo != null && !done.contains(autoKey())) out.add(forStep.name() + " ← " + undo.description());
+      String name = HostSession.liveName(forStep, vars); // with the values registered by then, not ⟨placeholders⟩
+      if (undo != null && !done.contains(autoKey())) out.add(name + " ← " + undo.description());
       for (int i = 0; i < handlers.size(); i++) {
-        if (!done.contains(handlerKey(i))) out.add(forStep.name() + " ← " + handlers.get(i).name());
+        if (!done.contains(handlerKey(i))) out.add(name + " ← " + HostSession.liveName(handlers.get(i), vars));
       }
       return out;
     }

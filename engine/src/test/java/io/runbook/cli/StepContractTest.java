@@ -45,4 +45,40 @@ class StepContractTest {
     assertThat(run.out()).contains("invalid arguments once rendered").contains("\"u+x\" is not valid");
     assertThat(target).as("the step never ran").doesNotExist();
   }
+
+  @Test
+  void namesAreShownWithTheValuesKnownWhenTheyAreShown() throws Exception {
+    Path inventory = Files.writeString(tmp.resolve("inv.yaml"), """
+        all:
+          hosts:
+            one: {ansible_connection: local, runbook_lock_path: %s/lock}
+        """.formatted(tmp));
+    Path rb = Files.writeString(tmp.resolve("rb.yaml"), """
+        apiVersion: runbook/v1
+        kind: Runbook
+        name: Upgrade flagsvc to [=target_version]
+        hosts: all
+        vars: {target_version: 2.0.0}
+        phases:
+          preflight:
+            - name: Installed version
+              shell: echo 1.2.3
+              register: installed
+          deploy:
+            - name: Switch from [=installed.stdout?trim]
+              shell: "true"
+              rollback:
+                - name: Back to [=installed.stdout?trim]
+                  shell: "true"
+            - name: Fail after [=installed.stdout?trim]
+              shell: "false"
+        """);
+
+    Run run = Run.of("apply", rb.toString(), "-i", inventory.toString(), "--yes", "--state-dir",
+        tmp.resolve("state").toString());
+
+    assertThat(run.code()).as(run.out() + run.err()).isEqualTo(2);
+    assertThat(run.out()).contains("· Upgrade flagsvc to 2.0.0 ·").contains("'Fail after 1.2.3' failed")
+        .contains("Back to 1.2.3").doesNotContain("⟨").doesNotContain("[=");
+  }
 }
