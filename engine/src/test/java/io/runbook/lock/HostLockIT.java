@@ -121,8 +121,8 @@ class HostLockIT {
     assertThat(host.exec("stat", "-c", "%F %U %a", LOCK, LOCK + "/holder").lines())
         .containsExactly("directory runbook 755", "regular file runbook 644");
     assertThat(host.readFile(LOCK + "/holder")).isEqualTo("run_id=20261121-213004-3fee\ncontroller=laptop\n"
-        + "user=deploy\nstarted=" + h.started().getEpochSecond() + "\nexpires=" + h.expires().getEpochSecond()
-        + "\n");
+        + "user=deploy\nsession=" + HostLock.SESSION + "\nstarted=" + h.started().getEpochSecond() + "\nexpires="
+        + h.expires().getEpochSecond() + "\n");
     // The host's clock sets the times.
     long hostNow = Long.parseLong(host.exec("date", "+%s").strip());
     assertThat(h.started().getEpochSecond()).isBetween(hostNow - 5, hostNow);
