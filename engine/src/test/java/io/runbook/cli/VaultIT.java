@@ -165,4 +165,44 @@ class VaultIT {
     assertThat(p.exitValue()).as(String.join(" ", cmd) + " (is Debian's ansible-core installed? scripts/test-env.sh)").isZero();
     return out;
   }
+
+  @Test
+  void aVaultedValueIsMaskedInEveryOutputOfARunWhateverItsVariableIsCalled() throws Exception {
+    String plain = "hello-vault-91c4";
+    String value = ansible("ansible-vault", "encrypt_string", "--vault-password-file", defaultPass.toString(),
+        "--name", "greeting", plain);
+    Path inv = write("run/hosts.yml", "all:\n  hosts:\n    one: {ansible_connection: local, runbook_lock_path: "
+        + dir.resolve("lock") + "}\n");
+    write("run/group_vars/all.yml", value + "\n");
+    Path rb = write("run/rb.yaml", """
+        apiVersion: runbook/v1
+        kind: Runbook
+        name: greet
+        hosts: all
+        phases:
+          deploy:
+            - name: Say [=greeting]
+              shell: echo "[=greeting]"
+            - name: Fail saying [=greeting]
+              shell: echo "[=greeting]" >&2; false
+        """);
+    Path state = dir.resolve("state");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(out, true, StandardCharsets.UTF_8),
+        "apply", rb.toString(), "-i", inv.toString(), "--vault-password-file", defaultPass.toString(), "--yes",
+        "--state-dir", state.toString());
+    ByteArrayOutputStream plan = new ByteArrayOutputStream();
+    Main.run(new PrintStream(plan, true, StandardCharsets.UTF_8), new PrintStream(plan, true, StandardCharsets.UTF_8),
+        "plan", rb.toString(), "-i", inv.toString(), "--vault-password-file", defaultPass.toString());
+
+    assertThat(code).as(out.toString(StandardCharsets.UTF_8)).isEqualTo(2);
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Say ***").doesNotContain(plain);
+    assertThat(plan.toString(StandardCharsets.UTF_8)).contains("***").doesNotContain(plain);
+    try (var files = Files.walk(state)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        if (f.getFileName().toString().equals("undo-state.jsonl")) continue; // owner-only undo bytes
+        assertThat(Files.readString(f)).as(f.toString()).doesNotContain(plain);
+      }
+    }
+  }
 }
