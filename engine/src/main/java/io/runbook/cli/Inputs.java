@@ -98,6 +98,17 @@ final class Inputs {
   }
 
   /** Paths in messages are relative to where the user stands, as they typed them. */
+  /**
+   * The "rehearsed on" line of apply and plan for this runbook, inventory and plan (null: nothing to say,
+   * the runbook asks for no rehearsal and never had one).
+   */
+  static String rehearsalStatus(Path stateDir, Path runbookFile, String inventoryArg, Plan plan, List<String> extra) {
+    return io.runbook.rehearsal.Rehearsals.status(stateDir, runbookFile,
+        io.runbook.inventory.InventoryLoader.resolve(inventoryArg, cwd()),
+        io.runbook.rehearsal.PlanHash.of(plan, extraVars(extra, new Problems())),
+        io.runbook.rehearsal.Rehearsals.declared(plan.runbook()));
+  }
+
   static String display(Path file) {
     Path abs = file.toAbsolutePath().normalize();
     Path cwd = cwd();

@@ -35,9 +35,11 @@ final class PlanCommand implements Callable<Integer> {
   public Integer call() {
     Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.limit, target.extraVars, rollout::apply);
     print(plan, spec.commandLine().getOut());
-    spec.commandLine().getOut().println();
-    spec.commandLine().getOut().println(io.runbook.rehearsal.Rehearsals.status(stateDir, Path.of(runbook),
-        io.runbook.rehearsal.PlanHash.of(plan, Inputs.extraVars(target.extraVars, new io.runbook.yaml.Problems()))));
+    String rehearsed = Inputs.rehearsalStatus(stateDir, Inputs.existing(runbook), target.inventory, plan, target.extraVars);
+    if (rehearsed != null) {
+      spec.commandLine().getOut().println();
+      spec.commandLine().getOut().println(rehearsed);
+    }
     spec.commandLine().getOut().flush();
     return 0;
   }

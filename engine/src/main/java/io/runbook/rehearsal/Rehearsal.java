@@ -92,7 +92,15 @@ public final class Rehearsal {
     this.o = options;
   }
 
-  /** Runs the rehearsal; returns its report (also written next to its journal). */
+  /** How long Ctrl-C waits for the step in flight, the rollback and the teardown before the JVM exits anyway. */
+  static final Duration WIND_DOWN = Duration.ofMinutes(10);
+
+  /**
+   * Runs the rehearsal; returns its report (also written next to its journal, and recorded for
+   * {@code apply}/{@code plan}), whatever its verdict: a rehearsal that could not finish (a seed that cannot
+   * be read, a backup that does not restore, Ctrl-C) is a failed or interrupted one, with its record.
+   * Only invalid input is thrown, before or instead of a verdict.
+   */
   public RehearsalReport run() throws Exception {
     Instant now = Instant.now();
     String runId = Planner.newRunId(now);
@@ -103,15 +111,62 @@ public final class Rehearsal {
     RehearsalReport report = new RehearsalReport(runId, now, o.production(), o.runbookFile(),
         PlanHash.of(o.production(), o.extraVars()), o.forks());
     RehearsalContainers containers = new RehearsalContainers(runId);
-    Thread teardownOnExit = new Thread(() -> {
-      if (!o.keep()) containers.removeAll();
-    }, "rehearsal-teardown");
-    Runtime.getRuntime().addShutdownHook(teardownOnExit);
+    // Ctrl-C: the upgrade stops starting steps (the ones in flight end, bounded by their time-outs), the run
+    // is rolled back and the copies torn down by this thread; the hook only waits for that, and removes the
+    // copies itself only when the wind-down outlives WIND_DOWN.
+    RunControl upgradeControl = control(runId, o.production());
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    Thread onCtrlC = new Thread(() -> {
+      upgradeControl.cancel();
+      try {
+        if (!done.await(WIND_DOWN.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS) && !o.keep()) containers.removeAll();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "rehearsal-interrupt");
+    Runtime.getRuntime().addShutdownHook(onCtrlC);
+    String aborted = null;
+    try {
+      aborted = body(runId, now, spec, chosen, report, containers, upgradeControl);
+    } finally {
+      report.containers(containers.list());
+      if (o.keep()) {
+        String filter = RehearsalContainers.prefix(runId) + "-";
+        o.progress().accept("Kept the rehearsal hosts (--keep): " + String.join(", ", containers.list())
+            + "; remove them and what they made with:\n  docker ps -aq --filter name=" + filter
+            + " | xargs -r docker rm -f\n  docker volume ls -q --filter name=" + filter + " | xargs -r docker volume rm");
+      } else {
+        o.progress().accept("Removed " + containers.removeAll().describe());
+      }
+      report.keptContainers(o.keep() ? containers.list() : List.of());
+      containers.close();
+      report.finish(aborted, upgradeControl.cancelled(), Instant.now());
+      report.write(runDir);
+      Rehearsals.record(o.stateDir(), o.runbookFile(), o.inventoryFile(), report);
+      done.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(onCtrlC);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs now, and returns as the rehearsal is done
+      }
+    }
+    return report;
+  }
+
+  /** Seeds, upgrades, rolls back and checks; returns why it stopped early, or null when it got through. */
+  private String body(String runId, Instant now, RehearsalSpec spec, List<HostPlan> chosen, RehearsalReport report,
+      RehearsalContainers containers, RunControl upgradeControl) throws Exception {
+    Map<String, HealthProbe> probes = new LinkedHashMap<>();
+    String stage = "starting the rehearsal hosts";
     try {
       List<Standin> standins = new ArrayList<>();
-      for (HostPlan hp : chosen) standins.add(standIn(hp, spec, containers));
-      report.containers(containers.list());
-      Path inventory = writeInventory(runDir.resolve("inventory.yaml"), standins, spec);
+      for (HostPlan hp : chosen) {
+        if (upgradeControl.cancelled()) return null;
+        Standin s = standIn(hp, spec, containers);
+        standins.add(s);
+        report.copy(hp.name(), s.container().name());
+      }
+      Path inventory = writeInventory(o.stateDir().resolve("runs").resolve(runId).resolve("inventory.yaml"), standins, spec);
       Plan plan = plan(inventory, runId, now);
       List<Pair> pairs = new ArrayList<>();
       for (Standin s : standins) {
@@ -119,59 +174,50 @@ public final class Rehearsal {
         pairs.add(new Pair(s, rehearsal, spec.forHost(s.production()), spec.forHost(rehearsal)));
       }
       Map<String, String> before = new LinkedHashMap<>();
-      Map<String, HealthProbe> probes = new LinkedHashMap<>();
-      try {
-        for (Pair p : pairs) {
-          seed(p, containers, report);
-          before.put(p.production().name(), checksums(p));
-          probes.put(p.production().name(), probe(p));
-        }
-        probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::start);
-        StepClock clock = new StepClock();
-        o.progress().accept("Upgrade on " + pairs.size() + " rehearsal host(s), as apply would run it (run " + runId + ")");
-        RunResult upgrade = execute(plan, false, clock, ex -> ex.run(plan, request(inventory, plan)));
-        probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
-        report.upgrade(upgrade);
-        for (Pair p : pairs) {
-          String h = p.production().name();
-          HealthProbe probe = probes.get(h);
-          report.host(h, p.production().mode(), clock.of(h), probe == null ? null : probe.samples(),
-              p.spec(), p.standin().redacted());
-        }
-        o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
-        boolean changed = upgrade.hosts().stream().anyMatch(r -> r.outcome() == Outcome.SUCCEEDED
-            || r.outcome() == Outcome.CLEANUP_FAILED);
-        RunResult rollback = changed
-            ? execute(plan, true, null, ex -> ex.rollback(plan, RunState.read(o.stateDir(), runId))) : null;
-        report.rollback(rollback);
-        for (Pair p : pairs) {
-          report.restored(p.production().name(), before.get(p.production().name()), checksums(p));
-        }
-      } finally {
-        probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
+      for (Pair p : pairs) {
+        if (upgradeControl.cancelled()) return null;
+        stage = "seeding " + p.production().name();
+        seed(p, containers, report);
+        before.put(p.production().name(), checksums(p));
+        probes.put(p.production().name(), probe(p));
+      }
+      if (upgradeControl.cancelled()) return null;
+      stage = "the upgrade";
+      probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::start);
+      StepClock clock = new StepClock();
+      o.progress().accept("Upgrade on " + pairs.size() + " rehearsal host(s), as apply would run it (run " + runId + ")");
+      RunResult upgrade = execute(plan, false, clock, upgradeControl, ex -> ex.run(plan, request(inventory, plan)));
+      probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
+      report.upgrade(upgrade);
+      for (Pair p : pairs) {
+        String h = p.production().name();
+        HealthProbe probe = probes.get(h);
+        report.host(h, p.production().mode(), clock.of(h), probe == null ? null : probe.samples(),
+            p.spec(), p.standin().redacted());
+      }
+      stage = "the rollback";
+      o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
+      boolean changed = upgrade.hosts().stream().anyMatch(r -> r.outcome() == Outcome.SUCCEEDED
+          || r.outcome() == Outcome.CLEANUP_FAILED);
+      // a control of its own: after Ctrl-C the rollback must still run to the end
+      RunResult rollback = changed ? execute(plan, true, null, control(runId, plan),
+          ex -> ex.rollback(plan, RunState.read(o.stateDir(), runId))) : null;
+      report.rollback(rollback);
+      stage = "checking the rollback";
+      for (Pair p : pairs) {
+        report.restored(p.production().name(), before.get(p.production().name()), checksums(p));
       }
       report.forecast(o.production().hosts().stream().map(h -> h.mode() == null ? "-" : h.mode()).toList(),
           o.production().runbook().rollout().serial());
+      return null;
+    } catch (RuntimeException e) {
+      if (e instanceof RunbookException r && r.code() == ErrorCode.INVALID_INPUT) throw e;
+      String why = e instanceof RunbookException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+      o.progress().accept("error during " + stage + ": " + why);
+      return stage + ": " + why;
     } finally {
-      if (o.keep()) {
-        o.progress().accept("Kept the rehearsal hosts (--keep): " + String.join(", ", containers.list())
-            + "; remove them and what they made with: docker rm -f $(docker ps -aq --filter name="
-            + RehearsalContainers.prefix(runId) + "-); docker volume rm $(docker volume ls -q --filter name="
-            + RehearsalContainers.prefix(runId) + "-)");
-      } else {
-        o.progress().accept("Removed " + containers.removeAll().describe());
-      }
-      report.keptContainers(o.keep() ? containers.list() : List.of());
-      containers.close();
-      try {
-        Runtime.getRuntime().removeShutdownHook(teardownOnExit);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook runs now
-      }
+      probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
     }
-    report.write(runDir);
-    Rehearsals.record(o.stateDir(), o.runbookFile(), report.planHash(), now, runId, report.passed());
-    return report;
   }
 
   /** Starts the container standing in for {@code hp} and works out the variables it gets. */
@@ -343,16 +389,19 @@ public final class Rehearsal {
         null, o.extraVars(), r.serial(), r.maxFailPercentage(), r.onFailure().key(), sha, plan.createdAt());
   }
 
-  private RunResult execute(Plan plan, boolean append, StepClock clock,
-      Function<Executor, RunResult> action) {
+  /** A run's control, its lease outlasting the longest step (as apply's). */
+  private static RunControl control(String runId, Plan plan) {
     Duration longest = plan.runbook().timeout();
     for (HostPlan h : plan.hosts()) {
       for (var s : h.steps()) {
         if (s.spec().timeout() != null && s.spec().timeout().compareTo(longest) > 0) longest = s.spec().timeout();
       }
     }
-    RunControl control = new RunControl(plan.runId(), Hosts.controller(), System.getProperty("user.name"),
-        longest.plusSeconds(60), false);
+    return new RunControl(runId, Hosts.controller(), System.getProperty("user.name"), longest.plusSeconds(60), false);
+  }
+
+  private RunResult execute(Plan plan, boolean append, StepClock clock, RunControl control,
+      Function<Executor, RunResult> action) {
     try (JournalWriter journal = append ? JournalWriter.append(o.stateDir(), plan.runId())
         : JournalWriter.open(o.stateDir(), plan.runId())) {
       EventBus bus = new EventBus().add(journal);

@@ -36,6 +36,11 @@ public final class RehearsalReport {
   private RunResult upgrade;
   private RunResult rollback;
   private FleetForecast.Result forecast;
+  private final Map<String, Boolean> restored = new LinkedHashMap<>();
+  private final Map<String, String> copies = new LinkedHashMap<>();
+  private final List<String> warnings = new ArrayList<>();
+  private RehearsalVerdict verdict;
+  private Instant finished;
 
   RehearsalReport(String runId, Instant at, Plan production, Path runbook, String planHash, int forks) {
     this.runId = runId;
@@ -60,6 +65,43 @@ public final class RehearsalReport {
 
   void containers(List<String> names) {
     containers = List.copyOf(names);
+  }
+
+  /** The container standing in for a production host, and the host's mode. */
+  void copy(String host, String container) {
+    copies.put(host, container);
+  }
+
+  void warn(String warning) {
+    warnings.add(warning);
+  }
+
+  /**
+   * Computes the verdict, once, from what the rehearsal checked.
+   *
+   * @param aborted what stopped the rehearsal before its checks were done, or null
+   */
+  void finish(String aborted, boolean interrupted, Instant at) {
+    finished = at;
+    verdict = RehearsalVerdict.of(upgrade, rollback, restored, aborted, interrupted, warnings);
+  }
+
+  public RehearsalVerdict verdict() {
+    if (verdict == null) throw new IllegalStateException("the rehearsal has not finished");
+    return verdict;
+  }
+
+  public String inventory() {
+    return production.inventory();
+  }
+
+  public Instant at() {
+    return at;
+  }
+
+  /** The targeted production hosts, as the rehearsal's record lists them. */
+  public List<String> targeted() {
+    return production.hosts().stream().map(io.runbook.execution.HostPlan::name).toList();
   }
 
   void keptContainers(List<String> names) {
@@ -129,6 +171,7 @@ public final class RehearsalReport {
   void restored(String host, String before, String after) {
     Map<String, Object> h = host(host);
     boolean same = before.equals(after);
+    restored.put(host, same);
     h.put("rollback_restored", same);
     h.put("verified_files", before.lines().count());
     if (!same) {
@@ -146,25 +189,16 @@ public final class RehearsalReport {
     forecast = FleetForecast.predict(hostModes, serial, forks, modes);
   }
 
-  public boolean upgradePassed() {
-    return upgrade != null && upgrade.exitCode() == 0;
-  }
-
-  public boolean rollbackPassed() {
-    boolean handlers = rollback != null && rollback.hosts().stream().noneMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED);
-    boolean restored = !hosts.isEmpty() && hosts.values().stream().allMatch(h -> Boolean.TRUE.equals(h.get("rollback_restored")));
-    return handlers && restored;
-  }
-
   public boolean passed() {
-    return upgradePassed() && rollbackPassed();
+    return verdict().passed();
   }
 
-  /** 0 passed; 2 the upgrade or the rollback failed on a rehearsal host; 3 a rollback handler failed there. */
+  /**
+   * 0 passed; 2 the upgrade or the rollback failed on a rehearsal host (or the rehearsal could not finish);
+   * 3 a rollback handler failed there; 130 interrupted.
+   */
   public int exitCode() {
-    if (rollback != null && rollback.hosts().stream().anyMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED)) return 3;
-    if (upgrade != null && upgrade.hosts().stream().anyMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED)) return 3;
-    return passed() ? 0 : 2;
+    return verdict().exitCode();
   }
 
   public Map<String, Object> toJson() {
@@ -175,9 +209,14 @@ public final class RehearsalReport {
     m.put("runbook", runbook.toAbsolutePath().normalize().toString());
     m.put("inventory", production.inventory());
     m.put("plan_hash", planHash);
-    m.put("passed", passed());
-    m.put("upgrade_passed", upgradePassed());
-    m.put("rollback_passed", rollbackPassed());
+    m.put("finished", finished == null ? null : finished.toString());
+    m.put("millis", finished == null ? null : java.time.Duration.between(at, finished).toMillis());
+    m.put("targeted_hosts", targeted());
+    m.put("copies", copies);
+    m.put("verdict", verdict().toJson());
+    m.put("passed", verdict().passed());
+    m.put("upgrade_passed", verdict().upgradePassed());
+    m.put("rollback_passed", verdict().rollbackClean() && verdict().restored());
     m.put("upgrade", upgrade == null ? null : outcomes(upgrade));
     m.put("rollback", rollback == null ? null : outcomes(rollback));
     m.put("containers", containers);
@@ -205,14 +244,21 @@ public final class RehearsalReport {
     Files.writeString(runDir.resolve("rehearsal.md"), markdown());
   }
 
-  /** The summary printed at the end, and the head of rehearsal.md. */
+  /** The summary printed at the end, and the head of rehearsal.md: the verdict first, then the figures. */
   public String summary() {
+    RehearsalVerdict verdict = verdict();
     StringBuilder sb = new StringBuilder();
-    sb.append("REHEARSAL ").append(runId).append(" · plan ").append(PlanHash.shortForm(planHash)).append(" · ")
-        .append(passed() ? "PASSED" : "FAILED").append('\n');
-    sb.append("  upgrade:  ").append(upgradePassed() ? "passed" : "FAILED")
+    sb.append(verdict.headline()).append(" · run ").append(runId).append(" · plan ").append(PlanHash.shortForm(planHash))
+        .append('\n');
+    sb.append("  rehearsed ").append(runbook.getFileName()).append(" for ").append(targeted().size())
+        .append(" host(s) of ").append(production.inventory()).append(", on disposable copies: ")
+        .append(copies.isEmpty() ? "none started" : String.join(", ", copies.entrySet().stream()
+            .map(e -> e.getKey() + " → " + e.getValue()).toList())).append('\n');
+    for (String f : verdict.failures()) sb.append("  failed: ").append(f).append('\n');
+    for (String w : verdict.warnings()) sb.append("  warning: ").append(w).append('\n');
+    sb.append("  upgrade:  ").append(upgrade == null ? "did not run" : verdict.upgradePassed() ? "passed" : "FAILED")
         .append(upgrade == null ? "" : " (" + upgrade.durationMillis() + " ms)").append('\n');
-    sb.append("  rollback: ").append(rollbackPassed() ? "restored the checksums of data and config" : "did NOT restore state")
+    sb.append("  rollback: ").append(restored.isEmpty() ? "not checked" : verdict.rollbackLine())
         .append(rollback == null ? "" : " (" + rollback.durationMillis() + " ms)").append('\n');
     hosts.forEach((h, v) -> {
       @SuppressWarnings("unchecked")
@@ -233,7 +279,8 @@ public final class RehearsalReport {
   private String markdown() {
     StringBuilder md = new StringBuilder("# Rehearsal " + runId + "\n\n```\n" + summary() + "```\n\n");
     md.append("Runbook `").append(runbook).append("`, inventory `").append(production.inventory())
-        .append("`, plan hash `").append(planHash).append("`.\n\n");
+        .append("`, plan hash `").append(planHash).append("`; verdict: **").append(verdict().outcome())
+        .append("** (exit ").append(verdict().exitCode()).append(").\n\n");
     hosts.forEach((h, v) -> {
       md.append("## ").append(h).append(" (mode ").append(v.get("mode")).append(")\n\n");
       md.append("Seeded: ").append(v.get("seeded_paths")).append("; backups restored: `").append(v.get("restored_backups"))
