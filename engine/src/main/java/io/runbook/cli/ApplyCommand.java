@@ -40,6 +40,7 @@ final class ApplyCommand implements Callable<Integer> {
         target.limit, Inputs.extraVars(target.extraVars, new io.runbook.yaml.Problems()), r.serial(),
         r.maxFailPercentage(), r.onFailure().key(), sha256(file), plan.createdAt());
     // Whether this very plan was rehearsed; on stderr under --json, whose stdout is JSON lines only.
+    Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
     String rehearsed = Inputs.rehearsalStatus(run.stateDir, file, target.inventory, plan, target.extraVars);
     if (rehearsed != null) (run.json ? spec.commandLine().getErr() : spec.commandLine().getOut()).println(rehearsed);
     return run.execute(spec, plan, request);

@@ -34,6 +34,7 @@ final class PlanCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.limit, target.extraVars, rollout::apply);
+    Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
     print(plan, spec.commandLine().getOut());
     String rehearsed = Inputs.rehearsalStatus(stateDir, Inputs.existing(runbook), target.inventory, plan, target.extraVars);
     if (rehearsed != null) {

@@ -27,6 +27,7 @@ import io.runbook.result.RunResult;
 import io.runbook.transport.Become;
 import io.runbook.transport.DockerTransport;
 import io.runbook.transport.Transport;
+import io.runbook.yaml.Durations;
 import io.runbook.yaml.Problems;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -60,17 +61,19 @@ public final class Rehearsal {
    * @param inventoryFile the production inventory (for the record)
    * @param console makes the live view of the rehearsal's runs, given the journal file; null for none
    * @param progress one line per thing the rehearsal does outside the runs
+   * @param finished shows the finished report (its verdict), before a Ctrl-C lets the JVM exit
    */
   public record Options(Plan production, Path runbookFile, Path inventoryFile, Map<String, Object> extraVars,
       int hostsPerMode, boolean keep, int forks, Path stateDir, ConnectionSettings connection,
-      Function<Path, EventListener> console, Consumer<String> progress) {}
+      Function<Path, EventListener> console, Consumer<String> progress, boolean requireFreshBackup,
+      Consumer<RehearsalReport> finished) {}
 
   /**
    * A production host and the container standing in for it: the variables the runbook's {@code rehearsal.vars}
    * give it and the names of those replaced as secrets.
    */
   record Standin(HostPlan production, RehearsalContainers.Started container, String image, boolean docker,
-      Map<String, Object> ownVars, List<String> redacted) {}
+      Map<String, Object> ownVars, Secrets.Redacted secrets, List<String> redacted) {}
 
   /**
    * A stand-in with its plan: {@code seed} is the rehearsal section rendered with production's variables
@@ -126,23 +129,28 @@ public final class Rehearsal {
     }, "rehearsal-interrupt");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
     String aborted = null;
+    boolean invalidInput = false;
     try {
       aborted = body(runId, now, spec, chosen, report, containers, upgradeControl);
+    } catch (RunbookException e) {
+      invalidInput = e.code() == ErrorCode.INVALID_INPUT; // an error, not a verdict: no report, no record
+      throw e;
     } finally {
       report.containers(containers.list());
       if (o.keep()) {
-        String filter = RehearsalContainers.prefix(runId) + "-";
         o.progress().accept("Kept the rehearsal hosts (--keep): " + String.join(", ", containers.list())
-            + "; remove them and what they made with:\n  docker ps -aq --filter name=" + filter
-            + " | xargs -r docker rm -f\n  docker volume ls -q --filter name=" + filter + " | xargs -r docker volume rm");
+            + "; remove them and what they made with:\n" + String.join("\n", cleanup(runId).stream().map(c -> "  " + c).toList()));
       } else {
         o.progress().accept("Removed " + containers.removeAll().describe());
       }
       report.keptContainers(o.keep() ? containers.list() : List.of());
       containers.close();
-      report.finish(aborted, upgradeControl.cancelled(), Instant.now());
-      report.write(runDir);
-      Rehearsals.record(o.stateDir(), o.runbookFile(), o.inventoryFile(), report);
+      if (!invalidInput) {
+        report.finish(aborted, upgradeControl.cancelled(), Instant.now());
+        report.write(runDir);
+        Rehearsals.record(o.stateDir(), o.runbookFile(), o.inventoryFile(), report);
+        o.finished().accept(report);
+      }
       done.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(onCtrlC);
@@ -151,6 +159,19 @@ public final class Rehearsal {
       }
     }
     return report;
+  }
+
+  /**
+   * Shell commands that remove what a kept rehearsal left on the daemon, in order (containers before the
+   * volumes, networks and image names they use); each works as printed, also when it finds nothing.
+   */
+  static List<String> cleanup(String runId) {
+    String prefix = RehearsalContainers.prefix(runId) + "-";
+    return List.of(
+        "docker ps -aq --filter name=" + prefix + " | xargs -r docker rm -f",
+        "docker volume ls -q --filter name=" + prefix + " | xargs -r docker volume rm",
+        "docker network ls -q --filter name=" + prefix + " | xargs -r docker network rm",
+        "docker images --format '{{.Repository}}:{{.Tag}}' | grep '^" + prefix + "' | xargs -r docker rmi");
   }
 
   /** Seeds, upgrades, rolls back and checks; returns why it stopped early, or null when it got through. */
@@ -232,9 +253,10 @@ public final class Rehearsal {
         + (docker ? ", on this Docker daemon, directory " + started.dir() : "") + ")");
     Map<String, Object> own = spec.vars(hp, o.production().runbook(),
         new RehearsalSpec.Offer(started.name(), freePort(), started.dir()));
-    List<String> redacted = Secrets.redact(hp.host().vars(), mode.redact()).names().stream()
-        .filter(n -> !own.containsKey(n)).toList();
-    return new Standin(hp, started, image, docker, own, redacted);
+    // generated once: the inventory and the values replaced in the seeded files must agree
+    Secrets.Redacted secrets = Secrets.redact(hp.host().vars(), mode.redact());
+    List<String> redacted = secrets.names().stream().filter(n -> !own.containsKey(n)).toList();
+    return new Standin(hp, started, image, docker, own, secrets, redacted);
   }
 
   /** A TCP port nothing listens on now, on this machine (the daemon's, for a rehearsal host on its network). */
@@ -274,6 +296,7 @@ public final class Rehearsal {
         case "none" -> List.of();
         case "latest" -> {
           String run = Seeder.newestRun(root, p.seed().backups());
+          freshness(p, root, run, report);
           yield run == null ? List.of() : Seeder.restore(target, run, p.seed().backups(), p.spec().backups());
         }
         default -> {
@@ -283,9 +306,61 @@ public final class Rehearsal {
       };
       o.progress().accept("[" + prod.name() + "] " + (archives.isEmpty() ? "no backup restored (" + p.spec().restore() + ")"
           : "restored " + String.join(", ", archives) + " (checksums verified first)"));
+      Scrubber.Result scrubbed = Scrubber.scrub(root, copied,
+          Scrubber.pairs(prod.vars(), p.standin().secrets(), p.standin().redacted()));
+      if (!scrubbed.files().isEmpty()) {
+        o.progress().accept("[" + prod.name() + "] production's secret values replaced in " + scrubbed.files().size()
+            + " seeded file(s)" + (scrubbed.members().isEmpty() ? "" : ", " + scrubbed.members().size()
+            + " of them inside backup archives") + ": " + String.join(", ", scrubbed.files()));
+      }
+      report.scrubbed(prod.name(), scrubbed.files(), scrubbed.members());
       if (p.spec().start() != null) Seeder.start(host, become, p.spec().start());
       report.seeded(prod.name(), copied, archives);
     }
+  }
+
+  /**
+   * Whether the newest backup is one a rollback of today's production could use: a backup older than what
+   * is installed (the newest change under the {@code verify} paths that the backups do not hold: the
+   * release tree, a compose file) would put an older release's data and config under the installed one,
+   * and no backup at all, when the runbook backs up, leaves a real rollback nothing to restore. Either is a
+   * warning in the verdict, or ends the rehearsal with {@code --require-fresh-backup}. Measured on the copy,
+   * whose seed kept production's modification times: nothing more is read on production.
+   */
+  private void freshness(Pair p, Transport root, String run, RehearsalReport report) {
+    String host = p.production().name();
+    List<String> backedUp = p.seed().backups().stream().flatMap(b -> b.paths() == null ? java.util.stream.Stream.<String>empty()
+        : b.paths().stream()).toList();
+    String problem = null;
+    Map<String, Object> facts = new LinkedHashMap<>();
+    if (run == null) {
+      if (!p.seed().backups().isEmpty()) {
+        problem = host + ": no backup found in " + String.join(", ", p.seed().backups().stream().map(RehearsalSpec.Backup::dest)
+            .distinct().toList()) + ": the rehearsal restored none, and a real rollback would have none to restore";
+      }
+    } else {
+      long taken = Seeder.newestMtime(root, p.seed().backups().stream().map(b -> b.dest() + "/" + run).distinct().toList(), List.of());
+      long installed = Seeder.newestMtime(root, p.seed().verify(), backedUp);
+      facts.put("run", run);
+      facts.put("taken", Instant.ofEpochSecond(taken).toString());
+      facts.put("age_s", Math.max(0, Instant.now().getEpochSecond() - taken));
+      if (installed > 0) facts.put("installed_changed", Instant.ofEpochSecond(installed).toString());
+      String age = Durations.format(Duration.ofSeconds(Math.max(0, Instant.now().getEpochSecond() - taken)));
+      o.progress().accept("[" + host + "] newest backup: run " + run + ", taken " + Instant.ofEpochSecond(taken) + " (" + age + " ago)");
+      if (installed > taken) {
+        problem = host + ": the newest backup (run " + run + ", " + age + " old) is older than what is installed (changed "
+            + Instant.ofEpochSecond(installed) + "): restoring it puts an older release's data and config under the"
+            + " installed one; take a backup first";
+      }
+    }
+    facts.put("stale", problem != null);
+    report.backup(host, facts);
+    if (problem == null) return;
+    if (o.requireFreshBackup()) {
+      throw new RunbookException(ErrorCode.HOST_FAILED, problem + " (--require-fresh-backup)");
+    }
+    o.progress().accept("warning: " + problem);
+    report.warn(problem);
   }
 
   /** The Docker daemon of a rehearsal host that has one (opened on first use, through its connection), else none. */
@@ -343,8 +418,7 @@ public final class Rehearsal {
     Map<String, Object> groups = new LinkedHashMap<>();
     for (Standin p : standins) {
       Host prod = p.production().host();
-      Map<String, Object> vars = new LinkedHashMap<>(Secrets.redact(prod.vars(),
-          spec.forMode(p.production().mode()).redact()).vars());
+      Map<String, Object> vars = new LinkedHashMap<>(p.secrets().vars());
       for (String k : List.of("ansible_port", "ansible_ssh_private_key_file", "ansible_private_key_file",
           "ansible_ssh_common_args", "ansible_ssh_extra_args")) vars.remove(k);
       vars.putAll(p.ownVars());

@@ -117,6 +117,17 @@ public final class RehearsalReport {
     host(host).put("restored_backups", archives);
   }
 
+  /** The seeded files in which production's secret values were replaced (paths only). */
+  void scrubbed(String host, List<String> files, List<String> members) {
+    host(host).put("secret_values_replaced_in", files);
+    host(host).put("secret_values_replaced_in_archives", members);
+  }
+
+  /** Which backup the copy got and how old it was. */
+  void backup(String host, Map<String, Object> facts) {
+    host(host).put("backup", facts);
+  }
+
   void upgrade(RunResult r) {
     upgrade = r;
   }
@@ -284,7 +295,8 @@ public final class RehearsalReport {
     hosts.forEach((h, v) -> {
       md.append("## ").append(h).append(" (mode ").append(v.get("mode")).append(")\n\n");
       md.append("Seeded: ").append(v.get("seeded_paths")).append("; backups restored: `").append(v.get("restored_backups"))
-          .append("`; secrets replaced: ").append(v.get("redacted_vars")).append(".\n\n");
+          .append("` (").append(v.getOrDefault("backup", Map.of())).append(")").append("; secrets replaced: ").append(v.get("redacted_vars")).append(", their production values also in ")
+          .append(v.getOrDefault("secret_values_replaced_in", List.of())).append(".\n\n");
       md.append("| phase | ms |\n|---|---|\n");
       ((Map<String, Object>) v.getOrDefault("phases_ms", Map.of())).forEach((p, ms) -> md.append("| ").append(p).append(" | ").append(ms).append(" |\n"));
       Map<String, Object> d = (Map<String, Object>) v.getOrDefault("downtime", Map.of());

@@ -83,6 +83,20 @@ final class Seeder {
   }
 
   /**
+   * The newest modification time (seconds; symlinks themselves, not their targets) of anything under
+   * {@code paths}, leaving out what is under {@code except}; 0 when there is nothing.
+   */
+  static long newestMtime(Transport host, List<String> paths, List<String> except) {
+    if (paths.isEmpty()) return 0;
+    StringBuilder prune = new StringBuilder();
+    for (String e : except) prune.append(" -path ").append(Shell.quote(e)).append(" -prune -o");
+    ExecResult r = host.exec(ExecRequest.builder("find " + Shell.join(paths) + prune + " -printf '%T@\\n' 2>/dev/null"
+        + " | sort -n | tail -n 1; true").maxOutput(1 << 16).build());
+    String t = r.stdoutText().strip();
+    return t.isEmpty() ? 0 : (long) Double.parseDouble(t);
+  }
+
+  /**
    * Restores every archive that the runbook's backup steps wrote in run directory {@code run}, each as a
    * rollback restores it: files with {@link RestoreStep}, a volume with {@code docker_volume: restore} (into
    * the rehearsal host's volume, created first). {@code production} and {@code rehearsal} are the same
