@@ -27,7 +27,6 @@ import io.runbook.result.RunResult;
 import io.runbook.transport.Become;
 import io.runbook.transport.DockerTransport;
 import io.runbook.transport.Transport;
-import io.runbook.yaml.Durations;
 import io.runbook.yaml.Problems;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -136,42 +135,37 @@ public final class Rehearsal {
       invalidInput = e.code() == ErrorCode.INVALID_INPUT; // an error, not a verdict: no report, no record
       throw e;
     } finally {
-      report.containers(containers.list());
-      if (o.keep()) {
-        o.progress().accept("Kept the rehearsal hosts (--keep): " + String.join(", ", containers.list())
-            + "; remove them and what they made with:\n" + String.join("\n", cleanup(runId).stream().map(c -> "  " + c).toList()));
-      } else {
-        o.progress().accept("Removed " + containers.removeAll().describe());
-      }
-      report.keptContainers(o.keep() ? containers.list() : List.of());
-      containers.close();
-      if (!invalidInput) {
-        report.finish(aborted, upgradeControl.cancelled(), Instant.now());
-        report.write(runDir);
-        Rehearsals.record(o.stateDir(), o.runbookFile(), o.inventoryFile(), report);
-        o.finished().accept(report);
-      }
-      done.countDown();
       try {
-        Runtime.getRuntime().removeShutdownHook(onCtrlC);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook runs now, and returns as the rehearsal is done
+        finish(runId, runDir, report, containers, aborted, invalidInput, upgradeControl);
+      } finally {
+        done.countDown();
+        try {
+          Runtime.getRuntime().removeShutdownHook(onCtrlC);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook runs now, and returns as the rehearsal is done
+        }
       }
     }
     return report;
   }
 
-  /**
-   * Shell commands that remove what a kept rehearsal left on the daemon, in order (containers before the
-   * volumes, networks and image names they use); each works as printed, also when it finds nothing.
-   */
-  static List<String> cleanup(String runId) {
-    String prefix = RehearsalContainers.prefix(runId) + "-";
-    return List.of(
-        "docker ps -aq --filter name=" + prefix + " | xargs -r docker rm -f",
-        "docker volume ls -q --filter name=" + prefix + " | xargs -r docker volume rm",
-        "docker network ls -q --filter name=" + prefix + " | xargs -r docker network rm",
-        "docker images --format '{{.Repository}}:{{.Tag}}' | grep '^" + prefix + "' | xargs -r docker rmi");
+  /** Tears down (unless --keep), then computes the verdict, writes the report and the record, and shows it. */
+  private void finish(String runId, Path runDir, RehearsalReport report, RehearsalContainers containers,
+      String aborted, boolean invalidInput, RunControl upgradeControl) throws IOException {
+    report.containers(containers.list());
+    if (o.keep()) {
+      o.progress().accept("Kept the rehearsal hosts (--keep): " + String.join(", ", containers.list())
+          + "; remove them and what they made with:\n" + String.join("\n", RehearsalContainers.cleanupCommands(runId).stream().map(c -> "  " + c).toList()));
+    } else {
+      o.progress().accept("Removed " + containers.removeAll().describe());
+    }
+    report.keptContainers(o.keep() ? containers.list() : List.of());
+    containers.close();
+    if (invalidInput) return;
+    report.finish(aborted, upgradeControl.cancelled(), Instant.now());
+    report.write(runDir);
+    Rehearsals.record(o.stateDir(), o.runbookFile(), o.inventoryFile(), report);
+    o.finished().accept(report);
   }
 
   /** Seeds, upgrades, rolls back and checks; returns why it stopped early, or null when it got through. */
@@ -187,7 +181,7 @@ public final class Rehearsal {
         standins.add(s);
         report.copy(hp.name(), s.container().name());
       }
-      Path inventory = writeInventory(o.stateDir().resolve("runs").resolve(runId).resolve("inventory.yaml"), standins, spec);
+      Path inventory = writeInventory(JournalWriter.runDir(o.stateDir(), runId).resolve("inventory.yaml"), standins, spec);
       Plan plan = plan(inventory, runId, now);
       List<Pair> pairs = new ArrayList<>();
       for (Standin s : standins) {
@@ -217,9 +211,9 @@ public final class Rehearsal {
             p.spec(), p.standin().redacted());
       }
       stage = "the rollback";
-      o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
       boolean changed = upgrade.hosts().stream().anyMatch(r -> r.outcome() == Outcome.SUCCEEDED
           || r.outcome() == Outcome.CLEANUP_FAILED);
+      if (changed) o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
       // a control of its own: after Ctrl-C the rollback must still run to the end
       RunResult rollback = changed ? execute(plan, true, null, control(runId, plan),
           ex -> ex.rollback(plan, RunState.read(o.stateDir(), runId))) : null;
@@ -319,48 +313,20 @@ public final class Rehearsal {
     }
   }
 
-  /**
-   * Whether the newest backup is one a rollback of today's production could use: a backup older than what
-   * is installed (the newest change under the {@code verify} paths that the backups do not hold: the
-   * release tree, a compose file) would put an older release's data and config under the installed one,
-   * and no backup at all, when the runbook backs up, leaves a real rollback nothing to restore. Either is a
-   * warning in the verdict, or ends the rehearsal with {@code --require-fresh-backup}. Measured on the copy,
-   * whose seed kept production's modification times: nothing more is read on production.
-   */
+  /** Says which backup the copy gets and how old it is; a stale or missing one is a warning, or the end. */
   private void freshness(Pair p, Transport root, String run, RehearsalReport report) {
     String host = p.production().name();
-    List<String> backedUp = p.seed().backups().stream().flatMap(b -> b.paths() == null ? java.util.stream.Stream.<String>empty()
-        : b.paths().stream()).toList();
-    String problem = null;
-    Map<String, Object> facts = new LinkedHashMap<>();
-    if (run == null) {
-      if (!p.seed().backups().isEmpty()) {
-        problem = host + ": no backup found in " + String.join(", ", p.seed().backups().stream().map(RehearsalSpec.Backup::dest)
-            .distinct().toList()) + ": the rehearsal restored none, and a real rollback would have none to restore";
-      }
-    } else {
-      long taken = Seeder.newestMtime(root, p.seed().backups().stream().map(b -> b.dest() + "/" + run).distinct().toList(), List.of());
-      long installed = Seeder.newestMtime(root, p.seed().verify(), backedUp);
-      facts.put("run", run);
-      facts.put("taken", Instant.ofEpochSecond(taken).toString());
-      facts.put("age_s", Math.max(0, Instant.now().getEpochSecond() - taken));
-      if (installed > 0) facts.put("installed_changed", Instant.ofEpochSecond(installed).toString());
-      String age = Durations.format(Duration.ofSeconds(Math.max(0, Instant.now().getEpochSecond() - taken)));
-      o.progress().accept("[" + host + "] newest backup: run " + run + ", taken " + Instant.ofEpochSecond(taken) + " (" + age + " ago)");
-      if (installed > taken) {
-        problem = host + ": the newest backup (run " + run + ", " + age + " old) is older than what is installed (changed "
-            + Instant.ofEpochSecond(installed) + "): restoring it puts an older release's data and config under the"
-            + " installed one; take a backup first";
-      }
+    BackupFreshness.Result f = BackupFreshness.check(host, root, run, p.seed(), Instant.now());
+    report.backup(host, f.facts());
+    if (f.taken() != null) {
+      o.progress().accept("[" + host + "] newest backup: run " + run + ", taken " + f.taken() + " (" + f.age() + " ago)");
     }
-    facts.put("stale", problem != null);
-    report.backup(host, facts);
-    if (problem == null) return;
+    if (f.problem() == null) return;
     if (o.requireFreshBackup()) {
-      throw new RunbookException(ErrorCode.HOST_FAILED, problem + " (--require-fresh-backup)");
+      throw new RunbookException(ErrorCode.HOST_FAILED, f.problem() + " (--require-fresh-backup)");
     }
-    o.progress().accept("warning: " + problem);
-    report.warn(problem);
+    o.progress().accept("warning: " + f.problem());
+    report.warn(f.problem());
   }
 
   /** The Docker daemon of a rehearsal host that has one (opened on first use, through its connection), else none. */

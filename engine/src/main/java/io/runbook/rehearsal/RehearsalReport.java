@@ -164,6 +164,7 @@ public final class RehearsalReport {
     Map<String, Object> dt = new LinkedHashMap<>();
     dt.put("measured", d != null);
     dt.put("millis", d == null ? 0 : d.millis());
+    dt.put("client_ms", d == null ? 0 : d.clientMillis());
     dt.put("steps", d == null ? List.of() : d.steps().stream().map(Downtime.StepTiming::name).toList());
     dt.put("from_step_index", d == null || d.steps().isEmpty() ? null : d.steps().get(0).index());
     dt.put("to_step_index", d == null || d.steps().isEmpty() ? null : d.steps().get(d.steps().size() - 1).index());
@@ -275,7 +276,8 @@ public final class RehearsalReport {
       @SuppressWarnings("unchecked")
       Map<String, Object> d = (Map<String, Object>) v.get("downtime");
       sb.append("  ").append(h).append(" (").append(v.get("mode")).append("): downtime ")
-          .append(d == null ? "?" : d.get("millis") + " ms over " + d.get("steps")).append('\n');
+          .append(d == null ? "?" : d.get("millis") + " ms over " + d.get("steps") + "; as the health probe saw it "
+              + d.get("client_ms") + " ms").append('\n');
     });
     if (forecast != null) {
       sb.append("  fleet of ").append(forecast.hosts()).append(" host(s), ").append(forecast.batches().size())
