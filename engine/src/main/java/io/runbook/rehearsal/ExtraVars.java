@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 
 /**
  * Which {@code -e} variables the plan reads: those that change nothing (no step, handler, gate, variable
- * value, inventory value or local template file of the targeted hosts' modes names them) are a warning for
+ * value, inventory value, local template file of the targeted hosts' modes or the rehearsal section names
+ * them) are a warning for
  * the operator and are left out of the plan hash, so an {@code -e} that changes nothing does not make
  * another plan. A textual test: a name that appears as a word is taken as read (it errs on "read").
  */
@@ -52,6 +53,10 @@ public final class ExtraVars {
     Set<String> modes = new LinkedHashSet<>();
     try {
       sb.append(JSON.writeValueAsString(new ArrayList<>(plan.runbook().vars().values())));
+      // the rehearsal section's templates (rehearsal.vars, start, health) read variables too
+      if (plan.runbook().document().root() instanceof Map<?, ?> root && root.get("rehearsal") != null) {
+        sb.append(JSON.writeValueAsString(root.get("rehearsal")));
+      }
       for (HostPlan h : plan.hosts()) {
         sb.append(JSON.writeValueAsString(new ArrayList<>(h.host().vars().values())));
         if (!modes.add(h.mode() == null ? "-" : h.mode())) continue;
