@@ -38,6 +38,11 @@ public final class Downtime {
 
   private Downtime() {}
 
+  /** The outage as a client saw it ({@link Result#clientMillis}), from the samples alone. */
+  public static long client(List<Sample> samples) {
+    return measure(List.of(), samples).clientMillis();
+  }
+
   public static Result measure(List<StepTiming> steps, List<Sample> samples) {
     Instant lastHealthy = null;
     Instant down = null;
@@ -60,7 +65,7 @@ public final class Downtime {
       Instant to = up == null ? lastDown : lastDown.plus(Duration.between(lastDown, up).dividedBy(2));
       client = Duration.between(from, to).toMillis();
     }
-    if (down == null || steps.isEmpty()) return new Result(0, List.of(), true);
+    if (down == null || steps.isEmpty()) return new Result(0, List.of(), up != null || down == null, client);
     // Preflight steps change nothing by contract, so the first other step in flight between the last
     // healthy and the first unhealthy probe is the one that took the service down.
     int first = -1;
