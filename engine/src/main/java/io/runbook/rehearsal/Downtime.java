@@ -30,9 +30,10 @@ public final class Downtime {
    *     healthy and the first unhealthy sample to halfway between the last unhealthy and the next healthy
    *     one (to the last sample when it never came back); 0 when it never went down
    */
-  public record Result(long millis, List<StepTiming> steps, boolean recovered, long clientMillis) {
+  public record Result(long millis, List<StepTiming> steps, boolean recovered, long clientMillis,
+      Instant clientFrom, Instant clientTo) {
     public Result(long millis, List<StepTiming> steps, boolean recovered) {
-      this(millis, steps, recovered, 0);
+      this(millis, steps, recovered, 0, null, null);
     }
   }
 
@@ -60,12 +61,14 @@ public final class Downtime {
       }
     }
     long client = 0;
+    Instant from = null;
+    Instant to = null;
     if (down != null) {
-      Instant from = lastHealthy == null ? down : lastHealthy.plus(Duration.between(lastHealthy, down).dividedBy(2));
-      Instant to = up == null ? lastDown : lastDown.plus(Duration.between(lastDown, up).dividedBy(2));
+      from = lastHealthy == null ? down : lastHealthy.plus(Duration.between(lastHealthy, down).dividedBy(2));
+      to = up == null ? lastDown : lastDown.plus(Duration.between(lastDown, up).dividedBy(2));
       client = Duration.between(from, to).toMillis();
     }
-    if (down == null || steps.isEmpty()) return new Result(0, List.of(), up != null || down == null, client);
+    if (down == null || steps.isEmpty()) return new Result(0, List.of(), up != null || down == null, client, from, to);
     // Preflight steps change nothing by contract, so the first other step in flight between the last
     // healthy and the first unhealthy probe is the one that took the service down.
     int first = -1;
@@ -86,7 +89,7 @@ public final class Downtime {
     if (last < 0) last = up == null ? steps.size() - 1 : Math.max(first, lastStartedBy(steps, up));
     List<StepTiming> window = List.copyOf(steps.subList(first, last + 1));
     long ms = Duration.between(window.get(0).start(), window.get(window.size() - 1).end()).toMillis();
-    return new Result(ms, window, up != null, client);
+    return new Result(ms, window, up != null, client, from, to);
   }
 
   private static int lastStartedBy(List<StepTiming> steps, Instant t) {

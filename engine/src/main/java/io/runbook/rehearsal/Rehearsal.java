@@ -201,7 +201,8 @@ public final class Rehearsal {
       probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::start);
       StepClock clock = new StepClock();
       o.progress().accept("Upgrade on " + pairs.size() + " rehearsal host(s), as apply would run it (run " + runId + ")");
-      RunResult upgrade = execute(plan, false, clock, upgradeControl, ex -> ex.run(plan, request(inventory, plan)));
+      CommandClock commands = new CommandClock(new StandardConnector(o.connection()));
+      RunResult upgrade = execute(plan, false, clock, upgradeControl, commands, ex -> ex.run(plan, request(inventory, plan)));
       probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
       report.upgrade(upgrade);
       for (Pair p : pairs) {
@@ -209,13 +210,14 @@ public final class Rehearsal {
         HealthProbe probe = probes.get(h);
         report.host(h, p.production().mode(), clock.of(h), probe == null ? null : probe.samples(),
             p.spec(), p.standin().redacted());
+        report.predict(h, commands);
       }
       stage = "the rollback";
       boolean changed = upgrade.hosts().stream().anyMatch(r -> r.outcome() == Outcome.SUCCEEDED
           || r.outcome() == Outcome.CLEANUP_FAILED);
       if (changed) o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
       // a control of its own: after Ctrl-C the rollback must still run to the end
-      RunResult rollback = changed ? execute(plan, true, null, control(runId, plan),
+      RunResult rollback = changed ? execute(plan, true, null, control(runId, plan), new StandardConnector(o.connection()),
           ex -> ex.rollback(plan, RunState.read(o.stateDir(), runId))) : null;
       report.rollback(rollback);
       stage = "checking the rollback";
@@ -282,7 +284,28 @@ public final class Rehearsal {
         Transport root = DockerTransport.connect(prod.name() + " (rehearsal, root)", p.container(), "root");
         Transport host = connector.open(p.rehearsal().host());
         DockerOnHost docker = new DockerOnHost(p, root)) {
-      List<String> copied = Seeder.copy(production, prodBecome, root, p.seed().seed());
+      long[] sshMs = {Long.MAX_VALUE};
+      Transport timed = new Transport() {
+        @Override
+        public io.runbook.transport.ExecResult exec(io.runbook.transport.ExecRequest request) {
+          long t0 = System.nanoTime();
+          io.runbook.transport.ExecResult r = production.exec(request);
+          sshMs[0] = Math.min(sshMs[0], (System.nanoTime() - t0) / 1_000_000);
+          return r;
+        }
+
+        @Override
+        public String describe() {
+          return production.describe();
+        }
+
+        @Override
+        public void close() {
+          // production's, closed below
+        }
+      };
+      List<String> copied = Seeder.copy(timed, prodBecome, root, p.seed().seed());
+      report.commandCost(prod.name(), sshMs[0] == Long.MAX_VALUE ? 0 : sshMs[0], Seeder.commandMillis(root));
       o.progress().accept("[" + prod.name() + "] seeded from production (read-only): " + String.join(", ", copied));
       Seeder.Target target = new Seeder.Target(prod.name(), host, become, p.rehearsal().vars(), docker.engine(),
           p.standin().image(), v -> containers.volume(v, prod.name()));
@@ -441,13 +464,13 @@ public final class Rehearsal {
   }
 
   private RunResult execute(Plan plan, boolean append, StepClock clock, RunControl control,
-      Function<Executor, RunResult> action) {
+      io.runbook.execution.Connector connector, Function<Executor, RunResult> action) {
     try (JournalWriter journal = append ? JournalWriter.append(o.stateDir(), plan.runId())
         : JournalWriter.open(o.stateDir(), plan.runId())) {
       EventBus bus = new EventBus().add(journal);
       if (clock != null) bus.add(clock);
       if (o.console() != null) bus.add(o.console().apply(journal.file()));
-      return action.apply(new Executor(new StandardConnector(o.connection()), bus, o.forks(), control,
+      return action.apply(new Executor(connector, bus, o.forks(), control,
           (b, n, h) -> true));
     }
   }

@@ -123,6 +123,36 @@ public final class RehearsalReport {
     host(host).put("secret_values_replaced_in_archives", members);
   }
 
+  /** What one command costs over production's connection and over the rehearsal host's. */
+  void commandCost(String host, long productionMs, long rehearsalMs) {
+    host(host).put("command_ms", Map.of("production", productionMs, "rehearsal", rehearsalMs));
+  }
+
+  private final Map<String, Downtime.Result> downtimes = new LinkedHashMap<>();
+
+  /**
+   * The downtime production will see, as a client: the copy's, less the extra cost of each command the
+   * copy ran inside its outage (a Docker exec costs tens of ms more than a command over SSH).
+   */
+  @SuppressWarnings("unchecked")
+  void predict(String host, CommandClock commands) {
+    Downtime.Result d = downtimes.get(host);
+    Map<String, Object> h = host(host);
+    FleetForecast.ModeTiming timing = timings.get(host);
+    long stepBounded = timing == null ? 0 : timing.downtimeMs();
+    if (d == null || d.clientFrom() == null || !(h.get("command_ms") instanceof Map<?, ?> cost)) {
+      merge(host, stepBounded);
+      return;
+    }
+    int n = commands.between(host, d.clientFrom(), d.clientTo());
+    long extra = Math.max(0, ((Number) cost.get("rehearsal")).longValue() - ((Number) cost.get("production")).longValue());
+    long predicted = Math.max(0, d.clientMillis() - n * extra);
+    Map<String, Object> dt = (Map<String, Object>) h.get("downtime");
+    dt.put("commands_in_outage", n);
+    dt.put("predicted_client_ms", predicted);
+    merge(host, predicted); // the fleet forecast is of what production's clients will see
+  }
+
   /** Which backup the copy got and how old it was. */
   void backup(String host, Map<String, Object> facts) {
     host(host).put("backup", facts);
@@ -161,6 +191,7 @@ public final class RehearsalReport {
     h.put("phases_ms", phases);
     h.put("steps", stepList);
     Downtime.Result d = samples == null ? null : Downtime.measure(steps, samples);
+    if (d != null) downtimes.put(host, d);
     Map<String, Object> dt = new LinkedHashMap<>();
     dt.put("measured", d != null);
     dt.put("millis", d == null ? 0 : d.millis());
@@ -171,9 +202,20 @@ public final class RehearsalReport {
     dt.put("recovered", d == null || d.recovered());
     dt.put("probe_samples", samples == null ? 0 : samples.size());
     h.put("downtime", dt);
-    FleetForecast.ModeTiming t = new FleetForecast.ModeTiming(mode, StepClock.span(steps, List.of("preflight")),
+    timings.put(host, new FleetForecast.ModeTiming(mode, StepClock.span(steps, List.of("preflight")),
         StepClock.span(steps, UPGRADE_PHASES), StepClock.span(steps, List.of("gate")),
-        StepClock.span(steps, List.of("cleanup")), d == null ? 0 : d.millis());
+        StepClock.span(steps, List.of("cleanup")), d == null ? 0 : d.millis()));
+  }
+
+  private final Map<String, FleetForecast.ModeTiming> timings = new LinkedHashMap<>();
+
+  /** Adds a host's timing to its mode's (the slowest host of a mode stands for it). */
+  private void merge(String host, long downtimeMs) {
+    FleetForecast.ModeTiming h = timings.remove(host);
+    if (h == null) return;
+    String mode = h.mode();
+    FleetForecast.ModeTiming t = new FleetForecast.ModeTiming(mode, h.preflightMs(), h.upgradeMs(), h.gateMs(),
+        h.cleanupMs(), downtimeMs);
     modes.merge(mode == null ? "-" : mode, t, (a, b) -> new FleetForecast.ModeTiming(a.mode(),
         Math.max(a.preflightMs(), b.preflightMs()), Math.max(a.upgradeMs(), b.upgradeMs()),
         Math.max(a.gateMs(), b.gateMs()), Math.max(a.cleanupMs(), b.cleanupMs()),
@@ -277,7 +319,9 @@ public final class RehearsalReport {
       Map<String, Object> d = (Map<String, Object>) v.get("downtime");
       sb.append("  ").append(h).append(" (").append(v.get("mode")).append("): downtime ")
           .append(d == null ? "?" : d.get("millis") + " ms over " + d.get("steps") + "; as the health probe saw it "
-              + d.get("client_ms") + " ms").append('\n');
+              + d.get("client_ms") + " ms" + (d.containsKey("predicted_client_ms") ? ", predicted for production "
+              + d.get("predicted_client_ms") + " ms (" + d.get("commands_in_outage") + " commands' Docker exec cost off)" : ""))
+          .append('\n');
     });
     if (forecast != null) {
       sb.append("  fleet of ").append(forecast.hosts()).append(" host(s), ").append(forecast.batches().size())

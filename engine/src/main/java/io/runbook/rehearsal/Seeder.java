@@ -82,6 +82,18 @@ final class Seeder {
     return newest;
   }
 
+  /** What one trivial command costs on {@code host}, in ms: the median of five. */
+  static long commandMillis(Transport host) {
+    long[] ms = new long[5];
+    for (int i = 0; i < ms.length; i++) {
+      long t0 = System.nanoTime();
+      host.exec(ExecRequest.builder("true").build());
+      ms[i] = (System.nanoTime() - t0) / 1_000_000;
+    }
+    java.util.Arrays.sort(ms);
+    return ms[ms.length / 2];
+  }
+
   /**
    * The newest modification time (seconds; symlinks themselves, not their targets) of anything under
    * {@code paths}, leaving out what is under {@code except}; 0 when there is nothing.

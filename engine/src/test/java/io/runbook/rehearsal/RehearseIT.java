@@ -225,7 +225,8 @@ class RehearseIT {
       long fromJournal = Duration.between(start, end).toMillis();
       assertThat(d.path("millis").asLong()).as(h + " downtime = journal").isEqualTo(fromJournal).isPositive();
       assertThat(report.path("modes").path(report.path("hosts").path(h).path("mode").asText()).path("downtimeMs").asLong())
-          .isEqualTo(fromJournal);
+          .as("the forecast's figure: what production's clients will see").isEqualTo(d.path("predicted_client_ms").asLong());
+      assertThat(d.path("predicted_client_ms").asLong()).isPositive().isLessThanOrEqualTo(d.path("client_ms").asLong());
     }
     // Fleet forecast: 3 targeted hosts under serial [1, 25%, 100%] → 3 batches of one host each.
     JsonNode f = report.path("forecast");
