@@ -30,6 +30,11 @@ final class ApplyCommand implements Callable<Integer> {
   @Mixin RolloutOptions rollout;
   @Mixin RunOptions run;
 
+  @picocli.CommandLine.Option(names = "--measure-downtime", description = "Poll each host's health URL "
+      + "(rehearsal.health, else the first http step of verify) every 200 ms during the run, on a connection of "
+      + "its own, and report the downtime a client saw: after the recap and in downtime.json beside the journal.")
+  boolean measureDowntime;
+
   @Override
   public Integer call() throws Exception {
     Path file = Inputs.existing(runbook);
@@ -40,9 +45,23 @@ final class ApplyCommand implements Callable<Integer> {
         target.limit, Inputs.extraVars(target.extraVars, target.vault(), new io.runbook.yaml.Problems()), r.serial(),
         r.maxFailPercentage(), r.onFailure().key(), sha256(file), plan.createdAt());
     // Whether this very plan was rehearsed; on stderr under --json, whose stdout is JSON lines only.
-    (run.json ? spec.commandLine().getErr() : spec.commandLine().getOut()).println(io.runbook.rehearsal.Rehearsals
-        .status(run.stateDir, file, io.runbook.rehearsal.PlanHash.of(plan, request.extraVars())));
-    return run.execute(spec, plan, request);
+    Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
+    String rehearsed = Inputs.rehearsalStatus(run.stateDir, file, target.inventory, plan, target.extraVars);
+    if (rehearsed != null) (run.json ? spec.commandLine().getErr() : spec.commandLine().getOut()).println(rehearsed);
+    if (!measureDowntime) return run.execute(spec, plan, request);
+    io.runbook.rehearsal.ClientDowntime probes = io.runbook.rehearsal.ClientDowntime.start(plan, run.connection.settings());
+    try {
+      return run.execute(spec, plan, request);
+    } finally {
+      java.util.Map<String, Long> down = probes.stop();
+      java.io.PrintWriter out = run.json ? spec.commandLine().getErr() : spec.commandLine().getOut();
+      out.println(down.isEmpty() ? "downtime: no host has a health URL to measure it with"
+          : "downtime as the health URL saw it: " + String.join(", ", down.entrySet().stream()
+              .map(e -> e.getKey() + " " + e.getValue() + " ms").toList()));
+      out.flush();
+      Path dir = io.runbook.journal.JournalWriter.runDir(run.stateDir, plan.runId());
+      if (java.nio.file.Files.isDirectory(dir)) probes.write(dir, down);
+    }
   }
 
   static String sha256(Path file) throws Exception {

@@ -58,13 +58,26 @@ final class HistoryCommand implements Callable<Integer> {
     rows.add(new String[] {"RUN ID", "STARTED", "RUNBOOK", "HOSTS", "RESULT", "DURATION"});
     for (RunSummary r : runs) {
       rows.add(new String[] {r.runId(), started(r.started()), r.runbook() == null ? "-" : r.runbook(),
-          Integer.toString(r.hosts().size()), r.tally(), duration(r.durationMillis())});
+          Integer.toString(r.hosts().size()), result(r), duration(r.durationMillis())});
     }
     table(out, rows, 3);
     if (shown.size() < journals.size()) {
-      out.println("(" + shown.size() + " of " + journals.size() + " runs; --last 0 lists all)");
+      out.println("(" + shown.size() + " of " + journals.size() + " runs; -n 0 lists all)");
     }
     return 0;
+  }
+
+  /**
+   * A run's one-line result; a rehearsal's is its verdict (the journal alone shows hosts that were upgraded
+   * and then rolled back, on disposable copies, which is what a rehearsal does when it passes).
+   */
+  static String result(RunSummary r) {
+    return rehearsal(r).map(v -> v.outcome() + " (on disposable copies)").orElse(r.tally());
+  }
+
+  static java.util.Optional<io.runbook.rehearsal.RehearsalVerdict> rehearsal(RunSummary r) {
+    return r.journal() == null ? java.util.Optional.empty()
+        : io.runbook.rehearsal.RehearsalVerdict.read(r.journal().getParent());
   }
 
   /**

@@ -158,6 +158,31 @@ final class Inputs {
   }
 
   /** Paths in messages are relative to where the user stands, as they typed them. */
+  /** A warning on {@code err} for each {@code -e} variable that nothing in the plan reads (it changes nothing). */
+  static void warnUnread(java.io.PrintWriter err, Plan plan, List<String> extra) {
+    List<String> unread = io.runbook.rehearsal.ExtraVars.unread(plan, extraVars(extra, new Problems()));
+    if (unread.isEmpty()) return;
+    String modes = String.join(", ", plan.hosts().stream().map(h -> h.mode() == null ? "-" : h.mode()).distinct().toList());
+    for (String name : unread) {
+      err.println("warning: -e " + name + " is read by no step, variable or template of this plan (mode(s) " + modes
+          + "): it changes nothing");
+    }
+    err.flush();
+  }
+
+  /**
+   * The "rehearsed on" line of apply and plan for this runbook, inventory and plan (null: nothing to say,
+   * the runbook asks for no rehearsal and never had one).
+   */
+  static String rehearsalStatus(Path stateDir, Path runbookFile, List<String> inventoryArgs, Plan plan,
+      List<String> extra) {
+    // a record names one inventory: the first source (a run with several -i is keyed by it)
+    return io.runbook.rehearsal.Rehearsals.status(stateDir, runbookFile,
+        io.runbook.inventory.InventoryLoader.resolve(inventoryArgs.get(0), cwd()),
+        io.runbook.rehearsal.PlanHash.of(plan, extraVars(extra, new Problems())),
+        io.runbook.rehearsal.Rehearsals.declared(plan.runbook()));
+  }
+
   static String display(Path file) {
     Path abs = file.toAbsolutePath().normalize();
     Path cwd = cwd();

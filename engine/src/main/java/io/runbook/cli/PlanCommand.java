@@ -37,12 +37,15 @@ final class PlanCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.vault(), target.limit, target.extraVars, rollout::apply);
+    Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
     SecretValues secrets = SecretValues.of(plan);
     Inputs.warnUnmasked(spec, secrets);
     print(plan, spec.commandLine().getOut(), secrets.redactor());
-    spec.commandLine().getOut().println();
-    spec.commandLine().getOut().println(io.runbook.rehearsal.Rehearsals.status(stateDir, Path.of(runbook),
-        io.runbook.rehearsal.PlanHash.of(plan, Inputs.extraVars(target.extraVars, target.vault(), new io.runbook.yaml.Problems()))));
+    String rehearsed = Inputs.rehearsalStatus(stateDir, Inputs.existing(runbook), target.inventory, plan, target.extraVars);
+    if (rehearsed != null) {
+      spec.commandLine().getOut().println();
+      spec.commandLine().getOut().println(rehearsed);
+    }
     spec.commandLine().getOut().flush();
     return 0;
   }

@@ -23,8 +23,11 @@ import picocli.CommandLine.Spec;
         + "runbook on them exactly as apply would, roll the run back, and check that data and config are as before.",
         "Writes rehearsal.json and rehearsal.md next to the run's journal; apply then says whether the same plan "
             + "was rehearsed. The containers are removed afterwards unless --keep.",
-        "Exit code 0 when the upgrade and the rollback both passed, 2 when either failed, 3 when a rollback "
-            + "handler failed on a rehearsal host, 4 on invalid input."})
+        "One verdict (passed, failed, interrupted) is printed, written to rehearsal.json/rehearsal.md and recorded "
+            + "under <state-dir>/rehearsals/ for this runbook, inventory and plan; history, show and report print it too.",
+        "Ctrl-C lets the step in flight end, rolls the run back, then removes the copies.",
+        "Exit code 0 when the upgrade and the rollback both passed, 2 when either failed (or the rehearsal could not "
+            + "finish), 3 when a rollback handler failed on a rehearsal host, 130 when interrupted, 4 on invalid input."})
 final class RehearseCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -45,6 +48,10 @@ final class RehearseCommand implements Callable<Integer> {
   @Option(names = "--forks", defaultValue = "10", description = "Hosts in parallel, as apply would use (default ${DEFAULT-VALUE}).")
   int forks;
 
+  @Option(names = "--require-fresh-backup", description = "Refuse (exit 2) when a rehearsed host's newest backup is "
+      + "older than what is installed there, or missing while the runbook backs up; without it that is a warning in the verdict.")
+  boolean requireFreshBackup;
+
   @Option(names = "--json", description = "Print rehearsal.json instead of the console view.")
   boolean json;
 
@@ -57,6 +64,7 @@ final class RehearseCommand implements Callable<Integer> {
     if (forks < 1) throw new RunbookException(ErrorCode.INVALID_INPUT, "--forks must be at least 1");
     Path file = Inputs.existing(runbook);
     Plan plan = Inputs.plan(file, target.inventory, target.vault(), target.limit, target.extraVars, rollout::apply);
+    Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
     PrintWriter out = spec.commandLine().getOut();
     Path inventory = Inputs.sources(target.inventory).get(0);
     boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
@@ -68,17 +76,23 @@ final class RehearseCommand implements Callable<Integer> {
             out.println(line);
             out.flush();
           }
+        }, requireFreshBackup, report -> {
+          // printed by the rehearsal before it says it is done: after Ctrl-C the JVM exits right then
+          try {
+            if (json) {
+              out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+                  .writeValueAsString(report.toJson()));
+            } else {
+              out.println();
+              out.print(report.summary());
+              out.println("report: " + Inputs.display(stateDir.resolve("runs").resolve(report.runId()).resolve("rehearsal.md")));
+            }
+          } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+          }
+          out.flush();
         }));
     RehearsalReport report = rehearsal.run();
-    if (json) {
-      out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
-          .writeValueAsString(report.toJson()));
-    } else {
-      out.println();
-      out.print(report.summary());
-      out.println("report: " + Inputs.display(stateDir.resolve("runs").resolve(report.runId()).resolve("rehearsal.md")));
-    }
-    out.flush();
     return report.exitCode();
   }
 }

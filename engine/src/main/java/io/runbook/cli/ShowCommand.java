@@ -60,8 +60,18 @@ final class ShowCommand implements Callable<Integer> {
 
   private static void header(PrintWriter out, RunSummary run) {
     boolean interrupted = run.outcome() == RunSummary.RunOutcome.INTERRUPTED;
-    out.println("run " + run.runId() + " · " + run.outcome().label()
-        + (interrupted && run.stopped() == null ? ": the journal ends before the run did (controller killed or lost)" : ""));
+    var rehearsal = HistoryCommand.rehearsal(run);
+    if (rehearsal.isPresent()) {
+      // The journal shows the copies upgraded and rolled back; what the rehearsal concluded is its verdict.
+      var v = rehearsal.get();
+      out.println("run " + run.runId() + " · " + v.outcome() + " (exit " + v.exitCode() + "): ran on disposable copies"
+          + " of the hosts below, production untouched; see " + run.journal().resolveSibling("rehearsal.md"));
+      v.failures().forEach(f -> out.println("  failed: " + f));
+      v.warnings().forEach(w -> out.println("  warning: " + w));
+    } else {
+      out.println("run " + run.runId() + " · " + run.outcome().label()
+          + (interrupted && run.stopped() == null ? ": the journal ends before the run did (controller killed or lost)" : ""));
+    }
     out.println("runbook    " + orDash(run.runbook()) + (run.runbookName() == null ? "" : " · " + run.runbookName()));
     out.println("inventory  " + orDash(run.inventory()) + " · " + run.hosts().size() + " host(s)"
         + (run.forks() == null ? "" : " · forks " + run.forks()));
@@ -107,7 +117,7 @@ final class ShowCommand implements Callable<Integer> {
       h.notUndone().forEach(s -> out.println("  " + h.host() + ": not undone: " + s));
       h.notices().forEach(n -> out.println("  " + n));
     }
-    if (run.outcome() == RunSummary.RunOutcome.ROLLBACK_FAILED) {
+    if (run.outcome() == RunSummary.RunOutcome.ROLLBACK_FAILED && HistoryCommand.rehearsal(run).isEmpty()) {
       out.println("A rollback failed: those hosts need a person.");
     }
   }

@@ -24,25 +24,51 @@ public final class Downtime {
 
   public record Sample(Instant at, boolean healthy) {}
 
-  /** @param steps the downtime steps, first to last; empty (and 0 ms) when the service never went down */
-  public record Result(long millis, List<StepTiming> steps, boolean recovered) {}
+  /**
+   * @param steps the downtime steps, first to last; empty (and 0 ms) when the service never went down
+   * @param clientMillis the outage as a client polling the health URL saw it: from halfway between the last
+   *     healthy and the first unhealthy sample to halfway between the last unhealthy and the next healthy
+   *     one (to the last sample when it never came back); 0 when it never went down
+   */
+  public record Result(long millis, List<StepTiming> steps, boolean recovered, long clientMillis,
+      Instant clientFrom, Instant clientTo) {
+    public Result(long millis, List<StepTiming> steps, boolean recovered) {
+      this(millis, steps, recovered, 0, null, null);
+    }
+  }
 
   private Downtime() {}
+
+  /** The outage as a client saw it ({@link Result#clientMillis}), from the samples alone. */
+  public static long client(List<Sample> samples) {
+    return measure(List.of(), samples).clientMillis();
+  }
 
   public static Result measure(List<StepTiming> steps, List<Sample> samples) {
     Instant lastHealthy = null;
     Instant down = null;
+    Instant lastDown = null;
     Instant up = null;
     for (Sample s : samples) {
       if (down == null) {
         if (s.healthy()) lastHealthy = s.at();
-        else down = s.at();
+        else down = lastDown = s.at();
       } else if (s.healthy()) {
         up = s.at();
         break;
+      } else {
+        lastDown = s.at();
       }
     }
-    if (down == null || steps.isEmpty()) return new Result(0, List.of(), true);
+    long client = 0;
+    Instant from = null;
+    Instant to = null;
+    if (down != null) {
+      from = lastHealthy == null ? down : lastHealthy.plus(Duration.between(lastHealthy, down).dividedBy(2));
+      to = up == null ? lastDown : lastDown.plus(Duration.between(lastDown, up).dividedBy(2));
+      client = Duration.between(from, to).toMillis();
+    }
+    if (down == null || steps.isEmpty()) return new Result(0, List.of(), up != null || down == null, client, from, to);
     // Preflight steps change nothing by contract, so the first other step in flight between the last
     // healthy and the first unhealthy probe is the one that took the service down.
     int first = -1;
@@ -63,7 +89,7 @@ public final class Downtime {
     if (last < 0) last = up == null ? steps.size() - 1 : Math.max(first, lastStartedBy(steps, up));
     List<StepTiming> window = List.copyOf(steps.subList(first, last + 1));
     long ms = Duration.between(window.get(0).start(), window.get(window.size() - 1).end()).toMillis();
-    return new Result(ms, window, up != null);
+    return new Result(ms, window, up != null, client, from, to);
   }
 
   private static int lastStartedBy(List<StepTiming> steps, Instant t) {

@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * to run is the one a rehearsal exercised. SHA-256 over canonical JSON (sorted keys) of: for each mode of
  * the targeted hosts (sorted), the forward steps in order (phase, type, name, arguments and every option
  * as written, handlers), the mode's rollback phase, the gate; the runbook's {@code vars}, the {@code -e}
- * variables, and the rollout policy (serial, max_fail_percentage, on_failure).
+ * variables the plan reads ({@link ExtraVars}), and the rollout policy (serial, max_fail_percentage, on_failure).
  *
  * <p>Steps are hashed as written, before templating: host-specific values (addresses, ports, app_dir per
  * host, the run id) never enter, so a plan rehearsed on two hosts per mode has the hash of the same plan on
@@ -48,7 +48,8 @@ public final class PlanHash {
     Map<String, Object> canon = new LinkedHashMap<>();
     canon.put("modes", modes);
     canon.put("vars", plan.runbook().vars());
-    canon.put("extra_vars", extraVars == null ? Map.of() : extraVars);
+    // only the -e values the plan reads: one that changes nothing makes no other plan
+    canon.put("extra_vars", ExtraVars.read(plan, extraVars));
     canon.put("rollout", Map.of("serial", r.serial().stream().map(String::valueOf).toList(),
         "max_fail_percentage", r.maxFailPercentage(), "on_failure", r.onFailure().key()));
     canon.put("timeout", plan.runbook().timeout().toString());
@@ -61,7 +62,7 @@ public final class PlanHash {
     }
   }
 
-  private static Map<String, Object> step(PlannedStep s) {
+  static Map<String, Object> step(PlannedStep s) {
     Map<String, Object> m = spec(s.spec());
     m.put("phase", s.phase().key());
     return m;

@@ -62,17 +62,19 @@ public final class Rehearsal {
    * @param inventoryFile the production inventory (for the record)
    * @param console makes the live view of the rehearsal's runs, given the journal file; null for none
    * @param progress one line per thing the rehearsal does outside the runs
+   * @param finished shows the finished report (its verdict), before a Ctrl-C lets the JVM exit
    */
   public record Options(Plan production, Path runbookFile, Path inventoryFile, Map<String, Object> extraVars,
       int hostsPerMode, boolean keep, int forks, Path stateDir, ConnectionSettings connection,
-      Function<Path, EventListener> console, Consumer<String> progress) {}
+      Function<Path, EventListener> console, Consumer<String> progress, boolean requireFreshBackup,
+      Consumer<RehearsalReport> finished) {}
 
   /**
    * A production host and the container standing in for it: the variables the runbook's {@code rehearsal.vars}
    * give it and the names of those replaced as secrets.
    */
   record Standin(HostPlan production, RehearsalContainers.Started container, String image, boolean docker,
-      Map<String, Object> ownVars, List<String> redacted) {}
+      Map<String, Object> ownVars, Secrets.Redacted secrets, List<String> redacted) {}
 
   /**
    * A stand-in with its plan: {@code seed} is the rehearsal section rendered with production's variables
@@ -94,7 +96,15 @@ public final class Rehearsal {
     this.o = options;
   }
 
-  /** Runs the rehearsal; returns its report (also written next to its journal). */
+  /** How long Ctrl-C waits for the step in flight, the rollback and the teardown before the JVM exits anyway. */
+  static final Duration WIND_DOWN = Duration.ofMinutes(10);
+
+  /**
+   * Runs the rehearsal; returns its report (also written next to its journal, and recorded for
+   * {@code apply}/{@code plan}), whatever its verdict: a rehearsal that could not finish (a seed that cannot
+   * be read, a backup that does not restore, Ctrl-C) is a failed or interrupted one, with its record.
+   * Only invalid input is thrown, before or instead of a verdict.
+   */
   public RehearsalReport run() throws Exception {
     Instant now = Instant.now();
     String runId = Planner.newRunId(now);
@@ -105,15 +115,75 @@ public final class Rehearsal {
     RehearsalReport report = new RehearsalReport(runId, now, o.production(), o.runbookFile(),
         PlanHash.of(o.production(), o.extraVars()), o.forks());
     RehearsalContainers containers = new RehearsalContainers(runId);
-    Thread teardownOnExit = new Thread(() -> {
-      if (!o.keep()) containers.removeAll();
-    }, "rehearsal-teardown");
-    Runtime.getRuntime().addShutdownHook(teardownOnExit);
+    // Ctrl-C: the upgrade stops starting steps (the ones in flight end, bounded by their time-outs), the run
+    // is rolled back and the copies torn down by this thread; the hook only waits for that, and removes the
+    // copies itself only when the wind-down outlives WIND_DOWN.
+    RunControl upgradeControl = control(runId, o.production());
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    Thread onCtrlC = new Thread(() -> {
+      upgradeControl.cancel();
+      try {
+        if (!done.await(WIND_DOWN.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS) && !o.keep()) containers.removeAll();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "rehearsal-interrupt");
+    Runtime.getRuntime().addShutdownHook(onCtrlC);
+    String aborted = null;
+    boolean invalidInput = false;
+    try {
+      aborted = body(runId, now, spec, chosen, report, containers, upgradeControl);
+    } catch (RunbookException e) {
+      invalidInput = e.code() == ErrorCode.INVALID_INPUT; // an error, not a verdict: no report, no record
+      throw e;
+    } finally {
+      try {
+        finish(runId, runDir, report, containers, aborted, invalidInput, upgradeControl);
+      } finally {
+        done.countDown();
+        try {
+          Runtime.getRuntime().removeShutdownHook(onCtrlC);
+        } catch (IllegalStateException shuttingDown) {
+          // the hook runs now, and returns as the rehearsal is done
+        }
+      }
+    }
+    return report;
+  }
+
+  /** Tears down (unless --keep), then computes the verdict, writes the report and the record, and shows it. */
+  private void finish(String runId, Path runDir, RehearsalReport report, RehearsalContainers containers,
+      String aborted, boolean invalidInput, RunControl upgradeControl) throws IOException {
+    report.containers(containers.list());
+    if (o.keep()) {
+      o.progress().accept("Kept the rehearsal hosts (--keep): " + String.join(", ", containers.list())
+          + "; remove them and what they made with:\n" + String.join("\n", RehearsalContainers.cleanupCommands(runId).stream().map(c -> "  " + c).toList()));
+    } else {
+      o.progress().accept("Removed " + containers.removeAll().describe());
+    }
+    report.keptContainers(o.keep() ? containers.list() : List.of());
+    containers.close();
+    if (invalidInput) return;
+    report.finish(aborted, upgradeControl.cancelled(), Instant.now());
+    report.write(runDir);
+    Rehearsals.record(o.stateDir(), o.runbookFile(), o.inventoryFile(), report);
+    o.finished().accept(report);
+  }
+
+  /** Seeds, upgrades, rolls back and checks; returns why it stopped early, or null when it got through. */
+  private String body(String runId, Instant now, RehearsalSpec spec, List<HostPlan> chosen, RehearsalReport report,
+      RehearsalContainers containers, RunControl upgradeControl) throws Exception {
+    Map<String, HealthProbe> probes = new LinkedHashMap<>();
+    String stage = "starting the rehearsal hosts";
     try {
       List<Standin> standins = new ArrayList<>();
-      for (HostPlan hp : chosen) standins.add(standIn(hp, spec, containers));
-      report.containers(containers.list());
-      Path inventory = writeInventory(runDir.resolve("inventory.yaml"), standins, spec);
+      for (HostPlan hp : chosen) {
+        if (upgradeControl.cancelled()) return null;
+        Standin s = standIn(hp, spec, containers);
+        standins.add(s);
+        report.copy(hp.name(), s.container().name());
+      }
+      Path inventory = writeInventory(JournalWriter.runDir(o.stateDir(), runId).resolve("inventory.yaml"), standins, spec);
       Plan plan = plan(inventory, runId, now);
       List<Pair> pairs = new ArrayList<>();
       for (Standin s : standins) {
@@ -121,59 +191,52 @@ public final class Rehearsal {
         pairs.add(new Pair(s, rehearsal, spec.forHost(s.production()), spec.forHost(rehearsal)));
       }
       Map<String, String> before = new LinkedHashMap<>();
-      Map<String, HealthProbe> probes = new LinkedHashMap<>();
-      try {
-        for (Pair p : pairs) {
-          seed(p, containers, report);
-          before.put(p.production().name(), checksums(p));
-          probes.put(p.production().name(), probe(p));
-        }
-        probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::start);
-        StepClock clock = new StepClock();
-        o.progress().accept("Upgrade on " + pairs.size() + " rehearsal host(s), as apply would run it (run " + runId + ")");
-        RunResult upgrade = execute(plan, false, clock, ex -> ex.run(plan, request(inventory, plan)));
-        probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
-        report.upgrade(upgrade);
-        for (Pair p : pairs) {
-          String h = p.production().name();
-          HealthProbe probe = probes.get(h);
-          report.host(h, p.production().mode(), clock.of(h), probe == null ? null : probe.samples(),
-              p.spec(), p.standin().redacted());
-        }
-        o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
-        boolean changed = upgrade.hosts().stream().anyMatch(r -> r.outcome() == Outcome.SUCCEEDED
-            || r.outcome() == Outcome.CLEANUP_FAILED);
-        RunResult rollback = changed
-            ? execute(plan, true, null, ex -> ex.rollback(plan, RunState.read(o.stateDir(), runId))) : null;
-        report.rollback(rollback);
-        for (Pair p : pairs) {
-          report.restored(p.production().name(), before.get(p.production().name()), checksums(p));
-        }
-      } finally {
-        probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
+      for (Pair p : pairs) {
+        if (upgradeControl.cancelled()) return null;
+        stage = "seeding " + p.production().name();
+        seed(p, containers, report);
+        before.put(p.production().name(), checksums(p));
+        probes.put(p.production().name(), probe(p));
+      }
+      if (upgradeControl.cancelled()) return null;
+      stage = "the upgrade";
+      probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::start);
+      StepClock clock = new StepClock();
+      o.progress().accept("Upgrade on " + pairs.size() + " rehearsal host(s), as apply would run it (run " + runId + ")");
+      CommandClock commands = new CommandClock(new StandardConnector(o.connection()));
+      RunResult upgrade = execute(plan, false, clock, upgradeControl, commands, ex -> ex.run(plan, request(inventory, plan)));
+      probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
+      report.upgrade(upgrade);
+      for (Pair p : pairs) {
+        String h = p.production().name();
+        HealthProbe probe = probes.get(h);
+        report.host(h, p.production().mode(), clock.of(h), probe == null ? null : probe.samples(),
+            p.spec(), p.standin().redacted());
+        report.predict(h, commands);
+      }
+      stage = "the rollback";
+      boolean changed = upgrade.hosts().stream().anyMatch(r -> r.outcome() == Outcome.SUCCEEDED
+          || r.outcome() == Outcome.CLEANUP_FAILED);
+      if (changed) o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
+      // a control of its own: after Ctrl-C the rollback must still run to the end
+      RunResult rollback = changed ? execute(plan, true, null, control(runId, plan), new StandardConnector(o.connection()),
+          ex -> ex.rollback(plan, RunState.read(o.stateDir(), runId))) : null;
+      report.rollback(rollback);
+      stage = "checking the rollback";
+      for (Pair p : pairs) {
+        report.restored(p.production().name(), before.get(p.production().name()), checksums(p));
       }
       report.forecast(o.production().hosts().stream().map(h -> h.mode() == null ? "-" : h.mode()).toList(),
           o.production().runbook().rollout().serial());
+      return null;
+    } catch (RuntimeException e) {
+      if (e instanceof RunbookException r && r.code() == ErrorCode.INVALID_INPUT) throw e;
+      String why = e instanceof RunbookException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+      o.progress().accept("error during " + stage + ": " + why);
+      return stage + ": " + why;
     } finally {
-      if (o.keep()) {
-        o.progress().accept("Kept the rehearsal hosts (--keep): " + String.join(", ", containers.list())
-            + "; remove them and what they made with: docker rm -f $(docker ps -aq --filter name="
-            + RehearsalContainers.prefix(runId) + "-); docker volume rm $(docker volume ls -q --filter name="
-            + RehearsalContainers.prefix(runId) + "-)");
-      } else {
-        o.progress().accept("Removed " + containers.removeAll().describe());
-      }
-      report.keptContainers(o.keep() ? containers.list() : List.of());
-      containers.close();
-      try {
-        Runtime.getRuntime().removeShutdownHook(teardownOnExit);
-      } catch (IllegalStateException shuttingDown) {
-        // the hook runs now
-      }
+      probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
     }
-    report.write(runDir);
-    Rehearsals.record(o.stateDir(), o.runbookFile(), report.planHash(), now, runId, report.passed());
-    return report;
   }
 
   /** Starts the container standing in for {@code hp} and works out the variables it gets. */
@@ -188,9 +251,10 @@ public final class Rehearsal {
         + (docker ? ", on this Docker daemon, directory " + started.dir() : "") + ")");
     Map<String, Object> own = spec.vars(hp, o.production().runbook(),
         new RehearsalSpec.Offer(started.name(), freePort(), started.dir()));
-    List<String> redacted = Secrets.redact(hp.host().vars(), mode.redact()).names().stream()
-        .filter(n -> !own.containsKey(n)).toList();
-    return new Standin(hp, started, image, docker, own, redacted);
+    // generated once: the inventory and the values replaced in the seeded files must agree
+    Secrets.Redacted secrets = Secrets.redact(hp.host().vars(), mode.redact());
+    List<String> redacted = secrets.names().stream().filter(n -> !own.containsKey(n)).toList();
+    return new Standin(hp, started, image, docker, own, secrets, redacted);
   }
 
   /** A TCP port nothing listens on now, on this machine (the daemon's, for a rehearsal host on its network). */
@@ -222,7 +286,28 @@ public final class Rehearsal {
         Transport root = DockerTransport.connect(prod.name() + " (rehearsal, root)", p.container(), "root");
         Transport host = connector.open(p.rehearsal().host());
         DockerOnHost docker = new DockerOnHost(p, root)) {
-      List<String> copied = Seeder.copy(production, prodBecome, root, p.seed().seed());
+      long[] sshMs = {Long.MAX_VALUE};
+      Transport timed = new Transport() {
+        @Override
+        public io.runbook.transport.ExecResult exec(io.runbook.transport.ExecRequest request) {
+          long t0 = System.nanoTime();
+          io.runbook.transport.ExecResult r = production.exec(request);
+          sshMs[0] = Math.min(sshMs[0], (System.nanoTime() - t0) / 1_000_000);
+          return r;
+        }
+
+        @Override
+        public String describe() {
+          return production.describe();
+        }
+
+        @Override
+        public void close() {
+          // production's, closed below
+        }
+      };
+      List<String> copied = Seeder.copy(timed, prodBecome, root, p.seed().seed());
+      report.commandCost(prod.name(), sshMs[0] == Long.MAX_VALUE ? 0 : sshMs[0], Seeder.commandMillis(root));
       o.progress().accept("[" + prod.name() + "] seeded from production (read-only): " + String.join(", ", copied));
       Seeder.Target target = new Seeder.Target(prod.name(), host, become, p.rehearsal().vars(), docker.engine(),
           p.standin().image(), v -> containers.volume(v, prod.name()));
@@ -230,6 +315,7 @@ public final class Rehearsal {
         case "none" -> List.of();
         case "latest" -> {
           String run = Seeder.newestRun(root, p.seed().backups());
+          freshness(p, root, run, report);
           yield run == null ? List.of() : Seeder.restore(target, run, p.seed().backups(), p.spec().backups());
         }
         default -> {
@@ -239,9 +325,33 @@ public final class Rehearsal {
       };
       o.progress().accept("[" + prod.name() + "] " + (archives.isEmpty() ? "no backup restored (" + p.spec().restore() + ")"
           : "restored " + String.join(", ", archives) + " (checksums verified first)"));
+      Scrubber.Result scrubbed = Scrubber.scrub(root, copied,
+          Scrubber.pairs(prod.vars(), p.standin().secrets(), p.standin().redacted()));
+      if (!scrubbed.files().isEmpty()) {
+        o.progress().accept("[" + prod.name() + "] production's secret values replaced in " + scrubbed.files().size()
+            + " seeded file(s)" + (scrubbed.members().isEmpty() ? "" : ", " + scrubbed.members().size()
+            + " of them inside backup archives") + ": " + String.join(", ", scrubbed.files()));
+      }
+      report.scrubbed(prod.name(), scrubbed.files(), scrubbed.members());
       if (p.spec().start() != null) Seeder.start(host, become, p.spec().start());
       report.seeded(prod.name(), copied, archives);
     }
+  }
+
+  /** Says which backup the copy gets and how old it is; a stale or missing one is a warning, or the end. */
+  private void freshness(Pair p, Transport root, String run, RehearsalReport report) {
+    String host = p.production().name();
+    BackupFreshness.Result f = BackupFreshness.check(host, root, run, p.seed(), Instant.now());
+    report.backup(host, f.facts());
+    if (f.taken() != null) {
+      o.progress().accept("[" + host + "] newest backup: run " + run + ", taken " + f.taken() + " (" + f.age() + " ago)");
+    }
+    if (f.problem() == null) return;
+    if (o.requireFreshBackup()) {
+      throw new RunbookException(ErrorCode.HOST_FAILED, f.problem() + " (--require-fresh-backup)");
+    }
+    o.progress().accept("warning: " + f.problem());
+    report.warn(f.problem());
   }
 
   /** The Docker daemon of a rehearsal host that has one (opened on first use, through its connection), else none. */
@@ -299,8 +409,7 @@ public final class Rehearsal {
     Map<String, Object> groups = new LinkedHashMap<>();
     for (Standin p : standins) {
       Host prod = p.production().host();
-      Map<String, Object> vars = new LinkedHashMap<>(Secrets.redact(prod.vars(),
-          spec.forMode(p.production().mode()).redact()).vars());
+      Map<String, Object> vars = new LinkedHashMap<>(p.secrets().vars());
       for (String k : List.of("ansible_port", "ansible_ssh_private_key_file", "ansible_private_key_file",
           "ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_host", "ansible_ssh_port")) vars.remove(k);
       vars.putAll(p.ownVars());
@@ -345,16 +454,19 @@ public final class Rehearsal {
         null, o.extraVars(), r.serial(), r.maxFailPercentage(), r.onFailure().key(), sha, plan.createdAt());
   }
 
-  private RunResult execute(Plan plan, boolean append, StepClock clock,
-      Function<Executor, RunResult> action) {
+  /** A run's control, its lease outlasting the longest step (as apply's). */
+  private static RunControl control(String runId, Plan plan) {
     Duration longest = plan.runbook().timeout();
     for (HostPlan h : plan.hosts()) {
       for (var s : h.steps()) {
         if (s.spec().timeout() != null && s.spec().timeout().compareTo(longest) > 0) longest = s.spec().timeout();
       }
     }
-    RunControl control = new RunControl(plan.runId(), Hosts.controller(), System.getProperty("user.name"),
-        longest.plusSeconds(60), false);
+    return new RunControl(runId, Hosts.controller(), System.getProperty("user.name"), longest.plusSeconds(60), false);
+  }
+
+  private RunResult execute(Plan plan, boolean append, StepClock clock, RunControl control,
+      io.runbook.execution.Connector connector, Function<Executor, RunResult> action) {
     try (JournalWriter journal = append ? JournalWriter.append(o.stateDir(), plan.runId())
         : JournalWriter.open(o.stateDir(), plan.runId())) {
       EventBus bus = new EventBus().add(journal);
@@ -362,7 +474,7 @@ public final class Rehearsal {
       if (o.console() != null) bus.add(o.console().apply(journal.file()));
       // production's secrets reach the rehearsal through -e; the stand-ins' generated ones are masked too
       EventListener events = SecretValues.of(o.production()).addPlan(plan).redactor().listener(bus);
-      return action.apply(new Executor(new StandardConnector(o.connection()), events, o.forks(), control,
+      return action.apply(new Executor(connector, events, o.forks(), control,
           (b, n, h) -> true));
     }
   }

@@ -64,6 +64,19 @@ public final class RehearsalContainers implements AutoCloseable {
   }
 
   /**
+   * Shell commands that remove what a kept rehearsal left on the daemon, in order (containers before the
+   * volumes, networks and image names they use); each works as printed, also when it finds nothing.
+   */
+  static List<String> cleanupCommands(String runId) {
+    String prefix = prefix(runId) + "-";
+    return List.of(
+        "docker ps -aq --filter name=" + prefix + " | xargs -r docker rm -f",
+        "docker volume ls -q --filter name=" + prefix + " | xargs -r docker volume rm",
+        "docker network ls -q --filter name=" + prefix + " | xargs -r docker network rm",
+        "docker images --format '{{.Repository}}:{{.Tag}}' | grep '^" + prefix + "' | xargs -r docker rmi");
+  }
+
+  /**
    * Creates and starts the container standing in for {@code host}.
    *
    * @param withDocker whether the host drives the daemon (see the class comment)

@@ -40,6 +40,11 @@ public final class RehearsalReport {
   private RunResult rollback;
   private FleetForecast.Result forecast;
   private final Redactor redactor;
+  private final Map<String, Boolean> restored = new LinkedHashMap<>();
+  private final Map<String, String> copies = new LinkedHashMap<>();
+  private final List<String> warnings = new ArrayList<>();
+  private RehearsalVerdict verdict;
+  private Instant finished;
 
   RehearsalReport(String runId, Instant at, Plan production, Path runbook, String planHash, int forks) {
     this.runId = runId;
@@ -67,6 +72,43 @@ public final class RehearsalReport {
     containers = List.copyOf(names);
   }
 
+  /** The container standing in for a production host, and the host's mode. */
+  void copy(String host, String container) {
+    copies.put(host, container);
+  }
+
+  void warn(String warning) {
+    warnings.add(warning);
+  }
+
+  /**
+   * Computes the verdict, once, from what the rehearsal checked.
+   *
+   * @param aborted what stopped the rehearsal before its checks were done, or null
+   */
+  void finish(String aborted, boolean interrupted, Instant at) {
+    finished = at;
+    verdict = RehearsalVerdict.of(upgrade, rollback, restored, aborted, interrupted, warnings);
+  }
+
+  public RehearsalVerdict verdict() {
+    if (verdict == null) throw new IllegalStateException("the rehearsal has not finished");
+    return verdict;
+  }
+
+  public String inventory() {
+    return production.inventory();
+  }
+
+  public Instant at() {
+    return at;
+  }
+
+  /** The targeted production hosts, as the rehearsal's record lists them. */
+  public List<String> targeted() {
+    return production.hosts().stream().map(io.runbook.execution.HostPlan::name).toList();
+  }
+
   void keptContainers(List<String> names) {
     kept = List.copyOf(names);
   }
@@ -78,6 +120,47 @@ public final class RehearsalReport {
   void seeded(String host, List<String> paths, List<String> archives) {
     host(host).put("seeded_paths", paths);
     host(host).put("restored_backups", archives);
+  }
+
+  /** The seeded files in which production's secret values were replaced (paths only). */
+  void scrubbed(String host, List<String> files, List<String> members) {
+    host(host).put("secret_values_replaced_in", files);
+    host(host).put("secret_values_replaced_in_archives", members);
+  }
+
+  /** What one command costs over production's connection and over the rehearsal host's. */
+  void commandCost(String host, long productionMs, long rehearsalMs) {
+    host(host).put("command_ms", Map.of("production", productionMs, "rehearsal", rehearsalMs));
+  }
+
+  private final Map<String, Downtime.Result> downtimes = new LinkedHashMap<>();
+
+  /**
+   * The downtime production will see, as a client: the copy's, less the extra cost of each command the
+   * copy ran inside its outage (a Docker exec costs tens of ms more than a command over SSH).
+   */
+  @SuppressWarnings("unchecked")
+  void predict(String host, CommandClock commands) {
+    Downtime.Result d = downtimes.get(host);
+    Map<String, Object> h = host(host);
+    FleetForecast.ModeTiming timing = timings.get(host);
+    long stepBounded = timing == null ? 0 : timing.downtimeMs();
+    if (d == null || d.clientFrom() == null || !(h.get("command_ms") instanceof Map<?, ?> cost)) {
+      merge(host, stepBounded);
+      return;
+    }
+    int n = commands.between(host, d.clientFrom(), d.clientTo());
+    long extra = Math.max(0, ((Number) cost.get("rehearsal")).longValue() - ((Number) cost.get("production")).longValue());
+    long predicted = Math.max(0, d.clientMillis() - n * extra);
+    Map<String, Object> dt = (Map<String, Object>) h.get("downtime");
+    dt.put("commands_in_outage", n);
+    dt.put("predicted_client_ms", predicted);
+    merge(host, predicted); // the fleet forecast is of what production's clients will see
+  }
+
+  /** Which backup the copy got and how old it was. */
+  void backup(String host, Map<String, Object> facts) {
+    host(host).put("backup", facts);
   }
 
   void upgrade(RunResult r) {
@@ -113,18 +196,31 @@ public final class RehearsalReport {
     h.put("phases_ms", phases);
     h.put("steps", stepList);
     Downtime.Result d = samples == null ? null : Downtime.measure(steps, samples);
+    if (d != null) downtimes.put(host, d);
     Map<String, Object> dt = new LinkedHashMap<>();
     dt.put("measured", d != null);
     dt.put("millis", d == null ? 0 : d.millis());
+    dt.put("client_ms", d == null ? 0 : d.clientMillis());
     dt.put("steps", d == null ? List.of() : d.steps().stream().map(Downtime.StepTiming::name).toList());
     dt.put("from_step_index", d == null || d.steps().isEmpty() ? null : d.steps().get(0).index());
     dt.put("to_step_index", d == null || d.steps().isEmpty() ? null : d.steps().get(d.steps().size() - 1).index());
     dt.put("recovered", d == null || d.recovered());
     dt.put("probe_samples", samples == null ? 0 : samples.size());
     h.put("downtime", dt);
-    FleetForecast.ModeTiming t = new FleetForecast.ModeTiming(mode, StepClock.span(steps, List.of("preflight")),
+    timings.put(host, new FleetForecast.ModeTiming(mode, StepClock.span(steps, List.of("preflight")),
         StepClock.span(steps, UPGRADE_PHASES), StepClock.span(steps, List.of("gate")),
-        StepClock.span(steps, List.of("cleanup")), d == null ? 0 : d.millis());
+        StepClock.span(steps, List.of("cleanup")), d == null ? 0 : d.millis()));
+  }
+
+  private final Map<String, FleetForecast.ModeTiming> timings = new LinkedHashMap<>();
+
+  /** Adds a host's timing to its mode's (the slowest host of a mode stands for it). */
+  private void merge(String host, long downtimeMs) {
+    FleetForecast.ModeTiming h = timings.remove(host);
+    if (h == null) return;
+    String mode = h.mode();
+    FleetForecast.ModeTiming t = new FleetForecast.ModeTiming(mode, h.preflightMs(), h.upgradeMs(), h.gateMs(),
+        h.cleanupMs(), downtimeMs);
     modes.merge(mode == null ? "-" : mode, t, (a, b) -> new FleetForecast.ModeTiming(a.mode(),
         Math.max(a.preflightMs(), b.preflightMs()), Math.max(a.upgradeMs(), b.upgradeMs()),
         Math.max(a.gateMs(), b.gateMs()), Math.max(a.cleanupMs(), b.cleanupMs()),
@@ -134,6 +230,7 @@ public final class RehearsalReport {
   void restored(String host, String before, String after) {
     Map<String, Object> h = host(host);
     boolean same = before.equals(after);
+    restored.put(host, same);
     h.put("rollback_restored", same);
     h.put("verified_files", before.lines().count());
     if (!same) {
@@ -151,25 +248,16 @@ public final class RehearsalReport {
     forecast = FleetForecast.predict(hostModes, serial, forks, modes);
   }
 
-  public boolean upgradePassed() {
-    return upgrade != null && upgrade.exitCode() == 0;
-  }
-
-  public boolean rollbackPassed() {
-    boolean handlers = rollback != null && rollback.hosts().stream().noneMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED);
-    boolean restored = !hosts.isEmpty() && hosts.values().stream().allMatch(h -> Boolean.TRUE.equals(h.get("rollback_restored")));
-    return handlers && restored;
-  }
-
   public boolean passed() {
-    return upgradePassed() && rollbackPassed();
+    return verdict().passed();
   }
 
-  /** 0 passed; 2 the upgrade or the rollback failed on a rehearsal host; 3 a rollback handler failed there. */
+  /**
+   * 0 passed; 2 the upgrade or the rollback failed on a rehearsal host (or the rehearsal could not finish);
+   * 3 a rollback handler failed there; 130 interrupted.
+   */
   public int exitCode() {
-    if (rollback != null && rollback.hosts().stream().anyMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED)) return 3;
-    if (upgrade != null && upgrade.hosts().stream().anyMatch(h -> h.outcome() == Outcome.ROLLBACK_FAILED)) return 3;
-    return passed() ? 0 : 2;
+    return verdict().exitCode();
   }
 
   /** What the rehearsal found, production's secrets (which reach {@code -e} and messages) masked. */
@@ -181,9 +269,14 @@ public final class RehearsalReport {
     m.put("runbook", runbook.toAbsolutePath().normalize().toString());
     m.put("inventory", production.inventory());
     m.put("plan_hash", planHash);
-    m.put("passed", passed());
-    m.put("upgrade_passed", upgradePassed());
-    m.put("rollback_passed", rollbackPassed());
+    m.put("finished", finished == null ? null : finished.toString());
+    m.put("millis", finished == null ? null : java.time.Duration.between(at, finished).toMillis());
+    m.put("targeted_hosts", targeted());
+    m.put("copies", copies);
+    m.put("verdict", verdict().toJson());
+    m.put("passed", verdict().passed());
+    m.put("upgrade_passed", verdict().upgradePassed());
+    m.put("rollback_passed", verdict().rollbackClean() && verdict().restored());
     m.put("upgrade", upgrade == null ? null : outcomes(upgrade));
     m.put("rollback", rollback == null ? null : outcomes(rollback));
     m.put("containers", containers);
@@ -211,20 +304,30 @@ public final class RehearsalReport {
     PrivateFiles.write(runDir.resolve("rehearsal.md"), redactor.text(markdown()));
   }
 
-  /** The summary printed at the end, and the head of rehearsal.md. */
+  /** The summary printed at the end, and the head of rehearsal.md: the verdict first, then the figures. */
   public String summary() {
+    RehearsalVerdict verdict = verdict();
     StringBuilder sb = new StringBuilder();
-    sb.append("REHEARSAL ").append(runId).append(" · plan ").append(PlanHash.shortForm(planHash)).append(" · ")
-        .append(passed() ? "PASSED" : "FAILED").append('\n');
-    sb.append("  upgrade:  ").append(upgradePassed() ? "passed" : "FAILED")
+    sb.append(verdict.headline()).append(" · run ").append(runId).append(" · plan ").append(PlanHash.shortForm(planHash))
+        .append('\n');
+    sb.append("  rehearsed ").append(runbook.getFileName()).append(" for ").append(targeted().size())
+        .append(" host(s) of ").append(production.inventory()).append(", on disposable copies: ")
+        .append(copies.isEmpty() ? "none started" : String.join(", ", copies.entrySet().stream()
+            .map(e -> e.getKey() + " → " + e.getValue()).toList())).append('\n');
+    for (String f : verdict.failures()) sb.append("  failed: ").append(f).append('\n');
+    for (String w : verdict.warnings()) sb.append("  warning: ").append(w).append('\n');
+    sb.append("  upgrade:  ").append(upgrade == null ? "did not run" : verdict.upgradePassed() ? "passed" : "FAILED")
         .append(upgrade == null ? "" : " (" + upgrade.durationMillis() + " ms)").append('\n');
-    sb.append("  rollback: ").append(rollbackPassed() ? "restored the checksums of data and config" : "did NOT restore state")
+    sb.append("  rollback: ").append(restored.isEmpty() ? "not checked" : verdict.rollbackLine())
         .append(rollback == null ? "" : " (" + rollback.durationMillis() + " ms)").append('\n');
     hosts.forEach((h, v) -> {
       @SuppressWarnings("unchecked")
       Map<String, Object> d = (Map<String, Object>) v.get("downtime");
       sb.append("  ").append(h).append(" (").append(v.get("mode")).append("): downtime ")
-          .append(d == null ? "?" : d.get("millis") + " ms over " + d.get("steps")).append('\n');
+          .append(d == null ? "?" : d.get("millis") + " ms over " + d.get("steps") + "; as the health probe saw it "
+              + d.get("client_ms") + " ms" + (d.containsKey("predicted_client_ms") ? ", predicted for production "
+              + d.get("predicted_client_ms") + " ms (" + d.get("commands_in_outage") + " commands' Docker exec cost off)" : ""))
+          .append('\n');
     });
     if (forecast != null) {
       sb.append("  fleet of ").append(forecast.hosts()).append(" host(s), ").append(forecast.batches().size())
@@ -239,11 +342,13 @@ public final class RehearsalReport {
   private String markdown() {
     StringBuilder md = new StringBuilder("# Rehearsal " + runId + "\n\n```\n" + summary() + "```\n\n");
     md.append("Runbook `").append(runbook).append("`, inventory `").append(production.inventory())
-        .append("`, plan hash `").append(planHash).append("`.\n\n");
+        .append("`, plan hash `").append(planHash).append("`; verdict: **").append(verdict().outcome())
+        .append("** (exit ").append(verdict().exitCode()).append(").\n\n");
     hosts.forEach((h, v) -> {
       md.append("## ").append(h).append(" (mode ").append(v.get("mode")).append(")\n\n");
       md.append("Seeded: ").append(v.get("seeded_paths")).append("; backups restored: `").append(v.get("restored_backups"))
-          .append("`; secrets replaced: ").append(v.get("redacted_vars")).append(".\n\n");
+          .append("` (").append(v.getOrDefault("backup", Map.of())).append(")").append("; secrets replaced: ").append(v.get("redacted_vars")).append(", their production values also in ")
+          .append(v.getOrDefault("secret_values_replaced_in", List.of())).append(".\n\n");
       md.append("| phase | ms |\n|---|---|\n");
       ((Map<String, Object>) v.getOrDefault("phases_ms", Map.of())).forEach((p, ms) -> md.append("| ").append(p).append(" | ").append(ms).append(" |\n"));
       Map<String, Object> d = (Map<String, Object>) v.getOrDefault("downtime", Map.of());

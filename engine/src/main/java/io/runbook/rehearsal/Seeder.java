@@ -82,6 +82,32 @@ final class Seeder {
     return newest;
   }
 
+  /** What one trivial command costs on {@code host}, in ms: the median of five. */
+  static long commandMillis(Transport host) {
+    long[] ms = new long[5];
+    for (int i = 0; i < ms.length; i++) {
+      long t0 = System.nanoTime();
+      host.exec(ExecRequest.builder("true").build());
+      ms[i] = (System.nanoTime() - t0) / 1_000_000;
+    }
+    java.util.Arrays.sort(ms);
+    return ms[ms.length / 2];
+  }
+
+  /**
+   * The newest modification time (seconds; symlinks themselves, not their targets) of anything under
+   * {@code paths}, leaving out what is under {@code except}; 0 when there is nothing.
+   */
+  static long newestMtime(Transport host, List<String> paths, List<String> except) {
+    if (paths.isEmpty()) return 0;
+    StringBuilder prune = new StringBuilder();
+    for (String e : except) prune.append(" -path ").append(Shell.quote(e)).append(" -prune -o");
+    ExecResult r = host.exec(ExecRequest.builder("find " + Shell.join(paths) + prune + " -printf '%T@\\n' 2>/dev/null"
+        + " | sort -n | tail -n 1; true").maxOutput(1 << 16).build());
+    String t = r.stdoutText().strip();
+    return t.isEmpty() ? 0 : (long) Double.parseDouble(t);
+  }
+
   /**
    * Restores every archive that the runbook's backup steps wrote in run directory {@code run}, each as a
    * rollback restores it: files with {@link RestoreStep}, a volume with {@code docker_volume: restore} (into

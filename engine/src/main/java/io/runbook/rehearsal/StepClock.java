@@ -14,11 +14,14 @@ import java.util.Map;
 
 /**
  * Listens to a run and keeps each host's forward steps (gate included) with the start and end the journal
- * records for them: the same {@code at} of the same events.
+ * records for them: the same {@code at} of the same events. Skipped steps (a {@code when} that is false
+ * for the host's mode) are left out: nothing ran. Gate steps, which the plan does not number, are numbered
+ * from 1 by their place in the runbook's gate.
  */
 final class StepClock implements EventListener {
   private final Map<String, List<Downtime.StepTiming>> steps = new LinkedHashMap<>();
   private final Map<String, StepStarted> open = new HashMap<>();
+  private final Map<String, Integer> gatePlace = new HashMap<>();
 
   @Override
   public synchronized void on(Event event) {
@@ -27,9 +30,13 @@ final class StepClock implements EventListener {
     } else if (event instanceof StepFinished f && !f.rollback()) {
       StepStarted s = open.remove(f.host());
       Instant start = s == null ? f.at() : s.at();
+      boolean gate = "gate".equals(f.phase());
+      int index = gate ? gatePlace.merge(f.host(), 1, Integer::sum) : f.index();
+      if (!gate) gatePlace.remove(f.host());
+      if (f.result().status() == Status.SKIPPED) return;
       boolean passed = f.result().status() == Status.OK || f.result().status() == Status.CHANGED;
       steps.computeIfAbsent(f.host(), h -> new ArrayList<>())
-          .add(new Downtime.StepTiming(f.index(), f.phase(), f.name(), start, f.at(), passed));
+          .add(new Downtime.StepTiming(index, f.phase(), f.name(), start, f.at(), passed));
     }
   }
 

@@ -2,7 +2,9 @@ package io.runbook.report;
 
 import static io.runbook.report.Html.esc;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.runbook.journal.HostSummary;
+import io.runbook.rehearsal.RehearsalVerdict;
 import io.runbook.journal.RunSummary;
 import io.runbook.report.RunReport.Batch;
 import io.runbook.report.RunReport.Host;
@@ -45,7 +47,7 @@ public final class HtmlReport {
 
   private String page(String generator, Instant generatedAt) {
     RunSummary s = run.summary();
-    String outcome = s.outcome().label();
+    String outcome = verdict() != null ? verdict().outcome() : s.outcome().label();
     out.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
         .append("<title>").append(esc("run " + s.runId() + " · " + outcome + " · "
@@ -67,8 +69,20 @@ public final class HtmlReport {
     return out.toString();
   }
 
+  /** The rehearsal's verdict when this run is a rehearsal (then it, not the journal's recap, is the outcome). */
+  private RehearsalVerdict verdict() {
+    JsonNode r = run.rehearsal();
+    if (r == null || r.has("unreadable")) return null;
+    return RehearsalVerdict.fromReport(r);
+  }
+
   private void header() {
     RunSummary s = run.summary();
+    RehearsalVerdict v = verdict();
+    if (v != null) {
+      rehearsalHeader(s, v);
+      return;
+    }
     String outcome = s.outcome().label();
     out.append("<header class=\"top\">\n<div class=\"brand\">runbook · ")
         .append(run.rehearsal() != null ? "rehearsal report" : "run report").append("</div>\n<h1>")
@@ -79,8 +93,54 @@ public final class HtmlReport {
         .append("</div>\n</header>\n");
   }
 
+  /**
+   * A rehearsal's header: its verdict, what was rehearsed on which copies, and the figures — not the
+   * journal's "rolled back" (rolling back is what a rehearsal does).
+   */
+  private void rehearsalHeader(RunSummary s, RehearsalVerdict v) {
+    JsonNode r = run.rehearsal();
+    List<String> copies = new ArrayList<>();
+    r.path("copies").fields().forEachRemaining(e -> copies.add(e.getKey() + " → " + e.getValue().asText()));
+    List<String> figures = new ArrayList<>();
+    if (!r.path("upgrade").isMissingNode() && !r.path("upgrade").isNull()) {
+      figures.add("upgrade " + (v.upgradePassed() ? "passed" : "FAILED") + " in " + Html.duration(r.path("upgrade").path("millis").asLong()));
+    }
+    if (!r.path("rollback").isMissingNode() && !r.path("rollback").isNull()) {
+      figures.add("rollback " + Html.duration(r.path("rollback").path("millis").asLong()));
+    }
+    figures.add(v.rollbackLine());
+    r.path("hosts").fields().forEachRemaining(e -> {
+      JsonNode d = e.getValue().path("downtime");
+      if (d.path("measured").asBoolean()) figures.add(e.getKey() + " down " + Html.duration(d.path("millis").asLong()));
+    });
+    String cls = v.passed() ? "o-succeeded" : v.state().equals("interrupted") ? "o-interrupted" : "o-failed";
+    out.append("<header class=\"top\">\n<div class=\"brand\">runbook · rehearsal report</div>\n<h1>")
+        .append(esc(s.runbookName() != null ? s.runbookName() : s.runbook() != null ? s.runbook() : s.runId()))
+        .append("</h1>\n<div class=\"verdict ").append(cls).append("\">").append(esc(v.headline()))
+        .append(" · exit ").append(v.exitCode()).append("</div>\n")
+        .append("<div class=\"sub\">rehearsed ").append(esc(r.path("runbook").asText()))
+        .append(" · plan ").append(esc(r.path("plan_hash").asText().substring(0, Math.min(8, r.path("plan_hash").asText().length()))))
+        .append(" · on disposable copies: ").append(esc(copies.isEmpty() ? "none started" : String.join(", ", copies)))
+        .append(" · production untouched</div>\n<div class=\"sub\">").append(esc(String.join(" · ", figures)))
+        .append("</div>\n</header>\n");
+  }
+
   private void facts() {
     RunSummary s = run.summary();
+    RehearsalVerdict v = verdict();
+    if (v != null) {
+      out.append("<section class=\"facts\"><dl>\n");
+      fact("Run id", s.runId());
+      fact("Runbook", s.runbook());
+      fact("Inventory", run.rehearsal().path("inventory").asText(null));
+      fact("Started", Html.time(run.started()));
+      fact("Duration", run.rehearsal().hasNonNull("millis") ? Html.duration(run.rehearsal().path("millis").asLong())
+          + " (the whole rehearsal: copies, seed, upgrade, rollback, teardown)" : null);
+      fact("Exit code", v.exitCode() + " — " + rehearsalExitMeaning(v.exitCode()));
+      fact("Run by", s.user() == null ? null : s.user() + (s.controller() == null ? "" : " on " + s.controller()));
+      out.append("</dl></section>\n");
+      return;
+    }
     out.append("<section class=\"facts\"><dl>\n");
     fact("Run id", s.runId());
     fact("Runbook", s.runbook());
@@ -117,10 +177,33 @@ public final class HtmlReport {
     };
   }
 
+  static String rehearsalExitMeaning(int code) {
+    return switch (code) {
+      case 0 -> "the upgrade and the rollback passed on the copies";
+      case 2 -> "the upgrade failed on a copy, or the rollback did not restore data and config, or the rehearsal could not finish";
+      case 3 -> "a rollback handler failed on a copy";
+      case 130 -> "interrupted; the copies were rolled back and removed";
+      default -> "see 'runbook rehearse --help'";
+    };
+  }
+
   /** What went wrong, first: the SRE opening this page after an incident wants it before the details. */
   private void problems() {
     List<String> p = new ArrayList<>();
     RunSummary s = run.summary();
+    RehearsalVerdict v = verdict();
+    if (v != null) {
+      // The journal's per-host lines include the rehearsal's own rollback ("asked by the operator"): the
+      // verdict says what failed instead.
+      v.failures().forEach(f -> p.add("<li class=\"pf\">" + esc(f) + "</li>"));
+      v.warnings().forEach(w -> p.add("<li class=\"pi\">warning: " + esc(w) + "</li>"));
+      if (!p.isEmpty()) {
+        out.append("<section class=\"problems\"><ul>\n");
+        p.forEach(line -> out.append(line).append('\n'));
+        out.append("</ul></section>\n");
+      }
+      return;
+    }
     if (s.stopped() != null) p.add("<li><b>Rollout stopped:</b> " + esc(s.stopped()) + "</li>");
     // first: the rest of the page cannot tell what a damaged line held; its hosts need checking by hand
     s.damageNotes().forEach(n -> p.add("<li class=\"pd\">" + esc(n) + "</li>"));

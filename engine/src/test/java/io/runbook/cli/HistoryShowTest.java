@@ -84,7 +84,7 @@ class HistoryShowTest {
     Run limited = run(new HistoryCommand(), "--state-dir", STATE, "--last", "1");
     assertThat(limited.out().lines()).hasSize(3);
     assertThat(limited.out()).contains("20261121-214915-3fe5").doesNotContain("20261121-214903-3fd0")
-        .endsWith("(1 of 3 runs; --last 0 lists all)\n");
+        .endsWith("(1 of 3 runs; -n 0 lists all)\n");
 
     JsonNode runs = JSON.readTree(run(new HistoryCommand(), "--state-dir", STATE, "--json").out());
     assertThat(runs.size()).isEqualTo(3);

@@ -14,26 +14,46 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** apply and plan say whether the plan they run was rehearsed, from the record 'runbook rehearse' leaves. */
+/**
+ * apply and plan say whether the plan they run was rehearsed, from the records 'runbook rehearse' leaves:
+ * the newest record of exactly this runbook, inventory and plan.
+ */
 class RehearsalStatusTest {
   @TempDir Path tmp;
 
+  private Path inventory(String name) throws Exception {
+    return Files.writeString(tmp.resolve(name), "all:\n  hosts:\n    one: {ansible_connection: local, runbook_lock_path: "
+        + tmp + "/lock}\n");
+  }
+
+  private Path runbook(String rehearsal) throws Exception {
+    return Files.writeString(tmp.resolve("rb.yaml"), "apiVersion: runbook/v1\nkind: Runbook\nname: t\nhosts: all\n"
+        + "phases:\n  deploy:\n    - name: Say hi\n      shell: echo [=greeting!'hi']\n" + rehearsal);
+  }
+
+  private static String hash(Path rb, Path inv, List<String> extra) {
+    Plan plan = Inputs.plan(rb, inv.toString(), null, extra, r -> r);
+    return PlanHash.of(plan, Inputs.extraVars(extra, new io.runbook.yaml.Problems()));
+  }
+
+  private static void record(Path state, Path rb, Path inv, String hash, String at, String runId, String verdict)
+      throws Exception {
+    Rehearsals.write(state, new Rehearsals.Entry(rb, inv, hash, Instant.parse(at), runId, verdict, List.of("one"),
+        verdict.equals("passed") ? List.of() : List.of("upgrade on one: rolled back"), List.of()));
+  }
+
   @Test
   void applyAndPlanSayNeverRehearsedThenRehearsedThenChanged() throws Exception {
-    Path inv = tmp.resolve("inv.yaml");
-    Files.writeString(inv, "all:\n  hosts:\n    one: {ansible_connection: local, runbook_lock_path: " + tmp + "/lock}\n");
-    Path rb = tmp.resolve("rb.yaml");
-    Files.writeString(rb, "apiVersion: runbook/v1\nkind: Runbook\nname: t\nhosts: all\nphases:\n  deploy:\n"
-        + "    - name: Say hi\n      shell: echo hi\n");
+    Path inv = inventory("inv.yaml");
+    Path rb = runbook("rehearsal: {restore: none}\n");
     Path state = tmp.resolve("state");
 
     Run first = Run.of("apply", rb.toString(), "-i", inv.toString(), "--yes", "--state-dir", state.toString());
     assertThat(first.code()).as(first.err()).isZero();
-    assertThat(first.out()).contains("warning: never rehearsed (plan ");
+    assertThat(first.out()).contains("warning: never rehearsed with this inventory (plan ");
 
-    Plan plan = Inputs.plan(rb, inv.toString(), null, List.of(), r -> r);
-    String hash = PlanHash.of(plan, Map.of());
-    Rehearsals.record(state, rb, hash, Instant.parse("2026-11-21T23:10:00Z"), "20261121-231000-0001", true);
+    String hash = hash(rb, inv, List.of());
+    record(state, rb, inv, hash, "2026-11-21T23:10:00Z", "20261121-231000-0001", "passed");
 
     Run rehearsed = Run.of("apply", rb.toString(), "-i", inv.toString(), "--yes", "--state-dir", state.toString());
     assertThat(rehearsed.out()).contains("rehearsed on 2026-11-21 23:10:00Z, passed (plan " + hash.substring(0, 8)
@@ -46,14 +66,65 @@ class RehearsalStatusTest {
     assertThat(json.err()).contains("rehearsed on ");
     assertThat(json.out().lines()).allMatch(l -> l.startsWith("{"));
 
-    Files.writeString(rb, Files.readString(rb).replace("echo hi", "echo hello"));
+    Files.writeString(rb, Files.readString(rb).replace("echo [=greeting!'hi']", "echo hello"));
     Run changed = Run.of("apply", rb.toString(), "-i", inv.toString(), "--yes", "--state-dir", state.toString());
     assertThat(changed.out()).contains("warning: plan changed since the rehearsal on 2026-11-21 23:10:00Z (rehearsed plan "
         + hash.substring(0, 8));
 
-    Rehearsals.record(state, rb, PlanHash.of(Inputs.plan(rb, inv.toString(), null, List.of(), r -> r), Map.of()),
-        Instant.parse("2026-11-21T23:20:00Z"), "20261121-232000-0002", false);
+    record(state, rb, inv, hash(rb, inv, List.of()), "2026-11-21T23:20:00Z", "20261121-232000-0002", "failed");
     Run failed = Run.of("plan", rb.toString(), "-i", inv.toString(), "--state-dir", state.toString());
-    assertThat(failed.out()).contains("warning: the rehearsal on 2026-11-21 23:20:00Z FAILED");
+    assertThat(failed.out()).contains("warning: the rehearsal on 2026-11-21 23:20:00Z FAILED")
+        .contains("upgrade on one: rolled back");
+  }
+
+  /** Observation 2 of issue 14: a stale "passed", another inventory's record, an -e experiment replacing it. */
+  @Test
+  void theNewestRecordOfExactlyThisPlanAndInventoryAnswersAndAFailedOneAsFailed() throws Exception {
+    Path prod = inventory("prod.yaml");
+    Path staging = inventory("staging.yaml");
+    Path rb = runbook("rehearsal: {restore: none}\n");
+    Path state = tmp.resolve("state");
+    String hash = hash(rb, prod, List.of());
+
+    // a passing rehearsal (--limit one), then a full one that failed: the newest answers, as failed
+    record(state, rb, prod, hash, "2026-11-21T10:00:00Z", "20261121-100000-0001", "passed");
+    record(state, rb, prod, hash, "2026-11-21T11:00:00Z", "20261121-110000-0002", "failed");
+    assertThat(Run.of("plan", rb.toString(), "-i", prod.toString(), "--state-dir", state.toString()).out())
+        .contains("warning: the rehearsal on 2026-11-21 11:00:00Z FAILED (plan " + hash.substring(0, 8)
+            + ", run 20261121-110000-0002)")
+        .doesNotContain("passed");
+    // an interrupted one is no pass either
+    record(state, rb, prod, hash, "2026-11-21T11:30:00Z", "20261121-113000-0003", "interrupted");
+    assertThat(Run.of("plan", rb.toString(), "-i", prod.toString(), "--state-dir", state.toString()).out())
+        .contains("was INTERRUPTED");
+
+    // another inventory's rehearsal does not answer for this one
+    record(state, rb, staging, hash, "2026-11-21T12:00:00Z", "20261121-120000-0004", "passed");
+    assertThat(Run.of("plan", rb.toString(), "-i", prod.toString(), "--state-dir", state.toString()).out())
+        .contains("was INTERRUPTED").doesNotContain("20261121-120000-0004");
+    assertThat(Run.of("plan", rb.toString(), "-i", staging.toString(), "--state-dir", state.toString()).out())
+        .contains("passed (plan " + hash.substring(0, 8) + ", run 20261121-120000-0004)");
+
+    // an -e experiment (a different plan) is recorded beside, not over, the passing record of the plain plan
+    String experiment = hash(rb, staging, List.of("greeting=hello"));
+    assertThat(experiment).isNotEqualTo(hash);
+    record(state, rb, staging, experiment, "2026-11-21T13:00:00Z", "20261121-130000-0005", "failed");
+    assertThat(Run.of("plan", rb.toString(), "-i", staging.toString(), "--state-dir", state.toString()).out())
+        .contains("passed (plan " + hash.substring(0, 8) + ", run 20261121-120000-0004)");
+    assertThat(Run.of("plan", rb.toString(), "-i", staging.toString(), "-e", "greeting=hello", "--state-dir",
+        state.toString()).out()).contains("FAILED (plan " + experiment.substring(0, 8));
+  }
+
+  /** Observation 9 of issue 14: "never rehearsed" only for runbooks that ask for a rehearsal. */
+  @Test
+  void aRunbookWithoutARehearsalSectionIsNotNaggedAboutIt() throws Exception {
+    Path inv = inventory("inv.yaml");
+    Path rb = runbook("");
+    Path state = tmp.resolve("state");
+    Run plan = Run.of("plan", rb.toString(), "-i", inv.toString(), "--state-dir", state.toString());
+    assertThat(plan.code()).as(plan.err()).isZero();
+    assertThat(plan.out()).doesNotContain("rehears");
+    Run apply = Run.of("apply", rb.toString(), "-i", inv.toString(), "--yes", "--state-dir", state.toString());
+    assertThat(apply.out() + apply.err()).doesNotContain("rehears");
   }
 }

@@ -37,6 +37,8 @@ class DowntimeTest {
     assertThat(r.steps()).extracting(StepTiming::name).containsExactly("Stop the service", "Back up", "Start", "health");
     assertThat(r.millis()).isEqualTo(1300 - 100);
     assertThat(r.recovered()).isTrue();
+    // samples at 50, 250, ..., 850 down, 1050 up: halfway 50..250 to halfway 850..1050
+    assertThat(r.clientMillis()).as("as a client saw it").isEqualTo(950 - 150);
   }
 
   @Test

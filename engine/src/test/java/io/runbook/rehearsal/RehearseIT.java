@@ -225,7 +225,8 @@ class RehearseIT {
       long fromJournal = Duration.between(start, end).toMillis();
       assertThat(d.path("millis").asLong()).as(h + " downtime = journal").isEqualTo(fromJournal).isPositive();
       assertThat(report.path("modes").path(report.path("hosts").path(h).path("mode").asText()).path("downtimeMs").asLong())
-          .isEqualTo(fromJournal);
+          .as("the forecast's figure: what production's clients will see").isEqualTo(d.path("predicted_client_ms").asLong());
+      assertThat(d.path("predicted_client_ms").asLong()).isPositive().isLessThanOrEqualTo(d.path("client_ms").asLong());
     }
     // Fleet forecast: 3 targeted hosts under serial [1, 25%, 100%] → 3 batches of one host each.
     JsonNode f = report.path("forecast");
@@ -270,6 +271,146 @@ class RehearseIT {
     // apply and plan now say the plan was rehearsed.
     Run plan = sample.cli("plan", null, RUNBOOK.toString(), "-i", inventory.toString());
     assertThat(plan.out()).contains("rehearsed on ").contains("passed (plan " + report.path("plan_hash").asText().substring(0, 8));
+
+    // One verdict everywhere (issue 14): console, rehearsal.md, history, show and the HTML report say it
+    // passed, on disposable copies; the report's header has the figures and no "rolled back" badge or box.
+    assertThat(run.out()).contains("REHEARSAL PASSED · run " + runId)
+        .contains("on disposable copies: h1 → " + prefix + "-h1, h3 → " + prefix + "-h3")
+        .contains("rollback: restored the checksums of data and config");
+    assertThat(Files.readString(newestRunDir().resolve("rehearsal.md"))).contains("verdict: **rehearsal passed** (exit 0)");
+    assertThat(report.path("verdict").path("state").asText()).isEqualTo("passed");
+    Run history = sample.cli("history", null);
+    assertThat(history.out().lines().filter(l -> l.startsWith(runId)).findFirst().orElseThrow())
+        .contains("rehearsal passed (on disposable copies)");
+    Run show = sample.cli("show", null, runId);
+    assertThat(show.out()).startsWith("run " + runId + " · rehearsal passed (exit 0): ran on disposable copies");
+    Path html = tmp.resolve("rehearsal-" + runId + ".html");
+    Run page = sample.cli("report", null, runId, "-o", html.toString());
+    assertThat(page.code()).as(page.all()).isZero();
+    String header = Files.readString(html).replaceAll("(?s).*(<header class=\"top\">.*?</header>).*", "$1");
+    assertThat(header).contains("REHEARSAL PASSED · exit 0").contains("o-succeeded").contains(prefix + "-h1")
+        .contains("upgrade passed in").contains("rollback ").contains("h1 down ").doesNotContain("rolled back");
+    assertThat(Files.readString(html)).doesNotContain("class=\"problems\"").contains("(the whole rehearsal:");
+    // the steps of the report: gate rows numbered from 1, the kubernetes-only gate step not listed for h1
+    List<String> gate = new ArrayList<>();
+    report.path("hosts").path("h1").path("steps").forEach(st -> {
+      if (st.path("phase").asText().equals("gate")) gate.add(st.path("index").asInt() + " " + st.path("name").asText());
+    });
+    assertThat(gate).containsExactly("1 /_health still reports 2.0.0", "3 Soak");
+  }
+
+  /**
+   * Issue 14, observations 7 and 2: a newest backup older than the installed release is a warning in the
+   * verdict, or with --require-fresh-backup a failed rehearsal; the newer failed record then answers for
+   * the plan, not the older pass.
+   */
+  @Test
+  void aBackupOlderThanWhatIsInstalledIsAWarningOrARefusal() throws Exception {
+    SshHost h2 = fleet.hosts().get(1);
+    String mtime = h2.exec("stat", "-c", "%y", APP + "/current").strip();
+    // as after a real upgrade: the release link changed after the newest backup was taken
+    h2.exec("sh", "-c", "sleep 1; touch -h " + APP + "/current");
+    try {
+      Run warned = sample.cli("rehearse", null, RUNBOOK.toString(), "-i", inventory.toString(),
+          "--known-hosts", knownHosts.toString(), "--limit", "h2");
+      assertThat(warned.code()).as(warned.all()).isZero();
+      assertThat(warned.out()).contains("[h2] newest backup: run ").contains("REHEARSAL PASSED")
+          .contains("warning: h2: the newest backup (run ").contains("is older than what is installed");
+      JsonNode report = JSON.readTree(newestRunDir().resolve("rehearsal.json").toFile());
+      assertThat(report.path("verdict").path("warnings").toString()).contains("older than what is installed");
+      assertThat(report.path("hosts").path("h2").path("backup").path("stale").asBoolean()).isTrue();
+      assertThat(report.path("hosts").path("h2").path("backup").path("age_s").asLong()).isNotNegative();
+      Run plan = sample.cli("plan", null, RUNBOOK.toString(), "-i", inventory.toString(), "--limit", "h2");
+      assertThat(plan.out()).contains("passed (plan ").contains("warnings: h2: the newest backup");
+
+      Run refused = sample.cli("rehearse", null, RUNBOOK.toString(), "-i", inventory.toString(),
+          "--known-hosts", knownHosts.toString(), "--limit", "h2", "--require-fresh-backup");
+      assertThat(refused.code()).as(refused.all()).isEqualTo(2);
+      assertThat(refused.out()).contains("REHEARSAL FAILED").contains("(--require-fresh-backup)")
+          .contains("upgrade:  did not run");
+      String refusedId = JSON.readTree(newestRunDir().resolve("rehearsal.json").toFile()).path("run_id").asText();
+      assertThat(RehearsalContainers.everything(DockerClients.local(), refusedId)).isEmpty();
+      Run after = sample.cli("plan", null, RUNBOOK.toString(), "-i", inventory.toString(), "--limit", "h2");
+      assertThat(after.out()).contains("warning: the rehearsal on ").contains("FAILED").contains(refusedId)
+          .doesNotContain("passed (plan ");
+    } finally {
+      h2.exec("touch", "-h", "-d", mtime, APP + "/current");
+    }
+  }
+
+  /**
+   * Issue 14, observation 4: Ctrl-C during the upgrade used to remove the copy under the running step
+   * ("Removal In Progress", ROLLBACK FAILED). Now the step ends, the run is rolled back, then the copy goes;
+   * the rehearsal is recorded as interrupted.
+   */
+  @Test
+  void ctrlCLetsTheStepEndRollsBackThenTearsDownAndRecordsAnInterruptedRehearsal() throws Exception {
+    Path log = tmp.resolve("rehearse-ctrl-c.log");
+    // SIGINT at its default for the controller, whoever launched the suite (see RolloutIT)
+    Process controller = new ProcessBuilder("env", "--default-signal=INT", "java", "-jar",
+        SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(), "rehearse", RUNBOOK.toString(),
+        "-i", inventory.toString(), "--known-hosts", knownHosts.toString(), "--limit", "h1",
+        "--state-dir", sample.stateDir().toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+    while (!Files.readString(log).contains("Back up the database") && controller.isAlive() && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertThat(Files.readString(log)).as("the upgrade got going").contains("Back up the database");
+    new ProcessBuilder("kill", "-INT", Long.toString(controller.pid())).start().waitFor();
+    assertThat(controller.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+    String out = Files.readString(log);
+    System.out.println(out);
+    assertThat(controller.exitValue()).as(out).isEqualTo(130);
+    assertThat(out).contains("REHEARSAL INTERRUPTED").contains("rollback: restored the checksums of data and config")
+        .doesNotContain("Removal In Progress").doesNotContain("ROLLBACK FAILED").doesNotContain("not undone")
+        .contains("Removed 1 rehearsal container(s)");
+    JsonNode report = JSON.readTree(newestRunDir().resolve("rehearsal.json").toFile());
+    String runId = report.path("run_id").asText();
+    assertThat(report.path("verdict").path("state").asText()).isEqualTo("interrupted");
+    assertThat(RehearsalContainers.everything(DockerClients.local(), runId)).isEmpty();
+    assertThat(sample.cli("history", null).out().lines().filter(l -> l.startsWith(runId)).findFirst().orElseThrow())
+        .contains("rehearsal interrupted (on disposable copies)");
+    assertThat(sample.cli("plan", null, RUNBOOK.toString(), "-i", inventory.toString(), "--limit", "h1").out())
+        .contains("was INTERRUPTED").contains(runId);
+  }
+
+  /**
+   * Issue 14, observations 5 and 6: with --keep, no file of the kept copy (archives opened) holds a
+   * production secret; the printed clean-up commands, run as printed, leave nothing of the run.
+   */
+  @Test
+  void keptCopiesHoldNoProductionSecretAndThePrintedCleanupWorks() throws Exception {
+    Run run = sample.cli("rehearse", null, RUNBOOK.toString(), "-i", inventory.toString(),
+        "--known-hosts", knownHosts.toString(), "--limit", "h1", "--keep");
+    assertThat(run.code()).as(run.all()).isZero();
+    JsonNode report = JSON.readTree(newestRunDir().resolve("rehearsal.json").toFile());
+    String runId = report.path("run_id").asText();
+    String copy = "runbook-rehearsal-" + runId + "-h1";
+    assertThat(report.path("hosts").path("h1").path("secret_values_replaced_in").toString())
+        .as("config.json and the backups holding it").contains(APP + "/config/config.json").contains(".tar.gz");
+    for (String secret : List.of("fleet-session-secret-0123456789", "fleet-sudo-secret-0123456789",
+        "fleet-connection-secret-0123456789")) {
+      if (secret.startsWith("fleet-session")) { // 1.2.3's config has only this one; the others are 2.0.0's
+        assertThat(fleet.hosts().get(0).exec("sh", "-c", "grep -rlF " + secret + " " + APP + "/config " + APP + "/backups; true"))
+            .as("production has it").contains("config.json");
+      }
+      String found = docker("exec", copy, "sh", "-c", "find / \\( -path /proc -o -path /sys -o -path /dev \\) -prune"
+          + " -o -type f -print | while IFS= read -r f; do case \"$f\" in *.tar.gz|*.tgz) zcat \"$f\" 2>/dev/null | grep -aqF "
+          + secret + " && echo \"$f\";; *) grep -aqF " + secret + " \"$f\" && echo \"$f\";; esac; done; true");
+      assertThat(found).as("files of the copy holding production's " + secret).isBlank();
+    }
+    List<String> commands = run.out().lines().filter(l -> l.startsWith("  docker ")).map(String::strip).toList();
+    assertThat(commands).hasSize(4);
+    assertThat(docker("ps", "-a", "--format", "{{.Names}}")).contains(copy);
+    for (String c : commands) {
+      Process p = new ProcessBuilder("sh", "-c", c).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(p.waitFor()).as("as printed: " + c + ": " + out).isZero();
+    }
+    assertThat(RehearsalContainers.everything(DockerClients.local(), runId)).isEmpty();
+    assertThat(docker("volume", "ls", "--format", "{{.Name}}")).doesNotContain(runId);
+    assertThat(docker("network", "ls", "--format", "{{.Name}}")).doesNotContain(runId);
   }
 
   @Test
@@ -287,7 +428,10 @@ class RehearseIT {
     Run run = sample.cli("rehearse", null, rb.toString(), "-i", inventory.toString(),
         "--known-hosts", knownHosts.toString());
     assertThat(run.code()).as(run.all()).isEqualTo(2);
-    assertThat(run.out()).contains("FAILED").contains("upgrade:  FAILED");
+    assertThat(run.out()).contains("REHEARSAL FAILED").contains("upgrade:  FAILED")
+        .contains("failed: upgrade on h3: rolled back")
+        .as("both copies restored: the console says what rehearsal.md says")
+        .contains("rollback: restored the checksums of data and config").doesNotContain("did NOT");
 
     Path dir;
     try (var dirs = Files.list(sample.stateDir().resolve("runs"))) {
@@ -313,8 +457,11 @@ class RehearseIT {
       assertThat(SampleRuns.snapshot(h, APP)).as(h.name()).isEqualTo(before.get(h.name()));
     }
     assertThat(composeSnapshot()).as("h3").isEqualTo(before.get("h3"));
+    assertThat(Files.readString(dir.resolve("rehearsal.md"))).contains("verdict: **rehearsal failed** (exit 2)");
     Run plan = sample.cli("plan", null, rb.toString(), "-i", inventory.toString());
-    assertThat(plan.out()).contains("warning: the rehearsal on ").contains("FAILED");
+    assertThat(plan.out()).contains("warning: the rehearsal on ").contains("FAILED").contains("upgrade on h3");
+    assertThat(sample.cli("history", null).out().lines().filter(l -> l.startsWith(runId)).findFirst().orElseThrow())
+        .contains("rehearsal failed (on disposable copies)");
   }
 
   static final String COMMAND_LOG = "/tmp/rehearse-commands.log";

@@ -46,6 +46,43 @@ class HtmlReportTest {
     assertThat(html).as("no host has a mode: no column for it").doesNotContain("<th>Mode</th>");
   }
 
+  String renderRehearsal(Journal j, String verdict) throws Exception {
+    Path journal = j.write(tmp.resolve("runs/r1"));
+    Files.writeString(journal.resolveSibling("rehearsal.json"), """
+        {"run_id": "r1", "kind": "rehearsal", "runbook": "/srv/upgrade-v2.yaml", "inventory": "/srv/prod.yaml",
+         "plan_hash": "0123456789abcdef", "millis": 93000, "copies": {"h1": "runbook-rehearsal-r1-h1"},
+         "upgrade": {"exit_code": 0, "millis": 51000}, "rollback": {"exit_code": 2, "millis": 1500},
+         "hosts": {"h1": {"downtime": {"measured": true, "millis": 2200, "client_ms": 900}}},
+         "verdict": %s}
+        """.formatted(verdict));
+    return HtmlReport.render(ReportReader.read(journal), "runbook test", Instant.parse("2026-11-21T12:00:00Z"));
+  }
+
+  /**
+   * Issue 14, observation 3: a passed rehearsal's page showed an orange "rolled back · exit 2" badge, a red
+   * box of the rehearsal's own rollback, and the rollback's duration. Its header is now the verdict.
+   */
+  @Test
+  void aRehearsalsPageLeadsWithItsVerdictAndFigures() throws Exception {
+    String passed = renderRehearsal(ReportReaderTest.fleet(), """
+        {"state": "passed", "exit_code": 0, "upgrade_passed": true, "rollback_clean": true, "restored": true,
+         "failures": [], "warnings": []}""");
+    String header = passed.replaceAll("(?s).*(<header class=\"top\">.*?</header>).*", "$1");
+    assertThat(header).contains("REHEARSAL PASSED · exit 0").contains("o-succeeded")
+        .contains("rehearsed /srv/upgrade-v2.yaml · plan 01234567 · on disposable copies: h1 → runbook-rehearsal-r1-h1")
+        .contains("upgrade passed in 51s").contains("rollback 1.5s").contains("h1 down 2.2s")
+        .doesNotContain("rolled back").doesNotContain("exit 2");
+    assertThat(passed).doesNotContain("class=\"problems\"").contains("1m33s (the whole rehearsal")
+        .contains("0 — the upgrade and the rollback passed on the copies");
+
+    String failed = renderRehearsal(ReportReaderTest.fleet(), """
+        {"state": "failed", "exit_code": 2, "upgrade_passed": false, "rollback_clean": true, "restored": true,
+         "failures": ["upgrade on h1: rolled back after '<verify>' failed"], "warnings": ["h1: stale backup"]}""");
+    assertThat(failed).contains("REHEARSAL FAILED · exit 2").contains("o-failed")
+        .contains("<section class=\"problems\">").contains("upgrade on h1: rolled back after &#39;&lt;verify&gt;&#39; failed")
+        .contains("warning: h1: stale backup");
+  }
+
   @Test
   void thePageNeedsNothingOutsideItself() throws Exception {
     String html = render(ReportReaderTest.fleet());
