@@ -332,7 +332,11 @@ class RolloutIT {
 
     String out = java.nio.file.Files.readString(log);
     assertThat(controller.exitValue()).as(out).isEqualTo(130);
-    assertThat(out).contains("RECAP").containsPattern("h1\\s+binary\\s+rolled back");
+    assertThat(out).contains("RECAP").containsPattern("h1\\s+binary\\s+rolled back")
+        // said at once, with what it waits for and how to stop waiting; the recap says what happened
+        .contains("runbook: interrupted — no new step starts; waiting for the step(s) in flight to end (")
+        .contains("'Slow and not idempotent'").contains("kill -9 " + controller.pid()).contains("INTERRUPTED by the operator")
+        .doesNotContain("' failed:");
     for (SshHost h : fleet.hosts()) {
       // the slow step finished (it was in flight), nothing after it started, and the host was undone
       assertThat(lines(h, "count-slow")).as(h.name()).containsExactly("ran");
