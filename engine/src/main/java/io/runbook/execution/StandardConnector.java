@@ -25,6 +25,8 @@ public final class StandardConnector implements Connector {
   private final SshConnectionLimit limit;
   private final SshRoutes routes;
   private final Map<String, SshSettings> resolved = new ConcurrentHashMap<>();
+  // How many ssh -G run at once: the run's --forks, so that threads follow --forks, never the fleet's size.
+  private int parallel = 16;
 
   /** SSH connections stay open until the run closes them. */
   public StandardConnector(ConnectionSettings settings) {
@@ -47,8 +49,13 @@ public final class StandardConnector implements Connector {
   public void prepare(Collection<Host> hosts) {
     List<Host> ssh = hosts.stream().filter(h -> h.connection().equals("ssh")).toList();
     // One ssh -G per host and jump host, each a process that mostly waits: several at once.
-    java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newFixedThreadPool(Math.max(1, Math.min(16, ssh.size())));
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+        Math.max(1, Math.min(parallel, ssh.size())), r -> {
+          Thread t = new Thread(r, "ssh-config-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
     List<String> problems = new ArrayList<>();
     try {
       List<java.util.concurrent.Future<String>> results = new ArrayList<>();
@@ -95,7 +102,9 @@ public final class StandardConnector implements Connector {
    * controller's threads grow with {@code forks}, not with the fleet.
    */
   public static StandardConnector forForks(ConnectionSettings settings, int forks) {
-    return new StandardConnector(settings, SshConnectionLimit.of(forks + 1));
+    StandardConnector c = new StandardConnector(settings, SshConnectionLimit.of(forks + 1));
+    c.parallel = Math.max(1, forks);
+    return c;
   }
 
   @Override
