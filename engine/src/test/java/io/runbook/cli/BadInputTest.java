@@ -10,8 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -25,17 +24,7 @@ class BadInputTest {
   static final Path FIXTURES = Path.of("src/test/resources/runbooks/invalid");
 
   @TempDir Path tmp;
-  SilentHost host;
-
-  @BeforeEach
-  void listen() throws IOException {
-    host = SilentHost.listen();
-  }
-
-  @AfterEach
-  void close() throws IOException {
-    host.close();
-  }
+  @RegisterExtension final SilentHost host = new SilentHost();
 
   static Stream<Path> fixtures() throws IOException {
     return Files.list(FIXTURES).filter(p -> p.toString().endsWith(".yaml")).sorted();

@@ -15,9 +15,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -44,17 +43,7 @@ class HostileInputTest {
   }
 
   @TempDir Path tmp;
-  SilentHost host;
-
-  @BeforeEach
-  void listen() throws IOException {
-    host = SilentHost.listen();
-  }
-
-  @AfterEach
-  void close() throws IOException {
-    host.close();
-  }
+  @RegisterExtension final SilentHost host = new SilentHost();
 
   static List<Case> cases() throws IOException {
     return Files.readAllLines(CORPUS.resolve("cases.txt")).stream()

@@ -7,9 +7,9 @@ import io.runbook.testing.SilentHost;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -17,13 +17,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** A {@code --limit} term that matches nothing is an input error naming it, never fewer hosts than asked. */
 class LimitTest {
   @TempDir Path tmp;
-  SilentHost host;
+  @RegisterExtension final SilentHost host = new SilentHost();
   Path inventory;
   Path runbook;
 
   @BeforeEach
   void setUp() throws IOException {
-    host = SilentHost.listen();
     String h = "{ansible_host: 127.0.0.1, ansible_port: " + host.port() + "}";
     inventory = Files.writeString(tmp.resolve("inventory.yaml"), """
         eu:
@@ -44,11 +43,6 @@ class LimitTest {
             - name: hi
               shell: echo hi
         """);
-  }
-
-  @AfterEach
-  void close() throws IOException {
-    host.close();
   }
 
   @ParameterizedTest(name = "--limit {0}")

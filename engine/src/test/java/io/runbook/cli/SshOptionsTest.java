@@ -9,9 +9,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,17 +21,7 @@ class SshOptionsTest {
   static final Path RUNBOOK = Path.of("../runbooks/stop-sample.yaml");
 
   @TempDir Path tmp;
-  SilentHost host;
-
-  @BeforeEach
-  void listen() throws IOException {
-    host = SilentHost.listen();
-  }
-
-  @AfterEach
-  void close() throws IOException {
-    host.close();
-  }
+  @RegisterExtension final SilentHost host = new SilentHost();
 
   record Run(int code, String out, String err) {}
 

@@ -5,26 +5,31 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A host that must never be contacted: a real listening socket on loopback that counts every connection.
  * Tests of input errors point their inventory at it to prove that nothing reached a host before the
  * input was refused. The port is the socket's own, bound by the OS and kept open for the whole test.
+ *
+ * <p>Register it per test: {@code @RegisterExtension final SilentHost host = new SilentHost();} — it
+ * listens before each test and closes after it.
  */
-public final class SilentHost implements AutoCloseable {
-  private final ServerSocket socket;
+public final class SilentHost implements BeforeEachCallback, AfterEachCallback {
+  private ServerSocket socket;
   private final AtomicInteger connections = new AtomicInteger();
 
-  private SilentHost(ServerSocket socket) {
-    this.socket = socket;
-  }
-
-  public static SilentHost listen() throws IOException {
-    SilentHost h = new SilentHost(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+  @Override
+  public void beforeEach(ExtensionContext context) throws IOException {
+    ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    socket = s;
+    connections.set(0);
     Thread t = new Thread(() -> {
-      while (!h.socket.isClosed()) {
-        try (Socket s = h.socket.accept()) {
-          h.connections.incrementAndGet();
+      while (!s.isClosed()) {
+        try (Socket c = s.accept()) {
+          connections.incrementAndGet();
         } catch (IOException e) {
           return;
         }
@@ -32,7 +37,11 @@ public final class SilentHost implements AutoCloseable {
     }, "silent-host");
     t.setDaemon(true);
     t.start();
-    return h;
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) throws IOException {
+    socket.close();
   }
 
   public int port() {
@@ -42,10 +51,5 @@ public final class SilentHost implements AutoCloseable {
   /** How many connections it has seen: 0 is the point. */
   public int connections() {
     return connections.get();
-  }
-
-  @Override
-  public void close() throws IOException {
-    socket.close();
   }
 }
