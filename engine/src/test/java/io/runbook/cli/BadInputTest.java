@@ -33,15 +33,7 @@ class BadInputTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("fixtures")
   void refusedWithItsLocationAndNothingRuns(Path fixture) throws Exception {
-    Path inventory = tmp.resolve("inventory.yaml");
-    Files.writeString(inventory, """
-        all:
-          hosts:
-            web1:
-              ansible_host: 127.0.0.1
-              ansible_port: %d
-              mode: binary
-        """.formatted(host.port()));
+    Path inventory = host.inventory(tmp);
     Path state = tmp.resolve("state");
 
     Run run = Run.of("apply", fixture.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state.toString());

@@ -70,15 +70,7 @@ class HostileInputTest {
   @MethodSource("cases")
   void refusedAtOnceWithOneMessageAndNoHostContacted(Case c) throws Exception {
     Path input = input(c.input());
-    Path inventory = tmp.resolve("inventory.yaml");
-    Files.writeString(inventory, """
-        all:
-          hosts:
-            web1:
-              ansible_host: 127.0.0.1
-              ansible_port: %d
-              mode: binary
-        """.formatted(host.port()));
+    Path inventory = host.inventory(tmp);
     Path state = tmp.resolve("state");
     String[] args = c.role().equals("runbook")
         ? new String[] {"apply", input.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state.toString()}

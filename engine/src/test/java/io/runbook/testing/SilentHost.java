@@ -48,6 +48,18 @@ public final class SilentHost implements BeforeEachCallback, AfterEachCallback {
     return socket.getLocalPort();
   }
 
+  /** {@code DIR/inventory.yaml}: one binary-mode host, {@code web1}, that is this socket. */
+  public java.nio.file.Path inventory(java.nio.file.Path dir) throws IOException {
+    return java.nio.file.Files.writeString(dir.resolve("inventory.yaml"), """
+        all:
+          hosts:
+            web1:
+              ansible_host: 127.0.0.1
+              ansible_port: %d
+              mode: binary
+        """.formatted(port()));
+  }
+
   /** How many connections it has seen: 0 is the point. */
   public int connections() {
     return connections.get();
