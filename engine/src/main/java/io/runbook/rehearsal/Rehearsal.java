@@ -325,8 +325,12 @@ public final class Rehearsal {
       };
       o.progress().accept("[" + prod.name() + "] " + (archives.isEmpty() ? "no backup restored (" + p.spec().restore() + ")"
           : "restored " + String.join(", ", archives) + " (checksums verified first)"));
-      Scrubber.Result scrubbed = Scrubber.scrub(root, copied,
-          Scrubber.pairs(prod.vars(), p.standin().secrets(), p.standin().redacted()));
+      Map<String, String> pairs = new LinkedHashMap<>(Scrubber.pairs(prod.vars(), p.standin().secrets(), p.standin().redacted()));
+      KeyedSecrets.Found keyed = KeyedSecrets.read(root, p.spec().redactKeys());
+      keyed.pairs().forEach(pairs::putIfAbsent);
+      keyed.warnings().forEach(w -> o.progress().accept("[" + prod.name() + "] warning: " + w));
+      report.keyedSecrets(prod.name(), keyed.replaced(), keyed.warnings());
+      Scrubber.Result scrubbed = Scrubber.scrub(root, copied, pairs);
       if (!scrubbed.files().isEmpty()) {
         o.progress().accept("[" + prod.name() + "] production's secret values replaced in " + scrubbed.files().size()
             + " seeded file(s)" + (scrubbed.members().isEmpty() ? "" : ", " + scrubbed.members().size()

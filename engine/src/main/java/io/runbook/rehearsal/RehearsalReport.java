@@ -123,6 +123,13 @@ public final class RehearsalReport {
   }
 
   /** The seeded files in which production's secret values were replaced (paths only). */
+  /** The secrets {@code rehearsal.redact} named by file and key: which were found (and replaced), which not. */
+  void keyedSecrets(String host, List<String> replaced, List<String> warnings) {
+    if (replaced.isEmpty() && warnings.isEmpty()) return;
+    host(host).put("redacted_keys", replaced);
+    warnings.forEach(w -> warn(host + ": " + w));
+  }
+
   void scrubbed(String host, List<String> files, List<String> members) {
     host(host).put("secret_values_replaced_in", files);
     host(host).put("secret_values_replaced_in_archives", members);
@@ -347,7 +354,7 @@ public final class RehearsalReport {
     hosts.forEach((h, v) -> {
       md.append("## ").append(h).append(" (mode ").append(v.get("mode")).append(")\n\n");
       md.append("Seeded: ").append(v.get("seeded_paths")).append("; backups restored: `").append(v.get("restored_backups"))
-          .append("` (").append(v.getOrDefault("backup", Map.of())).append(")").append("; secrets replaced: ").append(v.get("redacted_vars")).append(", their production values also in ")
+          .append("` (").append(v.getOrDefault("backup", Map.of())).append(")").append("; secrets replaced: ").append(v.get("redacted_vars")).append(v.containsKey("redacted_keys") ? " and at " + v.get("redacted_keys") : "").append(", their production values also in ")
           .append(v.getOrDefault("secret_values_replaced_in", List.of())).append(".\n\n");
       md.append("| phase | ms |\n|---|---|\n");
       ((Map<String, Object>) v.getOrDefault("phases_ms", Map.of())).forEach((p, ms) -> md.append("| ").append(p).append(" | ").append(ms).append(" |\n"));

@@ -24,14 +24,21 @@ import java.util.Map;
  */
 public record RehearsalSpec(List<String> seed, String restore, String start, String health, List<String> verify,
     List<String> redact, String image, Boolean docker, String sharedDir, Map<String, String> vars,
-    List<String> verifyVolumes, Map<String, RehearsalSpec> modes, String file) {
+    List<String> verifyVolumes, Map<String, RehearsalSpec> modes, String file, List<RedactKey> redactKeys) {
+
+  /**
+   * A {@code rehearsal.redact} entry that names secrets by where they sit rather than by variable: keys of
+   * a JSON or YAML file on the host ({@code auth.session_secret}, {@code servers.0.password}). The values
+   * found there on the seeded copy are replaced wherever they occur in it, backups included.
+   */
+  public record RedactKey(String file, List<String> keys) {}
 
   /**
    * What to do on one host, rendered. {@code health} may be null (no probe: downtime is not measured).
    * {@code verifyVolumes} are Docker volumes checksummed like the {@code verify} paths.
    */
   public record ForHost(List<String> seed, String restore, String start, String health, List<String> verify,
-      List<String> verifyVolumes, List<Backup> backups) {}
+      List<String> verifyVolumes, List<Backup> backups, List<RedactKey> redactKeys) {}
 
   /**
    * Where a backup step of the runbook writes: {@code DEST/<run id>/NAME.tar.gz}. A {@code backup} step's
@@ -71,8 +78,23 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     Map<String, String> vars = new LinkedHashMap<>();
     if (r.get("vars") instanceof Map<?, ?> v) v.forEach((k, t) -> vars.put(String.valueOf(k), String.valueOf(t)));
     return new RehearsalSpec(strings(r.get("seed")), (String) r.get("restore"), (String) r.get("start"),
-        (String) r.get("health"), strings(r.get("verify")), strings(r.get("redact")), (String) r.get("image"),
-        (Boolean) r.get("docker"), (String) r.get("shared_dir"), vars, strings(r.get("verify_volumes")), modes, file);
+        (String) r.get("health"), strings(r.get("verify")), redactVars(r.get("redact")), (String) r.get("image"),
+        (Boolean) r.get("docker"), (String) r.get("shared_dir"), vars, strings(r.get("verify_volumes")), modes, file,
+        redactKeys(r.get("redact")));
+  }
+
+  private static List<String> redactVars(Object v) {
+    if (!(v instanceof List<?> l)) return List.of();
+    return l.stream().filter(x -> !(x instanceof Map<?, ?>)).map(String::valueOf).toList();
+  }
+
+  private static List<RedactKey> redactKeys(Object v) {
+    if (!(v instanceof List<?> l)) return List.of();
+    List<RedactKey> out = new ArrayList<>();
+    for (Object x : l) {
+      if (x instanceof Map<?, ?> m && m.get("file") != null) out.add(new RedactKey(String.valueOf(m.get("file")), strings(m.get("keys"))));
+    }
+    return List.copyOf(out);
   }
 
   /** This spec with a mode's own keys ({@code rehearsal.modes.<mode>}) over the shared ones. */
@@ -81,10 +103,11 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     if (m == null) return this;
     return new RehearsalSpec(m.seed.isEmpty() ? seed : m.seed, m.restore == null ? restore : m.restore,
         m.start == null ? start : m.start, m.health == null ? health : m.health,
-        m.verify.isEmpty() ? verify : m.verify, m.redact.isEmpty() ? redact : m.redact,
+        m.verify.isEmpty() ? verify : m.verify, m.redact.isEmpty() && m.redactKeys.isEmpty() ? redact : m.redact,
         m.image == null ? image : m.image, m.docker == null ? docker : m.docker,
         m.sharedDir == null ? sharedDir : m.sharedDir, m.vars.isEmpty() ? vars : m.vars,
-        m.verifyVolumes.isEmpty() ? verifyVolumes : m.verifyVolumes, Map.of(), file);
+        m.verifyVolumes.isEmpty() ? verifyVolumes : m.verifyVolumes, Map.of(), file,
+        m.redact.isEmpty() && m.redactKeys.isEmpty() ? redactKeys : m.redactKeys);
   }
 
   /** Whether this mode's rehearsal hosts drive the controller's Docker daemon. */
@@ -189,7 +212,8 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
         this.health != null ? Templates.render(this.health, "rehearsal.health", vars) : health,
         verify.isEmpty() ? List.copyOf(defaultVerify) : renderAll(verify, vars),
         renderAll(verifyVolumes, vars),
-        backups);
+        backups,
+        redactKeys.stream().map(k -> new RedactKey(Templates.render(k.file(), "rehearsal.redact", vars), k.keys())).toList());
   }
 
   private static List<String> renderAll(List<String> templates, Map<String, Object> vars) {

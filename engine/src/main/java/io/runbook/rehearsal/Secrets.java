@@ -41,7 +41,7 @@ public final class Secrets {
   }
 
   /** A random value at least as long as the original (schemas often ask for a minimum length). */
-  private static Object generated(Object original) {
+  static Object generated(Object original) {
     if (original instanceof Number) return (long) RANDOM.nextInt(1_000_000);
     int len = Math.max(32, String.valueOf(original).length());
     byte[] b = new byte[(len + 1) / 2];

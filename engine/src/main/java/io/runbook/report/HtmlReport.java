@@ -111,7 +111,13 @@ public final class HtmlReport {
     figures.add(v.rollbackLine());
     r.path("hosts").fields().forEachRemaining(e -> {
       JsonNode d = e.getValue().path("downtime");
-      if (d.path("measured").asBoolean()) figures.add(e.getKey() + " down " + Html.duration(d.path("millis").asLong()));
+      if (!d.path("measured").asBoolean()) return;
+      figures.add(e.getKey() + " down " + (d.has("client_ms")
+          ? Html.duration(d.path("client_ms").asLong()) + " as a client saw it"
+              + (d.has("predicted_client_ms") ? ", forecast for production "
+                  + Html.duration(d.path("predicted_client_ms").asLong()) : "")
+              + " (steps " + Html.duration(d.path("millis").asLong()) + ")"
+          : Html.duration(d.path("millis").asLong())));
     });
     String cls = v.passed() ? "o-succeeded" : v.state().equals("interrupted") ? "o-interrupted" : "o-failed";
     out.append("<header class=\"top\">\n<div class=\"brand\">runbook · rehearsal report</div>\n<h1>")
@@ -154,11 +160,24 @@ public final class HtmlReport {
     fact("Exit code", run.exitCode() != null ? run.exitCode() + " — " + exitMeaning(run.exitCode())
         : run.ended() == null ? "none (the run did not finish)" : "unknown (a result this version cannot read)");
     fact("Run by", s.user() == null ? null : s.user() + (s.controller() == null ? "" : " on " + s.controller()));
+    if (run.downtime() != null) fact("Downtime", downtimeLine(run.downtime()));
     for (Marker m : run.markers()) {
       fact(m.kind().equals("resume") ? "Resumed" : "Rolled back", "at +" + Html.duration(m.atMillis())
           + (m.text() == null ? "" : " by " + m.text()));
     }
     out.append("</dl></section>\n");
+  }
+
+  /**
+   * {@code downtime.json} of {@code apply --measure-downtime}: per host, how long its health URL did not
+   * answer, as a client polling it saw it (the figure a rehearsal's forecast is compared with).
+   */
+  static String downtimeLine(JsonNode downtime) {
+    if (downtime.has("unreadable")) return downtime.path("unreadable").asText();
+    List<String> parts = new ArrayList<>();
+    downtime.fields().forEachRemaining(e -> parts.add(e.getKey() + " " + Html.duration(e.getValue().path("client_ms").asLong())));
+    return parts.isEmpty() ? "no host had a health URL to probe"
+        : String.join(", ", parts) + " (as its health URL saw it, polled on the host during the run)";
   }
 
   private void fact(String name, String value) {

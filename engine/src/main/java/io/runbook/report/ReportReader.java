@@ -52,6 +52,8 @@ import java.util.Map;
 public final class ReportReader {
   /** What {@code runbook rehearse} leaves beside the journal. */
   public static final String REHEARSAL_FILE = "rehearsal.json";
+  /** What {@code apply --measure-downtime} leaves beside the journal. */
+  public static final String DOWNTIME_FILE = "downtime.json";
   private static final ObjectMapper MAPPER = new ObjectMapper();
   /** A silence is cut from the timeline when it is longer than this ... */
   static final long IDLE_MIN_MILLIS = 5_000;
@@ -64,10 +66,11 @@ public final class ReportReader {
     JournalReader.Journal events = JournalReader.events(journal);
     Folder f = new Folder();
     for (JournalEvents.Line line : events.events()) f.on(line.event());
-    return f.report(JournalReader.summarise(events), rehearsal(journal.resolveSibling(REHEARSAL_FILE)));
+    return f.report(JournalReader.summarise(events), sibling(journal.resolveSibling(REHEARSAL_FILE)),
+        sibling(journal.resolveSibling(DOWNTIME_FILE)));
   }
 
-  private static JsonNode rehearsal(Path file) {
+  private static JsonNode sibling(Path file) {
     if (!Files.isRegularFile(file)) return null;
     try {
       return MAPPER.readTree(file.toFile());
@@ -188,7 +191,7 @@ public final class ReportReader {
       }
     }
 
-    RunReport report(RunSummary summary, JsonNode rehearsal) {
+    RunReport report(RunSummary summary, JsonNode rehearsal, JsonNode downtime) {
       long span = t0 == null ? 0 : offset(last);
       Map<String, Integer> batchOf = new LinkedHashMap<>();
       for (Batch b : batches) b.hosts().forEach(h -> batchOf.put(h, b.number()));
@@ -203,7 +206,7 @@ public final class ReportReader {
             l.events));
       }
       return new RunReport(summary, t0, ended, span, exitCode(), hosts, batches, markers, idle(hosts, span),
-          rehearsal);
+          rehearsal, downtime);
     }
 
     /** Silences between two events that no step spans, long enough to squeeze the rest of the run. */

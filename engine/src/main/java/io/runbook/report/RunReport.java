@@ -20,9 +20,11 @@ import java.util.List;
  * @param idle stretches where nothing ran and nothing happened (the controller was down until a resume, or
  *     hours passed before a {@code runbook rollback}), in order: the timeline cuts them short
  * @param rehearsal {@code rehearsal.json} beside the journal, or null
+ * @param downtime {@code downtime.json} beside the journal ({@code apply --measure-downtime}), or null
  */
 public record RunReport(RunSummary summary, Instant started, Instant ended, long spanMillis, Integer exitCode,
-    List<Host> hosts, List<Batch> batches, List<Marker> markers, List<Idle> idle, JsonNode rehearsal) {
+    List<Host> hosts, List<Batch> batches, List<Marker> markers, List<Idle> idle, JsonNode rehearsal,
+    JsonNode downtime) {
 
   public RunReport {
     hosts = List.copyOf(hosts);

@@ -81,6 +81,23 @@ class RehearsalSpecTest {
   }
 
   @Test
+  void redactNamesVariablesOrKeysOfAFileRenderedWithProductionsVariables() throws Exception {
+    String r = """
+        rehearsal:
+          redact:
+            - db_dsn
+            - {file: "[=app_dir]/conf/config.json", keys: [auth.jwt_key, servers.0.password]}
+        """;
+    Plan p = plan(r, inv("binary", "app_dir: /srv/app, port: 8080"));
+    RehearsalSpec spec = RehearsalSpec.of(p.runbook());
+    assertThat(spec.redact()).containsExactly("db_dsn");
+    assertThat(spec.forHost(p.hosts().get(0)).redactKeys()).containsExactly(
+        new RehearsalSpec.RedactKey("/srv/app/conf/config.json", List.of("auth.jwt_key", "servers.0.password")));
+    assertThatThrownBy(() -> plan("rehearsal:\n  redact: [{file: x.json}]\n", inv("binary", "app_dir: /a, port: 1")))
+        .isInstanceOf(RunbookException.class).hasMessageContaining("rb.yaml:18:").hasMessageContaining("keys");
+  }
+
+  @Test
   void aVariableTheModeLacksIsAnInputErrorNamingTheModeAndHost() throws Exception {
     Plan p = plan("rehearsal:\n  seed: [\"[=app_dir]\"]\n", inv("other", "x: 1"));
     assertThatThrownBy(() -> RehearsalSpec.of(p.runbook()).forHost(p.hosts().get(0)))

@@ -70,7 +70,7 @@ class HtmlReportTest {
     String header = passed.replaceAll("(?s).*(<header class=\"top\">.*?</header>).*", "$1");
     assertThat(header).contains("REHEARSAL PASSED · exit 0").contains("o-succeeded")
         .contains("rehearsed /srv/upgrade-v2.yaml · plan 01234567 · on disposable copies: h1 → runbook-rehearsal-r1-h1")
-        .contains("upgrade passed in 51s").contains("rollback 1.5s").contains("h1 down 2.2s")
+        .contains("upgrade passed in 51s").contains("rollback 1.5s").contains("h1 down 900ms as a client saw it (steps 2.2s)")
         .doesNotContain("rolled back").doesNotContain("exit 2");
     assertThat(passed).doesNotContain("class=\"problems\"").contains("1m33s (the whole rehearsal")
         .contains("0 — the upgrade and the rollback passed on the copies");
@@ -81,6 +81,23 @@ class HtmlReportTest {
     assertThat(failed).contains("REHEARSAL FAILED · exit 2").contains("o-failed")
         .contains("<section class=\"problems\">").contains("upgrade on h1: rolled back after &#39;&lt;verify&gt;&#39; failed")
         .contains("warning: h1: stale backup");
+  }
+
+  /**
+   * Issue 14: the downtime a client saw during a real apply ({@code apply --measure-downtime} writes
+   * downtime.json beside the journal) is in the run's report, not only in the console.
+   */
+  @Test
+  void anApplysMeasuredDowntimeIsInItsReport() throws Exception {
+    Path journal = ReportReaderTest.fleet().write(tmp.resolve("runs/r1"));
+    String without = HtmlReport.render(ReportReader.read(journal), "runbook test", Instant.parse("2026-11-21T12:00:00Z"));
+    assertThat(without).doesNotContain("<dt>Downtime</dt>");
+    Files.writeString(journal.resolveSibling("downtime.json"), """
+        {"h1": {"client_ms": 812, "health_url": "http://127.0.0.1:8080/_health"},
+         "h2": {"client_ms": 1450, "health_url": "http://127.0.0.1:8080/_health"}}
+        """);
+    String html = HtmlReport.render(ReportReader.read(journal), "runbook test", Instant.parse("2026-11-21T12:00:00Z"));
+    assertThat(html).contains("<dt>Downtime</dt><dd>h1 812ms, h2 1.45s (as its health URL saw it");
   }
 
   @Test
