@@ -176,9 +176,7 @@ final class Inputs {
    */
   static String rehearsalStatus(Path stateDir, Path runbookFile, List<String> inventoryArgs, Plan plan,
       List<String> extra) {
-    // a record names one inventory: the first source (a run with several -i is keyed by it)
-    return io.runbook.rehearsal.Rehearsals.status(stateDir, runbookFile,
-        io.runbook.inventory.InventoryLoader.resolve(inventoryArgs.get(0), cwd()),
+    return io.runbook.rehearsal.Rehearsals.status(stateDir, runbookFile, sources(inventoryArgs),
         io.runbook.rehearsal.PlanHash.of(plan, extraVars(extra, new Problems())),
         io.runbook.rehearsal.Rehearsals.declared(plan.runbook()));
   }

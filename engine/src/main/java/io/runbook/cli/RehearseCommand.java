@@ -66,9 +66,8 @@ final class RehearseCommand implements Callable<Integer> {
     Plan plan = Inputs.plan(file, target.inventory, target.vault(), target.limit, target.extraVars, rollout::apply);
     Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
     PrintWriter out = spec.commandLine().getOut();
-    Path inventory = Inputs.sources(target.inventory).get(0);
     boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
-    Rehearsal rehearsal = new Rehearsal(new Rehearsal.Options(plan, file, inventory,
+    Rehearsal rehearsal = new Rehearsal(new Rehearsal.Options(plan, file, Inputs.sources(target.inventory),
         Inputs.extraVars(target.extraVars, target.vault(), new Problems()), hostsPerMode, keep, forks, stateDir,
         connection.settings(), json ? null : journal -> new ConsoleListener(out, color, Inputs.display(journal)),
         line -> {

@@ -59,12 +59,12 @@ public final class Rehearsal {
 
   /**
    * @param production the plan {@code apply} would run on production
-   * @param inventoryFile the production inventory (for the record)
+   * @param inventoryFiles the production inventory's sources, every -i in order (for the record)
    * @param console makes the live view of the rehearsal's runs, given the journal file; null for none
    * @param progress one line per thing the rehearsal does outside the runs
    * @param finished shows the finished report (its verdict), before a Ctrl-C lets the JVM exit
    */
-  public record Options(Plan production, Path runbookFile, Path inventoryFile, Map<String, Object> extraVars,
+  public record Options(Plan production, Path runbookFile, List<Path> inventoryFiles, Map<String, Object> extraVars,
       int hostsPerMode, boolean keep, int forks, Path stateDir, ConnectionSettings connection,
       Function<Path, EventListener> console, Consumer<String> progress, boolean requireFreshBackup,
       Consumer<RehearsalReport> finished) {}
@@ -166,7 +166,7 @@ public final class Rehearsal {
     if (invalidInput) return;
     report.finish(aborted, upgradeControl.cancelled(), Instant.now());
     report.write(runDir);
-    Rehearsals.record(o.stateDir(), o.runbookFile(), o.inventoryFile(), report);
+    Rehearsals.record(o.stateDir(), o.runbookFile(), o.inventoryFiles(), report);
     o.finished().accept(report);
   }
 

@@ -35,25 +35,30 @@ public final class Rehearsals {
     return file.toAbsolutePath().normalize().toString();
   }
 
+  /** The inventory part of the key: every {@code -i} source, in order ({@code a.yaml + b.ini}). */
+  static String key(List<Path> inventories) {
+    return String.join(" + ", inventories.stream().map(Rehearsals::key).toList());
+  }
+
   /**
    * One rehearsal's record: what was rehearsed (its key: runbook, inventory, plan hash) and its verdict.
    *
    * @param state the verdict's: passed, failed or interrupted
    */
-  public record Entry(Path runbook, Path inventory, String planHash, Instant at, String runId, String state,
+  public record Entry(Path runbook, List<Path> inventories, String planHash, Instant at, String runId, String state,
       List<String> targeted, List<String> failures, List<String> warnings) {}
 
   /** Records a finished rehearsal, passed, failed or interrupted. */
-  public static void record(Path stateDir, Path runbook, Path inventory, RehearsalReport report) throws IOException {
+  public static void record(Path stateDir, Path runbook, List<Path> inventories, RehearsalReport report) throws IOException {
     RehearsalVerdict v = report.verdict();
-    write(stateDir, new Entry(runbook, inventory, report.planHash(), report.at(), report.runId(), v.state(),
+    write(stateDir, new Entry(runbook, inventories, report.planHash(), report.at(), report.runId(), v.state(),
         report.targeted(), v.failures(), v.warnings()));
   }
 
   public static void write(Path stateDir, Entry e) throws IOException {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("runbook", key(e.runbook()));
-    m.put("inventory", key(e.inventory()));
+    m.put("inventory", key(e.inventories()));
     m.put("plan_hash", e.planHash());
     m.put("at", e.at().toString());
     m.put("run_id", e.runId());
@@ -78,10 +83,10 @@ public final class Rehearsals {
    * interrupted, that the plan changed since the newest rehearsal on this inventory, or that it was never
    * rehearsed; null when it never was and the runbook has no {@code rehearsal:} section.
    */
-  public static String status(Path stateDir, Path runbook, Path inventory, String planHash, boolean declared) {
+  public static String status(Path stateDir, Path runbook, List<Path> inventories, String planHash, boolean declared) {
     List<JsonNode> mine = new ArrayList<>();
     String rb = key(runbook);
-    String inv = key(inventory);
+    String inv = key(inventories);
     if (Files.isDirectory(dir(stateDir))) {
       try (Stream<Path> files = Files.list(dir(stateDir))) {
         for (Path f : files.filter(p -> p.toString().endsWith(".json")).toList()) {

@@ -38,6 +38,11 @@ class RehearsalStatusTest {
 
   private static void record(Path state, Path rb, Path inv, String hash, String at, String runId, String verdict)
       throws Exception {
+    record(state, rb, List.of(inv), hash, at, runId, verdict);
+  }
+
+  private static void record(Path state, Path rb, List<Path> inv, String hash, String at, String runId, String verdict)
+      throws Exception {
     Rehearsals.write(state, new Rehearsals.Entry(rb, inv, hash, Instant.parse(at), runId, verdict, List.of("one"),
         verdict.equals("passed") ? List.of() : List.of("upgrade on one: rolled back"), List.of()));
   }
@@ -113,6 +118,24 @@ class RehearsalStatusTest {
         .contains("passed (plan " + hash.substring(0, 8) + ", run 20261121-120000-0004)");
     assertThat(Run.of("plan", rb.toString(), "-i", staging.toString(), "-e", "greeting=hello", "--state-dir",
         state.toString()).out()).contains("FAILED (plan " + experiment.substring(0, 8));
+  }
+
+  /** A run with several -i sources is keyed by all of them, in order, not by the first one. */
+  @Test
+  void severalInventorySourcesAreOneKey() throws Exception {
+    Path prod = inventory("prod.yaml");
+    Path extra = Files.writeString(tmp.resolve("extra.yaml"), "all:\n  vars:\n    region: eu\n");
+    Path rb = runbook("rehearsal: {restore: none}\n");
+    Path state = tmp.resolve("state");
+    String hash = hash(rb, prod, List.of());
+    record(state, rb, List.of(prod, extra), hash, "2026-11-21T10:00:00Z", "20261121-100000-0001", "passed");
+
+    assertThat(Run.of("plan", rb.toString(), "-i", prod.toString(), "-i", extra.toString(), "--state-dir",
+        state.toString()).out()).contains("passed (plan " + hash.substring(0, 8) + ", run 20261121-100000-0001)");
+    assertThat(Run.of("plan", rb.toString(), "-i", prod.toString(), "--state-dir", state.toString()).out())
+        .as("the first source alone is another inventory").contains("never rehearsed with this inventory");
+    assertThat(Run.of("plan", rb.toString(), "-i", extra.toString(), "-i", prod.toString(), "--state-dir",
+        state.toString()).out()).as("the order of the sources matters to what wins").contains("never rehearsed");
   }
 
   /** Observation 9 of issue 14: "never rehearsed" only for runbooks that ask for a rehearsal. */
