@@ -57,7 +57,7 @@ public final class StepReference {
           .append(cell(firstSentence(schema.path("description").asText()))).append(" |\n");
     }
     for (Step<?> step : StepRegistry.all()) {
-      md.append('\n').append(section(step.key(), JsonSchemas.json(step.schemaResource())));
+      md.append('\n').append(section(step.key(), JsonSchemas.json(step.schemaResource())).strip()).append('\n');
     }
     return md.toString();
   }
