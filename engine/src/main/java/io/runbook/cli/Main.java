@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
     subcommands = {ApplyCommand.class, PlanCommand.class, ValidateCommand.class, InventoryCommand.class,
         ResumeCommand.class, RollbackCommand.class, RehearseCommand.class, HistoryCommand.class,
         ShowCommand.class, ReportCommand.class, SchemaCommand.class, DemoCommand.class, DoctorCommand.class,
+        DocsCommand.class,
         CommandLine.HelpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {"  0  every host succeeded", "  1  upgrades held, but a cleanup step failed somewhere",

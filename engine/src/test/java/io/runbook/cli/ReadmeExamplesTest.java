@@ -15,13 +15,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every fenced {@code yaml} example in README.md (and docs/, if any) that is a runbook, a piece of one or
- * an inventory passes {@code validate}: a whole runbook as it is; a list of steps, a {@code rollout:} or a
- * {@code rehearsal:} section inside a minimal runbook; an inventory as one. The format overview's
- * {@code [...]} and {@code {...}} placeholders become empty lists and mappings.
+ * Every fenced {@code yaml} example in README.md and in every page under docs/ that is a runbook, a piece
+ * of one or an inventory passes {@code validate}: a whole runbook as it is; a list of steps, a
+ * {@code rollout:} or a {@code rehearsal:} section inside a minimal runbook; an inventory as one. The format
+ * overview's {@code [...]} and {@code {...}} placeholders become empty lists and mappings. The reference
+ * lives in docs/, so that is where most examples are: the test fails if it finds none there.
  */
 class ReadmeExamplesTest {
   static final Path README = Path.of("../README.md");
+  static final Path DOCS = Path.of("../docs");
   static final Pattern BLOCK = Pattern.compile("(?m)^```yaml\\n(.*?)^```", Pattern.DOTALL);
   static final String HEADER = "apiVersion: runbook/v1\nkind: Runbook\nname: example\nhosts: all\n";
   static final String STEP = "phases:\n  preflight:\n    - name: hi\n      shell: echo hi\n";
@@ -32,10 +34,8 @@ class ReadmeExamplesTest {
 
   static List<Example> examples() throws IOException {
     List<Path> docs = new ArrayList<>(List.of(README));
-    if (Files.isDirectory(Path.of("../docs"))) {
-      try (Stream<Path> s = Files.walk(Path.of("../docs"))) {
-        s.filter(p -> p.toString().endsWith(".md")).sorted().forEach(docs::add);
-      }
+    try (Stream<Path> s = Files.walk(DOCS)) {
+      s.filter(p -> p.toString().endsWith(".md")).sorted().forEach(docs::add);
     }
     List<Example> out = new ArrayList<>();
     for (Path doc : docs) {
@@ -74,6 +74,8 @@ class ReadmeExamplesTest {
     List<Example> examples = examples();
     assertThat(examples.stream().filter(e -> e.yaml() != null)).hasSizeGreaterThanOrEqualTo(6);
     assertThat(examples.stream().map(Example::kind)).contains("runbook", "steps", "section", "inventory");
+    assertThat(examples.stream().filter(e -> e.source().startsWith(DOCS.toString())).map(Example::kind))
+        .as("examples in docs/").contains("runbook", "steps", "section", "inventory");
     List<String> failures = new ArrayList<>();
     for (Example e : examples) {
       if (e.yaml() == null) continue;
