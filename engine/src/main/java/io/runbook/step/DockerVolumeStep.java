@@ -20,7 +20,7 @@ import java.util.Optional;
  * whole before it empties the volume and extracts it. A backup's automatic undo is that restore.
  * Stop the containers that use the volume first: a restore under a running service races it.
  */
-public final class DockerVolumeStep implements Step<DockerVolumeStep.Args> {
+public final class DockerVolumeStep extends StepType<DockerVolumeStep.Args> {
   /** The throwaway container's image when none is given: it needs sh, tar, gzip, sha256sum. */
   static final String DEFAULT_IMAGE = "busybox:latest";
 
@@ -49,14 +49,8 @@ public final class DockerVolumeStep implements Step<DockerVolumeStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "docker_volume";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public DockerVolumeStep() {
+    super("docker_volume", Args.class);
   }
 
   @Override

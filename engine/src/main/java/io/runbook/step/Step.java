@@ -6,10 +6,12 @@ import java.util.Optional;
 /**
  * One step type: the code behind a YAML key such as {@code shell:} or {@code copy:}.
  *
- * <p>The engine binds the step's (already templated) arguments to {@link #argsType()} with Jackson after
- * validating them against the JSON Schema at {@link #schemaResource()}, then calls {@link #execute}. A
- * step never prints; it returns a {@link StepResult}. Implementations are stateless singletons listed in
- * {@link StepRegistry}.
+ * <p>The engine binds the step's (already templated) arguments to {@link #argsType()} with {@link #bind}
+ * after validating them against the JSON Schema at {@link #schemaResource()}, runs {@link #validate},
+ * then calls {@link #execute}; at plan time and at run time alike ({@code model.StepBinding}). A step
+ * never prints; it returns a {@link StepResult}. Implementations extend {@link StepType}, are stateless
+ * singletons listed in {@link StepRegistry}, and have table-driven cases under
+ * {@code src/test/resources/io/runbook/steps/<key>/}.
  *
  * @param <A> the record the step's arguments bind to
  */
@@ -24,6 +26,16 @@ public interface Step<A> {
   /** Classpath resource of the JSON Schema of the arguments (draft 2020-12). */
   default String schemaResource() {
     return "/io/runbook/schema/steps/" + key() + ".json";
+  }
+
+  /**
+   * The arguments (YAML values, already rendered) as {@link #argsType()}, with the one binding
+   * configuration of {@link StepArgs}. Only a binding: the schema and {@link #validate} are the binder's.
+   *
+   * @throws IllegalArgumentException when they do not fit the record
+   */
+  default A bind(Object args) {
+    return StepArgs.bind(args, argsType());
   }
 
   /** Checks that the schema cannot express; each string is one problem with the arguments. */

@@ -48,7 +48,7 @@ class StepRegistryTest {
       assertThat(json.path("examples").size()).as(step.key() + " examples").isPositive();
       for (JsonNode example : json.path("examples")) {
         assertThat(schema.validate(example)).as(step.key() + " example " + example).isEmpty();
-        Object args = Bind.MAPPER.convertValue(example, step.argsType());
+        Object args = step.bind(JSON.convertValue(example, Object.class));
         assertThat(validate(step, args)).as(step.key() + " example " + example).isEmpty();
       }
     }
