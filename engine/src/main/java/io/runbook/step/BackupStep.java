@@ -42,6 +42,12 @@ public final class BackupStep extends StepType<BackupStep.Args> {
   }
 
   @Override
+  public List<Backup> backups(Args a) {
+    if (a.dest() == null || a.paths().isEmpty()) return List.of();
+    return List.of(new Backup(a.dest(), a.name(), a.paths(), null));
+  }
+
+  @Override
   public List<String> validate(Args a) {
     List<String> problems = new ArrayList<>();
     if (a.paths().isEmpty()) problems.add("'paths' is empty; list the files and directories to back up");

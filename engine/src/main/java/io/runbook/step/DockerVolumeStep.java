@@ -54,6 +54,12 @@ public final class DockerVolumeStep extends StepType<DockerVolumeStep.Args> {
   }
 
   @Override
+  public List<Backup> backups(Args a) {
+    if (!"backup".equals(a.action()) || a.volume() == null || a.dest() == null) return List.of();
+    return List.of(new Backup(a.dest(), a.name() == null ? a.volume() : a.name(), List.of(), a.volume()));
+  }
+
+  @Override
   public List<String> validate(Args a) {
     List<String> problems = new ArrayList<>();
     String action = a.action() == null ? "" : a.action();

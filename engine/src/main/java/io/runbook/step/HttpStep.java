@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code http:} one request, from the host ({@code curl} there, so it sees what the host sees) or from the
@@ -57,6 +58,11 @@ public final class HttpStep extends StepType<HttpStep.Args> {
 
   public HttpStep() {
     super("http", Args.class);
+  }
+
+  @Override
+  public Optional<String> probe(Args args) {
+    return Optional.ofNullable(args.url());
   }
 
   @Override

@@ -76,6 +76,34 @@ public interface Step<A> {
     return Optional.empty();
   }
 
+  /**
+   * The archives a run of this step writes, so that {@code runbook rehearse} can seed a rehearsal host
+   * with production's backups and restore the one named {@code latest}. Arguments here are bound but not
+   * validated, and a value only the run will know reads {@code ⟨name⟩} (the rehearsal drops a backup
+   * that holds one).
+   */
+  default List<Backup> backups(A args) {
+    return List.of();
+  }
+
+  /**
+   * A URL whose answer says the service is up, when this step checks that (the {@code http} step); the
+   * rehearsal takes the first one in the verify phase as its downtime probe.
+   */
+  default Optional<String> probe(A args) {
+    return Optional.empty();
+  }
+
+  /**
+   * Where a backup writes: {@code DEST/<run id>/NAME.tar.gz}, holding {@code paths} (files on the host)
+   * or the contents of the Docker {@code volume}; the other of the two is empty or null.
+   */
+  record Backup(String dest, String name, List<String> paths, String volume) {
+    public Backup {
+      paths = List.copyOf(paths);
+    }
+  }
+
   /** The automatic inverse of a completed step. */
   interface Undo {
     /** What the undo does, for plans, the console and the journal. */
