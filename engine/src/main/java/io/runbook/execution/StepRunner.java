@@ -1,7 +1,5 @@
 package io.runbook.execution;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.model.StepSpec;
 import io.runbook.step.Status;
 import io.runbook.step.Step;
@@ -23,9 +21,6 @@ import java.util.Optional;
  * {@code register}. Template and step errors become FAILED results; a lost connection propagates.
  */
 final class StepRunner {
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
-
   private final Transport transport;
   private final io.runbook.yaml.YamlDocument document;
   private final Path baseDir;
@@ -165,7 +160,7 @@ final class StepRunner {
   /** The one binder of arguments, at plan time and at run time: see {@link io.runbook.model.StepBinding#bindRendered}. */
   private <A> io.runbook.model.StepBinding.Bound<A> bind(Step<A> step, StepSpec spec, Object rendered) {
     if (document == null) {
-      return new io.runbook.model.StepBinding.Bound<>(MAPPER.convertValue(rendered, step.argsType()), java.util.List.of());
+      return new io.runbook.model.StepBinding.Bound<>(step.bind(rendered), java.util.List.of());
     }
     return io.runbook.model.StepBinding.bindRendered(step, rendered, document, io.runbook.yaml.YamlDocument.child(spec.pointer(), spec.type()),
         "step '" + spec.name() + "' (" + spec.type() + ")");

@@ -1,8 +1,6 @@
 package io.runbook.model;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.step.Step;
 import io.runbook.yaml.Problems;
 import io.runbook.yaml.YamlDocument;
@@ -12,9 +10,6 @@ import io.runbook.yaml.JsonSchemas;
 
 /** Binds a step's (rendered) arguments to its argument record, reporting mismatches at their location. */
 public final class StepBinding {
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
-      .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
 
   private StepBinding() {}
 
@@ -32,7 +27,7 @@ public final class StepBinding {
       String label, Problems problems, java.util.Map<String, ?> model) {
     A bound;
     try {
-      bound = MAPPER.convertValue(args, step.argsType());
+      bound = step.bind(args);
     } catch (IllegalArgumentException e) {
       String at = pointer;
       String msg = e.getMessage();

@@ -6,6 +6,7 @@ import io.runbook.execution.HostPlan;
 import io.runbook.execution.PlannedStep;
 import io.runbook.model.Phase;
 import io.runbook.model.Runbook;
+import io.runbook.step.Step;
 import io.runbook.template.Templates;
 import io.runbook.template.Unknown;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The runbook's {@code rehearsal:} section (every key optional), as templates. {@link #forHost} renders it
@@ -177,25 +179,14 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     List<Backup> backups = new ArrayList<>();
     String health = null;
     for (PlannedStep s : host.steps()) {
-      if (s.type().equals("docker_volume") && s.spec().args() instanceof Map<?, ?> raw && "backup".equals(raw.get("action"))) {
-        // Only the names matter here: the throwaway container's image may need values of the run.
-        Map<String, Object> names = new LinkedHashMap<>();
-        for (String k : List.of("volume", "dest", "name")) if (raw.get(k) != null) names.put(k, raw.get(k));
-        if (render(names, vars) instanceof Map<?, ?> a && a.get("volume") != null && a.get("dest") != null) {
-          String volume = String.valueOf(a.get("volume"));
-          backups.add(new Backup(String.valueOf(a.get("dest")), a.get("name") == null ? volume : String.valueOf(a.get("name")),
-              List.of(), volume));
-        }
-        continue;
+      Object args = renderKnown(s.spec().args(), vars);
+      for (Step.Backup b : backups(s.step(), args)) {
+        // Only what the backup names must be known here (a volume backup's image may need the run's values).
+        if (!Unknown.appearsIn(b)) backups.add(new Backup(b.dest(), b.name(), b.paths(), b.volume()));
       }
-      Object args = render(s.spec().args(), vars);
-      if (args == null || !(args instanceof Map<?, ?> a)) continue;
-      if (s.type().equals("backup") && a.get("dest") != null && a.get("paths") instanceof List<?> paths) {
-        backups.add(new Backup(String.valueOf(a.get("dest")), a.get("name") == null ? "backup" : String.valueOf(a.get("name")),
-            paths.stream().map(String::valueOf).toList()));
-      }
-      if (health == null && s.phase() == Phase.VERIFY && s.type().equals("http") && a.get("url") != null) {
-        health = String.valueOf(a.get("url"));
+      // A probe is taken only from a step that is known whole, as it will run.
+      if (health == null && s.phase() == Phase.VERIFY && !Unknown.appearsIn(args)) {
+        health = probe(s.step(), args).orElse(null);
       }
     }
     LinkedHashSet<String> defaultSeed = new LinkedHashSet<>();
@@ -220,13 +211,39 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     return templates.stream().map(t -> Templates.render(t, "rehearsal", vars)).toList();
   }
 
-  /** The arguments rendered, or null when they need values only the run will know. */
-  private static Object render(Object args, Map<String, Object> vars) {
+  /**
+   * The arguments rendered value by value: one that needs a value only the run will know reads
+   * {@code ⟨name⟩}, and one that cannot be rendered yet reads {@code ⟨?⟩}, so what depends on it is
+   * seen as unknown and the rest is still of use.
+   */
+  private static Object renderKnown(Object args, Map<String, Object> vars) {
+    if (args instanceof Map<?, ?> m) {
+      Map<Object, Object> out = new LinkedHashMap<>();
+      m.forEach((k, v) -> out.put(k, renderKnown(v, vars)));
+      return out;
+    }
+    if (args instanceof List<?> l) return l.stream().map(v -> renderKnown(v, vars)).toList();
     try {
-      Object r = Templates.renderAll(args, "args", vars);
-      return Unknown.appearsIn(r) ? null : r;
+      return Templates.renderAll(args, "args", vars);
     } catch (RuntimeException e) {
-      return null;
+      return "⟨?⟩";
+    }
+  }
+
+  /** The backups the step says it makes with these arguments; none when they do not bind. */
+  private static <A> List<Step.Backup> backups(Step<A> step, Object args) {
+    return bound(step, args).map(step::backups).orElse(List.of());
+  }
+
+  private static <A> Optional<String> probe(Step<A> step, Object args) {
+    return bound(step, args).flatMap(step::probe);
+  }
+
+  private static <A> Optional<A> bound(Step<A> step, Object args) {
+    try {
+      return Optional.ofNullable(step.bind(args));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
     }
   }
 }

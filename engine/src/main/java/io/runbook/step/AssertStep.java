@@ -11,7 +11,7 @@ import java.util.Map;
  * {@code assert:} conditions on the controller's view of the variables (facts, registered results). Fails
  * naming the first condition that does not hold, so the report says which expectation broke.
  */
-public final class AssertStep implements Step<AssertStep.Args> {
+public final class AssertStep extends StepType<AssertStep.Args> {
 
   /**
    * @param that one FreeMarker condition or a list that must all hold, e.g. {@code installed.rc == 0}
@@ -28,14 +28,8 @@ public final class AssertStep implements Step<AssertStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "assert";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public AssertStep() {
+    super("assert", Args.class);
   }
 
   @Override

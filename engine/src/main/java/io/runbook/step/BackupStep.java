@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  * (taken from the archive itself, so they describe exactly what it holds). {@code keep: N} then prunes
  * this name's archives in DEST beyond the N newest. Its automatic undo is the matching {@code restore}.
  */
-public final class BackupStep implements Step<BackupStep.Args> {
+public final class BackupStep extends StepType<BackupStep.Args> {
   static final String NAME = "[A-Za-z0-9][A-Za-z0-9._-]*";
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
@@ -37,14 +37,14 @@ public final class BackupStep implements Step<BackupStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "backup";
+  public BackupStep() {
+    super("backup", Args.class);
   }
 
   @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public List<Backup> backups(Args a) {
+    if (a.dest() == null || a.paths().isEmpty()) return List.of();
+    return List.of(new Backup(a.dest(), a.name(), a.paths(), null));
   }
 
   @Override

@@ -11,7 +11,7 @@ import java.util.Map;
  * {@code command:} a program and its arguments, quoted so that the host's shell interprets nothing: no
  * globs, no variables, no pipes. Prefer it to {@code shell} whenever an argument comes from a variable.
  */
-public final class CommandStep implements Step<CommandStep.Args> {
+public final class CommandStep extends StepType<CommandStep.Args> {
 
   /** {@code command: [python3, x.py, --version]} or {@code command: {argv: [...], chdir, env, stdin, creates, removes}}. */
   public record Args(List<String> argv, String chdir, Map<String, String> env, String stdin, String creates,
@@ -33,14 +33,8 @@ public final class CommandStep implements Step<CommandStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "command";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public CommandStep() {
+    super("command", Args.class);
   }
 
   @Override

@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
  * the service's state for {@code until:} and {@code failed_when:}. No automatic undo: a runbook says
  * how to go back (e.g. an {@code up} with the previous image).
  */
-public final class ComposeStep implements Step<ComposeStep.Args> {
+public final class ComposeStep extends StepType<ComposeStep.Args> {
 
   /**
    * @param action pull, stop, up, run or ps
@@ -35,14 +35,8 @@ public final class ComposeStep implements Step<ComposeStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "compose";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public ComposeStep() {
+    super("compose", Args.class);
   }
 
   @Override

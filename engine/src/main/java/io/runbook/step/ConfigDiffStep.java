@@ -15,7 +15,7 @@ import java.util.Map;
  * seed guide's "compare your config with the template" step. A report: ok whatever it finds, unless
  * {@code fail_on} names a kind of difference that must not be there.
  */
-public final class ConfigDiffStep implements Step<ConfigDiffStep.Args> {
+public final class ConfigDiffStep extends StepType<ConfigDiffStep.Args> {
   static final List<String> KINDS = List.of("missing", "extra", "changed");
 
   /**
@@ -39,14 +39,8 @@ public final class ConfigDiffStep implements Step<ConfigDiffStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "config_diff";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public ConfigDiffStep() {
+    super("config_diff", Args.class);
   }
 
   @Override

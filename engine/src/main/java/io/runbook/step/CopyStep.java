@@ -11,7 +11,7 @@ import java.util.Optional;
  * Writes only when the host's copy differs (sha256), atomically, and undoes itself: the previous file
  * comes back, or the new one goes away if there was none.
  */
-public final class CopyStep implements Step<CopyStep.Args> {
+public final class CopyStep extends StepType<CopyStep.Args> {
 
   /**
    * @param dest absolute path of the file on the host
@@ -28,14 +28,8 @@ public final class CopyStep implements Step<CopyStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "copy";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public CopyStep() {
+    super("copy", Args.class);
   }
 
   @Override

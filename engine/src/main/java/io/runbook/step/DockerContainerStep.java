@@ -22,7 +22,7 @@ import java.util.Optional;
  * upgrade is verified. {@code stop} and {@code start} undo each other. {@code run} runs a one-off
  * container to its end (e.g. the new release's migration on the data volume) and removes it.
  */
-public final class DockerContainerStep implements Step<DockerContainerStep.Args> {
+public final class DockerContainerStep extends StepType<DockerContainerStep.Args> {
 
   /**
    * @param action stop, start, recreate or cleanup
@@ -42,14 +42,8 @@ public final class DockerContainerStep implements Step<DockerContainerStep.Args>
     }
   }
 
-  @Override
-  public String key() {
-    return "docker_container";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public DockerContainerStep() {
+    super("docker_container", Args.class);
   }
 
   @Override

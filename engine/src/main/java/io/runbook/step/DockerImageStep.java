@@ -16,7 +16,7 @@ import java.util.Optional;
  * undone by putting the name back on the image it named before (or removing it if it named none); a tag
  * likewise. Removing and pruning cannot be undone.
  */
-public final class DockerImageStep implements Step<DockerImageStep.Args> {
+public final class DockerImageStep extends StepType<DockerImageStep.Args> {
 
   /**
    * @param action pull, tag, remove or prune
@@ -37,14 +37,8 @@ public final class DockerImageStep implements Step<DockerImageStep.Args> {
   /** Registry credentials; {@code registry} defaults to the image's registry. */
   public record Auth(String username, String password, String registry) {}
 
-  @Override
-  public String key() {
-    return "docker_image";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public DockerImageStep() {
+    super("docker_image", Args.class);
   }
 
   @Override

@@ -20,7 +20,7 @@ import java.util.Optional;
  * whole before it empties the volume and extracts it. A backup's automatic undo is that restore.
  * Stop the containers that use the volume first: a restore under a running service races it.
  */
-public final class DockerVolumeStep implements Step<DockerVolumeStep.Args> {
+public final class DockerVolumeStep extends StepType<DockerVolumeStep.Args> {
   /** The throwaway container's image when none is given: it needs sh, tar, gzip, sha256sum. */
   static final String DEFAULT_IMAGE = "busybox:latest";
 
@@ -49,14 +49,14 @@ public final class DockerVolumeStep implements Step<DockerVolumeStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "docker_volume";
+  public DockerVolumeStep() {
+    super("docker_volume", Args.class);
   }
 
   @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public List<Backup> backups(Args a) {
+    if (!"backup".equals(a.action()) || a.volume() == null || a.dest() == null) return List.of();
+    return List.of(new Backup(a.dest(), a.name() == null ? a.volume() : a.name(), List.of(), a.volume()));
   }
 
   @Override

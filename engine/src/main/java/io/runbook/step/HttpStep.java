@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code http:} one request, from the host ({@code curl} there, so it sees what the host sees) or from the
@@ -20,7 +21,7 @@ import java.util.Map;
  * FAILED, and CHANGED only for methods that change things (POST, PUT, ...). The parsed JSON body is in the
  * result's data, so {@code register} + {@code until: "health.json.version == '2.0.0'"} polls a rollout.
  */
-public final class HttpStep implements Step<HttpStep.Args> {
+public final class HttpStep extends StepType<HttpStep.Args> {
   static final ObjectMapper MAPPER = new ObjectMapper();
 
   /**
@@ -55,14 +56,13 @@ public final class HttpStep implements Step<HttpStep.Args> {
   /** What came back; {@code error} is set (and status 0) when no HTTP answer came at all. */
   record Response(int status, String body, String error) {}
 
-  @Override
-  public String key() {
-    return "http";
+  public HttpStep() {
+    super("http", Args.class);
   }
 
   @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public Optional<String> probe(Args args) {
+    return Optional.ofNullable(args.url());
   }
 
   @Override

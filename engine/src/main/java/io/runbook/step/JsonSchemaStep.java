@@ -16,7 +16,7 @@ import java.util.Map;
  * 2020-12) kept next to the runbook, typically the new release's schema before an upgrade. Lists every
  * violation by its JSON path, so one run shows everything to fix. Which files are YAML: {@link ConfigFiles}.
  */
-public final class JsonSchemaStep implements Step<JsonSchemaStep.Args> {
+public final class JsonSchemaStep extends StepType<JsonSchemaStep.Args> {
   private static final SchemaRegistry SCHEMAS = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
 
   /**
@@ -25,14 +25,8 @@ public final class JsonSchemaStep implements Step<JsonSchemaStep.Args> {
    */
   public record Args(String path, String schema) {}
 
-  @Override
-  public String key() {
-    return "json_schema";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public JsonSchemaStep() {
+    super("json_schema", Args.class);
   }
 
   @Override

@@ -28,7 +28,7 @@ import java.util.Set;
  * {@code rollout undo --to-revision=<that revision>} followed by {@code rollout status}, so a failed verify
  * puts the Deployment back on the pods it had.
  */
-public final class KubectlStep implements Step<KubectlStep.Args> {
+public final class KubectlStep extends StepType<KubectlStep.Args> {
   static final Set<String> ACTIONS = Set.of("set_image", "rollout_status", "rollout_undo", "get");
   static final String REVISION = "deployment.kubernetes.io/revision";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -67,14 +67,8 @@ public final class KubectlStep implements Step<KubectlStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "kubectl";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public KubectlStep() {
+    super("kubectl", Args.class);
   }
 
   @Override

@@ -20,7 +20,7 @@ import java.util.Optional;
  * <p>No automatic undo: taking a schema back is a restore from the backup taken before, so give the
  * step a {@code rollback:} that restores it (SQL "down" migrations seldom give back dropped data).
  */
-public final class MigrateStep implements Step<MigrateStep.Args> {
+public final class MigrateStep extends StepType<MigrateStep.Args> {
 
   /**
    * @param engine sqlite or postgres
@@ -42,14 +42,8 @@ public final class MigrateStep implements Step<MigrateStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "migrate";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public MigrateStep() {
+    super("migrate", Args.class);
   }
 
   @Override

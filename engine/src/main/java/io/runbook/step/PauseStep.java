@@ -11,7 +11,7 @@ import java.util.Map;
  * moment for a service to settle before it is verified. Ok when the time is up; an interrupted pause
  * fails, so the run stops instead of carrying on as if the soak had passed.
  */
-public final class PauseStep implements Step<PauseStep.Args> {
+public final class PauseStep extends StepType<PauseStep.Args> {
 
   /**
    * {@code pause: 30}, {@code pause: "5m"} or {@code pause: {seconds: 30, reason: soak}}.
@@ -40,14 +40,8 @@ public final class PauseStep implements Step<PauseStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "pause";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public PauseStep() {
+    super("pause", Args.class);
   }
 
   @Override

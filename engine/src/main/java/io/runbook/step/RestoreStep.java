@@ -16,7 +16,7 @@ import java.util.Map;
  * (so files the run created inside a restored directory disappear) and the verified copy is renamed in —
  * atomically for a file; for a directory the old one is renamed aside first, then the new one in.
  */
-public final class RestoreStep implements Step<RestoreStep.Args> {
+public final class RestoreStep extends StepType<RestoreStep.Args> {
 
   /**
    * @param archive the backup's {@code .tar.gz}; or give {@code dir} and {@code name}
@@ -40,14 +40,8 @@ public final class RestoreStep implements Step<RestoreStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "restore";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public RestoreStep() {
+    super("restore", Args.class);
   }
 
   @Override

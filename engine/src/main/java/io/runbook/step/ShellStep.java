@@ -11,7 +11,7 @@ import java.util.Map;
  * {@code &&} work. Changed when it exits 0, failed otherwise; {@code changed_when}/{@code failed_when}
  * refine that in the engine.
  */
-public final class ShellStep implements Step<ShellStep.Args> {
+public final class ShellStep extends StepType<ShellStep.Args> {
 
   /**
    * {@code shell: "systemctl restart app"} or {@code shell: {cmd: ..., chdir, env, stdin, creates, removes}}.
@@ -34,14 +34,8 @@ public final class ShellStep implements Step<ShellStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "shell";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public ShellStep() {
+    super("shell", Args.class);
   }
 
   @Override

@@ -19,7 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code -bail}, a 5 s busy time-out, and no {@code ~/.sqliterc} (it could change the output format).
  * SQL travels on stdin, never on the command line, and never into a message.
  */
-public final class SqliteStep implements Step<SqliteStep.Args> {
+public final class SqliteStep extends StepType<SqliteStep.Args> {
   static final String BUSY_TIMEOUT = ".timeout 5000";
 
   /**
@@ -36,14 +36,8 @@ public final class SqliteStep implements Step<SqliteStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "sqlite";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public SqliteStep() {
+    super("sqlite", Args.class);
   }
 
   @Override

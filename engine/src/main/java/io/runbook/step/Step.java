@@ -6,10 +6,12 @@ import java.util.Optional;
 /**
  * One step type: the code behind a YAML key such as {@code shell:} or {@code copy:}.
  *
- * <p>The engine binds the step's (already templated) arguments to {@link #argsType()} with Jackson after
- * validating them against the JSON Schema at {@link #schemaResource()}, then calls {@link #execute}. A
- * step never prints; it returns a {@link StepResult}. Implementations are stateless singletons listed in
- * {@link StepRegistry}.
+ * <p>The engine binds the step's (already templated) arguments to {@link #argsType()} with {@link #bind}
+ * after validating them against the JSON Schema at {@link #schemaResource()}, runs {@link #validate},
+ * then calls {@link #execute}; at plan time and at run time alike ({@code model.StepBinding}). A step
+ * never prints; it returns a {@link StepResult}. Implementations extend {@link StepType}, are stateless
+ * singletons listed in {@link StepRegistry}, and have table-driven cases under
+ * {@code src/test/resources/io/runbook/steps/<key>/}.
  *
  * @param <A> the record the step's arguments bind to
  */
@@ -24,6 +26,16 @@ public interface Step<A> {
   /** Classpath resource of the JSON Schema of the arguments (draft 2020-12). */
   default String schemaResource() {
     return "/io/runbook/schema/steps/" + key() + ".json";
+  }
+
+  /**
+   * The arguments (YAML values, already rendered) as {@link #argsType()}, with the one binding
+   * configuration of {@link StepArgs}. Only a binding: the schema and {@link #validate} are the binder's.
+   *
+   * @throws IllegalArgumentException when they do not fit the record
+   */
+  default A bind(Object args) {
+    return StepArgs.bind(args, argsType());
   }
 
   /** Checks that the schema cannot express; each string is one problem with the arguments. */
@@ -62,6 +74,34 @@ public interface Step<A> {
    */
   default Optional<Undo> undo(A args, StepResult result) {
     return Optional.empty();
+  }
+
+  /**
+   * The archives a run of this step writes, so that {@code runbook rehearse} can seed a rehearsal host
+   * with production's backups and restore the one named {@code latest}. Arguments here are bound but not
+   * validated, and a value only the run will know reads {@code ⟨name⟩} (the rehearsal drops a backup
+   * that holds one).
+   */
+  default List<Backup> backups(A args) {
+    return List.of();
+  }
+
+  /**
+   * A URL whose answer says the service is up, when this step checks that (the {@code http} step); the
+   * rehearsal takes the first one in the verify phase as its downtime probe.
+   */
+  default Optional<String> probe(A args) {
+    return Optional.empty();
+  }
+
+  /**
+   * Where a backup writes: {@code DEST/<run id>/NAME.tar.gz}, holding {@code paths} (files on the host)
+   * or the contents of the Docker {@code volume}; the other of the two is empty or null.
+   */
+  record Backup(String dest, String name, List<String> paths, String volume) {
+    public Backup {
+      paths = List.copyOf(paths);
+    }
   }
 
   /** The automatic inverse of a completed step. */

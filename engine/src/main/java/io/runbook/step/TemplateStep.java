@@ -12,7 +12,7 @@ import java.util.Optional;
  * host's variables and puts the result on the host exactly as {@code copy} does: only when it differs,
  * atomically, undoable.
  */
-public final class TemplateStep implements Step<TemplateStep.Args> {
+public final class TemplateStep extends StepType<TemplateStep.Args> {
 
   /**
    * @param src the template, relative to the runbook's directory
@@ -28,14 +28,8 @@ public final class TemplateStep implements Step<TemplateStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "template";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public TemplateStep() {
+    super("template", Args.class);
   }
 
   @Override

@@ -16,7 +16,7 @@ import java.util.Map;
  * {@code upgrade} in its data, so that later steps can say {@code when: v.bump == "major"}; FAILED when no
  * version can be read, or when the target is older than what is installed (unless allow_downgrade).
  */
-public final class VersionStep implements Step<VersionStep.Args> {
+public final class VersionStep extends StepType<VersionStep.Args> {
 
   /**
    * @param command a shell line (String) or an argv list run on the host; its first version-looking token
@@ -42,14 +42,8 @@ public final class VersionStep implements Step<VersionStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "version";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public VersionStep() {
+    super("version", Args.class);
   }
 
   @Override

@@ -14,7 +14,7 @@ import java.util.Set;
  * {@code wait_for:} waits on the host until a TCP port opens (or closes) or a path appears (or goes).
  * The whole polling loop is one remote shell command, so a minute of waiting costs one round trip.
  */
-public final class WaitForStep implements Step<WaitForStep.Args> {
+public final class WaitForStep extends StepType<WaitForStep.Args> {
   private static final Set<String> STATES = Set.of("started", "stopped", "present", "absent");
 
   /**
@@ -69,14 +69,8 @@ public final class WaitForStep implements Step<WaitForStep.Args> {
     }
   }
 
-  @Override
-  public String key() {
-    return "wait_for";
-  }
-
-  @Override
-  public Class<Args> argsType() {
-    return Args.class;
+  public WaitForStep() {
+    super("wait_for", Args.class);
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.step.StepRegistry;
 import io.runbook.testing.SilentHost;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -9,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every broken runbook in {@code runbooks/invalid/} is refused with exactly the messages in its
  * {@code .expected} file and exit code 4, before any host is contacted: the inventory's only host is a
  * real listening socket on loopback that must see no connection, and no journal may be written.
+ * {@code {step_types}} in an expected file stands for every registered step type key, sorted, so adding
+ * a step type touches no golden file.
  */
 class BadInputTest {
   static final Path FIXTURES = Path.of("src/test/resources/runbooks/invalid");
@@ -40,7 +44,8 @@ class BadInputTest {
 
     String name = fixture.getFileName().toString();
     String expected = Files.readString(FIXTURES.resolve(name.replace(".yaml", ".expected")))
-        .replace("{file}", fixture.toString()).replace("{inventory}", inventory.toString()).strip();
+        .replace("{file}", fixture.toString()).replace("{inventory}", inventory.toString())
+        .replace("{step_types}", String.join(", ", new TreeSet<>(StepRegistry.keys()))).strip();
     assertThat(run.err().strip()).isEqualTo(expected);
     assertThat(run.code()).isEqualTo(4);
     Thread.sleep(50);

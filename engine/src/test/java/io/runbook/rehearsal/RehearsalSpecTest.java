@@ -139,6 +139,43 @@ class RehearsalSpecTest {
             verify_volumes: ["[=project]_data"]
       """;
 
+  /**
+   * What only the run will know keeps a backup or a probe out of the defaults: a backup whose name needs
+   * it, and a probe whose step needs it anywhere; a backup whose other arguments need it is still known.
+   */
+  @Test
+  void backupsAndProbesThatNeedTheRunsValuesAreNotGuessed() throws Exception {
+    String rb = """
+        apiVersion: runbook/v1
+        kind: Runbook
+        name: spec
+        hosts: app
+        phases:
+          preflight:
+            - name: Version
+              version: {url: "http://127.0.0.1:8080/v", target: 2.0.0}
+              register: v
+          backup:
+            - name: Named by the run
+              backup: {paths: [/srv/a], dest: /srv/backups, name: "a-[=v.installed]"}
+            - name: Kept by the run
+              backup: {paths: [/srv/b], dest: /srv/backups, name: b, keep: "[=v.installed]"}
+            - name: Imaged by the run
+              docker_volume: {action: backup, volume: data, dest: /srv/backups, image: "app:[=v.installed]"}
+            - name: A restore is no backup
+              docker_volume: {action: restore, volume: data, dir: /srv/backups/x}
+          verify:
+            - name: Header from the run
+              http: {url: "http://127.0.0.1:8080/_health", headers: {X-Version: "[=v.installed]"}}
+            - name: Known whole
+              http: {url: "http://127.0.0.1:8080/_ready"}
+        """;
+    Plan p = TestPlans.plan(tmp, rb, inv("binary", "app_dir: /srv/app"), Instant.now());
+    RehearsalSpec.ForHost f = RehearsalSpec.of(p.runbook()).forHost(p.hosts().get(0));
+    assertThat(f.backups()).containsExactly(new RehearsalSpec.Backup("/srv/backups", "data", List.of(), "data"));
+    assertThat(f.health()).isEqualTo("http://127.0.0.1:8080/_ready");
+  }
+
   @Test
   void aDockerModeMapsInventoryVariablesAndKnowsItsVolumeBackups() throws Exception {
     Plan p = TestPlans.plan(tmp, COMPOSE_RB, inv("compose", "app_dir: /srv/app, port: 8080, token: s3cret"), Instant.now());

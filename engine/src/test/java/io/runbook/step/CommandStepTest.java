@@ -1,6 +1,5 @@
 package io.runbook.step;
 
-import static io.runbook.step.RecordingTransport.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,32 +10,15 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * What the table cannot say of {@code command:}; its cases are in
+ * {@code resources/io/runbook/steps/command/} (run by {@link StepCasesTest}).
+ */
 class CommandStepTest {
   final CommandStep step = new CommandStep();
-  final RecordingTransport host = new RecordingTransport();
   @TempDir Path dir;
 
   static final String NASTY = "[printf, '%s|\\n', 'a b', '$HOME', \"it's\", ';', '*', '`id`', '']";
-
-  @Test
-  void everyArgumentIsQuotedSoTheShellInterpretsNothing() {
-    host.answer(ok(""));
-    step.execute(Bind.args(step, NASTY), new FakeContext(host, dir));
-    assertThat(host.last().command())
-        .isEqualTo("printf '%s|\\n' 'a b' '$HOME' 'it'\"'\"'s' ';' '*' '`id`' ''");
-  }
-
-  @Test
-  void objectFormBindsArgvAndOptions() {
-    CommandStep.Args a = Bind.args(step, "{argv: [sleep, 1], chdir: /tmp, creates: /tmp/x}");
-    assertThat(a.argv()).containsExactly("sleep", "1");
-    assertThat(a.chdir()).isEqualTo("/tmp");
-    host.answer(RecordingTransport.result(1, "", ""), ok(""));
-    StepResult r = step.execute(a, new FakeContext(host, dir));
-    assertThat(host.commands()).containsExactly("test -e /tmp/x", "sleep 1");
-    assertThat(r.status()).isEqualTo(Status.CHANGED);
-    assertThat(r.data()).containsEntry("cmd", "sleep 1");
-  }
 
   @Test
   void emptyArgvIsInvalid() {

@@ -1,55 +1,26 @@
 package io.runbook.step;
 
-import static io.runbook.step.RecordingTransport.ok;
-import static io.runbook.step.RecordingTransport.result;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.transport.Become;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.LocalTransport;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * What the table cannot say of {@code shell:}; its cases are in {@code resources/io/runbook/steps/shell/}
+ * (run by {@link StepCasesTest}).
+ */
 class ShellStepTest {
   final ShellStep step = new ShellStep();
   final RecordingTransport host = new RecordingTransport();
   @TempDir Path dir;
-
-  @Test
-  void stringShorthandRunsTheLineAsIsWithTheContextsTimeoutAndBecome() {
-    FakeContext ctx = new FakeContext(host, dir);
-    ctx.timeout = Duration.ofSeconds(7);
-    ctx.become = Become.as("postgres");
-    host.answer(ok("done\n"));
-
-    StepResult r = step.execute(Bind.args(step, "'ls /opt/app/*.jar | wc -l'"), ctx);
-
-    ExecRequest sent = host.last();
-    assertThat(host.requests).hasSize(1);
-    assertThat(sent.command()).isEqualTo("ls /opt/app/*.jar | wc -l");
-    assertThat(sent.timeout()).isEqualTo(Duration.ofSeconds(7));
-    assertThat(sent.become()).isEqualTo(Become.as("postgres"));
-    assertThat(r.status()).isEqualTo(Status.CHANGED);
-    assertThat(r.rc()).isZero();
-    assertThat(r.stdout()).isEqualTo("done\n");
-    assertThat(r.data()).containsEntry("cmd", "ls /opt/app/*.jar | wc -l");
-  }
-
-  @Test
-  void nonZeroExitFailsWithTheLastLineOfStderr() {
-    host.answer(result(2, "", "warming up\nno such table: users\n"));
-    StepResult r = step.execute(ShellStep.Args.of("psql -f m.sql"), new FakeContext(host, dir));
-    assertThat(r.status()).isEqualTo(Status.FAILED);
-    assertThat(r.rc()).isEqualTo(2);
-    assertThat(r.message()).isEqualTo("exit code 2: no such table: users");
-  }
 
   @Test
   void chdirEnvAndStdinReachTheRequest() {
@@ -67,48 +38,6 @@ class ShellStepTest {
     // ExecRequest keeps env in a Map.copyOf, so the order of the exports is not fixed.
     assertThat(sent.shellCommand()).startsWith("cd /srv/db && export ").endsWith("; psql")
         .contains("export PGHOST=db1; ", "export PGPORT=5432; ");
-  }
-
-  @Test
-  void createsSkipsWithOkWhenThePathExists() {
-    host.answer(ok("")); // test -e succeeds
-    StepResult r = step.execute(Bind.args(step, "{cmd: ./migrate, chdir: /opt/app, creates: .migrated}"),
-        new FakeContext(host, dir));
-    assertThat(host.commands()).containsExactly("test -e .migrated");
-    assertThat(host.last().chdir()).isEqualTo("/opt/app");
-    assertThat(r.status()).isEqualTo(Status.OK);
-    assertThat(r.message()).isEqualTo("skipped: .migrated exists");
-  }
-
-  @Test
-  void createsRunsTheCommandWhenThePathIsMissing() {
-    host.answer(result(1, "", ""), ok(""));
-    StepResult r = step.execute(Bind.args(step, "{cmd: ./migrate, creates: '/opt/app/my flag'}"),
-        new FakeContext(host, dir));
-    assertThat(host.commands()).containsExactly("test -e '/opt/app/my flag'", "./migrate");
-    assertThat(r.status()).isEqualTo(Status.CHANGED);
-  }
-
-  @Test
-  void removesSkipsWhenThePathIsAlreadyGone() {
-    host.answer(result(1, "", ""));
-    StepResult r = step.execute(Bind.args(step, "{cmd: rm -r /tmp/old, removes: /tmp/old}"), new FakeContext(host, dir));
-    assertThat(host.requests).hasSize(1);
-    assertThat(r.status()).isEqualTo(Status.OK);
-    assertThat(r.message()).isEqualTo("skipped: /tmp/old does not exist");
-  }
-
-  @Test
-  void timedOutCommandFails() {
-    host.answer(RecordingTransport.timedOut());
-    StepResult r = step.execute(ShellStep.Args.of("sleep 100"), new FakeContext(host, dir));
-    assertThat(r.status()).isEqualTo(Status.FAILED);
-    assertThat(r.message()).startsWith("timed out");
-  }
-
-  @Test
-  void blankCommandIsInvalid() {
-    assertThat(step.validate(ShellStep.Args.of(" "))).containsExactly("'cmd' is empty");
   }
 
   @Nested

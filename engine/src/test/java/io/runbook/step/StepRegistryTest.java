@@ -8,24 +8,40 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class StepRegistryTest {
   static final ObjectMapper JSON = new ObjectMapper();
+  static final String SCHEMAS = "/io/runbook/schema/steps";
 
+  /**
+   * The table and the schema folder name the same step types: a step type without its schema, or a
+   * schema left behind by a removed step type, fails here. Derived, so adding a step type edits no test.
+   */
   @Test
-  void tableListsTheFirstSliceByKey() {
-    assertThat(StepRegistry.keys()).containsExactly(
-        "shell", "command", "copy", "template", "backup", "restore", "sqlite", "migrate", "http", "wait_for",
-        "version", "assert", "json_schema", "config_diff", "pause", "kubectl", "docker_image", "docker_container",
-        "docker_volume", "compose");
+  void everyStepTypeHasItsSchemaAndEverySchemaItsStepType() throws Exception {
+    Set<String> schemas;
+    try (Stream<Path> files = Files.list(Path.of(Step.class.getResource(SCHEMAS).toURI()))) {
+      schemas = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".json"))
+          .map(n -> n.substring(0, n.length() - ".json".length())).collect(Collectors.toCollection(TreeSet::new));
+    }
+    assertThat(new TreeSet<>(StepRegistry.keys())).isEqualTo(schemas).isNotEmpty();
+    for (Step<?> step : StepRegistry.all()) {
+      assertThat(StepRegistry.find(step.key())).as(step.key()).containsSame(step);
+      assertThat(step.schemaResource()).isEqualTo(SCHEMAS + "/" + step.key() + ".json");
+    }
     assertThat(StepRegistry.find("copy")).get().isInstanceOf(CopyStep.class);
     assertThat(StepRegistry.find("cpoy")).isEmpty();
-    assertThat(StepRegistry.all()).hasSize(20);
   }
 
   /** Every schema compiles, describes its keys, and each of its examples is valid, binds and validates. */
@@ -48,7 +64,7 @@ class StepRegistryTest {
       assertThat(json.path("examples").size()).as(step.key() + " examples").isPositive();
       for (JsonNode example : json.path("examples")) {
         assertThat(schema.validate(example)).as(step.key() + " example " + example).isEmpty();
-        Object args = Bind.MAPPER.convertValue(example, step.argsType());
+        Object args = step.bind(JSON.convertValue(example, Object.class));
         assertThat(validate(step, args)).as(step.key() + " example " + example).isEmpty();
       }
     }
