@@ -221,4 +221,16 @@ class RunOncePhasesTest {
     assertThat(lines("db.log")).containsExactly("dump controller", "migrate", "after dump-1");
     assertThat(run.out()).contains("[once@controller] before_all Dump here on controller");
   }
+
+  @Test
+  void aFailedAfterAllRollsNothingBackAndExitsOne() throws IOException {
+    Path rb = runbook("rollback-host", "db", "");
+    Files.writeString(rb, Files.readString(rb).replace("shell: echo \"after [=dump.stdout]\" >> [=d]/db.log",
+        "shell: echo \"after [=dump.stdout]\" >> [=d]/db.log; false"));
+    Run run = cli("apply", rb);
+    assertThat(run.code()).as(run.out()).isEqualTo(1);
+    assertThat(lines("db.log")).containsExactly("dump db", "migrate", "after dump-1");
+    assertThat(lines("order.log")).doesNotContain("down app1", "down app2");
+    assertThat(run.out()).contains("[once@db] after_all  Announce").contains("cleanup failed");
+  }
 }
