@@ -11,11 +11,26 @@ import java.util.Map;
  * @param steps forward steps in order (preflight → cleanup)
  * @param rollbackPhase the runbook's {@code rollback} phase for this host's mode
  * @param gate the rollout's health gate steps
+ * @param label the name the run knows this plan by when it is not the host's own: {@code once@db} for the
+ *     run-once phases run on host {@code db} (journal, console, report); null for a target
  */
 public record HostPlan(Host host, String mode, Map<String, Object> vars, List<PlannedStep> steps,
-    List<PlannedStep> rollbackPhase, List<PlannedStep> gate) {
+    List<PlannedStep> rollbackPhase, List<PlannedStep> gate, String label) {
+
+  /** The prefix of a run-once plan's name: {@code once@db}. */
+  public static final String ONCE = "once@";
+
+  public HostPlan(Host host, String mode, Map<String, Object> vars, List<PlannedStep> steps,
+      List<PlannedStep> rollbackPhase, List<PlannedStep> gate) {
+    this(host, mode, vars, steps, rollbackPhase, gate, null);
+  }
 
   public String name() {
-    return host.name();
+    return label != null ? label : host.name();
+  }
+
+  /** Whether this is the plan of the run-once phases rather than of a target. */
+  public boolean once() {
+    return label != null && label.startsWith(ONCE);
   }
 }
