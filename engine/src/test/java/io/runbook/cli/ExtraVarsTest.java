@@ -3,6 +3,8 @@ package io.runbook.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.cli.BadInputTest.Run;
+import io.runbook.engine.Engine;
+import io.runbook.engine.RunRequest;
 import io.runbook.rehearsal.PlanHash;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +40,7 @@ class ExtraVarsTest {
     Run templ = Run.of("plan", RUNBOOK, "-i", prod, "-e", "session_secret=x-0123456789", "--state-dir", tmp.toString());
     assertThat(templ.err()).doesNotContain("warning: -e");
 
-    var plan = Inputs.plan(Path.of(RUNBOOK), prod, null, List.of(), r -> r);
+    var plan = Engine.plan(RunRequest.of(Path.of(RUNBOOK), prod));
     assertThat(PlanHash.of(plan, Map.of("expected_version", "9.9.9"))).as("binary: changes nothing")
         .isEqualTo(PlanHash.of(plan, Map.of()));
     assertThat(PlanHash.of(plan, Map.of("target_version", "1.3.0"))).isNotEqualTo(PlanHash.of(plan, Map.of()));

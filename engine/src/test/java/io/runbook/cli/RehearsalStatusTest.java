@@ -3,6 +3,8 @@ package io.runbook.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.cli.BadInputTest.Run;
+import io.runbook.engine.Engine;
+import io.runbook.engine.RunRequest;
 import io.runbook.execution.Plan;
 import io.runbook.rehearsal.PlanHash;
 import io.runbook.rehearsal.Rehearsals;
@@ -32,7 +34,7 @@ class RehearsalStatusTest {
   }
 
   private static String hash(Path rb, Path inv, List<String> extra) {
-    Plan plan = Inputs.plan(rb, inv.toString(), null, extra, r -> r);
+    Plan plan = Engine.plan(RunRequest.of(rb, inv.toString()).withExtraVars(extra));
     return PlanHash.of(plan, Inputs.extraVars(extra, new io.runbook.yaml.Problems()));
   }
 
