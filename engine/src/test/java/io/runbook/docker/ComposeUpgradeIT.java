@@ -7,11 +7,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.cli.Main;
 import io.runbook.testing.DockerHost;
+import io.runbook.testing.Ports;
 import io.runbook.testing.SampleRuns;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,7 +46,7 @@ class ComposeUpgradeIT {
   void start() throws IOException {
     host = DockerHost.start(true);
     project = "rbit" + System.nanoTime();
-    port = freePort();
+    port = Ports.free();
     app = host.shared().resolve("app");
     // what the daemon has is shared with the other tests: start from images the registry must serve
     dockerResult("rmi", "-f", V1, V2, "sampled:rollback");
@@ -180,9 +180,4 @@ class ComposeUpgradeIT {
     return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

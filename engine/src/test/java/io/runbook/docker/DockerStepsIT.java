@@ -7,10 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.cli.Main;
 import io.runbook.testing.DockerHost;
+import io.runbook.testing.Ports;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -162,7 +162,7 @@ class DockerStepsIT {
     containers.add(name);
     volumes.add(vol);
     images.add(V13);
-    int port = freePort();
+    int port = Ports.free();
     pull(V1);
     dockerResult("rmi", "-f", V13);
     Path config = host.shared().resolve(name + "-config");
@@ -224,7 +224,7 @@ class DockerStepsIT {
     containers.add(name);
     volumes.add(vol);
     images.add(V13);
-    int port = freePort();
+    int port = Ports.free();
     pull(V1);
     pull(V13);
     Path config = host.shared().resolve(name + "-config");
@@ -380,9 +380,4 @@ class DockerStepsIT {
     throw new AssertionError("/_health on " + port + " never reported " + version + ": " + last);
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }
