@@ -302,7 +302,7 @@ class RolloutIT {
       assertVersions("1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3");
       assertThat(held.holder().runId()).isEqualTo("20261121-000000-0000");
 
-      Thread.sleep(4000); // the holder died: its lease runs out
+      io.runbook.testing.Await.past(held.holder().expires()); // the holder died: its lease runs out
       Run after = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6", "--serial", "100%");
 
       assertThat(after.code()).as(after.all()).isZero();
