@@ -1,12 +1,9 @@
 package io.runbook.cli;
 
+import io.runbook.engine.Engine;
 import io.runbook.event.RunStarted;
 import io.runbook.execution.Plan;
-import io.runbook.model.Rollout;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,12 +35,9 @@ final class ApplyCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path file = Inputs.existing(runbook);
-    Plan plan = Inputs.plan(file, target.inventory, target.vault(), target.limit, target.extraVars, rollout::apply);
-    Rollout r = plan.runbook().rollout();
-    RunStarted.Request request = new RunStarted.Request(file.toAbsolutePath().toString(),
-        Inputs.sourcesRecord(target.inventory),
-        target.limit, Inputs.extraVars(target.extraVars, target.vault(), new io.runbook.yaml.Problems()), r.serial(),
-        r.maxFailPercentage(), r.onFailure().key(), sha256(file), plan.createdAt());
+    Plan plan = Engine.plan(target.request(file, rollout));
+    RunStarted.Request request = Engine.started(plan, file, Engine.sourcesRecord(target.inventory), target.limit,
+        Inputs.extraVars(target.extraVars, target.vault(), new io.runbook.yaml.Problems()));
     // Whether this very plan was rehearsed; on stderr under --json, whose stdout is JSON lines only.
     Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
     String rehearsed = Inputs.rehearsalStatus(run.stateDir, file, target.inventory, plan, target.extraVars);
@@ -62,9 +56,5 @@ final class ApplyCommand implements Callable<Integer> {
       Path dir = io.runbook.journal.JournalWriter.runDir(run.stateDir, plan.runId());
       if (java.nio.file.Files.isDirectory(dir)) probes.write(dir, down);
     }
-  }
-
-  static String sha256(Path file) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
   }
 }

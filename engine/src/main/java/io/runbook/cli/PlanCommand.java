@@ -1,17 +1,18 @@
 package io.runbook.cli;
 
+import io.runbook.engine.Engine;
 import io.runbook.execution.Batches;
 import io.runbook.execution.HostPlan;
 import io.runbook.execution.Plan;
 import io.runbook.execution.PlannedStep;
 import io.runbook.model.Phase;
 import io.runbook.model.Rollout;
-import java.nio.file.Path;
-import java.util.List;
 import io.runbook.secret.Redactor;
 import io.runbook.secret.SecretValues;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,7 +37,7 @@ final class PlanCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Plan plan = Inputs.plan(Inputs.existing(runbook), target.inventory, target.vault(), target.limit, target.extraVars, rollout::apply);
+    Plan plan = Engine.plan(target.request(Inputs.existing(runbook), rollout));
     Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
     SecretValues secrets = SecretValues.of(plan);
     Inputs.warnUnmasked(spec, secrets);

@@ -2,6 +2,7 @@ package io.runbook.cli;
 
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
+import io.runbook.engine.Engine;
 import io.runbook.execution.Plan;
 import io.runbook.inventory.InventoryLoader;
 import io.runbook.rehearsal.Rehearsal;
@@ -63,11 +64,11 @@ final class RehearseCommand implements Callable<Integer> {
     if (hostsPerMode < 1) throw new RunbookException(ErrorCode.INVALID_INPUT, "--hosts-per-mode must be at least 1");
     if (forks < 1) throw new RunbookException(ErrorCode.INVALID_INPUT, "--forks must be at least 1");
     Path file = Inputs.existing(runbook);
-    Plan plan = Inputs.plan(file, target.inventory, target.vault(), target.limit, target.extraVars, rollout::apply);
+    Plan plan = Engine.plan(target.request(file, rollout));
     Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
     PrintWriter out = spec.commandLine().getOut();
     boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
-    Rehearsal rehearsal = new Rehearsal(new Rehearsal.Options(plan, file, Inputs.sources(target.inventory),
+    Rehearsal rehearsal = new Rehearsal(new Rehearsal.Options(plan, file, Engine.sources(target.inventory),
         Inputs.extraVars(target.extraVars, target.vault(), new Problems()), hostsPerMode, keep, forks, stateDir,
         connection.settings(), json ? null : journal -> new ConsoleListener(out, color, Inputs.display(journal)),
         line -> {

@@ -2,6 +2,7 @@ package io.runbook.cli;
 
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
+import io.runbook.engine.Engine;
 import io.runbook.execution.Plan;
 import io.runbook.execution.RunState;
 import java.util.concurrent.Callable;
@@ -36,7 +37,7 @@ final class ResumeCommand implements Callable<Integer> {
       throw new RunbookException(ErrorCode.INVALID_INPUT, "run " + state.runId() + " finished: nothing to resume "
           + "(runbook show " + state.runId() + " tells how it ended; runbook rollback " + state.runId() + " undoes it)");
     }
-    Plan plan = Inputs.replan(state, force);
+    Plan plan = Engine.replan(state, force);
     state.requireKnown(plan.hosts().stream().map(h -> h.name()).toList(), "resume");
     return run.execute(spec, plan, "Resume", true, executor -> executor.resume(plan, state));
   }

@@ -2,6 +2,7 @@ package io.runbook.cli;
 
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
+import io.runbook.engine.Engine;
 import io.runbook.execution.Executor;
 import io.runbook.execution.Plan;
 import io.runbook.execution.RunState;
@@ -43,7 +44,7 @@ final class RollbackCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RunState state = RunState.read(run.stateDir, RunIds.resolve(run.stateDir, runId));
-    Plan plan = Inputs.replan(state, force);
+    Plan plan = Engine.replan(state, force);
     Set<String> only = null;
     if (limit != null) {
       only = new LinkedHashSet<>(Inputs.select(state.request().inventoryPath(), limit));

@@ -2,10 +2,14 @@ package io.runbook.cli;
 
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
-import io.runbook.event.EventBus;
+import io.runbook.engine.Engine;
+import io.runbook.engine.Executed;
+import io.runbook.engine.Launch;
+import io.runbook.event.EventListener;
 import io.runbook.event.RunStarted;
+import io.runbook.event.StepFinished;
+import io.runbook.event.StepStarted;
 import io.runbook.execution.Executor;
-import io.runbook.execution.Hosts;
 import io.runbook.execution.Plan;
 import io.runbook.execution.RunControl;
 import io.runbook.execution.StandardConnector;
@@ -21,11 +25,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** How a run is carried out and watched; shared by apply, resume and rollback. */
 final class RunOptions {
@@ -66,7 +72,8 @@ final class RunOptions {
   }
 
   /**
-   * Runs {@code action} with the journal, console, locks and Ctrl-C handling of a run.
+   * Runs {@code action} through {@link Engine#execute} with what the terminal adds: the confirmation, the
+   * console or JSON view, and Ctrl-C handling.
    *
    * @param append continue the run's existing journal (resume, rollback) instead of starting one
    */
@@ -93,16 +100,16 @@ final class RunOptions {
     if (orphanWait < 0) throw new RunbookException(ErrorCode.INVALID_INPUT, "--orphan-wait must be 0 or more seconds");
     SecretValues secrets = SecretValues.of(plan);
     Inputs.warnUnmasked(spec, secrets);
-    RunControl control = new RunControl(plan.runId(), Hosts.controller(), System.getProperty("user.name"),
-        lease(plan), breakLock).orphanWait(Duration.ofSeconds(orphanWait));
+    RunControl control = Engine.control(plan, Duration.ofSeconds(lockLease), breakLock)
+        .orphanWait(Duration.ofSeconds(orphanWait));
     CountDownLatch done = new CountDownLatch(1);
     // The steps running right now, for what an interrupt says it waits for.
-    java.util.Map<String, String> inFlight = new java.util.concurrent.ConcurrentSkipListMap<>();
+    Map<String, String> inFlight = new ConcurrentSkipListMap<>();
     PrintWriter err = spec.commandLine().getErr();
     Thread hook = new Thread(() -> {
       // Ctrl-C or SIGTERM: let the run wind down (steps in flight finish, rollback per policy, recap), then exit.
       control.cancel();
-      java.util.List<String> running = inFlight.entrySet().stream().map(e -> e.getKey() + " '" + e.getValue() + "'").toList();
+      List<String> running = inFlight.entrySet().stream().map(e -> e.getKey() + " '" + e.getValue() + "'").toList();
       err.println("runbook: interrupted — no new step starts; " + (running.isEmpty() ? "no step is running"
           : "waiting for the step(s) in flight to end (" + String.join(", ", running) + ")")
           + ", then hosts in progress roll back and the recap follows. To stop waiting: kill -9 "
@@ -116,41 +123,24 @@ final class RunOptions {
       }
     }, "runbook-interrupt");
     Runtime.getRuntime().addShutdownHook(hook);
-    try (JournalWriter journal = append ? JournalWriter.append(stateDir, plan.runId())
-        : JournalWriter.open(stateDir, plan.runId())) {
-      // A journal that cannot be written stops the run: nothing new starts, hosts in progress roll back.
-      journal.onFailure(control::abort);
-      // Once another controller took the run over, its journal is that controller's to write.
-      EventBus bus = new EventBus().add(e -> {
-        if (!control.superseded()) journal.on(e);
-      }).add(e -> {
-        if (e instanceof io.runbook.event.StepStarted st) inFlight.put(st.host(), st.name());
-        else if (e instanceof io.runbook.event.StepFinished sf) inFlight.remove(sf.host());
-      });
-      if (json) {
-        bus.add(e -> {
-          out.println(EventJson.line(e));
-          out.flush();
-        });
-      } else {
-        boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
-        bus.add(new ConsoleListener(out, color, Inputs.display(journal.file())));
-      }
-      Executor.Confirmer confirmer = (batch, batches, hosts) -> yes
-          || ask(out, "Start batch " + batch + "/" + batches + " (" + String.join(", ", hosts) + ")?", plan);
-      RunResult result = action.apply(
-          new Executor(connector, secrets.redactor().listener(bus),
-              forks, control, confirmer));
-      if (journal.failure() != null) {
-        err.println("runbook: " + journal.failure());
-        List<String> lines = journal.keptInMemoryOnly();
-        if (!lines.isEmpty()) {
-          err.println("runbook: the run's journal follows; save it as " + journal.file() + " before resume or rollback:");
-          lines.forEach(err::print);
+    try {
+      Launch launch = new Launch(stateDir, append, connector, forks, control, secrets,
+          (batch, batches, hosts) -> yes
+              || ask(out, "Start batch " + batch + "/" + batches + " (" + String.join(", ", hosts) + ")?", plan),
+          List.of(journal -> e -> {
+            if (e instanceof StepStarted st) inFlight.put(st.host(), st.name());
+            else if (e instanceof StepFinished sf) inFlight.remove(sf.host());
+          }, journal -> view(out, journal)));
+      Executed run = Engine.execute(plan, launch, action);
+      if (run.journalFailure() != null) {
+        err.println("runbook: " + run.journalFailure());
+        if (!run.keptInMemoryOnly().isEmpty()) {
+          err.println("runbook: the run's journal follows; save it as " + run.journal() + " before resume or rollback:");
+          run.keptInMemoryOnly().forEach(err::print);
         }
         err.flush();
       }
-      return result.exitCode();
+      return run.result().exitCode();
     } finally {
       done.countDown();
       try {
@@ -161,20 +151,16 @@ final class RunOptions {
     }
   }
 
-  /**
-   * Leases are renewed between steps, so a lease must outlast the longest step, or another run could take
-   * a host over while a step still runs on it.
-   */
-  private Duration lease(Plan plan) {
-    Duration longest = plan.runbook().timeout();
-    for (var h : plan.hosts()) {
-      for (var s : h.steps()) {
-        if (s.spec().timeout() != null && s.spec().timeout().compareTo(longest) > 0) longest = s.spec().timeout();
-      }
+  /** What the operator sees of the run: JSON lines on stdout, or the console view naming the journal. */
+  private EventListener view(PrintWriter out, Path journal) {
+    if (json) {
+      return e -> {
+        out.println(EventJson.line(e));
+        out.flush();
+      };
     }
-    Duration asked = Duration.ofSeconds(Math.max(5, lockLease));
-    Duration needed = longest.plusSeconds(60);
-    return asked.compareTo(needed) >= 0 ? asked : needed;
+    boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
+    return new ConsoleListener(out, color, Inputs.display(journal));
   }
 
   /** A yes/no question on the terminal; without one, refuse rather than hang (that is what --yes is for). */

@@ -1,6 +1,8 @@
 package io.runbook.cli;
 
+import io.runbook.engine.RunRequest;
 import io.runbook.inventory.Vault;
+import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Option;
 
@@ -28,6 +30,11 @@ final class TargetOptions {
       description = "A vault password file with its vault id label, as ansible --vault-id. Repeatable. "
           + "Without either option, ANSIBLE_VAULT_PASSWORD_FILE is read.")
   List<String> vaultIds;
+
+  /** What to plan: {@code runbook} on these hosts with these variables, the rollout options applied. */
+  RunRequest request(Path runbook, RolloutOptions rollout) {
+    return new RunRequest(runbook, inventory, vault(), limit, extraVars, rollout::apply);
+  }
 
   Vault vault() {
     return Vault.fromOptions(vaultPasswordFiles, vaultIds, System.getenv());

@@ -2,19 +2,17 @@ package io.runbook.rehearsal;
 
 import io.runbook.ErrorCode;
 import io.runbook.PrivateFiles;
-import io.runbook.event.EventListener;
-import io.runbook.secret.SecretValues;
 import io.runbook.RunbookException;
 import io.runbook.docker.DockerClients;
 import io.runbook.docker.DockerEngine;
 import io.runbook.docker.DockerJavaEngine;
-import io.runbook.event.EventBus;
+import io.runbook.engine.Engine;
+import io.runbook.engine.Launch;
 import io.runbook.event.EventListener;
 import io.runbook.event.RunStarted;
 import io.runbook.execution.ConnectionSettings;
 import io.runbook.execution.Executor;
 import io.runbook.execution.HostPlan;
-import io.runbook.execution.Hosts;
 import io.runbook.execution.Plan;
 import io.runbook.execution.Planner;
 import io.runbook.execution.RunControl;
@@ -24,9 +22,9 @@ import io.runbook.inventory.Host;
 import io.runbook.inventory.Inventory;
 import io.runbook.inventory.InventoryLoader;
 import io.runbook.journal.JournalWriter;
-import io.runbook.model.Rollout;
 import io.runbook.result.Outcome;
 import io.runbook.result.RunResult;
+import io.runbook.secret.SecretValues;
 import io.runbook.transport.Become;
 import io.runbook.transport.DockerTransport;
 import io.runbook.transport.Transport;
@@ -34,7 +32,6 @@ import io.runbook.yaml.Problems;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -458,45 +455,26 @@ public final class Rehearsal {
     Problems problems = new Problems();
     Inventory inventory = InventoryLoader.load(inventoryFile, inventoryFile.toString(), problems).orElse(null);
     problems.throwIfAny();
-    return new Planner(o.production().runbook(), inventory, inventoryFile.toString())
-        .plan(null, o.extraVars(), runId, now);
+    return Engine.plan(o.production().runbook(), inventory, inventoryFile.toString(), null, o.extraVars(), runId, now);
   }
 
   private RunStarted.Request request(Path inventory, Plan plan) {
-    Rollout r = plan.runbook().rollout();
-    String sha;
-    try {
-      sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-          .digest(Files.readAllBytes(o.runbookFile())));
-    } catch (Exception e) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, "cannot read " + o.runbookFile() + ": " + e.getMessage());
-    }
-    return new RunStarted.Request(o.runbookFile().toAbsolutePath().toString(), inventory.toAbsolutePath().toString(),
-        null, o.extraVars(), r.serial(), r.maxFailPercentage(), r.onFailure().key(), sha, plan.createdAt());
+    return Engine.started(plan, o.runbookFile(), inventory.toAbsolutePath().toString(), null, o.extraVars());
   }
 
   /** A run's control, its lease outlasting the longest step (as apply's). */
   private static RunControl control(String runId, Plan plan) {
-    Duration longest = plan.runbook().timeout();
-    for (HostPlan h : plan.hosts()) {
-      for (var s : h.steps()) {
-        if (s.spec().timeout() != null && s.spec().timeout().compareTo(longest) > 0) longest = s.spec().timeout();
-      }
-    }
-    return new RunControl(runId, Hosts.controller(), System.getProperty("user.name"), longest.plusSeconds(60), false);
+    return Engine.control(runId, plan, Duration.ZERO, false);
   }
 
   private RunResult execute(Plan plan, boolean append, StepClock clock, RunControl control,
       io.runbook.execution.Connector connector, Function<Executor, RunResult> action) {
-    try (JournalWriter journal = append ? JournalWriter.append(o.stateDir(), plan.runId())
-        : JournalWriter.open(o.stateDir(), plan.runId())) {
-      EventBus bus = new EventBus().add(journal);
-      if (clock != null) bus.add(clock);
-      if (o.console() != null) bus.add(o.console().apply(journal.file()));
-      // production's secrets reach the rehearsal through -e; the stand-ins' generated ones are masked too
-      EventListener events = SecretValues.of(o.production()).addPlan(plan).redactor().listener(bus);
-      return action.apply(new Executor(connector, events, o.forks(), control,
-          (b, n, h) -> true));
-    }
+    // production's secrets reach the rehearsal through -e; the stand-ins' generated ones are masked too
+    Launch launch = Launch.of(o.stateDir(), connector, o.forks(), control,
+        SecretValues.of(o.production()).addPlan(plan));
+    if (append) launch = launch.appending();
+    if (clock != null) launch = launch.view(journal -> clock);
+    if (o.console() != null) launch = launch.view(o.console());
+    return Engine.execute(plan, launch, action).result();
   }
 }

@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ class AnsibleInputsTest {
     write("book/group_vars/web.yml", "from_book: beside-the-runbook\n");
     Path vars = write("vars.yml", "release: \"2.1\"\n");
 
-    Run run = Run.of("plan", rb.toString(), "-i", ini.toString(), "-i", yaml.toString(), "-e", "@" + vars,
+    Run run = Cli.run("plan", rb.toString(), "-i", ini.toString(), "-i", yaml.toString(), "-e", "@" + vars,
         "-e", "{\"n\": [1, 2]}");
 
     assertThat(run.code()).as(run.err()).isZero();
@@ -52,7 +53,7 @@ class AnsibleInputsTest {
   void targetingAHostRunbookDoesNotDriveIsAnErrorNamingIt() throws IOException {
     Path rb = runbook("");
     Path inv = write("inv/hosts", "[web]\nwin1 ansible_connection=winrm\n[other]\nsw1 ansible_connection=network_cli\n");
-    Run run = Run.of("plan", rb.toString(), "-i", inv.toString(), "-e", "release=1", "-e", "n=[1,2]");
+    Run run = Cli.run("plan", rb.toString(), "-i", inv.toString(), "-e", "release=1", "-e", "n=[1,2]");
     assertThat(run.code()).isEqualTo(4);
     assertThat(run.err()).contains("host 'win1' uses ansible_connection 'winrm', which runbook does not drive")
         .doesNotContain("sw1");
@@ -69,14 +70,14 @@ class AnsibleInputsTest {
         """;
     Path inv = write("inv.yml", "web:\n  hosts:\n    web1: {ansible_connection: local, mode: 0644, deploy_mode: compose}\n");
     Path plain = write("modes.yaml", "apiVersion: runbook/v1\nkind: Runbook\nname: m\nhosts: web\n" + modes);
-    Run refused = Run.of("plan", plain.toString(), "-i", inv.toString());
+    Run refused = Cli.run("plan", plain.toString(), "-i", inv.toString());
     assertThat(refused.code()).isEqualTo(4);
     assertThat(refused.err()).contains("host 'web1' has mode 420, which is not a mode of runbook")
         .contains("set mode_variable: deploy_mode in the runbook");
 
     Path named = write("named.yaml", "apiVersion: runbook/v1\nkind: Runbook\nname: m\nhosts: web\n"
         + "mode_variable: deploy_mode\n" + modes);
-    Run ok = Run.of("plan", named.toString(), "-i", inv.toString());
+    Run ok = Cli.run("plan", named.toString(), "-i", inv.toString());
     assertThat(ok.code()).as(ok.err()).isZero();
     assertThat(ok.out()).contains("mode compose").contains("Compose compose");
   }

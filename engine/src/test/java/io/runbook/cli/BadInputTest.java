@@ -3,11 +3,10 @@ package io.runbook.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.step.StepRegistry;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.SilentHost;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.TreeSet;
@@ -40,7 +39,7 @@ class BadInputTest {
     Path inventory = host.inventory(tmp);
     Path state = tmp.resolve("state");
 
-    Run run = Run.of("apply", fixture.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state.toString());
+    Run run = Cli.run("apply", fixture.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state.toString());
 
     String name = fixture.getFileName().toString();
     String expected = Files.readString(FIXTURES.resolve(name.replace(".yaml", ".expected")))
@@ -53,14 +52,4 @@ class BadInputTest {
     assertThat(state).doesNotExist();
   }
 
-  /** One in-process CLI run with its captured output. */
-  record Run(int code, String out, String err) {
-    static Run of(String... args) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8),
-          new PrintStream(err, true, StandardCharsets.UTF_8), args);
-      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
-  }
 }

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,7 +54,7 @@ class CliTest {
     List<String> args = new ArrayList<>(List.of("apply", runbook.toString(), "-i", inventory.toString(), "--yes",
         "--state-dir", tmp.resolve("state").toString()));
     args.addAll(List.of(more));
-    return Run.of(args.toArray(String[]::new));
+    return Cli.run(args.toArray(String[]::new));
   }
 
   List<JsonNode> journal() throws Exception {
@@ -267,7 +268,7 @@ class CliTest {
               shell: touch "[=work]/touched"
         """);
 
-    Run run = Run.of("apply", rb.toString(), "-i", inventory.toString(), "--state-dir", tmp.resolve("state").toString());
+    Run run = Cli.run("apply", rb.toString(), "-i", inventory.toString(), "--state-dir", tmp.resolve("state").toString());
 
     assertThat(run.code()).isEqualTo(4);
     assertThat(run.err()).contains("no terminal to confirm on: pass --yes");
@@ -331,7 +332,7 @@ class CliTest {
                 http: {url: "http://127.0.0.1/_health"}
         """);
 
-    Run run = Run.of("plan", rb.toString(), "-i", inventory.toString());
+    Run run = Cli.run("plan", rb.toString(), "-i", inventory.toString());
 
     assertThat(run.code()).as(run.err()).isZero();
     assertThat(run.out()).contains("host far (deploy@192.0.2.1:22) · mode binary")
@@ -348,25 +349,25 @@ class CliTest {
     Path bad2 = BadInputTest.FIXTURES.resolve("bad-duration.yaml");
     Path good = Path.of("../runbooks/upgrade-v2.yaml");
 
-    Run run = Run.of("validate", bad1.toString(), good.toString(), bad2.toString(), "../inventory/prod.yaml");
+    Run run = Cli.run("validate", bad1.toString(), good.toString(), bad2.toString(), "../inventory/prod.yaml");
 
     assertThat(run.code()).isEqualTo(4);
     assertThat(run.err()).contains("unknown-step-key.yaml:8:7:").contains("bad-duration.yaml:10:14:")
         .contains("2 problem(s)");
-    Run ok = Run.of("validate", good.toString(), "../runbooks/install-sample.yaml", "../inventory/prod.yaml");
+    Run ok = Cli.run("validate", good.toString(), "../runbooks/install-sample.yaml", "../inventory/prod.yaml");
     assertThat(ok.code()).as(ok.err()).isZero();
   }
 
   @Test
   void inventoryListsMergedVariables() {
-    Run run = Run.of("inventory", "-i", inventory.toString(), "--json");
+    Run run = Cli.run("inventory", "-i", inventory.toString(), "--json");
     assertThat(run.code()).isZero();
     assertThat(run.out()).contains("\"who\" : \"child\"").contains("\"level\" : \"group\"");
   }
 
   @Test
   void schemaPrintsEveryStepType() throws Exception {
-    Run run = Run.of("schema");
+    Run run = Cli.run("schema");
     assertThat(run.code()).isZero();
     JsonNode schema = JSON.readTree(run.out());
     assertThat(schema.at("/$defs/step/properties/shell").isObject()).isTrue();
@@ -386,7 +387,7 @@ class CliTest {
     assertThat(new ProcessBuilder("mkfifo", rb.toString()).start().waitFor()).isZero();
 
     Run undo = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
-        () -> Run.of("rollback", id, "--yes", "--state-dir", tmp.resolve("state").toString()));
+        () -> Cli.run("rollback", id, "--yes", "--state-dir", tmp.resolve("state").toString()));
     assertThat(undo.err()).contains(rb + " is no longer a regular file (a directory, FIFO or device)");
     assertThat(undo.code()).isEqualTo(4);
   }

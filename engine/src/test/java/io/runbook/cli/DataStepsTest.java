@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -59,7 +60,7 @@ class DataStepsTest {
               sqlite: {db: "[=app_dir]/data/app.db", query: "ALTER TABLE messages ADD COLUMN thread_id INTEGER"}
         """.formatted(tmp.resolve("backups")));
 
-    Run run = Run.of("apply", rb.toString(), "-i", inventory.toString(), "--yes", "--state-dir", tmp.resolve("state").toString());
+    Run run = Cli.run("apply", rb.toString(), "-i", inventory.toString(), "--yes", "--state-dir", tmp.resolve("state").toString());
 
     assertThat(run.code()).as(run.out() + run.err()).isEqualTo(2);
     assertThat(run.out()).contains("Major upgrades migrate", "duplicate column name: thread_id", "↺ backup   restore ");

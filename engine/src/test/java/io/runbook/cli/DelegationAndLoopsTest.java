@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,7 +57,7 @@ class DelegationAndLoopsTest {
   Run cli(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(List.of("--yes", "--state-dir", tmp.resolve("state").toString()));
-    return Run.of(all.toArray(String[]::new));
+    return Cli.run(all.toArray(String[]::new));
   }
 
   Run apply(Path rb, String... more) {
@@ -90,7 +91,7 @@ class DelegationAndLoopsTest {
     assertThat(tmp.resolve("lock-app1")).as("no host was contacted").doesNotExist();
     assertThat(work.resolve("drained")).doesNotExist();
 
-    Run validate = Run.of("plan", rb.toString(), "-i", inventory.toString());
+    Run validate = Cli.run("plan", rb.toString(), "-i", inventory.toString());
     assertThat(validate.code()).isEqualTo(4);
   }
 
@@ -142,7 +143,7 @@ class DelegationAndLoopsTest {
           loop_var: user
           command: [echo, "[=user]"]
         """);
-    Run plan = Run.of("plan", rb.toString(), "-i", inventory.toString());
+    Run plan = Cli.run("plan", rb.toString(), "-i", inventory.toString());
     assertThat(plan.code()).as(plan.out() + plan.err()).isZero();
     assertThat(plan.out()).contains("1. Drain app1  [shell]  → on lb  echo drain app1 on lb")
         .contains("↺ rollback: Enable app1 again  [shell]  → on lb")
@@ -168,7 +169,7 @@ class DelegationAndLoopsTest {
     assertThat(lines("enabled")).as("only app2 rolled back, its handler on the delegate").containsExactly("app2 lb");
     assertThat(run.out()).contains("[app2 → lb] deploy     Drain app2").contains("[app2 → lb] ↺ deploy   Enable app2");
 
-    Run show = Run.of("show", runId(), "--steps", "--state-dir", tmp.resolve("state").toString());
+    Run show = Cli.run("show", runId(), "--steps", "--state-dir", tmp.resolve("state").toString());
     assertThat(show.out()).as(show.out() + show.err()).contains("Drain app2 → lb");
   }
 

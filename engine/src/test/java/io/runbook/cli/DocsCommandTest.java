@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.docs.StepReference;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,7 +22,7 @@ class DocsCommandTest {
     Files.writeString(root.resolve("README.md"), "# runbook\n\nintro\n\n" + StepReference.LIST_BEGIN + "\nold list\n"
         + StepReference.LIST_END + "\n\n## Documentation\n");
 
-    Run run = Run.of("docs", "steps", "--root", root.toString());
+    Run run = Cli.run("docs", "steps", "--root", root.toString());
 
     assertThat(run.code()).as(run.err()).isZero();
     assertThat(Files.readString(root.resolve("docs/steps.md"))).isEqualTo(StepReference.page());
@@ -31,17 +32,17 @@ class DocsCommandTest {
 
   @Test
   void refusesAReadmeWithoutTheListAndADirectoryThatIsNoCheckout() throws IOException {
-    Run none = Run.of("docs", "steps", "--root", root.toString());
+    Run none = Cli.run("docs", "steps", "--root", root.toString());
     assertThat(none.code()).isEqualTo(4);
     assertThat(none.err()).contains("is not a runbook checkout (it needs README.md and docs/): pass --root DIR");
 
     Files.createDirectories(root.resolve("docs"));
     Files.writeString(root.resolve("README.md"), "# runbook\n");
-    Run noList = Run.of("docs", "steps", "--root", root.toString());
+    Run noList = Cli.run("docs", "steps", "--root", root.toString());
     assertThat(noList.code()).isEqualTo(4);
     assertThat(noList.err()).contains("README.md has no generated step list").doesNotContain("Exception");
     assertThat(root.resolve("docs/steps.md")).doesNotExist();
 
-    assertThat(Run.of("docs", "manual", "--root", root.toString()).err()).contains("no generated docs named 'manual'");
+    assertThat(Cli.run("docs", "manual", "--root", root.toString()).err()).contains("no generated docs named 'manual'");
   }
 }

@@ -3,7 +3,8 @@ package io.runbook.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import io.runbook.testing.SilentHost;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -77,7 +78,7 @@ class HostileInputTest {
         : new String[] {"apply", CORPUS.resolve("runbook.yaml").toString(), "-i", input.toString(), "--yes",
             "--state-dir", state.toString()};
 
-    Run run = assertTimeoutPreemptively(BOUND, () -> Run.of(args), c + " took longer than " + BOUND);
+    Run run = assertTimeoutPreemptively(BOUND, () -> Cli.run(args), c + " took longer than " + BOUND);
 
     String expected = c.expected().replace("{file}", input.toString())
         .replace("{size}", Files.isRegularFile(input) ? String.valueOf(Files.size(input)) : "?");

@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class KubernetesPlanTest {
                   health_url: ""
         """);
 
-    Run run = Run.of("plan", REPO.resolve("runbooks/upgrade-v2.yaml").toString(), "-i", inv.toString());
+    Run run = Cli.run("plan", REPO.resolve("runbooks/upgrade-v2.yaml").toString(), "-i", inv.toString());
 
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     String[] lines = run.out().split("\n");

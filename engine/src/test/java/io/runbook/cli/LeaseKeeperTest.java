@@ -2,6 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.engine.Engine;
+import io.runbook.engine.RunRequest;
 import io.runbook.event.StepStarted;
 import io.runbook.execution.Executor;
 import io.runbook.execution.Plan;
@@ -48,7 +50,7 @@ class LeaseKeeperTest {
             - name: Work
               shell: sleep 5
         """);
-    Plan plan = Inputs.plan(runbook, inventory.toString(), null, List.of(), UnaryOperator.identity());
+    Plan plan = Engine.plan(RunRequest.of(runbook, inventory.toString()));
     RunControl control = new RunControl(plan.runId(), "test", "tester", Duration.ofSeconds(3), false);
 
     // Watches host two's lock from the outside until its own batch starts, as a second controller would.

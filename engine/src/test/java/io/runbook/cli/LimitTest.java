@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import io.runbook.testing.SilentHost;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,7 +57,7 @@ class LimitTest {
   })
   void aTermThatMatchesNothingIsRefused(String limit, String expected) throws Exception {
     Path state = tmp.resolve("state");
-    Run run = Run.of("apply", runbook.toString(), "-i", inventory.toString(), "--limit", limit, "--yes",
+    Run run = Cli.run("apply", runbook.toString(), "-i", inventory.toString(), "--limit", limit, "--yes",
         "--state-dir", state.toString());
 
     assertThat(run.err()).contains("--limit: " + expected.replace("inventory.yaml", inventory.toString()))
@@ -69,18 +70,18 @@ class LimitTest {
 
   @Test
   void planAndInventoryRefuseItToo() {
-    Run plan = Run.of("plan", runbook.toString(), "-i", inventory.toString(), "--limit", "eu,chat-9");
+    Run plan = Cli.run("plan", runbook.toString(), "-i", inventory.toString(), "--limit", "eu,chat-9");
     assertThat(plan.err()).contains("--limit: no group or host in " + inventory + " is named 'chat-9'");
     assertThat(plan.code()).isEqualTo(4);
 
-    Run inv = Run.of("inventory", "-i", inventory.toString(), "--limit", "eu,chat-9");
+    Run inv = Cli.run("inventory", "-i", inventory.toString(), "--limit", "eu,chat-9");
     assertThat(inv.err()).contains("--limit: no group or host in " + inventory + " is named 'chat-9'");
     assertThat(inv.code()).isEqualTo(4);
   }
 
   @Test
   void aLimitThatMatchesKeepsWorking() {
-    Run plan = Run.of("plan", runbook.toString(), "-i", inventory.toString(), "--limit", "eu,!eu-2");
+    Run plan = Cli.run("plan", runbook.toString(), "-i", inventory.toString(), "--limit", "eu,!eu-2");
     assertThat(plan.code()).as(plan.err()).isZero();
     assertThat(plan.out()).contains("host eu-1").doesNotContain("host eu-2").doesNotContain("chat-1");
   }

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -72,7 +73,7 @@ class LocalUpgradeTest {
     List<String> args = new ArrayList<>(List.of("apply", REPO.resolve("runbooks").resolve(runbook).toString(),
         "-i", inventory.toString(), "--yes", "--state-dir", tmp.resolve("state").toString()));
     args.addAll(List.of(more));
-    return Run.of(args.toArray(String[]::new));
+    return Cli.run(args.toArray(String[]::new));
   }
 
   @Test

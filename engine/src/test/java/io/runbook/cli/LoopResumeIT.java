@@ -3,6 +3,8 @@ package io.runbook.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.testing.SampleRuns;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +55,7 @@ class LoopResumeIT {
       id = runs.findFirst().orElseThrow().getFileName().toString();
     }
 
-    BadInputTest.Run resume = BadInputTest.Run.of("resume", id, "--yes", "--state-dir", state.toString(),
+    Run resume = Cli.run("resume", id, "--yes", "--state-dir", state.toString(),
         "--orphan-wait", "1");
 
     assertThat(resume.code()).as(resume.out() + resume.err()).isEqualTo(2);
@@ -62,7 +64,7 @@ class LoopResumeIT {
         .containsExactly("b", "a");
     assertThat(resume.out()).contains("Remove b").contains("Remove a");
 
-    BadInputTest.Run rollback = BadInputTest.Run.of("rollback", id, "--yes", "--state-dir", state.toString());
+    Run rollback = Cli.run("rollback", id, "--yes", "--state-dir", state.toString());
     assertThat(rollback.code()).as(rollback.out() + rollback.err()).isZero();
     assertThat(Files.readAllLines(work.resolve("removed"))).containsExactly("b", "a");
     assertThat(io.runbook.testing.Processes.running("sleep 30.0581")).as("the killed run's command").isEmpty();

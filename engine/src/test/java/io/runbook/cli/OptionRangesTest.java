@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,7 @@ class OptionRangesTest {
     args.addAll(List.of(option, value, "--state-dir", tmp.resolve("state").toString()));
     if (command.equals("apply")) args.add("--yes");
 
-    Run run = Run.of(args.toArray(String[]::new));
+    Run run = Cli.run(args.toArray(String[]::new));
 
     assertThat(run.err()).contains("runbook: " + expected).contains("Try 'runbook " + command + " --help'");
     assertThat(run.code()).isEqualTo(4);

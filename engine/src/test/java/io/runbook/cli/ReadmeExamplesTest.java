@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,7 +82,7 @@ class ReadmeExamplesTest {
       if (e.yaml() == null) continue;
       Path file = tmp.resolve((e.kind().equals("inventory") ? "inventory-" : "runbook-") + e.line() + ".yaml");
       Files.writeString(file, e.yaml());
-      Run run = Run.of("validate", file.toString());
+      Run run = Cli.run("validate", file.toString());
       if (run.code() != 0) failures.add(e.source() + " line " + e.line() + " (" + e.kind() + "):\n" + run.err());
     }
     assertThat(failures).as("examples that do not validate").isEmpty();

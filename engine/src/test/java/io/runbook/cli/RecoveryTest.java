@@ -2,8 +2,9 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
 import io.runbook.lock.HostLock;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import io.runbook.transport.LocalTransport;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,7 +62,7 @@ class RecoveryTest {
   Run cli(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(List.of("--yes", "--state-dir", tmp.resolve("state").toString()));
-    return Run.of(all.toArray(String[]::new));
+    return Cli.run(all.toArray(String[]::new));
   }
 
   Run apply(Path rb, String... more) {

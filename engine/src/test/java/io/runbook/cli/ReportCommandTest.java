@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -34,7 +35,7 @@ class ReportCommandTest {
 
   @Test
   void writesThePageBesideTheJournalAndPrintsItsPath() throws Exception {
-    Run run = Run.of("report", ROLLED_BACK, "--state-dir", state.toString());
+    Run run = Cli.run("report", ROLLED_BACK, "--state-dir", state.toString());
 
     Path page = state.resolve("runs").resolve(ROLLED_BACK).resolve("report.html");
     assertThat(run.code()).as(run.err()).isZero();
@@ -53,12 +54,12 @@ class ReportCommandTest {
   void lastAPrefixAndOutputFile() throws Exception {
     Path out = tmp.resolve("pages/incident.html");
 
-    Run last = Run.of("report", "last", "--state-dir", state.toString(), "-o", out.toString());
+    Run last = Cli.run("report", "last", "--state-dir", state.toString(), "-o", out.toString());
     assertThat(last.code()).as(last.err()).isZero();
     assertThat(last.out().strip()).isEqualTo(out.toString());
     assertThat(Files.readString(out)).contains("run " + ROLLED_BACK);
 
-    Run prefix = Run.of("report", "20261121-2147", "--state-dir", state.toString(), "--output", out.toString());
+    Run prefix = Cli.run("report", "20261121-2147", "--state-dir", state.toString(), "--output", out.toString());
     assertThat(prefix.code()).as(prefix.err()).isZero();
     assertThat(Files.readString(out)).contains("run " + ROLLBACK_FAILED).contains("rollback failed · exit 3")
         .contains("3 — a rollback failed: a host needs a person");
@@ -66,7 +67,7 @@ class ReportCommandTest {
 
   @Test
   void anInterruptedRunHasNoExitCodeAndShowsWhereHostsWere() throws Exception {
-    Run run = Run.of("report", INTERRUPTED, "--state-dir", state.toString());
+    Run run = Cli.run("report", INTERRUPTED, "--state-dir", state.toString());
 
     assertThat(run.code()).as(run.err()).isZero();
     String html = Files.readString(Path.of(run.out().strip()));
@@ -77,14 +78,14 @@ class ReportCommandTest {
 
   @Test
   void anUnknownRunSaysHowToFindIds() {
-    Run run = Run.of("report", "20991231", "--state-dir", state.toString());
+    Run run = Cli.run("report", "20991231", "--state-dir", state.toString());
 
     assertThat(run.code()).isEqualTo(4);
     assertThat(run.out()).isEmpty();
     assertThat(run.err()).isEqualTo("runbook: no run '20991231' in " + state.resolve("runs") + "; the newest are: "
         + ROLLED_BACK + ", " + INTERRUPTED + ", " + ROLLBACK_FAILED + " (see 'runbook history')\n");
 
-    Run none = Run.of("report", "last", "--state-dir", tmp.resolve("empty").toString());
+    Run none = Cli.run("report", "last", "--state-dir", tmp.resolve("empty").toString());
     assertThat(none.code()).isEqualTo(4);
     assertThat(none.err()).isEqualTo("runbook: no runs in " + tmp.resolve("empty/runs") + " yet, so no 'last' run "
         + "(pass --state-dir if the runs were journaled elsewhere)\n");
@@ -94,7 +95,7 @@ class ReportCommandTest {
   void anUnwritableOutputIsOneClearError() throws Exception {
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
 
-    Run run = Run.of("report", ROLLED_BACK, "--state-dir", state.toString(), "-o", file.resolve("r.html").toString());
+    Run run = Cli.run("report", ROLLED_BACK, "--state-dir", state.toString(), "-o", file.resolve("r.html").toString());
 
     assertThat(run.code()).isEqualTo(4);
     assertThat(run.err()).startsWith("runbook: cannot write the report to " + file.resolve("r.html") + ": ")

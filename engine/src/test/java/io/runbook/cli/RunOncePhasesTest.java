@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,11 +93,11 @@ class RunOncePhasesTest {
     List<String> args = new ArrayList<>(List.of(command, rb.toString(), "-i", inventory.toString()));
     if (!command.equals("plan")) args.addAll(List.of("--yes", "--state-dir", tmp.resolve("state").toString()));
     args.addAll(List.of(more));
-    return Run.of(args.toArray(String[]::new));
+    return Cli.run(args.toArray(String[]::new));
   }
 
   Run rollback(String runId) {
-    return Run.of("rollback", runId, "--yes", "--state-dir", tmp.resolve("state").toString());
+    return Cli.run("rollback", runId, "--yes", "--state-dir", tmp.resolve("state").toString());
   }
 
   String runId() throws IOException {

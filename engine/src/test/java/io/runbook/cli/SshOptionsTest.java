@@ -2,11 +2,10 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import io.runbook.testing.SilentHost;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -23,13 +22,8 @@ class SshOptionsTest {
   @TempDir Path tmp;
   @RegisterExtension final SilentHost host = new SilentHost();
 
-  record Run(int code, String out, String err) {}
-
-  private Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), args);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static Run run(String... args) {
+    return Cli.run(args);
   }
 
   private Path inventory(String extraVars) throws IOException {

@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,7 @@ class StepContractTest {
               copy: {dest: "%s", content: "x\\n", mode: "[=m.stdout?trim]"}
         """.formatted(target));
 
-    Run run = Run.of("apply", rb.toString(), "-i", inventory.toString(), "--yes", "--state-dir",
+    Run run = Cli.run("apply", rb.toString(), "-i", inventory.toString(), "--yes", "--state-dir",
         tmp.resolve("state").toString());
 
     assertThat(run.code()).as(run.out() + run.err()).isEqualTo(2);
@@ -74,7 +75,7 @@ class StepContractTest {
               shell: "false"
         """);
 
-    Run run = Run.of("apply", rb.toString(), "-i", inventory.toString(), "--yes", "--state-dir",
+    Run run = Cli.run("apply", rb.toString(), "-i", inventory.toString(), "--yes", "--state-dir",
         tmp.resolve("state").toString());
 
     assertThat(run.code()).as(run.out() + run.err()).isEqualTo(2);

@@ -2,7 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.BadInputTest.Run;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,11 +35,11 @@ class ValidateIsPlanTest {
   }
 
   Run validate(Path rb) {
-    return Run.of("validate", rb.toString());
+    return Cli.run("validate", rb.toString());
   }
 
   Run plan(Path rb) {
-    return Run.of("plan", rb.toString(), "-i", inventory.toString(), "--state-dir", tmp.resolve("state").toString());
+    return Cli.run("plan", rb.toString(), "-i", inventory.toString(), "--state-dir", tmp.resolve("state").toString());
   }
 
   @Test

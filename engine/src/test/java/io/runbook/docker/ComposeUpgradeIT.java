@@ -5,18 +5,16 @@ import static io.runbook.testing.DockerHost.dockerResult;
 import static io.runbook.testing.DockerHost.volumeChecksums;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.Main;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import io.runbook.testing.DockerHost;
+import io.runbook.testing.Ports;
 import io.runbook.testing.SampleRuns;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,7 +44,7 @@ class ComposeUpgradeIT {
   void start() throws IOException {
     host = DockerHost.start(true);
     project = "rbit" + System.nanoTime();
-    port = freePort();
+    port = Ports.free();
     app = host.shared().resolve("app");
     // what the daemon has is shared with the other tests: start from images the registry must serve
     dockerResult("rmi", "-f", V1, V2, "sampled:rollback");
@@ -104,12 +102,6 @@ class ComposeUpgradeIT {
 
   // ---- helpers
 
-  record Run(int code, String out, String err) {
-    String all() {
-      return out + err;
-    }
-  }
-
   Path inventory() throws IOException {
     Path inv = tmp.resolve("compose.yaml");
     Files.writeString(inv, """
@@ -140,11 +132,7 @@ class ComposeUpgradeIT {
     List<String> args = new ArrayList<>(List.of("apply", SampleRuns.REPO.resolve("runbooks").resolve(runbook).toString(),
         "-i", inventory.toString(), "--yes", "--known-hosts", known.toString(), "--state-dir", tmp.resolve("state").toString()));
     args.addAll(List.of(more));
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        args.toArray(String[]::new));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return Cli.run(args);
   }
 
   /** The image id of the service's container. */
@@ -180,9 +168,4 @@ class ComposeUpgradeIT {
     return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

@@ -5,12 +5,10 @@ import static io.runbook.testing.DockerHost.dockerResult;
 import static io.runbook.testing.DockerHost.volumeChecksums;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.Main;
+import io.runbook.testing.Cli;
 import io.runbook.testing.DockerHost;
-import java.io.ByteArrayOutputStream;
+import io.runbook.testing.Ports;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -162,7 +160,7 @@ class DockerStepsIT {
     containers.add(name);
     volumes.add(vol);
     images.add(V13);
-    int port = freePort();
+    int port = Ports.free();
     pull(V1);
     dockerResult("rmi", "-f", V13);
     Path config = host.shared().resolve(name + "-config");
@@ -224,7 +222,7 @@ class DockerStepsIT {
     containers.add(name);
     volumes.add(vol);
     images.add(V13);
-    int port = freePort();
+    int port = Ports.free();
     pull(V1);
     pull(V13);
     Path config = host.shared().resolve(name + "-config");
@@ -294,6 +292,7 @@ class DockerStepsIT {
 
   // ---- helpers
 
+  /** A CLI run with the journal of the runs it made. */
   record Run(int code, String out, String err, String journal) {
     String all() {
       return out + err;
@@ -323,10 +322,7 @@ class DockerStepsIT {
       Files.writeString(known, knownHostsLine + "\n");
       args.addAll(List.of("--known-hosts", known.toString()));
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        args.toArray(String[]::new));
+    Cli.Run cli = Cli.run(args);
     StringBuilder journal = new StringBuilder();
     Path runs = tmp.resolve("state/runs");
     if (Files.isDirectory(runs)) {
@@ -341,7 +337,7 @@ class DockerStepsIT {
         }
       }
     }
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), journal.toString());
+    return new Run(cli.code(), cli.out(), cli.err(), journal.toString());
   }
 
   static void pull(String image) {
@@ -380,9 +376,4 @@ class DockerStepsIT {
     throw new AssertionError("/_health on " + port + " never reported " + version + ": " + last);
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

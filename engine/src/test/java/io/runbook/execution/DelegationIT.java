@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.testing.Fleet;
 import io.runbook.testing.SampleRuns;
-import io.runbook.testing.SampleRuns.Run;
+import io.runbook.testing.Cli.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;

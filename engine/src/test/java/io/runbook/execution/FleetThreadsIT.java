@@ -118,7 +118,7 @@ class FleetThreadsIT {
       }
     }, "thread-sampler");
     sampler.start();
-    SampleRuns.Run run;
+    io.runbook.testing.Cli.Run run;
     try {
       run = new SampleRuns(fleet, tmp).cli("apply", null, runbook.toString(), "-i", inventory.toString(),
           "--forks", String.valueOf(FORKS));

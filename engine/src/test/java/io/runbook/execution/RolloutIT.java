@@ -5,9 +5,9 @@ import static io.runbook.testing.SampleRuns.snapshot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Fleet;
 import io.runbook.testing.SampleRuns;
-import io.runbook.testing.SampleRuns.Run;
 import io.runbook.testing.SshHost;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -302,7 +302,7 @@ class RolloutIT {
       assertVersions("1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3");
       assertThat(held.holder().runId()).isEqualTo("20261121-000000-0000");
 
-      Thread.sleep(4000); // the holder died: its lease runs out
+      io.runbook.testing.Await.past(held.holder().expires()); // the holder died: its lease runs out
       Run after = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6", "--serial", "100%");
 
       assertThat(after.code()).as(after.all()).isZero();

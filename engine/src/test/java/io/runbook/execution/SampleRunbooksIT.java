@@ -4,9 +4,9 @@ import static io.runbook.testing.SampleRuns.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Fleet;
 import io.runbook.testing.SampleRuns;
-import io.runbook.testing.SampleRuns.Run;
 import io.runbook.testing.SshHost;
 import java.io.IOException;
 import java.io.InputStream;

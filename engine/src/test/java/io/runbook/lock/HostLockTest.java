@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
+import io.runbook.testing.Await;
 import io.runbook.transport.LocalTransport;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -115,7 +116,7 @@ class HostLockTest {
   @Test
   void anExpiredLeaseIsTakenOverAndSaysFromWhom() throws InterruptedException {
     HostLock dead = acquire("run-1", "alice", Duration.ofSeconds(1), false);
-    Thread.sleep(2100);
+    Await.past(dead.holder().expires());
 
     HostLock l = acquire("run-2", "bob", LEASE, false);
 
@@ -151,7 +152,7 @@ class HostLockTest {
   void renewExtendsTheLeaseFromNow() throws Exception {
     HostLock l = acquire("run-1", "alice", Duration.ofSeconds(10), false);
     HostLock.Holder before = l.holder();
-    Thread.sleep(1100);
+    Await.past(before.started()); // the renewal comes a whole second after the acquire
 
     l.renew();
 

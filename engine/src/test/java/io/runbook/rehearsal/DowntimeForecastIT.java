@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Fleet;
 import io.runbook.testing.SampleRuns;
-import io.runbook.testing.SampleRuns.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;

@@ -8,12 +8,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import io.runbook.docker.DockerClients;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.DockerHost;
 import io.runbook.testing.Fleet;
+import io.runbook.testing.Ports;
 import io.runbook.testing.SampleRuns;
-import io.runbook.testing.SampleRuns.Run;
 import io.runbook.testing.SshHost;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,7 +61,7 @@ class RehearseIT {
     dockerResult("rmi", "-f", "sampled:rollback");
     sample = new SampleRuns(fleet, tmp);
     project = "rbrh" + System.nanoTime();
-    composePort = freePort();
+    composePort = Ports.free();
     composeApp = h3.shared().resolve("app").toString();
     inventory = inventory();
     knownHosts = Files.writeString(tmp.resolve("known_hosts"),
@@ -495,11 +495,6 @@ class RehearseIT {
         .replaceAll("(?s).*\"version\": \"([^\"]+)\".*", "$1").strip();
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   private static Path newestRunDir() throws Exception {
     try (var dirs = Files.list(sample.stateDir().resolve("runs"))) {

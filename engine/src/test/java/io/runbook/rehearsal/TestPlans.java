@@ -1,14 +1,12 @@
 package io.runbook.rehearsal;
 
+import io.runbook.engine.Engine;
+import io.runbook.engine.RunRequest;
 import io.runbook.execution.Plan;
 import io.runbook.execution.Planner;
-import io.runbook.inventory.InventoryLoader;
-import io.runbook.model.RunbookParser;
-import io.runbook.yaml.Problems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Map;
 
 /** Plans a runbook text against an inventory text, as apply would (no host is contacted). */
 final class TestPlans {
@@ -19,10 +17,6 @@ final class TestPlans {
     Files.writeString(rb, runbook);
     Path inv = dir.resolve("inv-" + Integer.toHexString(inventory.hashCode()) + ".yaml");
     Files.writeString(inv, inventory);
-    Problems p = new Problems();
-    var r = RunbookParser.parse(rb, "rb.yaml", p);
-    var i = InventoryLoader.load(inv, "inv.yaml", p);
-    p.throwIfAny();
-    return new Planner(r.orElseThrow(), i.orElseThrow(), "inv.yaml").plan(null, Map.of(), Planner.newRunId(now), now);
+    return Engine.plan(RunRequest.of(rb, inv.toString()), Planner.newRunId(now), now);
   }
 }

@@ -2,11 +2,9 @@ package io.runbook.secret;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.Main;
+import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Cli;
 import io.runbook.testing.SshHost;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -38,14 +36,8 @@ class SecretsIT {
   @TempDir Path tmp;
   final List<String> streams = new ArrayList<>();
 
-  record Run(int code, String out, String err) {}
-
   Run runbook(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        args);
-    Run r = new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    Run r = Cli.run(args);
     streams.add("runbook " + args[0] + "\n--- stdout\n" + r.out() + "\n--- stderr\n" + r.err());
     return r;
   }

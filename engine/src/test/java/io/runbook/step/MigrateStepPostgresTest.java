@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The migrate step against a real PostgreSQL server through psql; skipped where there is none to start. */
+/** The migrate step against a real PostgreSQL server through psql; fails where there is none to start. */
 class MigrateStepPostgresTest {
   static final String PASSWORD = "pg-s3cret-pw";
   static final AtomicInteger DATABASES = new AtomicInteger();

@@ -4,6 +4,7 @@ import static io.runbook.step.RecordingTransport.ok;
 import static io.runbook.step.RecordingTransport.result;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.testing.Ports;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.LocalTransport;
@@ -13,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,10 +96,7 @@ class WaitForStepTest {
 
     @Test
     void closedPortTimesOut() throws Exception {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
+      int port = Ports.free();
       long t0 = System.nanoTime();
       StepResult r = run("{port: " + port + ", timeout_seconds: 1}", ctx());
       assertThat(r.status()).isEqualTo(Status.FAILED);
@@ -107,15 +107,13 @@ class WaitForStepTest {
 
     @Test
     void portOpenedLaterIsWaitedFor() throws Exception {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
+      int port = Ports.free();
+      CountDownLatch stepDone = new CountDownLatch(1);
       Thread opener = new Thread(() -> {
         try {
-          Thread.sleep(1500);
+          Thread.sleep(1500); // "later" is what is tested
           try (ServerSocket s = new ServerSocket(port)) {
-            Thread.sleep(2500);
+            stepDone.await(30, TimeUnit.SECONDS); // open until the step saw it
           }
         } catch (Exception ignored) {
           // the assertion below fails if the port never opened
@@ -123,6 +121,7 @@ class WaitForStepTest {
       });
       opener.start();
       StepResult r = run("{port: " + port + ", timeout_seconds: 10}", ctx());
+      stepDone.countDown();
       opener.join();
       assertThat(r.status()).isEqualTo(Status.OK);
       assertThat((Integer) r.data().get("elapsed_seconds")).isBetween(1, 4);

@@ -2,7 +2,6 @@ package io.runbook.testing;
 
 import com.github.dockerjava.api.exception.NotFoundException;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,12 +39,14 @@ public final class DockerHost implements AutoCloseable {
 
   private final GenericContainer<?> container;
   private final int port;
+  private final Ports.Reserved reserved;
   private final Path shared;
   private final TestKeys keys;
 
   private DockerHost(TestKeys keys) throws IOException {
     this.keys = keys;
-    this.port = freePort();
+    this.reserved = Ports.reserve(); // held until sshd starts on it
+    this.port = reserved.port();
     this.shared = Files.createTempDirectory("runbook-dockerhost-");
     Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
     this.container = new GenericContainer<>(DockerImageName.parse(IMAGE))
@@ -69,6 +70,7 @@ public final class DockerHost implements AutoCloseable {
       throw new IllegalStateException("cannot make the shared directory: " + e.getMessage(), e);
     }
     try {
+      host.reserved.release();
       host.container.start();
       host.exec("sh", "-c", "install -d -m 700 -o runbook -g runbook /home/runbook/.ssh"
           + " && printf '%s\\n' \"$1\" > /home/runbook/.ssh/authorized_keys"
@@ -222,11 +224,6 @@ public final class DockerHost implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   @Override
   public void close() {

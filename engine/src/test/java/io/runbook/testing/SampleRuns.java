@@ -2,12 +2,9 @@ package io.runbook.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.runbook.cli.Main;
-import java.io.ByteArrayOutputStream;
+import io.runbook.testing.Cli.Run;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,13 +23,6 @@ public final class SampleRuns {
   public SampleRuns(Fleet fleet, Path dir) {
     this.fleet = fleet;
     this.dir = dir;
-  }
-
-  /** One in-process CLI run with its captured output. */
-  public record Run(int code, String out, String err) {
-    public String all() {
-      return out + err;
-    }
   }
 
   /** An inventory of the whole fleet in group 'sample', the service under {@code appDir} on {@code port}. */
@@ -73,11 +63,7 @@ public final class SampleRuns {
       args.add("--yes");
       if (!args.contains("--known-hosts")) args.addAll(List.of("--known-hosts", fleet.knownHostsFile().toString()));
     }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        args.toArray(String[]::new));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return Cli.run(args);
   }
 
   public Run apply(String runbook, Path inventory, String... more) {
