@@ -35,11 +35,15 @@ public final class SshHost implements AutoCloseable {
   }
 
   private SshHost(String name, TestKeys keys, boolean published) {
+    this(name, keys, published, IMAGE);
+  }
+
+  private SshHost(String name, TestKeys keys, boolean published, String image) {
     this.name = name;
     this.keys = keys;
-    this.container = new GenericContainer<>(DockerImageName.parse(IMAGE))
+    this.container = new GenericContainer<>(DockerImageName.parse(image))
         // Built here by a script, so there is nothing to pull; a pull would only hide a missing build.
-        .withImagePullPolicy(image -> false)
+        .withImagePullPolicy(pulled -> false)
         // The port is published before sshd listens; its own log line says it is ready.
         .waitingFor(Wait.forLogMessage("(?s).*Server listening on.*", 1))
         .withStartupTimeout(Duration.ofSeconds(60));
@@ -59,6 +63,32 @@ public final class SshHost implements AutoCloseable {
     SshHost host = new SshHost(name, keys, published);
     host.container.withNetwork(network).withNetworkAliases(name);
     return start(host);
+  }
+
+  /**
+   * Starts a host of another image built from the test image (e.g. {@code runbook-test/service:current}) on
+   * {@code network}, known there as {@code name}, with SSH and {@code morePorts} published on the controller.
+   */
+  public static SshHost startOn(String name, TestKeys keys, Network network, String image, int... morePorts) {
+    SshHost host = new SshHost(name, keys, true, image);
+    for (int port : morePorts) host.container.addExposedPort(port);
+    host.container.withNetwork(network).withNetworkAliases(name);
+    try {
+      DockerClientFactory.instance().client().inspectImageCmd(image).exec();
+    } catch (NotFoundException e) {
+      throw new IllegalStateException("The test image " + image + " does not exist. " + FIX, e);
+    }
+    return start(host);
+  }
+
+  /** The controller's port for {@code port} of the container, when it was published. */
+  public int mappedPort(int port) {
+    return container.getMappedPort(port);
+  }
+
+  /** Copies a file or directory of the controller into the container. */
+  public void copyIn(Path from, String to) {
+    container.copyFileToContainer(org.testcontainers.utility.MountableFile.forHostPath(from), to);
   }
 
   /** Attaches the running host to another network too, known there as its name (a bastion between two). */
