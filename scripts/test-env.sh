@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes this machine ready for the integration tests: Docker, debootstrap, ssh-keygen, kubectl, chromium and
-# ansible-core installed, the Docker daemon answering, and the test image (runbook-test/sshd:current) and the rehearsal
+# ansible-core installed, the Docker daemon answering, and the test images (runbook-test/sshd:current,
+# runbook-test/service:current) and the rehearsal
 # images (runbook/rehearsal:current, runbook/rehearsal-compose:current) built. Idempotent; takes a
 # fraction of a second when everything is already in place.
 set -euo pipefail
@@ -50,6 +51,8 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 "$here/build-test-image.sh"
+# haproxy, socat and PostgreSQL on the sshd host: the haproxy step's and the whole-service tests.
+"$here/build-service-image.sh" >/dev/null
 "$here/build-rehearsal-image.sh" >/dev/null
 # The Docker tests: a loopback image registry holding the sample images, and the docker-host image.
 "$here/docker-test-env.sh"

@@ -33,7 +33,8 @@ public final class StepRegistry {
       new DockerImageStep(),
       new DockerContainerStep(),
       new DockerVolumeStep(),
-      new ComposeStep());
+      new ComposeStep(),
+      new HaproxyStep());
 
   private StepRegistry() {}
 

@@ -22,10 +22,10 @@ class StepRegistryTest {
     assertThat(StepRegistry.keys()).containsExactly(
         "shell", "command", "copy", "template", "backup", "restore", "sqlite", "migrate", "http", "wait_for",
         "version", "assert", "json_schema", "config_diff", "pause", "kubectl", "docker_image", "docker_container",
-        "docker_volume", "compose");
+        "docker_volume", "compose", "haproxy");
     assertThat(StepRegistry.find("copy")).get().isInstanceOf(CopyStep.class);
     assertThat(StepRegistry.find("cpoy")).isEmpty();
-    assertThat(StepRegistry.all()).hasSize(20);
+    assertThat(StepRegistry.all()).hasSize(21);
   }
 
   /** Every schema compiles, describes its keys, and each of its examples is valid, binds and validates. */
@@ -65,7 +65,10 @@ class StepRegistryTest {
         "{\"migrate\": {\"engine\": \"mysql\", \"db\": \"a.db\", \"dir\": \"m\"}}",
         "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"table\": \"x; DROP TABLE y\"}}",
         "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"mark_aplied\": [\"x\"]}}",
-        "{\"config_diff\": {\"path\": \"/x\", \"template\": \"t.json\", \"fail_on\": [\"missnig\"]}}")) {
+        "{\"config_diff\": {\"path\": \"/x\", \"template\": \"t.json\", \"fail_on\": [\"missnig\"]}}",
+        "{\"haproxy\": {\"backend\": \"app\", \"server\": \"web1\", \"state\": \"disable\"}}",
+        "{\"haproxy\": {\"backend\": \"app;shutdown\", \"server\": \"web1\"}}",
+        "{\"haproxy\": {\"backend\": \"app\"}}")) {
       Map.Entry<String, JsonNode> e = readTree(bad).fields().next();
       Step<?> step = StepRegistry.find(e.getKey()).orElseThrow();
       var schema = registry.getSchema(readTree(resource(step.schemaResource())));
