@@ -43,7 +43,7 @@ final class ConsoleListener implements EventListener {
       out.println(ansi.bold(e.action() + " of run " + e.runId()) + " by " + e.user() + "@" + e.controller()
           + " · " + (e.hosts().isEmpty() ? "no host left to run" : String.join(", ", e.hosts())));
     } else if (event instanceof StepFinished e) {
-      step(e);
+      if (!e.loopSummary()) step(e); // its items were shown one by one
     } else if (event instanceof RollbackStarted e) {
       // No failed step: an operator's `runbook rollback RUN_ID` of a run that may have succeeded.
       String why = e.failedStep() == null ? (e.reason() == null ? "" : " (" + e.reason() + ")")
@@ -95,7 +95,7 @@ final class ConsoleListener implements EventListener {
       case SKIPPED -> ansi.dim("skipped");
       case FAILED -> ansi.red("FAILED");
     };
-    out.printf("%s%-10s %-" + NAME_WIDTH + "s %s %s%n", prefix(e.host()), phase, name, status,
+    out.printf("%s%-10s %-" + NAME_WIDTH + "s %s %s%n", prefix(e.where()), phase, name, status,
         ansi.dim(Durations.format(Duration.ofMillis(r.durationMillis()))));
     if (r.failed()) {
       if (r.message() != null) out.println(prefix(e.host()) + "  " + ansi.red(r.message()));

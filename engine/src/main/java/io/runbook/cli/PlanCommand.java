@@ -99,10 +99,17 @@ final class PlanCommand implements Callable<Integer> {
 
   private static void step(PrintWriter out, String prefix, PlannedStep s, Redactor redactor) {
     StringBuilder line = new StringBuilder(prefix).append(s.name()).append("  [").append(s.type()).append(']');
+    if (s.delegate() != null) line.append("  → on ").append(s.delegate());
     String preview = redactor.text(s.preview());
     if (preview != null && preview.length() > 110) preview = preview.substring(0, 107) + "...";
     if (preview != null && !preview.isEmpty()) line.append("  ").append(preview);
     out.println(line);
+    if (s.spec().loop() != null) {
+      String items = redactor.text(s.spec().loop() instanceof List<?> l ? String.join(", ", l.stream().map(String::valueOf).toList())
+          : String.valueOf(s.spec().loop()));
+      if (items.length() > 100) items = items.substring(0, 97) + "...";
+      out.println(" ".repeat(prefix.length()) + "loop (" + s.spec().loopVar() + "): " + items);
+    }
     if (s.spec().when() != null) out.println(" ".repeat(prefix.length()) + "when: " + s.spec().when());
   }
 }

@@ -76,7 +76,11 @@ final class RunOptions {
     if (forks < 1) throw new RunbookException(ErrorCode.INVALID_INPUT, "--forks must be at least 1");
     // How each host is reached (ssh_config, jump hosts, keys) is input like the rest: checked before asking.
     StandardConnector connector = StandardConnector.forForks(connection.settings(), forks);
-    connector.prepare(plan.hosts().stream().map(h -> h.host()).toList());
+    // the hosts steps are delegated to are reached with their own settings, checked alike
+    java.util.Map<String, io.runbook.inventory.Host> reached = new java.util.LinkedHashMap<>();
+    plan.hosts().forEach(h -> reached.put(h.name(), h.host()));
+    plan.hosts().forEach(h -> h.delegates().forEach(reached::putIfAbsent));
+    connector.prepare(List.copyOf(reached.values()));
     if (!yes && !ask(out, verb + " '" + plan.displayName() + "' on " + plan.hosts().size() + " host(s): "
         + String.join(", ", plan.hosts().stream().map(h -> h.name()).toList()) + "?", plan)) {
       out.println("Nothing was run.");

@@ -57,6 +57,10 @@ final class SchemaCommand implements Callable<Integer> {
     props.putObject("failed_when").put("description", "FreeMarker expression over 'result'.");
     props.putObject("ignore_errors").put("type", "boolean");
     props.putObject("idempotent").put("type", "boolean").put("description", "Safe to run twice: runbook resume re-runs it if the controller died while it ran; otherwise that host is rolled back.");
+    props.putObject("delegate_to").put("type", "string").put("description", "Run this step (and its handlers) on this inventory host instead, with the target's variables; a template is rendered per target.");
+    props.putObject("loop").put("description", "Run the step once per item: a list, or a string \"[=expr]\" whose expression yields a list.")
+        .putArray("type").add("array").add("string");
+    props.putObject("loop_var").put("type", "string").put("description", "The variable each item is bound to (default: item).");
     props.putObject("rollback").put("$ref", "#/$defs/steps").put("description", "Handlers that undo this step; they run last-first after a later failure.");
     ArrayNode oneOf = step.putArray("oneOf");
     TreeMap<String, Step<?>> sorted = new TreeMap<>();

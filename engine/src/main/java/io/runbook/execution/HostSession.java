@@ -15,6 +15,7 @@ import io.runbook.event.StepStarted;
 import io.runbook.lock.HostLock;
 import io.runbook.model.Phase;
 import io.runbook.model.Runbook;
+import io.runbook.model.StepSpec;
 import io.runbook.result.HostResult;
 import io.runbook.result.Outcome;
 import io.runbook.step.Status;
@@ -75,6 +76,23 @@ final class HostSession implements AutoCloseable {
   // Cleanup steps that changed the host and have no undo: past them, a rollback cannot restore the host.
   private final List<String> irreversible = new ArrayList<>();
   private Become become = Become.NONE;
+  // Connections to the hosts this host's steps are delegated to (delegate_to), opened when first needed.
+  private final Map<String, Delegate> delegates = new LinkedHashMap<>();
+
+  /**
+   * A host a step runs on instead of this one. Its commands carry the run tag (so orphans are found) but not
+   * this host's lock guard: the lock lives on the target, and the delegate is not locked by this run.
+   */
+  private record Delegate(Transport transport, StepRunner runner) {}
+
+  /** Where a step runs: this host's runner (delegate null), a delegate's, or nowhere ({@code problem}). */
+  private record Where(StepRunner runner, String delegate, String problem) {}
+
+  /** An item of a looped forward step that passed, with its variables: its undo joins the stack. */
+  @FunctionalInterface
+  private interface ItemDone {
+    void accept(StepRunner.Outcome outcome, Map<String, Object> itemVars, int iteration);
+  }
 
   HostSession(HostPlan plan, Runbook runbook, EventListener events, RunControl control) {
     this.plan = plan;
@@ -122,19 +140,16 @@ final class HostSession implements AutoCloseable {
     for (PlannedStep step : plan.steps()) {
       StepResult r = state.completed().get(step.index());
       if (r == null) continue;
-      switch (r.status()) {
-        case OK -> ok++;
-        case CHANGED -> changed++;
-        case FAILED -> failed++;
-        case SKIPPED -> skipped++;
-      }
+      boolean looped = step.spec().loop() != null && state.iterations().containsKey(step.index() + ".1");
+      if (!looped) count(r);
       next = step.index();
+      if (looped) restoreItems(step, state, restorer);
       if (step.spec().register() != null) vars.put(step.spec().register(), r.registered());
       if (r.failed() && !step.spec().ignoreErrors()) {
         failedStep = step; // its rollback had not begun, or was cut short
         continue;
       }
-      if (r.status() == Status.SKIPPED) continue;
+      if (r.status() == Status.SKIPPED || looped) continue; // a looped step's items were pushed one by one
       RollbackStack.Entry entry = new RollbackStack.Entry(step, step.handlers(),
           restorer.undoFor(step.spec(), step.step(), r, vars).orElse(null),
           Collections.unmodifiableMap(new LinkedHashMap<>(vars)));
@@ -157,6 +172,20 @@ final class HostSession implements AutoCloseable {
             + "finished is unknown: check it on the host (mark it idempotent: true to have resume run it again)";
       } else if (s.spec().idempotent()) {
         next = state.inFlight() - 1;
+      } else if (s.spec().loop() != null) {
+        // the items that finished are undone one by one, and the one that was running counts as possibly done
+        next = state.inFlight();
+        restoreItems(s, state, restorer);
+        int i = state.iterationInFlight();
+        if (i > 0) {
+          Map<String, Object> iv = itemVars(s, vars, i);
+          Step.Undo undo = state.checkpoint() == null ? null
+              : restorer.undoFor(s.spec(), s.step(), StepResult.changed("in flight when the controller stopped")
+                  .withData(state.checkpoint()), iv).orElse(null);
+          stack.push(new RollbackStack.Entry(s, s.handlers(), undo, Collections.unmodifiableMap(iv), i), undone);
+        }
+        interrupted = "step '" + s.name() + "' was running when the controller stopped" + (i > 0 ? " (item " + i + ")" : "")
+            + "; it is not marked idempotent, so it counts as possibly done and the host is rolled back";
       } else {
         next = state.inFlight();
         Step.Undo undo = state.checkpoint() == null ? null
@@ -174,6 +203,54 @@ final class HostSession implements AutoCloseable {
     } else if (result == null && failedStep != null) {
       interrupted = "step '" + failedStep.name() + "' failed and the controller stopped before the host was rolled back";
     }
+  }
+
+  private void count(StepResult r) {
+    switch (r.status()) {
+      case OK -> ok++;
+      case CHANGED -> changed++;
+      case FAILED -> failed++;
+      case SKIPPED -> skipped++;
+    }
+  }
+
+  /** The items of a looped step that finished in an earlier controller's run, each with its own undo. */
+  private void restoreItems(PlannedStep step, RunState.HostState state, StepRunner restorer) {
+    for (int i = 1; ; i++) {
+      StepResult r = state.iterations().get(step.index() + "." + i);
+      if (r == null) return;
+      count(r);
+      if (r.status() == Status.SKIPPED || r.failed() && !step.spec().ignoreErrors()) continue;
+      Map<String, Object> iv = itemVars(step, vars, i);
+      if (step.spec().register() != null) iv.put(step.spec().register(), r.registered());
+      RollbackStack.Entry entry = new RollbackStack.Entry(step, step.handlers(),
+          restorer.undoFor(step.spec(), step.step(), r, iv).orElse(null), Collections.unmodifiableMap(iv), i);
+      if (step.phase() == Phase.CLEANUP && r.changed() && entry.undo() == null && entry.handlers().isEmpty()) {
+        irreversible.add(entry.name());
+      }
+      stack.push(entry, undone);
+    }
+  }
+
+  /**
+   * The variables of item {@code i} of a looped step, its items evaluated again with the values of the time
+   * (the journal keeps results, not items: an item may be a secret, which the journal masks).
+   */
+  private static Map<String, Object> itemVars(PlannedStep step, Map<String, Object> scope, int i) {
+    Map<String, Object> iv = new LinkedHashMap<>(scope);
+    List<Object> items;
+    try {
+      items = StepRunner.loopItems(step.spec(), scope);
+    } catch (RuntimeException e) {
+      throw new RunbookException(io.runbook.ErrorCode.INTERNAL, "the items of looped step '" + step.name()
+          + "' cannot be evaluated again to undo item " + i + ": " + e.getMessage());
+    }
+    if (i > items.size()) {
+      throw new RunbookException(io.runbook.ErrorCode.INTERNAL, "looped step '" + step.name() + "' now has "
+          + items.size() + " item(s), but its item " + i + " ran: its items changed since, so it cannot be undone safely");
+    }
+    iv.put(step.spec().loopVar(), items.get(i - 1));
+    return iv;
   }
 
   /** Cleanup steps of the run that changed this host and cannot be undone (e.g. the old release removed). */
@@ -304,7 +381,7 @@ final class HostSession implements AutoCloseable {
         return false;
       }
       if (!renewLock()) return false;
-      StepRunner.Outcome o = execute(step, false, null, vars);
+      StepRunner.Outcome o = execute(step, false, null, vars, null, (io, iv, i) -> pushItem(step, io, iv, i));
       next++;
       StepResult r = o.result();
       if (o.lost()) {
@@ -312,7 +389,7 @@ final class HostSession implements AutoCloseable {
         return false;
       }
       if (!r.failed() || step.spec().ignoreErrors()) {
-        if (r.status() != Status.SKIPPED) push(step, o);
+        if (r.status() != Status.SKIPPED && step.spec().loop() == null) push(step, o);
         continue;
       }
       if (step.phase() == Phase.CLEANUP) {
@@ -478,7 +555,7 @@ final class HostSession implements AutoCloseable {
       String err = e.undo() != null && !undone.contains(e.autoKey()) ? undo(e) : null;
       for (int i = 0; err == null && i < e.handlers().size(); i++) {
         if (undone.contains(e.handlerKey(i))) continue;
-        err = handler(e.handlers().get(i), liveName(e.forStep(), e.vars()), e.vars(), e.handlerKey(i));
+        err = handler(e.handlers().get(i), e.name(), e.vars(), e.handlerKey(i));
       }
       if (err != null) {
         rollbackFailed(failedStep, reason, err, notUndone(phase, 0));
@@ -510,6 +587,15 @@ final class HostSession implements AutoCloseable {
         step.handlers().stream().map(PlannedStep::name).toList(), e.undo() == null ? null : e.undo().description()));
   }
 
+  private void pushItem(PlannedStep step, StepRunner.Outcome o, Map<String, Object> itemVars, int iteration) {
+    RollbackStack.Entry e = new RollbackStack.Entry(step, step.handlers(), o.undo().orElse(null),
+        Collections.unmodifiableMap(new LinkedHashMap<>(itemVars)), iteration);
+    if (e.undo() == null && e.handlers().isEmpty()) return;
+    stack.push(e, undone);
+    events.on(new RollbackPushed(Instant.now(), plan.name(), step.index(), e.name(),
+        step.handlers().stream().map(PlannedStep::name).toList(), e.undo() == null ? null : e.undo().description()));
+  }
+
   /** What a failed rollback leaves undone: the rest of the stack, then the rollback phase from {@code from}. */
   private List<String> notUndone(List<PlannedStep> phase, int from) {
     List<String> left = new ArrayList<>(stack.describe(undone));
@@ -535,18 +621,26 @@ final class HostSession implements AutoCloseable {
 
   private String undo(RollbackStack.Entry e) {
     PlannedStep s = e.forStep();
+    // the automatic undo runs where the step ran: on its delegate, if it had one
+    Where w = where(s.spec(), e.vars());
+    Integer item = e.iteration() > 0 ? e.iteration() : null;
     events.on(new StepStarted(Instant.now(), plan.name(), s.phase().key(), 0, e.undo().description(), s.type(), true,
-        liveName(s, e.vars()), e.autoKey()));
+        e.name(), e.autoKey(), item, w.delegate()));
     long t0 = System.nanoTime();
     StepResult r;
-    try {
-      r = runner.undo(plan.name(), s.spec(), e.undo(), e.vars());
-    } catch (TransportException ex) {
-      r = StepResult.failed(ex.getMessage());
+    if (w.problem() != null) {
+      r = StepResult.failed(w.problem());
+    } else {
+      try {
+        r = w.runner().undo(plan.name(), s.spec(), e.undo(), e.vars());
+      } catch (TransportException ex) {
+        dropDelegate(w.delegate());
+        r = StepResult.failed(ex.getMessage());
+      }
     }
     r = r.withTiming(Duration.ofNanos(System.nanoTime() - t0), 1);
     events.on(new StepFinished(Instant.now(), plan.name(), s.phase().key(), 0, e.undo().description(), s.type(),
-        true, liveName(s, e.vars()), null, r, e.autoKey()));
+        true, e.name(), null, r, e.autoKey(), item, w.delegate()));
     if (r.failed()) return "'" + e.undo().description() + "': " + r.message();
     undone.add(e.autoKey());
     rolledBack++;
@@ -554,30 +648,184 @@ final class HostSession implements AutoCloseable {
   }
 
   private StepRunner.Outcome execute(PlannedStep step, boolean rollback, String forStep, Map<String, Object> scope) {
-    return execute(step, rollback, forStep, scope, null);
+    return execute(step, rollback, forStep, scope, null, null);
   }
 
   private StepRunner.Outcome execute(PlannedStep step, boolean rollback, String forStep, Map<String, Object> scope,
       String undoKey) {
+    return execute(step, rollback, forStep, scope, undoKey, null);
+  }
+
+  /**
+   * Runs a step, once or, when looped, once per item: each item is its own step in the journal (with its own
+   * undo key, {@code undoKey.i}, for a handler), the first failing item ends the loop, and {@code register}
+   * gets {@code {results: [...]}}. A looped forward step ends with a summary event, which is what
+   * {@code resume} reads as the step done.
+   *
+   * @param onItem for a looped forward step: called for each item that passed, to push its undo
+   */
+  private StepRunner.Outcome execute(PlannedStep step, boolean rollback, String forStep, Map<String, Object> scope,
+      String undoKey, ItemDone onItem) {
+    StepSpec spec = step.spec();
+    if (spec.loop() == null) return once(step, rollback, forStep, scope, undoKey, 0);
+    long t0 = System.nanoTime();
+    List<Object> items;
+    try {
+      items = StepRunner.loopItems(spec, scope);
+    } catch (Templates.TemplateError e) {
+      return shown(step, rollback, forStep, scope, undoKey, StepResult.failed("template: " + e.getMessage()));
+    }
+    if (items.isEmpty()) return shown(step, rollback, forStep, scope, undoKey, StepResult.skipped("loop has no items"));
+    List<Map<String, Object>> results = new ArrayList<>();
+    boolean anyChanged = false;
+    boolean allSkipped = true;
+    boolean lost = false;
+    String failure = null;
+    for (int i = 1; i <= items.size(); i++) {
+      String key = undoKey == null ? null : undoKey + "." + i;
+      if (key != null && undone.contains(key)) continue; // this item was undone already (resume)
+      Map<String, Object> iv = new LinkedHashMap<>(scope);
+      iv.put(spec.loopVar(), items.get(i - 1));
+      StepRunner.Outcome o = once(step, rollback, forStep, iv, key, i);
+      StepResult r = o.result();
+      Map<String, Object> reg = new LinkedHashMap<>(r.registered());
+      reg.put("item", items.get(i - 1));
+      reg.put(spec.loopVar(), items.get(i - 1));
+      results.add(reg);
+      boolean passed = !o.lost() && (!r.failed() || spec.ignoreErrors());
+      if (passed && onItem != null && r.status() != Status.SKIPPED) onItem.accept(o, iv, i);
+      if (passed && key != null) undone.add(key);
+      anyChanged |= r.changed();
+      allSkipped &= r.status() == Status.SKIPPED;
+      if (!passed) {
+        lost = o.lost();
+        failure = "item " + i + " (" + spec.loopVar() + "=" + label(items.get(i - 1)) + "): " + r.message();
+        break;
+      }
+    }
+    Status status = failure != null ? Status.FAILED : anyChanged ? Status.CHANGED
+        : allSkipped ? Status.SKIPPED : Status.OK;
+    StepResult all = new StepResult(status, null, null, null, failure, Map.of("results", results),
+        Duration.ofNanos(System.nanoTime() - t0).toMillis(), 1);
+    if (spec.register() != null) scope.put(spec.register(), all.registered());
+    if (!rollback && step.index() > 0) {
+      events.on(new StepFinished(Instant.now(), plan.name(), step.phase().key(), step.index(), liveName(step, scope),
+          step.type(), false, forStep, spec.register(), all, null, 0, null));
+    }
+    return new StepRunner.Outcome(all, java.util.Optional.empty(), lost);
+  }
+
+  /** A step that did not get to run (its loop is empty, or cannot be evaluated), shown as one entry. */
+  private StepRunner.Outcome shown(PlannedStep step, boolean rollback, String forStep, Map<String, Object> scope,
+      String undoKey, StepResult r) {
     String name = liveName(step, scope);
     events.on(new StepStarted(Instant.now(), plan.name(), step.phase().key(), step.index(), name,
         step.type(), rollback, forStep, undoKey));
-    // A forward step journals how to undo it before it changes the host (see Step.Undo and StepContext).
-    java.util.function.Consumer<Map<String, Object>> checkpoint = rollback || step.index() <= 0 ? data -> { }
-        : data -> events.on(new StepCheckpoint(Instant.now(), plan.name(), step.index(), data));
-    StepRunner.Outcome o = runner.run(plan.name(), step.spec(), step.step(), scope, checkpoint);
-    StepResult r = o.result();
-    if (!rollback && step.phase() != Phase.GATE) {
-      switch (r.status()) {
-        case OK -> ok++;
-        case CHANGED -> changed++;
-        case FAILED -> failed++;
-        case SKIPPED -> skipped++;
-      }
-    }
+    if (!rollback && step.phase() != Phase.GATE) count(r);
     events.on(new StepFinished(Instant.now(), plan.name(), step.phase().key(), step.index(), name,
         step.type(), rollback, forStep, step.spec().register(), r, undoKey));
+    if (step.spec().register() != null) scope.put(step.spec().register(), r.registered());
+    return new StepRunner.Outcome(r, java.util.Optional.empty());
+  }
+
+  /** Runs a step, or one item of a looped step ({@code iteration} > 0), where it is delegated to. */
+  private StepRunner.Outcome once(PlannedStep step, boolean rollback, String forStep, Map<String, Object> scope,
+      String undoKey, int iteration) {
+    String name = itemName(step, scope, iteration);
+    Integer item = iteration > 0 ? iteration : null;
+    Where w = where(step.spec(), scope);
+    events.on(new StepStarted(Instant.now(), plan.name(), step.phase().key(), step.index(), name,
+        step.type(), rollback, forStep, undoKey, item, w.delegate()));
+    StepRunner.Outcome o;
+    if (w.problem() != null) {
+      o = new StepRunner.Outcome(StepResult.failed(w.problem()), java.util.Optional.empty());
+    } else {
+      // A forward step journals how to undo it before it changes the host (see Step.Undo and StepContext).
+      java.util.function.Consumer<Map<String, Object>> checkpoint = rollback || step.index() <= 0 ? data -> { }
+          : data -> events.on(new StepCheckpoint(Instant.now(), plan.name(), step.index(), data, iteration));
+      boolean had = scope.containsKey(DELEGATE_HOST);
+      Object before = scope.get(DELEGATE_HOST);
+      if (w.delegate() != null) scope.put(DELEGATE_HOST, w.delegate());
+      try {
+        o = w.runner().run(plan.name(), step.spec(), step.step(), scope, checkpoint);
+      } finally {
+        if (had) scope.put(DELEGATE_HOST, before);
+        else scope.remove(DELEGATE_HOST);
+      }
+      if (o.lost() && w.delegate() != null) {
+        // the delegate's connection, not this host's: a later step (or the undo) connects again
+        dropDelegate(w.delegate());
+      }
+    }
+    StepResult r = o.result();
+    if (!rollback && step.phase() != Phase.GATE) count(r);
+    events.on(new StepFinished(Instant.now(), plan.name(), step.phase().key(), step.index(), name,
+        step.type(), rollback, forStep, step.spec().register(), r, undoKey, item, w.delegate()));
     return o;
+  }
+
+  /** The variable a delegated step sees naming the host it runs on ({@code inventory_hostname} stays the target). */
+  static final String DELEGATE_HOST = "delegate_host";
+
+  /**
+   * Where a step runs: {@code delegate_to} rendered with the target's variables names an inventory host
+   * (the plan checked the names it could know); its connection is opened once, when first needed, with the
+   * delegate's own inventory settings. A delegation to this very host is no delegation.
+   */
+  private Where where(StepSpec spec, Map<String, Object> scope) {
+    if (spec.delegateTo() == null) return new Where(runner, null, null);
+    String name;
+    try {
+      name = Templates.render(spec.delegateTo(), "delegate_to", scope).strip();
+    } catch (Templates.TemplateError e) {
+      return new Where(null, null, "delegate_to: " + e.getMessage());
+    }
+    if (name.equals(plan.name())) return new Where(runner, null, null);
+    io.runbook.inventory.Host host = plan.delegates().get(name);
+    if (host == null) {
+      return new Where(null, name, "delegate_to: '" + name + "' is not a host of the inventory"
+          + io.runbook.yaml.Suggestions.didYouMean(name, plan.delegates().keySet()));
+    }
+    Delegate d = delegates.get(name);
+    if (d == null) {
+      if (connector == null) return new Where(null, name, "delegate_to: no connection to '" + name + "'");
+      try {
+        Transport t = new RunTaggedTransport(connector.open(host), control.runId());
+        Become b = runbook.become() || host.become() ? Become.as(host.becomeUser()) : Become.NONE;
+        d = new Delegate(t, new StepRunner(t, runbook, b));
+        delegates.put(name, d);
+      } catch (TransportException e) {
+        return new Where(null, name, "delegate '" + name + "' unreachable: " + e.getMessage());
+      }
+    }
+    return new Where(d.runner(), name, null);
+  }
+
+  private void dropDelegate(String name) {
+    Delegate d = name == null ? null : delegates.remove(name);
+    if (d == null) return;
+    d.runner().close();
+    try {
+      d.transport().close();
+    } catch (RuntimeException e) {
+      // already gone
+    }
+  }
+
+  /**
+   * The name of a step, or of one item of a looped step: {@code Seed users (item=bob)}, unless the name
+   * already shows the item ({@code Seed [=item]}).
+   */
+  static String itemName(PlannedStep step, Map<String, Object> scope, int iteration) {
+    String name = liveName(step, scope);
+    if (iteration <= 0) return name;
+    String label = label(scope.get(step.spec().loopVar()));
+    return name.contains(label) ? name : name + " (" + step.spec().loopVar() + "=" + label + ")";
+  }
+
+  private static String label(Object item) {
+    String s = String.valueOf(item).replaceAll("\\s+", " ").strip();
+    return s.length() > 40 ? s.substring(0, 39) + "…" : s;
   }
 
   /**
@@ -612,5 +860,6 @@ final class HostSession implements AutoCloseable {
     }
     if (runner != null) runner.close();
     if (transport != null) transport.close();
+    for (String d : List.copyOf(delegates.keySet())) dropDelegate(d);
   }
 }

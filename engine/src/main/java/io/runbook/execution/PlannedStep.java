@@ -14,9 +14,16 @@ import java.util.List;
  * @param handlers the rollback handlers of this step, planned the same way; empty when none
  * @param autoUndo true when the step type undoes itself (e.g. copy restores the previous file) and no
  *     explicit handlers were given
+ * @param delegate the inventory host the step runs on instead of its target, as far as the plan knows it
+ *     (a name built from registered values shows them as {@code ⟨name⟩}); null when not delegated
  */
 public record PlannedStep(Phase phase, int index, String name, StepSpec spec, Step<?> step, String preview,
-    List<PlannedStep> handlers, boolean autoUndo) {
+    List<PlannedStep> handlers, boolean autoUndo, String delegate) {
+
+  public PlannedStep(Phase phase, int index, String name, StepSpec spec, Step<?> step, String preview,
+      List<PlannedStep> handlers, boolean autoUndo) {
+    this(phase, index, name, spec, step, preview, handlers, autoUndo, null);
+  }
 
   public String type() {
     return spec.type();

@@ -44,6 +44,9 @@ public final class Planner {
   private final Map<Problem, Set<String>> perHost = new LinkedHashMap<>();
   /** Forward steps by the name they register: a use before that step is reported as such. */
   private final Map<String, StepSpec> registeredBy = new LinkedHashMap<>();
+  /** The hosts the host being planned delegates to; every inventory host when a name is known only at run time. */
+  private final Map<String, Host> delegates = new LinkedHashMap<>();
+  private boolean delegatesUnknown;
 
   public Planner(Runbook runbook, Inventory inventory, String inventoryName) {
     this.runbook = runbook;
@@ -148,6 +151,8 @@ public final class Planner {
     // A value registered by a forward step exists only after that step: before it, it is undefined (and
     // said to be registered later). Rollback and gate steps run after the forward steps: they see all.
     Map<String, Object> model = new LinkedHashMap<>(vars);
+    delegates.clear();
+    delegatesUnknown = false;
     registeredBy.clear();
     for (Phase phase : Phase.FORWARD) {
       for (StepSpec s : runbook.steps(phase, mode)) {
@@ -180,7 +185,10 @@ public final class Planner {
     for (StepSpec s : runbook.rollout().gate()) {
       gate.add(planStep(host, Phase.GATE, 0, s, model));
     }
-    return new HostPlan(host, mode, vars, steps, rollback, gate);
+    if (delegatesUnknown) {
+      inventory.hosts().values().stream().filter(Host::drivable).forEach(h -> delegates.putIfAbsent(h.name(), h));
+    }
+    return new HostPlan(host, mode, vars, steps, rollback, gate, delegates);
   }
 
   private static String shown(Object v) {
@@ -220,6 +228,19 @@ public final class Planner {
     String preview = null;
     boolean autoUndo = spec.rollback() == null && step.undoable();
     String name = spec.name();
+    String delegate = null;
+    if (spec.delegateTo() != null || spec.loop() != null) {
+      model = new LinkedHashMap<>(model);
+      if (spec.delegateTo() != null) {
+        delegate = delegate(host, spec, model, label);
+        model.put("delegate_host", delegate == null || Unknown.appearsIn(delegate) ? Unknown.of("delegate_host") : delegate);
+      }
+      // each item is known when its iteration runs; the plan checks the templates around it
+      if (spec.loop() != null) {
+        checkLoop(host, spec, model, label);
+        model.put(spec.loopVar(), Unknown.of(spec.loopVar()));
+      }
+    }
     try {
       name = Templates.render(spec.name(), "name", model);
     } catch (TemplateError e) {
@@ -246,7 +267,65 @@ public final class Planner {
       Map<String, Object> after = spec.register() == null ? model : withRegister(model, spec.register());
       for (StepSpec h : spec.rollback()) handlers.add(planStep(host, phase, 0, h, after));
     }
-    return new PlannedStep(phase, index, name, spec, step, preview, List.copyOf(handlers), autoUndo);
+    return new PlannedStep(phase, index, name, spec, step, preview, List.copyOf(handlers), autoUndo, delegate);
+  }
+
+  /**
+   * The host a step is delegated to, rendered with the target's variables: a name the plan knows must be an
+   * inventory host (else an input error, before any connection); one built from registered values is
+   * checked when the step runs.
+   */
+  private String delegate(Host host, StepSpec spec, Map<String, Object> model, String label) {
+    Location at = runbook.document().location(YamlDocument.child(spec.pointer(), "delegate_to"));
+    String name;
+    try {
+      name = Templates.render(spec.delegateTo(), "delegate_to", model).strip();
+    } catch (TemplateError e) {
+      hostProblem(at, label + ": delegate_to: " + explain(e), host);
+      return null;
+    }
+    if (Unknown.appearsIn(name)) {
+      delegatesUnknown = true;
+      return name;
+    }
+    Host d = inventory.hosts().get(name);
+    if (d == null) {
+      hostProblem(at, label + ": delegate_to: '" + name + "' is not a host of inventory " + inventoryName
+          + io.runbook.yaml.Suggestions.didYouMean(name, inventory.hosts().keySet()), host);
+      return null;
+    }
+    if (!d.drivable()) {
+      hostProblem(at, label + ": delegate_to: host '" + name + "' uses ansible_connection '" + d.connection()
+          + "', which runbook does not drive (it drives ssh, local and docker)", host);
+      return null;
+    }
+    delegates.put(name, d);
+    return name;
+  }
+
+  /** A loop's expression must yield a list where the plan can tell; its items' templates must render. */
+  private void checkLoop(Host host, StepSpec spec, Map<String, Object> model, String label) {
+    Location at = runbook.document().location(YamlDocument.child(spec.pointer(), "loop"));
+    try {
+      if (spec.loopExpression() == null) {
+        Templates.renderAll(spec.loop(), "loop", model);
+        return;
+      }
+      Object v = Templates.value(spec.loopExpression(), "loop", model);
+      if (!(v instanceof Unknown) && !(v instanceof List<?>)) {
+        hostProblem(at, label + ": loop: " + spec.loop() + " yields " + kind(v) + ", not a list", host);
+      }
+    } catch (TemplateError e) {
+      hostProblem(at, label + ": loop: " + explain(e), host);
+    }
+  }
+
+  static String kind(Object v) {
+    if (v == null) return "nothing";
+    if (v instanceof String s) return "the text \"" + (s.length() > 40 ? s.substring(0, 40) + "…" : s) + "\"";
+    if (v instanceof Map) return "a mapping";
+    if (v instanceof Number || v instanceof Boolean) return "the value " + v;
+    return "a " + v.getClass().getSimpleName();
   }
 
   /** Binds the arguments (reporting problems); whether the bound step can undo itself. */

@@ -18,23 +18,42 @@ final class RollbackStack {
    * @param forStep the forward step this entry undoes
    * @param handlers explicit handlers, in the order written (empty when {@code undo} is used)
    * @param undo the automatic inverse, or null
-   * @param vars the host's variables as they were when the step completed, for rendering handlers
+   * @param vars the host's variables as they were when the step completed, for rendering handlers (with
+   *     the loop variable of its item, for a looped step)
+   * @param iteration the 1-based item of a looped step (each item is undone on its own), or 0
    */
-  record Entry(PlannedStep forStep, List<PlannedStep> handlers, Step.Undo undo, Map<String, Object> vars) {
-    /** The undo work's key in the journal: {@code 3:auto} for the automatic undo of forward step 3. */
-    String autoKey() {
-      return forStep.index() + ":auto";
+  record Entry(PlannedStep forStep, List<PlannedStep> handlers, Step.Undo undo, Map<String, Object> vars,
+      int iteration) {
+    Entry(PlannedStep forStep, List<PlannedStep> handlers, Step.Undo undo, Map<String, Object> vars) {
+      this(forStep, handlers, undo, vars, 0);
     }
 
-    /** {@code 3:1} for the first handler of forward step 3. */
+    /**
+     * The undo work's key in the journal: {@code 3:auto} for the automatic undo of forward step 3,
+     * {@code 3.2:auto} for that of its second item when it is looped.
+     */
+    String autoKey() {
+      return step() + ":auto";
+    }
+
+    /** {@code 3:1} for the first handler of forward step 3 ({@code 3.2:1} for its second item). */
     String handlerKey(int i) {
-      return forStep.index() + ":" + (i + 1);
+      return step() + ":" + (i + 1);
+    }
+
+    private String step() {
+      return forStep.index() + (iteration > 0 ? "." + iteration : "");
+    }
+
+    /** The step's name as its item ran: {@code Seed users (item=bob)}. */
+    String name() {
+      return HostSession.itemName(forStep, vars, iteration);
     }
 
     /** What is left to undo, given the undo work already done. */
     List<String> describe(Set<String> done) {
       List<String> out = new ArrayList<>();
-      String name = HostSession.liveName(forStep, vars); // with the values registered by then, not ⟨placeholders⟩
+      String name = name(); // with the values registered by then, not ⟨placeholders⟩
       if (undo != null && !done.contains(autoKey())) out.add(name + " ← " + undo.description());
       for (int i = 0; i < handlers.size(); i++) {
         if (!done.contains(handlerKey(i))) out.add(name + " ← " + HostSession.liveName(handlers.get(i), vars));

@@ -53,9 +53,18 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
    * @param undoInFlight undo work that started and never finished, or null
    * @param rollingBack a rollback started and did not end (the controller died during it)
    * @param result the host's last outcome, or null while it was in progress
+   * @param iterations the items of looped forward steps that finished, by {@code N.i} (item i of step N)
+   * @param iterationInFlight the item of looped step {@code inFlight} that started and never finished, or 0
    */
   public record HostState(Map<Integer, StepResult> completed, int inFlight, Map<String, Object> checkpoint,
-      Set<String> undone, String undoInFlight, boolean rollingBack, HostResult result) {}
+      Set<String> undone, String undoInFlight, boolean rollingBack, HostResult result,
+      Map<String, StepResult> iterations, int iterationInFlight) {
+
+    public HostState(Map<Integer, StepResult> completed, int inFlight, Map<String, Object> checkpoint,
+        Set<String> undone, String undoInFlight, boolean rollingBack, HostResult result) {
+      this(completed, inFlight, checkpoint, undone, undoInFlight, rollingBack, result, Map.of(), 0);
+    }
+  }
 
   public static RunState read(Path stateDir, String runId) {
     Path dir = JournalWriter.runDir(stateDir, runId);
@@ -172,8 +181,12 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
     void undoState(UndoState u) {
       HostFold h = hosts.get(u.host());
       if (h == null || u.data() == null) return;
+      String key = u.index() + (u.iteration() > 0 ? "." + u.iteration() : "");
       if (u.checkpoint()) {
-        h.checkpoints.put(u.index(), u.data());
+        h.checkpoints.put(key, u.data());
+      } else if (u.iteration() > 0) {
+        StepResult r = h.iterations.get(key);
+        if (r != null) h.iterations.put(key, r.withData(u.data()));
       } else {
         StepResult r = h.completed.get(u.index());
         if (r != null) h.completed.put(u.index(), r.withData(u.data()));
@@ -184,7 +197,9 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
   /** One host's events so far. */
   private static final class HostFold {
     final Map<Integer, StepResult> completed = new TreeMap<>();
-    final Map<Integer, Map<String, Object>> checkpoints = new LinkedHashMap<>();
+    final Map<String, Map<String, Object>> checkpoints = new LinkedHashMap<>();
+    final Map<String, StepResult> iterations = new LinkedHashMap<>();
+    int iterationInFlight;
     final Set<String> undone = new LinkedHashSet<>();
     int inFlight;
     String undoInFlight;
@@ -196,6 +211,7 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
         if (e.undo() != null) undoInFlight = e.undo();
       } else if (e.index() > 0) {
         inFlight = e.index();
+        iterationInFlight = e.iteration() == null ? 0 : e.iteration();
       }
     }
 
@@ -206,7 +222,14 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
         return;
       }
       if (e.index() <= 0) return; // a gate step
+      if (e.iteration() != null && e.iteration() > 0) {
+        // one item of a looped step: the step itself stays in flight until its summary
+        iterations.put(e.index() + "." + e.iteration(), e.result());
+        iterationInFlight = 0;
+        return;
+      }
       if (e.index() == inFlight) inFlight = 0;
+      iterationInFlight = 0;
       completed.put(e.index(), e.result());
     }
 
@@ -221,8 +244,10 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
     }
 
     HostState state() {
-      Map<String, Object> checkpoint = inFlight > 0 ? checkpoints.get(inFlight) : null;
-      return new HostState(completed, inFlight, checkpoint, undone, undoInFlight, rollingBack, result);
+      Map<String, Object> checkpoint = inFlight <= 0 ? null
+          : checkpoints.get(inFlight + (iterationInFlight > 0 ? "." + iterationInFlight : ""));
+      return new HostState(completed, inFlight, checkpoint, undone, undoInFlight, rollingBack, result, iterations,
+          inFlight > 0 ? iterationInFlight : 0);
     }
   }
 }

@@ -57,6 +57,22 @@ final class StepRunner {
     }
   }
 
+  /**
+   * The items of a looped step, with the variables of the moment: a YAML list rendered item by item, or the
+   * list its {@code "[=expr]"} yields (evaluated, not rendered to text).
+   *
+   * @throws TemplateError when a variable is undefined or the expression does not yield a list
+   */
+  @SuppressWarnings("unchecked")
+  static java.util.List<Object> loopItems(StepSpec spec, Map<String, Object> vars) {
+    if (spec.loopExpression() == null) {
+      return new java.util.ArrayList<>((java.util.List<Object>) Templates.renderAll(spec.loop(), "loop", vars));
+    }
+    Object v = Templates.value(spec.loopExpression(), "loop", vars);
+    if (v instanceof java.util.List<?> l) return new java.util.ArrayList<>(l);
+    throw new TemplateError("loop: " + spec.loop() + " yields " + Planner.kind(v) + ", not a list");
+  }
+
   /** Releases what steps opened on the host through this runner (its Docker client); the transport stays. */
   void close() {
     docker.close();

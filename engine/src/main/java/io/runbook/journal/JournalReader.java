@@ -294,7 +294,7 @@ public final class JournalReader {
         host(e.host()).started(e);
       } else if (event instanceof StepStarted e) {
         host(e.host()).stepStarted(e);
-      } else if (event instanceof StepFinished e) {
+      } else if (event instanceof StepFinished e && !e.loopSummary()) {
         host(e.host()).stepFinished(e);
       } else if (event instanceof RollbackStarted e) {
         host(e.host()).rollbackStarted(e);
@@ -391,7 +391,7 @@ public final class JournalReader {
 
     void stepStarted(StepStarted e) {
       if (startedAt == null) startedAt = e.at();
-      steps.add(new StepRecord(e.phase(), e.index(), String.valueOf(e.name()), e.type(), e.rollback(), e.forStep(),
+      steps.add(new StepRecord(e.phase(), e.index(), shownName(e.name(), e.delegate()), e.type(), e.rollback(), e.forStep(),
           e.at(), null, null, 0, 0));
       open = steps.size() - 1;
     }
@@ -399,9 +399,9 @@ public final class JournalReader {
     void stepFinished(StepFinished e) {
       StepResult r = e.result();
       StepRecord started = open >= 0 ? steps.get(open) : null;
-      boolean same = started != null && started.name().equals(String.valueOf(e.name()))
+      boolean same = started != null && started.name().equals(shownName(e.name(), e.delegate()))
           && started.rollback() == e.rollback();
-      StepRecord done = new StepRecord(e.phase(), e.index(), String.valueOf(e.name()), e.type(), e.rollback(),
+      StepRecord done = new StepRecord(e.phase(), e.index(), shownName(e.name(), e.delegate()), e.type(), e.rollback(),
           e.forStep(), same ? started.startedAt() : null, r == null ? null : r.status(), r == null ? null : r.message(),
           r == null ? 0 : r.durationMillis(), r == null ? 1 : Math.max(1, r.attempts()));
       if (same) steps.set(open, done);
@@ -452,5 +452,10 @@ public final class JournalReader {
           n[Status.FAILED.ordinal()], n[Status.SKIPPED.ordinal()], undone, failedStep, message, rollbackError,
           notUndone, elapsed, inFlight, steps, orphans, lockLostTo);
     }
+  }
+
+  /** A delegated step shows where it ran: {@code Drain app2 → lb}. */
+  private static String shownName(String name, String delegate) {
+    return delegate == null ? String.valueOf(name) : name + " → " + delegate;
   }
 }

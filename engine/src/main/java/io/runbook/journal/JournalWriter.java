@@ -163,11 +163,11 @@ public final class JournalWriter implements EventListener, Closeable {
     }
     try {
       if (event instanceof StepCheckpoint cp) {
-        writePrivate(cp.host(), cp.index(), true, cp.data());
+        writePrivate(cp.host(), cp.index(), cp.iteration(), true, cp.data());
         privateOut.force(false); // before the step changes the host
       }
       if (event instanceof StepFinished sf && !sf.rollback() && hasPrivate(sf.result().data())) {
-        writePrivate(sf.host(), sf.index(), false, sf.result().data());
+        writePrivate(sf.host(), sf.index(), sf.iteration() == null ? 0 : sf.iteration(), false, sf.result().data());
       }
       writeFully(out, line);
       if (event instanceof RunFinished) {
@@ -268,12 +268,13 @@ public final class JournalWriter implements EventListener, Closeable {
     return data.keySet().stream().anyMatch(k -> k.startsWith("_"));
   }
 
-  private void writePrivate(String host, int index, boolean checkpoint, Map<String, Object> data) throws IOException {
+  private void writePrivate(String host, int index, int iteration, boolean checkpoint, Map<String, Object> data)
+      throws IOException {
     if (privateOut == null) {
       privateOut = PrivateFiles.append(file.resolveSibling(PRIVATE_FILE), true);
     }
     writeFully(privateOut, EventJson.MAPPER.writeValueAsString(
-        new UndoState(host, index, checkpoint, new LinkedHashMap<>(data))) + "\n");
+        new UndoState(host, index, checkpoint, new LinkedHashMap<>(data), iteration)) + "\n");
   }
 
   @Override

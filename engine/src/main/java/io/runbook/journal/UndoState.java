@@ -19,9 +19,14 @@ import java.util.Map;
  * @param index the forward step's index in the host's plan
  * @param checkpoint true when the step wrote it <em>before</em> changing the host, so that a step whose
  *     controller died in the middle can still be undone; false for a completed step's result data
+ * @param iteration the 1-based item of a looped step, 0 when the step is not looped
  */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
-public record UndoState(String host, int index, boolean checkpoint, Map<String, Object> data) {
+public record UndoState(String host, int index, boolean checkpoint, Map<String, Object> data, int iteration) {
+
+  public UndoState(String host, int index, boolean checkpoint, Map<String, Object> data) {
+    this(host, index, checkpoint, data, 0);
+  }
 
   /** Every readable line of the file; a line cut short by a dying controller is left out. */
   public static List<UndoState> read(Path file) {

@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
 final class StepParser {
   /** Keys every step may have besides its one step type. */
   static final Set<String> COMMON_KEYS = Set.of("name", "when", "register", "retries", "delay", "until",
-      "timeout", "become", "become_user", "changed_when", "failed_when", "ignore_errors", "idempotent", "rollback");
+      "timeout", "become", "become_user", "changed_when", "failed_when", "ignore_errors", "idempotent", "rollback",
+      "delegate_to", "loop", "loop_var");
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -121,6 +122,30 @@ final class StepParser {
         rollback = parseList(m.get("rollback"), YamlDocument.child(pointer, "rollback"), true);
       }
     }
+    String delegate = string(m, "delegate_to", pointer, label);
+    if (delegate != null) {
+      if (delegate.isBlank()) {
+        problems.add(doc.location(YamlDocument.child(pointer, "delegate_to")), label
+            + ": 'delegate_to' must name an inventory host");
+        delegate = null;
+      } else {
+        syntax(delegate, YamlDocument.child(pointer, "delegate_to"), label + ": delegate_to");
+      }
+    }
+    if (rollback != null && delegate != null) {
+      // the handlers of a delegated step undo it where it ran, unless they say otherwise
+      String d = delegate;
+      rollback = rollback.stream().map(h -> h.delegateTo() == null ? h.withDelegate(d) : h).toList();
+    }
+    Object loop = loop(m, pointer, label);
+    String loopVar = string(m, "loop_var", pointer, label);
+    if (loopVar != null && !IDENTIFIER.matcher(loopVar).matches()) {
+      problems.add(doc.location(YamlDocument.child(pointer, "loop_var")), label
+          + ": loop_var '" + loopVar + "' must be an identifier like " + loopVar.replaceAll("\\W", "_"));
+    } else if (loopVar != null && !m.containsKey("loop")) {
+      problems.add(doc.keyLocation(YamlDocument.child(pointer, "loop_var")), label
+          + ": 'loop_var' without 'loop': add loop: [...] or remove loop_var");
+    }
     Integer retries = integer(m, "retries", pointer, label);
     return new StepSpec(name == null ? label : name, type, args,
         condition(m, "when", pointer, label), register, retries == null ? 0 : retries,
@@ -130,7 +155,35 @@ final class StepParser {
         condition(m, "failed_when", pointer, label),
         Boolean.TRUE.equals(bool(m, "ignore_errors", pointer, label)),
         Boolean.TRUE.equals(bool(m, "idempotent", pointer, label)), rollback,
-        doc.location(pointer), pointer);
+        doc.location(pointer), pointer, delegate, loop, loop == null ? null : loopVar);
+  }
+
+  /**
+   * {@code loop:} a YAML list (its strings may be templates), or one {@code "[=expr]"} whose expression
+   * yields a list when the step runs; null when absent or wrong (then reported).
+   */
+  private Object loop(Map<String, Object> m, String pointer, String label) {
+    Object v = m.get("loop");
+    if (v == null) return null;
+    String at = YamlDocument.child(pointer, "loop");
+    if (v instanceof List<?> l) {
+      syntaxAll(l, at, label + ": loop");
+      return l;
+    }
+    if (v instanceof String s && s.strip().startsWith("[=") && s.strip().endsWith("]")
+        && Templates.syntaxProblem(s.strip()).isEmpty()) {
+      String expr = s.strip().substring(2, s.strip().length() - 1);
+      if (Templates.syntaxProblem("[#assign x = (" + expr + ")]").isEmpty()) return s.strip();
+    }
+    if (v instanceof String s) {
+      String problem = Templates.syntaxProblem(s).orElse(null);
+      problems.add(doc.location(at), label + ": loop: " + (problem != null ? problem
+          : "a string must be one \"[=expression]\" that yields a list, such as \"[=groups.web]\"; got " + describe(v)));
+      return null;
+    }
+    problems.add(doc.location(at), label + ": 'loop' must be a list, or a \"[=expression]\" that yields one; got "
+        + describe(v));
+    return null;
   }
 
   private void checkArgs(Step<?> step, Object args, String pointer, String label) {

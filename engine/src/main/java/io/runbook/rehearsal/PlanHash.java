@@ -85,6 +85,11 @@ public final class PlanHash {
     m.put("failed_when", s.failedWhen());
     m.put("ignore_errors", s.ignoreErrors());
     m.put("idempotent", s.idempotent());
+    if (s.delegateTo() != null) m.put("delegate_to", s.delegateTo());
+    if (s.loop() != null) {
+      m.put("loop", s.loop());
+      m.put("loop_var", s.loopVar());
+    }
     if (s.rollback() != null) {
       List<Object> handlers = new ArrayList<>();
       for (StepSpec h : s.rollback()) handlers.add(spec(h));

@@ -27,7 +27,7 @@ final class StepClock implements EventListener {
   public synchronized void on(Event event) {
     if (event instanceof StepStarted s && !s.rollback()) {
       open.put(s.host(), s);
-    } else if (event instanceof StepFinished f && !f.rollback()) {
+    } else if (event instanceof StepFinished f && !f.rollback() && !f.loopSummary()) {
       StepStarted s = open.remove(f.host());
       Instant start = s == null ? f.at() : s.at();
       boolean gate = "gate".equals(f.phase());

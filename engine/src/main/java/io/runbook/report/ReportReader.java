@@ -125,7 +125,7 @@ public final class ReportReader {
         if (l.start == null) l.start = ms;
       } else if (event instanceof StepStarted e) {
         lane(e.host()).stepStarted(e, ms, nextId++);
-      } else if (event instanceof StepFinished e) {
+      } else if (event instanceof StepFinished e && !e.loopSummary()) {
         lane(e.host()).stepFinished(e, ms, nextId++);
       } else if (event instanceof RollbackStarted e) {
         lane(e.host()).rollbacks.add(new Rollback(ms, null, e.failedStep(), e.reason(), e.stack(), null, null, null));
@@ -254,7 +254,7 @@ public final class ReportReader {
         steps.set(open, new Step(s.id(), s.phase(), s.index(), s.name(), s.type(), s.kind(), s.forStep(), null,
             s.startMillis(), Math.max(s.startMillis(), last), 0, 0, null, null, null, null));
       }
-      steps.add(new Step(id, e.phase(), e.index(), String.valueOf(e.name()), e.type(), kind(e.rollback(), e.phase()),
+      steps.add(new Step(id, e.phase(), e.index(), shownName(e.name(), e.delegate()), e.type(), kind(e.rollback(), e.phase()),
           e.forStep(), null, ms, ms, 0, 0, null, null, null, null));
       open = steps.size() - 1;
     }
@@ -266,11 +266,11 @@ public final class ReportReader {
       long duration = r == null ? 0 : r.durationMillis();
       Kind kind = kind(e.rollback(), e.phase());
       Step s = open >= 0 ? steps.get(open) : null;
-      boolean same = s != null && s.name().equals(String.valueOf(e.name())) && s.kind() == kind;
+      boolean same = s != null && s.name().equals(shownName(e.name(), e.delegate())) && s.kind() == kind;
       int stepId = same ? s.id() : id;
       // a finish without its start is a journal written by an engine that did not emit it
       long from = same ? s.startMillis() : Math.max(0, ms - duration);
-      Step done = new Step(stepId, e.phase(), e.index(), String.valueOf(e.name()), e.type(), kind, e.forStep(), status,
+      Step done = new Step(stepId, e.phase(), e.index(), shownName(e.name(), e.delegate()), e.type(), kind, e.forStep(), status,
           from, Math.max(ms, from), duration, r == null ? 1 : Math.max(1, r.attempts()), r == null ? null : r.rc(),
           r == null ? null : r.message(), r == null ? null : r.stdout(), r == null ? null : r.stderr());
       if (same) steps.set(open, done);
@@ -300,5 +300,10 @@ public final class ReportReader {
           null, null));
       return out;
     }
+  }
+
+  /** A delegated step shows where it ran: {@code Drain app2 → lb}. */
+  private static String shownName(String name, String delegate) {
+    return delegate == null ? String.valueOf(name) : name + " → " + delegate;
   }
 }

@@ -107,6 +107,34 @@ public final class Templates {
     return result.equals("true");
   }
 
+  /**
+   * The value of a bare FreeMarker expression (a {@code loop: "[=expr]"}), not its text: a list stays a list.
+   * Values a plan does not know yet come back as {@link Unknown}.
+   *
+   * @throws TemplateError with a one-line message when the expression is invalid or a variable is undefined
+   */
+  public static Object value(String expression, String name, Map<String, ?> model) {
+    Template t = parse("[#assign runbook_value__ = (" + expression.strip() + ")]", name);
+    TrackingModel tracked = new TrackingModel(model, CONFIG.getObjectWrapper());
+    try {
+      freemarker.core.Environment env = t.createProcessingEnvironment(tracked, new StringWriter());
+      env.process();
+      freemarker.template.TemplateModel v = env.getVariable("runbook_value__");
+      if (v == null || v instanceof Unknown) return v;
+      return freemarker.template.utility.DeepUnwrap.unwrap(v);
+    } catch (TemplateException e) {
+      if (!tracked.misses().isEmpty()) {
+        String miss = tracked.misses().iterator().next();
+        throw new TemplateError("undefined variable '" + miss + "'" + Suggestions.didYouMean(miss, model.keySet()));
+      }
+      throw new TemplateError(describe(e, model));
+    } catch (IOException e) {
+      throw new TemplateError(e.getMessage());
+    } catch (StackOverflowError e) {
+      throw new TemplateError(TOO_DEEP);
+    }
+  }
+
   private static Template parse(String text, String name) {
     Template cached = CACHE.get(text);
     if (cached != null) return cached;
