@@ -71,6 +71,7 @@ final class PlanCommand implements Callable<Integer> {
         + (r.confirm() ? ", confirm before each batch" : "")
         + (plan.hosts().isEmpty() || r.gate().isEmpty() ? "" : ", gate after each batch: "
             + String.join(", ", plan.hosts().get(0).gate().stream().map(g -> g.name() + " [" + g.type() + "]").toList())));
+    once(plan, Phase.BEFORE_ALL, out, redactor);
     for (HostPlan h : plan.hosts()) {
       out.println();
       String conn = h.host().connection().equals("local") ? "local"
@@ -94,7 +95,31 @@ final class PlanCommand implements Callable<Integer> {
         for (PlannedStep s : h.rollbackPhase()) step(out, "     - ", s, redactor);
       }
     }
+    once(plan, Phase.AFTER_ALL, out, redactor);
     out.flush();
+  }
+
+  /** A run-once phase as its own block: "before all, on db", where it runs and when, its steps and undo. */
+  private static void once(Plan plan, Phase phase, PrintWriter out, Redactor redactor) {
+    if (plan.once() == null) return;
+    List<PlannedStep> steps = plan.once().steps().stream().filter(s -> s.phase() == phase).toList();
+    if (steps.isEmpty()) return;
+    HostPlan h = plan.once();
+    out.println();
+    String where = h.host().connection().equals("local") ? "local"
+        : (h.host().user() == null ? "" : h.host().user() + "@") + h.host().address() + ":" + h.host().port();
+    out.println((phase == Phase.BEFORE_ALL ? "before all" : "after all") + ", on " + h.host().name() + " (" + where
+        + ") · " + (phase == Phase.BEFORE_ALL
+            ? "once, after every host's preflight, before batch 1; undone after every rolled-back host"
+            : "once, after the last batch passed; a failure rolls nothing back"));
+    for (PlannedStep s : steps) {
+      step(out, "    " + String.format("%2d. ", s.index()), s, redactor);
+      if (!s.handlers().isEmpty()) {
+        for (PlannedStep handler : s.handlers()) step(out, "        ↺ rollback: ", handler, redactor);
+      } else if (s.autoUndo()) {
+        out.println("        ↺ rollback: automatic (the " + s.type() + " step's own undo)");
+      }
+    }
   }
 
   private static void step(PrintWriter out, String prefix, PlannedStep s, Redactor redactor) {

@@ -72,6 +72,8 @@ public final class Executor {
     long started = System.nanoTime();
     Rollout rollout = plan.runbook().rollout();
     List<HostSession> sessions = sessions(plan, state);
+    HostSession once = onceSession(plan, state, events, control);
+    List<HostSession> all = withOnce(sessions, once);
     List<List<HostSession>> batches = state == null ? Batches.split(sessions, rollout.serial()) : batchesOf(sessions, state);
     if (state == null) {
       events.on(new RunStarted(Instant.now(), plan.runId(), plan.runbook().file(), plan.displayName(),
@@ -83,36 +85,64 @@ public final class Executor {
           Hosts.controller(), sessions.stream().filter(s -> s.result() == null).map(HostSession::name).toList()));
     }
     ExecutorService pool = pool(Math.min(forks, Math.max(1, sessions.size())));
-    ScheduledExecutorService keeper = keepLeases(sessions);
+    ScheduledExecutorService keeper = keepLeases(all);
     String stopped = null;
     try {
       List<HostSession> pending = sessions.stream().filter(s -> s.result() == null).toList();
-      sessions.forEach(s -> s.connectWith(connector));
+      all.forEach(s -> s.connectWith(connector));
       parallel(pool, pending, s -> s.open(connector));
       if (state != null) {
         // The hosts that had finished keep their results; their locks come back to this controller, so
         // that they are released at the end (or kept for a fleet rollback).
         parallel(pool, sessions.stream().filter(s -> s.result() != null).toList(), s -> s.reclaim(connector));
-        refresh(plan, state, sessions);
       }
+      // The run-once host is opened once the targets are: with the run's lock session, which a target on
+      // the same host holds already (taking it again renews it), and with the targets' orphan checks done,
+      // so that its own check meets only commands a dead controller left.
+      if (once != null) once.exclusively(() -> {
+        if (once.result() == null) once.open(connector);
+        else once.reclaim(connector);
+      });
+      if (state != null) refresh(plan, state, all);
       parallel(pool, pending.stream().filter(s -> s.result() == null).toList(), HostSession::recover);
+      if (once != null) once.exclusively(once::recover);
       List<String> failedPreflight = state != null && state.batchesStarted() ? List.of()
           : pending.stream().filter(s -> s.result() != null).map(HostSession::name).toList();
       if (!failedPreflight.isEmpty() || control.cancelled()) {
         stopped = control.cancelled() ? control.stopReason() + " during preflight"
             : "preflight failed on " + String.join(", ", failedPreflight) + "; nothing was changed";
         String why = stopped;
-        parallel(pool, pending, s -> s.undo(why, Outcome.NOT_RUN));
+        parallel(pool, withOnce(pending, once), s -> s.undo(why, Outcome.NOT_RUN));
+      } else if (once != null && (stopped = RunOncePhases.beforeAll(once)) != null) {
+        String why = stopped;
+        parallel(pool, pending, s -> s.undo("not run: " + why, Outcome.NOT_RUN));
       } else {
         stopped = batches(pool, batches, rollout, state == null ? java.util.Map.of() : state.finishedBatches(),
             state == null ? java.util.Set.of() : state.startedBatches());
+        if (once != null) stopped = RunOncePhases.afterBatches(once, sessions, stopped);
       }
     } finally {
       keeper.shutdown(); // no interrupt: a renewal in progress finishes; close() waits for it
-      parallel(pool, sessions, HostSession::close);
+      parallel(pool, all, HostSession::close);
       pool.shutdownNow();
     }
-    return finish(plan, sessions, started, stopped);
+    return finish(plan, all, started, stopped);
+  }
+
+  private static List<HostSession> withOnce(List<HostSession> sessions, HostSession once) {
+    if (once == null) return sessions;
+    List<HostSession> out = new ArrayList<>(sessions);
+    out.add(once);
+    return out;
+  }
+
+  /** The session of the run-once phases ({@code once@db}), restored from the journal; null when none. */
+  private static HostSession onceSession(Plan plan, RunState state, EventListener events, RunControl control) {
+    if (plan.once() == null) return null;
+    HostSession s = new HostSession(plan.once(), plan.runbook(), events, control);
+    RunState.HostState st = state == null ? null : state.hosts().get(plan.once().name());
+    if (st != null) s.restore(st, new StepRunner(null, plan.runbook(), io.runbook.transport.Become.NONE));
+    return s;
   }
 
   /**
@@ -142,8 +172,12 @@ public final class Executor {
    * most once, ever), among {@code only} when it is not null.
    */
   public static List<String> undoable(Plan plan, RunState state, java.util.Set<String> only) {
-    return sessions(plan, state, EVENTS_NOWHERE, null).stream().filter(HostSession::changedSomething)
-        .map(HostSession::name).filter(h -> only == null || only.contains(h)).toList();
+    List<HostSession> targets = sessions(plan, state, EVENTS_NOWHERE, null);
+    List<String> out = new ArrayList<>(targets.stream().filter(HostSession::changedSomething)
+        .map(HostSession::name).filter(h -> only == null || only.contains(h)).toList());
+    HostSession once = onceSession(plan, state, EVENTS_NOWHERE, null);
+    if (RunOncePhases.undoneWith(once, targets, only)) out.add(once.name());
+    return out;
   }
 
   private static final EventListener EVENTS_NOWHERE = e -> { };
@@ -154,6 +188,8 @@ public final class Executor {
    */
   public static java.util.Map<String, List<String>> pastCleanup(Plan plan, RunState state) {
     java.util.Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+    // Not the run-once session: an after_all step without undo is left as it is (the targets' releases are
+    // what a rollback restores; see docs/run-once-phases.md).
     for (HostSession s : sessions(plan, state, EVENTS_NOWHERE, null)) {
       if (s.changedSomething() && !s.irreversible().isEmpty()) out.put(s.name(), s.irreversible());
     }
@@ -170,24 +206,33 @@ public final class Executor {
     List<List<HostSession>> batches = batchesOf(sessions, state);
     java.util.function.Predicate<HostSession> target = s -> s.changedSomething() && (only == null || only.contains(s.name()));
     List<HostSession> changed = sessions.stream().filter(target).toList();
+    HostSession once = onceSession(plan, state, events, control);
+    boolean onceToo = RunOncePhases.undoneWith(once, sessions, only);
+    List<HostSession> touched = onceToo ? withOnce(changed, once) : changed;
     events.on(new RunResumed(Instant.now(), plan.runId(), "rollback", System.getProperty("user.name"),
-        Hosts.controller(), changed.stream().map(HostSession::name).toList()));
+        Hosts.controller(), touched.stream().map(HostSession::name).toList()));
     ExecutorService pool = pool(Math.min(forks, Math.max(1, sessions.size())));
+    List<HostSession> all = withOnce(sessions, once);
+    String kept = null;
     try {
-      sessions.forEach(s -> s.connectWith(connector));
+      all.forEach(s -> s.connectWith(connector));
       // Lock every host to undo first, waiting out commands a dead (or still running) controller of this
       // run left there; then undo what the journal says now, newest batch first.
       parallel(pool, changed, s -> s.reclaim(connector));
-      refresh(plan, state, sessions);
+      if (onceToo) once.exclusively(() -> once.reclaim(connector));
+      refresh(plan, state, all);
       for (int b = batches.size() - 1; b >= 0; b--) {
         List<HostSession> batch = batches.get(b).stream().filter(target).toList();
         parallel(pool, batch, s -> s.undo("rollback of run " + plan.runId() + " asked by the operator", Outcome.UNDONE));
       }
+      // The run-once phases last: only once every target is back on the old release.
+      if (onceToo) kept = RunOncePhases.undoAfterTargets(once, sessions, "rollback of run " + plan.runId()
+          + " asked by the operator");
     } finally {
-      parallel(pool, sessions, HostSession::close);
+      parallel(pool, all, HostSession::close);
       pool.shutdownNow();
     }
-    return finish(plan, changed, started, null);
+    return finish(plan, touched, started, kept);
   }
 
   public RunResult rollback(Plan plan, RunState state) {

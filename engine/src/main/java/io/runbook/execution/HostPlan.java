@@ -13,20 +13,40 @@ import java.util.Map;
  * @param gate the rollout's health gate steps
  * @param delegates the inventory hosts this host's steps may be delegated to, by name (every inventory host
  *     when a {@code delegate_to} depends on a value registered at run time)
+ * @param label the name the run knows this plan by when it is not the host's own: {@code once@db} for the
+ *     run-once phases run on host {@code db} (journal, console, report); null for a target
  */
 public record HostPlan(Host host, String mode, Map<String, Object> vars, List<PlannedStep> steps,
-    List<PlannedStep> rollbackPhase, List<PlannedStep> gate, Map<String, Host> delegates) {
+    List<PlannedStep> rollbackPhase, List<PlannedStep> gate, Map<String, Host> delegates, String label) {
+
+  /** The prefix of a run-once plan's name: {@code once@db}. */
+  public static final String ONCE = "once@";
 
   public HostPlan {
     delegates = delegates == null ? Map.of() : Map.copyOf(delegates);
   }
 
   public HostPlan(Host host, String mode, Map<String, Object> vars, List<PlannedStep> steps,
+      List<PlannedStep> rollbackPhase, List<PlannedStep> gate, Map<String, Host> delegates) {
+    this(host, mode, vars, steps, rollbackPhase, gate, delegates, null);
+  }
+
+  public HostPlan(Host host, String mode, Map<String, Object> vars, List<PlannedStep> steps,
+      List<PlannedStep> rollbackPhase, List<PlannedStep> gate, String label) {
+    this(host, mode, vars, steps, rollbackPhase, gate, Map.of(), label);
+  }
+
+  public HostPlan(Host host, String mode, Map<String, Object> vars, List<PlannedStep> steps,
       List<PlannedStep> rollbackPhase, List<PlannedStep> gate) {
-    this(host, mode, vars, steps, rollbackPhase, gate, Map.of());
+    this(host, mode, vars, steps, rollbackPhase, gate, Map.of(), null);
   }
 
   public String name() {
-    return host.name();
+    return label != null ? label : host.name();
+  }
+
+  /** Whether this is the plan of the run-once phases rather than of a target. */
+  public boolean once() {
+    return label != null && label.startsWith(ONCE);
   }
 }

@@ -153,7 +153,7 @@ final class HostSession implements AutoCloseable {
       RollbackStack.Entry entry = new RollbackStack.Entry(step, step.handlers(),
           restorer.undoFor(step.spec(), step.step(), r, vars).orElse(null),
           Collections.unmodifiableMap(new LinkedHashMap<>(vars)));
-      if (step.phase() == Phase.CLEANUP && r.changed() && entry.undo() == null && entry.handlers().isEmpty()) {
+      if (step.phase().keepsUpgrade() && r.changed() && entry.undo() == null && entry.handlers().isEmpty()) {
         irreversible.add(step.name());
       }
       stack.push(entry, undone);
@@ -165,7 +165,7 @@ final class HostSession implements AutoCloseable {
     }
     if (result == null && state.inFlight() > 0) {
       PlannedStep s = plan.steps().get(state.inFlight() - 1);
-      if (s.phase() == Phase.CLEANUP && !s.spec().idempotent()) {
+      if (s.phase().keepsUpgrade() && !s.spec().idempotent()) {
         // Past verify the upgrade holds; a cleanup is never a reason to roll back (as when it fails).
         next = state.inFlight();
         cleanupUnknown = "cleanup step '" + s.name() + "' was running when the controller stopped; whether it "
@@ -198,7 +198,7 @@ final class HostSession implements AutoCloseable {
       }
     } else if (result == null && state.rollingBack()) {
       interrupted = "the controller stopped during this host's rollback; the undo work that did not finish runs now";
-    } else if (result == null && failedStep != null && failedStep.phase() == Phase.CLEANUP) {
+    } else if (result == null && failedStep != null && failedStep.phase().keepsUpgrade()) {
       cleanupUnknown = "cleanup step '" + failedStep.name() + "' failed; the controller stopped before it said so";
     } else if (result == null && failedStep != null) {
       interrupted = "step '" + failedStep.name() + "' failed and the controller stopped before the host was rolled back";
@@ -370,8 +370,8 @@ final class HostSession implements AutoCloseable {
       PlannedStep step = steps.get(next);
       if (control.cancelled()) {
         // A host that passed verify keeps its upgrade; only its cleanup is skipped.
-        if (step.phase() == Phase.CLEANUP) {
-          finish(Outcome.CLEANUP_FAILED, null, "cleanup skipped: " + control.stopReason());
+        if (step.phase().keepsUpgrade()) {
+          finish(Outcome.CLEANUP_FAILED, null, step.phase().key() + " skipped: " + control.stopReason());
         } else {
           // No step failed: the run stopped before this one, which never ran.
           boolean changedNothing = stack.isEmpty() && (next == 0 || plan.steps().get(next - 1).phase() == Phase.PREFLIGHT);
@@ -392,7 +392,7 @@ final class HostSession implements AutoCloseable {
         if (r.status() != Status.SKIPPED && step.spec().loop() == null) push(step, o);
         continue;
       }
-      if (step.phase() == Phase.CLEANUP) {
+      if (step.phase().keepsUpgrade()) {
         finish(Outcome.CLEANUP_FAILED, liveName(step, vars), r.message());
         return false;
       }
@@ -491,6 +491,14 @@ final class HostSession implements AutoCloseable {
       }
     }
     return true;
+  }
+
+  /**
+   * The run-once session ends with its changes kept: the rollout stopped with upgraded targets still
+   * serving, which may need them (a shared migration). A later {@code rollback RUN_ID} undoes them.
+   */
+  void keep(String why) {
+    if (result == null) finish(Outcome.SUCCEEDED, null, why);
   }
 
   /** Every forward step passed. */

@@ -6,14 +6,21 @@ import java.util.List;
 
 /** The resolved run: every targeted host with its steps. Produced by {@link Planner}, run by {@link Executor}. */
 public record Plan(String runId, Instant createdAt, Runbook runbook, String inventory, List<HostPlan> hosts,
-    java.util.Set<String> secretValues) {
+    java.util.Set<String> secretValues, HostPlan once) {
 
   /**
    * @param secretValues values that must never be shown whatever their variable's name: the inventory's
    *     Ansible-vault plaintexts (see {@code Inventory.secretValues()})
+   * @param once the run-once phases ({@code before_all} steps, then {@code after_all} steps) on the host
+   *     they run on, as one plan named {@code once@<host>}; null when the runbook has none
    */
   public Plan {
     secretValues = java.util.Set.copyOf(secretValues);
+  }
+
+  public Plan(String runId, Instant createdAt, Runbook runbook, String inventory, List<HostPlan> hosts,
+      java.util.Set<String> secretValues) {
+    this(runId, createdAt, runbook, inventory, hosts, secretValues, null);
   }
 
   /**

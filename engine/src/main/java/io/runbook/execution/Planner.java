@@ -102,9 +102,86 @@ public final class Planner {
       HostPlan hp = planHost(host, extraVars, facts);
       if (hp != null) hosts.add(hp);
     }
+    HostPlan once = planOnce(extraVars, facts);
     perHost.forEach((p, names) -> problems.add(p.location(), p.message().replace(HOSTS, hosts(names))));
     problems.throwIfAny();
-    return new Plan(runId, now, runbook, inventoryName, hosts, inventory.secretValues());
+    return new Plan(runId, now, runbook, inventoryName, hosts, inventory.secretValues(), once);
+  }
+
+  /**
+   * The run-once phases as one plan on the host their {@code on} names ({@code once@db}): before_all steps
+   * numbered first, after_all steps after them, rendered with that host's variables. Null when the
+   * runbook has none, or when {@code on} is wrong (reported).
+   */
+  private HostPlan planOnce(Map<String, Object> extraVars, Map<String, Object> run) {
+    List<io.runbook.model.RunOnce> phases = runbook.runOnce();
+    if (phases.isEmpty()) return null;
+    Host on = null;
+    for (io.runbook.model.RunOnce p : phases) {
+      Host h = onHost(p);
+      if (h == null) return null;
+      if (on != null && !on.name().equals(h.name())) {
+        problems.add(runbook.document().location(YamlDocument.child(p.pointer(), "on")), p.phase().key()
+            + ": on: '" + p.on() + "' is host '" + h.name() + "', but before_all runs on '" + on.name()
+            + "': both run-once phases run on the same host (one locked session for the whole run)");
+        return null;
+      }
+      on = h;
+    }
+    Map<String, Object> vars = variables(on, null, extraVars, run);
+    if (vars == null) return null;
+    Map<String, Object> model = new LinkedHashMap<>(vars);
+    registeredBy.clear();
+    Set<String> names = new LinkedHashSet<>();
+    for (io.runbook.model.RunOnce p : phases) {
+      for (StepSpec s : p.steps()) {
+        if (s.register() != null && !vars.containsKey(s.register())) registeredBy.putIfAbsent(s.register(), s);
+        if (s.register() != null) names.add(s.register());
+        if (s.rollback() != null) s.rollback().stream().filter(h -> h.register() != null).forEach(h -> names.add(h.register()));
+      }
+    }
+    for (String r : names) if (!registeredBy.containsKey(r)) model.putIfAbsent(r, Unknown.of(r));
+    List<PlannedStep> steps = new ArrayList<>();
+    int index = 0;
+    for (io.runbook.model.RunOnce p : phases) {
+      for (StepSpec s : p.steps()) {
+        steps.add(planStep(on, p.phase(), ++index, s, model));
+        if (s.register() != null) {
+          registeredBy.remove(s.register());
+          model.putIfAbsent(s.register(), Unknown.of(s.register()));
+        }
+      }
+    }
+    registeredBy.clear();
+    return new HostPlan(on, null, vars, steps, List.of(), List.of(), HostPlan.ONCE + on.name());
+  }
+
+  /** The host a run-once phase's {@code on} names: exactly one inventory host, or the controller. */
+  private Host onHost(io.runbook.model.RunOnce p) {
+    Location at = runbook.document().location(YamlDocument.child(p.pointer(), "on"));
+    if (p.onController()) {
+      return new Host(io.runbook.model.RunOnce.CONTROLLER, Map.of("ansible_connection", "local"), List.of(), at);
+    }
+    List<String> wrong = inventory.patternProblems(p.on());
+    if (!wrong.isEmpty()) {
+      wrong.forEach(w -> problems.add(at, p.phase().key() + ": on: " + w));
+      return null;
+    }
+    List<Host> found = inventory.select(p.on());
+    if (found.size() != 1) {
+      problems.add(at, p.phase().key() + ": on: '" + p.on() + "' matches " + (found.isEmpty() ? "no host"
+          : found.size() + " hosts (" + String.join(", ", found.stream().map(Host::name).limit(5).toList())
+              + (found.size() > 5 ? ", ..." : "") + ")") + " in inventory " + inventoryName
+          + ": name exactly one host, or 'controller' to run on this machine");
+      return null;
+    }
+    Host h = found.get(0);
+    if (!h.drivable()) {
+      problems.add(at, p.phase().key() + ": on: host '" + h.name() + "' uses ansible_connection '"
+          + h.connection() + "', which runbook does not drive (it drives ssh, local and docker)");
+      return null;
+    }
+    return h;
   }
 
   private static String hosts(Set<String> names) {

@@ -16,7 +16,9 @@ public enum Phase {
   VERIFY("prove the new release works: health checks"),
   CLEANUP("after a verified upgrade: prune what is no longer needed; a failure here does not roll back"),
   GATE("the rollout's health gate, run on each upgraded host of a batch before the next batch"),
-  ROLLBACK("runs after a failure, once the steps' own rollback handlers have run");
+  ROLLBACK("runs after a failure, once the steps' own rollback handlers have run"),
+  BEFORE_ALL("once for the whole run, on one host: after every target's preflight, before batch 1"),
+  AFTER_ALL("once for the whole run, on one host: after the last batch passed; a failure does not roll back");
 
   /** The phases that run forward, in order. */
   public static final List<Phase> FORWARD =
@@ -26,6 +28,18 @@ public enum Phase {
 
   Phase(String description) {
     this.description = description;
+  }
+
+  /** The per-host phases a runbook lists under {@code phases:} or a mode. */
+  public static final List<Phase> PER_HOST =
+      List.of(PREFLIGHT, BACKUP, PULL, MIGRATE, DEPLOY, VERIFY, CLEANUP, ROLLBACK);
+
+  /**
+   * Past these, the upgrade holds: a failure is reported but rolls nothing back, and a change that cannot
+   * be undone makes a later rollback refuse (see {@code rollback --after-cleanup}).
+   */
+  public boolean keepsUpgrade() {
+    return this == CLEANUP || this == AFTER_ALL;
   }
 
   public String key() {

@@ -18,18 +18,37 @@ import java.util.Set;
  * @param become default privilege escalation of a step
  * @param rollout batches, gates and failure policy ({@link Rollout#DEFAULT} when not written)
  * @param secrets variables the runbook marks secret ({@code secrets:}), beyond those whose name says so
+ * @param beforeAll steps run once for the whole run before batch 1 ({@code before_all:}), or null
+ * @param afterAll steps run once for the whole run after the last batch ({@code after_all:}), or null
  */
 public record Runbook(
     String apiVersion, String name, String description, String hosts, Map<String, Object> vars,
     Duration timeout, boolean become, Map<Phase, List<StepSpec>> common,
     Map<String, Map<Phase, List<StepSpec>>> modes, Rollout rollout, Path path, YamlDocument document,
-    List<String> secrets) {
+    List<String> secrets, RunOnce beforeAll, RunOnce afterAll) {
 
   public static final String API_VERSION = "runbook/v1";
   public static final String KIND = "Runbook";
 
   public Runbook {
     secrets = secrets == null ? List.of() : List.copyOf(secrets);
+  }
+
+  public Runbook(
+      String apiVersion, String name, String description, String hosts, Map<String, Object> vars,
+      Duration timeout, boolean become, Map<Phase, List<StepSpec>> common,
+      Map<String, Map<Phase, List<StepSpec>>> modes, Rollout rollout, Path path, YamlDocument document,
+      List<String> secrets) {
+    this(apiVersion, name, description, hosts, vars, timeout, become, common, modes, rollout, path, document, secrets,
+        null, null);
+  }
+
+  /** The run-once phases the runbook has, before_all first. */
+  public List<RunOnce> runOnce() {
+    List<RunOnce> out = new java.util.ArrayList<>();
+    if (beforeAll != null) out.add(beforeAll);
+    if (afterAll != null) out.add(afterAll);
+    return out;
   }
 
   public String file() {
@@ -66,7 +85,8 @@ public record Runbook(
   }
 
   public Runbook withRollout(Rollout r) {
-    return new Runbook(apiVersion, name, description, hosts, vars, timeout, become, common, modes, r, path, document, secrets);
+    return new Runbook(apiVersion, name, description, hosts, vars, timeout, become, common, modes, r, path, document, secrets,
+        beforeAll, afterAll);
   }
 
   /** Every {@code register:} name in the runbook, handlers included. */

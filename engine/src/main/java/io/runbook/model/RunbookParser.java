@@ -48,6 +48,8 @@ public final class RunbookParser {
       m.forEach((k, v) -> modes.put(String.valueOf(k), phases(v, YamlDocument.child("/modes", k), steps)));
     }
     Rollout rollout = rollout(root.get("rollout"), steps);
+    RunOnce beforeAll = runOnce(Phase.BEFORE_ALL, root.get("before_all"), steps);
+    RunOnce afterAll = runOnce(Phase.AFTER_ALL, root.get("after_all"), steps);
     if (root.get("vars") instanceof Map<?, ?> vs) {
       vs.forEach((k, v) -> {
         if (v instanceof String text) {
@@ -70,7 +72,8 @@ public final class RunbookParser {
     Runbook runbook = new Runbook((String) root.get("apiVersion"), (String) root.get("name"),
         (String) root.get("description"), (String) root.get("hosts"), vars, timeout,
         Boolean.TRUE.equals(root.get("become")), common, modes, rollout, path, doc,
-        root.get("secrets") instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of());
+        root.get("secrets") instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of(),
+        beforeAll, afterAll);
     RegisterOrder.check(runbook, mine);
     if (!mine.isEmpty()) {
       problems.addAll(mine);
@@ -91,6 +94,14 @@ public final class RunbookParser {
     return new Rollout(sizes, maxFail, policy, Boolean.TRUE.equals(m.get("confirm")), gate);
   }
 
+  /** {@code before_all:} / {@code after_all:}; the schema has already reported a wrong shape. */
+  private static RunOnce runOnce(Phase phase, Object value, StepParser steps) {
+    if (!(value instanceof Map<?, ?> m)) return null;
+    String pointer = "/" + phase.key();
+    List<StepSpec> list = steps.parseList(m.get("steps"), YamlDocument.child(pointer, "steps"), false);
+    return new RunOnce(phase, m.get("on") instanceof String on ? on.strip() : "", list, pointer);
+  }
+
   /** The schema has already reported an unknown policy. */
   private static Rollout.Policy policyOrDefault(String key) {
     try {
@@ -103,7 +114,7 @@ public final class RunbookParser {
   private static Map<Phase, List<StepSpec>> phases(Object value, String pointer, StepParser steps) {
     Map<Phase, List<StepSpec>> out = new EnumMap<>(Phase.class);
     if (!(value instanceof Map<?, ?> m)) return out;
-    for (Phase phase : Phase.values()) {
+    for (Phase phase : Phase.PER_HOST) {
       Object list = m.get(phase.key());
       if (list != null) out.put(phase, steps.parseList(list, YamlDocument.child(pointer, phase.key()), false));
     }
