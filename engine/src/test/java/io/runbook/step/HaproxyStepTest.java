@@ -186,7 +186,7 @@ class HaproxyStepTest {
   }
 
   @Test
-  void validationKeepsCommandsOutOfTheNamesAndWaitsWithDrainOrMaintOnly() {
+  void validationKeepsCommandsOutOfTheNamesAndWaitsWithDrainOrMaintOnly() throws Exception {
     assertThat(step.validate(args("{backend: 'app;shutdown sessions', server: web1}"))).singleElement()
         .asString().startsWith("'backend' must be an HAProxy backend name");
     assertThat(step.validate(args("{backend: app, server: web1, state: ready, wait_sessions: 10s}")))
@@ -197,6 +197,12 @@ class HaproxyStepTest {
         .containsExactly("wait_sessions 'soon' is not a duration such as 30 or 30s, 5m");
     assertThat(step.validate(args("{backend: app, server: web1, state: drain, wait_sessions: 30}"))).isEmpty();
     assertThat(step.validate(args("{socket: run/admin.sock, backend: app, server: web1}"))).hasSize(1);
+    // A template passes the plan-time check, but once rendered nothing but a name reaches the socket.
+    assertThat(step.validate(args("{backend: app, server: '[=inventory_hostname]'}"))).isEmpty();
+    RecordingTransport t = new RecordingTransport();
+    StepResult r = step.execute(args("{backend: app, server: 'web1[=x]; shutdown sessions'}"), new FakeContext(t, dir));
+    assertThat(r.failed()).isTrue();
+    assertThat(t.requests).isEmpty();
     assertThat(List.of(HaproxyRuntime.command("/run/h a.sock"))).containsExactly("socat stdio 'unix-connect:/run/h a.sock'");
   }
 }

@@ -21,12 +21,15 @@ import org.testcontainers.utility.DockerImageName;
  */
 public final class SshHost implements AutoCloseable {
   public static final String IMAGE = "runbook-test/sshd:current";
+  /** The same host plus Debian's haproxy, socat and PostgreSQL 15 (scripts/build-service-image.sh); none started. */
+  public static final String SERVICE_IMAGE = "runbook-test/service:current";
   public static final String USER = "runbook";
   public static final String ADDRESS = "127.0.0.1";
   private static final String FIX = "Run scripts/test-env.sh (as root) to install Docker, start it and build"
       + " the test image.";
 
   private final String name;
+  private final String image;
   private final TestKeys keys;
   private final GenericContainer<?> container;
 
@@ -40,10 +43,11 @@ public final class SshHost implements AutoCloseable {
 
   private SshHost(String name, TestKeys keys, boolean published, String image) {
     this.name = name;
+    this.image = image;
     this.keys = keys;
     this.container = new GenericContainer<>(DockerImageName.parse(image))
         // Built here by a script, so there is nothing to pull; a pull would only hide a missing build.
-        .withImagePullPolicy(pulled -> false)
+        .withImagePullPolicy(anyImage -> false)
         // The port is published before sshd listens; its own log line says it is ready.
         .waitingFor(Wait.forLogMessage("(?s).*Server listening on.*", 1))
         .withStartupTimeout(Duration.ofSeconds(60));
@@ -73,11 +77,6 @@ public final class SshHost implements AutoCloseable {
     SshHost host = new SshHost(name, keys, true, image);
     for (int port : morePorts) host.container.addExposedPort(port);
     host.container.withNetwork(network).withNetworkAliases(name);
-    try {
-      DockerClientFactory.instance().client().inspectImageCmd(image).exec();
-    } catch (NotFoundException e) {
-      throw new IllegalStateException("The test image " + image + " does not exist. " + FIX, e);
-    }
     return start(host);
   }
 
@@ -104,8 +103,13 @@ public final class SshHost implements AutoCloseable {
     return name + " " + pub[0] + " " + pub[1];
   }
 
+  /** Starts a host of {@link #SERVICE_IMAGE}: HAProxy and PostgreSQL installed, to be started by the test. */
+  public static SshHost startService(String name) {
+    return start(new SshHost(name, TestKeys.shared(), true, SERVICE_IMAGE));
+  }
+
   private static SshHost start(SshHost host) {
-    requireDockerAndImage();
+    requireDockerAndImage(host.image);
     try {
       host.container.start();
       host.exec("sh", "-c", "install -d -m 700 -o runbook -g runbook /home/runbook/.ssh"
@@ -125,13 +129,17 @@ public final class SshHost implements AutoCloseable {
 
   /** Fails, never skips: a suite that silently skips its SSH tests proves nothing. */
   public static void requireDockerAndImage() {
+    requireDockerAndImage(IMAGE);
+  }
+
+  private static void requireDockerAndImage(String image) {
     if (!DockerClientFactory.instance().isDockerAvailable()) {
       throw new IllegalStateException("Docker is not reachable, so the SSH test hosts cannot start. " + FIX);
     }
     try {
-      DockerClientFactory.instance().client().inspectImageCmd(IMAGE).exec();
+      DockerClientFactory.instance().client().inspectImageCmd(image).exec();
     } catch (NotFoundException e) {
-      throw new IllegalStateException("The test image " + IMAGE + " does not exist. " + FIX, e);
+      throw new IllegalStateException("The test image " + image + " does not exist. " + FIX, e);
     }
   }
 
