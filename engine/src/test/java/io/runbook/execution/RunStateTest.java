@@ -67,6 +67,46 @@ class RunStateTest {
     return RunState.read(state, "run-1");
   }
 
+  private void item(String host, int index, int i, StepResult r) {
+    events.add(new StepStarted(T, host, "deploy", index, "s" + index + " #" + i, "copy", false, null, null, i, "lb"));
+    if (r != null) {
+      events.add(new StepFinished(T, host, "deploy", index, "s" + index + " #" + i, "copy", false, null, null, r, null,
+          i, "lb"));
+    }
+  }
+
+  @Test
+  void eachItemOfALoopedStepIsKnownWithItsUndoStateAndTheStepIsDoneOnlyAfterItsSummary() throws Exception {
+    started();
+    step("h1", 1, StepResult.changed("a"));
+    item("h1", 2, 1, StepResult.changed("first").withData(Map.of("_previous_content_base64", "b25l")));
+    item("h1", 2, 2, StepResult.skipped("when"));
+    item("h1", 2, 3, null);
+    events.add(new StepCheckpoint(T, "h1", 2, Map.of("_previous_content_base64", "dGhyZWU="), 3));
+    item("h2", 2, 1, StepResult.changed("first"));
+    events.add(new StepFinished(T, "h2", "deploy", 2, "s2", "copy", false, null, null,
+        StepResult.changed(null).withData(Map.of("results", List.of())), null, 0, null));
+    events.add(new RollbackStarted(T, "h2", null, "asked", List.of("s2 #1")));
+    undo("h2", "2.1:auto", true);
+
+    RunState s = write();
+
+    RunState.HostState h1 = s.hosts().get("h1");
+    assertThat(h1.inFlight()).as("a looped step is in flight until its summary").isEqualTo(2);
+    assertThat(h1.iterationInFlight()).isEqualTo(3);
+    assertThat(h1.completed()).containsOnlyKeys(1);
+    assertThat(h1.iterations()).containsOnlyKeys("2.1", "2.2");
+    assertThat(h1.iterations().get("2.1").data()).as("private undo state, by item").containsEntry("_previous_content_base64", "b25l");
+    assertThat(h1.checkpoint()).as("the checkpoint of the item in flight").containsEntry("_previous_content_base64", "dGhyZWU=");
+    RunState.HostState h2 = s.hosts().get("h2");
+    assertThat(h2.inFlight()).isZero();
+    assertThat(h2.iterationInFlight()).isZero();
+    assertThat(h2.completed()).containsOnlyKeys(2);
+    assertThat(h2.undone()).containsExactly("2.1:auto");
+    assertThat(Files.readString(state.resolve("runs/run-1/journal.jsonl"))).doesNotContain("b25l")
+        .contains("\"iteration\":3").contains("\"delegate\":\"lb\"");
+  }
+
   @Test
   void aHostsOutcomeIsReadFromHostFinished() throws Exception {
     started();

@@ -40,4 +40,16 @@ class TemplatesTest {
     assertThat(Templates.evaluate("false", "t", m)).isFalse();
     assertThat(Templates.render("[#if r.rc > 2]big[/#if] [=1234567]", "t", m)).isEqualTo("big 1234567");
   }
+
+  @org.junit.jupiter.api.Test
+  void aLoopExpressionYieldsItsValueNotItsText() {
+    java.util.Map<String, Object> model = java.util.Map.of("users", java.util.List.of("alice", "bob"),
+        "r", io.runbook.template.Unknown.of("r"));
+    org.assertj.core.api.Assertions.assertThat(Templates.value("users", "loop", model)).isEqualTo(java.util.List.of("alice", "bob"));
+    org.assertj.core.api.Assertions.assertThat(Templates.value("users + ['carol']", "loop", model))
+        .isEqualTo(java.util.List.of("alice", "bob", "carol"));
+    org.assertj.core.api.Assertions.assertThat(Templates.value("r.results", "loop", model)).isInstanceOf(Unknown.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Templates.value("userz", "loop", model))
+        .hasMessageContaining("undefined variable 'userz'").hasMessageContaining("did you mean 'users'");
+  }
 }
