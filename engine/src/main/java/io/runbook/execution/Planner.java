@@ -117,9 +117,12 @@ public final class Planner {
     List<io.runbook.model.RunOnce> phases = runbook.runOnce();
     if (phases.isEmpty()) return null;
     Host on = null;
-    for (io.runbook.model.RunOnce p : phases) {
-      Host h = onHost(p);
-      if (h == null) return null;
+    // every wrong on: is reported, not only the first
+    List<Host> resolved = phases.stream().map(this::onHost).toList();
+    if (resolved.contains(null)) return null;
+    for (int i = 0; i < phases.size(); i++) {
+      io.runbook.model.RunOnce p = phases.get(i);
+      Host h = resolved.get(i);
       if (on != null && !on.name().equals(h.name())) {
         problems.add(runbook.document().location(YamlDocument.child(p.pointer(), "on")), p.phase().key()
             + ": on: '" + p.on() + "' is host '" + h.name() + "', but before_all runs on '" + on.name()

@@ -20,7 +20,7 @@ final class RunOncePhases {
     if (once.result() == null) once.advance(p -> p == Phase.BEFORE_ALL);
     HostResult r = once.result();
     if (r == null || r.outcome() == Outcome.SUCCEEDED || r.outcome() == Outcome.CLEANUP_FAILED) return null;
-    return "before_all on " + once.name() + (r.failedStep() != null ? " failed at '" + r.failedStep() + "'"
+    return "before_all (" + once.name() + ")" + (r.failedStep() != null ? " failed at '" + r.failedStep() + "'"
         : " did not complete") + (r.message() == null ? "" : " (" + r.message() + ")")
         + "; it was undone and no target was changed beyond its preflight";
   }

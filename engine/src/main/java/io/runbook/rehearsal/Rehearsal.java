@@ -112,6 +112,7 @@ public final class Rehearsal {
     PrivateFiles.directoryBelow(o.stateDir(), runDir);
     RehearsalSpec spec = RehearsalSpec.of(o.production().runbook());
     List<HostPlan> chosen = choose(o.production().hosts(), o.hostsPerMode());
+    refuseRunOnceOutside(chosen);
     RehearsalReport report = new RehearsalReport(runId, now, o.production(), o.runbookFile(),
         PlanHash.of(o.production(), o.extraVars()), o.forks());
     RehearsalContainers containers = new RehearsalContainers(runId);
@@ -431,6 +432,22 @@ public final class Rehearsal {
             .setSchema(InventoryLoader.writerSchema()).build()).dumpToString(root);
     PrivateFiles.write(file, yaml);
     return file;
+  }
+
+  /**
+   * The run-once phases would run on their production host (or on this controller) rather than on a
+   * disposable copy: refused, before any container starts, unless that host is one of the copies.
+   */
+  private void refuseRunOnceOutside(List<HostPlan> chosen) {
+    HostPlan once = o.production().once();
+    if (once == null) return;
+    String on = once.host().name();
+    boolean copied = !on.equals(io.runbook.model.RunOnce.CONTROLLER) && chosen.stream().anyMatch(h -> h.name().equals(on));
+    if (!copied) {
+      throw new io.runbook.RunbookException(io.runbook.ErrorCode.INVALID_INPUT, "runbook rehearse does not cover "
+          + "before_all/after_all on '" + on + "' yet: that host is not one of the rehearsed targets, so its steps "
+          + "would run on the real one. Nothing was started.");
+    }
   }
 
   private Plan plan(Path inventoryFile, String runId, Instant now) {

@@ -258,4 +258,39 @@ class RunStateTest {
       Files.deleteIfExists(fallback);
     }
   }
+
+  @Test
+  void theRunOnceSessionIsFoldedUnderItsOwnNameWithItsOwnUndoKeys() throws Exception {
+    started();
+    // before_all on db: steps 1 and 2, then the batches, then a kept result (rollback-host, h1 upgraded)
+    events.add(new HostStarted(T, "once@db", null, "db"));
+    for (int i = 1; i <= 2; i++) {
+      events.add(new StepStarted(T, "once@db", "before_all", i, "m" + i, "shell", false, null));
+      events.add(new StepFinished(T, "once@db", "before_all", i, "m" + i, "shell", false, null, null, StepResult.changed("x")));
+    }
+    step("h1", 1, StepResult.changed("a"));
+    events.add(new HostFinished(T, new HostResult("once@db", null, Outcome.SUCCEEDED, 0, 2, 0, 0, 0, null,
+        "before_all kept: 1 host still upgraded (h1)", null, 10)));
+    // a later rollback RUN_ID: h1 undone, then once@db's handler of step 2 done and step 1's in flight
+    events.add(new RunResumed(T, "run-1", "rollback", "me", "ctl", List.of("h1", "once@db")));
+    undo("h1", "1:1", true);
+    events.add(new HostFinished(T, result("h1", Outcome.UNDONE)));
+    events.add(new RollbackStarted(T, "once@db", null, "asked", List.of("m2", "m1")));
+    events.add(new StepStarted(T, "once@db", "before_all", 0, "unmigrate", "shell", true, "m2", "2:1"));
+    events.add(new StepFinished(T, "once@db", "before_all", 0, "unmigrate", "shell", true, "m2", null,
+        StepResult.changed("ok"), "2:1"));
+    events.add(new StepStarted(T, "once@db", "before_all", 0, "restore", "shell", true, "m1", "1:1"));
+
+    RunState s = write();
+
+    RunState.HostState once = s.hosts().get("once@db");
+    assertThat(once.completed()).containsOnlyKeys(1, 2);
+    assertThat(once.undone()).containsExactly("2:1");
+    assertThat(once.undoInFlight()).isEqualTo("1:1");
+    assertThat(once.rollingBack()).isTrue();
+    assertThat(once.result()).isNull();
+    assertThat(s.hosts().get("h1").undone()).containsExactly("1:1");
+    assertThat(s.hosts().get("h1").result().outcome()).isEqualTo(Outcome.UNDONE);
+    assertThat(s.batches()).containsExactly(List.of("h1"), List.of("h2"));
+  }
 }
