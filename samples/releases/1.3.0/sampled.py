@@ -338,6 +338,39 @@ class PgConnection:
                 return rows
 
 
+class PgPool:
+    """Idle read-only connections kept for the next request: a login per request (SCRAM's key derivation,
+    a new server process) would cost more than the request itself."""
+
+    def __init__(self, url, size=4):
+        self.url, self.size, self.idle, self.lock = url, size, [], threading.Lock()
+
+    def query(self, sql):
+        """Runs sql on an idle connection, or a new one; a pooled one that fails (the server restarted,
+        the database was restored) is dropped and the query tried once more on a new connection."""
+        with self.lock:
+            conn = self.idle.pop() if self.idle else None
+        if conn is not None:
+            try:
+                return self._done(conn, conn.query(sql))
+            except (OSError, PgError):
+                conn.sock.close()
+        conn = PgConnection(self.url, read_only=True)
+        try:
+            return self._done(conn, conn.query(sql))
+        except BaseException:
+            conn.sock.close()
+            raise
+
+    def _done(self, conn, rows):
+        with self.lock:
+            if conn.status == b"I" and len(self.idle) < self.size:
+                self.idle.append(conn)
+                return rows
+        conn.close()
+        return rows
+
+
 def pg_literal(text):
     return "'" + text.replace("'", "''") + "'"  # standard_conforming_strings is on since PostgreSQL 9.1
 
@@ -495,6 +528,7 @@ def cmd_seed(args):
 
 class Handler(BaseHTTPRequestHandler):
     db_path = None  # set by cmd_serve
+    pg_pool = None  # idem, for a postgresql:// database
     server_version = f"sampled/{VERSION}"
 
     def do_GET(self):
@@ -516,12 +550,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def get_postgres(self, route):
         try:
-            with PgConnection(self.db_path, read_only=True) as conn:  # one short connection per request
-                if route == "/_health":
-                    count = conn.query("SELECT count(*) AS n FROM migrations")[0]["n"]
-                    return self.reply(200, {"status": "ok", "version": VERSION, "migrations": count})
-                if route == "/api/messages":
-                    return self.reply(200, conn.query(MESSAGES_QUERY))
+            if route == "/_health":
+                count = self.pg_pool.query("SELECT count(*) AS n FROM migrations")[0]["n"]
+                return self.reply(200, {"status": "ok", "version": VERSION, "migrations": count})
+            if route == "/api/messages":
+                return self.reply(200, self.pg_pool.query(MESSAGES_QUERY))
         except (OSError, PgError) as e:
             return self.reply(503, {"status": "error", "version": VERSION, "error": str(e)})
         self.reply(404, {"error": "not found", "path": route})
@@ -558,6 +591,7 @@ def cmd_serve(args):
         return 2
     host, port = config["server"].get("host", "127.0.0.1"), config["server"]["port"]
     Handler.db_path = db_path
+    Handler.pg_pool = PgPool(db_path) if is_postgres(db_path) else None
     try:
         server = ThreadingHTTPServer((host, port), Handler)
     except OSError as e:
