@@ -178,7 +178,7 @@ final class StepParser {
     if (v instanceof String s) {
       String problem = Templates.syntaxProblem(s).orElse(null);
       problems.add(doc.location(at), label + ": loop: " + (problem != null ? problem
-          : "a string must be one \"[=expression]\" that yields a list, such as \"[=groups.web]\"; got " + describe(v)));
+          : "a string must be one \"[=expression]\" that yields a list, such as \"[=users]\"; got " + describe(v)));
       return null;
     }
     problems.add(doc.location(at), label + ": 'loop' must be a list, or a \"[=expression]\" that yields one; got "
