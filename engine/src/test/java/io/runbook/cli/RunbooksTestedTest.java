@@ -29,7 +29,8 @@ class RunbooksTestedTest {
       "rollback-drill.yaml", List.of("execution/SampleRunbooksIT.java"),
       "stop-sample.yaml", List.of("execution/SampleRunbooksIT.java"),
       "backup-sample.yaml", List.of("rehearsal/RehearseIT.java"),
-      "install-sample-compose.yaml", List.of("docker/ComposeUpgradeIT.java"));
+      "install-sample-compose.yaml", List.of("docker/ComposeUpgradeIT.java"),
+      "upgrade-fleet-v2.yaml", List.of("execution/WholeServiceIT.java"));
 
   @Test
   void everyRunbookIsRunByATestThatNamesIt() throws IOException {

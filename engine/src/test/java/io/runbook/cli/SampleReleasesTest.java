@@ -24,10 +24,25 @@ class SampleReleasesTest {
   @ParameterizedTest
   @ValueSource(strings = {"1.2.3", "1.3.0", "2.0.0"})
   void theMigrationFilesAreTheMigrationsSampledEmbeds(String release) throws Exception {
+    assertFilesAreEmbedded(release, "MIGRATIONS", "migrations");
+  }
+
+  /** The same for PostgreSQL (releases/V/migrations-postgres), with the same names as for SQLite. */
+  @ParameterizedTest
+  @ValueSource(strings = {"1.2.3", "1.3.0", "2.0.0"})
+  void thePostgresMigrationFilesAreThePostgresMigrationsSampledEmbeds(String release) throws Exception {
+    List<String> pg = assertFilesAreEmbedded(release, "MIGRATIONS_POSTGRES", "migrations-postgres");
+    try (Stream<Path> s = Files.list(RELEASES.resolve(release).resolve("migrations"))) {
+      assertThat(pg.stream().map(m -> m.substring(0, m.indexOf('\n'))))
+          .containsExactlyElementsOf(s.map(f -> f.getFileName().toString()).sorted().toList());
+    }
+  }
+
+  private static List<String> assertFilesAreEmbedded(String release, String variable, String folder) throws Exception {
     Path dir = RELEASES.resolve(release);
     // Read MIGRATIONS with python3 itself, as the server sees it.
     Process p = new ProcessBuilder("python3", "-c", "import json, sys, textwrap; sys.dont_write_bytecode = True; sys.path.insert(0, sys.argv[1]);"
-        + " import sampled; print(json.dumps([[n, textwrap.dedent(s).strip()] for n, s in sampled.MIGRATIONS]))",
+        + " import sampled; print(json.dumps([[n, textwrap.dedent(s).strip()] for n, s in sampled." + variable + "]))",
         dir.toString()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).as(out).isZero();
@@ -35,10 +50,11 @@ class SampleReleasesTest {
     for (JsonNode m : new ObjectMapper().readTree(out)) embedded.add(m.get(0).asText() + "\n" + m.get(1).asText());
 
     List<String> files = new ArrayList<>();
-    try (Stream<Path> s = Files.list(dir.resolve("migrations"))) {
+    try (Stream<Path> s = Files.list(dir.resolve(folder))) {
       for (Path f : s.sorted().toList()) files.add(f.getFileName() + "\n" + Files.readString(f).strip());
     }
 
     assertThat(files).isNotEmpty().containsExactlyElementsOf(embedded);
+    return files;
   }
 }

@@ -69,6 +69,27 @@ public final class SshHost implements AutoCloseable {
     return start(host);
   }
 
+  /**
+   * Starts a host of another image built from the test image (e.g. {@code runbook-test/service:current}) on
+   * {@code network}, known there as {@code name}, with SSH and {@code morePorts} published on the controller.
+   */
+  public static SshHost startOn(String name, TestKeys keys, Network network, String image, int... morePorts) {
+    SshHost host = new SshHost(name, keys, true, image);
+    for (int port : morePorts) host.container.addExposedPort(port);
+    host.container.withNetwork(network).withNetworkAliases(name);
+    return start(host);
+  }
+
+  /** The controller's port for {@code port} of the container, when it was published. */
+  public int mappedPort(int port) {
+    return container.getMappedPort(port);
+  }
+
+  /** Copies a file or directory of the controller into the container. */
+  public void copyIn(Path from, String to) {
+    container.copyFileToContainer(org.testcontainers.utility.MountableFile.forHostPath(from), to);
+  }
+
   /** Attaches the running host to another network too, known there as its name (a bastion between two). */
   public void attach(Network network) {
     container.getDockerClient().connectToNetworkCmd().withNetworkId(network.getId())

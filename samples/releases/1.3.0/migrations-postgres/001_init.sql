@@ -1,0 +1,2 @@
+CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE messages (id SERIAL PRIMARY KEY, user_id INTEGER, body TEXT NOT NULL, created_at TEXT);

@@ -1,0 +1,2 @@
+CREATE TABLE threads (id SERIAL PRIMARY KEY, title TEXT NOT NULL, created_at TEXT);
+ALTER TABLE messages ADD COLUMN thread_id INTEGER;
