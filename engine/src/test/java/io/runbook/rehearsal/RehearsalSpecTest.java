@@ -94,7 +94,7 @@ class RehearsalSpecTest {
     assertThat(spec.forHost(p.hosts().get(0)).redactKeys()).containsExactly(
         new RehearsalSpec.RedactKey("/srv/app/conf/config.json", List.of("auth.jwt_key", "servers.0.password")));
     assertThatThrownBy(() -> plan("rehearsal:\n  redact: [{file: x.json}]\n", inv("binary", "app_dir: /a, port: 1")))
-        .isInstanceOf(RunbookException.class).hasMessageContaining("rb.yaml:18:").hasMessageContaining("keys");
+        .isInstanceOf(RunbookException.class).hasMessageContaining(".yaml:18:12: missing required key 'keys'");
   }
 
   @Test
