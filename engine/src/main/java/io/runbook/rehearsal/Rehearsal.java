@@ -5,7 +5,7 @@ import io.runbook.PrivateFiles;
 import io.runbook.event.EventListener;
 import io.runbook.secret.SecretValues;
 import io.runbook.RunbookException;
-import io.runbook.docker.DockerClients;
+import io.runbook.transport.DockerClients;
 import io.runbook.docker.DockerEngine;
 import io.runbook.docker.DockerJavaEngine;
 import io.runbook.event.EventBus;

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
-import io.runbook.docker.DockerClients;
+import io.runbook.transport.DockerClients;
 import io.runbook.testing.DockerHost;
 import io.runbook.testing.Fleet;
 import io.runbook.testing.SampleRuns;
