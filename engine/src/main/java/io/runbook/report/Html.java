@@ -1,6 +1,6 @@
 package io.runbook.report;
 
-import io.runbook.step.Status;
+import io.runbook.result.Status;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;

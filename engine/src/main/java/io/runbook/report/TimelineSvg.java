@@ -8,6 +8,7 @@ import io.runbook.report.RunReport.Kind;
 import io.runbook.report.RunReport.Marker;
 import io.runbook.report.RunReport.Rollback;
 import io.runbook.report.RunReport.Step;
+import io.runbook.result.Status;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -258,7 +259,7 @@ final class TimelineSvg {
   /** The step's name inside its bar, when the bar is wide and tall enough to hold some of it. */
   private void label(Step s, int x0, int x1, int y) {
     int room = (x1 - x0 - 8) / 6; // characters of 10 px text
-    if (rowHeight < 18 || room < 6 || s.inFlight() || s.status() == io.runbook.step.Status.SKIPPED) return;
+    if (rowHeight < 18 || room < 6 || s.inFlight() || s.status() == Status.SKIPPED) return;
     String name = s.name().length() <= room ? s.name() : s.name().substring(0, room - 1) + "…";
     svg.append("<text x=\"").append(x0 + 4).append("\" y=\"").append(y + rowHeight / 2 + 4)
         .append("\" class=\"inbar\">").append(esc(name)).append("</text>");

@@ -4,6 +4,8 @@ import static io.runbook.step.RecordingTransport.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.transport.LocalTransport;
 import java.nio.file.Path;
 import java.util.List;

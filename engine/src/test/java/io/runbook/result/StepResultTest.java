@@ -1,4 +1,4 @@
-package io.runbook.step;
+package io.runbook.result;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
