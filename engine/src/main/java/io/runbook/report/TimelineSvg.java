@@ -12,6 +12,7 @@ import io.runbook.result.Status;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The timeline as inline SVG, drawn here so the page needs no script: a row per host, x the time since the
@@ -276,7 +277,7 @@ final class TimelineSvg {
   private static String tooltip(Host h, Step s) {
     String what = s.kind() == Kind.ROLLBACK ? "↺ undo" + (s.forStep() == null ? "" : " '" + s.forStep() + "'")
         : s.kind() == Kind.GATE ? "gate" : s.phase();
-    return h.name() + " · " + what + " · " + s.name() + "\n" + Html.status(s).toUpperCase()
+    return h.name() + " · " + what + " · " + s.name() + "\n" + Html.status(s).toUpperCase(Locale.ROOT)
         + (s.inFlight() ? "" : " in " + Html.duration(s.durationMillis())) + " · at +" + Html.duration(s.startMillis())
         + (s.message() == null ? "" : "\n" + s.message());
   }

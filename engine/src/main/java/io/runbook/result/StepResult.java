@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -98,7 +99,7 @@ public record StepResult(
    */
   public Map<String, Object> registered() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("status", status.name().toLowerCase());
+    m.put("status", status.name().toLowerCase(Locale.ROOT));
     m.put("changed", status == Status.CHANGED);
     m.put("failed", status == Status.FAILED);
     m.put("skipped", status == Status.SKIPPED);
