@@ -15,7 +15,7 @@ import io.runbook.yaml.Durations;
 import io.runbook.result.HostResult;
 import io.runbook.result.Outcome;
 import io.runbook.result.RunResult;
-import io.runbook.step.StepResult;
+import io.runbook.result.StepResult;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;

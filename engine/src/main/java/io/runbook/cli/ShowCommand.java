@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -129,7 +130,7 @@ final class ShowCommand implements Callable<Integer> {
     for (StepRecord s : h.steps()) {
       String phase = (s.rollback() ? "↺ " : "") + orDash(s.phase());
       String name = s.name().length() > NAME_WIDTH ? s.name().substring(0, NAME_WIDTH - 1) + "…" : s.name();
-      String status = s.inFlight() ? "running" : s.failed() ? "FAILED" : s.status().name().toLowerCase();
+      String status = s.inFlight() ? "running" : s.failed() ? "FAILED" : s.status().name().toLowerCase(Locale.ROOT);
       String time = s.inFlight() ? "" : HistoryCommand.duration(s.durationMillis());
       out.println(String.format("  %-10s %-" + NAME_WIDTH + "s %-9s %s", phase, name, status, time).stripTrailing());
       if (s.failed() && s.message() != null) out.println("             " + s.message());

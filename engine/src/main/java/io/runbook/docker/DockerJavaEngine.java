@@ -23,6 +23,7 @@ import com.github.dockerjava.api.model.PruneType;
 import com.github.dockerjava.api.model.Volume;
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
+import io.runbook.transport.DockerClients;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;

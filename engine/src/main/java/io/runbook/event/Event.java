@@ -1,6 +1,7 @@
 package io.runbook.event;
 
 import java.time.Instant;
+import java.util.Locale;
 
 /**
  * Something that happened during a run. The engine emits events and never prints: the console, the
@@ -18,6 +19,6 @@ public sealed interface Event
   /** The snake_case name written to the journal, e.g. {@code step_finished}. */
   default String eventType() {
     String n = getClass().getSimpleName();
-    return n.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase();
+    return n.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
   }
 }

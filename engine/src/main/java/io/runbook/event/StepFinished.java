@@ -1,6 +1,6 @@
 package io.runbook.event;
 
-import io.runbook.step.StepResult;
+import io.runbook.result.StepResult;
 import java.time.Instant;
 
 /**

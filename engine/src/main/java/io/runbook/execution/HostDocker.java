@@ -1,6 +1,6 @@
 package io.runbook.execution;
 
-import io.runbook.docker.DockerClients;
+import io.runbook.transport.DockerClients;
 import io.runbook.docker.DockerEngine;
 import io.runbook.docker.DockerJavaEngine;
 import io.runbook.transport.Transport;

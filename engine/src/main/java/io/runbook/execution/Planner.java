@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -473,7 +474,7 @@ public final class Planner {
       m.forEach((k, v) -> {
         if (sb.length() > 0) sb.append(", ");
         // credentials (a pull's auth, a password var) never reach the console
-        String key = String.valueOf(k).toLowerCase();
+        String key = String.valueOf(k).toLowerCase(Locale.ROOT);
         String val = key.equals("auth") || key.contains("password") || key.contains("secret") || key.contains("token")
             ? "***" : key.equals("headers") && v instanceof Map<?, ?> h ? headers(h) : String.valueOf(v);
         sb.append(k).append('=').append(val.contains("\n") ? "<" + val.lines().count() + " lines>" : val);

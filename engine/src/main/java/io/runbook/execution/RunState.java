@@ -16,7 +16,7 @@ import io.runbook.journal.JournalEvents;
 import io.runbook.journal.JournalWriter;
 import io.runbook.journal.UndoState;
 import io.runbook.result.HostResult;
-import io.runbook.step.StepResult;
+import io.runbook.result.StepResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

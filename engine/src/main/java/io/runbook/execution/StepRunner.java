@@ -1,9 +1,9 @@
 package io.runbook.execution;
 
 import io.runbook.model.StepSpec;
-import io.runbook.step.Status;
+import io.runbook.result.Status;
 import io.runbook.step.Step;
-import io.runbook.step.StepResult;
+import io.runbook.result.StepResult;
 import io.runbook.template.Templates;
 import io.runbook.template.Templates.TemplateError;
 import io.runbook.transport.Become;

@@ -9,6 +9,7 @@ import io.runbook.yaml.YamlLoader;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -92,7 +93,7 @@ final class AnsibleYaml implements YamlLoader.Scalars {
     if (Tag.NULL.equals(tag)) return null;
     if (inVaultedFile && Tag.STR.equals(tag) && !v.isEmpty()) secrets.add(v);
     if (Tag.BOOL.equals(tag)) {
-      String b = v.toLowerCase();
+      String b = v.toLowerCase(Locale.ROOT);
       return b.equals("yes") || b.equals("true") || b.equals("on");
     }
     if (Tag.INT.equals(tag)) {
@@ -144,7 +145,7 @@ final class AnsibleYaml implements YamlLoader.Scalars {
   }
 
   private static Double floating(String text) {
-    String s = text.replace("_", "").toLowerCase();
+    String s = text.replace("_", "").toLowerCase(Locale.ROOT);
     double sign = 1;
     if (s.startsWith("-")) {
       sign = -1;

@@ -4,6 +4,7 @@ import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
 import io.runbook.inventory.InventoryWalker.GroupDef;
 import io.runbook.inventory.InventoryWalker.HostDef;
+import io.runbook.template.Templates;
 import io.runbook.yaml.InputFiles;
 import io.runbook.yaml.JsonSchemas;
 import io.runbook.yaml.Location;
@@ -172,7 +173,7 @@ public final class InventoryLoader {
     // The walker explains a top-level hosts/vars/children itself; the schema would only add noise about it.
     Map<Object, Object> groupsOnly = new LinkedHashMap<>(root);
     groupsOnly.keySet().removeAll(InventoryWalker.SECTIONS);
-    JsonSchemas.validate(JsonSchemas.load(SCHEMA), groupsOnly, doc, "", null, problems);
+    JsonSchemas.validate(JsonSchemas.load(SCHEMA), groupsOnly, doc, "", null, problems, Templates::isTemplate);
     new InventoryWalker(doc, dir, problems, data).walk(root);
   }
 

@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -84,7 +85,7 @@ final class PythonLiteral {
     boolean first = true;
     while (true) {
       String p = first ? prefix : word();
-      String lower = p.toLowerCase();
+      String lower = p.toLowerCase(Locale.ROOT);
       if (!(lower.isEmpty() || lower.equals("r") || lower.equals("u"))) throw no(); // a name, bytes or an f-string
       if (i >= s.length() || s.charAt(i) != '\'' && s.charAt(i) != '"') throw no();
       out.append(string(lower.equals("r")));
@@ -158,7 +159,7 @@ final class PythonLiteral {
     String t = s.substring(start, i);
     if (t.contains("__") || t.endsWith("_") || t.startsWith("_")) throw no();
     String n = t.replace("_", "");
-    String lower = n.toLowerCase();
+    String lower = n.toLowerCase(Locale.ROOT);
     BigInteger b;
     if (lower.startsWith("0x")) b = new BigInteger(n.substring(2), 16);
     else if (lower.startsWith("0o")) b = new BigInteger(n.substring(2), 8);

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,7 +42,7 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
     for (Class<?> c : Event.class.getPermittedSubclasses()) {
       @SuppressWarnings("unchecked")
       Class<? extends Event> type = (Class<? extends Event>) c;
-      TYPES.put(c.getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(), type);
+      TYPES.put(c.getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT), type);
     }
   }
 

@@ -21,8 +21,8 @@ import io.runbook.journal.RunSummary.RunOutcome;
 import io.runbook.result.HostResult;
 import io.runbook.result.Outcome;
 import io.runbook.result.RunResult;
-import io.runbook.step.Status;
-import io.runbook.step.StepResult;
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,6 +40,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -433,7 +434,7 @@ public final class JournalReader {
       if (result != null) {
         Outcome outcome = result.outcome();
         String label = outcome != null ? outcome.label()
-            : outcomeName != null ? outcomeName.toLowerCase().replace('_', ' ') : "unknown";
+            : outcomeName != null ? outcomeName.toLowerCase(Locale.ROOT).replace('_', ' ') : "unknown";
         return new HostSummary(name, mode, State.FINISHED, outcome, label, result.ok(), result.changed(),
             result.failed(), result.skipped(), result.rolledBack(), failedStep, message, rollbackError, notUndone,
             result.durationMillis(), null, steps, orphans, lockLostTo);

@@ -1,7 +1,7 @@
 package io.runbook.journal;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.runbook.step.Status;
+import io.runbook.result.Status;
 import java.time.Instant;
 
 /**

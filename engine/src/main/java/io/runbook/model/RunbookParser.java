@@ -1,5 +1,6 @@
 package io.runbook.model;
 
+import io.runbook.template.Templates;
 import io.runbook.yaml.Durations;
 import io.runbook.yaml.JsonSchemas;
 import io.runbook.yaml.Problems;
@@ -39,7 +40,7 @@ public final class RunbookParser {
     }
     @SuppressWarnings("unchecked")
     Map<String, Object> root = (Map<String, Object>) doc.root();
-    JsonSchemas.validate(JsonSchemas.load(SCHEMA), root, doc, "", "", mine);
+    JsonSchemas.validate(JsonSchemas.load(SCHEMA), root, doc, "", "", mine, Templates::isTemplate);
 
     StepParser steps = new StepParser(doc, mine);
     Map<Phase, List<StepSpec>> common = phases(root.get("phases"), "/phases", steps);
@@ -53,7 +54,7 @@ public final class RunbookParser {
     if (root.get("vars") instanceof Map<?, ?> vs) {
       vs.forEach((k, v) -> {
         if (v instanceof String text) {
-          io.runbook.template.Templates.syntaxProblem(text).ifPresent(p -> mine.add(
+          Templates.syntaxProblem(text).ifPresent(p -> mine.add(
               doc.location(YamlDocument.child("/vars", k)), "variable '" + k + "': " + p));
         }
       });

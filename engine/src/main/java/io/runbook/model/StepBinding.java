@@ -2,6 +2,7 @@ package io.runbook.model;
 
 import com.fasterxml.jackson.databind.JsonMappingException;
 import io.runbook.step.Step;
+import io.runbook.template.Templates;
 import io.runbook.yaml.Problems;
 import io.runbook.yaml.YamlDocument;
 import java.util.List;
@@ -66,7 +67,8 @@ public final class StepBinding {
   public static <A> Bound<A> bindRendered(Step<A> step, Object rendered, YamlDocument doc, String pointer,
       String label) {
     Problems problems = new Problems();
-    if (JsonSchemas.validate(JsonSchemas.load(step.schemaResource()), rendered, doc, pointer, label, problems)) {
+    if (JsonSchemas.validate(JsonSchemas.load(step.schemaResource()), rendered, doc, pointer, label, problems,
+        Templates::isTemplate)) {
       Optional<A> args = bind(step, rendered, doc, pointer, label, problems);
       if (args.isPresent() && problems.isEmpty()) return new Bound<>(args.get(), List.of());
     }

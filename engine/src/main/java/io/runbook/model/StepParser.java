@@ -188,7 +188,7 @@ final class StepParser {
 
   private void checkArgs(Step<?> step, Object args, String pointer, String label) {
     boolean valid = JsonSchemas.validate(JsonSchemas.load(step.schemaResource()), args, doc, pointer,
-        label, problems);
+        label, problems, Templates::isTemplate);
     if (valid && !containsTemplate(args)) {
       StepBinding.bind(step, args, doc, pointer, label, problems);
     }

@@ -3,7 +3,7 @@ package io.runbook.rehearsal;
 import io.runbook.ErrorCode;
 import io.runbook.PrivateFiles;
 import io.runbook.RunbookException;
-import io.runbook.docker.DockerClients;
+import io.runbook.transport.DockerClients;
 import io.runbook.docker.DockerEngine;
 import io.runbook.docker.DockerJavaEngine;
 import io.runbook.engine.Engine;

@@ -10,7 +10,7 @@ import com.github.dockerjava.api.model.Network;
 import com.github.dockerjava.api.model.Volume;
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
-import io.runbook.docker.DockerClients;
+import io.runbook.transport.DockerClients;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

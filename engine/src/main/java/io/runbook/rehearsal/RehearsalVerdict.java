@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -92,7 +93,7 @@ public record RehearsalVerdict(String state, int exitCode, boolean upgradePassed
 
   /** {@code REHEARSAL PASSED}, as the console and the report's header say it. */
   public String headline() {
-    return "REHEARSAL " + state.toUpperCase();
+    return "REHEARSAL " + state.toUpperCase(Locale.ROOT);
   }
 
   /** The rollback's line of the summary. */

@@ -4,7 +4,7 @@ import io.runbook.event.Event;
 import io.runbook.event.EventListener;
 import io.runbook.event.StepFinished;
 import io.runbook.event.StepStarted;
-import io.runbook.step.Status;
+import io.runbook.result.Status;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;

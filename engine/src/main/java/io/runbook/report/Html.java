@@ -1,9 +1,10 @@
 package io.runbook.report;
 
-import io.runbook.step.Status;
+import io.runbook.result.Status;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 
 /** Escaping, colours and the few formats the page shares. Everything from a journal goes through {@link #esc}. */
 final class Html {
@@ -64,12 +65,12 @@ final class Html {
 
   /** A CSS class for a host or run outcome label ("rolled back" → {@code o-rolled-back}). */
   static String outcomeClass(String label) {
-    return "o-" + (label == null ? "unknown" : label.toLowerCase().replaceAll("[^a-z]+", "-"));
+    return "o-" + (label == null ? "unknown" : label.toLowerCase(Locale.ROOT).replaceAll("[^a-z]+", "-"));
   }
 
   static String status(RunReport.Step s) {
     if (s.inFlight()) return "running";
-    return s.status().name().toLowerCase();
+    return s.status().name().toLowerCase(Locale.ROOT);
   }
 
   /** {@code 250ms}, {@code 1.25s}, {@code 42s}, {@code 3m05s}, {@code 1h02m}. */

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A run as one self-contained HTML page: header, recap, timeline, then every host's steps with their
@@ -393,7 +394,7 @@ public final class HtmlReport {
 
   private void step(Step s) {
     String phase = s.kind() == Kind.ROLLBACK ? "↺ " + s.phase() : s.phase();
-    out.append("<tr id=\"step-").append(s.id()).append("\" class=\"k-").append(s.kind().name().toLowerCase())
+    out.append("<tr id=\"step-").append(s.id()).append("\" class=\"k-").append(s.kind().name().toLowerCase(Locale.ROOT))
         .append(s.failed() ? " failed" : "").append("\"><td class=\"ph\">").append(esc(phase))
         .append(s.kind() == Kind.GATE ? " <span class=\"gate\">gate</span>" : "").append("</td><td>")
         .append(esc(s.name()));

@@ -3,7 +3,7 @@ package io.runbook.report;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.runbook.journal.HostSummary;
 import io.runbook.journal.RunSummary;
-import io.runbook.step.Status;
+import io.runbook.result.Status;
 import java.time.Instant;
 import java.util.List;
 

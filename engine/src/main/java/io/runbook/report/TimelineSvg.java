@@ -8,9 +8,11 @@ import io.runbook.report.RunReport.Kind;
 import io.runbook.report.RunReport.Marker;
 import io.runbook.report.RunReport.Rollback;
 import io.runbook.report.RunReport.Step;
+import io.runbook.result.Status;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The timeline as inline SVG, drawn here so the page needs no script: a row per host, x the time since the
@@ -258,7 +260,7 @@ final class TimelineSvg {
   /** The step's name inside its bar, when the bar is wide and tall enough to hold some of it. */
   private void label(Step s, int x0, int x1, int y) {
     int room = (x1 - x0 - 8) / 6; // characters of 10 px text
-    if (rowHeight < 18 || room < 6 || s.inFlight() || s.status() == io.runbook.step.Status.SKIPPED) return;
+    if (rowHeight < 18 || room < 6 || s.inFlight() || s.status() == Status.SKIPPED) return;
     String name = s.name().length() <= room ? s.name() : s.name().substring(0, room - 1) + "…";
     svg.append("<text x=\"").append(x0 + 4).append("\" y=\"").append(y + rowHeight / 2 + 4)
         .append("\" class=\"inbar\">").append(esc(name)).append("</text>");
@@ -275,7 +277,7 @@ final class TimelineSvg {
   private static String tooltip(Host h, Step s) {
     String what = s.kind() == Kind.ROLLBACK ? "↺ undo" + (s.forStep() == null ? "" : " '" + s.forStep() + "'")
         : s.kind() == Kind.GATE ? "gate" : s.phase();
-    return h.name() + " · " + what + " · " + s.name() + "\n" + Html.status(s).toUpperCase()
+    return h.name() + " · " + what + " · " + s.name() + "\n" + Html.status(s).toUpperCase(Locale.ROOT)
         + (s.inFlight() ? "" : " in " + Html.duration(s.durationMillis())) + " · at +" + Html.duration(s.startMillis())
         + (s.message() == null ? "" : "\n" + s.message());
   }

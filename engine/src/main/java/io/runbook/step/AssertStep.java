@@ -3,6 +3,7 @@ package io.runbook.step;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.runbook.result.StepResult;
 import io.runbook.template.Templates;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,7 @@
 package io.runbook.step;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import io.runbook.result.StepResult;
 import io.runbook.transport.Shell;
 import java.util.List;
 import java.util.Collections;

@@ -2,6 +2,7 @@ package io.runbook.step;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.runbook.result.StepResult;
 import io.runbook.template.Templates;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package io.runbook.step;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import io.runbook.result.StepResult;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

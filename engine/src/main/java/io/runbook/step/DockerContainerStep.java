@@ -8,6 +8,8 @@ import io.runbook.docker.DockerEngine.Mount;
 import io.runbook.docker.DockerEngine.Recreated;
 import io.runbook.docker.DockerEngine.RunResult;
 import io.runbook.docker.DockerJavaEngine;
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -5,6 +5,7 @@ import io.runbook.docker.DockerEngine;
 import io.runbook.docker.DockerEngine.Pulled;
 import io.runbook.docker.ImageInUseException;
 import io.runbook.docker.DockerEngine.RegistryAuth;
+import io.runbook.result.StepResult;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import io.runbook.docker.DockerEngine;
 import io.runbook.docker.DockerEngine.Mount;
 import io.runbook.docker.DockerEngine.RunResult;
+import io.runbook.result.StepResult;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;
 import java.util.ArrayList;

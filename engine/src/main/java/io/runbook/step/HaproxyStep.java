@@ -1,5 +1,6 @@
 package io.runbook.step;
 
+import io.runbook.result.StepResult;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.runbook.template.Templates;

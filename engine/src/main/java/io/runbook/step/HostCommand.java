@@ -1,5 +1,6 @@
 package io.runbook.step;
 
+import io.runbook.result.StepResult;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;

@@ -1,5 +1,7 @@
 package io.runbook.step;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
 import java.util.List;

@@ -7,6 +7,8 @@ import com.networknt.schema.SchemaException;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.NodePath;
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

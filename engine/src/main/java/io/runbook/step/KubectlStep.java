@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;

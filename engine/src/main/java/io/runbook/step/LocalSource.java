@@ -1,5 +1,6 @@
 package io.runbook.step;
 
+import io.runbook.result.StepResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

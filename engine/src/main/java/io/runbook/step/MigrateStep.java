@@ -1,5 +1,7 @@
 package io.runbook.step;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.yaml.Durations;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;

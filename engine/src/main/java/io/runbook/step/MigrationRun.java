@@ -1,5 +1,7 @@
 package io.runbook.step;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.yaml.Durations;
 import io.runbook.transport.ExecResult;
 import java.time.Duration;

@@ -1,6 +1,7 @@
 package io.runbook.step;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import io.runbook.result.StepResult;
 import io.runbook.yaml.Durations;
 import java.time.Duration;
 import java.util.List;

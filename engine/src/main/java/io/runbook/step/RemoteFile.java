@@ -1,5 +1,7 @@
 package io.runbook.step;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;
 import io.runbook.RunbookException;

@@ -1,6 +1,7 @@
 package io.runbook.step;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import io.runbook.result.StepResult;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.runbook.step;
 
+import io.runbook.result.StepResult;
 import java.util.List;
 import java.util.Optional;
 

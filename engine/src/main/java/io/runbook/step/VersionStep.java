@@ -3,6 +3,7 @@ package io.runbook.step;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.runbook.result.StepResult;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;
 import java.util.ArrayList;

@@ -7,7 +7,6 @@ import com.github.dockerjava.api.exception.DockerException;
 import com.github.dockerjava.api.exception.NotFoundException;
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
-import io.runbook.docker.DockerClients;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;

@@ -11,10 +11,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * JSON Schema (draft 2020-12, networknt) validation of YAML documents, with every violation mapped back
@@ -53,15 +56,18 @@ public final class JsonSchemas {
    * Validates {@code value}, found at {@code basePointer} in {@code doc}, and adds one problem per
    * violation. {@code what} names the thing validated in messages (e.g. "step 'Backup' (shell)").
    *
+   * @param deferred text checked later, not as written: a violation at such a text is not reported (the
+   *     caller passes its template test, a templated value being checked once rendered; this package
+   *     knows no template syntax, so that {@code template} may depend on it and not the reverse)
    * @return true when the value is valid
    */
   public static boolean validate(Loaded schema, Object value, YamlDocument doc, String basePointer,
-      String what, Problems problems) {
+      String what, Problems problems, Predicate<String> deferred) {
     JsonNode instance = MAPPER.valueToTree(value);
     List<Error> errors = schema.schema().validate(instance);
     int reported = 0;
     // A misspelt key yields "unknown key 'hostz'" and "missing 'hosts'"; the first says it all.
-    java.util.Set<String> suggested = new java.util.HashSet<>();
+    Set<String> suggested = new HashSet<>();
     for (Error e : errors) {
       if ("additionalProperties".equals(e.getKeyword()) && e.getProperty() != null) {
         String hint = Suggestions.didYouMean(e.getProperty(), knownProperties(schema.json(), e));
@@ -74,7 +80,7 @@ public final class JsonSchemas {
       }
       // A templated value ("[=port]") is checked once it is rendered for a host, not as written.
       JsonNode bad = e.getInstanceNode();
-      if (bad != null && bad.isTextual() && io.runbook.template.Templates.isTemplate(bad.asText())) continue;
+      if (bad != null && bad.isTextual() && deferred.test(bad.asText())) continue;
       reported++;
       String rel = pointer(e.getInstanceLocation());
       String at = basePointer + rel;

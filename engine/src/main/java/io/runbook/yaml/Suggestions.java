@@ -1,6 +1,7 @@
 package io.runbook.yaml;
 
 import java.util.Collection;
+import java.util.Locale;
 
 /** "Did you mean" hints for misspelt keys, step types and variables. */
 public final class Suggestions {
@@ -11,7 +12,7 @@ public final class Suggestions {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String c : candidates) {
-      int d = distance(given.toLowerCase(), c.toLowerCase());
+      int d = distance(given.toLowerCase(Locale.ROOT), c.toLowerCase(Locale.ROOT));
       if (d < bestDistance) {
         bestDistance = d;
         best = c;

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -210,7 +211,7 @@ public final class YamlLoader {
     String v = n.getValue();
     Tag tag = n.getTag();
     if (Tag.NULL.equals(tag)) return null;
-    if (Tag.BOOL.equals(tag)) return Boolean.valueOf(v.toLowerCase());
+    if (Tag.BOOL.equals(tag)) return Boolean.valueOf(v.toLowerCase(Locale.ROOT));
     if (Tag.INT.equals(tag)) {
       try {
         if (v.startsWith("0x")) return Long.parseLong(v.substring(2), 16);
@@ -222,7 +223,7 @@ public final class YamlLoader {
       }
     }
     if (Tag.FLOAT.equals(tag)) {
-      String f = v.toLowerCase();
+      String f = v.toLowerCase(Locale.ROOT);
       if (f.endsWith(".inf")) return f.startsWith("-") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
       if (f.equals(".nan")) return Double.NaN;
       try {

@@ -19,7 +19,7 @@ import io.runbook.event.StepStarted;
 import io.runbook.journal.JournalWriter;
 import io.runbook.result.HostResult;
 import io.runbook.result.Outcome;
-import io.runbook.step.StepResult;
+import io.runbook.result.StepResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

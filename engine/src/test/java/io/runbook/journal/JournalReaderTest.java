@@ -9,7 +9,7 @@ import io.runbook.RunbookException;
 import io.runbook.journal.HostSummary.State;
 import io.runbook.journal.RunSummary.RunOutcome;
 import io.runbook.result.Outcome;
-import io.runbook.step.Status;
+import io.runbook.result.Status;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,8 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
-import io.runbook.docker.DockerClients;
+import io.runbook.transport.DockerClients;
 import io.runbook.testing.Cli.Run;
+import io.runbook.transport.DockerClients;
 import io.runbook.testing.DockerHost;
 import io.runbook.testing.Fleet;
 import io.runbook.testing.Ports;
@@ -23,7 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -467,8 +468,8 @@ class RehearseIT {
   static final String COMMAND_LOG = "/tmp/rehearse-commands.log";
 
   /** From now on sshd runs every command of this host through a wrapper that appends it to a log first. */
-  static void logCommands(Function<String[], String> rootExec) {
-    rootExec.apply(new String[] {"sh", "-c", "printf '%s\\n' '#!/bin/sh' 'printf \"%s\\n---\\n\" \"$SSH_ORIGINAL_COMMAND\" >> " + COMMAND_LOG + "'"
+  static void logCommands(Consumer<String[]> rootExec) {
+    rootExec.accept(new String[] {"sh", "-c", "printf '%s\\n' '#!/bin/sh' 'printf \"%s\\n---\\n\" \"$SSH_ORIGINAL_COMMAND\" >> " + COMMAND_LOG + "'"
         + " 'exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"' > /usr/local/bin/rb-log && chmod 755 /usr/local/bin/rb-log"
         + " && : > " + COMMAND_LOG + " && chmod 666 " + COMMAND_LOG
         + " && echo 'ForceCommand /usr/local/bin/rb-log' >> /etc/ssh/sshd_config.d/runbook.conf && kill -HUP 1"});

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.step.BackupStep;
 import io.runbook.step.StepContext;
-import io.runbook.step.StepResult;
+import io.runbook.result.StepResult;
 import io.runbook.template.Templates;
 import io.runbook.transport.Become;
 import io.runbook.transport.LocalTransport;

@@ -7,7 +7,7 @@ import io.runbook.journal.RunSummary.RunOutcome;
 import io.runbook.report.RunReport.Host;
 import io.runbook.report.RunReport.Kind;
 import io.runbook.report.RunReport.Step;
-import io.runbook.step.Status;
+import io.runbook.result.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -3,6 +3,8 @@ package io.runbook.step;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.transport.LocalTransport;
 import java.nio.file.Path;
 import java.util.List;

@@ -3,6 +3,8 @@ package io.runbook.step;
 import static io.runbook.step.RecordingTransport.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.transport.LocalTransport;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,6 +4,8 @@ import static io.runbook.step.RecordingTransport.ok;
 import static io.runbook.step.RecordingTransport.result;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.transport.LocalTransport;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.runbook.RunbookException;
 import io.runbook.docker.DockerEngine.Mount;
 import io.runbook.docker.DockerEngine.RunResult;
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

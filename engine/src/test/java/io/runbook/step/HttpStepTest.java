@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.template.Templates;
 import io.runbook.transport.LocalTransport;
 import java.io.IOException;

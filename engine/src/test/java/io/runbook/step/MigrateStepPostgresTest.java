@@ -2,6 +2,8 @@ package io.runbook.step;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.LocalTransport;

@@ -2,6 +2,9 @@ package io.runbook.step;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
+import io.runbook.transport.Become;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.LocalTransport;
 import java.nio.charset.StandardCharsets;

@@ -2,6 +2,7 @@ package io.runbook.step;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.result.StepResult;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.model.StepBinding;

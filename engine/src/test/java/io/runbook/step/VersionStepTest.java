@@ -5,6 +5,8 @@ import static io.runbook.step.RecordingTransport.result;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.transport.LocalTransport;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

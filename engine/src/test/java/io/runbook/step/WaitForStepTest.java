@@ -4,6 +4,8 @@ import static io.runbook.step.RecordingTransport.ok;
 import static io.runbook.step.RecordingTransport.result;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.result.Status;
+import io.runbook.result.StepResult;
 import io.runbook.testing.Ports;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;

@@ -3,7 +3,6 @@ package io.runbook.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.dockerjava.api.DockerClient;
-import io.runbook.docker.DockerClients;
 import io.runbook.testing.SshHost;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;

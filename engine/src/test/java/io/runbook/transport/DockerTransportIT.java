@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.dockerjava.api.DockerClient;
 import io.runbook.RunbookException;
-import io.runbook.docker.DockerClients;
 import io.runbook.execution.ConnectionSettings;
 import io.runbook.execution.StandardConnector;
 import io.runbook.inventory.Host;

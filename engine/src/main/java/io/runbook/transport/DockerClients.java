@@ -1,4 +1,4 @@
-package io.runbook.docker;
+package io.runbook.transport;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.core.DefaultDockerClientConfig;

@@ -1,4 +1,4 @@
-package io.runbook.step;
+package io.runbook.result;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import com.fasterxml.jackson.databind.util.StdConverter;
 import io.runbook.transport.ExecResult;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -34,7 +37,7 @@ public record StepResult(
   public StepResult {
     stdout = tail(stdout);
     stderr = tail(stderr);
-    data = data == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(data));
+    data = data == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(data));
   }
 
   public static StepResult of(Status status, String message) {
@@ -96,7 +99,7 @@ public record StepResult(
    */
   public Map<String, Object> registered() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("status", status.name().toLowerCase());
+    m.put("status", status.name().toLowerCase(Locale.ROOT));
     m.put("changed", status == Status.CHANGED);
     m.put("failed", status == Status.FAILED);
     m.put("skipped", status == Status.SKIPPED);
@@ -104,7 +107,7 @@ public record StepResult(
     String out = stdout == null ? "" : stdout.strip();
     m.put("stdout", out);
     m.put("stderr", stderr == null ? "" : stderr.strip());
-    m.put("stdout_lines", out.isEmpty() ? java.util.List.of() : java.util.List.of(out.split("\\R")));
+    m.put("stdout_lines", out.isEmpty() ? List.of() : List.of(out.split("\\R")));
     m.put("msg", message == null ? "" : message);
     m.putAll(PublicData.strip(data));
     return m;

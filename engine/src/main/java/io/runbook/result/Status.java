@@ -1,4 +1,4 @@
-package io.runbook.step;
+package io.runbook.result;
 
 /** The outcome of one step on one host. */
 public enum Status {

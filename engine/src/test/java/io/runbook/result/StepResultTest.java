@@ -1,12 +1,25 @@
-package io.runbook.step;
+package io.runbook.result;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class StepResultTest {
+  @Test
+  void aStatusReadsTheSameInEveryLocale() {
+    Locale before = Locale.getDefault();
+    // Turkish lower-cases 'I' to a dotless 'ı': "FAILED" would become "faıled" and no failed_when would match.
+    Locale.setDefault(Locale.forLanguageTag("tr-TR"));
+    try {
+      assertThat(StepResult.failed("boom").registered()).containsEntry("status", "failed");
+    } finally {
+      Locale.setDefault(before);
+    }
+  }
+
   @Test
   void undoStateNeverLeavesTheStep() throws Exception {
     StepResult r = StepResult.changed("wrote /etc/app.conf")
