@@ -15,16 +15,18 @@ import java.util.Deque;
 import java.util.Set;
 
 /**
- * Every file runbook writes (journals, undo state, reports, rehearsal records) holds commands and output
- * that may carry secrets, so it is created readable by its owner only: files 0600, directories 0700.
+ * Every file runbook writes (journals, undo state, reports, rehearsal records) holds commands and
+ * output that may carry secrets, so it is created readable by its owner only: files 0600,
+ * directories 0700.
  *
- * <p>Directories are tightened only where they are runbook's own: one created here, or one below the state
- * directory (an older version made {@code runs/<id>} 0755). A directory the user made, such as the state
- * directory itself or a report's {@code -o} folder, is never changed.
+ * <p>Directories are tightened only where they are runbook's own: one created here, or one below
+ * the state directory (an older version made {@code runs/<id>} 0755). A directory the user made,
+ * such as the state directory itself or a report's {@code -o} folder, is never changed.
  */
 public final class PrivateFiles {
   public static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
-  public static final Set<PosixFilePermission> DIRECTORY = PosixFilePermissions.fromString("rwx------");
+  public static final Set<PosixFilePermission> DIRECTORY =
+      PosixFilePermissions.fromString("rwx------");
 
   private PrivateFiles() {}
 
@@ -47,8 +49,9 @@ public final class PrivateFiles {
   }
 
   /**
-   * Creates {@code dir} below {@code root} as {@link #directory} does, and tightens every directory between
-   * {@code root} (exclusive) and {@code dir} to 0700: those are runbook's own ({@code runs/}, a run's).
+   * Creates {@code dir} below {@code root} as {@link #directory} does, and tightens every directory
+   * between {@code root} (exclusive) and {@code dir} to 0700: those are runbook's own ({@code
+   * runs/}, a run's).
    */
   public static Path directoryBelow(Path root, Path dir) throws IOException {
     directory(dir);
@@ -61,13 +64,20 @@ public final class PrivateFiles {
 
   /** A new file (it must not exist), 0600 from the start, opened for appending. */
   public static FileChannel createNew(Path file) throws IOException {
-    FileChannel c = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND), PosixFilePermissions.asFileAttribute(FILE));
+    FileChannel c =
+        FileChannel.open(
+            file,
+            Set.of(
+                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
+            PosixFilePermissions.asFileAttribute(FILE));
     restrict(file, FILE); // the attribute is subject to the umask; the mode is not
     return c;
   }
 
-  /** Opens a file for appending, creating it 0600 if missing; an existing one (an older version's) is tightened. */
+  /**
+   * Opens a file for appending, creating it 0600 if missing; an existing one (an older version's)
+   * is tightened.
+   */
   public static FileChannel append(Path file, boolean create) throws IOException {
     if (create && !Files.exists(file)) {
       try {
@@ -82,14 +92,18 @@ public final class PrivateFiles {
   }
 
   /**
-   * Writes a whole file, replacing it atomically (a reader never sees half of it) with a 0600 one; its
-   * directory is created with {@link #directory}.
+   * Writes a whole file, replacing it atomically (a reader never sees half of it) with a 0600 one;
+   * its directory is created with {@link #directory}.
    */
   public static Path write(Path file, String text) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     directory(dir);
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName() + "-", ".tmp",
-        PosixFilePermissions.asFileAttribute(FILE));
+    Path tmp =
+        Files.createTempFile(
+            dir,
+            "." + file.getFileName() + "-",
+            ".tmp",
+            PosixFilePermissions.asFileAttribute(FILE));
     try {
       restrict(tmp, FILE);
       Files.writeString(tmp, text, StandardCharsets.UTF_8);

@@ -1,8 +1,9 @@
 package io.runbook;
 
 /**
- * The one unchecked exception of the engine. Its {@link ErrorCode} owns the process exit code; the CLI
- * turns it into a message in exactly one place. Messages say what went wrong and what to do next.
+ * The one unchecked exception of the engine. Its {@link ErrorCode} owns the process exit code; the
+ * CLI turns it into a message in exactly one place. Messages say what went wrong and what to do
+ * next.
  */
 public class RunbookException extends RuntimeException {
   private final ErrorCode code;

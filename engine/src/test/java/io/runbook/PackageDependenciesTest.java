@@ -27,22 +27,24 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The packages under {@code io.runbook} depend on each other without cycles, and ARCHITECTURE.md's table
- * says which way, package by package. A dependency is what the class files reference (types used without
- * being named count too) plus what the sources name (imports and inline qualified names, and so the
- * constants that javac copies into the class files and leaves no trace of).
+ * The packages under {@code io.runbook} depend on each other without cycles, and ARCHITECTURE.md's
+ * table says which way, package by package. A dependency is what the class files reference (types
+ * used without being named count too) plus what the sources name (imports and inline qualified
+ * names, and so the constants that javac copies into the class files and leaves no trace of).
  */
 class PackageDependenciesTest {
   private static final String ROOT = "io.runbook";
   private static final Path SOURCES = Path.of("src/main/java/io/runbook");
   private static final Path ARCHITECTURE = Path.of("../ARCHITECTURE.md");
-  private static final Pattern QUALIFIED = Pattern.compile("\\bio\\.runbook\\.([a-z][a-z0-9_]*)\\.");
+  private static final Pattern QUALIFIED =
+      Pattern.compile("\\bio\\.runbook\\.([a-z][a-z0-9_]*)\\.");
   private static final Pattern TABLE_ROW = Pattern.compile("^\\| `([a-z]+)` \\|.*\\| ([^|]*) \\|$");
   private static final Pattern NAME = Pattern.compile("`([a-z]+)`");
 
-  private static final JavaClasses CLASSES = new ClassFileImporter()
-      .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-      .importPackages(ROOT);
+  private static final JavaClasses CLASSES =
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages(ROOT);
 
   @Test
   void theCompiledPackagesHaveNoCycles() {
@@ -64,29 +66,37 @@ class PackageDependenciesTest {
   void architectureMdListsWhatEachPackageDependsOn() throws IOException {
     Map<String, Set<String>> actual = dependencies();
     actual.remove("");
-    assertThat(table()).as("ARCHITECTURE.md's package table (depends on) against the code").isEqualTo(actual);
+    assertThat(table())
+        .as("ARCHITECTURE.md's package table (depends on) against the code")
+        .isEqualTo(actual);
   }
 
   @Test
   void aCycleIsFoundAndNamed() {
-    Map<String, Set<String>> g = Map.of("a", Set.of("b"), "b", Set.of("c"), "c", Set.of("a"), "d", Set.of("a"));
+    Map<String, Set<String>> g =
+        Map.of("a", Set.of("b"), "b", Set.of("c"), "c", Set.of("a"), "d", Set.of("a"));
     assertThat(cycle(g)).containsExactly("a", "b", "c", "a");
     assertThat(cycle(Map.of("a", Set.of("b"), "b", Set.of()))).isEmpty();
   }
 
   @Test
   void theSourcesNameInlineQualifiedNamesButNotInCommentsOrStrings() {
-    String src = "package io.runbook.yaml;\n"
-        + "import io.runbook.ErrorCode;\n"
-        + "// io.runbook.cli.Main in a comment\n"
-        + "/** {@link io.runbook.report.Html} */\n"
-        + "class A { String s = \"io.runbook.lock.HostLock \\\" io.runbook.lock.X\"; char c = '\"';\n"
-        + "  boolean t = io.runbook.template.Templates.isTemplate(s); }\n";
-    assertThat(named(src)).as("its own package and ErrorCode (in io.runbook itself) are no package below")
+    String src =
+        "package io.runbook.yaml;\n"
+            + "import io.runbook.ErrorCode;\n"
+            + "// io.runbook.cli.Main in a comment\n"
+            + "/** {@link io.runbook.report.Html} */\n"
+            + "class A { String s = \"io.runbook.lock.HostLock \\\" io.runbook.lock.X\"; char c = '\"';\n"
+            + "  boolean t = io.runbook.template.Templates.isTemplate(s); }\n";
+    assertThat(named(src))
+        .as("its own package and ErrorCode (in io.runbook itself) are no package below")
         .containsExactly("template");
   }
 
-  /** Package (below io.runbook; "" for io.runbook itself) → the packages below io.runbook it depends on. */
+  /**
+   * Package (below io.runbook; "" for io.runbook itself) → the packages below io.runbook it depends
+   * on.
+   */
   private static Map<String, Set<String>> dependencies() throws IOException {
     Map<String, Set<String>> g = new TreeMap<>();
     for (JavaClass c : CLASSES) {
@@ -103,8 +113,12 @@ class PackageDependenciesTest {
     }
     assertThat(files).as("sources under " + SOURCES.toAbsolutePath()).hasSizeGreaterThan(100);
     for (Path f : files) {
-      String from = below(ROOT + (f.getParent().equals(SOURCES) ? ""
-          : "." + SOURCES.relativize(f.getParent()).toString().replace('/', '.')));
+      String from =
+          below(
+              ROOT
+                  + (f.getParent().equals(SOURCES)
+                      ? ""
+                      : "." + SOURCES.relativize(f.getParent()).toString().replace('/', '.')));
       g.computeIfAbsent(from, k -> new TreeSet<>());
       for (String to : named(Files.readString(f, StandardCharsets.UTF_8))) add(g, from, to);
     }
@@ -171,8 +185,8 @@ class PackageDependenciesTest {
     return List.of();
   }
 
-  private static List<String> cycleFrom(String node, Map<String, Set<String>> g, Deque<String> path,
-      Set<String> done) {
+  private static List<String> cycleFrom(
+      String node, Map<String, Set<String>> g, Deque<String> path, Set<String> done) {
     if (path.contains(node)) {
       List<String> onPath = new ArrayList<>(path);
       List<String> cycle = new ArrayList<>(onPath.subList(onPath.indexOf(node), onPath.size()));
@@ -190,7 +204,9 @@ class PackageDependenciesTest {
     return List.of();
   }
 
-  /** ARCHITECTURE.md's package table: each row's package → the packages its "depends on" cell names. */
+  /**
+   * ARCHITECTURE.md's package table: each row's package → the packages its "depends on" cell names.
+   */
   private static Map<String, Set<String>> table() throws IOException {
     Map<String, Set<String>> t = new TreeMap<>();
     for (String line : Files.readAllLines(ARCHITECTURE, StandardCharsets.UTF_8)) {

@@ -18,8 +18,10 @@ class PrivateFilesTest {
 
   @Test
   void runbooksOwnDirectoriesAreTightenedAndTheUsersAreLeftAlone() throws Exception {
-    Path state = Files.createDirectory(tmp.resolve("state"), PosixFilePermissions.asFileAttribute(
-        PosixFilePermissions.fromString("rwxr-xr-x")));
+    Path state =
+        Files.createDirectory(
+            tmp.resolve("state"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     Path oldRuns = Files.createDirectory(state.resolve("runs"));
     Files.setPosixFilePermissions(oldRuns, PosixFilePermissions.fromString("rwxr-xr-x"));
     try (JournalWriter w = JournalWriter.open(state, "20260101-000000-0001")) {

@@ -17,21 +17,31 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "history", mixinStandardHelpOptions = true,
-    description = {"List past runs from their journals, newest first: when, which runbook, how many hosts and how "
-        + "each host ended.",
-        "A run whose controller was killed (no end in its journal) shows as interrupted; 'runbook show RUN_ID' "
-            + "tells where each host got to."})
+@Command(
+    name = "history",
+    mixinStandardHelpOptions = true,
+    description = {
+      "List past runs from their journals, newest first: when, which runbook, how many hosts and how "
+          + "each host ended.",
+      "A run whose controller was killed (no end in its journal) shows as interrupted; 'runbook show RUN_ID' "
+          + "tells where each host got to."
+    })
 final class HistoryCommand implements Callable<Integer> {
   static final DateTimeFormatter STARTED = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--state-dir", defaultValue = ".runbook", paramLabel = "DIR",
+  @Option(
+      names = "--state-dir",
+      defaultValue = ".runbook",
+      paramLabel = "DIR",
       description = "Where run journals are kept (default ${DEFAULT-VALUE}).")
   Path stateDir;
 
-  @Option(names = {"-n", "--last"}, defaultValue = "20", paramLabel = "N",
+  @Option(
+      names = {"-n", "--last"},
+      defaultValue = "20",
+      paramLabel = "N",
       description = "Show the N newest runs (default ${DEFAULT-VALUE}); 0 for all.")
   int limit;
 
@@ -45,20 +55,32 @@ final class HistoryCommand implements Callable<Integer> {
     List<Path> shown = limit > 0 && journals.size() > limit ? journals.subList(0, limit) : journals;
     List<RunSummary> runs = shown.stream().map(JournalReader::read).toList();
     if (json) {
-      out.println(EventJson.mapper().writerWithDefaultPrettyPrinter()
-          .writeValueAsString(runs.stream().map(RunSummary::withoutSteps).toList()));
+      out.println(
+          EventJson.mapper()
+              .writerWithDefaultPrettyPrinter()
+              .writeValueAsString(runs.stream().map(RunSummary::withoutSteps).toList()));
       return 0;
     }
     if (runs.isEmpty()) {
-      out.println("no runs in " + stateDir.resolve("runs") + " yet ('runbook apply' journals each run there; "
-          + "pass --state-dir if they went elsewhere)");
+      out.println(
+          "no runs in "
+              + stateDir.resolve("runs")
+              + " yet ('runbook apply' journals each run there; "
+              + "pass --state-dir if they went elsewhere)");
       return 0;
     }
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"RUN ID", "STARTED", "RUNBOOK", "HOSTS", "RESULT", "DURATION"});
     for (RunSummary r : runs) {
-      rows.add(new String[] {r.runId(), started(r.started()), r.runbook() == null ? "-" : r.runbook(),
-          Integer.toString(r.hosts().size()), result(r), duration(r.durationMillis())});
+      rows.add(
+          new String[] {
+            r.runId(),
+            started(r.started()),
+            r.runbook() == null ? "-" : r.runbook(),
+            Integer.toString(r.hosts().size()),
+            result(r),
+            duration(r.durationMillis())
+          });
     }
     table(out, rows, 3);
     if (shown.size() < journals.size()) {
@@ -68,21 +90,23 @@ final class HistoryCommand implements Callable<Integer> {
   }
 
   /**
-   * A run's one-line result; a rehearsal's is its verdict (the journal alone shows hosts that were upgraded
-   * and then rolled back, on disposable copies, which is what a rehearsal does when it passes).
+   * A run's one-line result; a rehearsal's is its verdict (the journal alone shows hosts that were
+   * upgraded and then rolled back, on disposable copies, which is what a rehearsal does when it
+   * passes).
    */
   static String result(RunSummary r) {
     return rehearsal(r).map(v -> v.outcome() + " (on disposable copies)").orElse(r.tally());
   }
 
   static java.util.Optional<io.runbook.rehearsal.RehearsalVerdict> rehearsal(RunSummary r) {
-    return r.journal() == null ? java.util.Optional.empty()
+    return r.journal() == null
+        ? java.util.Optional.empty()
         : io.runbook.rehearsal.RehearsalVerdict.read(r.journal().getParent());
   }
 
   /**
-   * Prints {@code rows} (the first is the header) in columns as wide as their widest cell, the columns
-   * {@code right} aligned right.
+   * Prints {@code rows} (the first is the header) in columns as wide as their widest cell, the
+   * columns {@code right} aligned right.
    */
   static void table(PrintWriter out, List<String[]> rows, int... right) {
     int[] width = new int[rows.get(0).length];

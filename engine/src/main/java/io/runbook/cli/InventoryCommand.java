@@ -15,28 +15,47 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "inventory", mixinStandardHelpOptions = true,
-    description = "List the inventory's groups and hosts with each host's merged variables, resolved as "
-        + "Ansible does (group vars by depth, group_vars/, host vars, host_vars/); vaulted values are masked.")
+@Command(
+    name = "inventory",
+    mixinStandardHelpOptions = true,
+    description =
+        "List the inventory's groups and hosts with each host's merged variables, resolved as "
+            + "Ansible does (group vars by depth, group_vars/, host vars, host_vars/); vaulted values are masked.")
 final class InventoryCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = {"-i", "--inventory"}, required = true, paramLabel = "INVENTORY",
-      description = "Inventory file or directory (YAML, INI or executable), or NAME for inventory/NAME.yaml. "
-          + "Repeat to read several, in order.")
+  @Option(
+      names = {"-i", "--inventory"},
+      required = true,
+      paramLabel = "INVENTORY",
+      description =
+          "Inventory file or directory (YAML, INI or executable), or NAME for inventory/NAME.yaml. "
+              + "Repeat to read several, in order.")
   java.util.List<String> inventory;
 
-  @Option(names = "--playbook-dir", paramLabel = "DIR",
-      description = "A runbook's directory, whose group_vars/ and host_vars/ apply too (as ansible-inventory's option).")
+  @Option(
+      names = "--playbook-dir",
+      paramLabel = "DIR",
+      description =
+          "A runbook's directory, whose group_vars/ and host_vars/ apply too (as ansible-inventory's option).")
   java.nio.file.Path playbookDir;
 
-  @Option(names = "--vault-password-file", paramLabel = "FILE", description = "Ansible Vault password file. Repeatable.")
+  @Option(
+      names = "--vault-password-file",
+      paramLabel = "FILE",
+      description = "Ansible Vault password file. Repeatable.")
   java.util.List<String> vaultPasswordFiles;
 
-  @Option(names = "--vault-id", paramLabel = "[LABEL@]FILE", description = "Vault password file with a label. Repeatable.")
+  @Option(
+      names = "--vault-id",
+      paramLabel = "[LABEL@]FILE",
+      description = "Vault password file with a label. Repeatable.")
   java.util.List<String> vaultIds;
 
-  @Option(names = {"-l", "--limit"}, paramLabel = "PATTERN", description = "Only hosts matching this pattern.")
+  @Option(
+      names = {"-l", "--limit"},
+      paramLabel = "PATTERN",
+      description = "Only hosts matching this pattern.")
   String limit;
 
   @Option(names = "--json", description = "Print JSON instead of text.")
@@ -45,17 +64,24 @@ final class InventoryCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Problems problems = new Problems();
-    Inventory inv = Inputs.inventory(inventory, playbookDir,
-        io.runbook.inventory.Vault.fromOptions(vaultPasswordFiles, vaultIds, System.getenv()), problems);
+    Inventory inv =
+        Inputs.inventory(
+            inventory,
+            playbookDir,
+            io.runbook.inventory.Vault.fromOptions(vaultPasswordFiles, vaultIds, System.getenv()),
+            problems);
     problems.throwIfAny();
-    if (limit != null) inv.patternProblems(limit).forEach(w -> problems.add(Location.of("--limit"), w));
+    if (limit != null)
+      inv.patternProblems(limit).forEach(w -> problems.add(Location.of("--limit"), w));
     problems.throwIfAny();
     List<Host> hosts = inv.select(limit == null ? "all" : limit);
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       Map<String, Object> doc = new LinkedHashMap<>();
       Map<String, Object> groups = new LinkedHashMap<>();
-      inv.groups().values().forEach(g -> groups.put(g.name(), Map.of("children", g.children(), "hosts", g.hosts())));
+      inv.groups()
+          .values()
+          .forEach(g -> groups.put(g.name(), Map.of("children", g.children(), "hosts", g.hosts())));
       Map<String, Object> hv = new LinkedHashMap<>();
       hosts.forEach(h -> hv.put(h.name(), mask(h.vars(), inv.secretValues())));
       doc.put("groups", groups);
@@ -65,8 +91,11 @@ final class InventoryCommand implements Callable<Integer> {
     }
     out.println("groups:");
     for (Group g : inv.groups().values()) {
-      out.println("  " + g.name() + (g.children().isEmpty() ? "" : "  children: " + String.join(", ", g.children()))
-          + (g.hosts().isEmpty() ? "" : "  hosts: " + String.join(", ", g.hosts())));
+      out.println(
+          "  "
+              + g.name()
+              + (g.children().isEmpty() ? "" : "  children: " + String.join(", ", g.children()))
+              + (g.hosts().isEmpty() ? "" : "  hosts: " + String.join(", ", g.hosts())));
     }
     out.println("hosts:");
     for (Host h : hosts) {

@@ -10,23 +10,48 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code runbook} command. {@link #run} is the in-process entry tests use; {@link #main} exits with
- * its code. Errors become one message here, and only here; stack traces only with {@code --debug}.
+ * The {@code runbook} command. {@link #run} is the in-process entry tests use; {@link #main} exits
+ * with its code. Errors become one message here, and only here; stack traces only with {@code
+ * --debug}.
  */
-@Command(name = "runbook", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    description = "Declarative upgrade runbooks, executed over SSH across an inventory, with automatic rollback.",
-    subcommands = {ApplyCommand.class, PlanCommand.class, ValidateCommand.class, InventoryCommand.class,
-        ResumeCommand.class, RollbackCommand.class, RehearseCommand.class, HistoryCommand.class,
-        ShowCommand.class, ReportCommand.class, SchemaCommand.class, DemoCommand.class, DoctorCommand.class,
-        DocsCommand.class,
-        CommandLine.HelpCommand.class},
+@Command(
+    name = "runbook",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description =
+        "Declarative upgrade runbooks, executed over SSH across an inventory, with automatic rollback.",
+    subcommands = {
+      ApplyCommand.class,
+      PlanCommand.class,
+      ValidateCommand.class,
+      InventoryCommand.class,
+      ResumeCommand.class,
+      RollbackCommand.class,
+      RehearseCommand.class,
+      HistoryCommand.class,
+      ShowCommand.class,
+      ReportCommand.class,
+      SchemaCommand.class,
+      DemoCommand.class,
+      DoctorCommand.class,
+      DocsCommand.class,
+      CommandLine.HelpCommand.class
+    },
     footerHeading = "%nExit codes:%n",
-    footer = {"  0  every host succeeded", "  1  upgrades held, but a cleanup step failed somewhere",
-        "  2  some host failed and was rolled back cleanly (or was untouched, unreachable, locked, undone, or not run)",
-        "  3  a rollback failed: a host needs a person", "  4  invalid input: nothing was run",
-        "  5  internal error", "130  interrupted (Ctrl-C): in-flight steps finished, hosts in progress rolled back"})
+    footer = {
+      "  0  every host succeeded",
+      "  1  upgrades held, but a cleanup step failed somewhere",
+      "  2  some host failed and was rolled back cleanly (or was untouched, unreachable, locked, undone, or not run)",
+      "  3  a rollback failed: a host needs a person",
+      "  4  invalid input: nothing was run",
+      "  5  internal error",
+      "130  interrupted (Ctrl-C): in-flight steps finished, hosts in progress rolled back"
+    })
 public final class Main {
-  @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Show stack traces of errors.")
+  @Option(
+      names = "--debug",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Show stack traces of errors.")
   boolean debug;
 
   public static void main(String[] args) {
@@ -40,23 +65,31 @@ public final class Main {
     cli.setErr(new PrintWriter(err, true));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionStrategy(OptionRanges.strategy());
-    // '-e @vars.yml' names a variables file, as in Ansible; picocli would read it as an argument file.
+    // '-e @vars.yml' names a variables file, as in Ansible; picocli would read it as an argument
+    // file.
     cli.setExpandAtFiles(false);
-    cli.setParameterExceptionHandler((ex, a) -> {
-      err.println("runbook: " + ex.getMessage());
-      CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
-      err.println("Try 'runbook " + (ex.getCommandLine() == cli ? "" : ex.getCommandLine().getCommandName() + " ")
-          + "--help'.");
-      return ErrorCode.INVALID_INPUT.exitCode();
-    });
-    if (hasDebug(args)) System.setProperty("runbook.debug", "true"); // steps' internal errors keep their stack
-    cli.setExecutionExceptionHandler((ex, c, parsed) -> report(ex, err, main.debug || hasDebug(args)));
+    cli.setParameterExceptionHandler(
+        (ex, a) -> {
+          err.println("runbook: " + ex.getMessage());
+          CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+          err.println(
+              "Try 'runbook "
+                  + (ex.getCommandLine() == cli ? "" : ex.getCommandLine().getCommandName() + " ")
+                  + "--help'.");
+          return ErrorCode.INVALID_INPUT.exitCode();
+        });
+    if (hasDebug(args))
+      System.setProperty("runbook.debug", "true"); // steps' internal errors keep their stack
+    cli.setExecutionExceptionHandler(
+        (ex, c, parsed) -> report(ex, err, main.debug || hasDebug(args)));
     try {
       return cli.execute(args);
     } catch (StackOverflowError e) {
-      // The readers bound nesting (YAML, templates) and report it at its place; this is the net under
+      // The readers bound nesting (YAML, templates) and report it at its place; this is the net
+      // under
       // whatever they missed: one line, not a stack trace. What recurses that deep is nested input.
-      err.println("runbook: the input is nested too deeply to process (stack overflow): simplify it");
+      err.println(
+          "runbook: the input is nested too deeply to process (stack overflow): simplify it");
       if (hasDebug(args)) e.printStackTrace(err);
       return ErrorCode.INVALID_INPUT.exitCode();
     }
@@ -74,8 +107,11 @@ public final class Main {
     } else if (ex instanceof RunbookException re) {
       err.println("runbook: " + re.getMessage());
     } else {
-      err.println("runbook: internal error: " + ex + " (run again with --debug for the stack trace,"
-          + " and report it)");
+      err.println(
+          "runbook: internal error: "
+              + ex
+              + " (run again with --debug for the stack trace,"
+              + " and report it)");
     }
     if (debug) ex.printStackTrace(err);
     return ex instanceof RunbookException re ? re.code().exitCode() : ErrorCode.INTERNAL.exitCode();

@@ -11,7 +11,6 @@ import io.runbook.secret.Redactor;
 import io.runbook.secret.SecretValues;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,9 +18,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "plan", mixinStandardHelpOptions = true,
-    description = "Print, per host, the mode chosen and the resolved steps in order with their rollback "
-        + "handlers. Connects to nothing and changes nothing; fails like apply would on invalid input.")
+@Command(
+    name = "plan",
+    mixinStandardHelpOptions = true,
+    description =
+        "Print, per host, the mode chosen and the resolved steps in order with their rollback "
+            + "handlers. Connects to nothing and changes nothing; fails like apply would on invalid input.")
 final class PlanCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -31,8 +33,11 @@ final class PlanCommand implements Callable<Integer> {
   @Mixin TargetOptions target;
   @Mixin RolloutOptions rollout;
 
-  @picocli.CommandLine.Option(names = "--state-dir", defaultValue = ".runbook",
-      description = "Where runs and rehearsals are kept, to say whether this plan was rehearsed (default ${DEFAULT-VALUE}).")
+  @picocli.CommandLine.Option(
+      names = "--state-dir",
+      defaultValue = ".runbook",
+      description =
+          "Where runs and rehearsals are kept, to say whether this plan was rehearsed (default ${DEFAULT-VALUE}).")
   java.nio.file.Path stateDir;
 
   @Override
@@ -42,7 +47,9 @@ final class PlanCommand implements Callable<Integer> {
     SecretValues secrets = SecretValues.of(plan);
     Inputs.warnUnmasked(spec, secrets);
     print(plan, spec.commandLine().getOut(), secrets.redactor());
-    String rehearsed = Inputs.rehearsalStatus(stateDir, Inputs.existing(runbook), target.inventory, plan, target.extraVars);
+    String rehearsed =
+        Inputs.rehearsalStatus(
+            stateDir, Inputs.existing(runbook), target.inventory, plan, target.extraVars);
     if (rehearsed != null) {
       spec.commandLine().getOut().println();
       spec.commandLine().getOut().println(rehearsed);
@@ -62,22 +69,54 @@ final class PlanCommand implements Callable<Integer> {
   }
 
   private static void write(Plan plan, PrintWriter out, Redactor redactor) {
-    out.println("Plan: " + plan.displayName() + " (" + plan.runbook().file() + ") · inventory "
-        + plan.inventory() + " · " + plan.hosts().size() + " host(s)");
+    out.println(
+        "Plan: "
+            + plan.displayName()
+            + " ("
+            + plan.runbook().file()
+            + ") · inventory "
+            + plan.inventory()
+            + " · "
+            + plan.hosts().size()
+            + " host(s)");
     Rollout r = plan.runbook().rollout();
     List<List<HostPlan>> batches = Batches.split(plan.hosts(), r.serial());
-    out.println("Rollout: preflight on every host first, then " + batches.size() + " batch(es): "
-        + String.join(" → ", batches.stream().map(b -> "[" + String.join(", ", b.stream().map(HostPlan::name).toList()) + "]").toList()));
-    out.println("  on_failure " + r.onFailure().key() + ", max_fail_percentage " + r.maxFailPercentage()
-        + (r.confirm() ? ", confirm before each batch" : "")
-        + (plan.hosts().isEmpty() || r.gate().isEmpty() ? "" : ", gate after each batch: "
-            + String.join(", ", plan.hosts().get(0).gate().stream().map(g -> g.name() + " [" + g.type() + "]").toList())));
+    out.println(
+        "Rollout: preflight on every host first, then "
+            + batches.size()
+            + " batch(es): "
+            + String.join(
+                " → ",
+                batches.stream()
+                    .map(
+                        b -> "[" + String.join(", ", b.stream().map(HostPlan::name).toList()) + "]")
+                    .toList()));
+    out.println(
+        "  on_failure "
+            + r.onFailure().key()
+            + ", max_fail_percentage "
+            + r.maxFailPercentage()
+            + (r.confirm() ? ", confirm before each batch" : "")
+            + (plan.hosts().isEmpty() || r.gate().isEmpty()
+                ? ""
+                : ", gate after each batch: "
+                    + String.join(
+                        ", ",
+                        plan.hosts().get(0).gate().stream()
+                            .map(g -> g.name() + " [" + g.type() + "]")
+                            .toList())));
     once(plan, Phase.BEFORE_ALL, out, redactor);
     for (HostPlan h : plan.hosts()) {
       out.println();
-      String conn = h.host().connection().equals("local") ? "local"
-          : (h.host().user() == null ? "" : h.host().user() + "@") + h.host().address() + ":" + h.host().port();
-      out.println("host " + h.name() + " (" + conn + ") · mode " + (h.mode() == null ? "-" : h.mode()));
+      String conn =
+          h.host().connection().equals("local")
+              ? "local"
+              : (h.host().user() == null ? "" : h.host().user() + "@")
+                  + h.host().address()
+                  + ":"
+                  + h.host().port();
+      out.println(
+          "host " + h.name() + " (" + conn + ") · mode " + (h.mode() == null ? "-" : h.mode()));
       Phase current = null;
       for (PlannedStep s : h.steps()) {
         if (s.phase() != current) {
@@ -86,7 +125,8 @@ final class PlanCommand implements Callable<Integer> {
         }
         step(out, "    " + String.format("%2d. ", s.index()), s, redactor);
         if (!s.handlers().isEmpty()) {
-          for (PlannedStep handler : s.handlers()) step(out, "        ↺ rollback: ", handler, redactor);
+          for (PlannedStep handler : s.handlers())
+            step(out, "        ↺ rollback: ", handler, redactor);
         } else if (s.autoUndo()) {
           out.println("        ↺ rollback: automatic (the " + s.type() + " step's own undo)");
         }
@@ -100,23 +140,38 @@ final class PlanCommand implements Callable<Integer> {
     out.flush();
   }
 
-  /** A run-once phase as its own block: "before all, on db", where it runs and when, its steps and undo. */
+  /**
+   * A run-once phase as its own block: "before all, on db", where it runs and when, its steps and
+   * undo.
+   */
   private static void once(Plan plan, Phase phase, PrintWriter out, Redactor redactor) {
     if (plan.once() == null) return;
     List<PlannedStep> steps = plan.once().steps().stream().filter(s -> s.phase() == phase).toList();
     if (steps.isEmpty()) return;
     HostPlan h = plan.once();
     out.println();
-    String where = h.host().connection().equals("local") ? "local"
-        : (h.host().user() == null ? "" : h.host().user() + "@") + h.host().address() + ":" + h.host().port();
-    out.println((phase == Phase.BEFORE_ALL ? "before all" : "after all") + ", on " + h.host().name() + " (" + where
-        + ") · " + (phase == Phase.BEFORE_ALL
-            ? "once, after every host's preflight, before batch 1; undone after every rolled-back host"
-            : "once, after the last batch passed; a failure rolls nothing back"));
+    String where =
+        h.host().connection().equals("local")
+            ? "local"
+            : (h.host().user() == null ? "" : h.host().user() + "@")
+                + h.host().address()
+                + ":"
+                + h.host().port();
+    out.println(
+        (phase == Phase.BEFORE_ALL ? "before all" : "after all")
+            + ", on "
+            + h.host().name()
+            + " ("
+            + where
+            + ") · "
+            + (phase == Phase.BEFORE_ALL
+                ? "once, after every host's preflight, before batch 1; undone after every rolled-back host"
+                : "once, after the last batch passed; a failure rolls nothing back"));
     for (PlannedStep s : steps) {
       step(out, "    " + String.format("%2d. ", s.index()), s, redactor);
       if (!s.handlers().isEmpty()) {
-        for (PlannedStep handler : s.handlers()) step(out, "        ↺ rollback: ", handler, redactor);
+        for (PlannedStep handler : s.handlers())
+          step(out, "        ↺ rollback: ", handler, redactor);
       } else if (s.autoUndo()) {
         out.println("        ↺ rollback: automatic (the " + s.type() + " step's own undo)");
       }
@@ -124,18 +179,23 @@ final class PlanCommand implements Callable<Integer> {
   }
 
   private static void step(PrintWriter out, String prefix, PlannedStep s, Redactor redactor) {
-    StringBuilder line = new StringBuilder(prefix).append(s.name()).append("  [").append(s.type()).append(']');
+    StringBuilder line =
+        new StringBuilder(prefix).append(s.name()).append("  [").append(s.type()).append(']');
     if (s.delegate() != null) line.append("  → on ").append(s.delegate());
     String preview = redactor.text(s.preview());
     if (preview != null && preview.length() > 110) preview = preview.substring(0, 107) + "...";
     if (preview != null && !preview.isEmpty()) line.append("  ").append(preview);
     out.println(line);
     if (s.spec().loop() != null) {
-      String items = redactor.text(s.spec().loop() instanceof List<?> l ? String.join(", ", l.stream().map(String::valueOf).toList())
-          : String.valueOf(s.spec().loop()));
+      String items =
+          redactor.text(
+              s.spec().loop() instanceof List<?> l
+                  ? String.join(", ", l.stream().map(String::valueOf).toList())
+                  : String.valueOf(s.spec().loop()));
       if (items.length() > 100) items = items.substring(0, 97) + "...";
       out.println(" ".repeat(prefix.length()) + "loop (" + s.spec().loopVar() + "): " + items);
     }
-    if (s.spec().when() != null) out.println(" ".repeat(prefix.length()) + "when: " + s.spec().when());
+    if (s.spec().when() != null)
+      out.println(" ".repeat(prefix.length()) + "when: " + s.spec().when());
   }
 }

@@ -17,26 +17,38 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "report", mixinStandardHelpOptions = true,
-    description = {"Write a run (or rehearsal) as one self-contained HTML page: who ran what and how it ended, the "
-        + "recap, a timeline of every host's steps (batches, gates, failures and rollbacks in colour) and each "
-        + "step's output tail.",
-        "The page has no scripts, fonts or links outside itself: it opens offline and can be attached to a ticket. "
-            + "Prints the file's path."})
+@Command(
+    name = "report",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Write a run (or rehearsal) as one self-contained HTML page: who ran what and how it ended, the "
+          + "recap, a timeline of every host's steps (batches, gates, failures and rollbacks in colour) and each "
+          + "step's output tail.",
+      "The page has no scripts, fonts or links outside itself: it opens offline and can be attached to a ticket. "
+          + "Prints the file's path."
+    })
 final class ReportCommand implements Callable<Integer> {
   static final String FILE = "report.html";
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "RUN_ID",
-      description = "The run's id, a prefix of it that only one run has, or 'last' (see runbook history).")
+  @Parameters(
+      index = "0",
+      paramLabel = "RUN_ID",
+      description =
+          "The run's id, a prefix of it that only one run has, or 'last' (see runbook history).")
   String runId;
 
-  @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+  @Option(
+      names = {"-o", "--output"},
+      paramLabel = "FILE",
       description = "Where to write the page (default: " + FILE + " beside the run's journal).")
   Path output;
 
-  @Option(names = "--state-dir", defaultValue = ".runbook", paramLabel = "DIR",
+  @Option(
+      names = "--state-dir",
+      defaultValue = ".runbook",
+      paramLabel = "DIR",
       description = "Where run journals are kept (default ${DEFAULT-VALUE}).")
   Path stateDir;
 
@@ -52,16 +64,17 @@ final class ReportCommand implements Callable<Integer> {
   }
 
   /**
-   * Whole or not at all: a browser reloading the page never sees half of it. The page holds what the journal
-   * holds (output tails), so it is the owner's only, like the journal.
+   * Whole or not at all: a browser reloading the page never sees half of it. The page holds what
+   * the journal holds (output tails), so it is the owner's only, like the journal.
    */
   private static void write(Path target, String html) {
     try {
       PrivateFiles.write(target, html);
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, "cannot write the report to " + target + ": " + e
-          + " (pass -o with a writable path)", e);
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
+          "cannot write the report to " + target + ": " + e + " (pass -o with a writable path)",
+          e);
     }
   }
-
 }

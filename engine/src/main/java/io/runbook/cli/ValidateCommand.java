@@ -12,10 +12,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "validate", mixinStandardHelpOptions = true,
-    description = "Check runbooks and inventories and print every problem found, with file:line:col. "
-        + "A file with a runbook header (apiVersion, kind), phases or modes is a runbook; one with 'all:' "
-        + "or other groups is an inventory.")
+@Command(
+    name = "validate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Check runbooks and inventories and print every problem found, with file:line:col. "
+            + "A file with a runbook header (apiVersion, kind), phases or modes is a runbook; one with 'all:' "
+            + "or other groups is an inventory.")
 final class ValidateCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -42,10 +45,18 @@ final class ValidateCommand implements Callable<Integer> {
   private static boolean isRunbook(Path f, String name) {
     Problems ignored = new Problems();
     return YamlLoader.load(f, name, ignored)
-        .map(d -> d.root() instanceof Map<?, ?> m && !m.containsKey("all")
-            && (m.containsKey("apiVersion") || m.containsKey("kind") || m.containsKey("modes")
-                || m.containsKey("phases") || m.get("hosts") instanceof String))
+        .map(
+            d ->
+                d.root() instanceof Map<?, ?> m
+                    && !m.containsKey("all")
+                    && (m.containsKey("apiVersion")
+                        || m.containsKey("kind")
+                        || m.containsKey("modes")
+                        || m.containsKey("phases")
+                        || m.get("hosts") instanceof String))
         // Not YAML at all: an INI inventory, unless it is named like YAML (a broken runbook, then).
-        .orElse((f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")) && !f.toString().contains("inventor"));
+        .orElse(
+            (f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
+                && !f.toString().contains("inventor"));
   }
 }

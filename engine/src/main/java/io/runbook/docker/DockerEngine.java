@@ -6,13 +6,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The Docker operations the steps need, in the engine's own terms: image and container names in, records
- * out. Steps see only this interface; {@link DockerJavaEngine} implements it over docker-java, and the
- * step tests record calls on a fake. One per host, opened on a step's first use and closed with the host.
+ * The Docker operations the steps need, in the engine's own terms: image and container names in,
+ * records out. Steps see only this interface; {@link DockerJavaEngine} implements it over
+ * docker-java, and the step tests record calls on a fake. One per host, opened on a step's first
+ * use and closed with the host.
  *
- * <p>Every method throws {@link io.runbook.RunbookException} (HOST_FAILED) with a message naming the
- * image, container or volume and what to do; a lost SSH connection surfaces as a
- * {@link io.runbook.transport.TransportException}.
+ * <p>Every method throws {@link io.runbook.RunbookException} (HOST_FAILED) with a message naming
+ * the image, container or volume and what to do; a lost SSH connection surfaces as a {@link
+ * io.runbook.transport.TransportException}.
  */
 public interface DockerEngine extends AutoCloseable {
 
@@ -28,7 +29,8 @@ public interface DockerEngine extends AutoCloseable {
   /**
    * Removes an image name (and the image once no name is left); false when it was not there.
    *
-   * @throws ImageInUseException without {@code force}, when a container (running or stopped) uses it
+   * @throws ImageInUseException without {@code force}, when a container (running or stopped) uses
+   *     it
    */
   boolean removeImage(String image, boolean force);
 
@@ -51,10 +53,11 @@ public interface DockerEngine extends AutoCloseable {
   void rename(String container, String newName);
 
   /**
-   * Replaces {@code container} by a new one from {@code image} with the old one's configuration: env,
-   * mounts, port bindings, networks, restart policy, labels, cmd and entrypoint (those that the old image
-   * did not set itself). The old container is stopped and renamed {@code <name>.runbook-prev}, the new one
-   * created under the old name and started (if the old one was running).
+   * Replaces {@code container} by a new one from {@code image} with the old one's configuration:
+   * env, mounts, port bindings, networks, restart policy, labels, cmd and entrypoint (those that
+   * the old image did not set itself). The old container is stopped and renamed {@code
+   * <name>.runbook-prev}, the new one created under the old name and started (if the old one was
+   * running).
    */
   Recreated recreate(String container, String image, int stopTimeoutSeconds);
 
@@ -75,18 +78,32 @@ public interface DockerEngine extends AutoCloseable {
   record RegistryAuth(String username, String password, String server) {}
 
   /** What a pull brought: the image's id and its registry digest. */
-  record Pulled(String image, String imageId, String digest, boolean changed, String previousImageId) {}
+  record Pulled(
+      String image, String imageId, String digest, boolean changed, String previousImageId) {}
 
   /** What inspecting a container tells a step. */
-  record ContainerInfo(String id, String name, String image, String imageId, boolean running, String status,
+  record ContainerInfo(
+      String id,
+      String name,
+      String image,
+      String imageId,
+      boolean running,
+      String status,
       Map<String, String> labels) {}
 
   /**
-   * A recreated container: the new one under {@code name}, the previous one kept as {@code previousName}
-   * (stopped) until a cleanup removes it or an undo brings it back.
+   * A recreated container: the new one under {@code name}, the previous one kept as {@code
+   * previousName} (stopped) until a cleanup removes it or an undo brings it back.
    */
-  record Recreated(String name, String newId, String newImageId, String previousName, String previousId,
-      String previousImage, String previousImageId, boolean wasRunning) {}
+  record Recreated(
+      String name,
+      String newId,
+      String newImageId,
+      String previousName,
+      String previousId,
+      String previousImage,
+      String previousImageId,
+      boolean wasRunning) {}
 
   /** A mount of a throwaway container: a named volume or a host directory at {@code target}. */
   record Mount(String source, String target, boolean volume, boolean readOnly) {

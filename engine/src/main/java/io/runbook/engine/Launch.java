@@ -11,22 +11,32 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * How a planned run is carried out: where its journal goes, how hosts are reached, how many at once, its
- * control (stop, locks, leases), whose secrets are masked in its events, who confirms each batch, and the
- * views that watch its events besides the journal (each made given the journal file, which it may name).
+ * How a planned run is carried out: where its journal goes, how hosts are reached, how many at
+ * once, its control (stop, locks, leases), whose secrets are masked in its events, who confirms
+ * each batch, and the views that watch its events besides the journal (each made given the journal
+ * file, which it may name).
  *
  * @param append continue the run's existing journal (resume, rollback) instead of starting one
  */
-public record Launch(Path stateDir, boolean append, Connector connector, int forks, RunControl control,
-    SecretValues secrets, Executor.Confirmer confirmer, List<Function<Path, EventListener>> views) {
+public record Launch(
+    Path stateDir,
+    boolean append,
+    Connector connector,
+    int forks,
+    RunControl control,
+    SecretValues secrets,
+    Executor.Confirmer confirmer,
+    List<Function<Path, EventListener>> views) {
 
   public Launch {
     views = List.copyOf(views);
   }
 
   /** A run that confirms every batch by itself and has no view besides its journal. */
-  public static Launch of(Path stateDir, Connector connector, int forks, RunControl control, SecretValues secrets) {
-    return new Launch(stateDir, false, connector, forks, control, secrets, (b, n, h) -> true, List.of());
+  public static Launch of(
+      Path stateDir, Connector connector, int forks, RunControl control, SecretValues secrets) {
+    return new Launch(
+        stateDir, false, connector, forks, control, secrets, (b, n, h) -> true, List.of());
   }
 
   public Launch appending() {

@@ -8,13 +8,18 @@ import java.util.Objects;
 import java.util.function.UnaryOperator;
 
 /**
- * What a run is asked to plan, as the user gave it: the runbook file, the inventory sources ({@code -i},
- * in order), the vault passwords, the {@code --limit} pattern, the {@code -e} arguments and the command-line
- * overrides of the runbook (e.g. {@code --serial}).
+ * What a run is asked to plan, as the user gave it: the runbook file, the inventory sources ({@code
+ * -i}, in order), the vault passwords, the {@code --limit} pattern, the {@code -e} arguments and
+ * the command-line overrides of the runbook (e.g. {@code --serial}).
  *
  * @param limit null for every host the runbook names
  */
-public record RunRequest(Path runbook, List<String> inventory, Vault vault, String limit, List<String> extraVars,
+public record RunRequest(
+    Path runbook,
+    List<String> inventory,
+    Vault vault,
+    String limit,
+    List<String> extraVars,
     UnaryOperator<Runbook> overrides) {
 
   public RunRequest {
@@ -25,7 +30,10 @@ public record RunRequest(Path runbook, List<String> inventory, Vault vault, Stri
     overrides = overrides == null ? UnaryOperator.identity() : overrides;
   }
 
-  /** One inventory source, vault passwords from the environment only, no limit, no {@code -e}, no override. */
+  /**
+   * One inventory source, vault passwords from the environment only, no limit, no {@code -e}, no
+   * override.
+   */
   public static RunRequest of(Path runbook, String inventory) {
     return new RunRequest(runbook, List.of(inventory), null, null, List.of(), null);
   }

@@ -4,4 +4,5 @@ import java.time.Instant;
 import java.util.List;
 
 /** A rollout batch begins (1-based {@code batch} of {@code batches}). */
-public record BatchStarted(Instant at, int batch, int batches, List<String> hosts) implements Event {}
+public record BatchStarted(Instant at, int batch, int batches, List<String> hosts)
+    implements Event {}

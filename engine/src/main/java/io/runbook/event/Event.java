@@ -5,12 +5,23 @@ import java.util.Locale;
 
 /**
  * Something that happened during a run. The engine emits events and never prints: the console, the
- * journal and {@code --json} are {@link EventListener}s. Each event serialises to one JSON object whose
- * {@code event} field is {@link #eventType()}.
+ * journal and {@code --json} are {@link EventListener}s. Each event serialises to one JSON object
+ * whose {@code event} field is {@link #eventType()}.
  */
 public sealed interface Event
-    permits RunStarted, HostStarted, StepStarted, StepFinished, RollbackStarted, RollbackFinished,
-        RollbackPushed, StepCheckpoint, HostFinished, BatchStarted, BatchFinished, LockChanged, OrphanFound,
+    permits RunStarted,
+        HostStarted,
+        StepStarted,
+        StepFinished,
+        RollbackStarted,
+        RollbackFinished,
+        RollbackPushed,
+        StepCheckpoint,
+        HostFinished,
+        BatchStarted,
+        BatchFinished,
+        LockChanged,
+        OrphanFound,
         RunResumed,
         RunFinished {
 

@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Delivers each event to every listener, serialised: hosts run in parallel, but listeners see one event at
- * a time, in the order they were published, so the journal and the console never interleave.
+ * Delivers each event to every listener, serialised: hosts run in parallel, but listeners see one
+ * event at a time, in the order they were published, so the journal and the console never
+ * interleave.
  */
 public final class EventBus implements EventListener {
   private final List<EventListener> listeners = new CopyOnWriteArrayList<>();

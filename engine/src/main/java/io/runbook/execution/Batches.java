@@ -3,7 +3,10 @@ package io.runbook.execution;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Splits hosts into rollout batches by {@code serial} sizes (counts or percentages; the last repeats). */
+/**
+ * Splits hosts into rollout batches by {@code serial} sizes (counts or percentages; the last
+ * repeats).
+ */
 public final class Batches {
   private Batches() {}
 
@@ -41,7 +44,8 @@ public final class Batches {
     for (String part : csv.split(",")) {
       String p = part.strip();
       if (!p.matches("[1-9][0-9]*|([1-9][0-9]?|100)%")) {
-        throw new IllegalArgumentException("'" + p + "' is not a batch size: use a count (2) or a percentage (25%)");
+        throw new IllegalArgumentException(
+            "'" + p + "' is not a batch size: use a count (2) or a percentage (25%)");
       }
       out.add(p.endsWith("%") ? p : (Object) Long.parseLong(p));
     }

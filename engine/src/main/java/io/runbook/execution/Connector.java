@@ -6,6 +6,8 @@ import io.runbook.transport.Transport;
 /** Opens the transport of a host. The CLI wires SSH and local transports; tests may wire others. */
 @FunctionalInterface
 public interface Connector {
-  /** @throws io.runbook.transport.TransportException when the host cannot be reached */
+  /**
+   * @throws io.runbook.transport.TransportException when the host cannot be reached
+   */
   Transport open(Host host);
 }

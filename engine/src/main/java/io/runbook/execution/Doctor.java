@@ -16,9 +16,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Checks whether hosts are ready for a run, without changing them: how each is reached (jump hosts, user,
- * what it logs in with), whether its host key is known, whether sudo works and needs a password, and
- * whether Docker answers; and says what to fix.
+ * Checks whether hosts are ready for a run, without changing them: how each is reached (jump hosts,
+ * user, what it logs in with), whether its host key is known, whether sudo works and needs a
+ * password, and whether Docker answers; and says what to fix.
  */
 public final class Doctor {
   private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(20);
@@ -27,7 +27,8 @@ public final class Doctor {
   public record Finding(String label, String text, boolean problem) {}
 
   /**
-   * @param inputError the host cannot be connected to as configured (an option runbook cannot honour)
+   * @param inputError the host cannot be connected to as configured (an option runbook cannot
+   *     honour)
    */
   public record HostReport(String host, List<Finding> findings, boolean inputError) {
     public boolean ready() {
@@ -44,7 +45,8 @@ public final class Doctor {
   }
 
   public List<HostReport> check(List<Host> hosts) {
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallel, Math.max(1, hosts.size())));
+    ExecutorService pool =
+        Executors.newFixedThreadPool(Math.min(parallel, Math.max(1, hosts.size())));
     try {
       List<Future<HostReport>> futures = new ArrayList<>();
       for (Host h : hosts) futures.add(pool.submit(() -> check(h)));
@@ -91,7 +93,10 @@ public final class Doctor {
       t = connector.open(host);
     } catch (RunbookException e) {
       String msg = e.getMessage();
-      String hostKey = msg.contains("HOST KEY CHANGED") ? "CHANGED" : msg.contains("is not known") ? "unknown" : null;
+      String hostKey =
+          msg.contains("HOST KEY CHANGED")
+              ? "CHANGED"
+              : msg.contains("is not known") ? "unknown" : null;
       if (hostKey != null) f.add(new Finding("host key", hostKey, true));
       f.add(new Finding("connect", msg, true));
       return new HostReport(host.name(), f, false);
@@ -112,14 +117,16 @@ public final class Doctor {
   /** {@code bastion (jump@192.0.2.10:2222) -> web1 (deploy@10.0.0.5:22)}. */
   static String path(SshSettings s) {
     List<String> parts = new ArrayList<>();
-    for (SshSettings hop : s.jumps()) parts.add(hop.name() + " (" + hop.user() + "@" + hop.host() + ":" + hop.port() + ")");
+    for (SshSettings hop : s.jumps())
+      parts.add(hop.name() + " (" + hop.user() + "@" + hop.host() + ":" + hop.port() + ")");
     parts.add(s.name() + " (" + s.user() + "@" + s.host() + ":" + s.port() + ")");
     return String.join(" -> ", parts);
   }
 
   private static void sudo(Host host, Transport t, List<Finding> f) {
     String user = host.becomeUser();
-    ExecResult plain = run(t, "sudo -n -u " + io.runbook.transport.Shell.quote(user) + " true", Become.NONE);
+    ExecResult plain =
+        run(t, "sudo -n -u " + io.runbook.transport.Shell.quote(user) + " true", Become.NONE);
     if (plain.exitCode() == 0) {
       f.add(new Finding("sudo", "works without a password (as " + user + ")", false));
       return;
@@ -131,8 +138,12 @@ public final class Doctor {
       return;
     }
     String why = firstLine(withPassword.stderrText());
-    String text = "does not work (as " + user + (why.isEmpty() ? "" : ": " + why) + "). If sudo wants a password,"
-        + " set ansible_become_password (vaulted) or pass --ask-become-pass; else grant this user sudo";
+    String text =
+        "does not work (as "
+            + user
+            + (why.isEmpty() ? "" : ": " + why)
+            + "). If sudo wants a password,"
+            + " set ansible_become_password (vaulted) or pass --ask-become-pass; else grant this user sudo";
     f.add(new Finding("sudo", text, host.become()));
   }
 
@@ -145,13 +156,23 @@ public final class Doctor {
     }
     ExecResult viaSudo = run(t, "docker version --format '{{.Server.Version}}'", Become.as("root"));
     if (viaSudo.exitCode() == 0) {
-      f.add(new Finding("docker", "reachable through sudo only (server " + viaSudo.stdoutText().strip()
-          + "); set ansible_become: true, or add the user to the docker group", needed && !host.become()));
+      f.add(
+          new Finding(
+              "docker",
+              "reachable through sudo only (server "
+                  + viaSudo.stdoutText().strip()
+                  + "); set ansible_become: true, or add the user to the docker group",
+              needed && !host.become()));
       return;
     }
     String why = firstLine(r.stderrText());
-    f.add(new Finding("docker", "not reachable" + (why.isEmpty() ? "" : ": " + why)
-        + (r.exitCode() == 127 ? " (docker is not installed)" : ""), needed));
+    f.add(
+        new Finding(
+            "docker",
+            "not reachable"
+                + (why.isEmpty() ? "" : ": " + why)
+                + (r.exitCode() == 127 ? " (docker is not installed)" : ""),
+            needed));
   }
 
   private static ExecResult run(Transport t, String command, Become become) {

@@ -10,8 +10,15 @@ import java.time.Duration;
 import java.util.Map;
 
 /** The {@link StepContext} of one step on one host. */
-record HostStepContext(String hostName, Transport transport, Duration timeout, Become become, Path baseDir,
-    Map<String, Object> vars, HostDocker hostDocker, java.util.function.Consumer<Map<String, Object>> checkpoints)
+record HostStepContext(
+    String hostName,
+    Transport transport,
+    Duration timeout,
+    Become become,
+    Path baseDir,
+    Map<String, Object> vars,
+    HostDocker hostDocker,
+    java.util.function.Consumer<Map<String, Object>> checkpoints)
     implements StepContext {
 
   @Override

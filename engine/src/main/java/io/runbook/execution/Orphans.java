@@ -11,17 +11,20 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Commands of a run still running on a host after its controller died: the SSH session ends with the
- * controller, but the command's processes do not. Before another controller acts on the host (resume,
- * rollback, or a run that took the lock over), it finds them by the tag {@link RunTaggedTransport} put in
- * their command lines, waits for them to end (up to a bound), and otherwise stops their process groups
- * (TERM, then KILL) — never acting on a host underneath a command that is still changing it.
+ * Commands of a run still running on a host after its controller died: the SSH session ends with
+ * the controller, but the command's processes do not. Before another controller acts on the host
+ * (resume, rollback, or a run that took the lock over), it finds them by the tag {@link
+ * RunTaggedTransport} put in their command lines, waits for them to end (up to a bound), and
+ * otherwise stops their process groups (TERM, then KILL) — never acting on a host underneath a
+ * command that is still changing it.
  */
 final class Orphans {
   private static final Duration POLL = Duration.ofMillis(500);
   private static final Duration GRACE = Duration.ofSeconds(5);
 
-  /** What was found and done. {@code processes} are "PID PGID command" lines; empty when none ran. */
+  /**
+   * What was found and done. {@code processes} are "PID PGID command" lines; empty when none ran.
+   */
   record Outcome(List<String> processes, String action, long waitedMillis) {
     boolean found() {
       return !processes.isEmpty();
@@ -35,12 +38,15 @@ final class Orphans {
   }
 
   /**
-   * Lists the run's processes on the host. The script never holds the tag itself (it is put together at
-   * run time), so it does not find itself; it reads /proc, which needs no tool the host may lack.
+   * Lists the run's processes on the host. The script never holds the tag itself (it is put
+   * together at run time), so it does not find itself; it reads /proc, which needs no tool the host
+   * may lack.
    */
   static String listScript(String runId) {
     String id = runId.replaceAll("[^A-Za-z0-9._-]", "");
-    return "t='runbook-run'; t=\"$t=" + id + ";\"; me=$$; "
+    return "t='runbook-run'; t=\"$t="
+        + id
+        + ";\"; me=$$; "
         + "for d in /proc/[0-9]*; do p=${d#/proc/}; [ \"$p\" = \"$me\" ] && continue; "
         + "c=$(tr '\\0' ' ' < \"$d/cmdline\" 2>/dev/null) || continue; "
         + "case \"$c\" in *\"$t\"*) ;; *) continue ;; esac; "
@@ -73,7 +79,8 @@ final class Orphans {
   }
 
   static List<String> list(Transport t, String runId) {
-    ExecResult r = t.exec(ExecRequest.builder(listScript(runId)).timeout(Duration.ofSeconds(60)).build());
+    ExecResult r =
+        t.exec(ExecRequest.builder(listScript(runId)).timeout(Duration.ofSeconds(60)).build());
     List<String> out = new ArrayList<>();
     r.stdoutText().lines().filter(l -> l.matches("\\d+ \\d+ .*")).forEach(out::add);
     return out;
@@ -86,7 +93,12 @@ final class Orphans {
       if (Long.parseLong(f[1]) > 1) targets.add("-" + f[1]); // the whole group: sudo's children too
       targets.add(f[0]);
     }
-    String cmd = "for p in " + String.join(" ", targets) + "; do kill -" + signal + " \"$p\" 2>/dev/null; done; true";
+    String cmd =
+        "for p in "
+            + String.join(" ", targets)
+            + "; do kill -"
+            + signal
+            + " \"$p\" 2>/dev/null; done; true";
     t.exec(ExecRequest.builder(cmd).become(become).timeout(Duration.ofSeconds(30)).build());
   }
 

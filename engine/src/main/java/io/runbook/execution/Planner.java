@@ -28,25 +28,34 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Resolves a runbook against an inventory: which hosts, which mode, which variables, which steps. Every
- * template is rendered for every host (registered values stand in as {@link Unknown}), so an undefined
- * variable is reported with its {@code file:line:col} before any host is contacted.
+ * Resolves a runbook against an inventory: which hosts, which mode, which variables, which steps.
+ * Every template is rendered for every host (registered values stand in as {@link Unknown}), so an
+ * undefined variable is reported with its {@code file:line:col} before any host is contacted.
  */
 public final class Planner {
-  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
   private final Runbook runbook;
   private final Inventory inventory;
   private final String inventoryName;
   private final Problems problems = new Problems();
+
   /** Stands for the hosts a problem applies to, filled in once every host was planned. */
   private static final String HOSTS = "\u0000hosts\u0000";
+
   /** The same problem on many hosts is reported once, naming them all: not 8 lines for 8 hosts. */
   private final Map<Problem, Set<String>> perHost = new LinkedHashMap<>();
+
   /** Forward steps by the name they register: a use before that step is reported as such. */
   private final Map<String, StepSpec> registeredBy = new LinkedHashMap<>();
-  /** The hosts the host being planned delegates to; every inventory host when a name is known only at run time. */
+
+  /**
+   * The hosts the host being planned delegates to; every inventory host when a name is known only
+   * at run time.
+   */
   private final Map<String, Host> delegates = new LinkedHashMap<>();
+
   private boolean delegatesUnknown;
 
   public Planner(Runbook runbook, Inventory inventory, String inventoryName) {
@@ -57,7 +66,9 @@ public final class Planner {
 
   /** A run id that sorts by time, to the millisecond: {@code 20261121-210501-042c}. */
   public static String newRunId(Instant now) {
-    return STAMP.format(now) + "-" + String.format("%03d", now.toEpochMilli() % 1000)
+    return STAMP.format(now)
+        + "-"
+        + String.format("%03d", now.toEpochMilli() % 1000)
         + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt(16));
   }
 
@@ -69,12 +80,19 @@ public final class Planner {
   public Plan plan(String limit, Map<String, Object> extraVars, String runId, Instant now) {
     List<Host> targets = inventory.select(runbook.hosts());
     if (targets.isEmpty()) {
-      problems.add(runbook.document().location("/hosts"), "hosts: '" + runbook.hosts()
-          + "' matches no host in inventory " + inventoryName + " (groups: "
-          + String.join(", ", new TreeSet<>(inventory.groups().keySet())) + ")");
+      problems.add(
+          runbook.document().location("/hosts"),
+          "hosts: '"
+              + runbook.hosts()
+              + "' matches no host in inventory "
+              + inventoryName
+              + " (groups: "
+              + String.join(", ", new TreeSet<>(inventory.groups().keySet()))
+              + ")");
     }
     if (limit != null) {
-      // A term that names nothing is a typo until shown otherwise ('eu,chat-9' ran on eu alone): refuse
+      // A term that names nothing is a typo until shown otherwise ('eu,chat-9' ran on eu alone):
+      // refuse
       // it with a suggestion rather than run on fewer hosts than asked.
       List<String> wrong = inventory.patternProblems(limit);
       wrong.forEach(w -> problems.add(Location.of("--limit"), w));
@@ -85,16 +103,27 @@ public final class Planner {
       inventory.select(limit).forEach(h -> allowed.add(h.name()));
       targets = targets.stream().filter(h -> allowed.contains(h.name())).toList();
       if (targets.isEmpty()) {
-        problems.add(Location.of("--limit"), "'" + limit + "' leaves no host of '" + runbook.hosts()
-            + "' to run on");
+        problems.add(
+            Location.of("--limit"),
+            "'" + limit + "' leaves no host of '" + runbook.hosts() + "' to run on");
       }
     }
     for (Host h : targets) {
       if (!h.drivable()) {
-        problems.add(h.location(), "host '" + h.name() + "' uses ansible_connection '" + h.connection()
-            + "', which runbook does not drive" + io.runbook.yaml.Suggestions.didYouMean(h.connection(),
-                List.of("ssh", "local", "docker")) + " (it drives ssh, local and docker): leave it out with --limit '!"
-            + h.name() + "' or narrow hosts: '" + runbook.hosts() + "'");
+        problems.add(
+            h.location(),
+            "host '"
+                + h.name()
+                + "' uses ansible_connection '"
+                + h.connection()
+                + "', which runbook does not drive"
+                + io.runbook.yaml.Suggestions.didYouMean(
+                    h.connection(), List.of("ssh", "local", "docker"))
+                + " (it drives ssh, local and docker): leave it out with --limit '!"
+                + h.name()
+                + "' or narrow hosts: '"
+                + runbook.hosts()
+                + "'");
       }
     }
     Map<String, Object> facts = facts(runId, now);
@@ -104,15 +133,16 @@ public final class Planner {
       if (hp != null) hosts.add(hp);
     }
     HostPlan once = planOnce(extraVars, facts);
-    perHost.forEach((p, names) -> problems.add(p.location(), p.message().replace(HOSTS, hosts(names))));
+    perHost.forEach(
+        (p, names) -> problems.add(p.location(), p.message().replace(HOSTS, hosts(names))));
     problems.throwIfAny();
     return new Plan(runId, now, runbook, inventoryName, hosts, inventory.secretValues(), once);
   }
 
   /**
-   * The run-once phases as one plan on the host their {@code on} names ({@code once@db}): before_all steps
-   * numbered first, after_all steps after them, rendered with that host's variables. Null when the
-   * runbook has none, or when {@code on} is wrong (reported).
+   * The run-once phases as one plan on the host their {@code on} names ({@code once@db}):
+   * before_all steps numbered first, after_all steps after them, rendered with that host's
+   * variables. Null when the runbook has none, or when {@code on} is wrong (reported).
    */
   private HostPlan planOnce(Map<String, Object> extraVars, Map<String, Object> run) {
     List<io.runbook.model.RunOnce> phases = runbook.runOnce();
@@ -125,9 +155,16 @@ public final class Planner {
       io.runbook.model.RunOnce p = phases.get(i);
       Host h = resolved.get(i);
       if (on != null && !on.name().equals(h.name())) {
-        problems.add(runbook.document().location(YamlDocument.child(p.pointer(), "on")), p.phase().key()
-            + ": on: '" + p.on() + "' is host '" + h.name() + "', but before_all runs on '" + on.name()
-            + "': both run-once phases run on the same host (one locked session for the whole run)");
+        problems.add(
+            runbook.document().location(YamlDocument.child(p.pointer(), "on")),
+            p.phase().key()
+                + ": on: '"
+                + p.on()
+                + "' is host '"
+                + h.name()
+                + "', but before_all runs on '"
+                + on.name()
+                + "': both run-once phases run on the same host (one locked session for the whole run)");
         return null;
       }
       on = h;
@@ -139,9 +176,13 @@ public final class Planner {
     Set<String> names = new LinkedHashSet<>();
     for (io.runbook.model.RunOnce p : phases) {
       for (StepSpec s : p.steps()) {
-        if (s.register() != null && !vars.containsKey(s.register())) registeredBy.putIfAbsent(s.register(), s);
+        if (s.register() != null && !vars.containsKey(s.register()))
+          registeredBy.putIfAbsent(s.register(), s);
         if (s.register() != null) names.add(s.register());
-        if (s.rollback() != null) s.rollback().stream().filter(h -> h.register() != null).forEach(h -> names.add(h.register()));
+        if (s.rollback() != null)
+          s.rollback().stream()
+              .filter(h -> h.register() != null)
+              .forEach(h -> names.add(h.register()));
       }
     }
     for (String r : names) if (!registeredBy.containsKey(r)) model.putIfAbsent(r, Unknown.of(r));
@@ -160,16 +201,25 @@ public final class Planner {
     }
     registeredBy.clear();
     if (delegatesUnknown) {
-      inventory.hosts().values().stream().filter(Host::drivable).forEach(h -> delegates.putIfAbsent(h.name(), h));
+      inventory.hosts().values().stream()
+          .filter(Host::drivable)
+          .forEach(h -> delegates.putIfAbsent(h.name(), h));
     }
-    return new HostPlan(on, null, vars, steps, List.of(), List.of(), HostPlan.ONCE + on.name(), delegates);
+    return new HostPlan(
+        on, null, vars, steps, List.of(), List.of(), HostPlan.ONCE + on.name(), delegates);
   }
 
-  /** The host a run-once phase's {@code on} names: exactly one inventory host, or the controller. */
+  /**
+   * The host a run-once phase's {@code on} names: exactly one inventory host, or the controller.
+   */
   private Host onHost(io.runbook.model.RunOnce p) {
     Location at = runbook.document().location(YamlDocument.child(p.pointer(), "on"));
     if (p.onController()) {
-      return new Host(io.runbook.model.RunOnce.CONTROLLER, Map.of("ansible_connection", "local"), List.of(), at);
+      return new Host(
+          io.runbook.model.RunOnce.CONTROLLER,
+          Map.of("ansible_connection", "local"),
+          List.of(),
+          at);
     }
     List<String> wrong = inventory.patternProblems(p.on());
     if (!wrong.isEmpty()) {
@@ -178,16 +228,34 @@ public final class Planner {
     }
     List<Host> found = inventory.select(p.on());
     if (found.size() != 1) {
-      problems.add(at, p.phase().key() + ": on: '" + p.on() + "' matches " + (found.isEmpty() ? "no host"
-          : found.size() + " hosts (" + String.join(", ", found.stream().map(Host::name).limit(5).toList())
-              + (found.size() > 5 ? ", ..." : "") + ")") + " in inventory " + inventoryName
-          + ": name exactly one host, or 'controller' to run on this machine");
+      problems.add(
+          at,
+          p.phase().key()
+              + ": on: '"
+              + p.on()
+              + "' matches "
+              + (found.isEmpty()
+                  ? "no host"
+                  : found.size()
+                      + " hosts ("
+                      + String.join(", ", found.stream().map(Host::name).limit(5).toList())
+                      + (found.size() > 5 ? ", ..." : "")
+                      + ")")
+              + " in inventory "
+              + inventoryName
+              + ": name exactly one host, or 'controller' to run on this machine");
       return null;
     }
     Host h = found.get(0);
     if (!h.drivable()) {
-      problems.add(at, p.phase().key() + ": on: host '" + h.name() + "' uses ansible_connection '"
-          + h.connection() + "', which runbook does not drive (it drives ssh, local and docker)");
+      problems.add(
+          at,
+          p.phase().key()
+              + ": on: host '"
+              + h.name()
+              + "' uses ansible_connection '"
+              + h.connection()
+              + "', which runbook does not drive (it drives ssh, local and docker)");
       return null;
     }
     return h;
@@ -218,31 +286,62 @@ public final class Planner {
       Object raw = host.vars().get(modeVar);
       String modes = String.join(", ", runbook.modes().keySet());
       if (raw == null) {
-        problems.add(host.location(), "host '" + host.name() + "' has no '" + modeVar + "' variable, but runbook "
-            + runbook.file() + " is written per mode (" + modes + "): set " + modeVar + " in the inventory");
+        problems.add(
+            host.location(),
+            "host '"
+                + host.name()
+                + "' has no '"
+                + modeVar
+                + "' variable, but runbook "
+                + runbook.file()
+                + " is written per mode ("
+                + modes
+                + "): set "
+                + modeVar
+                + " in the inventory");
         return null;
       }
       if (mode == null || !runbook.modes().containsKey(mode)) {
-        // The inventory may use the name for something else (a file mode, say): say so rather than guess.
+        // The inventory may use the name for something else (a file mode, say): say so rather than
+        // guess.
         String other = modeVar.equals("mode") ? "deploy_mode" : "mode";
-        problems.add(host.location(), "host '" + host.name() + "' has " + modeVar + " " + shown(raw)
-            + ", which is not a mode of runbook " + runbook.file() + " (it has: " + modes + ")"
-            + "; if the inventory uses '" + modeVar + "' for something else, set mode_variable: " + other
-            + " in the runbook and " + other + " on the hosts");
+        problems.add(
+            host.location(),
+            "host '"
+                + host.name()
+                + "' has "
+                + modeVar
+                + " "
+                + shown(raw)
+                + ", which is not a mode of runbook "
+                + runbook.file()
+                + " (it has: "
+                + modes
+                + ")"
+                + "; if the inventory uses '"
+                + modeVar
+                + "' for something else, set mode_variable: "
+                + other
+                + " in the runbook and "
+                + other
+                + " on the hosts");
         return null;
       }
     }
     Map<String, Object> vars = variables(host, mode, extraVars, run);
     if (vars == null) return null;
-    // A value registered by a forward step exists only after that step: before it, it is undefined (and
-    // said to be registered later). Rollback and gate steps run after the forward steps: they see all.
+    // A value registered by a forward step exists only after that step: before it, it is undefined
+    // (and
+    // said to be registered later). Rollback and gate steps run after the forward steps: they see
+    // all.
     Map<String, Object> model = new LinkedHashMap<>(vars);
     delegates.clear();
     delegatesUnknown = false;
     registeredBy.clear();
     for (Phase phase : Phase.FORWARD) {
       for (StepSpec s : runbook.steps(phase, mode)) {
-        if (s.register() != null && !vars.containsKey(s.register())) registeredBy.putIfAbsent(s.register(), s);
+        if (s.register() != null && !vars.containsKey(s.register()))
+          registeredBy.putIfAbsent(s.register(), s);
       }
     }
     for (String r : runbook.registeredNames()) {
@@ -256,7 +355,8 @@ public final class Planner {
         steps.add(planStep(host, phase, ++index, s, model));
         if (s.register() != null) model.putIfAbsent(s.register(), Unknown.of(s.register()));
         if (s.rollback() != null) {
-          s.rollback().stream().filter(h -> h.register() != null)
+          s.rollback().stream()
+              .filter(h -> h.register() != null)
               .forEach(h -> model.putIfAbsent(h.register(), Unknown.of(h.register())));
         }
       }
@@ -272,18 +372,24 @@ public final class Planner {
       gate.add(planStep(host, Phase.GATE, 0, s, model));
     }
     if (delegatesUnknown) {
-      inventory.hosts().values().stream().filter(Host::drivable).forEach(h -> delegates.putIfAbsent(h.name(), h));
+      inventory.hosts().values().stream()
+          .filter(Host::drivable)
+          .forEach(h -> delegates.putIfAbsent(h.name(), h));
     }
     return new HostPlan(host, mode, vars, steps, rollback, gate, delegates);
   }
 
   private static String shown(Object v) {
-    return v instanceof String s ? "'" + s + "'" : v instanceof Map ? "(a map)" : v instanceof List ? "(a list)" : String.valueOf(v);
+    return v instanceof String s
+        ? "'" + s + "'"
+        : v instanceof Map ? "(a map)" : v instanceof List ? "(a list)" : String.valueOf(v);
   }
 
-  /** Inventory vars < runbook vars < extra vars, plus facts; runbook vars may use inventory vars. */
-  private Map<String, Object> variables(Host host, String mode, Map<String, Object> extraVars,
-      Map<String, Object> run) {
+  /**
+   * Inventory vars < runbook vars < extra vars, plus facts; runbook vars may use inventory vars.
+   */
+  private Map<String, Object> variables(
+      Host host, String mode, Map<String, Object> extraVars, Map<String, Object> run) {
     Map<String, Object> vars = new LinkedHashMap<>(host.vars());
     vars.putAll(runbook.vars());
     vars.putAll(extraVars);
@@ -297,8 +403,10 @@ public final class Planner {
       try {
         vars.put(key, Templates.renderAll(value, key, vars));
       } catch (TemplateError e) {
-        Location at = runbook.vars().containsKey(key) && !extraVars.containsKey(key)
-            ? runbook.document().location(YamlDocument.child("/vars", key)) : host.location();
+        Location at =
+            runbook.vars().containsKey(key) && !extraVars.containsKey(key)
+                ? runbook.document().location(YamlDocument.child("/vars", key))
+                : host.location();
         hostProblem(at, "variable '" + key + "' for " + HOSTS + ": " + e.getMessage(), host);
         ok = false;
       }
@@ -306,7 +414,8 @@ public final class Planner {
     return ok ? vars : null;
   }
 
-  private PlannedStep planStep(Host host, Phase phase, int index, StepSpec spec, Map<String, Object> model) {
+  private PlannedStep planStep(
+      Host host, Phase phase, int index, StepSpec spec, Map<String, Object> model) {
     Step<?> step = StepRegistry.find(spec.type()).orElseThrow();
     YamlDocument doc = runbook.document();
     String label = spec.describe() + " on " + HOSTS;
@@ -319,7 +428,11 @@ public final class Planner {
       model = new LinkedHashMap<>(model);
       if (spec.delegateTo() != null) {
         delegate = delegate(host, spec, model, label);
-        model.put("delegate_host", delegate == null || Unknown.appearsIn(delegate) ? Unknown.of("delegate_host") : delegate);
+        model.put(
+            "delegate_host",
+            delegate == null || Unknown.appearsIn(delegate)
+                ? Unknown.of("delegate_host")
+                : delegate);
       }
       // each item is known when its iteration runs; the plan checks the templates around it
       if (spec.loop() != null) {
@@ -330,7 +443,10 @@ public final class Planner {
     try {
       name = Templates.render(spec.name(), "name", model);
     } catch (TemplateError e) {
-      hostProblem(doc.location(YamlDocument.child(spec.pointer(), "name")), label + ": name: " + explain(e), host);
+      hostProblem(
+          doc.location(YamlDocument.child(spec.pointer(), "name")),
+          label + ": name: " + explain(e),
+          host);
     }
     try {
       Object rendered = Templates.renderAll(spec.args(), spec.name(), model);
@@ -350,16 +466,18 @@ public final class Planner {
     List<PlannedStep> handlers = new ArrayList<>();
     if (spec.rollback() != null) {
       // Handlers run after their step completed: its registered value exists.
-      Map<String, Object> after = spec.register() == null ? model : withRegister(model, spec.register());
+      Map<String, Object> after =
+          spec.register() == null ? model : withRegister(model, spec.register());
       for (StepSpec h : spec.rollback()) handlers.add(planStep(host, phase, 0, h, after));
     }
-    return new PlannedStep(phase, index, name, spec, step, preview, List.copyOf(handlers), autoUndo, delegate);
+    return new PlannedStep(
+        phase, index, name, spec, step, preview, List.copyOf(handlers), autoUndo, delegate);
   }
 
   /**
-   * The host a step is delegated to, rendered with the target's variables: a name the plan knows must be an
-   * inventory host (else an input error, before any connection); one built from registered values is
-   * checked when the step runs.
+   * The host a step is delegated to, rendered with the target's variables: a name the plan knows
+   * must be an inventory host (else an input error, before any connection); one built from
+   * registered values is checked when the step runs.
    */
   private String delegate(Host host, StepSpec spec, Map<String, Object> model, String label) {
     Location at = runbook.document().location(YamlDocument.child(spec.pointer(), "delegate_to"));
@@ -376,20 +494,37 @@ public final class Planner {
     }
     Host d = inventory.hosts().get(name);
     if (d == null) {
-      hostProblem(at, label + ": delegate_to: '" + name + "' is not a host of inventory " + inventoryName
-          + io.runbook.yaml.Suggestions.didYouMean(name, inventory.hosts().keySet()), host);
+      hostProblem(
+          at,
+          label
+              + ": delegate_to: '"
+              + name
+              + "' is not a host of inventory "
+              + inventoryName
+              + io.runbook.yaml.Suggestions.didYouMean(name, inventory.hosts().keySet()),
+          host);
       return null;
     }
     if (!d.drivable()) {
-      hostProblem(at, label + ": delegate_to: host '" + name + "' uses ansible_connection '" + d.connection()
-          + "', which runbook does not drive (it drives ssh, local and docker)", host);
+      hostProblem(
+          at,
+          label
+              + ": delegate_to: host '"
+              + name
+              + "' uses ansible_connection '"
+              + d.connection()
+              + "', which runbook does not drive (it drives ssh, local and docker)",
+          host);
       return null;
     }
     delegates.put(name, d);
     return name;
   }
 
-  /** A loop's expression must yield a list where the plan can tell; its items' templates must render. */
+  /**
+   * A loop's expression must yield a list where the plan can tell; its items' templates must
+   * render.
+   */
   private void checkLoop(Host host, StepSpec spec, Map<String, Object> model, String label) {
     Location at = runbook.document().location(YamlDocument.child(spec.pointer(), "loop"));
     try {
@@ -399,7 +534,8 @@ public final class Planner {
       }
       Object v = Templates.value(spec.loopExpression(), "loop", model);
       if (!(v instanceof Unknown) && !(v instanceof List<?>)) {
-        hostProblem(at, label + ": loop: " + spec.loop() + " yields " + kind(v) + ", not a list", host);
+        hostProblem(
+            at, label + ": loop: " + spec.loop() + " yields " + kind(v) + ", not a list", host);
       }
     } catch (TemplateError e) {
       hostProblem(at, label + ": loop: " + explain(e), host);
@@ -408,18 +544,26 @@ public final class Planner {
 
   static String kind(Object v) {
     if (v == null) return "nothing";
-    if (v instanceof String s) return "the text \"" + (s.length() > 40 ? s.substring(0, 40) + "…" : s) + "\"";
+    if (v instanceof String s)
+      return "the text \"" + (s.length() > 40 ? s.substring(0, 40) + "…" : s) + "\"";
     if (v instanceof Map) return "a mapping";
     if (v instanceof Number || v instanceof Boolean) return "the value " + v;
     return "a " + v.getClass().getSimpleName();
   }
 
   /** Binds the arguments (reporting problems); whether the bound step can undo itself. */
-  private <A> boolean bindUndoable(Step<A> step, Object rendered, String argsPointer, String label, Host host,
+  private <A> boolean bindUndoable(
+      Step<A> step,
+      Object rendered,
+      String argsPointer,
+      String label,
+      Host host,
       Map<String, Object> model) {
     Problems found = new Problems();
-    boolean undoable = StepBinding.bind(step, rendered, runbook.document(), argsPointer, label, found, model)
-        .map(step::undoable).orElse(true);
+    boolean undoable =
+        StepBinding.bind(step, rendered, runbook.document(), argsPointer, label, found, model)
+            .map(step::undoable)
+            .orElse(true);
     found.sorted().forEach(p -> hostProblem(p.location(), p.message(), host));
     return undoable;
   }
@@ -434,10 +578,16 @@ public final class Planner {
   private String explain(TemplateError e) {
     String msg = e.getMessage();
     for (var r : registeredBy.entrySet()) {
-      if (msg.startsWith("undefined variable '" + r.getKey() + "'") || msg.startsWith("undefined variable '" + r.getKey() + ".")
+      if (msg.startsWith("undefined variable '" + r.getKey() + "'")
+          || msg.startsWith("undefined variable '" + r.getKey() + ".")
           || msg.startsWith("undefined variable '" + r.getKey() + "[")) {
-        return "'" + r.getKey() + "' is used before step '" + r.getValue().name() + "' (line "
-            + r.getValue().location().line() + ") registers it: move that step earlier, or this one later";
+        return "'"
+            + r.getKey()
+            + "' is used before step '"
+            + r.getValue().name()
+            + "' (line "
+            + r.getValue().location().line()
+            + ") registers it: move that step earlier, or this one later";
       }
     }
     return msg;
@@ -450,14 +600,16 @@ public final class Planner {
     return m;
   }
 
-  private void checkCondition(String expr, String key, StepSpec spec, String label, Map<String, Object> model,
-      Host host) {
+  private void checkCondition(
+      String expr, String key, StepSpec spec, String label, Map<String, Object> model, Host host) {
     if (expr == null) return;
     try {
       Templates.evaluate(expr, key, model);
     } catch (TemplateError e) {
-      hostProblem(runbook.document().location(YamlDocument.child(spec.pointer(), key)),
-          label + ": " + key + ": " + explain(e), host);
+      hostProblem(
+          runbook.document().location(YamlDocument.child(spec.pointer(), key)),
+          label + ": " + key + ": " + explain(e),
+          host);
     }
   }
 
@@ -468,28 +620,43 @@ public final class Planner {
   private static String preview(Object args) {
     String s;
     if (args instanceof String str) s = str;
-    else if (args instanceof List<?> l) s = String.join(" ", l.stream().map(String::valueOf).toList());
+    else if (args instanceof List<?> l)
+      s = String.join(" ", l.stream().map(String::valueOf).toList());
     else if (args instanceof Map<?, ?> m && !m.isEmpty()) {
       StringBuilder sb = new StringBuilder();
-      m.forEach((k, v) -> {
-        if (sb.length() > 0) sb.append(", ");
-        // credentials (a pull's auth, a password var) never reach the console
-        String key = String.valueOf(k).toLowerCase(Locale.ROOT);
-        String val = key.equals("auth") || key.contains("password") || key.contains("secret") || key.contains("token")
-            ? "***" : key.equals("headers") && v instanceof Map<?, ?> h ? headers(h) : String.valueOf(v);
-        sb.append(k).append('=').append(val.contains("\n") ? "<" + val.lines().count() + " lines>" : val);
-      });
+      m.forEach(
+          (k, v) -> {
+            if (sb.length() > 0) sb.append(", ");
+            // credentials (a pull's auth, a password var) never reach the console
+            String key = String.valueOf(k).toLowerCase(Locale.ROOT);
+            String val =
+                key.equals("auth")
+                        || key.contains("password")
+                        || key.contains("secret")
+                        || key.contains("token")
+                    ? "***"
+                    : key.equals("headers") && v instanceof Map<?, ?> h
+                        ? headers(h)
+                        : String.valueOf(v);
+            sb.append(k)
+                .append('=')
+                .append(val.contains("\n") ? "<" + val.lines().count() + " lines>" : val);
+          });
       s = sb.toString();
     } else s = "";
-    // not cut short here: plan masks secret values first, then shortens (a cut value would not be found)
+    // not cut short here: plan masks secret values first, then shortens (a cut value would not be
+    // found)
     return s.replaceAll("\\s*\\R\\s*", " ⏎ ").strip();
   }
 
-  /** Request headers with the values of credential headers (Authorization, Cookie, X-Api-Key...) masked. */
+  /**
+   * Request headers with the values of credential headers (Authorization, Cookie, X-Api-Key...)
+   * masked.
+   */
   private static String headers(Map<?, ?> headers) {
     Map<Object, Object> shown = new LinkedHashMap<>();
-    headers.forEach((k, v) -> shown.put(k,
-        CREDENTIAL_HEADER.matcher(String.valueOf(k)).matches() ? "***" : v));
+    headers.forEach(
+        (k, v) -> shown.put(k, CREDENTIAL_HEADER.matcher(String.valueOf(k)).matches() ? "***" : v));
     return shown.toString();
   }
 }

@@ -10,7 +10,8 @@ import java.util.Set;
 
 /**
  * The LIFO stack of a host's undo work. Each completed forward step pushes one entry: its explicit
- * {@code rollback:} handlers, or else the step type's automatic undo; steps with neither push nothing.
+ * {@code rollback:} handlers, or else the step type's automatic undo; steps with neither push
+ * nothing.
  */
 final class RollbackStack {
 
@@ -18,13 +19,18 @@ final class RollbackStack {
    * @param forStep the forward step this entry undoes
    * @param handlers explicit handlers, in the order written (empty when {@code undo} is used)
    * @param undo the automatic inverse, or null
-   * @param vars the host's variables as they were when the step completed, for rendering handlers (with
-   *     the loop variable of its item, for a looped step)
+   * @param vars the host's variables as they were when the step completed, for rendering handlers
+   *     (with the loop variable of its item, for a looped step)
    * @param iteration the 1-based item of a looped step (each item is undone on its own), or 0
    */
-  record Entry(PlannedStep forStep, List<PlannedStep> handlers, Step.Undo undo, Map<String, Object> vars,
+  record Entry(
+      PlannedStep forStep,
+      List<PlannedStep> handlers,
+      Step.Undo undo,
+      Map<String, Object> vars,
       int iteration) {
-    Entry(PlannedStep forStep, List<PlannedStep> handlers, Step.Undo undo, Map<String, Object> vars) {
+    Entry(
+        PlannedStep forStep, List<PlannedStep> handlers, Step.Undo undo, Map<String, Object> vars) {
       this(forStep, handlers, undo, vars, 0);
     }
 
@@ -56,7 +62,8 @@ final class RollbackStack {
       String name = name(); // with the values registered by then, not ⟨placeholders⟩
       if (undo != null && !done.contains(autoKey())) out.add(name + " ← " + undo.description());
       for (int i = 0; i < handlers.size(); i++) {
-        if (!done.contains(handlerKey(i))) out.add(name + " ← " + HostSession.liveName(handlers.get(i), vars));
+        if (!done.contains(handlerKey(i)))
+          out.add(name + " ← " + HostSession.liveName(handlers.get(i), vars));
       }
       return out;
     }
@@ -64,7 +71,10 @@ final class RollbackStack {
 
   private final Deque<Entry> entries = new ArrayDeque<>();
 
-  /** Pushes {@code e} unless it has nothing left to undo (per {@code done}, the undo work already done). */
+  /**
+   * Pushes {@code e} unless it has nothing left to undo (per {@code done}, the undo work already
+   * done).
+   */
   void push(Entry e, Set<String> done) {
     if (!e.describe(done).isEmpty()) entries.push(e);
   }

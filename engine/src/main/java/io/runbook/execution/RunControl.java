@@ -6,14 +6,16 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * What a run shares across its hosts: whether it must stop (the operator asked, or its journal cannot be
- * written), how hosts are locked, and how a controller picks up hosts another one left.
+ * What a run shares across its hosts: whether it must stop (the operator asked, or its journal
+ * cannot be written), how hosts are locked, and how a controller picks up hosts another one left.
  */
 public final class RunControl {
   /** How often a host being worked on checks that its lock is still this run's (between steps). */
   public static final Duration VERIFY_EVERY = Duration.ofSeconds(2);
+
   /** How long resume waits for a dead controller's command to end before it stops it. */
   public static final Duration DEFAULT_ORPHAN_WAIT = Duration.ofSeconds(120);
+
   private static final String OPERATOR = "interrupted by the operator";
 
   private final AtomicReference<String> stop = new AtomicReference<>();
@@ -25,8 +27,12 @@ public final class RunControl {
   private volatile Duration orphanWait = DEFAULT_ORPHAN_WAIT;
   private volatile boolean superseded;
 
-  /** @param lease how long a host lock holds without renewal (a dead controller's lock expires after it) */
-  public RunControl(String runId, String controller, String user, Duration lease, boolean breakLock) {
+  /**
+   * @param lease how long a host lock holds without renewal (a dead controller's lock expires after
+   *     it)
+   */
+  public RunControl(
+      String runId, String controller, String user, Duration lease, boolean breakLock) {
     this.runId = runId;
     this.controller = controller;
     this.user = user;
@@ -34,7 +40,9 @@ public final class RunControl {
     this.breakLock = breakLock;
   }
 
-  /** Asks the run to stop: steps in flight finish, nothing new starts, hosts roll back per policy. */
+  /**
+   * Asks the run to stop: steps in flight finish, nothing new starts, hosts roll back per policy.
+   */
   public void cancel() {
     stop.compareAndSet(null, OPERATOR);
   }
@@ -62,12 +70,18 @@ public final class RunControl {
   }
 
   /**
-   * Another controller took this run over (a resume or rollback of it while this one was still alive):
-   * this controller must not touch a host or write the run's journal any more; the other one carries on.
+   * Another controller took this run over (a resume or rollback of it while this one was still
+   * alive): this controller must not touch a host or write the run's journal any more; the other
+   * one carries on.
    */
   void supersede(String by) {
     superseded = true;
-    abort("run " + runId + " was taken over by another controller (" + by + "): this controller stops");
+    abort(
+        "run "
+            + runId
+            + " was taken over by another controller ("
+            + by
+            + "): this controller stops");
   }
 
   public boolean superseded() {
@@ -82,7 +96,9 @@ public final class RunControl {
     return breakLock;
   }
 
-  /** How long to wait for another controller's command still running on a host before stopping it. */
+  /**
+   * How long to wait for another controller's command still running on a host before stopping it.
+   */
   public RunControl orphanWait(Duration wait) {
     this.orphanWait = wait;
     return this;
@@ -94,11 +110,21 @@ public final class RunControl {
 
   HostLock lock(Transport transport, HostPlan plan) {
     Object path = plan.vars().get("runbook_lock_path");
-    return HostLock.acquire(transport, plan.name(), runId, controller, user, lease, breakLock,
+    return HostLock.acquire(
+        transport,
+        plan.name(),
+        runId,
+        controller,
+        user,
+        lease,
+        breakLock,
         path == null ? HostLock.DEFAULT_PATH : path.toString());
   }
 
-  /** Renew a host's lease once a third of it has passed (by the controller's clock), so a long run keeps its locks. */
+  /**
+   * Renew a host's lease once a third of it has passed (by the controller's clock), so a long run
+   * keeps its locks.
+   */
   Duration renewEvery() {
     return lease.dividedBy(3);
   }

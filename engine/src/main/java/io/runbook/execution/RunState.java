@@ -29,39 +29,66 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * A run as its journal left it: how it was asked for, its batches and how each ended, and per host the
- * forward steps that finished (with their results, private undo state included), the step in flight, the
- * undo work already done, and its outcome. A fold over the journal's {@link JournalEvents}; what
- * {@code resume} continues from and {@code rollback} undoes.
+ * A run as its journal left it: how it was asked for, its batches and how each ended, and per host
+ * the forward steps that finished (with their results, private undo state included), the step in
+ * flight, the undo work already done, and its outcome. A fold over the journal's {@link
+ * JournalEvents}; what {@code resume} continues from and {@code rollback} undoes.
  *
  * @param startedBatches the batches whose start was journaled, by 1-based batch number
- * @param finishedBatches the decision of every batch whose end was journaled, by 1-based batch number
+ * @param finishedBatches the decision of every batch whose end was journaled, by 1-based batch
+ *     number
  * @param damage lines of the journal that are not events
  */
-public record RunState(String runId, Path dir, RunStarted.Request request, List<List<String>> batches,
-    Map<String, HostState> hosts, boolean finished, boolean batchesStarted, java.util.Set<Integer> startedBatches,
+public record RunState(
+    String runId,
+    Path dir,
+    RunStarted.Request request,
+    List<List<String>> batches,
+    Map<String, HostState> hosts,
+    boolean finished,
+    boolean batchesStarted,
+    java.util.Set<Integer> startedBatches,
     Map<Integer, String> finishedBatches,
-    List<JournalEvents.Damage> damage, Path journal) {
+    List<JournalEvents.Damage> damage,
+    Path journal) {
 
   /**
    * One host's progress.
    *
-   * @param completed forward steps that finished (by 1-based index), whatever their status, in order
+   * @param completed forward steps that finished (by 1-based index), whatever their status, in
+   *     order
    * @param inFlight the index of a forward step that started and never finished, or 0
-   * @param checkpoint the undo state the in-flight step journaled before it changed the host, or null
-   * @param undone undo work that finished ({@code 3:auto}, {@code 3:1}, {@code phase:2}): never run again
+   * @param checkpoint the undo state the in-flight step journaled before it changed the host, or
+   *     null
+   * @param undone undo work that finished ({@code 3:auto}, {@code 3:1}, {@code phase:2}): never run
+   *     again
    * @param undoInFlight undo work that started and never finished, or null
    * @param rollingBack a rollback started and did not end (the controller died during it)
    * @param result the host's last outcome, or null while it was in progress
-   * @param iterations the items of looped forward steps that finished, by {@code N.i} (item i of step N)
-   * @param iterationInFlight the item of looped step {@code inFlight} that started and never finished, or 0
+   * @param iterations the items of looped forward steps that finished, by {@code N.i} (item i of
+   *     step N)
+   * @param iterationInFlight the item of looped step {@code inFlight} that started and never
+   *     finished, or 0
    */
-  public record HostState(Map<Integer, StepResult> completed, int inFlight, Map<String, Object> checkpoint,
-      Set<String> undone, String undoInFlight, boolean rollingBack, HostResult result,
-      Map<String, StepResult> iterations, int iterationInFlight) {
+  public record HostState(
+      Map<Integer, StepResult> completed,
+      int inFlight,
+      Map<String, Object> checkpoint,
+      Set<String> undone,
+      String undoInFlight,
+      boolean rollingBack,
+      HostResult result,
+      Map<String, StepResult> iterations,
+      int iterationInFlight) {
 
-    public HostState(Map<Integer, StepResult> completed, int inFlight, Map<String, Object> checkpoint,
-        Set<String> undone, String undoInFlight, boolean rollingBack, HostResult result) {
+    public HostState(
+        Map<Integer, StepResult> completed,
+        int inFlight,
+        Map<String, Object> checkpoint,
+        Set<String> undone,
+        String undoInFlight,
+        boolean rollingBack,
+        HostResult result) {
       this(completed, inFlight, checkpoint, undone, undoInFlight, rollingBack, result, Map.of(), 0);
     }
   }
@@ -70,13 +97,19 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
     Path dir = JournalWriter.runDir(stateDir, runId);
     Path file = dir.resolve(JournalWriter.FILE);
     if (!Files.exists(file)) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, "no run " + runId + " in " + stateDir
-          + " (runbook history lists the runs)");
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
+          "no run " + runId + " in " + stateDir + " (runbook history lists the runs)");
     }
-    // A run whose journal could not be written kept it elsewhere: that copy is the whole story, and goes
+    // A run whose journal could not be written kept it elsewhere: that copy is the whole story, and
+    // goes
     // back in its place so that this command's own events follow it.
     JournalWriter.fallbackOf(runId).ifPresent(f -> restore(f, file));
-    return fold(runId, dir, JournalEvents.read(file), UndoState.read(dir.resolve(JournalWriter.PRIVATE_FILE)));
+    return fold(
+        runId,
+        dir,
+        JournalEvents.read(file),
+        UndoState.read(dir.resolve(JournalWriter.PRIVATE_FILE)));
   }
 
   private static void restore(Path fallback, Path journal) {
@@ -86,18 +119,36 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
       if (kept.length <= here.length) return;
       Path tmp = journal.resolveSibling(JournalWriter.FILE + ".restoring");
       Files.deleteIfExists(tmp);
-      Files.write(tmp, kept, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
-      Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-      Files.move(tmp, journal, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.write(
+          tmp,
+          kept,
+          java.nio.file.StandardOpenOption.CREATE_NEW,
+          java.nio.file.StandardOpenOption.WRITE);
+      Files.setPosixFilePermissions(
+          tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      Files.move(
+          tmp,
+          journal,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       Files.delete(fallback);
     } catch (java.io.IOException e) {
-      throw new RunbookException(ErrorCode.INTERNAL, "the journal of this run was kept in " + fallback
-          + " when its own could not be written, and cannot be put back in " + journal + ": " + e.getMessage()
-          + " (free some space there, or copy the file over by hand)", e);
+      throw new RunbookException(
+          ErrorCode.INTERNAL,
+          "the journal of this run was kept in "
+              + fallback
+              + " when its own could not be written, and cannot be put back in "
+              + journal
+              + ": "
+              + e.getMessage()
+              + " (free some space there, or copy the file over by hand)",
+          e);
     }
   }
 
-  /** The same run's journal read again: what it says now (another controller may have written more). */
+  /**
+   * The same run's journal read again: what it says now (another controller may have written more).
+   */
   public RunState reread() {
     return read(dir.getParent().getParent(), runId);
   }
@@ -106,37 +157,69 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
     Fold f = new Fold();
     for (JournalEvents.Line line : journal.events()) f.on(line.event());
     if (f.request == null) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, journal.file() + " has no run_started event: it is not a "
-          + "run journal this runbook can resume");
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
+          journal.file()
+              + " has no run_started event: it is not a "
+              + "run journal this runbook can resume");
     }
     for (UndoState u : undoState) f.undoState(u);
     Map<String, HostState> hosts = new LinkedHashMap<>();
     f.hosts.forEach((name, h) -> hosts.put(name, h.state()));
-    return new RunState(runId, dir, f.request, f.batches, hosts, f.finished, !f.startedBatches.isEmpty(),
-        f.startedBatches, f.finishedBatches,
-        journal.damage(), journal.file());
+    return new RunState(
+        runId,
+        dir,
+        f.request,
+        f.batches,
+        hosts,
+        f.finished,
+        !f.startedBatches.isEmpty(),
+        f.startedBatches,
+        f.finishedBatches,
+        journal.damage(),
+        journal.file());
   }
 
   /**
-   * Refuses to act on hosts whose outcome a damaged journal line may hide: the line could have been a
-   * step's end, or a rollback's, and guessing either way could run an undo twice or leave a host half done.
+   * Refuses to act on hosts whose outcome a damaged journal line may hide: the line could have been
+   * a step's end, or a rollback's, and guessing either way could run an undo twice or leave a host
+   * half done.
    */
   public void requireKnown(Collection<String> targets, String verb) {
     List<String> unknown = new ArrayList<>();
     List<String> lines = new ArrayList<>();
     for (JournalEvents.Damage d : damage) {
       if (d.torn()) continue;
-      List<String> hit = d.host() == null ? List.copyOf(targets) : targets.contains(d.host()) ? List.of(d.host()) : List.of();
+      List<String> hit =
+          d.host() == null
+              ? List.copyOf(targets)
+              : targets.contains(d.host()) ? List.of(d.host()) : List.of();
       if (hit.isEmpty()) continue;
       lines.add(d.describe());
       hit.stream().filter(h -> !unknown.contains(h)).forEach(unknown::add);
     }
     if (unknown.isEmpty()) return;
-    throw new RunbookException(ErrorCode.INVALID_INPUT, "cannot " + verb + " run " + runId + ": the journal "
-        + journal + " is damaged at " + String.join(", ", lines) + ", which may hide what happened on "
-        + String.join(", ", unknown) + ". Check " + (unknown.size() == 1 ? "that host" : "those hosts")
-        + " by hand (runbook show " + runId + " lists what is known), then " + verb + " the others with --limit '"
-        + String.join(",", unknown.stream().map(h -> "!" + h).toList()) + "'");
+    throw new RunbookException(
+        ErrorCode.INVALID_INPUT,
+        "cannot "
+            + verb
+            + " run "
+            + runId
+            + ": the journal "
+            + journal
+            + " is damaged at "
+            + String.join(", ", lines)
+            + ", which may hide what happened on "
+            + String.join(", ", unknown)
+            + ". Check "
+            + (unknown.size() == 1 ? "that host" : "those hosts")
+            + " by hand (runbook show "
+            + runId
+            + " lists what is known), then "
+            + verb
+            + " the others with --limit '"
+            + String.join(",", unknown.stream().map(h -> "!" + h).toList())
+            + "'");
   }
 
   /** The events of one journal, in order, into each host's state. */
@@ -244,9 +327,19 @@ public record RunState(String runId, Path dir, RunStarted.Request request, List<
     }
 
     HostState state() {
-      Map<String, Object> checkpoint = inFlight <= 0 ? null
-          : checkpoints.get(inFlight + (iterationInFlight > 0 ? "." + iterationInFlight : ""));
-      return new HostState(completed, inFlight, checkpoint, undone, undoInFlight, rollingBack, result, iterations,
+      Map<String, Object> checkpoint =
+          inFlight <= 0
+              ? null
+              : checkpoints.get(inFlight + (iterationInFlight > 0 ? "." + iterationInFlight : ""));
+      return new HostState(
+          completed,
+          inFlight,
+          checkpoint,
+          undone,
+          undoInFlight,
+          rollingBack,
+          result,
+          iterations,
           inFlight > 0 ? iterationInFlight : 0);
     }
   }

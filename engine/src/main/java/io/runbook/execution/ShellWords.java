@@ -3,11 +3,16 @@ package io.runbook.execution;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Splits a command line into words as Python's {@code shlex.split} does, which is how Ansible splits ssh args. */
+/**
+ * Splits a command line into words as Python's {@code shlex.split} does, which is how Ansible
+ * splits ssh args.
+ */
 final class ShellWords {
   private ShellWords() {}
 
-  /** @throws IllegalArgumentException on an unclosed quote or a trailing backslash */
+  /**
+   * @throws IllegalArgumentException on an unclosed quote or a trailing backslash
+   */
   static List<String> split(String line) {
     List<String> words = new ArrayList<>();
     StringBuilder w = new StringBuilder();
@@ -26,7 +31,8 @@ final class ShellWords {
           if (i >= line.length()) throw new IllegalArgumentException("unclosed double quote");
           char d = line.charAt(i);
           if (d == '"') break;
-          if (d == '\\' && i + 1 < line.length() && "\"\\$`".indexOf(line.charAt(i + 1)) >= 0) d = line.charAt(++i);
+          if (d == '\\' && i + 1 < line.length() && "\"\\$`".indexOf(line.charAt(i + 1)) >= 0)
+            d = line.charAt(++i);
           w.append(d);
         }
       } else if (c == '\\') {

@@ -16,42 +16,64 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Works out how to reach an SSH host, as {@code ssh} would reach it when Ansible runs it: the host's
- * address ({@code ansible_host}, else its name) is resolved by the controller's OpenSSH client
- * ({@code ssh -G}) with, in this order (the first value of an option wins, as in ssh):
+ * Works out how to reach an SSH host, as {@code ssh} would reach it when Ansible runs it: the
+ * host's address ({@code ansible_host}, else its name) is resolved by the controller's OpenSSH
+ * client ({@code ssh -G}) with, in this order (the first value of an option wins, as in ssh):
+ *
  * <ol>
- *   <li>runbook's own options given on the command line ({@code --known-hosts},
- *       {@code --accept-new-host-keys}, {@code --connect-timeout});
+ *   <li>runbook's own options given on the command line ({@code --known-hosts}, {@code
+ *       --accept-new-host-keys}, {@code --connect-timeout});
  *   <li>the inventory's {@code ansible_user} and {@code ansible_port};
  *   <li>{@code ansible_ssh_common_args}, then {@code ansible_ssh_extra_args};
- *   <li>ssh_config ({@code ~/.ssh/config} and {@code /etc/ssh/ssh_config}, or {@code --ssh-config FILE});
+ *   <li>ssh_config ({@code ~/.ssh/config} and {@code /etc/ssh/ssh_config}, or {@code --ssh-config
+ *       FILE});
  *   <li>OpenSSH's defaults, except ConnectTimeout, which is runbook's 10 s.
  * </ol>
+ *
  * {@code ansible_ssh_private_key_file} is offered before ssh_config's IdentityFiles. Jump hosts
- * (ProxyJump, {@code -J}, or a ProxyCommand that is {@code ssh -W %h:%p HOST}) are resolved the same way,
- * each by its own ssh_config entry, as OpenSSH does. Anything that would change how the connection is made
- * and that runbook cannot do is an error naming the host and the option, never ignored: a silent direct
- * connection would bypass a bastion.
+ * (ProxyJump, {@code -J}, or a ProxyCommand that is {@code ssh -W %h:%p HOST}) are resolved the
+ * same way, each by its own ssh_config entry, as OpenSSH does. Anything that would change how the
+ * connection is made and that runbook cannot do is an error naming the host and the option, never
+ * ignored: a silent direct connection would bypass a bastion.
  */
 public final class SshRoutes {
   private static final int MAX_HOPS = 8;
-  private static final List<String> DEFAULT_IDENTITIES = List.of("~/.ssh/id_rsa", "~/.ssh/id_ecdsa",
-      "~/.ssh/id_ecdsa_sk", "~/.ssh/id_ed25519", "~/.ssh/id_ed25519_sk", "~/.ssh/id_xmss", "~/.ssh/id_dsa");
-  private static final List<String> UNSUPPORTED = List.of("certificatefile", "hostkeyalias", "bindaddress",
-      "bindinterface", "proxyusefdpass yes", "requesttty force", "remotecommand", "localcommand");
+  private static final List<String> DEFAULT_IDENTITIES =
+      List.of(
+          "~/.ssh/id_rsa",
+          "~/.ssh/id_ecdsa",
+          "~/.ssh/id_ecdsa_sk",
+          "~/.ssh/id_ed25519",
+          "~/.ssh/id_ed25519_sk",
+          "~/.ssh/id_xmss",
+          "~/.ssh/id_dsa");
+  private static final List<String> UNSUPPORTED =
+      List.of(
+          "certificatefile",
+          "hostkeyalias",
+          "bindaddress",
+          "bindinterface",
+          "proxyusefdpass yes",
+          "requesttty force",
+          "remotecommand",
+          "localcommand");
 
   private final ConnectionSettings settings;
   private final OpenSshConfig config;
   private volatile Boolean sshInstalled;
-  // Jump hosts are shared by many targets: each hop is resolved once (one ssh -G), not once per target.
-  private final java.util.Map<String, SshSettings> hops = new java.util.concurrent.ConcurrentHashMap<>();
+  // Jump hosts are shared by many targets: each hop is resolved once (one ssh -G), not once per
+  // target.
+  private final java.util.Map<String, SshSettings> hops =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public SshRoutes(ConnectionSettings settings) {
     this.settings = settings;
     this.config = new OpenSshConfig(settings.sshConfig());
   }
 
-  /** @throws RunbookException ({@link ErrorCode#INVALID_INPUT}) naming the host and the option */
+  /**
+   * @throws RunbookException ({@link ErrorCode#INVALID_INPUT}) naming the host and the option
+   */
   public SshSettings resolve(Host host) {
     String where = host.location() + ": host '" + host.name() + "': ";
     try {
@@ -70,25 +92,41 @@ public final class SshRoutes {
           throw new Problem(var + " '" + v + "': " + e.getMessage());
         }
       }
-      Secret password = Secret.of(firstString(host, "ansible_password", "ansible_ssh_pass", "ansible_ssh_password"));
+      Secret password =
+          Secret.of(
+              firstString(host, "ansible_password", "ansible_ssh_pass", "ansible_ssh_password"));
       String passwordSource = password != null ? "ansible_password" : "--ask-pass";
       if (password == null) password = settings.password();
-      Secret become = Secret.of(firstString(host, "ansible_become_password", "ansible_become_pass", "ansible_sudo_pass"));
+      Secret become =
+          Secret.of(
+              firstString(
+                  host, "ansible_become_password", "ansible_become_pass", "ansible_sudo_pass"));
       if (become == null) become = settings.becomePassword();
 
       if (!sshInstalled()) {
         if (!extra.isEmpty() || config.hasConfigFile()) {
-          throw new Problem((extra.isEmpty() ? config.source().describe() : "ansible_ssh_common_args/extra_args")
-              + " can only be honoured with the OpenSSH client (ssh -G resolves them), which is not installed"
-              + " here: install openssh-client" + (extra.isEmpty() ? ", or pass --ssh-config none" : ""));
+          throw new Problem(
+              (extra.isEmpty() ? config.source().describe() : "ansible_ssh_common_args/extra_args")
+                  + " can only be honoured with the OpenSSH client (ssh -G resolves them), which is not installed"
+                  + " here: install openssh-client"
+                  + (extra.isEmpty() ? ", or pass --ssh-config none" : ""));
         }
         return direct(host, password, passwordSource, become);
       }
       List<String> args = new ArrayList<>(controllerArgs());
       args.addAll(inventoryArgs);
       args.addAll(extra);
-      return settingsFor(host.name(), host.address(), args, host.privateKey().orElse(null), password,
-          passwordSource, become, null, false, 0);
+      return settingsFor(
+          host.name(),
+          host.address(),
+          args,
+          host.privateKey().orElse(null),
+          password,
+          passwordSource,
+          become,
+          null,
+          false,
+          0);
     } catch (Problem p) {
       throw new RunbookException(ErrorCode.INVALID_INPUT, where + p.getMessage());
     }
@@ -96,12 +134,31 @@ public final class SshRoutes {
 
   /** How runbook connected before it read ssh_config; used when no OpenSSH client is installed. */
   private SshSettings direct(Host host, Secret password, String passwordSource, Secret become) {
-    Path kh = settings.knownHosts() != null ? settings.knownHosts() : SshSettings.defaultKnownHosts();
-    SshAuth auth = new SshAuth(List.of(), false, SshAgent.fromEnvironment(), settings.passphrases(), password,
-        passwordSource, become, true, true);
-    return new SshSettings(host.name(), host.address(), host.port(), host.user(), host.privateKey().orElse(null),
-        kh, settings.acceptNewHostKeys() ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT,
-        settings.connectTimeout(), List.of(), auth, null);
+    Path kh =
+        settings.knownHosts() != null ? settings.knownHosts() : SshSettings.defaultKnownHosts();
+    SshAuth auth =
+        new SshAuth(
+            List.of(),
+            false,
+            SshAgent.fromEnvironment(),
+            settings.passphrases(),
+            password,
+            passwordSource,
+            become,
+            true,
+            true);
+    return new SshSettings(
+        host.name(),
+        host.address(),
+        host.port(),
+        host.user(),
+        host.privateKey().orElse(null),
+        kh,
+        settings.acceptNewHostKeys() ? HostKeyPolicy.ACCEPT_NEW : HostKeyPolicy.STRICT,
+        settings.connectTimeout(),
+        List.of(),
+        auth,
+        null);
   }
 
   private boolean sshInstalled() {
@@ -113,10 +170,12 @@ public final class SshRoutes {
   /** runbook's command-line options, which win over everything, as ssh's own -o options do. */
   private List<String> controllerArgs() {
     List<String> a = new ArrayList<>();
-    if (settings.knownHosts() != null) a.addAll(List.of("-o", "UserKnownHostsFile=" + settings.knownHosts()));
+    if (settings.knownHosts() != null)
+      a.addAll(List.of("-o", "UserKnownHostsFile=" + settings.knownHosts()));
     if (settings.acceptNewHostKeys()) a.addAll(List.of("-o", "StrictHostKeyChecking=accept-new"));
     if (settings.connectTimeout() != null) {
-      a.addAll(List.of("-o", "ConnectTimeout=" + Math.max(1, settings.connectTimeout().toSeconds())));
+      a.addAll(
+          List.of("-o", "ConnectTimeout=" + Math.max(1, settings.connectTimeout().toSeconds())));
     }
     return a;
   }
@@ -125,23 +184,48 @@ public final class SshRoutes {
    * @param forcedVia the previous hop of a ProxyJump list (the first hop uses its own ssh_config)
    * @param forced whether {@code forcedVia} replaces this host's own ProxyJump/ProxyCommand
    */
-  private SshSettings settingsFor(String name, String alias, List<String> args, Path explicitKey, Secret password,
-      String passwordSource, Secret become, SshSettings forcedVia, boolean forced, int depth) throws Problem {
-    if (depth > MAX_HOPS) throw new Problem("more than " + MAX_HOPS + " jump hosts: a ProxyJump loop?");
+  private SshSettings settingsFor(
+      String name,
+      String alias,
+      List<String> args,
+      Path explicitKey,
+      Secret password,
+      String passwordSource,
+      Secret become,
+      SshSettings forcedVia,
+      boolean forced,
+      int depth)
+      throws Problem {
+    if (depth > MAX_HOPS)
+      throw new Problem("more than " + MAX_HOPS + " jump hosts: a ProxyJump loop?");
     OpenSshConfig.Options o;
     try {
       o = config.resolve(alias, args);
     } catch (OpenSshConfig.ConfigException e) {
-      throw new Problem((depth == 0 ? "" : "jump host '" + name + "': ") + "ssh -G " + String.join(" ", args)
-          + (args.isEmpty() ? "" : " ") + alias + " failed (" + config.source().describe() + "): " + e.getMessage());
+      throw new Problem(
+          (depth == 0 ? "" : "jump host '" + name + "': ")
+              + "ssh -G "
+              + String.join(" ", args)
+              + (args.isEmpty() ? "" : " ")
+              + alias
+              + " failed ("
+              + config.source().describe()
+              + "): "
+              + e.getMessage());
     }
     String prefix = depth == 0 ? "" : "jump host '" + name + "': ";
     for (String u : UNSUPPORTED) {
       String[] kv = u.split(" ");
       String v = o.get(kv[0]);
       if (v != null && (kv.length == 1 || v.equalsIgnoreCase(kv[1]))) {
-        throw new Problem(prefix + "ssh_config option " + kv[0] + " " + v + " is not supported by runbook;"
-            + " remove it for this host (a Host block of its own) or use --ssh-config");
+        throw new Problem(
+            prefix
+                + "ssh_config option "
+                + kv[0]
+                + " "
+                + v
+                + " is not supported by runbook;"
+                + " remove it for this host (a Host block of its own) or use --ssh-config");
       }
     }
     String hostname = require(o, "hostname", prefix);
@@ -160,18 +244,21 @@ public final class SshRoutes {
       for (String f : files) identities.add(tokens.path(f, prefix + "IdentityFile"));
     }
     List<Path> known = new ArrayList<>();
-    for (String f : words(o.get("userknownhostsfile"))) known.add(tokens.path(f, prefix + "UserKnownHostsFile"));
-    if (known.isEmpty() || o.get("userknownhostsfile").equalsIgnoreCase("none")) known = List.of(Path.of("/dev/null"));
+    for (String f : words(o.get("userknownhostsfile")))
+      known.add(tokens.path(f, prefix + "UserKnownHostsFile"));
+    if (known.isEmpty() || o.get("userknownhostsfile").equalsIgnoreCase("none"))
+      known = List.of(Path.of("/dev/null"));
     List<Path> more = new ArrayList<>(known.subList(1, known.size()));
     for (String f : words(o.get("globalknownhostsfile"))) {
       if (!f.equalsIgnoreCase("none")) more.add(tokens.path(f, prefix + "GlobalKnownHostsFile"));
     }
     String strict = String.valueOf(o.get("stricthostkeychecking")).toLowerCase(Locale.ROOT);
     // "no" would also accept a changed key; runbook never does, so it is taken as accept-new.
-    HostKeyPolicy policy = switch (strict) {
-      case "accept-new", "false", "no", "off" -> HostKeyPolicy.ACCEPT_NEW;
-      default -> HostKeyPolicy.STRICT; // yes, ask (nobody to ask)
-    };
+    HostKeyPolicy policy =
+        switch (strict) {
+          case "accept-new", "false", "no", "off" -> HostKeyPolicy.ACCEPT_NEW;
+          default -> HostKeyPolicy.STRICT; // yes, ask (nobody to ask)
+        };
     Duration timeout = SshSettings.DEFAULT_CONNECT_TIMEOUT;
     String ct = o.get("connecttimeout");
     if (ct != null && !ct.equals("none")) {
@@ -182,14 +269,27 @@ public final class SshRoutes {
       }
     }
     SshAgent agent = agent(o.get("identityagent"), tokens, prefix);
-    SshAuth auth = new SshAuth(identities, yes(o.get("identitiesonly")), agent, settings.passphrases(), password,
-        passwordSource, become, yes(o.get("pubkeyauthentication")), yes(o.get("passwordauthentication")));
+    SshAuth auth =
+        new SshAuth(
+            identities,
+            yes(o.get("identitiesonly")),
+            agent,
+            settings.passphrases(),
+            password,
+            passwordSource,
+            become,
+            yes(o.get("pubkeyauthentication")),
+            yes(o.get("passwordauthentication")));
 
     SshSettings via = forced ? forcedVia : jumps(o, depth, prefix);
-    return new SshSettings(name, hostname, port, user, explicitKey, known.get(0), policy, timeout, more, auth, via);
+    return new SshSettings(
+        name, hostname, port, user, explicitKey, known.get(0), policy, timeout, more, auth, via);
   }
 
-  /** The last hop of ProxyJump (whose own via leads back to the first), or of an {@code ssh -W} ProxyCommand. */
+  /**
+   * The last hop of ProxyJump (whose own via leads back to the first), or of an {@code ssh -W}
+   * ProxyCommand.
+   */
   private SshSettings jumps(OpenSshConfig.Options o, int depth, String prefix) throws Problem {
     String pj = o.get("proxyjump");
     String pc = o.get("proxycommand");
@@ -215,10 +315,14 @@ public final class SshRoutes {
       }
       SshW w = SshW.parse(words);
       if (w == null) {
-        throw new Problem(prefix + "ProxyCommand '" + pc + "' cannot be honoured: runbook connects through"
-            + " jump hosts itself and understands only ProxyJump, -J, and a ProxyCommand of the form"
-            + " 'ssh [-l USER] [-p PORT] [-i KEY] [-o OPTION] -W %h:%p HOST'. Use ProxyJump instead; runbook"
-            + " never falls back to a direct connection");
+        throw new Problem(
+            prefix
+                + "ProxyCommand '"
+                + pc
+                + "' cannot be honoured: runbook connects through"
+                + " jump hosts itself and understands only ProxyJump, -J, and a ProxyCommand of the form"
+                + " 'ssh [-l USER] [-p PORT] [-i KEY] [-o OPTION] -W %h:%p HOST'. Use ProxyJump instead; runbook"
+                + " never falls back to a direct connection");
       }
       List<String> args = new ArrayList<>(controllerArgs());
       args.addAll(w.args());
@@ -227,10 +331,17 @@ public final class SshRoutes {
     return null;
   }
 
-  private SshSettings hop(String name, String alias, List<String> args, SshSettings via, boolean forced, int depth)
+  private SshSettings hop(
+      String name, String alias, List<String> args, SshSettings via, boolean forced, int depth)
       throws Problem {
-    String key = name + "\0" + alias + "\0" + String.join("\0", args) + "\0"
-        + (via == null ? "" : System.identityHashCode(via) + via.describe());
+    String key =
+        name
+            + "\0"
+            + alias
+            + "\0"
+            + String.join("\0", args)
+            + "\0"
+            + (via == null ? "" : System.identityHashCode(via) + via.describe());
     SshSettings cached = hops.get(key);
     if (cached != null) return cached;
     SshSettings s = settingsFor(name, alias, args, null, null, null, null, via, forced, depth);
@@ -239,7 +350,8 @@ public final class SshRoutes {
   }
 
   private SshAgent agent(String identityAgent, Tokens tokens, String prefix) throws Problem {
-    if (identityAgent == null || identityAgent.equals("SSH_AUTH_SOCK")) return SshAgent.fromEnvironment();
+    if (identityAgent == null || identityAgent.equals("SSH_AUTH_SOCK"))
+      return SshAgent.fromEnvironment();
     if (identityAgent.equalsIgnoreCase("none")) return null;
     if (identityAgent.startsWith("$")) {
       String v = System.getenv(identityAgent.substring(1));
@@ -292,7 +404,8 @@ public final class SshRoutes {
         int close = s.indexOf(']');
         if (close < 0) throw new Problem(prefix + "bad ProxyJump host '" + spec + "'");
         host = s.substring(1, close);
-        if (s.length() > close + 1 && s.charAt(close + 1) == ':') port = port(s.substring(close + 2), spec, prefix);
+        if (s.length() > close + 1 && s.charAt(close + 1) == ':')
+          port = port(s.substring(close + 2), spec, prefix);
       } else if (s.indexOf(':') >= 0 && s.indexOf(':') == s.lastIndexOf(':')) {
         host = s.substring(0, s.indexOf(':'));
         port = port(s.substring(s.indexOf(':') + 1), spec, prefix);
@@ -328,11 +441,17 @@ public final class SshRoutes {
           String t = words.get(++i);
           if (!t.equals("%h:%p") && !t.equals("[%h]:%p")) return null;
           forward = true;
-        } else if (w.equals("-l") || w.equals("-p") || w.equals("-o") || w.equals("-i") || w.equals("-J")) {
+        } else if (w.equals("-l")
+            || w.equals("-p")
+            || w.equals("-o")
+            || w.equals("-i")
+            || w.equals("-J")) {
           if (i + 1 >= words.size()) return null;
           args.add(w);
           args.add(words.get(++i));
-        } else if (w.startsWith("-") && w.length() > 1 && w.substring(1).chars().allMatch(c -> FLAGS.indexOf(c) >= 0)) {
+        } else if (w.startsWith("-")
+            && w.length() > 1
+            && w.substring(1).chars().allMatch(c -> FLAGS.indexOf(c) >= 0)) {
           continue; // quiet, no tty, no command...: nothing to do with where the connection goes
         } else if (!w.startsWith("-") && host == null) {
           host = w;

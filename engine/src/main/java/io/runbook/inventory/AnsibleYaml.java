@@ -19,36 +19,46 @@ import org.snakeyaml.engine.v2.resolver.ScalarResolver;
 
 /**
  * YAML as Ansible reads it: PyYAML's YAML 1.1 resolver ({@code yes}, {@code on}, {@code True} are
- * booleans, {@code 0755} is octal, {@code 1_000} an integer, {@code 1e3} a string), and {@code !vault}
- * values decrypted with the {@link Vault}'s passwords. Every decrypted value is added to {@code secrets}: each
- * {@code !vault} value, and every string value of a vault-encrypted file.
+ * booleans, {@code 0755} is octal, {@code 1_000} an integer, {@code 1e3} a string), and {@code
+ * !vault} values decrypted with the {@link Vault}'s passwords. Every decrypted value is added to
+ * {@code secrets}: each {@code !vault} value, and every string value of a vault-encrypted file.
  */
 final class AnsibleYaml implements YamlLoader.Scalars {
   static final Tag VAULT = new Tag("!vault");
-  private static final Pattern BOOL = Pattern.compile("yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF");
-  private static final Pattern INT = Pattern.compile("[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)"
-      + "|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+");
-  private static final Pattern FLOAT = Pattern.compile("[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?"
-      + "|\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(?:inf|Inf|INF)"
-      + "|\\.(?:nan|NaN|NAN)");
+  private static final Pattern BOOL =
+      Pattern.compile("yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF");
+  private static final Pattern INT =
+      Pattern.compile(
+          "[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)"
+              + "|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+");
+  private static final Pattern FLOAT =
+      Pattern.compile(
+          "[-+]?(?:[0-9][0-9_]*)\\.[0-9_]*(?:[eE][-+][0-9]+)?"
+              + "|\\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(?:inf|Inf|INF)"
+              + "|\\.(?:nan|NaN|NAN)");
   private static final Pattern NULL = Pattern.compile("~|null|Null|NULL|");
 
-  private static final ScalarResolver RESOLVER = (value, implicit) -> {
-    if (!implicit) return Tag.STR;
-    if (NULL.matcher(value).matches()) return Tag.NULL;
-    if (BOOL.matcher(value).matches()) return Tag.BOOL;
-    if (INT.matcher(value).matches()) return Tag.INT;
-    if (FLOAT.matcher(value).matches()) return Tag.FLOAT;
-    return Tag.STR;
-  };
+  private static final ScalarResolver RESOLVER =
+      (value, implicit) -> {
+        if (!implicit) return Tag.STR;
+        if (NULL.matcher(value).matches()) return Tag.NULL;
+        if (BOOL.matcher(value).matches()) return Tag.BOOL;
+        if (INT.matcher(value).matches()) return Tag.INT;
+        if (FLOAT.matcher(value).matches()) return Tag.FLOAT;
+        return Tag.STR;
+      };
 
-  /** For writers: strings that Ansible would read as booleans or numbers ({@code yes}, {@code 0755}) get quoted. */
-  static final org.snakeyaml.engine.v2.schema.Schema SCHEMA = new org.snakeyaml.engine.v2.schema.JsonSchema() {
-    @Override
-    public ScalarResolver getScalarResolver() {
-      return RESOLVER;
-    }
-  };
+  /**
+   * For writers: strings that Ansible would read as booleans or numbers ({@code yes}, {@code 0755})
+   * get quoted.
+   */
+  static final org.snakeyaml.engine.v2.schema.Schema SCHEMA =
+      new org.snakeyaml.engine.v2.schema.JsonSchema() {
+        @Override
+        public ScalarResolver getScalarResolver() {
+          return RESOLVER;
+        }
+      };
 
   private final Vault vault;
   private final Set<String> secrets;
@@ -104,7 +114,9 @@ final class AnsibleYaml implements YamlLoader.Scalars {
       Double d = floating(v);
       return d == null ? v : d;
     }
-    if (!Tag.STR.equals(tag) && tag.getValue().startsWith("!") && !tag.getValue().startsWith("!!")) {
+    if (!Tag.STR.equals(tag)
+        && tag.getValue().startsWith("!")
+        && !tag.getValue().startsWith("!!")) {
       // Ansible's other local tags (!unsafe) mark text; the text is what the variable holds.
       return v;
     }

@@ -2,9 +2,6 @@ package io.runbook.inventory;
 
 import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,7 +21,8 @@ import java.util.regex.Pattern;
  * compares as a number in templates as it always has.
  */
 public final class ExtraVars {
-  private static final Pattern KEY_VALUE = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)=(.*)", Pattern.DOTALL);
+  private static final Pattern KEY_VALUE =
+      Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)=(.*)", Pattern.DOTALL);
 
   private ExtraVars() {}
 
@@ -32,8 +30,8 @@ public final class ExtraVars {
    * @param secrets receives the plaintext of every vaulted value read
    * @param cwd against which {@code @FILE} paths resolve
    */
-  public static Map<String, Object> parse(List<String> args, Vault vault, Set<String> secrets, Path cwd,
-      Problems problems) {
+  public static Map<String, Object> parse(
+      List<String> args, Vault vault, Set<String> secrets, Path cwd, Problems problems) {
     Map<String, Object> vars = new LinkedHashMap<>();
     if (args == null) return vars;
     AnsibleYaml yaml = new AnsibleYaml(vault, secrets);
@@ -42,12 +40,21 @@ public final class ExtraVars {
       if (arg.isEmpty()) continue;
       if (arg.startsWith("@")) {
         Path file = cwd.resolve(AnsibleVars.expandHome(arg.substring(1)).toString());
-        java.util.Optional<String> read = io.runbook.yaml.InputFiles.read(file, arg.substring(1), problems);
+        java.util.Optional<String> read =
+            io.runbook.yaml.InputFiles.read(file, arg.substring(1), problems);
         if (read.isEmpty()) continue;
         String text = read.get();
-        mapping(yaml.parse(file, arg.substring(1), text, problems).map(d -> d.root()).orElse(Map.of()), at, vars, problems);
+        mapping(
+            yaml.parse(file, arg.substring(1), text, problems).map(d -> d.root()).orElse(Map.of()),
+            at,
+            vars,
+            problems);
       } else if (arg.startsWith("{") || arg.startsWith("[")) {
-        mapping(yaml.parse(null, "-e", arg, problems).map(d -> d.root()).orElse(Map.of()), at, vars, problems);
+        mapping(
+            yaml.parse(null, "-e", arg, problems).map(d -> d.root()).orElse(Map.of()),
+            at,
+            vars,
+            problems);
       } else if (arg.startsWith("/") || arg.startsWith(".")) {
         problems.add(at, "to read variables from a file, write -e @" + arg);
       } else {
@@ -57,15 +64,19 @@ public final class ExtraVars {
     return vars;
   }
 
-  private static void mapping(Object root, Location at, Map<String, Object> vars, Problems problems) {
+  private static void mapping(
+      Object root, Location at, Map<String, Object> vars, Problems problems) {
     if (root instanceof Map<?, ?> m) {
       m.forEach((k, v) -> vars.put(String.valueOf(k), v));
     } else {
-      problems.add(at, "extra variables must be a mapping of names to values, e.g. -e '{\"version\": \"2.1\"}'");
+      problems.add(
+          at,
+          "extra variables must be a mapping of names to values, e.g. -e '{\"version\": \"2.1\"}'");
     }
   }
 
-  private static void keyValues(String arg, Location at, Map<String, Object> vars, Problems problems) {
+  private static void keyValues(
+      String arg, Location at, Map<String, Object> vars, Problems problems) {
     List<String> pairs;
     try {
       pairs = IniInventory.shlex(arg, false);

@@ -14,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** The group hierarchy: Ansible's implicit memberships, cycles, and the order group variables apply in. */
+/**
+ * The group hierarchy: Ansible's implicit memberships, cycles, and the order group variables apply
+ * in.
+ */
 final class GroupGraph {
   static final String PRIORITY = "ansible_group_priority";
   private static final int ON_PATH = 1;
@@ -23,15 +26,17 @@ final class GroupGraph {
   private final Map<String, GroupDef> groups;
   private final Map<String, Integer> depths = new HashMap<>();
 
-  /** Adds the implicit memberships to {@code groups} and {@code hosts} (see {@link #addImplicit}). */
+  /**
+   * Adds the implicit memberships to {@code groups} and {@code hosts} (see {@link #addImplicit}).
+   */
   GroupGraph(Map<String, GroupDef> groups, Map<String, HostDef> hosts) {
     this.groups = groups;
     addImplicit(hosts);
   }
 
   /**
-   * As Ansible does: a host in no group but {@code all} is also in {@code ungrouped} (which always exists),
-   * and a group that no group lists as a child is a child of {@code all}.
+   * As Ansible does: a host in no group but {@code all} is also in {@code ungrouped} (which always
+   * exists), and a group that no group lists as a child is a child of {@code all}.
    */
   private void addImplicit(Map<String, HostDef> hosts) {
     GroupDef all = groups.get("all");
@@ -60,7 +65,8 @@ final class GroupGraph {
     for (String g : groups.keySet()) visit(g, state, path, problems);
   }
 
-  private void visit(String group, Map<String, Integer> state, Deque<String> path, Problems problems) {
+  private void visit(
+      String group, Map<String, Integer> state, Deque<String> path, Problems problems) {
     if (state.containsKey(group)) return;
     state.put(group, ON_PATH);
     path.addLast(group);
@@ -72,8 +78,19 @@ final class GroupGraph {
       } else if (s == ON_PATH) {
         List<String> cycle = new ArrayList<>(path);
         cycle = cycle.subList(cycle.indexOf(c), cycle.size());
-        problems.add(child.getValue(), "group '" + c + "' contains itself: " + String.join(" → ", cycle) + " → " + c
-            + "; remove '" + c + "' from the children of '" + group + "'");
+        problems.add(
+            child.getValue(),
+            "group '"
+                + c
+                + "' contains itself: "
+                + String.join(" → ", cycle)
+                + " → "
+                + c
+                + "; remove '"
+                + c
+                + "' from the children of '"
+                + group
+                + "'");
       }
     }
     path.removeLast();
@@ -81,9 +98,9 @@ final class GroupGraph {
   }
 
   /**
-   * The groups a host belongs to, directly or through ancestors, in the order their variables apply:
-   * by depth (the longest chain of children from {@code all}), then by {@code ansible_group_priority}, then
-   * by name, as Ansible's sort_groups orders them.
+   * The groups a host belongs to, directly or through ancestors, in the order their variables
+   * apply: by depth (the longest chain of children from {@code all}), then by {@code
+   * ansible_group_priority}, then by name, as Ansible's sort_groups orders them.
    */
   List<String> precedence(Set<String> direct) {
     Set<String> closure = new HashSet<>();
@@ -94,16 +111,21 @@ final class GroupGraph {
       if (closure.add(g)) todo.addAll(groups.get(g).parents);
     }
     List<String> ordered = new ArrayList<>(closure);
-    ordered.sort(Comparator.comparingInt((String g) -> depth(g, new HashSet<>()))
-        .thenComparingLong(this::priority).thenComparing(g -> g));
+    ordered.sort(
+        Comparator.comparingInt((String g) -> depth(g, new HashSet<>()))
+            .thenComparingLong(this::priority)
+            .thenComparing(g -> g));
     return ordered;
   }
 
-  /** {@code ansible_group_priority} as the inventory source sets it; 1 when unset or not a number. */
+  /**
+   * {@code ansible_group_priority} as the inventory source sets it; 1 when unset or not a number.
+   */
   long priority(String group) {
     Object v = groups.get(group).vars.get(PRIORITY);
     if (v instanceof Number n) return n.longValue();
-    if (v instanceof String s && s.strip().matches("[-+]?[0-9]{1,18}")) return Long.parseLong(s.strip());
+    if (v instanceof String s && s.strip().matches("[-+]?[0-9]{1,18}"))
+      return Long.parseLong(s.strip());
     return 1;
   }
 

@@ -12,13 +12,14 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A host of the inventory with its variables already merged (see {@link InventoryLoader} for the order).
- * The accessors read Ansible's connection variables and fall back to the defaults ssh would use. A host
- * loaded by {@link InventoryLoader} has had every one of them checked; on a host built by hand, an invalid
- * value throws {@link RunbookException} ({@link ErrorCode#INVALID_INPUT}).
+ * A host of the inventory with its variables already merged (see {@link InventoryLoader} for the
+ * order). The accessors read Ansible's connection variables and fall back to the defaults ssh would
+ * use. A host loaded by {@link InventoryLoader} has had every one of them checked; on a host built
+ * by hand, an invalid value throws {@link RunbookException} ({@link ErrorCode#INVALID_INPUT}).
  *
  * @param vars every variable of the host, in the order each name was first set
- * @param groups every group the host belongs to, including ancestors and {@code all}, lowest precedence first
+ * @param groups every group the host belongs to, including ancestors and {@code all}, lowest
+ *     precedence first
  * @param location where the host is first listed
  */
 public record Host(String name, Map<String, Object> vars, List<String> groups, Location location) {
@@ -30,9 +31,9 @@ public record Host(String name, Map<String, Object> vars, List<String> groups, L
   }
 
   /**
-   * {@code ssh} (default), {@code local} or {@code docker}, from {@code ansible_connection} (Ansible's plugin
-   * names mapped to these); any other connection (winrm, network_cli, …) is returned as written, and
-   * {@link #drivable()} is false.
+   * {@code ssh} (default), {@code local} or {@code docker}, from {@code ansible_connection}
+   * (Ansible's plugin names mapped to these); any other connection (winrm, network_cli, …) is
+   * returned as written, and {@link #drivable()} is false.
    */
   public String connection() {
     Object v = vars.get(AnsibleVars.CONNECTION);
@@ -46,8 +47,8 @@ public record Host(String name, Map<String, Object> vars, List<String> groups, L
   }
 
   /**
-   * Where to connect: {@code ansible_ssh_host} (Ansible's deprecated name, which wins when both are set, as
-   * in Ansible's ssh plugin), else {@code ansible_host}, else the inventory name.
+   * Where to connect: {@code ansible_ssh_host} (Ansible's deprecated name, which wins when both are
+   * set, as in Ansible's ssh plugin), else {@code ansible_host}, else the inventory name.
    */
   public String address() {
     String a = AnsibleVars.string(vars.get(AnsibleVars.SSH_HOST));
@@ -63,15 +64,19 @@ public record Host(String name, Map<String, Object> vars, List<String> groups, L
     return AnsibleVars.port(v).orElseThrow(() -> invalid(var, v, "an integer from 1 to 65535"));
   }
 
-  /** {@code ansible_ssh_user}, else {@code ansible_user}, or null for the user running runbook (as ssh defaults). */
+  /**
+   * {@code ansible_ssh_user}, else {@code ansible_user}, or null for the user running runbook (as
+   * ssh defaults).
+   */
   public String user() {
     String u = AnsibleVars.string(vars.get(AnsibleVars.SSH_USER));
     return u != null ? u : AnsibleVars.string(vars.get(AnsibleVars.USER));
   }
 
   /**
-   * The SSH password, from {@code ansible_password}, {@code ansible_ssh_pass} or {@code ansible_ssh_password}
-   * (the later name wins when several are set, as in Ansible's ssh plugin); empty when none is set.
+   * The SSH password, from {@code ansible_password}, {@code ansible_ssh_pass} or {@code
+   * ansible_ssh_password} (the later name wins when several are set, as in Ansible's ssh plugin);
+   * empty when none is set.
    */
   public Optional<String> password() {
     String p = null;
@@ -83,8 +88,9 @@ public record Host(String name, Map<String, Object> vars, List<String> groups, L
   }
 
   /**
-   * {@code ansible_ssh_private_key_file} (or {@code ansible_private_key_file}) with {@code ~} expanded. The
-   * loader has already made relative paths absolute against the inventory file's directory.
+   * {@code ansible_ssh_private_key_file} (or {@code ansible_private_key_file}) with {@code ~}
+   * expanded. The loader has already made relative paths absolute against the inventory file's
+   * directory.
    */
   public Optional<Path> privateKey() {
     String k = AnsibleVars.string(vars.get(AnsibleVars.KEY_FILE));
@@ -92,12 +98,18 @@ public record Host(String name, Map<String, Object> vars, List<String> groups, L
     return k == null || k.isBlank() ? Optional.empty() : Optional.of(AnsibleVars.expandHome(k));
   }
 
-  /** The deployment mode ({@code mode} variable), which picks the runbook's steps: compose, kubernetes, binary... */
+  /**
+   * The deployment mode ({@code mode} variable), which picks the runbook's steps: compose,
+   * kubernetes, binary...
+   */
   public Optional<String> mode() {
     return mode(AnsibleVars.MODE);
   }
 
-  /** The deployment mode a runbook reads from {@code variable} (its {@code mode_variable}); empty when unset. */
+  /**
+   * The deployment mode a runbook reads from {@code variable} (its {@code mode_variable}); empty
+   * when unset.
+   */
   public Optional<String> mode(String variable) {
     Object v = vars.get(variable);
     return v instanceof String s ? Optional.of(s) : Optional.empty();
@@ -117,7 +129,17 @@ public record Host(String name, Map<String, Object> vars, List<String> groups, L
   }
 
   private RunbookException invalid(String var, Object value, String expected) {
-    return new RunbookException(ErrorCode.INVALID_INPUT, location + ": host '" + name + "': " + var + " must be "
-        + expected + ", not '" + value + "'");
+    return new RunbookException(
+        ErrorCode.INVALID_INPUT,
+        location
+            + ": host '"
+            + name
+            + "': "
+            + var
+            + " must be "
+            + expected
+            + ", not '"
+            + value
+            + "'");
   }
 }

@@ -13,15 +13,20 @@ import java.util.regex.PatternSyntaxException;
 
 /** Ansible host patterns; see {@link Inventory#select}. */
 final class HostPattern {
-  // Without commas, ':' separates terms, except inside brackets, as in Ansible's split_host_pattern.
+  // Without commas, ':' separates terms, except inside brackets, as in Ansible's
+  // split_host_pattern.
   private static final Pattern COLON_TERM = Pattern.compile("(?:[^\\s:\\[\\]]|\\[[^\\]]*\\])+");
 
   private HostPattern() {}
 
   // A term ending in [i], [i:j], [i:] or the removed [i-j], as Ansible's PATTERN_WITH_SUBSCRIPT.
-  private static final Pattern SUBSCRIPT = Pattern.compile("^(.+)\\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\\]$");
+  private static final Pattern SUBSCRIPT =
+      Pattern.compile("^(.+)\\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\\]$");
 
-  /** {@code [start]} when {@code end} is null, else {@code [start:end]} inclusive; -1 as end means to the last. */
+  /**
+   * {@code [start]} when {@code end} is null, else {@code [start:end]} inclusive; -1 as end means
+   * to the last.
+   */
   private record Subscript(int start, Integer end) {
     List<Host> apply(List<Host> hosts) {
       if (hosts.isEmpty()) return hosts;
@@ -42,8 +47,12 @@ final class HostPattern {
     }
   }
 
-  /** One term of a pattern: {@code op} is '&', '!' or ' ' (union); {@code matcher} is null when invalid. */
-  private record Term(char op, String text, String name, Predicate<String> matcher, String problem, Subscript sub) {
+  /**
+   * One term of a pattern: {@code op} is '&', '!' or ' ' (union); {@code matcher} is null when
+   * invalid.
+   */
+  private record Term(
+      char op, String text, String name, Predicate<String> matcher, String problem, Subscript sub) {
     Term(char op, String text, String name, Predicate<String> matcher, String problem) {
       this(op, text, name, matcher, problem, null);
     }
@@ -55,26 +64,50 @@ final class HostPattern {
       Matcher m = name.startsWith("~") ? null : SUBSCRIPT.matcher(name);
       if (m != null && m.matches()) {
         name = m.group(1);
-        sub = m.group(2) != null ? new Subscript(Integer.parseInt(m.group(2)), null)
-            : new Subscript(Integer.parseInt(m.group(3)), m.group(5).isEmpty() ? -1 : Integer.parseInt(m.group(5)));
+        sub =
+            m.group(2) != null
+                ? new Subscript(Integer.parseInt(m.group(2)), null)
+                : new Subscript(
+                    Integer.parseInt(m.group(3)),
+                    m.group(5).isEmpty() ? -1 : Integer.parseInt(m.group(5)));
       }
       if (name.isEmpty() || name.equals("~")) {
         String o = op == ' ' ? "" : String.valueOf(op);
-        return new Term(op, text, name, null, "'" + text + "' in host pattern '" + pattern + "' names nothing: write "
-            + (name.isEmpty() ? o + "GROUP or " + o + "HOST" : o + "~REGEX"));
+        return new Term(
+            op,
+            text,
+            name,
+            null,
+            "'"
+                + text
+                + "' in host pattern '"
+                + pattern
+                + "' names nothing: write "
+                + (name.isEmpty() ? o + "GROUP or " + o + "HOST" : o + "~REGEX"));
       }
       try {
         return new Term(op, text, name, HostPattern.matcher(name), null, sub);
       } catch (PatternSyntaxException e) {
-        return new Term(op, text, name, null, "'" + name + "' in host pattern '" + pattern
-            + "' is not a valid regular expression: " + e.getDescription(), sub);
+        return new Term(
+            op,
+            text,
+            name,
+            null,
+            "'"
+                + name
+                + "' in host pattern '"
+                + pattern
+                + "' is not a valid regular expression: "
+                + e.getDescription(),
+            sub);
       }
     }
   }
 
   static List<Host> select(Inventory inventory, String pattern) {
     List<Term> terms = parse(pattern);
-    // A pattern with a mistake selects nothing rather than guessing: an empty or broken pattern must
+    // A pattern with a mistake selects nothing rather than guessing: an empty or broken pattern
+    // must
     // never fall back to every host, as a lone exclusion does.
     if (terms.isEmpty() || terms.stream().anyMatch(t -> t.matcher() == null)) return List.of();
     Set<String> selected = new HashSet<>();
@@ -94,14 +127,32 @@ final class HostPattern {
       if (t.problem() != null) {
         problems.add(t.problem());
       } else if (match(inventory, t) == null) {
-        problems.add("'" + t.text() + "' in host pattern '" + pattern + "' selects no host: '" + t.name() + "' has "
-            + ordered(inventory, t).size() + " host(s), and " + t.sub() + " is past the end");
-      } else if (!t.name().equals("all") && inventory.groups().keySet().stream().noneMatch(t.matcher())
+        problems.add(
+            "'"
+                + t.text()
+                + "' in host pattern '"
+                + pattern
+                + "' selects no host: '"
+                + t.name()
+                + "' has "
+                + ordered(inventory, t).size()
+                + " host(s), and "
+                + t.sub()
+                + " is past the end");
+      } else if (!t.name().equals("all")
+          && inventory.groups().keySet().stream().noneMatch(t.matcher())
           && inventory.hosts().keySet().stream().noneMatch(t.matcher())) {
         Set<String> names = new LinkedHashSet<>(inventory.groups().keySet());
         names.addAll(inventory.hosts().keySet());
-        problems.add("no group or host in " + inventory.source() + " " + (isLiteral(t.name()) ? "is named" : "matches")
-            + " '" + t.name() + "'" + Suggestions.didYouMean(t.name(), names));
+        problems.add(
+            "no group or host in "
+                + inventory.source()
+                + " "
+                + (isLiteral(t.name()) ? "is named" : "matches")
+                + " '"
+                + t.name()
+                + "'"
+                + Suggestions.didYouMean(t.name(), names));
       }
     }
     if (problems.isEmpty() && select(inventory, pattern).isEmpty()) {
@@ -140,9 +191,10 @@ final class HostPattern {
   }
 
   /**
-   * The hosts a term matches in the order Ansible's subscripts count them: for each matching group (in
-   * inventory order), its own hosts, then its child groups' (the group's tree breadth first); then, when no
-   * group matched or the term is a glob or regex, matching hosts in inventory order. Duplicates are dropped.
+   * The hosts a term matches in the order Ansible's subscripts count them: for each matching group
+   * (in inventory order), its own hosts, then its child groups' (the group's tree breadth first);
+   * then, when no group matched or the term is a glob or regex, matching hosts in inventory order.
+   * Duplicates are dropped.
    */
   private static List<Host> ordered(Inventory inventory, Term term) {
     Set<Host> out = new LinkedHashSet<>();

@@ -14,16 +14,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Ansible's INI inventory, read as its {@code ini} plugin (ansible-core 2.14) reads it. Lines before the
- * first section are hosts of {@code ungrouped}; {@code [g]} lists hosts, {@code [g:children]} child groups
- * and {@code [g:vars]} variables. A host line is split like a POSIX shell line ({@code #} starts a comment,
- * quotes group words and are removed) into the host key and {@code key=value} pairs; a {@code [g:vars]}
- * line is split at its first {@code =} and both sides stripped. Every value, on host lines and in
- * {@code :vars} alike, is then read as a Python literal where it is one ({@code 1}, {@code True},
- * {@code [1, 2]}, {@code 'quoted'}) and is a string otherwise ({@code yes}, {@code 0755}).
+ * Ansible's INI inventory, read as its {@code ini} plugin (ansible-core 2.14) reads it. Lines
+ * before the first section are hosts of {@code ungrouped}; {@code [g]} lists hosts, {@code
+ * [g:children]} child groups and {@code [g:vars]} variables. A host line is split like a POSIX
+ * shell line ({@code #} starts a comment, quotes group words and are removed) into the host key and
+ * {@code key=value} pairs; a {@code [g:vars]} line is split at its first {@code =} and both sides
+ * stripped. Every value, on host lines and in {@code :vars} alike, is then read as a Python literal
+ * where it is one ({@code 1}, {@code True}, {@code [1, 2]}, {@code 'quoted'}) and is a string
+ * otherwise ({@code yes}, {@code 0755}).
  */
 final class IniInventory {
-  private static final Pattern SECTION = Pattern.compile("^\\[([^:\\]\\s]+)(?::(\\w+))?\\]\\s*(?:#.*)?$");
+  private static final Pattern SECTION =
+      Pattern.compile("^\\[([^:\\]\\s]+)(?::(\\w+))?\\]\\s*(?:#.*)?$");
   private static final Pattern GROUP_NAME = Pattern.compile("^([^:\\]\\s]+)\\s*(?:#.*)?$");
 
   private final InventoryData data;
@@ -38,7 +40,9 @@ final class IniInventory {
     this.problems = problems;
   }
 
-  /** A section declared by a header, or one only referred to (by :vars or :children), with where. */
+  /**
+   * A section declared by a header, or one only referred to (by :vars or :children), with where.
+   */
   private record Pending(String state, Location at, String parent) {}
 
   void parse(String text) {
@@ -58,8 +62,21 @@ final class IniInventory {
         group = m.group(1);
         state = m.group(2) == null ? "hosts" : m.group(2);
         if (!List.of("hosts", "children", "vars").contains(state)) {
-          problems.add(at, "section [" + group + ":" + state + "] has unknown type '" + state
-              + "': use [" + group + "], [" + group + ":children] or [" + group + ":vars]");
+          problems.add(
+              at,
+              "section ["
+                  + group
+                  + ":"
+                  + state
+                  + "] has unknown type '"
+                  + state
+                  + "': use ["
+                  + group
+                  + "], ["
+                  + group
+                  + ":children] or ["
+                  + group
+                  + ":vars]");
           state = "skip";
           continue;
         }
@@ -69,8 +86,12 @@ final class IniInventory {
         continue;
       }
       if (line.startsWith("[") && line.endsWith("]")) {
-        problems.add(at, "invalid section '" + line + "': write [group], [group:vars] or [group:children],"
-            + " without spaces");
+        problems.add(
+            at,
+            "invalid section '"
+                + line
+                + "': write [group], [group:vars] or [group:children],"
+                + " without spaces");
         state = "skip";
         continue;
       }
@@ -83,32 +104,52 @@ final class IniInventory {
             continue;
           }
           String key = line.substring(0, eq).strip();
-          data.setVar("group '" + group + "'", data.groups.get(group).vars, key,
-              PythonLiteral.valueOf(line.substring(eq + 1).strip()), at, at, baseDir);
+          data.setVar(
+              "group '" + group + "'",
+              data.groups.get(group).vars,
+              key,
+              PythonLiteral.valueOf(line.substring(eq + 1).strip()),
+              at,
+              at,
+              baseDir);
         }
         case "children" -> {
           Matcher g = GROUP_NAME.matcher(line);
           if (!g.matches()) {
-            problems.add(at, "expected a group name in [" + group + ":children], got '" + line + "'");
+            problems.add(
+                at, "expected a group name in [" + group + ":children], got '" + line + "'");
             continue;
           }
           children.add(new Pending(g.group(1), at, group));
         }
-        default -> { } // a broken section, reported above
+        default -> {} // a broken section, reported above
       }
     }
     for (Pending c : children) {
       if (!known.contains(c.state())) {
-        problems.add(c.at(), "[" + c.parent() + ":children] includes group '" + c.state()
-            + "', which this inventory never declares: add a [" + c.state() + "] section");
+        problems.add(
+            c.at(),
+            "["
+                + c.parent()
+                + ":children] includes group '"
+                + c.state()
+                + "', which this inventory never declares: add a ["
+                + c.state()
+                + "] section");
         continue;
       }
       data.addChild(data.groups.get(c.parent()), data.groups.get(c.state()), c.at());
     }
     for (Map.Entry<String, Pending> p : pending.entrySet()) {
       if (!known.contains(p.getKey())) {
-        problems.add(p.getValue().at(), "[" + p.getKey() + ":vars] is for a group this inventory never declares:"
-            + " add a [" + p.getKey() + "] section, or list it under a [...:children]");
+        problems.add(
+            p.getValue().at(),
+            "["
+                + p.getKey()
+                + ":vars] is for a group this inventory never declares:"
+                + " add a ["
+                + p.getKey()
+                + "] section, or list it under a [...:children]");
       }
     }
   }
@@ -124,11 +165,15 @@ final class IniInventory {
     if (tokens.isEmpty()) return;
     String key = tokens.get(0);
     if (key.endsWith(":")) {
-      problems.add(at, "host '" + key + "' ends in ':', which is reserved for a port: write " + key + "PORT");
+      problems.add(
+          at,
+          "host '" + key + "' ends in ':', which is reserved for a port: write " + key + "PORT");
       return;
     }
     if (key.equals("---")) {
-      problems.add(at, "'---' starts a YAML document: this file was read as INI; give a YAML inventory a .yaml name");
+      problems.add(
+          at,
+          "'---' starts a YAML document: this file was read as INI; give a YAML inventory a .yaml name");
       return;
     }
     Map<String, Object> vars = new LinkedHashMap<>();
@@ -145,7 +190,10 @@ final class IniInventory {
     }
   }
 
-  /** Python's {@code shlex.split(line, comments=True)}: POSIX quoting, {@code #} outside quotes ends the line. */
+  /**
+   * Python's {@code shlex.split(line, comments=True)}: POSIX quoting, {@code #} outside quotes ends
+   * the line.
+   */
   static List<String> shlex(String line) {
     return shlex(line, true);
   }
@@ -164,7 +212,9 @@ final class IniInventory {
       } else if (quote == '"') {
         if (c == '"') {
           quote = 0;
-        } else if (c == '\\' && i + 1 < line.length() && (line.charAt(i + 1) == '"' || line.charAt(i + 1) == '\\')) {
+        } else if (c == '\\'
+            && i + 1 < line.length()
+            && (line.charAt(i + 1) == '"' || line.charAt(i + 1) == '\\')) {
           token.append(line.charAt(++i));
         } else {
           token.append(c);

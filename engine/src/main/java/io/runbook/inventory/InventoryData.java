@@ -12,12 +12,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The groups and hosts every inventory source adds to, in the order they are first mentioned, as Ansible's
- * InventoryData: a second source adds to the groups and hosts of the first.
+ * The groups and hosts every inventory source adds to, in the order they are first mentioned, as
+ * Ansible's InventoryData: a second source adds to the groups and hosts of the first.
  */
 final class InventoryData {
   private static final Pattern PORT_SUFFIX = Pattern.compile("(.+):([0-9]{1,9})");
-  // Characters that host patterns give a meaning to; a name containing one could never be selected alone.
+  // Characters that host patterns give a meaning to; a name containing one could never be selected
+  // alone.
   private static final Pattern PATTERN_CHARS = Pattern.compile("[\\s,:!&*?\\[\\]]|^~");
 
   final Map<String, GroupDef> groups = new LinkedHashMap<>();
@@ -60,17 +61,20 @@ final class InventoryData {
   }
 
   /**
-   * The hosts a host key of a YAML or INI inventory stands for, added to {@code group}: the key may be a
-   * range ({@code web[01:10]}) and end in {@code :PORT}, which sets {@code ansible_port}. Empty (with a
-   * problem) when the range is invalid.
+   * The hosts a host key of a YAML or INI inventory stands for, added to {@code group}: the key may
+   * be a range ({@code web[01:10]}) and end in {@code :PORT}, which sets {@code ansible_port}.
+   * Empty (with a problem) when the range is invalid.
    */
   List<HostDef> hostKey(String key, Location at, GroupDef group) {
     Long port = null;
     Matcher m = PORT_SUFFIX.matcher(key);
     // An IPv6 address (more than one ':' outside brackets) has no port unless it is bracketed.
-    if (m.matches() && balanced(m.group(1)) && (!outsideBrackets(m.group(1)).contains(":") || m.group(1).startsWith("["))) {
+    if (m.matches()
+        && balanced(m.group(1))
+        && (!outsideBrackets(m.group(1)).contains(":") || m.group(1).startsWith("["))) {
       key = m.group(1);
-      if (key.startsWith("[") && key.endsWith("]") && key.contains(":")) key = key.substring(1, key.length() - 1);
+      if (key.startsWith("[") && key.endsWith("]") && key.contains(":"))
+        key = key.substring(1, key.length() - 1);
       port = Long.valueOf(m.group(2));
     }
     List<String> names;
@@ -93,8 +97,17 @@ final class InventoryData {
     return out;
   }
 
-  /** Checks and stores one variable; a key file path is resolved now, while the source's directory is known. */
-  void setVar(String owner, Map<String, Object> into, String name, Object value, Location keyAt, Location valueAt,
+  /**
+   * Checks and stores one variable; a key file path is resolved now, while the source's directory
+   * is known.
+   */
+  void setVar(
+      String owner,
+      Map<String, Object> into,
+      String name,
+      Object value,
+      Location keyAt,
+      Location valueAt,
       Path baseDir) {
     AnsibleVars.check(owner, name, value, keyAt, valueAt, problems);
     if (AnsibleVars.isKeyFile(name) && value instanceof String path && !path.isBlank()) {
@@ -105,8 +118,15 @@ final class InventoryData {
 
   private void checkName(String kind, String name, Location at) {
     if (name.isEmpty() || PATTERN_CHARS.matcher(name).find()) {
-      problems.add(at, kind + " name '" + name + "' cannot be selected by a host pattern: leave out spaces and"
-          + " , : ! & * ? [ ] (and a leading ~), e.g. '" + AnsibleVars.identifierFor(name) + "'");
+      problems.add(
+          at,
+          kind
+              + " name '"
+              + name
+              + "' cannot be selected by a host pattern: leave out spaces and"
+              + " , : ! & * ? [ ] (and a leading ~), e.g. '"
+              + AnsibleVars.identifierFor(name)
+              + "'");
     }
   }
 

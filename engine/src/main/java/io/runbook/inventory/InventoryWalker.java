@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads the YAML tree, depth first in file order, into one definition per group and per host, merging
- * every place a name appears (later values win). Parts of the wrong type are skipped: the schema has
- * reported them, and the rest is still checked so that one run shows every problem.
+ * Reads the YAML tree, depth first in file order, into one definition per group and per host,
+ * merging every place a name appears (later values win). Parts of the wrong type are skipped: the
+ * schema has reported them, and the rest is still checked so that one run shows every problem.
  */
 final class InventoryWalker {
   /** Keys that are group sections, not groups: at the top level they are a misplaced group body. */
@@ -54,7 +54,9 @@ final class InventoryWalker {
   final Map<String, GroupDef> groups;
   final Map<String, HostDef> hosts;
 
-  /** @param baseDir the inventory file's directory, against which relative key files resolve */
+  /**
+   * @param baseDir the inventory file's directory, against which relative key files resolve
+   */
   InventoryWalker(YamlDocument doc, Path baseDir, Problems problems, InventoryData data) {
     this.doc = doc;
     this.baseDir = baseDir;
@@ -69,8 +71,13 @@ final class InventoryWalker {
       String name = String.valueOf(e.getKey());
       String at = YamlDocument.child("", name);
       if (SECTIONS.contains(name)) {
-        problems.add(doc.keyLocation(at), "top-level '" + name + "' would be a group named '" + name
-            + "': hosts, vars and children belong inside a group, e.g. under 'all:'");
+        problems.add(
+            doc.keyLocation(at),
+            "top-level '"
+                + name
+                + "' would be a group named '"
+                + name
+                + "': hosts, vars and children belong inside a group, e.g. under 'all:'");
         continue;
       }
       group(name, e.getValue(), at);
@@ -90,7 +97,7 @@ final class InventoryWalker {
         case "vars" -> vars("group '" + name + "'", entries, sectionAt, g.vars);
         case "hosts" -> hosts(g, entries, sectionAt);
         case "children" -> children(g, entries, sectionAt);
-        default -> { } // reported by the schema
+        default -> {} // reported by the schema
       }
     }
     return g;
@@ -109,7 +116,8 @@ final class InventoryWalker {
       String key = String.valueOf(h.getKey());
       String hostAt = YamlDocument.child(at, key);
       for (HostDef host : data.hostKey(key, doc.keyLocation(hostAt), group)) {
-        if (h.getValue() instanceof Map<?, ?> vars) vars("host '" + host.name + "'", vars, hostAt, host.vars);
+        if (h.getValue() instanceof Map<?, ?> vars)
+          vars("host '" + host.name + "'", vars, hostAt, host.vars);
       }
     }
   }
@@ -118,7 +126,8 @@ final class InventoryWalker {
     for (Map.Entry<?, ?> v : entries.entrySet()) {
       String name = String.valueOf(v.getKey());
       String varAt = YamlDocument.child(at, name);
-      data.setVar(owner, into, name, v.getValue(), doc.keyLocation(varAt), doc.location(varAt), baseDir);
+      data.setVar(
+          owner, into, name, v.getValue(), doc.keyLocation(varAt), doc.location(varAt), baseDir);
     }
   }
 }

@@ -8,9 +8,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Python's {@code ast.literal_eval} for the values of INI inventories: numbers, strings, {@code True},
- * {@code False}, {@code None}, lists, tuples (as lists), sets (as lists) and dicts. Anything else is no
- * literal, and Ansible keeps such a value as the text it is.
+ * Python's {@code ast.literal_eval} for the values of INI inventories: numbers, strings, {@code
+ * True}, {@code False}, {@code None}, lists, tuples (as lists), sets (as lists) and dicts. Anything
+ * else is no literal, and Ansible keeps such a value as the text it is.
  */
 final class PythonLiteral {
   private final String s;
@@ -56,17 +56,22 @@ final class PythonLiteral {
       }
       return -((Double) n);
     }
-    if (Character.isDigit(c) || c == '.' && i + 1 < s.length() && Character.isDigit(s.charAt(i + 1))) return number();
+    if (Character.isDigit(c)
+        || c == '.' && i + 1 < s.length() && Character.isDigit(s.charAt(i + 1))) return number();
     if (c == '[') return sequence(']');
     if (c == '(') return tuple();
     if (c == '{') return dictOrSet();
     if (c == '\'' || c == '"' || Character.isLetter(c)) {
       String word = word();
       switch (word) {
-        case "True": return Boolean.TRUE;
-        case "False": return Boolean.FALSE;
-        case "None": return null;
-        default: break;
+        case "True":
+          return Boolean.TRUE;
+        case "False":
+          return Boolean.FALSE;
+        case "None":
+          return null;
+        default:
+          break;
       }
       return strings(word);
     }
@@ -79,20 +84,26 @@ final class PythonLiteral {
     return s.substring(start, i);
   }
 
-  /** One or more adjacent string literals, concatenated; {@code prefix} is what stood before the first quote. */
+  /**
+   * One or more adjacent string literals, concatenated; {@code prefix} is what stood before the
+   * first quote.
+   */
   private String strings(String prefix) {
     StringBuilder out = new StringBuilder();
     boolean first = true;
     while (true) {
       String p = first ? prefix : word();
       String lower = p.toLowerCase(Locale.ROOT);
-      if (!(lower.isEmpty() || lower.equals("r") || lower.equals("u"))) throw no(); // a name, bytes or an f-string
+      if (!(lower.isEmpty() || lower.equals("r") || lower.equals("u")))
+        throw no(); // a name, bytes or an f-string
       if (i >= s.length() || s.charAt(i) != '\'' && s.charAt(i) != '"') throw no();
       out.append(string(lower.equals("r")));
       first = false;
       int save = i;
       skipBlanks();
-      if (i < s.length() && (s.charAt(i) == '\'' || s.charAt(i) == '"' || Character.isLetter(s.charAt(i)))) continue;
+      if (i < s.length()
+          && (s.charAt(i) == '\'' || s.charAt(i) == '"' || Character.isLetter(s.charAt(i))))
+        continue;
       i = save;
       return out.toString();
     }
@@ -135,7 +146,7 @@ final class PythonLiteral {
           case 'f' -> out.append('\f');
           case 'v' -> out.append('\u000b');
           case '\\', '\'', '"' -> out.append(e);
-          case '\n' -> { }
+          case '\n' -> {}
           default -> out.append('\\').append(e);
         }
         continue;
@@ -152,8 +163,12 @@ final class PythonLiteral {
 
   private Object number() {
     int start = i;
-    while (i < s.length() && (Character.isLetterOrDigit(s.charAt(i)) || s.charAt(i) == '_' || s.charAt(i) == '.'
-        || (s.charAt(i) == '+' || s.charAt(i) == '-') && (s.charAt(i - 1) == 'e' || s.charAt(i - 1) == 'E'))) {
+    while (i < s.length()
+        && (Character.isLetterOrDigit(s.charAt(i))
+            || s.charAt(i) == '_'
+            || s.charAt(i) == '.'
+            || (s.charAt(i) == '+' || s.charAt(i) == '-')
+                && (s.charAt(i - 1) == 'e' || s.charAt(i - 1) == 'E'))) {
       i++;
     }
     String t = s.substring(start, i);

@@ -18,11 +18,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An executable (dynamic) inventory, run as Ansible's {@code script} plugin runs it: {@code FILE --list}
- * prints a JSON object whose keys are groups (a list of hosts, or {@code hosts}, {@code vars} and
- * {@code children}) and whose {@code _meta.hostvars} holds each host's variables; without {@code _meta},
- * {@code FILE --host HOST} is run for each host. A script that fails is refused with what it printed on
- * stderr.
+ * An executable (dynamic) inventory, run as Ansible's {@code script} plugin runs it: {@code FILE
+ * --list} prints a JSON object whose keys are groups (a list of hosts, or {@code hosts}, {@code
+ * vars} and {@code children}) and whose {@code _meta.hostvars} holds each host's variables; without
+ * {@code _meta}, {@code FILE --host HOST} is run for each host. A script that fails is refused with
+ * what it printed on stderr.
  */
 final class ScriptInventory {
   private static final long TIMEOUT_SECONDS = 120;
@@ -54,7 +54,8 @@ final class ScriptInventory {
     Object out = run(script, at, "--list");
     if (out == null) return;
     if (!(out instanceof Map<?, ?> groups)) {
-      problems.add(at, "inventory script " + file + " --list printed JSON that is not an object of groups");
+      problems.add(
+          at, "inventory script " + file + " --list printed JSON that is not an object of groups");
       return;
     }
     Set<String> seen = new LinkedHashSet<>();
@@ -70,21 +71,40 @@ final class ScriptInventory {
       if (body instanceof List<?> hosts) {
         for (Object h : hosts) addHost(g, String.valueOf(h), seen);
       } else if (body instanceof Map<?, ?> m) {
-        if (m.get("hosts") instanceof List<?> hosts) for (Object h : hosts) addHost(g, String.valueOf(h), seen);
+        if (m.get("hosts") instanceof List<?> hosts)
+          for (Object h : hosts) addHost(g, String.valueOf(h), seen);
         if (m.get("vars") instanceof Map<?, ?> vars) {
-          vars.forEach((k, v) -> data.setVar("group '" + name + "'", g.vars, String.valueOf(k), v, at, at, script.getParent()));
+          vars.forEach(
+              (k, v) ->
+                  data.setVar(
+                      "group '" + name + "'",
+                      g.vars,
+                      String.valueOf(k),
+                      v,
+                      at,
+                      at,
+                      script.getParent()));
         }
         if (m.get("children") instanceof List<?> children) {
           for (Object c : children) data.addChild(g, data.group(String.valueOf(c), at), at);
         }
       }
     }
-    Map<?, ?> hostvars = meta == null ? null : meta.get("hostvars") instanceof Map<?, ?> hv ? hv : Map.of();
+    Map<?, ?> hostvars =
+        meta == null ? null : meta.get("hostvars") instanceof Map<?, ?> hv ? hv : Map.of();
     for (String h : seen) {
       Object vars = hostvars != null ? hostvars.get(h) : run(script, at, "--host", h);
       if (vars instanceof Map<?, ?> m) {
-        m.forEach((k, v) -> data.setVar("host '" + h + "'", data.hosts.get(h).vars, String.valueOf(k), v, at, at,
-            script.getParent()));
+        m.forEach(
+            (k, v) ->
+                data.setVar(
+                    "host '" + h + "'",
+                    data.hosts.get(h).vars,
+                    String.valueOf(k),
+                    v,
+                    at,
+                    at,
+                    script.getParent()));
       }
     }
   }
@@ -102,30 +122,47 @@ final class ScriptInventory {
     cmd.addAll(List.of(args));
     String shown = file + " " + String.join(" ", args);
     try {
-      Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-      CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
-        try {
-          return p.getErrorStream().readAllBytes();
-        } catch (IOException e) {
-          return new byte[0];
-        }
-      });
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .start();
+      CompletableFuture<byte[]> err =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return p.getErrorStream().readAllBytes();
+                } catch (IOException e) {
+                  return new byte[0];
+                }
+              });
       byte[] out = p.getInputStream().readAllBytes();
       if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        problems.add(at, "inventory script " + shown + " did not finish within " + TIMEOUT_SECONDS + " s");
+        problems.add(
+            at, "inventory script " + shown + " did not finish within " + TIMEOUT_SECONDS + " s");
         return null;
       }
       String stderr = new String(err.join(), StandardCharsets.UTF_8).strip();
       if (p.exitValue() != 0) {
-        problems.add(at, "inventory script " + shown + " failed (exit " + p.exitValue() + ")"
-            + (stderr.isEmpty() ? "" : ": " + abbreviate(stderr)));
+        problems.add(
+            at,
+            "inventory script "
+                + shown
+                + " failed (exit "
+                + p.exitValue()
+                + ")"
+                + (stderr.isEmpty() ? "" : ": " + abbreviate(stderr)));
         return null;
       }
       try {
         return JSON.readValue(out, Object.class);
       } catch (IOException e) {
-        problems.add(at, "inventory script " + shown + " printed no valid JSON: " + abbreviate(String.valueOf(e.getMessage())));
+        problems.add(
+            at,
+            "inventory script "
+                + shown
+                + " printed no valid JSON: "
+                + abbreviate(String.valueOf(e.getMessage())));
         return null;
       }
     } catch (IOException e) {

@@ -1,9 +1,7 @@
 package io.runbook.inventory;
 
-import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,10 +15,11 @@ import java.util.stream.Stream;
 
 /**
  * {@code group_vars/} and {@code host_vars/} beside an inventory or a runbook, found as Ansible's
- * {@code host_group_vars} plugin finds them: for a name, the first of {@code NAME} (a file, or a directory
- * whose files are all read, sorted, recursing into subdirectories), {@code NAME.yml}, {@code NAME.yaml} and
- * {@code NAME.json}; in a directory, hidden files, files ending in {@code ~} and files with other
- * extensions are skipped. Files may be vault-encrypted; values may be {@code !vault}.
+ * {@code host_group_vars} plugin finds them: for a name, the first of {@code NAME} (a file, or a
+ * directory whose files are all read, sorted, recursing into subdirectories), {@code NAME.yml},
+ * {@code NAME.yaml} and {@code NAME.json}; in a directory, hidden files, files ending in {@code ~}
+ * and files with other extensions are skipped. Files may be vault-encrypted; values may be {@code
+ * !vault}.
  */
 final class VarsFiles {
   static final List<String> EXTENSIONS = List.of("", ".yml", ".yaml", ".json");
@@ -29,7 +28,8 @@ final class VarsFiles {
   private final Function<Path, String> display;
   private final Problems problems;
   private final Map<Path, Map<String, Object>> cache = new HashMap<>();
-  // Every host asks for every group's files: look each name up once (a fleet has few groups, many hosts).
+  // Every host asks for every group's files: look each name up once (a fleet has few groups, many
+  // hosts).
   private final Map<Path, Map<String, Object>> merged = new HashMap<>();
 
   VarsFiles(AnsibleYaml yaml, Function<Path, String> display, Problems problems) {
@@ -41,11 +41,14 @@ final class VarsFiles {
   /** The variables {@code dir/subdir/name*} sets, merged in file order (later files win). */
   Map<String, Object> vars(Path dir, String subdir, String name) {
     if (name.contains("/")) return Map.of();
-    return merged.computeIfAbsent(dir.resolve(subdir).resolve(name), k -> {
-      Map<String, Object> out = new LinkedHashMap<>();
-      for (Path f : files(dir.resolve(subdir), name)) out.putAll(cache.computeIfAbsent(f, this::load));
-      return out;
-    });
+    return merged.computeIfAbsent(
+        dir.resolve(subdir).resolve(name),
+        k -> {
+          Map<String, Object> out = new LinkedHashMap<>();
+          for (Path f : files(dir.resolve(subdir), name))
+            out.putAll(cache.computeIfAbsent(f, this::load));
+          return out;
+        });
   }
 
   private static List<Path> files(Path dir, String name) {
@@ -92,7 +95,8 @@ final class VarsFiles {
     problems.addAll(found);
     if (doc.isEmpty() || doc.get().root() == null) return Map.of(); // an empty file sets nothing
     if (!(doc.get().root() instanceof Map<?, ?> m)) {
-      problems.add(doc.get().location(""), "a variables file must hold a mapping of names to values");
+      problems.add(
+          doc.get().location(""), "a variables file must hold a mapping of names to values");
       return Map.of();
     }
     Map<String, Object> vars = new LinkedHashMap<>();

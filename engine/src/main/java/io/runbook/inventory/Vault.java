@@ -21,18 +21,21 @@ import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Ansible Vault: the passwords given on the command line and the decryption of {@code $ANSIBLE_VAULT}
- * data, formats 1.1 and 1.2 with the AES256 cipher (the only one ansible-vault writes). The envelope is a
- * header line and hex text; decoded, it is three hex lines: a 32-byte salt, an HMAC-SHA256 and the
- * ciphertext. PBKDF2-HMAC-SHA256 with 10,000 iterations turns password and salt into 80 bytes: the AES key,
- * the HMAC key and the CTR counter block. The HMAC over the ciphertext is checked before anything is
- * decrypted, so a wrong password is told apart from damaged data.
+ * Ansible Vault: the passwords given on the command line and the decryption of {@code
+ * $ANSIBLE_VAULT} data, formats 1.1 and 1.2 with the AES256 cipher (the only one ansible-vault
+ * writes). The envelope is a header line and hex text; decoded, it is three hex lines: a 32-byte
+ * salt, an HMAC-SHA256 and the ciphertext. PBKDF2-HMAC-SHA256 with 10,000 iterations turns password
+ * and salt into 80 bytes: the AES key, the HMAC key and the CTR counter block. The HMAC over the
+ * ciphertext is checked before anything is decrypted, so a wrong password is told apart from
+ * damaged data.
  */
 public final class Vault {
   static final String HEADER = "$ANSIBLE_VAULT";
   private static final int ITERATIONS = 10_000;
 
-  /** One password, with the label {@code --vault-id label@file} gave it ({@code default} otherwise). */
+  /**
+   * One password, with the label {@code --vault-id label@file} gave it ({@code default} otherwise).
+   */
   public record Secret(String label, byte[] password, String source) {
     public Secret {
       Objects.requireNonNull(label, "label");
@@ -56,27 +59,37 @@ public final class Vault {
   }
 
   /**
-   * The passwords of {@code --vault-password-file} (each), {@code --vault-id [label@]file} (each) and, when
-   * neither is given, {@code ANSIBLE_VAULT_PASSWORD_FILE}. A file that is executable is run and its output
-   * is the password, as Ansible does with password scripts; either way surrounding whitespace is dropped.
+   * The passwords of {@code --vault-password-file} (each), {@code --vault-id [label@]file} (each)
+   * and, when neither is given, {@code ANSIBLE_VAULT_PASSWORD_FILE}. A file that is executable is
+   * run and its output is the password, as Ansible does with password scripts; either way
+   * surrounding whitespace is dropped.
    */
-  public static Vault fromOptions(List<String> passwordFiles, List<String> vaultIds, Map<String, String> env) {
+  public static Vault fromOptions(
+      List<String> passwordFiles, List<String> vaultIds, Map<String, String> env) {
     List<Secret> out = new ArrayList<>();
-    if (passwordFiles != null) for (String f : passwordFiles) out.add(read("default", f, "--vault-password-file"));
+    if (passwordFiles != null)
+      for (String f : passwordFiles) out.add(read("default", f, "--vault-password-file"));
     if (vaultIds != null) {
       for (String id : vaultIds) {
         int at = id.indexOf('@');
         String label = at < 0 ? "default" : id.substring(0, at);
         String file = at < 0 ? id : id.substring(at + 1);
         if (file.equals("prompt")) {
-          throw new RunbookException(ErrorCode.INVALID_INPUT, "--vault-id " + id + ": runbook does not prompt for vault"
-              + " passwords; put the password in a file readable only by you and pass --vault-id " + label + "@FILE");
+          throw new RunbookException(
+              ErrorCode.INVALID_INPUT,
+              "--vault-id "
+                  + id
+                  + ": runbook does not prompt for vault"
+                  + " passwords; put the password in a file readable only by you and pass --vault-id "
+                  + label
+                  + "@FILE");
         }
         out.add(read(label, file, "--vault-id"));
       }
     }
     String envFile = env.get("ANSIBLE_VAULT_PASSWORD_FILE");
-    if (out.isEmpty() && envFile != null && !envFile.isBlank()) out.add(read("default", envFile, "ANSIBLE_VAULT_PASSWORD_FILE"));
+    if (out.isEmpty() && envFile != null && !envFile.isBlank())
+      out.add(read("default", envFile, "ANSIBLE_VAULT_PASSWORD_FILE"));
     return new Vault(out);
   }
 
@@ -88,22 +101,35 @@ public final class Vault {
     try {
       byte[] bytes;
       if (Files.isExecutable(p)) {
-        Process proc = new ProcessBuilder(p.toAbsolutePath().toString()).redirectError(ProcessBuilder.Redirect.DISCARD)
-            .redirectInput(ProcessBuilder.Redirect.INHERIT).start();
+        Process proc =
+            new ProcessBuilder(p.toAbsolutePath().toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .redirectInput(ProcessBuilder.Redirect.INHERIT)
+                .start();
         bytes = proc.getInputStream().readAllBytes();
         if (!proc.waitFor(60, TimeUnit.SECONDS) || proc.exitValue() != 0) {
           proc.destroyForcibly();
-          throw new RunbookException(ErrorCode.INVALID_INPUT, option + " " + file
-              + ": the password script failed (exit " + (proc.isAlive() ? "timeout" : proc.exitValue()) + ")");
+          throw new RunbookException(
+              ErrorCode.INVALID_INPUT,
+              option
+                  + " "
+                  + file
+                  + ": the password script failed (exit "
+                  + (proc.isAlive() ? "timeout" : proc.exitValue())
+                  + ")");
         }
       } else {
         bytes = Files.readAllBytes(p);
       }
-      byte[] stripped = new String(bytes, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8);
-      if (stripped.length == 0) throw new RunbookException(ErrorCode.INVALID_INPUT, option + " " + file + ": the password is empty");
+      byte[] stripped =
+          new String(bytes, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8);
+      if (stripped.length == 0)
+        throw new RunbookException(
+            ErrorCode.INVALID_INPUT, option + " " + file + ": the password is empty");
       return new Secret(label, stripped, file);
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, option + " " + file + ": cannot read: " + e.getMessage());
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT, option + " " + file + ": cannot read: " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RunbookException(ErrorCode.INVALID_INPUT, option + " " + file + ": interrupted");
@@ -123,10 +149,11 @@ public final class Vault {
   }
 
   /**
-   * The plaintext of vault data, trying the passwords whose label matches the data's (format 1.2) first,
-   * then the others, as Ansible does.
+   * The plaintext of vault data, trying the passwords whose label matches the data's (format 1.2)
+   * first, then the others, as Ansible does.
    *
-   * @throws VaultException when no password is given, none decrypts it, or the data is not valid vault data
+   * @throws VaultException when no password is given, none decrypts it, or the data is not valid
+   *     vault data
    */
   byte[] decrypt(String vaultText) throws VaultException {
     String text = vaultText.strip();
@@ -134,21 +161,27 @@ public final class Vault {
     String header = (nl < 0 ? text : text.substring(0, nl)).strip();
     String[] h = header.split(";");
     if (h.length < 3 || !h[0].equals(HEADER) || !(h[1].equals("1.1") || h[1].equals("1.2"))) {
-      throw new VaultException("not Ansible Vault data of format 1.1 or 1.2 (header '" + header + "')");
+      throw new VaultException(
+          "not Ansible Vault data of format 1.1 or 1.2 (header '" + header + "')");
     }
-    if (!h[2].strip().equals("AES256")) throw new VaultException("vault cipher " + h[2] + " is not supported; only AES256");
+    if (!h[2].strip().equals("AES256"))
+      throw new VaultException("vault cipher " + h[2] + " is not supported; only AES256");
     String label = h.length > 3 ? h[3].strip() : null;
     if (secrets.isEmpty()) {
-      throw new VaultException("vaulted data needs a vault password: pass --vault-password-file FILE or --vault-id "
-          + (label == null ? "" : label + "@") + "FILE, or set ANSIBLE_VAULT_PASSWORD_FILE");
+      throw new VaultException(
+          "vaulted data needs a vault password: pass --vault-password-file FILE or --vault-id "
+              + (label == null ? "" : label + "@")
+              + "FILE, or set ANSIBLE_VAULT_PASSWORD_FILE");
     }
     byte[] salt;
     byte[] mac;
     byte[] cipherText;
     try {
       String hex = text.substring(nl < 0 ? text.length() : nl + 1).replaceAll("\\s", "");
-      String[] parts = new String(HexFormat.of().parseHex(hex), StandardCharsets.US_ASCII).split("\n");
-      if (parts.length != 3) throw new IllegalArgumentException("expected salt, HMAC and ciphertext");
+      String[] parts =
+          new String(HexFormat.of().parseHex(hex), StandardCharsets.US_ASCII).split("\n");
+      if (parts.length != 3)
+        throw new IllegalArgumentException("expected salt, HMAC and ciphertext");
       salt = HexFormat.of().parseHex(parts[0].strip());
       mac = HexFormat.of().parseHex(parts[1].strip());
       cipherText = HexFormat.of().parseHex(parts[2].strip());
@@ -162,18 +195,25 @@ public final class Vault {
       byte[] plain = tryDecrypt(s.password(), salt, mac, cipherText);
       if (plain != null) return plain;
     }
-    throw new VaultException("the vault password" + (secrets.size() > 1 ? "s given do" : " given does") + " not decrypt it"
-        + (label == null ? "" : " (vault id '" + label + "')") + ": check --vault-password-file / --vault-id");
+    throw new VaultException(
+        "the vault password"
+            + (secrets.size() > 1 ? "s given do" : " given does")
+            + " not decrypt it"
+            + (label == null ? "" : " (vault id '" + label + "')")
+            + ": check --vault-password-file / --vault-id");
   }
 
-  private static byte[] tryDecrypt(byte[] password, byte[] salt, byte[] expectedMac, byte[] cipherText) {
+  private static byte[] tryDecrypt(
+      byte[] password, byte[] salt, byte[] expectedMac, byte[] cipherText) {
     try {
       byte[] derived = pbkdf2(password, salt, ITERATIONS, 80);
       Mac hmac = Mac.getInstance("HmacSHA256");
       hmac.init(new SecretKeySpec(derived, 32, 32, "HmacSHA256"));
       if (!MessageDigest.isEqual(hmac.doFinal(cipherText), expectedMac)) return null;
       Cipher aes = Cipher.getInstance("AES/CTR/NoPadding");
-      aes.init(Cipher.DECRYPT_MODE, new SecretKeySpec(derived, 0, 32, "AES"),
+      aes.init(
+          Cipher.DECRYPT_MODE,
+          new SecretKeySpec(derived, 0, 32, "AES"),
           new IvParameterSpec(Arrays.copyOfRange(derived, 64, 80)));
       byte[] padded = aes.doFinal(cipherText);
       int pad = padded.length == 0 ? 0 : padded[padded.length - 1] & 0xff;
@@ -184,8 +224,12 @@ public final class Vault {
     }
   }
 
-  /** PBKDF2-HMAC-SHA256 over raw password bytes (the JDK's PBEKeySpec takes chars, Ansible takes bytes). */
-  static byte[] pbkdf2(byte[] password, byte[] salt, int iterations, int length) throws GeneralSecurityException {
+  /**
+   * PBKDF2-HMAC-SHA256 over raw password bytes (the JDK's PBEKeySpec takes chars, Ansible takes
+   * bytes).
+   */
+  static byte[] pbkdf2(byte[] password, byte[] salt, int iterations, int length)
+      throws GeneralSecurityException {
     Mac prf = Mac.getInstance("HmacSHA256");
     // An empty key is legal for HMAC but not for SecretKeySpec; the password is never empty here.
     prf.init(new SecretKeySpec(password, "HmacSHA256"));

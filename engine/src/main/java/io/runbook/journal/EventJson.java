@@ -11,21 +11,32 @@ import io.runbook.event.Event;
 import java.time.Instant;
 
 /**
- * One event as one line of JSON: {@code {"event":"step_finished","at":"…",...fields}}. The journal and
- * {@code --json} share this form, so a journal can be replayed or piped through {@code jq} alike.
+ * One event as one line of JSON: {@code {"event":"step_finished","at":"…",...fields}}. The journal
+ * and {@code --json} share this form, so a journal can be replayed or piped through {@code jq}
+ * alike.
  */
 public final class EventJson {
-  static final ObjectMapper MAPPER = new ObjectMapper()
-      .registerModule(new SimpleModule().addSerializer(Instant.class, ToStringSerializer.instance)
-          .addDeserializer(Instant.class, new com.fasterxml.jackson.databind.deser.std.FromStringDeserializer<>(Instant.class) {
-            @Override
-            protected Instant _deserialize(String value, com.fasterxml.jackson.databind.DeserializationContext ctxt) {
-              return Instant.parse(value);
-            }
-          }))
-      .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-      .setSerializationInclusion(JsonInclude.Include.NON_NULL)
-      .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+  static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .registerModule(
+              new SimpleModule()
+                  .addSerializer(Instant.class, ToStringSerializer.instance)
+                  .addDeserializer(
+                      Instant.class,
+                      new com.fasterxml.jackson.databind.deser.std.FromStringDeserializer<>(
+                          Instant.class) {
+                        @Override
+                        protected Instant _deserialize(
+                            String value,
+                            com.fasterxml.jackson.databind.DeserializationContext ctxt) {
+                          return Instant.parse(value);
+                        }
+                      }))
+          .configure(
+              com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
+              false)
+          .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
   private EventJson() {}
 

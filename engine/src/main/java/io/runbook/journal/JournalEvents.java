@@ -21,14 +21,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads a journal back into the {@link Event} records that wrote it: the one reader of journals. Resume
- * and rollback state, {@code history}/{@code show} and the report are folds over {@link #events()}.
+ * Reads a journal back into the {@link Event} records that wrote it: the one reader of journals.
+ * Resume and rollback state, {@code history}/{@code show} and the report are folds over {@link
+ * #events()}.
  *
- * <p>A journal may hold lines that are not events: the last line of a controller killed in the middle of
- * writing it, or bytes damaged on disk. Each is a {@link Damage} with its line number, what it seems to be
- * about (event type and host, when they can be made out) and whether it is <em>torn</em> (the last line, or
- * the line right before a later controller's {@code run_resumed}: a write cut short by a dying controller,
- * whose step the readers already treat as in flight) or damage in the middle, which may hide an outcome.
+ * <p>A journal may hold lines that are not events: the last line of a controller killed in the
+ * middle of writing it, or bytes damaged on disk. Each is a {@link Damage} with its line number,
+ * what it seems to be about (event type and host, when they can be made out) and whether it is
+ * <em>torn</em> (the last line, or the line right before a later controller's {@code run_resumed}:
+ * a write cut short by a dying controller, whose step the readers already treat as in flight) or
+ * damage in the middle, which may hide an outcome.
  *
  * @param events the events in the order they were written, with their line numbers
  * @param damage the lines that are not events
@@ -42,11 +44,15 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
     for (Class<?> c : Event.class.getPermittedSubclasses()) {
       @SuppressWarnings("unchecked")
       Class<? extends Event> type = (Class<? extends Event>) c;
-      TYPES.put(c.getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT), type);
+      TYPES.put(
+          c.getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT), type);
     }
   }
 
-  /** The event record a journal's {@code event} name stands for, or null when this version writes none such. */
+  /**
+   * The event record a journal's {@code event} name stands for, or null when this version writes
+   * none such.
+   */
   public static Class<? extends Event> type(String name) {
     return TYPES.get(name);
   }
@@ -64,13 +70,19 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
    *
    * @param eventType the event type the line names, or null when it cannot be made out
    * @param host the host the line names, or null
-   * @param torn a write cut short by a dying controller (see the class comment), not damage in the middle
+   * @param torn a write cut short by a dying controller (see the class comment), not damage in the
+   *     middle
    */
   public record Damage(int line, String excerpt, String eventType, String host, boolean torn) {
     /** "line 7 (step_finished of h2)" */
     public String describe() {
-      String about = eventType == null && host == null ? ""
-          : " (" + (eventType == null ? "an event" : eventType) + (host == null ? "" : " of " + host) + ")";
+      String about =
+          eventType == null && host == null
+              ? ""
+              : " ("
+                  + (eventType == null ? "an event" : eventType)
+                  + (host == null ? "" : " of " + host)
+                  + ")";
       return "line " + line + about;
     }
   }
@@ -81,7 +93,8 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INTERNAL, "cannot read the journal " + file + ": " + e.getMessage(), e);
+      throw new RunbookException(
+          ErrorCode.INTERNAL, "cannot read the journal " + file + ": " + e.getMessage(), e);
     }
     return parse(file, bytes);
   }
@@ -103,14 +116,20 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
       if (text != null && fromAnotherVersion(text)) continue;
       Event event = text == null ? null : event(text);
       if (event == null) {
-        // Malformed UTF-8 is shown with replacement characters: enough to name the host it was about.
-        damage.add(damaged(lineNo, text != null ? text : new String(bytes, from, end - from, StandardCharsets.UTF_8), last));
+        // Malformed UTF-8 is shown with replacement characters: enough to name the host it was
+        // about.
+        damage.add(
+            damaged(
+                lineNo,
+                text != null ? text : new String(bytes, from, end - from, StandardCharsets.UTF_8),
+                last));
         continue;
       }
       if (event instanceof RunResumed && !damage.isEmpty()) {
         Damage d = damage.get(damage.size() - 1);
         if (d.line() == lineNo - 1 && !d.torn()) {
-          damage.set(damage.size() - 1, new Damage(d.line(), d.excerpt(), d.eventType(), d.host(), true));
+          damage.set(
+              damage.size() - 1, new Damage(d.line(), d.excerpt(), d.eventType(), d.host(), true));
         }
       }
       events.add(new Line(lineNo, event));
@@ -122,14 +141,19 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
     Matcher h = HOST.matcher(text);
     Matcher t = TYPE.matcher(text);
     String excerpt = text.length() > 120 ? text.substring(0, 117) + "..." : text;
-    return new Damage(lineNo, excerpt, t.find() ? t.group(1) : null, h.find() ? h.group(1) : null, last);
+    return new Damage(
+        lineNo, excerpt, t.find() ? t.group(1) : null, h.find() ? h.group(1) : null, last);
   }
 
   /** The line as strict UTF-8, or null when it is not. */
   private static String decode(byte[] bytes, int from, int to) {
     try {
-      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, from, to - from)).toString();
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes, from, to - from))
+          .toString();
     } catch (CharacterCodingException e) {
       return null;
     }
@@ -142,7 +166,9 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
   private static boolean fromAnotherVersion(String text) {
     try {
       JsonNode node = EventJson.MAPPER.readTree(text);
-      return node != null && node.isObject() && node.path("event").isTextual()
+      return node != null
+          && node.isObject()
+          && node.path("event").isTextual()
           && !TYPES.containsKey(node.path("event").asText());
     } catch (IOException | RuntimeException e) {
       return false;
@@ -166,7 +192,10 @@ public record JournalEvents(Path file, List<Line> events, List<Damage> damage) {
     return events.stream().map(Line::event).filter(type::isInstance).map(type::cast).toList();
   }
 
-  /** Damage in the middle of the journal: lines that may have held an outcome no reader can know now. */
+  /**
+   * Damage in the middle of the journal: lines that may have held an outcome no reader can know
+   * now.
+   */
   public List<Damage> hidden() {
     return damage.stream().filter(d -> !d.torn()).toList();
   }

@@ -47,20 +47,22 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Reads run journals back: what {@code runbook history} and {@code runbook show} print, a fold over the
- * journal's typed events ({@link JournalEvents}). A journal may end anywhere, since the controller can be
- * killed between two events or in the middle of writing one: lines that are not events are the summary's
- * {@link RunSummary#damage damage}, each with its line number; events of types this version does not know
- * are ignored; and a run without {@code run_finished} is {@link RunOutcome#INTERRUPTED}, its unfinished
- * hosts in progress.
+ * Reads run journals back: what {@code runbook history} and {@code runbook show} print, a fold over
+ * the journal's typed events ({@link JournalEvents}). A journal may end anywhere, since the
+ * controller can be killed between two events or in the middle of writing one: lines that are not
+ * events are the summary's {@link RunSummary#damage damage}, each with its line number; events of
+ * types this version does not know are ignored; and a run without {@code run_finished} is {@link
+ * RunOutcome#INTERRUPTED}, its unfinished hosts in progress.
  */
 public final class JournalReader {
   public static final String FILE = "journal.jsonl";
+
   /** The run id that means the newest run. */
   public static final String LAST = "last";
+
   /** For a newer engine's event of a known type: values this version does not know read as null. */
-  private static final ObjectMapper LENIENT = EventJson.MAPPER.copy()
-      .enable(DeserializationFeature.READ_UNKNOWN_ENUM_VALUES_AS_NULL);
+  private static final ObjectMapper LENIENT =
+      EventJson.MAPPER.copy().enable(DeserializationFeature.READ_UNKNOWN_ENUM_VALUES_AS_NULL);
 
   private JournalReader() {}
 
@@ -70,25 +72,29 @@ public final class JournalReader {
   }
 
   /**
-   * The journal files under {@code <stateDir>/runs}, newest run first. Reads only each file's first line,
-   * so that a long history costs little until its runs are {@link #read}.
+   * The journal files under {@code <stateDir>/runs}, newest run first. Reads only each file's first
+   * line, so that a long history costs little until its runs are {@link #read}.
    */
   public static List<Path> journals(Path stateDir) {
     Path runs = stateDir.resolve("runs");
     if (!Files.isDirectory(runs)) return List.of();
     record Dated(Path file, Instant started, String id) {}
     try (Stream<Path> dirs = Files.list(runs)) {
-      return dirs.map(d -> d.resolve(FILE)).filter(Files::isRegularFile)
+      return dirs.map(d -> d.resolve(FILE))
+          .filter(Files::isRegularFile)
           .map(f -> new Dated(f, started(f), f.getParent().getFileName().toString()))
           .sorted(Comparator.comparing(Dated::started).thenComparing(Dated::id).reversed())
-          .map(Dated::file).toList();
+          .map(Dated::file)
+          .toList();
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INTERNAL, "cannot list the runs in " + runs + ": " + e.getMessage(), e);
+      throw new RunbookException(
+          ErrorCode.INTERNAL, "cannot list the runs in " + runs + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * The run whose id is {@code idOrPrefix}, or the one run whose id starts with it; {@code last} is the newest.
+   * The run whose id is {@code idOrPrefix}, or the one run whose id starts with it; {@code last} is
+   * the newest.
    *
    * @throws RunbookException (invalid input) naming the newest runs, or the runs the prefix matches
    */
@@ -96,29 +102,52 @@ public final class JournalReader {
     if (idOrPrefix.equals(LAST)) {
       List<Path> all = journals(stateDir);
       if (all.isEmpty()) {
-        throw new RunbookException(ErrorCode.INVALID_INPUT, "no runs in " + stateDir.resolve("runs")
-            + " yet, so no 'last' run (pass --state-dir if the runs were journaled elsewhere)");
+        throw new RunbookException(
+            ErrorCode.INVALID_INPUT,
+            "no runs in "
+                + stateDir.resolve("runs")
+                + " yet, so no 'last' run (pass --state-dir if the runs were journaled elsewhere)");
       }
       return read(all.get(0));
     }
     Path exact = stateDir.resolve("runs").resolve(idOrPrefix).resolve(FILE);
-    if (!idOrPrefix.isBlank() && !idOrPrefix.contains("/") && Files.isRegularFile(exact)) return read(exact);
+    if (!idOrPrefix.isBlank() && !idOrPrefix.contains("/") && Files.isRegularFile(exact))
+      return read(exact);
     List<Path> all = journals(stateDir);
     List<String> ids = all.stream().map(JournalReader::runId).toList();
-    List<String> matches = ids.stream().filter(id -> !idOrPrefix.isEmpty() && id.startsWith(idOrPrefix)).toList();
+    List<String> matches =
+        ids.stream().filter(id -> !idOrPrefix.isEmpty() && id.startsWith(idOrPrefix)).toList();
     if (matches.size() == 1) return read(all.get(ids.indexOf(matches.get(0))));
     if (matches.size() > 1) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, "'" + idOrPrefix + "' matches " + matches.size()
-          + " runs: " + String.join(", ", matches.subList(0, Math.min(5, matches.size())))
-          + (matches.size() > 5 ? ", ..." : "") + "; give more of the run id");
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
+          "'"
+              + idOrPrefix
+              + "' matches "
+              + matches.size()
+              + " runs: "
+              + String.join(", ", matches.subList(0, Math.min(5, matches.size())))
+              + (matches.size() > 5 ? ", ..." : "")
+              + "; give more of the run id");
     }
     if (ids.isEmpty()) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, "no run '" + idOrPrefix + "': there are no runs in "
-          + stateDir.resolve("runs") + " (pass --state-dir if the runs were journaled elsewhere)");
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
+          "no run '"
+              + idOrPrefix
+              + "': there are no runs in "
+              + stateDir.resolve("runs")
+              + " (pass --state-dir if the runs were journaled elsewhere)");
     }
-    throw new RunbookException(ErrorCode.INVALID_INPUT, "no run '" + idOrPrefix + "' in " + stateDir.resolve("runs")
-        + "; the newest are: " + String.join(", ", ids.subList(0, Math.min(5, ids.size())))
-        + " (see 'runbook history')");
+    throw new RunbookException(
+        ErrorCode.INVALID_INPUT,
+        "no run '"
+            + idOrPrefix
+            + "' in "
+            + stateDir.resolve("runs")
+            + "; the newest are: "
+            + String.join(", ", ids.subList(0, Math.min(5, ids.size())))
+            + " (see 'runbook history')");
   }
 
   /** Summarises one journal file. */
@@ -127,15 +156,19 @@ public final class JournalReader {
   }
 
   /**
-   * A journal as {@code history}, {@code show} and the report take it: its {@link JournalEvents}, plus what a
-   * newer engine wrote that this version can still read in part (see {@link #events}).
+   * A journal as {@code history}, {@code show} and the report take it: its {@link JournalEvents},
+   * plus what a newer engine wrote that this version can still read in part (see {@link #events}).
    *
    * @param events the events in the order they were written, with their line numbers
    * @param damage the lines that are not events: cut short, or damaged on disk
-   * @param unknownOutcomes the outcome a newer engine named for a host ({@code PAUSED_FOR_APPROVAL}) where the
-   *     event's {@link HostResult} holds null, by the event's line and the host
+   * @param unknownOutcomes the outcome a newer engine named for a host ({@code
+   *     PAUSED_FOR_APPROVAL}) where the event's {@link HostResult} holds null, by the event's line
+   *     and the host
    */
-  public record Journal(Path file, List<JournalEvents.Line> events, List<JournalEvents.Damage> damage,
+  public record Journal(
+      Path file,
+      List<JournalEvents.Line> events,
+      List<JournalEvents.Damage> damage,
       Map<LineHost, String> unknownOutcomes) {
     public Journal {
       events = List.copyOf(events);
@@ -148,26 +181,29 @@ public final class JournalReader {
   public record LineHost(int line, String host) {}
 
   /**
-   * Reads a journal with {@link JournalEvents}, then looks again at its lines that are not events: a whole
-   * JSON object of an event type this version does not know (written by a newer engine) is left out, not
-   * damage, as is one of a known type whose values it does not know (a new outcome or status), which is
-   * read with those values null. The rest are damage. Resume and rollback stay strict: for them any such
-   * line may hide an outcome.
+   * Reads a journal with {@link JournalEvents}, then looks again at its lines that are not events:
+   * a whole JSON object of an event type this version does not know (written by a newer engine) is
+   * left out, not damage, as is one of a known type whose values it does not know (a new outcome or
+   * status), which is read with those values null. The rest are damage. Resume and rollback stay
+   * strict: for them any such line may hide an outcome.
    */
   public static Journal events(Path journal) {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(journal);
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INTERNAL, "cannot read the journal " + journal + ": " + e.getMessage(), e);
+      throw new RunbookException(
+          ErrorCode.INTERNAL, "cannot read the journal " + journal + ": " + e.getMessage(), e);
     }
     JournalEvents typed = JournalEvents.parse(journal, bytes);
     if (typed.damage().isEmpty()) return new Journal(journal, typed.events(), List.of(), Map.of());
     List<JournalEvents.Line> events = new ArrayList<>(typed.events());
     List<JournalEvents.Damage> damage = new ArrayList<>();
     Map<LineHost, String> unknown = new HashMap<>();
-    Map<Integer, String> texts = lines(bytes, typed.damage().stream().map(JournalEvents.Damage::line)
-        .collect(Collectors.toSet()));
+    Map<Integer, String> texts =
+        lines(
+            bytes,
+            typed.damage().stream().map(JournalEvents.Damage::line).collect(Collectors.toSet()));
     for (JournalEvents.Damage d : typed.damage()) {
       JsonNode node = object(texts.get(d.line()));
       if (node == null) {
@@ -200,8 +236,8 @@ public final class JournalReader {
   }
 
   /**
-   * When the run started, from the first line only (so that listing a long history stays cheap); else when
-   * the journal was last written.
+   * When the run started, from the first line only (so that listing a long history stays cheap);
+   * else when the journal was last written.
    */
   private static Instant started(Path journal) {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(journal))) {
@@ -215,7 +251,10 @@ public final class JournalReader {
     }
   }
 
-  /** The text of the lines numbered {@code wanted} (1-based, as {@link JournalEvents} counts), strict UTF-8. */
+  /**
+   * The text of the lines numbered {@code wanted} (1-based, as {@link JournalEvents} counts),
+   * strict UTF-8.
+   */
   private static Map<Integer, String> lines(byte[] bytes, Set<Integer> wanted) {
     Map<Integer, String> out = new HashMap<>();
     int lineNo = 0;
@@ -225,9 +264,14 @@ public final class JournalReader {
       lineNo++;
       if (wanted.contains(lineNo)) {
         try {
-          out.put(lineNo, StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, start, end - start))
-              .toString());
+          out.put(
+              lineNo,
+              StandardCharsets.UTF_8
+                  .newDecoder()
+                  .onMalformedInput(CodingErrorAction.REPORT)
+                  .onUnmappableCharacter(CodingErrorAction.REPORT)
+                  .decode(ByteBuffer.wrap(bytes, start, end - start))
+                  .toString());
         } catch (CharacterCodingException e) {
           // not text: damage
         }
@@ -257,7 +301,8 @@ public final class JournalReader {
   }
 
   /** The outcome names a newer engine wrote where {@code event}'s results read null. */
-  private static void unknownOutcomes(int line, JsonNode node, Event event, Map<LineHost, String> out) {
+  private static void unknownOutcomes(
+      int line, JsonNode node, Event event, Map<LineHost, String> out) {
     if (event instanceof HostFinished e && e.result() != null && e.result().outcome() == null) {
       String name = node.path("result").path("outcome").asText(null);
       if (name != null) out.put(new LineHost(line, e.result().host()), name);
@@ -266,7 +311,8 @@ public final class JournalReader {
       for (int i = 0; i < e.result().hosts().size(); i++) {
         HostResult h = e.result().hosts().get(i);
         String name = hosts.path(i).path("outcome").asText(null);
-        if (h != null && h.outcome() == null && name != null) out.put(new LineHost(line, h.host()), name);
+        if (h != null && h.outcome() == null && name != null)
+          out.put(new LineHost(line, h.host()), name);
       }
     }
   }
@@ -304,7 +350,9 @@ public final class JournalReader {
       } else if (event instanceof HostFinished e && e.result() != null) {
         host(e.result().host()).finished(e.result(), outcomeName(line.number(), e.result()));
       } else if (event instanceof OrphanFound e) {
-        host(e.host()).orphans.add(new HostSummary.Orphan(e.run(), e.processes(), e.action(), e.waitedMillis()));
+        host(e.host())
+            .orphans
+            .add(new HostSummary.Orphan(e.run(), e.processes(), e.action(), e.waitedMillis()));
       } else if (event instanceof LockChanged e && "lost".equals(e.action())) {
         host(e.host()).lockLostTo = e.from() == null ? "another controller" : e.from();
       } else if (event instanceof RunFinished e && e.result() != null) {
@@ -316,7 +364,9 @@ public final class JournalReader {
 
     /** The outcome's name as the journal wrote it, when this version does not know it. */
     private String outcomeName(int line, HostResult r) {
-      return r.outcome() != null ? r.outcome().name() : journal.unknownOutcomes().get(new LineHost(line, r.host()));
+      return r.outcome() != null
+          ? r.outcome().name()
+          : journal.unknownOutcomes().get(new LineHost(line, r.host()));
     }
 
     /** The host's state; an event that names no host updates a throwaway one. */
@@ -335,16 +385,31 @@ public final class JournalReader {
       }
       RunStarted rs = runStarted;
       Instant started = rs == null ? null : rs.at();
-      long duration = runFinished != null ? runFinished.durationMillis()
-          : started != null && lastAt != null ? Duration.between(started, lastAt).toMillis() : 0;
+      long duration =
+          runFinished != null
+              ? runFinished.durationMillis()
+              : started != null && lastAt != null
+                  ? Duration.between(started, lastAt).toMillis()
+                  : 0;
       List<HostSummary> summaries = hosts.values().stream().map(h -> h.summary(lastAt)).toList();
       String id = rs == null ? null : rs.runId();
       Path file = journal.file();
-      return new RunSummary(id != null ? id : runId(file), rs == null ? null : rs.runbook(),
-          rs == null ? null : rs.runbookName(), rs == null ? null : rs.inventory(), rs == null ? null : rs.user(),
-          rs == null ? null : rs.controller(), rs == null || rs.forks() <= 0 ? null : rs.forks(), started, duration,
-          outcome(summaries), runFinished == null ? null : runFinished.stopped(), summaries, file,
-          journal.damage().size(), journal.damage());
+      return new RunSummary(
+          id != null ? id : runId(file),
+          rs == null ? null : rs.runbook(),
+          rs == null ? null : rs.runbookName(),
+          rs == null ? null : rs.inventory(),
+          rs == null ? null : rs.user(),
+          rs == null ? null : rs.controller(),
+          rs == null || rs.forks() <= 0 ? null : rs.forks(),
+          started,
+          duration,
+          outcome(summaries),
+          runFinished == null ? null : runFinished.stopped(),
+          summaries,
+          file,
+          journal.damage().size(),
+          journal.damage());
     }
 
     private RunOutcome outcome(List<HostSummary> hs) {
@@ -356,7 +421,7 @@ public final class JournalReader {
           case FAILED, UNREACHABLE -> failed = true;
           case ROLLED_BACK, UNDONE -> rolledBack = true;
           case CLEANUP_FAILED -> cleanup = true;
-          default -> { }
+          default -> {}
         }
       }
       if (rollbackFailed) return RunOutcome.ROLLBACK_FAILED;
@@ -392,19 +457,42 @@ public final class JournalReader {
 
     void stepStarted(StepStarted e) {
       if (startedAt == null) startedAt = e.at();
-      steps.add(new StepRecord(e.phase(), e.index(), shownName(e.name(), e.delegate()), e.type(), e.rollback(), e.forStep(),
-          e.at(), null, null, 0, 0));
+      steps.add(
+          new StepRecord(
+              e.phase(),
+              e.index(),
+              shownName(e.name(), e.delegate()),
+              e.type(),
+              e.rollback(),
+              e.forStep(),
+              e.at(),
+              null,
+              null,
+              0,
+              0));
       open = steps.size() - 1;
     }
 
     void stepFinished(StepFinished e) {
       StepResult r = e.result();
       StepRecord started = open >= 0 ? steps.get(open) : null;
-      boolean same = started != null && started.name().equals(shownName(e.name(), e.delegate()))
-          && started.rollback() == e.rollback();
-      StepRecord done = new StepRecord(e.phase(), e.index(), shownName(e.name(), e.delegate()), e.type(), e.rollback(),
-          e.forStep(), same ? started.startedAt() : null, r == null ? null : r.status(), r == null ? null : r.message(),
-          r == null ? 0 : r.durationMillis(), r == null ? 1 : Math.max(1, r.attempts()));
+      boolean same =
+          started != null
+              && started.name().equals(shownName(e.name(), e.delegate()))
+              && started.rollback() == e.rollback();
+      StepRecord done =
+          new StepRecord(
+              e.phase(),
+              e.index(),
+              shownName(e.name(), e.delegate()),
+              e.type(),
+              e.rollback(),
+              e.forStep(),
+              same ? started.startedAt() : null,
+              r == null ? null : r.status(),
+              r == null ? null : r.message(),
+              r == null ? 0 : r.durationMillis(),
+              r == null ? 1 : Math.max(1, r.attempts()));
       if (same) steps.set(open, done);
       else steps.add(done);
       open = -1;
@@ -433,11 +521,32 @@ public final class JournalReader {
       StepRecord inFlight = open >= 0 ? steps.get(open) : null;
       if (result != null) {
         Outcome outcome = result.outcome();
-        String label = outcome != null ? outcome.label()
-            : outcomeName != null ? outcomeName.toLowerCase(Locale.ROOT).replace('_', ' ') : "unknown";
-        return new HostSummary(name, mode, State.FINISHED, outcome, label, result.ok(), result.changed(),
-            result.failed(), result.skipped(), result.rolledBack(), failedStep, message, rollbackError, notUndone,
-            result.durationMillis(), null, steps, orphans, lockLostTo);
+        String label =
+            outcome != null
+                ? outcome.label()
+                : outcomeName != null
+                    ? outcomeName.toLowerCase(Locale.ROOT).replace('_', ' ')
+                    : "unknown";
+        return new HostSummary(
+            name,
+            mode,
+            State.FINISHED,
+            outcome,
+            label,
+            result.ok(),
+            result.changed(),
+            result.failed(),
+            result.skipped(),
+            result.rolledBack(),
+            failedStep,
+            message,
+            rollbackError,
+            notUndone,
+            result.durationMillis(),
+            null,
+            steps,
+            orphans,
+            lockLostTo);
       }
       int[] n = new int[Status.values().length];
       int undone = 0;
@@ -448,10 +557,26 @@ public final class JournalReader {
       }
       boolean started = startedAt != null;
       long elapsed = started && lastAt != null ? Duration.between(startedAt, lastAt).toMillis() : 0;
-      return new HostSummary(name, mode, started ? State.IN_PROGRESS : State.NOT_STARTED, null,
-          started ? "in progress" : "not started", n[Status.OK.ordinal()], n[Status.CHANGED.ordinal()],
-          n[Status.FAILED.ordinal()], n[Status.SKIPPED.ordinal()], undone, failedStep, message, rollbackError,
-          notUndone, elapsed, inFlight, steps, orphans, lockLostTo);
+      return new HostSummary(
+          name,
+          mode,
+          started ? State.IN_PROGRESS : State.NOT_STARTED,
+          null,
+          started ? "in progress" : "not started",
+          n[Status.OK.ordinal()],
+          n[Status.CHANGED.ordinal()],
+          n[Status.FAILED.ordinal()],
+          n[Status.SKIPPED.ordinal()],
+          undone,
+          failedStep,
+          message,
+          rollbackError,
+          notUndone,
+          elapsed,
+          inFlight,
+          steps,
+          orphans,
+          lockLostTo);
     }
   }
 

@@ -28,44 +28,51 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Appends every event of a run to {@code <state>/runs/<run-id>/journal.jsonl}, one JSON object a line.
+ * Appends every event of a run to {@code <state>/runs/<run-id>/journal.jsonl}, one JSON object a
+ * line.
  *
- * <p>Each event is written through to the operating system at once, so the journal holds everything up
- * to the moment the controller process died (kill -9, OOM). Reaching the disk is batched: a dirty journal
- * is forced ({@code fdatasync}) at most {@link #SYNC_INTERVAL} after its first unsynced event, and at once
- * when the run finishes, so a power cut of the controller loses at most that window while a step costs
- * no disk wait (a forced write takes about a millisecond here; a 200-host step would pay it 400 times).
+ * <p>Each event is written through to the operating system at once, so the journal holds everything
+ * up to the moment the controller process died (kill -9, OOM). Reaching the disk is batched: a
+ * dirty journal is forced ({@code fdatasync}) at most {@link #SYNC_INTERVAL} after its first
+ * unsynced event, and at once when the run finishes, so a power cut of the controller loses at most
+ * that window while a step costs no disk wait (a forced write takes about a millisecond here; a
+ * 200-host step would pay it 400 times).
  *
- * <p>A step's private undo state (the bytes a {@code copy} replaced, which may be secrets) never enters
- * the journal; it goes to {@code undo-state.jsonl} beside it, readable by its owner only, so that
- * {@code resume} and {@code rollback} can still undo the step after the controller died. A step's
- * {@link StepCheckpoint} is forced to disk there before the step changes its host.
+ * <p>A step's private undo state (the bytes a {@code copy} replaced, which may be secrets) never
+ * enters the journal; it goes to {@code undo-state.jsonl} beside it, readable by its owner only, so
+ * that {@code resume} and {@code rollback} can still undo the step after the controller died. A
+ * step's {@link StepCheckpoint} is forced to disk there before the step changes its host.
  *
- * <p>When the journal cannot be written (disk full, I/O error) the writer does not throw into the run: it
- * tells its {@link #onFailure failure listener} once (the run then starts no new step and rolls back the
- * hosts in progress), keeps every event in memory, and writes the whole journal to a
- * {@linkplain #fallbackOf fallback file} on another file system if it can. Every file it makes is its
- * owner's only (0600 in 0700 directories).
+ * <p>When the journal cannot be written (disk full, I/O error) the writer does not throw into the
+ * run: it tells its {@link #onFailure failure listener} once (the run then starts no new step and
+ * rolls back the hosts in progress), keeps every event in memory, and writes the whole journal to a
+ * {@linkplain #fallbackOf fallback file} on another file system if it can. Every file it makes is
+ * its owner's only (0600 in 0700 directories).
  */
 public final class JournalWriter implements EventListener, Closeable {
   public static final String FILE = "journal.jsonl";
   public static final String PRIVATE_FILE = "undo-state.jsonl";
+
   /** The longest an event waits in the page cache before it is forced to disk. */
   public static final Duration SYNC_INTERVAL = Duration.ofMillis(200);
+
   // One daemon thread for every journal of the process: syncing never holds up a host's thread.
-  private static final ScheduledExecutorService SYNCER = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "runbook-journal-sync");
-    t.setDaemon(true);
-    return t;
-  });
+  private static final ScheduledExecutorService SYNCER =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "runbook-journal-sync");
+            t.setDaemon(true);
+            return t;
+          });
   private final Path file;
   private final String runId;
   private final FileChannel out;
   private FileChannel privateOut;
   private boolean syncScheduled;
   private boolean closed;
-  private Consumer<String> onFailure = why -> { };
-  // Set once the journal cannot be written: every line since the run began, kept in memory, and where
+  private Consumer<String> onFailure = why -> {};
+  // Set once the journal cannot be written: every line since the run began, kept in memory, and
+  // where
   // they went instead.
   private String failure;
   private List<String> kept;
@@ -91,14 +98,21 @@ public final class JournalWriter implements EventListener, Closeable {
       forceDirectory(dir); // the journal's directory entry must survive a power cut too
       return w;
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INTERNAL, "cannot create the run journal in " + dir + ": "
-          + e.getMessage() + " (check that the directory is writable, or pass --state-dir)", e);
+      throw new RunbookException(
+          ErrorCode.INTERNAL,
+          "cannot create the run journal in "
+              + dir
+              + ": "
+              + e.getMessage()
+              + " (check that the directory is writable, or pass --state-dir)",
+          e);
     }
   }
 
   /**
-   * Continues the journal of a run (for {@code resume} and {@code rollback}). A last line that a dying
-   * controller left without its newline is ended first, so the next event starts a line of its own.
+   * Continues the journal of a run (for {@code resume} and {@code rollback}). A last line that a
+   * dying controller left without its newline is ended first, so the next event starts a line of
+   * its own.
    */
   public static JournalWriter append(Path stateDir, String runId) {
     Path file = runDir(stateDir, runId).resolve(FILE);
@@ -113,14 +127,17 @@ public final class JournalWriter implements EventListener, Closeable {
       if (torn) writeFully(ch, "\n");
       return new JournalWriter(file, runId, ch);
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INTERNAL, "cannot append to the run journal " + file + ": " + e.getMessage(), e);
+      throw new RunbookException(
+          ErrorCode.INTERNAL,
+          "cannot append to the run journal " + file + ": " + e.getMessage(),
+          e);
     }
   }
 
   /**
    * Where a run's journal goes when its own cannot be written, in the order tried: {@code
-   * $RUNBOOK_FALLBACK_DIR}, {@code $XDG_RUNTIME_DIR/runbook}, {@code /dev/shm/runbook-USER} and {@code
-   * TMPDIR/runbook-USER}; the file is {@code RUN_ID.journal.jsonl}.
+   * $RUNBOOK_FALLBACK_DIR}, {@code $XDG_RUNTIME_DIR/runbook}, {@code /dev/shm/runbook-USER} and
+   * {@code TMPDIR/runbook-USER}; the file is {@code RUN_ID.journal.jsonl}.
    */
   public static List<Path> fallbackDirs() {
     List<Path> dirs = new ArrayList<>();
@@ -136,7 +153,9 @@ public final class JournalWriter implements EventListener, Closeable {
 
   /** The fallback copy of a run's journal, if one was written. */
   public static Optional<Path> fallbackOf(String runId) {
-    return fallbackDirs().stream().map(d -> d.resolve(runId + ".journal.jsonl")).filter(Files::isRegularFile)
+    return fallbackDirs().stream()
+        .map(d -> d.resolve(runId + ".journal.jsonl"))
+        .filter(Files::isRegularFile)
         .findFirst();
   }
 
@@ -144,7 +163,9 @@ public final class JournalWriter implements EventListener, Closeable {
     return file;
   }
 
-  /** Told once, with why, when the journal cannot be written; the run must then stop changing hosts. */
+  /**
+   * Told once, with why, when the journal cannot be written; the run must then stop changing hosts.
+   */
   public synchronized void onFailure(Consumer<String> listener) {
     this.onFailure = listener;
   }
@@ -167,7 +188,12 @@ public final class JournalWriter implements EventListener, Closeable {
         privateOut.force(false); // before the step changes the host
       }
       if (event instanceof StepFinished sf && !sf.rollback() && hasPrivate(sf.result().data())) {
-        writePrivate(sf.host(), sf.index(), sf.iteration() == null ? 0 : sf.iteration(), false, sf.result().data());
+        writePrivate(
+            sf.host(),
+            sf.index(),
+            sf.iteration() == null ? 0 : sf.iteration(),
+            false,
+            sf.result().data());
       }
       writeFully(out, line);
       if (event instanceof RunFinished) {
@@ -200,15 +226,19 @@ public final class JournalWriter implements EventListener, Closeable {
   }
 
   /**
-   * The journal is broken: from now on every line is kept in memory and, when a fallback file can be made,
-   * written there with everything the journal held before.
+   * The journal is broken: from now on every line is kept in memory and, when a fallback file can
+   * be made, written there with everything the journal held before.
    */
   private void fail(IOException e, String line) {
     kept = new ArrayList<>();
     try {
-      String before = Files.isRegularFile(file) ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8) : "";
+      String before =
+          Files.isRegularFile(file)
+              ? new String(Files.readAllBytes(file), StandardCharsets.UTF_8)
+              : "";
       // the failed write may have left part of its line: drop it, the whole line follows
-      if (!before.isEmpty() && !before.endsWith("\n")) before = before.substring(0, before.lastIndexOf('\n') + 1);
+      if (!before.isEmpty() && !before.endsWith("\n"))
+        before = before.substring(0, before.lastIndexOf('\n') + 1);
       before.lines().forEach(l -> kept.add(l + "\n"));
     } catch (IOException unreadable) {
       kept.add("");
@@ -228,9 +258,15 @@ public final class JournalWriter implements EventListener, Closeable {
       }
     }
     String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    failure = "cannot write the run journal " + file + " (" + reason + "); "
-        + (fallback != null ? "the journal continues in " + fallback
-            : "no fallback place could be written either: the journal is kept in memory and printed at the end");
+    failure =
+        "cannot write the run journal "
+            + file
+            + " ("
+            + reason
+            + "); "
+            + (fallback != null
+                ? "the journal continues in " + fallback
+                : "no fallback place could be written either: the journal is kept in memory and printed at the end");
     if (line != null) keep(line);
     Consumer<String> l = onFailure;
     l.accept(failure);
@@ -246,7 +282,10 @@ public final class JournalWriter implements EventListener, Closeable {
     }
   }
 
-  /** The lines a broken journal kept in memory: what {@code close} prints when no fallback file could be made. */
+  /**
+   * The lines a broken journal kept in memory: what {@code close} prints when no fallback file
+   * could be made.
+   */
   public synchronized List<String> keptInMemoryOnly() {
     return failure != null && fallback == null ? List.copyOf(kept) : List.of();
   }
@@ -268,13 +307,17 @@ public final class JournalWriter implements EventListener, Closeable {
     return data.keySet().stream().anyMatch(k -> k.startsWith("_"));
   }
 
-  private void writePrivate(String host, int index, int iteration, boolean checkpoint, Map<String, Object> data)
+  private void writePrivate(
+      String host, int index, int iteration, boolean checkpoint, Map<String, Object> data)
       throws IOException {
     if (privateOut == null) {
       privateOut = PrivateFiles.append(file.resolveSibling(PRIVATE_FILE), true);
     }
-    writeFully(privateOut, EventJson.MAPPER.writeValueAsString(
-        new UndoState(host, index, checkpoint, new LinkedHashMap<>(data), iteration)) + "\n");
+    writeFully(
+        privateOut,
+        EventJson.MAPPER.writeValueAsString(
+                new UndoState(host, index, checkpoint, new LinkedHashMap<>(data), iteration))
+            + "\n");
   }
 
   @Override

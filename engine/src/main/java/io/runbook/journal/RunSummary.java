@@ -19,19 +19,36 @@ import java.util.Map;
  * @param durationMillis the run's duration; for an interrupted run, the time up to its last event
  * @param stopped why the rollout stopped early, when the engine said so
  * @param unreadableLines how many lines are not events: {@code damage}'s size
- * @param damage the lines that are not events, with their line numbers and what they seem to be about: a line
- *     cut short by a dying controller ({@code torn}), or damage in the middle that may hide what happened
+ * @param damage the lines that are not events, with their line numbers and what they seem to be
+ *     about: a line cut short by a dying controller ({@code torn}), or damage in the middle that
+ *     may hide what happened
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record RunSummary(String runId, String runbook, String runbookName, String inventory, String user,
-    String controller, Integer forks, Instant started, long durationMillis, RunOutcome outcome, String stopped,
-    List<HostSummary> hosts, @JsonSerialize(using = ToStringSerializer.class) Path journal, int unreadableLines,
+public record RunSummary(
+    String runId,
+    String runbook,
+    String runbookName,
+    String inventory,
+    String user,
+    String controller,
+    Integer forks,
+    Instant started,
+    long durationMillis,
+    RunOutcome outcome,
+    String stopped,
+    List<HostSummary> hosts,
+    @JsonSerialize(using = ToStringSerializer.class) Path journal,
+    int unreadableLines,
     List<JournalEvents.Damage> damage) {
 
   /** How a run ended, worst host first. */
   public enum RunOutcome {
-    SUCCEEDED("succeeded"), CLEANUP_FAILED("cleanup failed"), ROLLED_BACK("rolled back"), FAILED("failed"),
-    ROLLBACK_FAILED("rollback failed"), INTERRUPTED("interrupted");
+    SUCCEEDED("succeeded"),
+    CLEANUP_FAILED("cleanup failed"),
+    ROLLED_BACK("rolled back"),
+    FAILED("failed"),
+    ROLLBACK_FAILED("rollback failed"),
+    INTERRUPTED("interrupted");
 
     private final String label;
 
@@ -50,17 +67,25 @@ public record RunSummary(String runId, String runbook, String runbookName, Strin
   }
 
   /**
-   * One sentence per damaged line: "journal damaged at line 7 (step_finished of h2): what happened there is
-   * unknown", or for a line a dying controller cut short, "journal cut short at line 9 (...) ...".
+   * One sentence per damaged line: "journal damaged at line 7 (step_finished of h2): what happened
+   * there is unknown", or for a line a dying controller cut short, "journal cut short at line 9
+   * (...) ...".
    */
   @JsonIgnore
   public List<String> damageNotes() {
-    return damage.stream().map(d -> d.torn()
-        ? "journal cut short at " + d.describe() + " when its controller stopped"
-        : "journal damaged at " + d.describe() + ": what happened there is unknown").toList();
+    return damage.stream()
+        .map(
+            d ->
+                d.torn()
+                    ? "journal cut short at " + d.describe() + " when its controller stopped"
+                    : "journal damaged at " + d.describe() + ": what happened there is unknown")
+        .toList();
   }
 
-  /** How many hosts ended which way, e.g. "3 ok, 1 rolled back", or "interrupted (1 ok, 1 in progress)". */
+  /**
+   * How many hosts ended which way, e.g. "3 ok, 1 rolled back", or "interrupted (1 ok, 1 in
+   * progress)".
+   */
   @JsonIgnore
   public String tally() {
     Map<String, Integer> n = new LinkedHashMap<>();
@@ -76,9 +101,22 @@ public record RunSummary(String runId, String runbook, String runbookName, Strin
 
   /** The same run without the hosts' steps: what a list of runs shows. */
   public RunSummary withoutSteps() {
-    return new RunSummary(runId, runbook, runbookName, inventory, user, controller, forks, started,
-        durationMillis, outcome, stopped, hosts.stream().map(HostSummary::withoutSteps).toList(), journal,
-        unreadableLines, damage);
+    return new RunSummary(
+        runId,
+        runbook,
+        runbookName,
+        inventory,
+        user,
+        controller,
+        forks,
+        started,
+        durationMillis,
+        outcome,
+        stopped,
+        hosts.stream().map(HostSummary::withoutSteps).toList(),
+        journal,
+        unreadableLines,
+        damage);
   }
 
   private static int rank(HostSummary h) {

@@ -13,8 +13,18 @@ import java.time.Instant;
  * @param message the result's one-line message (why it failed, what it did)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record StepRecord(String phase, int index, String name, String type, boolean rollback, String forStep,
-    Instant startedAt, Status status, String message, long durationMillis, int attempts) {
+public record StepRecord(
+    String phase,
+    int index,
+    String name,
+    String type,
+    boolean rollback,
+    String forStep,
+    Instant startedAt,
+    Status status,
+    String message,
+    long durationMillis,
+    int attempts) {
 
   public boolean inFlight() {
     return status == null;

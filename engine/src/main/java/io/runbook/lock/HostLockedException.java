@@ -10,7 +10,8 @@ import java.util.Optional;
 
 /** A host is locked by another run, or a run lost its lock to another run. */
 public class HostLockedException extends RunbookException {
-  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
 
   private final String host;
   private final transient HostLock.Holder holder;
@@ -23,15 +24,30 @@ public class HostLockedException extends RunbookException {
 
   /** A run was refused because {@code holder} holds a live lock on {@code host}. */
   static HostLockedException lockedBy(String host, HostLock.Holder holder) {
-    return new HostLockedException(host, holder, host + " is locked by " + describe(holder)
-        + ": wait for it to finish, or if that run is dead, pass --break-lock");
+    return new HostLockedException(
+        host,
+        holder,
+        host
+            + " is locked by "
+            + describe(holder)
+            + ": wait for it to finish, or if that run is dead, pass --break-lock");
   }
 
   /** {@code runId} renewed its lock on {@code host} and found it gone or held by another run. */
   static HostLockedException lost(String host, String runId, Optional<HostLock.Holder> now) {
     String where = now.map(h -> "it was taken over by " + describe(h)).orElse("it was removed");
-    return new HostLockedException(host, now.orElse(null), host + ": run " + runId + " no longer holds the"
-        + " host lock; " + where + ". Stop changing " + host + ": another run may be changing it");
+    return new HostLockedException(
+        host,
+        now.orElse(null),
+        host
+            + ": run "
+            + runId
+            + " no longer holds the"
+            + " host lock; "
+            + where
+            + ". Stop changing "
+            + host
+            + ": another run may be changing it");
   }
 
   public String host() {
@@ -45,8 +61,17 @@ public class HostLockedException extends RunbookException {
 
   /** {@code run R (alice@laptop, since 2026-11-21T21:30:04Z, lease until 21:35:04Z)}. */
   static String describe(HostLock.Holder h) {
-    return "run " + h.runId() + " (" + h.user() + "@" + h.controller() + ", since " + iso(h.started())
-        + ", lease until " + until(h.started(), h.expires()) + ")";
+    return "run "
+        + h.runId()
+        + " ("
+        + h.user()
+        + "@"
+        + h.controller()
+        + ", since "
+        + iso(h.started())
+        + ", lease until "
+        + until(h.started(), h.expires())
+        + ")";
   }
 
   private static String iso(Instant t) {
@@ -55,8 +80,11 @@ public class HostLockedException extends RunbookException {
 
   /** The time of day alone when the lease ends on the day it started, which is nearly always. */
   private static String until(Instant started, Instant expires) {
-    boolean sameDay = started.atOffset(ZoneOffset.UTC).toLocalDate()
-        .equals(expires.atOffset(ZoneOffset.UTC).toLocalDate());
+    boolean sameDay =
+        started
+            .atOffset(ZoneOffset.UTC)
+            .toLocalDate()
+            .equals(expires.atOffset(ZoneOffset.UTC).toLocalDate());
     return sameDay ? TIME.format(expires) : iso(expires);
   }
 }

@@ -3,27 +3,38 @@ package io.runbook.lock;
 import io.runbook.transport.Shell;
 
 /**
- * The shell side of {@link HostLock}: one POSIX {@code sh} script per operation, run in a single exec.
+ * The shell side of {@link HostLock}: one POSIX {@code sh} script per operation, run in a single
+ * exec.
  *
- * <p>The lock is the directory {@code $d} holding a {@code holder} file of {@code key=value} lines. Every
- * operation first takes a short-lived mutex, the directory {@code $d.mutex} ({@code mkdir} is atomic), and
- * holds it for the few milliseconds the operation needs. That serialises everything that looks at or
- * changes the lock, which is what makes a stale takeover safe: without it, a controller that judged a lock
- * stale could move away the fresh lock another controller had just put in its place. A mutex left behind by
- * a script that was killed half-way is removed once it is 30 s old; a
- * script gives up waiting for the mutex after about 40 s. Any non-zero exit is a failure, explained on stderr.
+ * <p>The lock is the directory {@code $d} holding a {@code holder} file of {@code key=value} lines.
+ * Every operation first takes a short-lived mutex, the directory {@code $d.mutex} ({@code mkdir} is
+ * atomic), and holds it for the few milliseconds the operation needs. That serialises everything
+ * that looks at or changes the lock, which is what makes a stale takeover safe: without it, a
+ * controller that judged a lock stale could move away the fresh lock another controller had just
+ * put in its place. A mutex left behind by a script that was killed half-way is removed once it is
+ * 30 s old; a script gives up waiting for the mutex after about 40 s. Any non-zero exit is a
+ * failure, explained on stderr.
  *
- * <p>A lock directory is only ever removed by renaming it aside first, so the host never shows half a lock,
- * and the holder file is written beside itself and renamed over, so a reader never sees half a holder.
+ * <p>A lock directory is only ever removed by renaming it aside first, so the host never shows half
+ * a lock, and the holder file is written beside itself and renamed over, so a reader never sees
+ * half a holder.
  *
- * <p>Output: {@code status=...} first, then {@code [holder]} (the lock as it is now) and {@code [previous]} (the
- * holder that was taken over) sections of {@code key=value} lines. A lock directory without a holder file
- * (its writer died between the two) shows as {@code started=<its mtime>} only.
+ * <p>Output: {@code status=...} first, then {@code [holder]} (the lock as it is now) and {@code
+ * [previous]} (the holder that was taken over) sections of {@code key=value} lines. A lock
+ * directory without a holder file (its writer died between the two) shows as {@code started=<its
+ * mtime>} only.
  */
 final class LockScript {
-  enum Op { ACQUIRE, BREAK, RENEW, RELEASE, READ }
+  enum Op {
+    ACQUIRE,
+    BREAK,
+    RENEW,
+    RELEASE,
+    READ
+  }
 
-  private static final String BODY = """
+  private static final String BODY =
+      """
       umask 022
       m="$d.mutex"
       if stat -c %Y / >/dev/null 2>&1; then
@@ -111,15 +122,29 @@ final class LockScript {
 
   private LockScript() {}
 
-  static String of(Op op, String lockPath, String runId, String controller, String user, String session,
+  static String of(
+      Op op,
+      String lockPath,
+      String runId,
+      String controller,
+      String user,
+      String session,
       long leaseSeconds) {
-    return "d=" + Shell.quote(lockPath)
-        + "; op=" + op.name().toLowerCase(java.util.Locale.ROOT)
-        + "; rid=" + Shell.quote(runId)
-        + "; ctl=" + Shell.quote(controller)
-        + "; usr=" + Shell.quote(user)
-        + "; sid=" + Shell.quote(session)
-        + "; lease=" + leaseSeconds + "\n"
+    return "d="
+        + Shell.quote(lockPath)
+        + "; op="
+        + op.name().toLowerCase(java.util.Locale.ROOT)
+        + "; rid="
+        + Shell.quote(runId)
+        + "; ctl="
+        + Shell.quote(controller)
+        + "; usr="
+        + Shell.quote(user)
+        + "; sid="
+        + Shell.quote(session)
+        + "; lease="
+        + leaseSeconds
+        + "\n"
         + BODY;
   }
 }

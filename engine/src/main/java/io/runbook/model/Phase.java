@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The phases of an upgrade, in the order they run on a host. {@code rollback} is not run forward: it runs
- * after a failure, once the failed host's rollback stack is empty.
+ * The phases of an upgrade, in the order they run on a host. {@code rollback} is not run forward:
+ * it runs after a failure, once the failed host's rollback stack is empty.
  */
 public enum Phase {
   PREFLIGHT("checks that change nothing: versions, disk space, config against the new schema"),
@@ -14,11 +14,13 @@ public enum Phase {
   MIGRATE("bring the database to the new release's schema"),
   DEPLOY("switch to the new release: stop, swap, start"),
   VERIFY("prove the new release works: health checks"),
-  CLEANUP("after a verified upgrade: prune what is no longer needed; a failure here does not roll back"),
+  CLEANUP(
+      "after a verified upgrade: prune what is no longer needed; a failure here does not roll back"),
   GATE("the rollout's health gate, run on each upgraded host of a batch before the next batch"),
   ROLLBACK("runs after a failure, once the steps' own rollback handlers have run"),
   BEFORE_ALL("once for the whole run, on one host: after every target's preflight, before batch 1"),
-  AFTER_ALL("once for the whole run, on one host: after the last batch passed; a failure does not roll back");
+  AFTER_ALL(
+      "once for the whole run, on one host: after the last batch passed; a failure does not roll back");
 
   /** The phases that run forward, in order. */
   public static final List<Phase> FORWARD =
@@ -35,8 +37,8 @@ public enum Phase {
       List.of(PREFLIGHT, BACKUP, PULL, MIGRATE, DEPLOY, VERIFY, CLEANUP, ROLLBACK);
 
   /**
-   * Past these, the upgrade holds: a failure is reported but rolls nothing back, and a change that cannot
-   * be undone makes a later rollback refuse (see {@code rollback --after-cleanup}).
+   * Past these, the upgrade holds: a failure is reported but rolls nothing back, and a change that
+   * cannot be undone makes a later rollback refuse (see {@code rollback --after-cleanup}).
    */
   public boolean keepsUpgrade() {
     return this == CLEANUP || this == AFTER_ALL;

@@ -13,23 +13,27 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A value registered by a step exists once that step ran: a forward step that uses it earlier (in its
- * name, arguments or conditions) fails on every host when it gets there. Found here, without an
- * inventory, by rendering each step in run order with every name defined except the ones registered by
- * steps still to come. Rollback handlers, the rollback phase and the gate run later and see them all.
+ * A value registered by a step exists once that step ran: a forward step that uses it earlier (in
+ * its name, arguments or conditions) fails on every host when it gets there. Found here, without an
+ * inventory, by rendering each step in run order with every name defined except the ones registered
+ * by steps still to come. Rollback handlers, the rollback phase and the gate run later and see them
+ * all.
  */
 final class RegisterOrder {
   private RegisterOrder() {}
 
   static void check(Runbook runbook, Problems problems) {
-    List<String> modes = runbook.modes().isEmpty() ? java.util.Collections.singletonList(null)
-        : List.copyOf(runbook.modes().keySet());
+    List<String> modes =
+        runbook.modes().isEmpty()
+            ? java.util.Collections.singletonList(null)
+            : List.copyOf(runbook.modes().keySet());
     for (String mode : modes) {
       List<StepSpec> order = new ArrayList<>();
       for (Phase phase : Phase.FORWARD) order.addAll(runbook.steps(phase, mode));
       Map<String, StepSpec> later = new LinkedHashMap<>();
       for (StepSpec s : order) {
-        if (s.register() != null && !runbook.vars().containsKey(s.register())) later.putIfAbsent(s.register(), s);
+        if (s.register() != null && !runbook.vars().containsKey(s.register()))
+          later.putIfAbsent(s.register(), s);
       }
       for (StepSpec s : order) {
         Map<String, Object> before = new Defined(later.keySet());
@@ -39,41 +43,85 @@ final class RegisterOrder {
     }
   }
 
-  private static void check(YamlDocument doc, StepSpec s, Map<String, Object> model, Map<String, StepSpec> later,
+  private static void check(
+      YamlDocument doc,
+      StepSpec s,
+      Map<String, Object> model,
+      Map<String, StepSpec> later,
       Problems problems) {
     String label = s.describe();
-    render(doc, YamlDocument.child(s.pointer(), "name"), label + ": name", later, problems,
+    render(
+        doc,
+        YamlDocument.child(s.pointer(), "name"),
+        label + ": name",
+        later,
+        problems,
         () -> Templates.render(s.name(), "name", model));
-    render(doc, YamlDocument.child(s.pointer(), s.type()), label, later, problems,
+    render(
+        doc,
+        YamlDocument.child(s.pointer(), s.type()),
+        label,
+        later,
+        problems,
         () -> Templates.renderAll(s.args(), s.name(), model));
     condition(doc, s, "when", s.when(), label, model, later, problems);
     // until, changed_when and failed_when run after the step: its own register exists then.
-    Map<String, Object> after = s.register() == null ? model : new Defined(without(later.keySet(), s.register()));
+    Map<String, Object> after =
+        s.register() == null ? model : new Defined(without(later.keySet(), s.register()));
     condition(doc, s, "until", s.until(), label, after, later, problems);
     condition(doc, s, "changed_when", s.changedWhen(), label, after, later, problems);
     condition(doc, s, "failed_when", s.failedWhen(), label, after, later, problems);
   }
 
-  private static void condition(YamlDocument doc, StepSpec s, String key, String expr, String label,
-      Map<String, Object> model, Map<String, StepSpec> later, Problems problems) {
+  private static void condition(
+      YamlDocument doc,
+      StepSpec s,
+      String key,
+      String expr,
+      String label,
+      Map<String, Object> model,
+      Map<String, StepSpec> later,
+      Problems problems) {
     if (expr == null) return;
-    render(doc, YamlDocument.child(s.pointer(), key), label + ": " + key, later, problems,
+    render(
+        doc,
+        YamlDocument.child(s.pointer(), key),
+        label + ": " + key,
+        later,
+        problems,
         () -> Templates.evaluate(expr, key, model));
   }
 
-  /** Reports only a use of a later-registered name; anything else is for the planner, which knows more. */
-  private static void render(YamlDocument doc, String pointer, String label, Map<String, StepSpec> later,
-      Problems problems, Runnable render) {
+  /**
+   * Reports only a use of a later-registered name; anything else is for the planner, which knows
+   * more.
+   */
+  private static void render(
+      YamlDocument doc,
+      String pointer,
+      String label,
+      Map<String, StepSpec> later,
+      Problems problems,
+      Runnable render) {
     try {
       render.run();
     } catch (TemplateError e) {
       for (var r : later.entrySet()) {
         String name = r.getKey();
         String msg = e.getMessage();
-        if (msg.startsWith("undefined variable '" + name + "'") || msg.startsWith("undefined variable '" + name + ".")
+        if (msg.startsWith("undefined variable '" + name + "'")
+            || msg.startsWith("undefined variable '" + name + ".")
             || msg.startsWith("undefined variable '" + name + "[")) {
-          problems.add(doc.location(pointer), label + ": '" + name + "' is used before step '" + r.getValue().name()
-              + "' (line " + r.getValue().location().line() + ") registers it: move that step earlier, or this one later");
+          problems.add(
+              doc.location(pointer),
+              label
+                  + ": '"
+                  + name
+                  + "' is used before step '"
+                  + r.getValue().name()
+                  + "' (line "
+                  + r.getValue().location().line()
+                  + ") registers it: move that step earlier, or this one later");
           return;
         }
       }

@@ -10,22 +10,36 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A parsed runbook. Steps of {@link #common()} run on every host; steps of {@code modes.get(mode)} run on
- * hosts whose {@code mode} variable names that mode. Within a phase, common steps come first.
+ * A parsed runbook. Steps of {@link #common()} run on every host; steps of {@code modes.get(mode)}
+ * run on hosts whose {@code mode} variable names that mode. Within a phase, common steps come
+ * first.
  *
  * @param hosts the inventory pattern the runbook targets
  * @param timeout default time-out of a step
  * @param become default privilege escalation of a step
  * @param rollout batches, gates and failure policy ({@link Rollout#DEFAULT} when not written)
- * @param secrets variables the runbook marks secret ({@code secrets:}), beyond those whose name says so
+ * @param secrets variables the runbook marks secret ({@code secrets:}), beyond those whose name
+ *     says so
  * @param beforeAll steps run once for the whole run before batch 1 ({@code before_all:}), or null
- * @param afterAll steps run once for the whole run after the last batch ({@code after_all:}), or null
+ * @param afterAll steps run once for the whole run after the last batch ({@code after_all:}), or
+ *     null
  */
 public record Runbook(
-    String apiVersion, String name, String description, String hosts, Map<String, Object> vars,
-    Duration timeout, boolean become, Map<Phase, List<StepSpec>> common,
-    Map<String, Map<Phase, List<StepSpec>>> modes, Rollout rollout, Path path, YamlDocument document,
-    List<String> secrets, RunOnce beforeAll, RunOnce afterAll) {
+    String apiVersion,
+    String name,
+    String description,
+    String hosts,
+    Map<String, Object> vars,
+    Duration timeout,
+    boolean become,
+    Map<Phase, List<StepSpec>> common,
+    Map<String, Map<Phase, List<StepSpec>>> modes,
+    Rollout rollout,
+    Path path,
+    YamlDocument document,
+    List<String> secrets,
+    RunOnce beforeAll,
+    RunOnce afterAll) {
 
   public static final String API_VERSION = "runbook/v1";
   public static final String KIND = "Runbook";
@@ -35,12 +49,35 @@ public record Runbook(
   }
 
   public Runbook(
-      String apiVersion, String name, String description, String hosts, Map<String, Object> vars,
-      Duration timeout, boolean become, Map<Phase, List<StepSpec>> common,
-      Map<String, Map<Phase, List<StepSpec>>> modes, Rollout rollout, Path path, YamlDocument document,
+      String apiVersion,
+      String name,
+      String description,
+      String hosts,
+      Map<String, Object> vars,
+      Duration timeout,
+      boolean become,
+      Map<Phase, List<StepSpec>> common,
+      Map<String, Map<Phase, List<StepSpec>>> modes,
+      Rollout rollout,
+      Path path,
+      YamlDocument document,
       List<String> secrets) {
-    this(apiVersion, name, description, hosts, vars, timeout, become, common, modes, rollout, path, document, secrets,
-        null, null);
+    this(
+        apiVersion,
+        name,
+        description,
+        hosts,
+        vars,
+        timeout,
+        become,
+        common,
+        modes,
+        rollout,
+        path,
+        document,
+        secrets,
+        null,
+        null);
   }
 
   /** The run-once phases the runbook has, before_all first. */
@@ -75,18 +112,35 @@ public record Runbook(
   }
 
   /**
-   * The host variable that selects a host's mode: {@code mode_variable} when the runbook sets it (an
-   * inventory may use {@code mode} for something else), else {@code mode}. Read from the document so that
-   * this record keeps its shape.
+   * The host variable that selects a host's mode: {@code mode_variable} when the runbook sets it
+   * (an inventory may use {@code mode} for something else), else {@code mode}. Read from the
+   * document so that this record keeps its shape.
    */
   public String modeVariable() {
-    return document.root() instanceof Map<?, ?> root && root.get("mode_variable") instanceof String v && !v.isBlank()
-        ? v : "mode";
+    return document.root() instanceof Map<?, ?> root
+            && root.get("mode_variable") instanceof String v
+            && !v.isBlank()
+        ? v
+        : "mode";
   }
 
   public Runbook withRollout(Rollout r) {
-    return new Runbook(apiVersion, name, description, hosts, vars, timeout, become, common, modes, r, path, document, secrets,
-        beforeAll, afterAll);
+    return new Runbook(
+        apiVersion,
+        name,
+        description,
+        hosts,
+        vars,
+        timeout,
+        become,
+        common,
+        modes,
+        r,
+        path,
+        document,
+        secrets,
+        beforeAll,
+        afterAll);
   }
 
   /** Every {@code register:} name in the runbook, handlers included. */

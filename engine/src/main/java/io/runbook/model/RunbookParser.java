@@ -33,8 +33,13 @@ public final class RunbookParser {
     }
     YamlDocument doc = loaded.get();
     if (!(doc.root() instanceof Map<?, ?>)) {
-      mine.add(doc.location(""), "a runbook must be a YAML mapping with apiVersion: " + Runbook.API_VERSION
-          + ", kind: " + Runbook.KIND + ", name, hosts and phases or modes");
+      mine.add(
+          doc.location(""),
+          "a runbook must be a YAML mapping with apiVersion: "
+              + Runbook.API_VERSION
+              + ", kind: "
+              + Runbook.KIND
+              + ", name, hosts and phases or modes");
       problems.addAll(mine);
       return Optional.empty();
     }
@@ -46,35 +51,60 @@ public final class RunbookParser {
     Map<Phase, List<StepSpec>> common = phases(root.get("phases"), "/phases", steps);
     Map<String, Map<Phase, List<StepSpec>>> modes = new LinkedHashMap<>();
     if (root.get("modes") instanceof Map<?, ?> m) {
-      m.forEach((k, v) -> modes.put(String.valueOf(k), phases(v, YamlDocument.child("/modes", k), steps)));
+      m.forEach(
+          (k, v) ->
+              modes.put(String.valueOf(k), phases(v, YamlDocument.child("/modes", k), steps)));
     }
     Rollout rollout = rollout(root.get("rollout"), steps);
     RunOnce beforeAll = runOnce(Phase.BEFORE_ALL, root.get("before_all"), steps);
     RunOnce afterAll = runOnce(Phase.AFTER_ALL, root.get("after_all"), steps);
     if (root.get("vars") instanceof Map<?, ?> vs) {
-      vs.forEach((k, v) -> {
-        if (v instanceof String text) {
-          Templates.syntaxProblem(text).ifPresent(p -> mine.add(
-              doc.location(YamlDocument.child("/vars", k)), "variable '" + k + "': " + p));
-        }
-      });
+      vs.forEach(
+          (k, v) -> {
+            if (v instanceof String text) {
+              Templates.syntaxProblem(text)
+                  .ifPresent(
+                      p ->
+                          mine.add(
+                              doc.location(YamlDocument.child("/vars", k)),
+                              "variable '" + k + "': " + p));
+            }
+          });
     }
     if (!root.containsKey("phases") && !root.containsKey("modes")) {
-      mine.add(doc.location(""), "the runbook has no steps: add 'phases:' (for every host) or 'modes:' "
-          + "(per deployment mode)");
+      mine.add(
+          doc.location(""),
+          "the runbook has no steps: add 'phases:' (for every host) or 'modes:' "
+              + "(per deployment mode)");
     }
     if (!mine.isEmpty()) {
       problems.addAll(mine);
       return Optional.empty();
     }
     @SuppressWarnings("unchecked")
-    Map<String, Object> vars = root.get("vars") instanceof Map<?, ?> v ? (Map<String, Object>) v : Map.of();
-    Duration timeout = root.containsKey("timeout") ? Durations.parse(root.get("timeout")) : DEFAULT_TIMEOUT;
-    Runbook runbook = new Runbook((String) root.get("apiVersion"), (String) root.get("name"),
-        (String) root.get("description"), (String) root.get("hosts"), vars, timeout,
-        Boolean.TRUE.equals(root.get("become")), common, modes, rollout, path, doc,
-        root.get("secrets") instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of(),
-        beforeAll, afterAll);
+    Map<String, Object> vars =
+        root.get("vars") instanceof Map<?, ?> v ? (Map<String, Object>) v : Map.of();
+    Duration timeout =
+        root.containsKey("timeout") ? Durations.parse(root.get("timeout")) : DEFAULT_TIMEOUT;
+    Runbook runbook =
+        new Runbook(
+            (String) root.get("apiVersion"),
+            (String) root.get("name"),
+            (String) root.get("description"),
+            (String) root.get("hosts"),
+            vars,
+            timeout,
+            Boolean.TRUE.equals(root.get("become")),
+            common,
+            modes,
+            rollout,
+            path,
+            doc,
+            root.get("secrets") instanceof List<?> l
+                ? l.stream().map(String::valueOf).toList()
+                : List.of(),
+            beforeAll,
+            afterAll);
     RegisterOrder.check(runbook, mine);
     if (!mine.isEmpty()) {
       problems.addAll(mine);
@@ -88,10 +118,13 @@ public final class RunbookParser {
     if (!(value instanceof Map<?, ?> raw)) return Rollout.DEFAULT;
     Map<String, Object> m = (Map<String, Object>) raw;
     Object serial = m.get("serial");
-    List<Object> sizes = serial == null ? List.of() : serial instanceof List<?> l ? List.copyOf(l) : List.of(serial);
+    List<Object> sizes =
+        serial == null ? List.of() : serial instanceof List<?> l ? List.copyOf(l) : List.of(serial);
     int maxFail = m.get("max_fail_percentage") instanceof Long l ? l.intValue() : 0;
-    Rollout.Policy policy = m.get("on_failure") instanceof String s ? policyOrDefault(s) : Rollout.Policy.ROLLBACK_HOST;
-    List<StepSpec> gate = m.containsKey("gate") ? steps.parseList(m.get("gate"), "/rollout/gate", false) : List.of();
+    Rollout.Policy policy =
+        m.get("on_failure") instanceof String s ? policyOrDefault(s) : Rollout.Policy.ROLLBACK_HOST;
+    List<StepSpec> gate =
+        m.containsKey("gate") ? steps.parseList(m.get("gate"), "/rollout/gate", false) : List.of();
     return new Rollout(sizes, maxFail, policy, Boolean.TRUE.equals(m.get("confirm")), gate);
   }
 
@@ -99,7 +132,8 @@ public final class RunbookParser {
   private static RunOnce runOnce(Phase phase, Object value, StepParser steps) {
     if (!(value instanceof Map<?, ?> m)) return null;
     String pointer = "/" + phase.key();
-    List<StepSpec> list = steps.parseList(m.get("steps"), YamlDocument.child(pointer, "steps"), false);
+    List<StepSpec> list =
+        steps.parseList(m.get("steps"), YamlDocument.child(pointer, "steps"), false);
     return new RunOnce(phase, m.get("on") instanceof String on ? on.strip() : "", list, pointer);
   }
 
@@ -117,7 +151,8 @@ public final class RunbookParser {
     if (!(value instanceof Map<?, ?> m)) return out;
     for (Phase phase : Phase.PER_HOST) {
       Object list = m.get(phase.key());
-      if (list != null) out.put(phase, steps.parseList(list, YamlDocument.child(pointer, phase.key()), false));
+      if (list != null)
+        out.put(phase, steps.parseList(list, YamlDocument.child(pointer, phase.key()), false));
     }
     return out;
   }

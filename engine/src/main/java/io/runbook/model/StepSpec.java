@@ -13,19 +13,37 @@ import java.util.List;
  * @param pointer JSON Pointer of the step in its file, to locate errors in its arguments
  * @param retries extra attempts after the first failed one (or while {@code until} is false)
  * @param rollback explicit handlers that undo this step; null when none were written
- * @param idempotent running the step twice does no harm: {@code resume} re-runs it when the controller
- *     died while it ran (otherwise that host is rolled back)
- * @param delegateTo the inventory host the step runs on instead of its target (a template, rendered with the
- *     target's variables), or null; a rollback handler without its own inherits its step's
- * @param loop the items the step runs once for: a YAML list, or a {@code "[=expr]"} string whose expression
- *     yields one; null when the step is not looped
- * @param loopVar the variable each item is bound to ({@code item} unless {@code loop_var} says otherwise)
+ * @param idempotent running the step twice does no harm: {@code resume} re-runs it when the
+ *     controller died while it ran (otherwise that host is rolled back)
+ * @param delegateTo the inventory host the step runs on instead of its target (a template, rendered
+ *     with the target's variables), or null; a rollback handler without its own inherits its step's
+ * @param loop the items the step runs once for: a YAML list, or a {@code "[=expr]"} string whose
+ *     expression yields one; null when the step is not looped
+ * @param loopVar the variable each item is bound to ({@code item} unless {@code loop_var} says
+ *     otherwise)
  */
 public record StepSpec(
-    String name, String type, Object args, String when, String register, int retries, Duration delay,
-    String until, Duration timeout, Boolean become, String becomeUser, String changedWhen,
-    String failedWhen, boolean ignoreErrors, boolean idempotent, List<StepSpec> rollback, Location location,
-    String pointer, String delegateTo, Object loop, String loopVar) {
+    String name,
+    String type,
+    Object args,
+    String when,
+    String register,
+    int retries,
+    Duration delay,
+    String until,
+    Duration timeout,
+    Boolean become,
+    String becomeUser,
+    String changedWhen,
+    String failedWhen,
+    boolean ignoreErrors,
+    boolean idempotent,
+    List<StepSpec> rollback,
+    Location location,
+    String pointer,
+    String delegateTo,
+    Object loop,
+    String loopVar) {
 
   public StepSpec {
     loopVar = loopVar == null ? "item" : loopVar;
@@ -36,11 +54,33 @@ public record StepSpec(
 
   /** The same step running on {@code delegate} (for the handlers of a delegated step). */
   public StepSpec withDelegate(String delegate) {
-    return new StepSpec(name, type, args, when, register, retries, delay, until, timeout, become, becomeUser,
-        changedWhen, failedWhen, ignoreErrors, idempotent, rollback, location, pointer, delegate, loop, loopVar);
+    return new StepSpec(
+        name,
+        type,
+        args,
+        when,
+        register,
+        retries,
+        delay,
+        until,
+        timeout,
+        become,
+        becomeUser,
+        changedWhen,
+        failedWhen,
+        ignoreErrors,
+        idempotent,
+        rollback,
+        location,
+        pointer,
+        delegate,
+        loop,
+        loopVar);
   }
 
-  /** The expression of a {@code loop: "[=expr]"}, or null when the loop is a YAML list (or absent). */
+  /**
+   * The expression of a {@code loop: "[=expr]"}, or null when the loop is a YAML list (or absent).
+   */
   public String loopExpression() {
     return loop instanceof String s ? s.strip().substring(2, s.strip().length() - 1) : null;
   }

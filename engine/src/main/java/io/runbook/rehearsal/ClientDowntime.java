@@ -13,11 +13,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code apply --measure-downtime}: the downtime of each host as a client of its health URL sees it during
- * the real run, measured as the rehearsal measures it ({@link Downtime.Result#clientMillis}), so the two
- * can be compared. One probe (its own connection, a {@code curl} on the host every 200 ms) per host with a
- * health URL ({@code rehearsal.health}, else the first http step of verify): opt-in, since it doubles the
- * connections of a large fleet.
+ * {@code apply --measure-downtime}: the downtime of each host as a client of its health URL sees it
+ * during the real run, measured as the rehearsal measures it ({@link
+ * Downtime.Result#clientMillis}), so the two can be compared. One probe (its own connection, a
+ * {@code curl} on the host every 200 ms) per host with a health URL ({@code rehearsal.health}, else
+ * the first http step of verify): opt-in, since it doubles the connections of a large fleet.
  */
 public final class ClientDowntime implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,13 +47,17 @@ public final class ClientDowntime implements AutoCloseable {
     return d;
   }
 
-  /** Stops the probes; per host, the milliseconds its health URL did not answer (0: it never went down). */
+  /**
+   * Stops the probes; per host, the milliseconds its health URL did not answer (0: it never went
+   * down).
+   */
   public Map<String, Long> stop() {
     Map<String, Long> out = new LinkedHashMap<>();
-    probes.forEach((h, p) -> {
-      p.close();
-      out.put(h, Downtime.client(p.samples()));
-    });
+    probes.forEach(
+        (h, p) -> {
+          p.close();
+          out.put(h, Downtime.client(p.samples()));
+        });
     probes.clear();
     return out;
   }
@@ -62,7 +66,9 @@ public final class ClientDowntime implements AutoCloseable {
   public void write(Path runDir, Map<String, Long> millis) throws IOException {
     Map<String, Object> m = new LinkedHashMap<>();
     millis.forEach((h, ms) -> m.put(h, Map.of("client_ms", ms, "health_url", urls.get(h))));
-    Files.writeString(runDir.resolve("downtime.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
+    Files.writeString(
+        runDir.resolve("downtime.json"),
+        JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
   }
 
   public List<String> hosts() {

@@ -13,9 +13,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * When each command of a rehearsal's run started, per host: a rehearsal host pays the Docker daemon's cost
- * of starting a process for every command (tens of ms), production an SSH channel's (a few ms), so the
- * downtime forecast for production takes off that difference for each command run inside the outage.
+ * When each command of a rehearsal's run started, per host: a rehearsal host pays the Docker
+ * daemon's cost of starting a process for every command (tens of ms), production an SSH channel's
+ * (a few ms), so the downtime forecast for production takes off that difference for each command
+ * run inside the outage.
  */
 final class CommandClock implements Connector {
   private final Connector inner;
@@ -57,8 +58,10 @@ final class CommandClock implements Connector {
   /** How many commands started on {@code host} from {@code from} up to {@code to}. */
   int between(String host, Instant from, Instant to) {
     synchronized (starts) {
-      return (int) starts.getOrDefault(host, List.of()).stream()
-          .filter(s -> !s.isBefore(from) && !s.isAfter(to)).count();
+      return (int)
+          starts.getOrDefault(host, List.of()).stream()
+              .filter(s -> !s.isBefore(from) && !s.isAfter(to))
+              .count();
     }
   }
 }

@@ -3,8 +3,8 @@ package io.runbook.rehearsal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.execution.HostPlan;
-import io.runbook.execution.PlannedStep;
 import io.runbook.execution.Plan;
+import io.runbook.execution.PlannedStep;
 import io.runbook.template.Templates;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,11 +18,11 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Which {@code -e} variables the plan reads: those that change nothing (no step, handler, gate, variable
- * value, inventory value, local template file of the targeted hosts' modes or the rehearsal section names
- * them) are a warning for
- * the operator and are left out of the plan hash, so an {@code -e} that changes nothing does not make
- * another plan. A textual test: a name that appears as a word is taken as read (it errs on "read").
+ * Which {@code -e} variables the plan reads: those that change nothing (no step, handler, gate,
+ * variable value, inventory value, local template file of the targeted hosts' modes or the
+ * rehearsal section names them) are a warning for the operator and are left out of the plan hash,
+ * so an {@code -e} that changes nothing does not make another plan. A textual test: a name that
+ * appears as a word is taken as read (it errs on "read").
  */
 public final class ExtraVars {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,9 +35,12 @@ public final class ExtraVars {
     if (extraVars == null || extraVars.isEmpty()) return Map.of();
     String text = corpus(plan);
     Map<String, Object> out = new LinkedHashMap<>();
-    extraVars.forEach((k, v) -> {
-      if (Pattern.compile("(?<![A-Za-z0-9_])" + Pattern.quote(k) + "(?![A-Za-z0-9_])").matcher(text).find()) out.put(k, v);
-    });
+    extraVars.forEach(
+        (k, v) -> {
+          if (Pattern.compile("(?<![A-Za-z0-9_])" + Pattern.quote(k) + "(?![A-Za-z0-9_])")
+              .matcher(text)
+              .find()) out.put(k, v);
+        });
     return out;
   }
 
@@ -54,7 +57,8 @@ public final class ExtraVars {
     try {
       sb.append(JSON.writeValueAsString(new ArrayList<>(plan.runbook().vars().values())));
       // the rehearsal section's templates (rehearsal.vars, start, health) read variables too
-      if (plan.runbook().document().root() instanceof Map<?, ?> root && root.get("rehearsal") != null) {
+      if (plan.runbook().document().root() instanceof Map<?, ?> root
+          && root.get("rehearsal") != null) {
         sb.append(JSON.writeValueAsString(root.get("rehearsal")));
       }
       for (HostPlan h : plan.hosts()) {
@@ -70,7 +74,8 @@ public final class ExtraVars {
     return sb.toString();
   }
 
-  private static void step(StringBuilder sb, Path baseDir, HostPlan h, PlannedStep s) throws JsonProcessingException {
+  private static void step(StringBuilder sb, Path baseDir, HostPlan h, PlannedStep s)
+      throws JsonProcessingException {
     sb.append(JSON.writeValueAsString(PlanHash.step(s)));
     for (PlannedStep handler : s.handlers()) step(sb, baseDir, h, handler);
     // a local file a step renders (template src, schema): its text reads variables too
@@ -79,7 +84,8 @@ public final class ExtraVars {
         if (!(v instanceof String str) || str.contains("\n") || str.length() > 500) continue;
         try {
           Path local = baseDir.resolve(Templates.render(str, "path", h.vars())).normalize();
-          if (Files.isRegularFile(local) && Files.size(local) <= MAX_FILE) sb.append(Files.readString(local));
+          if (Files.isRegularFile(local) && Files.size(local) <= MAX_FILE)
+            sb.append(Files.readString(local));
         } catch (RuntimeException | IOException notAFile) {
           // not a path, or not one this controller has: nothing more to read
         }

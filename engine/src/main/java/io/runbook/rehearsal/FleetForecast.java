@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Predicts a rollout over the real fleet from what a rehearsal measured per mode. With the targeted hosts
- * in plan order split into batches by {@code rollout.serial} (exactly as {@code apply} splits them), and
- * {@code F = --forks}:
+ * Predicts a rollout over the real fleet from what a rehearsal measured per mode. With the targeted
+ * hosts in plan order split into batches by {@code rollout.serial} (exactly as {@code apply} splits
+ * them), and {@code F = --forks}:
  *
  * <pre>
  *   waves(b)        = ceil(|b| / F)                         hosts of a batch run F at a time
@@ -22,20 +22,33 @@ import java.util.Map;
  *   full outage(m)  = downtime(m) when one wave of one batch holds every host of mode m, else 0
  * </pre>
  *
- * where {@code upgrade} is the measured time from the start of the first backup-phase step to the end of
- * the verify phase on a rehearsal host, {@code gate} the rollout gate (pauses included), and
+ * where {@code upgrade} is the measured time from the start of the first backup-phase step to the
+ * end of the verify phase on a rehearsal host, {@code gate} the rollout gate (pauses included), and
  * {@code downtime} the measured downtime of that mode's rehearsal hosts (the longest, if several).
  */
 public final class FleetForecast {
 
   /** What the rehearsal measured for one mode, in milliseconds. */
-  public record ModeTiming(String mode, long preflightMs, long upgradeMs, long gateMs, long cleanupMs,
+  public record ModeTiming(
+      String mode,
+      long preflightMs,
+      long upgradeMs,
+      long gateMs,
+      long cleanupMs,
       long downtimeMs) {}
 
   public record Batch(int number, int hosts, int waves, long durationMs, long downtimeWindowMs) {}
 
-  public record Result(int hosts, int forks, List<Batch> batches, long preflightMs, long durationMs,
-      long downtimeWindowMs, long hostDowntimeMs, int maxHostsDownAtOnce, Map<String, Long> fullOutageMs) {}
+  public record Result(
+      int hosts,
+      int forks,
+      List<Batch> batches,
+      long preflightMs,
+      long durationMs,
+      long downtimeWindowMs,
+      long hostDowntimeMs,
+      int maxHostsDownAtOnce,
+      Map<String, Long> fullOutageMs) {}
 
   private FleetForecast() {}
 
@@ -43,13 +56,17 @@ public final class FleetForecast {
    * @param hostModes the mode of each targeted host, in plan order
    * @param timings measured per mode; every mode of {@code hostModes} must be present
    */
-  public static Result predict(List<String> hostModes, List<Object> serial, int forks, Map<String, ModeTiming> timings) {
+  public static Result predict(
+      List<String> hostModes, List<Object> serial, int forks, Map<String, ModeTiming> timings) {
     if (forks < 1) throw new IllegalArgumentException("forks < 1");
     for (String m : hostModes) {
-      if (!timings.containsKey(m)) throw new IllegalArgumentException("no rehearsal timing for mode " + m);
+      if (!timings.containsKey(m))
+        throw new IllegalArgumentException("no rehearsal timing for mode " + m);
     }
     int n = hostModes.size();
-    long preflight = waves(n, forks) * hostModes.stream().mapToLong(m -> timings.get(m).preflightMs()).max().orElse(0);
+    long preflight =
+        waves(n, forks)
+            * hostModes.stream().mapToLong(m -> timings.get(m).preflightMs()).max().orElse(0);
     List<Batch> batches = new ArrayList<>();
     long duration = preflight;
     long window = 0;
@@ -74,14 +91,17 @@ public final class FleetForecast {
       }
     }
     long hostDowntime = hostModes.stream().mapToLong(m -> timings.get(m).downtimeMs()).sum();
-    return new Result(n, forks, batches, preflight, duration, window, hostDowntime, maxDown, fullOutage);
+    return new Result(
+        n, forks, batches, preflight, duration, window, hostDowntime, maxDown, fullOutage);
   }
 
   private static int waves(int hosts, int forks) {
     return (hosts + forks - 1) / forks;
   }
 
-  private static long max(List<String> modes, Map<String, ModeTiming> t,
+  private static long max(
+      List<String> modes,
+      Map<String, ModeTiming> t,
       java.util.function.ToLongFunction<ModeTiming> f) {
     return modes.stream().mapToLong(m -> f.applyAsLong(t.get(m))).max().orElse(0);
   }

@@ -15,10 +15,11 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
- * The secrets {@code rehearsal.redact} names by where they sit ({@code {file, keys}}): read from the seeded
- * copy of each file (production's contents, read on the copy, so production sees no extra command), so
- * that {@link Scrubber} replaces each value wherever it occurs in the copy — the file itself, other
- * files, and backups inside archives. What could not be found is said, never silently skipped.
+ * The secrets {@code rehearsal.redact} names by where they sit ({@code {file, keys}}): read from
+ * the seeded copy of each file (production's contents, read on the copy, so production sees no
+ * extra command), so that {@link Scrubber} replaces each value wherever it occurs in the copy — the
+ * file itself, other files, and backups inside archives. What could not be found is said, never
+ * silently skipped.
  */
 final class KeyedSecrets {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,21 +39,43 @@ final class KeyedSecrets {
     List<String> replaced = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     for (RehearsalSpec.RedactKey k : keys) {
-      ExecResult r = root.exec(ExecRequest.builder("f=" + Shell.quote(k.file()) + "; [ -f \"$f\" ] || exit 3; "
-          + "[ \"$(stat -c %s \"$f\")\" -le " + MAX_BYTES + " ] || exit 4; cat -- \"$f\"")
-          .timeout(Duration.ofMinutes(1)).build());
+      ExecResult r =
+          root.exec(
+              ExecRequest.builder(
+                      "f="
+                          + Shell.quote(k.file())
+                          + "; [ -f \"$f\" ] || exit 3; "
+                          + "[ \"$(stat -c %s \"$f\")\" -le "
+                          + MAX_BYTES
+                          + " ] || exit 4; cat -- \"$f\"")
+                  .timeout(Duration.ofMinutes(1))
+                  .build());
       if (r.exitCode() != 0) {
-        warnings.add("rehearsal.redact: " + k.file() + (r.exitCode() == 3 ? " is not on the copy (not seeded, not in a restored backup)"
-            : r.exitCode() == 4 ? " is larger than 4 MiB: not read" : " cannot be read: " + r.stderrText().strip())
-            + "; its keys " + k.keys() + " were not looked for");
+        warnings.add(
+            "rehearsal.redact: "
+                + k.file()
+                + (r.exitCode() == 3
+                    ? " is not on the copy (not seeded, not in a restored backup)"
+                    : r.exitCode() == 4
+                        ? " is larger than 4 MiB: not read"
+                        : " cannot be read: " + r.stderrText().strip())
+                + "; its keys "
+                + k.keys()
+                + " were not looked for");
         continue;
       }
       Object doc;
       try {
         doc = parse(k.file(), r.stdoutText());
       } catch (RuntimeException | IOException e) {
-        warnings.add("rehearsal.redact: " + k.file() + " is neither JSON nor YAML (" + e.getClass().getSimpleName()
-            + "); its keys " + k.keys() + " were not looked for");
+        warnings.add(
+            "rehearsal.redact: "
+                + k.file()
+                + " is neither JSON nor YAML ("
+                + e.getClass().getSimpleName()
+                + "); its keys "
+                + k.keys()
+                + " were not looked for");
         continue;
       }
       for (String key : k.keys()) {
@@ -63,8 +86,14 @@ final class KeyedSecrets {
         }
         String value = String.valueOf(v);
         if (value.length() < Scrubber.MIN_LENGTH) {
-          warnings.add("rehearsal.redact: " + k.file() + ":" + key + " is shorter than " + Scrubber.MIN_LENGTH
-              + " characters, too short to replace safely by searching: it is NOT replaced on the copy");
+          warnings.add(
+              "rehearsal.redact: "
+                  + k.file()
+                  + ":"
+                  + key
+                  + " is shorter than "
+                  + Scrubber.MIN_LENGTH
+                  + " characters, too short to replace safely by searching: it is NOT replaced on the copy");
           continue;
         }
         pairs.computeIfAbsent(value, x -> String.valueOf(Secrets.generated(x)));
@@ -76,7 +105,8 @@ final class KeyedSecrets {
 
   static Object parse(String file, String text) throws IOException {
     if (file.endsWith(".json")) return JSON.readValue(text, Object.class);
-    return new Load(LoadSettings.builder().setMaxAliasesForCollections(100).build()).loadFromString(text);
+    return new Load(LoadSettings.builder().setMaxAliasesForCollections(100).build())
+        .loadFromString(text);
   }
 
   /** The value at a dotted path; numbers index lists. Null when the path does not lead to one. */
@@ -85,7 +115,9 @@ final class KeyedSecrets {
     for (String part : path.split("\\.")) {
       if (cur instanceof Map<?, ?> m) {
         cur = m.get(part);
-      } else if (cur instanceof List<?> l && part.matches("[0-9]+") && Integer.parseInt(part) < l.size()) {
+      } else if (cur instanceof List<?> l
+          && part.matches("[0-9]+")
+          && Integer.parseInt(part) < l.size()) {
         cur = l.get(Integer.parseInt(part));
       } else {
         return null;

@@ -17,19 +17,21 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A stable fingerprint of what a run would do, so that {@code apply} can tell whether the plan it is about
- * to run is the one a rehearsal exercised. SHA-256 over canonical JSON (sorted keys) of: for each mode of
- * the targeted hosts (sorted), the forward steps in order (phase, type, name, arguments and every option
- * as written, handlers), the mode's rollback phase, the gate; the runbook's {@code vars}, the {@code -e}
- * variables the plan reads ({@link ExtraVars}), and the rollout policy (serial, max_fail_percentage, on_failure).
+ * A stable fingerprint of what a run would do, so that {@code apply} can tell whether the plan it
+ * is about to run is the one a rehearsal exercised. SHA-256 over canonical JSON (sorted keys) of:
+ * for each mode of the targeted hosts (sorted), the forward steps in order (phase, type, name,
+ * arguments and every option as written, handlers), the mode's rollback phase, the gate; the
+ * runbook's {@code vars}, the {@code -e} variables the plan reads ({@link ExtraVars}), and the
+ * rollout policy (serial, max_fail_percentage, on_failure).
  *
- * <p>Steps are hashed as written, before templating: host-specific values (addresses, ports, app_dir per
- * host, the run id) never enter, so a plan rehearsed on two hosts per mode has the hash of the same plan on
- * two hundred. Inventory values are deliberately not covered: they are per host.
+ * <p>Steps are hashed as written, before templating: host-specific values (addresses, ports,
+ * app_dir per host, the run id) never enter, so a plan rehearsed on two hosts per mode has the hash
+ * of the same plan on two hundred. Inventory values are deliberately not covered: they are per
+ * host.
  */
 public final class PlanHash {
-  private static final ObjectMapper CANONICAL = new ObjectMapper()
-      .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+  private static final ObjectMapper CANONICAL =
+      new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
   private PlanHash() {}
 
@@ -50,8 +52,15 @@ public final class PlanHash {
     canon.put("vars", plan.runbook().vars());
     // only the -e values the plan reads: one that changes nothing makes no other plan
     canon.put("extra_vars", ExtraVars.read(plan, extraVars));
-    canon.put("rollout", Map.of("serial", r.serial().stream().map(String::valueOf).toList(),
-        "max_fail_percentage", r.maxFailPercentage(), "on_failure", r.onFailure().key()));
+    canon.put(
+        "rollout",
+        Map.of(
+            "serial",
+            r.serial().stream().map(String::valueOf).toList(),
+            "max_fail_percentage",
+            r.maxFailPercentage(),
+            "on_failure",
+            r.onFailure().key()));
     canon.put("timeout", plan.runbook().timeout().toString());
     canon.put("become", plan.runbook().become());
     try {

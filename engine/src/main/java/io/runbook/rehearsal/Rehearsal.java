@@ -3,7 +3,6 @@ package io.runbook.rehearsal;
 import io.runbook.ErrorCode;
 import io.runbook.PrivateFiles;
 import io.runbook.RunbookException;
-import io.runbook.transport.DockerClients;
 import io.runbook.docker.DockerEngine;
 import io.runbook.docker.DockerJavaEngine;
 import io.runbook.engine.Engine;
@@ -26,6 +25,7 @@ import io.runbook.result.Outcome;
 import io.runbook.result.RunResult;
 import io.runbook.secret.SecretValues;
 import io.runbook.transport.Become;
+import io.runbook.transport.DockerClients;
 import io.runbook.transport.DockerTransport;
 import io.runbook.transport.Transport;
 import io.runbook.yaml.Problems;
@@ -47,37 +47,57 @@ import org.snakeyaml.engine.v2.api.DumpSettings;
 import org.snakeyaml.engine.v2.common.FlowStyle;
 
 /**
- * {@code runbook rehearse}: per deployment mode, a few disposable containers stand in for production hosts
- * (seeded from them, read-only), the runbook runs on them through the same {@link Executor} as
- * {@code apply} (same plan, same rollout), then the run is rolled back as {@code runbook rollback} would,
- * and the seeded data and config must be byte for byte as before. The containers go away afterwards.
+ * {@code runbook rehearse}: per deployment mode, a few disposable containers stand in for
+ * production hosts (seeded from them, read-only), the runbook runs on them through the same {@link
+ * Executor} as {@code apply} (same plan, same rollout), then the run is rolled back as {@code
+ * runbook rollback} would, and the seeded data and config must be byte for byte as before. The
+ * containers go away afterwards.
  */
 public final class Rehearsal {
 
   /**
    * @param production the plan {@code apply} would run on production
    * @param inventoryFiles the production inventory's sources, every -i in order (for the record)
-   * @param console makes the live view of the rehearsal's runs, given the journal file; null for none
+   * @param console makes the live view of the rehearsal's runs, given the journal file; null for
+   *     none
    * @param progress one line per thing the rehearsal does outside the runs
    * @param finished shows the finished report (its verdict), before a Ctrl-C lets the JVM exit
    */
-  public record Options(Plan production, Path runbookFile, List<Path> inventoryFiles, Map<String, Object> extraVars,
-      int hostsPerMode, boolean keep, int forks, Path stateDir, ConnectionSettings connection,
-      Function<Path, EventListener> console, Consumer<String> progress, boolean requireFreshBackup,
+  public record Options(
+      Plan production,
+      Path runbookFile,
+      List<Path> inventoryFiles,
+      Map<String, Object> extraVars,
+      int hostsPerMode,
+      boolean keep,
+      int forks,
+      Path stateDir,
+      ConnectionSettings connection,
+      Function<Path, EventListener> console,
+      Consumer<String> progress,
+      boolean requireFreshBackup,
       Consumer<RehearsalReport> finished) {}
 
   /**
-   * A production host and the container standing in for it: the variables the runbook's {@code rehearsal.vars}
-   * give it and the names of those replaced as secrets.
+   * A production host and the container standing in for it: the variables the runbook's {@code
+   * rehearsal.vars} give it and the names of those replaced as secrets.
    */
-  record Standin(HostPlan production, RehearsalContainers.Started container, String image, boolean docker,
-      Map<String, Object> ownVars, Secrets.Redacted secrets, List<String> redacted) {}
+  record Standin(
+      HostPlan production,
+      RehearsalContainers.Started container,
+      String image,
+      boolean docker,
+      Map<String, Object> ownVars,
+      Secrets.Redacted secrets,
+      List<String> redacted) {}
 
   /**
-   * A stand-in with its plan: {@code seed} is the rehearsal section rendered with production's variables
-   * (what to read there, and what production's backups are called), {@code spec} with the rehearsal host's.
+   * A stand-in with its plan: {@code seed} is the rehearsal section rendered with production's
+   * variables (what to read there, and what production's backups are called), {@code spec} with the
+   * rehearsal host's.
    */
-  record Pair(Standin standin, HostPlan rehearsal, RehearsalSpec.ForHost seed, RehearsalSpec.ForHost spec) {
+  record Pair(
+      Standin standin, HostPlan rehearsal, RehearsalSpec.ForHost seed, RehearsalSpec.ForHost spec) {
     HostPlan production() {
       return standin.production();
     }
@@ -93,14 +113,17 @@ public final class Rehearsal {
     this.o = options;
   }
 
-  /** How long Ctrl-C waits for the step in flight, the rollback and the teardown before the JVM exits anyway. */
+  /**
+   * How long Ctrl-C waits for the step in flight, the rollback and the teardown before the JVM
+   * exits anyway.
+   */
   static final Duration WIND_DOWN = Duration.ofMinutes(10);
 
   /**
    * Runs the rehearsal; returns its report (also written next to its journal, and recorded for
-   * {@code apply}/{@code plan}), whatever its verdict: a rehearsal that could not finish (a seed that cannot
-   * be read, a backup that does not restore, Ctrl-C) is a failed or interrupted one, with its record.
-   * Only invalid input is thrown, before or instead of a verdict.
+   * {@code apply}/{@code plan}), whatever its verdict: a rehearsal that could not finish (a seed
+   * that cannot be read, a backup that does not restore, Ctrl-C) is a failed or interrupted one,
+   * with its record. Only invalid input is thrown, before or instead of a verdict.
    */
   public RehearsalReport run() throws Exception {
     Instant now = Instant.now();
@@ -110,29 +133,42 @@ public final class Rehearsal {
     RehearsalSpec spec = RehearsalSpec.of(o.production().runbook());
     List<HostPlan> chosen = choose(o.production().hosts(), o.hostsPerMode());
     refuseRunOnceOutside(chosen);
-    RehearsalReport report = new RehearsalReport(runId, now, o.production(), o.runbookFile(),
-        PlanHash.of(o.production(), o.extraVars()), o.forks());
+    RehearsalReport report =
+        new RehearsalReport(
+            runId,
+            now,
+            o.production(),
+            o.runbookFile(),
+            PlanHash.of(o.production(), o.extraVars()),
+            o.forks());
     RehearsalContainers containers = new RehearsalContainers(runId);
-    // Ctrl-C: the upgrade stops starting steps (the ones in flight end, bounded by their time-outs), the run
-    // is rolled back and the copies torn down by this thread; the hook only waits for that, and removes the
+    // Ctrl-C: the upgrade stops starting steps (the ones in flight end, bounded by their
+    // time-outs), the run
+    // is rolled back and the copies torn down by this thread; the hook only waits for that, and
+    // removes the
     // copies itself only when the wind-down outlives WIND_DOWN.
     RunControl upgradeControl = control(runId, o.production());
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-    Thread onCtrlC = new Thread(() -> {
-      upgradeControl.cancel();
-      try {
-        if (!done.await(WIND_DOWN.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS) && !o.keep()) containers.removeAll();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "rehearsal-interrupt");
+    Thread onCtrlC =
+        new Thread(
+            () -> {
+              upgradeControl.cancel();
+              try {
+                if (!done.await(WIND_DOWN.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                    && !o.keep()) containers.removeAll();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "rehearsal-interrupt");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
     String aborted = null;
     boolean invalidInput = false;
     try {
       aborted = body(runId, now, spec, chosen, report, containers, upgradeControl);
     } catch (RunbookException e) {
-      invalidInput = e.code() == ErrorCode.INVALID_INPUT; // an error, not a verdict: no report, no record
+      invalidInput =
+          e.code() == ErrorCode.INVALID_INPUT; // an error, not a verdict: no report, no record
       throw e;
     } finally {
       try {
@@ -149,13 +185,31 @@ public final class Rehearsal {
     return report;
   }
 
-  /** Tears down (unless --keep), then computes the verdict, writes the report and the record, and shows it. */
-  private void finish(String runId, Path runDir, RehearsalReport report, RehearsalContainers containers,
-      String aborted, boolean invalidInput, RunControl upgradeControl) throws IOException {
+  /**
+   * Tears down (unless --keep), then computes the verdict, writes the report and the record, and
+   * shows it.
+   */
+  private void finish(
+      String runId,
+      Path runDir,
+      RehearsalReport report,
+      RehearsalContainers containers,
+      String aborted,
+      boolean invalidInput,
+      RunControl upgradeControl)
+      throws IOException {
     report.containers(containers.list());
     if (o.keep()) {
-      o.progress().accept("Kept the rehearsal hosts (--keep): " + String.join(", ", containers.list())
-          + "; remove them and what they made with:\n" + String.join("\n", RehearsalContainers.cleanupCommands(runId).stream().map(c -> "  " + c).toList()));
+      o.progress()
+          .accept(
+              "Kept the rehearsal hosts (--keep): "
+                  + String.join(", ", containers.list())
+                  + "; remove them and what they made with:\n"
+                  + String.join(
+                      "\n",
+                      RehearsalContainers.cleanupCommands(runId).stream()
+                          .map(c -> "  " + c)
+                          .toList()));
     } else {
       o.progress().accept("Removed " + containers.removeAll().describe());
     }
@@ -168,9 +222,19 @@ public final class Rehearsal {
     o.finished().accept(report);
   }
 
-  /** Seeds, upgrades, rolls back and checks; returns why it stopped early, or null when it got through. */
-  private String body(String runId, Instant now, RehearsalSpec spec, List<HostPlan> chosen, RehearsalReport report,
-      RehearsalContainers containers, RunControl upgradeControl) throws Exception {
+  /**
+   * Seeds, upgrades, rolls back and checks; returns why it stopped early, or null when it got
+   * through.
+   */
+  private String body(
+      String runId,
+      Instant now,
+      RehearsalSpec spec,
+      List<HostPlan> chosen,
+      RehearsalReport report,
+      RehearsalContainers containers,
+      RunControl upgradeControl)
+      throws Exception {
     Map<String, HealthProbe> probes = new LinkedHashMap<>();
     String stage = "starting the rehearsal hosts";
     try {
@@ -181,11 +245,17 @@ public final class Rehearsal {
         standins.add(s);
         report.copy(hp.name(), s.container().name());
       }
-      Path inventory = writeInventory(JournalWriter.runDir(o.stateDir(), runId).resolve("inventory.yaml"), standins, spec);
+      Path inventory =
+          writeInventory(
+              JournalWriter.runDir(o.stateDir(), runId).resolve("inventory.yaml"), standins, spec);
       Plan plan = plan(inventory, runId, now);
       List<Pair> pairs = new ArrayList<>();
       for (Standin s : standins) {
-        HostPlan rehearsal = plan.hosts().stream().filter(h -> h.name().equals(s.production().name())).findFirst().orElseThrow();
+        HostPlan rehearsal =
+            plan.hosts().stream()
+                .filter(h -> h.name().equals(s.production().name()))
+                .findFirst()
+                .orElseThrow();
         pairs.add(new Pair(s, rehearsal, spec.forHost(s.production()), spec.forHost(rehearsal)));
       }
       Map<String, String> before = new LinkedHashMap<>();
@@ -200,36 +270,69 @@ public final class Rehearsal {
       stage = "the upgrade";
       probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::start);
       StepClock clock = new StepClock();
-      o.progress().accept("Upgrade on " + pairs.size() + " rehearsal host(s), as apply would run it (run " + runId + ")");
+      o.progress()
+          .accept(
+              "Upgrade on "
+                  + pairs.size()
+                  + " rehearsal host(s), as apply would run it (run "
+                  + runId
+                  + ")");
       CommandClock commands = new CommandClock(new StandardConnector(o.connection()));
-      RunResult upgrade = execute(plan, false, clock, upgradeControl, commands, ex -> ex.run(plan, request(inventory, plan)));
+      RunResult upgrade =
+          execute(
+              plan,
+              false,
+              clock,
+              upgradeControl,
+              commands,
+              ex -> ex.run(plan, request(inventory, plan)));
       probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
       report.upgrade(upgrade);
       for (Pair p : pairs) {
         String h = p.production().name();
         HealthProbe probe = probes.get(h);
-        report.host(h, p.production().mode(), clock.of(h), probe == null ? null : probe.samples(),
-            p.spec(), p.standin().redacted());
+        report.host(
+            h,
+            p.production().mode(),
+            clock.of(h),
+            probe == null ? null : probe.samples(),
+            p.spec(),
+            p.standin().redacted());
         report.predict(h, commands);
       }
       stage = "the rollback";
-      boolean changed = upgrade.hosts().stream().anyMatch(r -> r.outcome() == Outcome.SUCCEEDED
-          || r.outcome() == Outcome.CLEANUP_FAILED);
-      if (changed) o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
+      boolean changed =
+          upgrade.hosts().stream()
+              .anyMatch(
+                  r -> r.outcome() == Outcome.SUCCEEDED || r.outcome() == Outcome.CLEANUP_FAILED);
+      if (changed)
+        o.progress().accept("Rollback of run " + runId + ", as 'runbook rollback' would run it");
       // a control of its own: after Ctrl-C the rollback must still run to the end
-      RunResult rollback = changed ? execute(plan, true, null, control(runId, plan), new StandardConnector(o.connection()),
-          ex -> ex.rollback(plan, RunState.read(o.stateDir(), runId))) : null;
+      RunResult rollback =
+          changed
+              ? execute(
+                  plan,
+                  true,
+                  null,
+                  control(runId, plan),
+                  new StandardConnector(o.connection()),
+                  ex -> ex.rollback(plan, RunState.read(o.stateDir(), runId)))
+              : null;
       report.rollback(rollback);
       stage = "checking the rollback";
       for (Pair p : pairs) {
         report.restored(p.production().name(), before.get(p.production().name()), checksums(p));
       }
-      report.forecast(o.production().hosts().stream().map(h -> h.mode() == null ? "-" : h.mode()).toList(),
+      report.forecast(
+          o.production().hosts().stream().map(h -> h.mode() == null ? "-" : h.mode()).toList(),
           o.production().runbook().rollout().serial());
       return null;
     } catch (RuntimeException e) {
       if (e instanceof RunbookException r && r.code() == ErrorCode.INVALID_INPUT) throw e;
-      String why = e instanceof RunbookException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+      String why =
+          e instanceof RunbookException
+              ? e.getMessage()
+              : e.getClass().getSimpleName() + ": " + e.getMessage();
       o.progress().accept("error during " + stage + ": " + why);
       return stage + ": " + why;
     } finally {
@@ -241,26 +344,46 @@ public final class Rehearsal {
   private Standin standIn(HostPlan hp, RehearsalSpec spec, RehearsalContainers containers) {
     RehearsalSpec mode = spec.forMode(hp.mode());
     Object hostImage = hp.host().vars().get("rehearsal_image");
-    String image = hostImage != null ? String.valueOf(hostImage)
-        : mode.image() != null ? mode.image() : RehearsalContainers.DEFAULT_IMAGE;
+    String image =
+        hostImage != null
+            ? String.valueOf(hostImage)
+            : mode.image() != null ? mode.image() : RehearsalContainers.DEFAULT_IMAGE;
     boolean docker = mode.usesDocker();
-    RehearsalContainers.Started started = containers.start(hp.name(), image, docker, docker ? spec.sharedDir(hp) : null);
-    o.progress().accept("[" + hp.name() + "] rehearsal host " + started.name() + " (" + image + ", mode " + hp.mode()
-        + (docker ? ", on this Docker daemon, directory " + started.dir() : "") + ")");
-    Map<String, Object> own = spec.vars(hp, o.production().runbook(),
-        new RehearsalSpec.Offer(started.name(), freePort(), started.dir()));
+    RehearsalContainers.Started started =
+        containers.start(hp.name(), image, docker, docker ? spec.sharedDir(hp) : null);
+    o.progress()
+        .accept(
+            "["
+                + hp.name()
+                + "] rehearsal host "
+                + started.name()
+                + " ("
+                + image
+                + ", mode "
+                + hp.mode()
+                + (docker ? ", on this Docker daemon, directory " + started.dir() : "")
+                + ")");
+    Map<String, Object> own =
+        spec.vars(
+            hp,
+            o.production().runbook(),
+            new RehearsalSpec.Offer(started.name(), freePort(), started.dir()));
     // generated once: the inventory and the values replaced in the seeded files must agree
     Secrets.Redacted secrets = Secrets.redact(hp.host().vars(), mode.redact());
     List<String> redacted = secrets.names().stream().filter(n -> !own.containsKey(n)).toList();
     return new Standin(hp, started, image, docker, own, secrets, redacted);
   }
 
-  /** A TCP port nothing listens on now, on this machine (the daemon's, for a rehearsal host on its network). */
+  /**
+   * A TCP port nothing listens on now, on this machine (the daemon's, for a rehearsal host on its
+   * network).
+   */
   private static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.HOST_FAILED, "cannot find a free port for a rehearsal host: " + e.getMessage());
+      throw new RunbookException(
+          ErrorCode.HOST_FAILED, "cannot find a free port for a rehearsal host: " + e.getMessage());
     }
   }
 
@@ -278,61 +401,97 @@ public final class Rehearsal {
   private void seed(Pair p, RehearsalContainers containers, RehearsalReport report) {
     Host prod = p.production().host();
     Become prodBecome = prod.become() ? Become.as(prod.becomeUser()) : Become.NONE;
-    Become become = p.rehearsal().host().become() ? Become.as(p.rehearsal().host().becomeUser()) : Become.NONE;
+    Become become =
+        p.rehearsal().host().become() ? Become.as(p.rehearsal().host().becomeUser()) : Become.NONE;
     StandardConnector connector = new StandardConnector(o.connection());
     try (Transport production = connector.open(prod);
-        Transport root = DockerTransport.connect(prod.name() + " (rehearsal, root)", p.container(), "root");
+        Transport root =
+            DockerTransport.connect(prod.name() + " (rehearsal, root)", p.container(), "root");
         Transport host = connector.open(p.rehearsal().host());
         DockerOnHost docker = new DockerOnHost(p, root)) {
       long[] sshMs = {Long.MAX_VALUE};
-      Transport timed = new Transport() {
-        @Override
-        public io.runbook.transport.ExecResult exec(io.runbook.transport.ExecRequest request) {
-          long t0 = System.nanoTime();
-          io.runbook.transport.ExecResult r = production.exec(request);
-          sshMs[0] = Math.min(sshMs[0], (System.nanoTime() - t0) / 1_000_000);
-          return r;
-        }
+      Transport timed =
+          new Transport() {
+            @Override
+            public io.runbook.transport.ExecResult exec(io.runbook.transport.ExecRequest request) {
+              long t0 = System.nanoTime();
+              io.runbook.transport.ExecResult r = production.exec(request);
+              sshMs[0] = Math.min(sshMs[0], (System.nanoTime() - t0) / 1_000_000);
+              return r;
+            }
 
-        @Override
-        public String describe() {
-          return production.describe();
-        }
+            @Override
+            public String describe() {
+              return production.describe();
+            }
 
-        @Override
-        public void close() {
-          // production's, closed below
-        }
-      };
+            @Override
+            public void close() {
+              // production's, closed below
+            }
+          };
       List<String> copied = Seeder.copy(timed, prodBecome, root, p.seed().seed());
-      report.commandCost(prod.name(), sshMs[0] == Long.MAX_VALUE ? 0 : sshMs[0], Seeder.commandMillis(root));
-      o.progress().accept("[" + prod.name() + "] seeded from production (read-only): " + String.join(", ", copied));
-      Seeder.Target target = new Seeder.Target(prod.name(), host, become, p.rehearsal().vars(), docker.engine(),
-          p.standin().image(), v -> containers.volume(v, prod.name()));
-      List<String> archives = switch (p.spec().restore()) {
-        case "none" -> List.of();
-        case "latest" -> {
-          String run = Seeder.newestRun(root, p.seed().backups());
-          freshness(p, root, run, report);
-          yield run == null ? List.of() : Seeder.restore(target, run, p.seed().backups(), p.spec().backups());
-        }
-        default -> {
-          Seeder.restoreFiles(target, p.spec().restore());
-          yield List.of(p.spec().restore());
-        }
-      };
-      o.progress().accept("[" + prod.name() + "] " + (archives.isEmpty() ? "no backup restored (" + p.spec().restore() + ")"
-          : "restored " + String.join(", ", archives) + " (checksums verified first)"));
-      Map<String, String> pairs = new LinkedHashMap<>(Scrubber.pairs(prod.vars(), p.standin().secrets(), p.standin().redacted()));
+      report.commandCost(
+          prod.name(), sshMs[0] == Long.MAX_VALUE ? 0 : sshMs[0], Seeder.commandMillis(root));
+      o.progress()
+          .accept(
+              "["
+                  + prod.name()
+                  + "] seeded from production (read-only): "
+                  + String.join(", ", copied));
+      Seeder.Target target =
+          new Seeder.Target(
+              prod.name(),
+              host,
+              become,
+              p.rehearsal().vars(),
+              docker.engine(),
+              p.standin().image(),
+              v -> containers.volume(v, prod.name()));
+      List<String> archives =
+          switch (p.spec().restore()) {
+            case "none" -> List.of();
+            case "latest" -> {
+              String run = Seeder.newestRun(root, p.seed().backups());
+              freshness(p, root, run, report);
+              yield run == null
+                  ? List.of()
+                  : Seeder.restore(target, run, p.seed().backups(), p.spec().backups());
+            }
+            default -> {
+              Seeder.restoreFiles(target, p.spec().restore());
+              yield List.of(p.spec().restore());
+            }
+          };
+      o.progress()
+          .accept(
+              "["
+                  + prod.name()
+                  + "] "
+                  + (archives.isEmpty()
+                      ? "no backup restored (" + p.spec().restore() + ")"
+                      : "restored " + String.join(", ", archives) + " (checksums verified first)"));
+      Map<String, String> pairs =
+          new LinkedHashMap<>(
+              Scrubber.pairs(prod.vars(), p.standin().secrets(), p.standin().redacted()));
       KeyedSecrets.Found keyed = KeyedSecrets.read(root, p.spec().redactKeys());
       keyed.pairs().forEach(pairs::putIfAbsent);
       keyed.warnings().forEach(w -> o.progress().accept("[" + prod.name() + "] warning: " + w));
       report.keyedSecrets(prod.name(), keyed.replaced(), keyed.warnings());
       Scrubber.Result scrubbed = Scrubber.scrub(root, copied, pairs);
       if (!scrubbed.files().isEmpty()) {
-        o.progress().accept("[" + prod.name() + "] production's secret values replaced in " + scrubbed.files().size()
-            + " seeded file(s)" + (scrubbed.members().isEmpty() ? "" : ", " + scrubbed.members().size()
-            + " of them inside backup archives") + ": " + String.join(", ", scrubbed.files()));
+        o.progress()
+            .accept(
+                "["
+                    + prod.name()
+                    + "] production's secret values replaced in "
+                    + scrubbed.files().size()
+                    + " seeded file(s)"
+                    + (scrubbed.members().isEmpty()
+                        ? ""
+                        : ", " + scrubbed.members().size() + " of them inside backup archives")
+                    + ": "
+                    + String.join(", ", scrubbed.files()));
       }
       report.scrubbed(prod.name(), scrubbed.files(), scrubbed.members());
       if (p.spec().start() != null) Seeder.start(host, become, p.spec().start());
@@ -340,13 +499,26 @@ public final class Rehearsal {
     }
   }
 
-  /** Says which backup the copy gets and how old it is; a stale or missing one is a warning, or the end. */
+  /**
+   * Says which backup the copy gets and how old it is; a stale or missing one is a warning, or the
+   * end.
+   */
   private void freshness(Pair p, Transport root, String run, RehearsalReport report) {
     String host = p.production().name();
     BackupFreshness.Result f = BackupFreshness.check(host, root, run, p.seed(), Instant.now());
     report.backup(host, f.facts());
     if (f.taken() != null) {
-      o.progress().accept("[" + host + "] newest backup: run " + run + ", taken " + f.taken() + " (" + f.age() + " ago)");
+      o.progress()
+          .accept(
+              "["
+                  + host
+                  + "] newest backup: run "
+                  + run
+                  + ", taken "
+                  + f.taken()
+                  + " ("
+                  + f.age()
+                  + " ago)");
     }
     if (f.problem() == null) return;
     if (o.requireFreshBackup()) {
@@ -356,14 +528,18 @@ public final class Rehearsal {
     report.warn(f.problem());
   }
 
-  /** The Docker daemon of a rehearsal host that has one (opened on first use, through its connection), else none. */
+  /**
+   * The Docker daemon of a rehearsal host that has one (opened on first use, through its
+   * connection), else none.
+   */
   private static final class DockerOnHost implements AutoCloseable {
     private final DockerEngine engine;
 
     DockerOnHost(Pair p, Transport root) {
-      this.engine = p.standin().docker()
-          ? DockerJavaEngine.open(root, DockerClients.DEFAULT_SOCKET, p.production().name())
-          : null;
+      this.engine =
+          p.standin().docker()
+              ? DockerJavaEngine.open(root, DockerClients.DEFAULT_SOCKET, p.production().name())
+              : null;
     }
 
     DockerEngine engine() {
@@ -379,58 +555,92 @@ public final class Rehearsal {
   private HealthProbe probe(Pair p) throws InterruptedException {
     String url = p.spec().health();
     if (url == null) return null;
-    HealthProbe probe = new HealthProbe(DockerTransport.connect(p.production().name() + " (probe)", p.container(), "root"),
-        url, p.production().name());
+    HealthProbe probe =
+        new HealthProbe(
+            DockerTransport.connect(p.production().name() + " (probe)", p.container(), "root"),
+            url,
+            p.production().name());
     if (!probe.awaitHealthy(Duration.ofSeconds(30))) {
       probe.close();
-      throw new RunbookException(ErrorCode.HOST_FAILED, p.production().name() + ": the service on the seeded"
-          + " rehearsal host never answered " + url + " within 30 s: give the runbook a rehearsal.start command"
-          + " (or fix rehearsal.health)");
+      throw new RunbookException(
+          ErrorCode.HOST_FAILED,
+          p.production().name()
+              + ": the service on the seeded"
+              + " rehearsal host never answered "
+              + url
+              + " within 30 s: give the runbook a rehearsal.start command"
+              + " (or fix rehearsal.health)");
     }
     return probe;
   }
 
   private String checksums(Pair p) {
-    try (Transport root = DockerTransport.connect(p.production().name() + " (rehearsal, root)", p.container(), "root");
+    try (Transport root =
+            DockerTransport.connect(
+                p.production().name() + " (rehearsal, root)", p.container(), "root");
         DockerOnHost docker = new DockerOnHost(p, root)) {
       String files = Seeder.checksums(root, p.spec().verify());
       if (p.spec().verifyVolumes().isEmpty()) return files;
       if (docker.engine() == null) {
-        throw new RunbookException(ErrorCode.INVALID_INPUT, p.production().name() + ": rehearsal.verify_volumes needs"
-            + " a rehearsal host with Docker: set rehearsal.docker: true for mode " + p.production().mode());
+        throw new RunbookException(
+            ErrorCode.INVALID_INPUT,
+            p.production().name()
+                + ": rehearsal.verify_volumes needs"
+                + " a rehearsal host with Docker: set rehearsal.docker: true for mode "
+                + p.production().mode());
       }
-      return files + Seeder.volumeChecksums(docker.engine(), p.standin().image(), p.spec().verifyVolumes());
+      return files
+          + Seeder.volumeChecksums(docker.engine(), p.standin().image(), p.spec().verifyVolumes());
     }
   }
 
   /**
-   * The rehearsal hosts as an Ansible inventory: production's variables, secrets replaced, the runbook's
-   * rehearsal.vars over them (not redacted: the runbook asked for those values), reached through Docker.
+   * The rehearsal hosts as an Ansible inventory: production's variables, secrets replaced, the
+   * runbook's rehearsal.vars over them (not redacted: the runbook asked for those values), reached
+   * through Docker.
    */
-  private Path writeInventory(Path file, List<Standin> standins, RehearsalSpec spec) throws Exception {
+  private Path writeInventory(Path file, List<Standin> standins, RehearsalSpec spec)
+      throws Exception {
     Map<String, Object> groups = new LinkedHashMap<>();
     for (Standin p : standins) {
       Host prod = p.production().host();
       Map<String, Object> vars = new LinkedHashMap<>(p.secrets().vars());
-      for (String k : List.of("ansible_port", "ansible_ssh_private_key_file", "ansible_private_key_file",
-          "ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_ssh_host", "ansible_ssh_port")) vars.remove(k);
+      for (String k :
+          List.of(
+              "ansible_port",
+              "ansible_ssh_private_key_file",
+              "ansible_private_key_file",
+              "ansible_ssh_common_args",
+              "ansible_ssh_extra_args",
+              "ansible_ssh_host",
+              "ansible_ssh_port")) vars.remove(k);
       vars.putAll(p.ownVars());
       vars.put("ansible_connection", "docker");
       vars.put("ansible_host", p.container().name());
       for (String g : prod.groups()) {
         if (g.equals("all")) continue;
         @SuppressWarnings("unchecked")
-        Map<String, Object> group = (Map<String, Object>) groups.computeIfAbsent(g, k -> new LinkedHashMap<>(Map.of("hosts", new LinkedHashMap<>())));
+        Map<String, Object> group =
+            (Map<String, Object>)
+                groups.computeIfAbsent(
+                    g, k -> new LinkedHashMap<>(Map.of("hosts", new LinkedHashMap<>())));
         @SuppressWarnings("unchecked")
         Map<String, Object> hosts = (Map<String, Object>) group.get("hosts");
         hosts.put(prod.name(), vars);
       }
     }
     Map<String, Object> root = Map.of("all", Map.of("children", groups));
-    String yaml = "# Rehearsal hosts of run " + file.getParent().getFileName() + ": production's variables with"
-        + " secrets replaced and rehearsal.vars applied, reached through Docker.\n"
-        + new Dump(DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK)
-            .setSchema(InventoryLoader.writerSchema()).build()).dumpToString(root);
+    String yaml =
+        "# Rehearsal hosts of run "
+            + file.getParent().getFileName()
+            + ": production's variables with"
+            + " secrets replaced and rehearsal.vars applied, reached through Docker.\n"
+            + new Dump(
+                    DumpSettings.builder()
+                        .setDefaultFlowStyle(FlowStyle.BLOCK)
+                        .setSchema(InventoryLoader.writerSchema())
+                        .build())
+                .dumpToString(root);
     PrivateFiles.write(file, yaml);
     return file;
   }
@@ -443,23 +653,38 @@ public final class Rehearsal {
     HostPlan once = o.production().once();
     if (once == null) return;
     String on = once.host().name();
-    boolean copied = !on.equals(io.runbook.model.RunOnce.CONTROLLER) && chosen.stream().anyMatch(h -> h.name().equals(on));
+    boolean copied =
+        !on.equals(io.runbook.model.RunOnce.CONTROLLER)
+            && chosen.stream().anyMatch(h -> h.name().equals(on));
     if (!copied) {
-      throw new io.runbook.RunbookException(io.runbook.ErrorCode.INVALID_INPUT, "runbook rehearse does not cover "
-          + "before_all/after_all on '" + on + "' yet: that host is not one of the rehearsed targets, so its steps "
-          + "would run on the real one. Nothing was started.");
+      throw new io.runbook.RunbookException(
+          io.runbook.ErrorCode.INVALID_INPUT,
+          "runbook rehearse does not cover "
+              + "before_all/after_all on '"
+              + on
+              + "' yet: that host is not one of the rehearsed targets, so its steps "
+              + "would run on the real one. Nothing was started.");
     }
   }
 
   private Plan plan(Path inventoryFile, String runId, Instant now) {
     Problems problems = new Problems();
-    Inventory inventory = InventoryLoader.load(inventoryFile, inventoryFile.toString(), problems).orElse(null);
+    Inventory inventory =
+        InventoryLoader.load(inventoryFile, inventoryFile.toString(), problems).orElse(null);
     problems.throwIfAny();
-    return Engine.plan(o.production().runbook(), inventory, inventoryFile.toString(), null, o.extraVars(), runId, now);
+    return Engine.plan(
+        o.production().runbook(),
+        inventory,
+        inventoryFile.toString(),
+        null,
+        o.extraVars(),
+        runId,
+        now);
   }
 
   private RunStarted.Request request(Path inventory, Plan plan) {
-    return Engine.started(plan, o.runbookFile(), inventory.toAbsolutePath().toString(), null, o.extraVars());
+    return Engine.started(
+        plan, o.runbookFile(), inventory.toAbsolutePath().toString(), null, o.extraVars());
   }
 
   /** A run's control, its lease outlasting the longest step (as apply's). */
@@ -467,11 +692,22 @@ public final class Rehearsal {
     return Engine.control(runId, plan, Duration.ZERO, false);
   }
 
-  private RunResult execute(Plan plan, boolean append, StepClock clock, RunControl control,
-      io.runbook.execution.Connector connector, Function<Executor, RunResult> action) {
-    // production's secrets reach the rehearsal through -e; the stand-ins' generated ones are masked too
-    Launch launch = Launch.of(o.stateDir(), connector, o.forks(), control,
-        SecretValues.of(o.production()).addPlan(plan));
+  private RunResult execute(
+      Plan plan,
+      boolean append,
+      StepClock clock,
+      RunControl control,
+      io.runbook.execution.Connector connector,
+      Function<Executor, RunResult> action) {
+    // production's secrets reach the rehearsal through -e; the stand-ins' generated ones are masked
+    // too
+    Launch launch =
+        Launch.of(
+            o.stateDir(),
+            connector,
+            o.forks(),
+            control,
+            SecretValues.of(o.production()).addPlan(plan));
     if (append) launch = launch.appending();
     if (clock != null) launch = launch.view(journal -> clock);
     if (o.console() != null) launch = launch.view(o.console());

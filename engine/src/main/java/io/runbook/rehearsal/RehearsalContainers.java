@@ -18,23 +18,28 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The disposable containers of one rehearsal, on the controller's Docker daemon. Each carries the label
- * {@value #LABEL}{@code =<run id>}, so that teardown (and anyone checking for leftovers) finds them by it.
+ * The disposable containers of one rehearsal, on the controller's Docker daemon. Each carries the
+ * label {@value #LABEL}{@code =<run id>}, so that teardown (and anyone checking for leftovers)
+ * finds them by it.
  *
- * <p>A rehearsal host of a Docker mode ({@code rehearsal.docker: true}) drives that daemon itself: its
- * socket is mounted at {@value DockerClients#DEFAULT_SOCKET} (with the socket's group added), it shares the
- * daemon machine's network (what its containers publish is on its 127.0.0.1, as on a production host), and
- * a volume of its own is mounted at the path where the daemon keeps that volume's files, so a path under it
- * means the same to the host's commands and to the daemon (bind mounts, {@code docker_volume} archives).
- * What such a host creates on the daemon is named after the host's container ({@link #prefix}): teardown
- * removes every container, volume, network and image name whose name or compose project starts with it.
+ * <p>A rehearsal host of a Docker mode ({@code rehearsal.docker: true}) drives that daemon itself:
+ * its socket is mounted at {@value DockerClients#DEFAULT_SOCKET} (with the socket's group added),
+ * it shares the daemon machine's network (what its containers publish is on its 127.0.0.1, as on a
+ * production host), and a volume of its own is mounted at the path where the daemon keeps that
+ * volume's files, so a path under it means the same to the host's commands and to the daemon (bind
+ * mounts, {@code docker_volume} archives). What such a host creates on the daemon is named after
+ * the host's container ({@link #prefix}): teardown removes every container, volume, network and
+ * image name whose name or compose project starts with it.
  */
 public final class RehearsalContainers implements AutoCloseable {
   public static final String LABEL = "io.runbook.rehearsal";
   public static final String DEFAULT_IMAGE = "runbook/rehearsal:current";
   private static final String COMPOSE_PROJECT = "com.docker.compose.project";
 
-  /** A started rehearsal host: its container and, for a Docker host, the directory it shares with the daemon. */
+  /**
+   * A started rehearsal host: its container and, for a Docker host, the directory it shares with
+   * the daemon.
+   */
   public record Started(String name, String dir) {}
 
   /** What teardown removed: the rehearsal hosts, and what they made on the daemon. */
@@ -46,7 +51,9 @@ public final class RehearsalContainers implements AutoCloseable {
       if (volumes > 0) made.add(volumes + " volume(s)");
       if (networks > 0) made.add(networks + " network(s)");
       if (images > 0) made.add(images + " image name(s)");
-      return hosts + " rehearsal container(s)" + (made.isEmpty() ? "" : " and what they made: " + String.join(", ", made));
+      return hosts
+          + " rehearsal container(s)"
+          + (made.isEmpty() ? "" : " and what they made: " + String.join(", ", made));
     }
   }
 
@@ -64,8 +71,9 @@ public final class RehearsalContainers implements AutoCloseable {
   }
 
   /**
-   * Shell commands that remove what a kept rehearsal left on the daemon, in order (containers before the
-   * volumes, networks and image names they use); each works as printed, also when it finds nothing.
+   * Shell commands that remove what a kept rehearsal left on the daemon, in order (containers
+   * before the volumes, networks and image names they use); each works as printed, also when it
+   * finds nothing.
    */
   static List<String> cleanupCommands(String runId) {
     String prefix = prefix(runId) + "-";
@@ -73,39 +81,61 @@ public final class RehearsalContainers implements AutoCloseable {
         "docker ps -aq --filter name=" + prefix + " | xargs -r docker rm -f",
         "docker volume ls -q --filter name=" + prefix + " | xargs -r docker volume rm",
         "docker network ls -q --filter name=" + prefix + " | xargs -r docker network rm",
-        "docker images --format '{{.Repository}}:{{.Tag}}' | grep '^" + prefix + "' | xargs -r docker rmi");
+        "docker images --format '{{.Repository}}:{{.Tag}}' | grep '^"
+            + prefix
+            + "' | xargs -r docker rmi");
   }
 
   /**
    * Creates and starts the container standing in for {@code host}.
    *
    * @param withDocker whether the host drives the daemon (see the class comment)
-   * @param sharedDir for a Docker host, a path in the container that is also its shared directory; or null
+   * @param sharedDir for a Docker host, a path in the container that is also its shared directory;
+   *     or null
    */
   public Started start(String host, String image, boolean withDocker, String sharedDir) {
     try {
       docker.inspectImageCmd(image).exec();
     } catch (NotFoundException e) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, "rehearsal image '" + image + "' (for host " + host
-          + ") is not on this Docker daemon: build the default ones with scripts/build-rehearsal-image.sh, or"
-          + " set the host variable rehearsal_image (or rehearsal.image) to an image you have (no registry is pulled from)");
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
+          "rehearsal image '"
+              + image
+              + "' (for host "
+              + host
+              + ") is not on this Docker daemon: build the default ones with scripts/build-rehearsal-image.sh, or"
+              + " set the host variable rehearsal_image (or rehearsal.image) to an image you have (no registry is pulled from)");
     } catch (RuntimeException e) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, "the Docker daemon did not answer (" + e.getMessage()
-          + "): rehearsals start containers; start dockerd (scripts/test-env.sh) or set DOCKER_HOST");
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
+          "the Docker daemon did not answer ("
+              + e.getMessage()
+              + "): rehearsals start containers; start dockerd (scripts/test-env.sh) or set DOCKER_HOST");
     }
     String name = prefix(runId) + "-" + host.replaceAll("[^A-Za-z0-9_.-]", "_");
-    CreateContainerCmd create = docker.createContainerCmd(image).withName(name)
-        .withHostName(host.replaceAll("[^A-Za-z0-9-]", "-"))
-        .withLabels(Map.of(LABEL, runId, LABEL + ".host", host));
+    CreateContainerCmd create =
+        docker
+            .createContainerCmd(image)
+            .withName(name)
+            .withHostName(host.replaceAll("[^A-Za-z0-9-]", "-"))
+            .withLabels(Map.of(LABEL, runId, LABEL + ".host", host));
     String dir = null;
     if (withDocker) {
       String volume = name + "-dir";
-      docker.createVolumeCmd().withName(volume).withLabels(Map.of(LABEL, runId, LABEL + ".host", host)).exec();
+      docker
+          .createVolumeCmd()
+          .withName(volume)
+          .withLabels(Map.of(LABEL, runId, LABEL + ".host", host))
+          .exec();
       dir = docker.inspectVolumeCmd(volume).exec().getMountpoint();
-      List<Bind> binds = new ArrayList<>(List.of(
-          new Bind(DockerClients.localSocketPath(), new Volume(DockerClients.DEFAULT_SOCKET)),
-          new Bind(volume, new Volume(dir))));
-      if (sharedDir != null && !sharedDir.equals(dir)) binds.add(new Bind(volume, new Volume(sharedDir)));
+      List<Bind> binds =
+          new ArrayList<>(
+              List.of(
+                  new Bind(
+                      DockerClients.localSocketPath(), new Volume(DockerClients.DEFAULT_SOCKET)),
+                  new Bind(volume, new Volume(dir))));
+      if (sharedDir != null && !sharedDir.equals(dir))
+        binds.add(new Bind(volume, new Volume(sharedDir)));
       HostConfig hc = HostConfig.newHostConfig().withBinds(binds).withNetworkMode("host");
       String gid = socketGroup();
       if (gid != null) hc = hc.withGroupAdd(List.of(gid));
@@ -116,10 +146,14 @@ public final class RehearsalContainers implements AutoCloseable {
     return new Started(name, dir);
   }
 
-  /** The group id of the daemon's socket when it is on this machine (so the host's users may use it), else null. */
+  /**
+   * The group id of the daemon's socket when it is on this machine (so the host's users may use
+   * it), else null.
+   */
   private static String socketGroup() {
     try {
-      return String.valueOf(Files.getAttribute(Path.of(DockerClients.localSocketPath()), "unix:gid"));
+      return String.valueOf(
+          Files.getAttribute(Path.of(DockerClients.localSocketPath()), "unix:gid"));
     } catch (Exception e) {
       return null;
     }
@@ -130,7 +164,11 @@ public final class RehearsalContainers implements AutoCloseable {
     try {
       docker.inspectVolumeCmd(name).exec();
     } catch (NotFoundException e) {
-      docker.createVolumeCmd().withName(name).withLabels(Map.of(LABEL, runId, LABEL + ".host", host)).exec();
+      docker
+          .createVolumeCmd()
+          .withName(name)
+          .withLabels(Map.of(LABEL, runId, LABEL + ".host", host))
+          .exec();
     }
   }
 
@@ -141,21 +179,22 @@ public final class RehearsalContainers implements AutoCloseable {
 
   public static List<String> list(DockerClient docker, String runId) {
     List<String> names = new ArrayList<>();
-    for (Container c : docker.listContainersCmd().withShowAll(true)
-        .withLabelFilter(Map.of(LABEL, runId)).exec()) {
+    for (Container c :
+        docker.listContainersCmd().withShowAll(true).withLabelFilter(Map.of(LABEL, runId)).exec()) {
       names.add(c.getNames().length > 0 ? c.getNames()[0].replaceFirst("^/", "") : c.getId());
     }
     return names;
   }
 
   /**
-   * Names of every container on the daemon that belongs to rehearsal {@code runId}: its hosts and what
-   * they created (by name or compose project).
+   * Names of every container on the daemon that belongs to rehearsal {@code runId}: its hosts and
+   * what they created (by name or compose project).
    */
   public static List<String> everything(DockerClient docker, String runId) {
     List<String> names = new ArrayList<>();
     for (Container c : docker.listContainersCmd().withShowAll(true).exec()) {
-      if (belongs(c, runId)) names.add(c.getNames().length > 0 ? c.getNames()[0].replaceFirst("^/", "") : c.getId());
+      if (belongs(c, runId))
+        names.add(c.getNames().length > 0 ? c.getNames()[0].replaceFirst("^/", "") : c.getId());
     }
     return names;
   }
@@ -175,17 +214,24 @@ public final class RehearsalContainers implements AutoCloseable {
   }
 
   /**
-   * Removes what the rehearsal made on the daemon: what its hosts created first (containers, then volumes
-   * and networks named after the rehearsal), the hosts' containers, then their volumes.
+   * Removes what the rehearsal made on the daemon: what its hosts created first (containers, then
+   * volumes and networks named after the rehearsal), the hosts' containers, then their volumes.
    */
   public Removed removeAll() {
     int hosts = 0;
     int containers = 0;
     List<Container> all = docker.listContainersCmd().withShowAll(true).exec();
     // The hosts' own containers last: what they started may use their network.
-    List<Container> ordered = new ArrayList<>(all.stream().filter(c -> belongs(c, runId))
-        .filter(c -> c.getLabels() == null || !runId.equals(c.getLabels().get(LABEL))).toList());
-    ordered.addAll(all.stream().filter(c -> c.getLabels() != null && runId.equals(c.getLabels().get(LABEL))).toList());
+    List<Container> ordered =
+        new ArrayList<>(
+            all.stream()
+                .filter(c -> belongs(c, runId))
+                .filter(c -> c.getLabels() == null || !runId.equals(c.getLabels().get(LABEL)))
+                .toList());
+    ordered.addAll(
+        all.stream()
+            .filter(c -> c.getLabels() != null && runId.equals(c.getLabels().get(LABEL)))
+            .toList());
     for (Container c : ordered) {
       try {
         docker.removeContainerCmd(c.getId()).withForce(true).withRemoveVolumes(true).exec();
@@ -197,9 +243,13 @@ public final class RehearsalContainers implements AutoCloseable {
     }
     int volumes = 0;
     var listed = docker.listVolumesCmd().exec().getVolumes();
-    for (var v : listed == null ? List.<com.github.dockerjava.api.command.InspectVolumeResponse>of() : listed) {
+    for (var v :
+        listed == null
+            ? List.<com.github.dockerjava.api.command.InspectVolumeResponse>of()
+            : listed) {
       Map<String, String> labels = v.getLabels() == null ? Map.of() : v.getLabels();
-      if (!named(v.getName(), runId) && !runId.equals(labels.get(LABEL))
+      if (!named(v.getName(), runId)
+          && !runId.equals(labels.get(LABEL))
           && !named(labels.getOrDefault(COMPOSE_PROJECT, ""), runId)) continue;
       try {
         docker.removeVolumeCmd(v.getName()).exec();
@@ -223,7 +273,9 @@ public final class RehearsalContainers implements AutoCloseable {
       for (String tag : i.getRepoTags() == null ? new String[0] : i.getRepoTags()) {
         if (!named(tag, runId)) continue;
         try {
-          docker.removeImageCmd(tag).exec(); // the name; the image goes only if nothing else names it
+          docker
+              .removeImageCmd(tag)
+              .exec(); // the name; the image goes only if nothing else names it
           images++;
         } catch (NotFoundException gone) {
           // removed meanwhile

@@ -1,15 +1,13 @@
 package io.runbook.rehearsal;
 
-import io.runbook.PrivateFiles;
-import io.runbook.secret.Redactor;
-import io.runbook.secret.SecretValues;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.runbook.PrivateFiles;
 import io.runbook.execution.Plan;
 import io.runbook.result.HostResult;
-import io.runbook.result.Outcome;
 import io.runbook.result.RunResult;
+import io.runbook.secret.Redactor;
+import io.runbook.secret.SecretValues;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,13 +16,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a rehearsal found, written as {@code rehearsal.json} (for machines) and {@code rehearsal.md} (for
- * people) into its run directory: per host and phase and step how long it took, the downtime steps and the
- * measured downtime, whether the rollback restored the checksums, and the forecast for the real fleet.
+ * What a rehearsal found, written as {@code rehearsal.json} (for machines) and {@code rehearsal.md}
+ * (for people) into its run directory: per host and phase and step how long it took, the downtime
+ * steps and the measured downtime, whether the rollback restored the checksums, and the forecast
+ * for the real fleet.
  */
 public final class RehearsalReport {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final List<String> UPGRADE_PHASES = List.of("backup", "pull", "migrate", "deploy", "verify");
+  private static final List<String> UPGRADE_PHASES =
+      List.of("backup", "pull", "migrate", "deploy", "verify");
 
   private final String runId;
   private final Instant at;
@@ -46,7 +46,8 @@ public final class RehearsalReport {
   private RehearsalVerdict verdict;
   private Instant finished;
 
-  RehearsalReport(String runId, Instant at, Plan production, Path runbook, String planHash, int forks) {
+  RehearsalReport(
+      String runId, Instant at, Plan production, Path runbook, String planHash, int forks) {
     this.runId = runId;
     this.at = at;
     this.production = production;
@@ -123,7 +124,10 @@ public final class RehearsalReport {
   }
 
   /** The seeded files in which production's secret values were replaced (paths only). */
-  /** The secrets {@code rehearsal.redact} named by file and key: which were found (and replaced), which not. */
+  /**
+   * The secrets {@code rehearsal.redact} named by file and key: which were found (and replaced),
+   * which not.
+   */
   void keyedSecrets(String host, List<String> replaced, List<String> warnings) {
     if (replaced.isEmpty() && warnings.isEmpty()) return;
     host(host).put("redacted_keys", replaced);
@@ -143,8 +147,8 @@ public final class RehearsalReport {
   private final Map<String, Downtime.Result> downtimes = new LinkedHashMap<>();
 
   /**
-   * The downtime production will see, as a client: the copy's, less the extra cost of each command the
-   * copy ran inside its outage (a Docker exec costs tens of ms more than a command over SSH).
+   * The downtime production will see, as a client: the copy's, less the extra cost of each command
+   * the copy ran inside its outage (a Docker exec costs tens of ms more than a command over SSH).
    */
   @SuppressWarnings("unchecked")
   void predict(String host, CommandClock commands) {
@@ -157,7 +161,11 @@ public final class RehearsalReport {
       return;
     }
     int n = commands.between(host, d.clientFrom(), d.clientTo());
-    long extra = Math.max(0, ((Number) cost.get("rehearsal")).longValue() - ((Number) cost.get("production")).longValue());
+    long extra =
+        Math.max(
+            0,
+            ((Number) cost.get("rehearsal")).longValue()
+                - ((Number) cost.get("production")).longValue());
     long predicted = Math.max(0, d.clientMillis() - n * extra);
     Map<String, Object> dt = (Map<String, Object>) h.get("downtime");
     dt.put("commands_in_outage", n);
@@ -179,8 +187,13 @@ public final class RehearsalReport {
   }
 
   /** Records a host's forward steps and probe samples, and derives its phases and downtime. */
-  void host(String host, String mode, List<Downtime.StepTiming> steps, List<Downtime.Sample> samples,
-      RehearsalSpec.ForHost spec, List<String> redacted) {
+  void host(
+      String host,
+      String mode,
+      List<Downtime.StepTiming> steps,
+      List<Downtime.Sample> samples,
+      RehearsalSpec.ForHost spec,
+      List<String> redacted) {
     Map<String, Object> h = host(host);
     h.put("mode", mode);
     h.put("redacted_vars", redacted);
@@ -208,15 +221,25 @@ public final class RehearsalReport {
     dt.put("measured", d != null);
     dt.put("millis", d == null ? 0 : d.millis());
     dt.put("client_ms", d == null ? 0 : d.clientMillis());
-    dt.put("steps", d == null ? List.of() : d.steps().stream().map(Downtime.StepTiming::name).toList());
+    dt.put(
+        "steps",
+        d == null ? List.of() : d.steps().stream().map(Downtime.StepTiming::name).toList());
     dt.put("from_step_index", d == null || d.steps().isEmpty() ? null : d.steps().get(0).index());
-    dt.put("to_step_index", d == null || d.steps().isEmpty() ? null : d.steps().get(d.steps().size() - 1).index());
+    dt.put(
+        "to_step_index",
+        d == null || d.steps().isEmpty() ? null : d.steps().get(d.steps().size() - 1).index());
     dt.put("recovered", d == null || d.recovered());
     dt.put("probe_samples", samples == null ? 0 : samples.size());
     h.put("downtime", dt);
-    timings.put(host, new FleetForecast.ModeTiming(mode, StepClock.span(steps, List.of("preflight")),
-        StepClock.span(steps, UPGRADE_PHASES), StepClock.span(steps, List.of("gate")),
-        StepClock.span(steps, List.of("cleanup")), d == null ? 0 : d.millis()));
+    timings.put(
+        host,
+        new FleetForecast.ModeTiming(
+            mode,
+            StepClock.span(steps, List.of("preflight")),
+            StepClock.span(steps, UPGRADE_PHASES),
+            StepClock.span(steps, List.of("gate")),
+            StepClock.span(steps, List.of("cleanup")),
+            d == null ? 0 : d.millis()));
   }
 
   private final Map<String, FleetForecast.ModeTiming> timings = new LinkedHashMap<>();
@@ -226,12 +249,20 @@ public final class RehearsalReport {
     FleetForecast.ModeTiming h = timings.remove(host);
     if (h == null) return;
     String mode = h.mode();
-    FleetForecast.ModeTiming t = new FleetForecast.ModeTiming(mode, h.preflightMs(), h.upgradeMs(), h.gateMs(),
-        h.cleanupMs(), downtimeMs);
-    modes.merge(mode == null ? "-" : mode, t, (a, b) -> new FleetForecast.ModeTiming(a.mode(),
-        Math.max(a.preflightMs(), b.preflightMs()), Math.max(a.upgradeMs(), b.upgradeMs()),
-        Math.max(a.gateMs(), b.gateMs()), Math.max(a.cleanupMs(), b.cleanupMs()),
-        Math.max(a.downtimeMs(), b.downtimeMs())));
+    FleetForecast.ModeTiming t =
+        new FleetForecast.ModeTiming(
+            mode, h.preflightMs(), h.upgradeMs(), h.gateMs(), h.cleanupMs(), downtimeMs);
+    modes.merge(
+        mode == null ? "-" : mode,
+        t,
+        (a, b) ->
+            new FleetForecast.ModeTiming(
+                a.mode(),
+                Math.max(a.preflightMs(), b.preflightMs()),
+                Math.max(a.upgradeMs(), b.upgradeMs()),
+                Math.max(a.gateMs(), b.gateMs()),
+                Math.max(a.cleanupMs(), b.cleanupMs()),
+                Math.max(a.downtimeMs(), b.downtimeMs())));
   }
 
   void restored(String host, String before, String after) {
@@ -260,14 +291,16 @@ public final class RehearsalReport {
   }
 
   /**
-   * 0 passed; 2 the upgrade or the rollback failed on a rehearsal host (or the rehearsal could not finish);
-   * 3 a rollback handler failed there; 130 interrupted.
+   * 0 passed; 2 the upgrade or the rollback failed on a rehearsal host (or the rehearsal could not
+   * finish); 3 a rollback handler failed there; 130 interrupted.
    */
   public int exitCode() {
     return verdict().exitCode();
   }
 
-  /** What the rehearsal found, production's secrets (which reach {@code -e} and messages) masked. */
+  /**
+   * What the rehearsal found, production's secrets (which reach {@code -e} and messages) masked.
+   */
   public Map<String, Object> toJson() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("run_id", runId);
@@ -291,8 +324,13 @@ public final class RehearsalReport {
     m.put("hosts", hosts);
     m.put("modes", modes);
     m.put("forecast", forecast);
-    m.put("forecast_formula", "see FleetForecast: batches from rollout.serial over the " + production.hosts().size()
-        + " targeted host(s), forks " + forks + "; window = sum over batches of ceil(|batch|/forks) * max downtime(mode)");
+    m.put(
+        "forecast_formula",
+        "see FleetForecast: batches from rollout.serial over the "
+            + production.hosts().size()
+            + " targeted host(s), forks "
+            + forks
+            + "; window = sum over batches of ceil(|batch|/forks) * max downtime(mode)");
     return redactor.value(m);
   }
 
@@ -301,86 +339,199 @@ public final class RehearsalReport {
     m.put("exit_code", r.exitCode());
     m.put("millis", r.durationMillis());
     Map<String, String> hosts = new LinkedHashMap<>();
-    for (HostResult h : r.hosts()) hosts.put(h.host(), h.outcome().label() + (h.message() == null ? "" : ": " + h.message()));
+    for (HostResult h : r.hosts())
+      hosts.put(h.host(), h.outcome().label() + (h.message() == null ? "" : ": " + h.message()));
     m.put("hosts", hosts);
     return m;
   }
 
   void write(Path runDir) throws IOException {
-    PrivateFiles.write(runDir.resolve("rehearsal.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()) + "\n");
+    PrivateFiles.write(
+        runDir.resolve("rehearsal.json"),
+        JSON.writerWithDefaultPrettyPrinter().writeValueAsString(toJson()) + "\n");
     PrivateFiles.write(runDir.resolve("rehearsal.md"), redactor.text(markdown()));
   }
 
-  /** The summary printed at the end, and the head of rehearsal.md: the verdict first, then the figures. */
+  /**
+   * The summary printed at the end, and the head of rehearsal.md: the verdict first, then the
+   * figures.
+   */
   public String summary() {
     RehearsalVerdict verdict = verdict();
     StringBuilder sb = new StringBuilder();
-    sb.append(verdict.headline()).append(" · run ").append(runId).append(" · plan ").append(PlanHash.shortForm(planHash))
+    sb.append(verdict.headline())
+        .append(" · run ")
+        .append(runId)
+        .append(" · plan ")
+        .append(PlanHash.shortForm(planHash))
         .append('\n');
-    sb.append("  rehearsed ").append(runbook.getFileName()).append(" for ").append(targeted().size())
-        .append(" host(s) of ").append(production.inventory()).append(", on disposable copies: ")
-        .append(copies.isEmpty() ? "none started" : String.join(", ", copies.entrySet().stream()
-            .map(e -> e.getKey() + " → " + e.getValue()).toList())).append('\n');
+    sb.append("  rehearsed ")
+        .append(runbook.getFileName())
+        .append(" for ")
+        .append(targeted().size())
+        .append(" host(s) of ")
+        .append(production.inventory())
+        .append(", on disposable copies: ")
+        .append(
+            copies.isEmpty()
+                ? "none started"
+                : String.join(
+                    ", ",
+                    copies.entrySet().stream()
+                        .map(e -> e.getKey() + " → " + e.getValue())
+                        .toList()))
+        .append('\n');
     for (String f : verdict.failures()) sb.append("  failed: ").append(f).append('\n');
     for (String w : verdict.warnings()) sb.append("  warning: ").append(w).append('\n');
-    sb.append("  upgrade:  ").append(upgrade == null ? "did not run" : verdict.upgradePassed() ? "passed" : "FAILED")
-        .append(upgrade == null ? "" : " (" + upgrade.durationMillis() + " ms)").append('\n');
-    sb.append("  rollback: ").append(restored.isEmpty() ? "not checked" : verdict.rollbackLine())
-        .append(rollback == null ? "" : " (" + rollback.durationMillis() + " ms)").append('\n');
-    hosts.forEach((h, v) -> {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> d = (Map<String, Object>) v.get("downtime");
-      sb.append("  ").append(h).append(" (").append(v.get("mode")).append("): downtime ")
-          .append(d == null ? "?" : d.get("millis") + " ms over " + d.get("steps") + "; as the health probe saw it "
-              + d.get("client_ms") + " ms" + (d.containsKey("predicted_client_ms") ? ", predicted for production "
-              + d.get("predicted_client_ms") + " ms (" + d.get("commands_in_outage") + " commands' Docker exec cost off)" : ""))
-          .append('\n');
-    });
+    sb.append("  upgrade:  ")
+        .append(upgrade == null ? "did not run" : verdict.upgradePassed() ? "passed" : "FAILED")
+        .append(upgrade == null ? "" : " (" + upgrade.durationMillis() + " ms)")
+        .append('\n');
+    sb.append("  rollback: ")
+        .append(restored.isEmpty() ? "not checked" : verdict.rollbackLine())
+        .append(rollback == null ? "" : " (" + rollback.durationMillis() + " ms)")
+        .append('\n');
+    hosts.forEach(
+        (h, v) -> {
+          @SuppressWarnings("unchecked")
+          Map<String, Object> d = (Map<String, Object>) v.get("downtime");
+          sb.append("  ")
+              .append(h)
+              .append(" (")
+              .append(v.get("mode"))
+              .append("): downtime ")
+              .append(
+                  d == null
+                      ? "?"
+                      : d.get("millis")
+                          + " ms over "
+                          + d.get("steps")
+                          + "; as the health probe saw it "
+                          + d.get("client_ms")
+                          + " ms"
+                          + (d.containsKey("predicted_client_ms")
+                              ? ", predicted for production "
+                                  + d.get("predicted_client_ms")
+                                  + " ms ("
+                                  + d.get("commands_in_outage")
+                                  + " commands' Docker exec cost off)"
+                              : ""))
+              .append('\n');
+        });
     if (forecast != null) {
-      sb.append("  fleet of ").append(forecast.hosts()).append(" host(s), ").append(forecast.batches().size())
-          .append(" batch(es): predicted rollout ").append(forecast.durationMs()).append(" ms, some host down for ")
-          .append(forecast.downtimeWindowMs()).append(" ms, ").append(forecast.hostDowntimeMs())
-          .append(" host-ms in all; full outage per mode ").append(forecast.fullOutageMs()).append('\n');
+      sb.append("  fleet of ")
+          .append(forecast.hosts())
+          .append(" host(s), ")
+          .append(forecast.batches().size())
+          .append(" batch(es): predicted rollout ")
+          .append(forecast.durationMs())
+          .append(" ms, some host down for ")
+          .append(forecast.downtimeWindowMs())
+          .append(" ms, ")
+          .append(forecast.hostDowntimeMs())
+          .append(" host-ms in all; full outage per mode ")
+          .append(forecast.fullOutageMs())
+          .append('\n');
     }
     return redactor.text(sb.toString());
   }
 
   @SuppressWarnings("unchecked")
   private String markdown() {
-    StringBuilder md = new StringBuilder("# Rehearsal " + runId + "\n\n```\n" + summary() + "```\n\n");
-    md.append("Runbook `").append(runbook).append("`, inventory `").append(production.inventory())
-        .append("`, plan hash `").append(planHash).append("`; verdict: **").append(verdict().outcome())
-        .append("** (exit ").append(verdict().exitCode()).append(").\n\n");
-    hosts.forEach((h, v) -> {
-      md.append("## ").append(h).append(" (mode ").append(v.get("mode")).append(")\n\n");
-      md.append("Seeded: ").append(v.get("seeded_paths")).append("; backups restored: `").append(v.get("restored_backups"))
-          .append("` (").append(v.getOrDefault("backup", Map.of())).append(")").append("; secrets replaced: ").append(v.get("redacted_vars")).append(v.containsKey("redacted_keys") ? " and at " + v.get("redacted_keys") : "").append(", their production values also in ")
-          .append(v.getOrDefault("secret_values_replaced_in", List.of())).append(".\n\n");
-      md.append("| phase | ms |\n|---|---|\n");
-      ((Map<String, Object>) v.getOrDefault("phases_ms", Map.of())).forEach((p, ms) -> md.append("| ").append(p).append(" | ").append(ms).append(" |\n"));
-      Map<String, Object> d = (Map<String, Object>) v.getOrDefault("downtime", Map.of());
-      List<String> down = (List<String>) d.getOrDefault("steps", List.of());
-      md.append("\n| # | phase | step | ms | downtime |\n|---|---|---|---|---|\n");
-      for (Map<String, Object> s : (List<Map<String, Object>>) v.getOrDefault("steps", List.of())) {
-        md.append("| ").append(s.get("index")).append(" | ").append(s.get("phase")).append(" | ").append(s.get("name"))
-            .append(" | ").append(s.get("millis")).append(" | ").append(down.contains(s.get("name")) ? "down" : "").append(" |\n");
-      }
-      md.append("\nMeasured downtime: ").append(d.get("millis")).append(" ms (health probe: ").append(v.get("health_url"))
-          .append(", ").append(d.get("probe_samples")).append(" samples). Rollback restored data and config: ")
-          .append(v.get("rollback_restored")).append(" (").append(v.get("verified_files")).append(" checksums)");
-      if (v.containsKey("rollback_differences")) md.append(": ").append(v.get("rollback_differences"));
-      md.append(".\n\n");
-    });
+    StringBuilder md =
+        new StringBuilder("# Rehearsal " + runId + "\n\n```\n" + summary() + "```\n\n");
+    md.append("Runbook `")
+        .append(runbook)
+        .append("`, inventory `")
+        .append(production.inventory())
+        .append("`, plan hash `")
+        .append(planHash)
+        .append("`; verdict: **")
+        .append(verdict().outcome())
+        .append("** (exit ")
+        .append(verdict().exitCode())
+        .append(").\n\n");
+    hosts.forEach(
+        (h, v) -> {
+          md.append("## ").append(h).append(" (mode ").append(v.get("mode")).append(")\n\n");
+          md.append("Seeded: ")
+              .append(v.get("seeded_paths"))
+              .append("; backups restored: `")
+              .append(v.get("restored_backups"))
+              .append("` (")
+              .append(v.getOrDefault("backup", Map.of()))
+              .append(")")
+              .append("; secrets replaced: ")
+              .append(v.get("redacted_vars"))
+              .append(v.containsKey("redacted_keys") ? " and at " + v.get("redacted_keys") : "")
+              .append(", their production values also in ")
+              .append(v.getOrDefault("secret_values_replaced_in", List.of()))
+              .append(".\n\n");
+          md.append("| phase | ms |\n|---|---|\n");
+          ((Map<String, Object>) v.getOrDefault("phases_ms", Map.of()))
+              .forEach(
+                  (p, ms) -> md.append("| ").append(p).append(" | ").append(ms).append(" |\n"));
+          Map<String, Object> d = (Map<String, Object>) v.getOrDefault("downtime", Map.of());
+          List<String> down = (List<String>) d.getOrDefault("steps", List.of());
+          md.append("\n| # | phase | step | ms | downtime |\n|---|---|---|---|---|\n");
+          for (Map<String, Object> s :
+              (List<Map<String, Object>>) v.getOrDefault("steps", List.of())) {
+            md.append("| ")
+                .append(s.get("index"))
+                .append(" | ")
+                .append(s.get("phase"))
+                .append(" | ")
+                .append(s.get("name"))
+                .append(" | ")
+                .append(s.get("millis"))
+                .append(" | ")
+                .append(down.contains(s.get("name")) ? "down" : "")
+                .append(" |\n");
+          }
+          md.append("\nMeasured downtime: ")
+              .append(d.get("millis"))
+              .append(" ms (health probe: ")
+              .append(v.get("health_url"))
+              .append(", ")
+              .append(d.get("probe_samples"))
+              .append(" samples). Rollback restored data and config: ")
+              .append(v.get("rollback_restored"))
+              .append(" (")
+              .append(v.get("verified_files"))
+              .append(" checksums)");
+          if (v.containsKey("rollback_differences"))
+            md.append(": ").append(v.get("rollback_differences"));
+          md.append(".\n\n");
+        });
     if (forecast != null) {
-      md.append("## Fleet forecast\n\n| batch | hosts | waves | ms | some host down, ms |\n|---|---|---|---|---|\n");
+      md.append(
+          "## Fleet forecast\n\n| batch | hosts | waves | ms | some host down, ms |\n|---|---|---|---|---|\n");
       for (FleetForecast.Batch b : forecast.batches()) {
-        md.append("| ").append(b.number()).append(" | ").append(b.hosts()).append(" | ").append(b.waves()).append(" | ")
-            .append(b.durationMs()).append(" | ").append(b.downtimeWindowMs()).append(" |\n");
+        md.append("| ")
+            .append(b.number())
+            .append(" | ")
+            .append(b.hosts())
+            .append(" | ")
+            .append(b.waves())
+            .append(" | ")
+            .append(b.durationMs())
+            .append(" | ")
+            .append(b.downtimeWindowMs())
+            .append(" |\n");
       }
-      md.append("\nPreflight ").append(forecast.preflightMs()).append(" ms; rollout ").append(forecast.durationMs())
-          .append(" ms; downtime window ").append(forecast.downtimeWindowMs()).append(" ms; host downtime ")
-          .append(forecast.hostDowntimeMs()).append(" ms; at most ").append(forecast.maxHostsDownAtOnce())
-          .append(" host(s) down at once; full outage per mode ").append(forecast.fullOutageMs()).append(".\n");
+      md.append("\nPreflight ")
+          .append(forecast.preflightMs())
+          .append(" ms; rollout ")
+          .append(forecast.durationMs())
+          .append(" ms; downtime window ")
+          .append(forecast.downtimeWindowMs())
+          .append(" ms; host downtime ")
+          .append(forecast.hostDowntimeMs())
+          .append(" ms; at most ")
+          .append(forecast.maxHostsDownAtOnce())
+          .append(" host(s) down at once; full outage per mode ")
+          .append(forecast.fullOutageMs())
+          .append(".\n");
     }
     return md.toString();
   }

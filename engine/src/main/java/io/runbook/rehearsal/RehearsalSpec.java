@@ -17,34 +17,56 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The runbook's {@code rehearsal:} section (every key optional), as templates. {@link #forHost} renders it
- * with a host's variables and fills the defaults from the runbook's own steps: with the production host's
- * for what is read from production (the seed, the backups' names), with the rehearsal host's for what
- * runs there. {@link #vars} gives a rehearsal host variables of its own (rendered with production's).
+ * The runbook's {@code rehearsal:} section (every key optional), as templates. {@link #forHost}
+ * renders it with a host's variables and fills the defaults from the runbook's own steps: with the
+ * production host's for what is read from production (the seed, the backups' names), with the
+ * rehearsal host's for what runs there. {@link #vars} gives a rehearsal host variables of its own
+ * (rendered with production's).
  *
  * @param docker null when not given (a mode inherits the shared value)
  */
-public record RehearsalSpec(List<String> seed, String restore, String start, String health, List<String> verify,
-    List<String> redact, String image, Boolean docker, String sharedDir, Map<String, String> vars,
-    List<String> verifyVolumes, Map<String, RehearsalSpec> modes, String file, List<RedactKey> redactKeys) {
+public record RehearsalSpec(
+    List<String> seed,
+    String restore,
+    String start,
+    String health,
+    List<String> verify,
+    List<String> redact,
+    String image,
+    Boolean docker,
+    String sharedDir,
+    Map<String, String> vars,
+    List<String> verifyVolumes,
+    Map<String, RehearsalSpec> modes,
+    String file,
+    List<RedactKey> redactKeys) {
 
   /**
-   * A {@code rehearsal.redact} entry that names secrets by where they sit rather than by variable: keys of
-   * a JSON or YAML file on the host ({@code auth.session_secret}, {@code servers.0.password}). The values
-   * found there on the seeded copy are replaced wherever they occur in it, backups included.
+   * A {@code rehearsal.redact} entry that names secrets by where they sit rather than by variable:
+   * keys of a JSON or YAML file on the host ({@code auth.session_secret}, {@code
+   * servers.0.password}). The values found there on the seeded copy are replaced wherever they
+   * occur in it, backups included.
    */
   public record RedactKey(String file, List<String> keys) {}
 
   /**
-   * What to do on one host, rendered. {@code health} may be null (no probe: downtime is not measured).
-   * {@code verifyVolumes} are Docker volumes checksummed like the {@code verify} paths.
+   * What to do on one host, rendered. {@code health} may be null (no probe: downtime is not
+   * measured). {@code verifyVolumes} are Docker volumes checksummed like the {@code verify} paths.
    */
-  public record ForHost(List<String> seed, String restore, String start, String health, List<String> verify,
-      List<String> verifyVolumes, List<Backup> backups, List<RedactKey> redactKeys) {}
+  public record ForHost(
+      List<String> seed,
+      String restore,
+      String start,
+      String health,
+      List<String> verify,
+      List<String> verifyVolumes,
+      List<Backup> backups,
+      List<RedactKey> redactKeys) {}
 
   /**
-   * Where a backup step of the runbook writes: {@code DEST/<run id>/NAME.tar.gz}. A {@code backup} step's
-   * archive holds {@code paths}; a {@code docker_volume} backup's holds the contents of {@code volume}.
+   * Where a backup step of the runbook writes: {@code DEST/<run id>/NAME.tar.gz}. A {@code backup}
+   * step's archive holds {@code paths}; a {@code docker_volume} backup's holds the contents of
+   * {@code volume}.
    */
   public record Backup(String dest, String name, List<String> paths, String volume) {
     public Backup(String dest, String name, List<String> paths) {
@@ -66,8 +88,10 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
   @SuppressWarnings("unchecked")
   public static RehearsalSpec of(Runbook runbook) {
     Object root = runbook.document().root();
-    Map<String, Object> r = root instanceof Map<?, ?> m && m.get("rehearsal") instanceof Map<?, ?> s
-        ? (Map<String, Object>) s : Map.of();
+    Map<String, Object> r =
+        root instanceof Map<?, ?> m && m.get("rehearsal") instanceof Map<?, ?> s
+            ? (Map<String, Object>) s
+            : Map.of();
     return of(r, runbook.file());
   }
 
@@ -75,13 +99,29 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
   private static RehearsalSpec of(Map<String, Object> r, String file) {
     Map<String, RehearsalSpec> modes = new LinkedHashMap<>();
     if (r.get("modes") instanceof Map<?, ?> m) {
-      m.forEach((k, v) -> modes.put(String.valueOf(k), of(v instanceof Map<?, ?> vm ? (Map<String, Object>) vm : Map.of(), file)));
+      m.forEach(
+          (k, v) ->
+              modes.put(
+                  String.valueOf(k),
+                  of(v instanceof Map<?, ?> vm ? (Map<String, Object>) vm : Map.of(), file)));
     }
     Map<String, String> vars = new LinkedHashMap<>();
-    if (r.get("vars") instanceof Map<?, ?> v) v.forEach((k, t) -> vars.put(String.valueOf(k), String.valueOf(t)));
-    return new RehearsalSpec(strings(r.get("seed")), (String) r.get("restore"), (String) r.get("start"),
-        (String) r.get("health"), strings(r.get("verify")), redactVars(r.get("redact")), (String) r.get("image"),
-        (Boolean) r.get("docker"), (String) r.get("shared_dir"), vars, strings(r.get("verify_volumes")), modes, file,
+    if (r.get("vars") instanceof Map<?, ?> v)
+      v.forEach((k, t) -> vars.put(String.valueOf(k), String.valueOf(t)));
+    return new RehearsalSpec(
+        strings(r.get("seed")),
+        (String) r.get("restore"),
+        (String) r.get("start"),
+        (String) r.get("health"),
+        strings(r.get("verify")),
+        redactVars(r.get("redact")),
+        (String) r.get("image"),
+        (Boolean) r.get("docker"),
+        (String) r.get("shared_dir"),
+        vars,
+        strings(r.get("verify_volumes")),
+        modes,
+        file,
         redactKeys(r.get("redact")));
   }
 
@@ -94,7 +134,8 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     if (!(v instanceof List<?> l)) return List.of();
     List<RedactKey> out = new ArrayList<>();
     for (Object x : l) {
-      if (x instanceof Map<?, ?> m && m.get("file") != null) out.add(new RedactKey(String.valueOf(m.get("file")), strings(m.get("keys"))));
+      if (x instanceof Map<?, ?> m && m.get("file") != null)
+        out.add(new RedactKey(String.valueOf(m.get("file")), strings(m.get("keys"))));
     }
     return List.copyOf(out);
   }
@@ -103,12 +144,20 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
   RehearsalSpec forMode(String mode) {
     RehearsalSpec m = mode == null ? null : modes.get(mode);
     if (m == null) return this;
-    return new RehearsalSpec(m.seed.isEmpty() ? seed : m.seed, m.restore == null ? restore : m.restore,
-        m.start == null ? start : m.start, m.health == null ? health : m.health,
-        m.verify.isEmpty() ? verify : m.verify, m.redact.isEmpty() && m.redactKeys.isEmpty() ? redact : m.redact,
-        m.image == null ? image : m.image, m.docker == null ? docker : m.docker,
-        m.sharedDir == null ? sharedDir : m.sharedDir, m.vars.isEmpty() ? vars : m.vars,
-        m.verifyVolumes.isEmpty() ? verifyVolumes : m.verifyVolumes, Map.of(), file,
+    return new RehearsalSpec(
+        m.seed.isEmpty() ? seed : m.seed,
+        m.restore == null ? restore : m.restore,
+        m.start == null ? start : m.start,
+        m.health == null ? health : m.health,
+        m.verify.isEmpty() ? verify : m.verify,
+        m.redact.isEmpty() && m.redactKeys.isEmpty() ? redact : m.redact,
+        m.image == null ? image : m.image,
+        m.docker == null ? docker : m.docker,
+        m.sharedDir == null ? sharedDir : m.sharedDir,
+        m.vars.isEmpty() ? vars : m.vars,
+        m.verifyVolumes.isEmpty() ? verifyVolumes : m.verifyVolumes,
+        Map.of(),
+        file,
         m.redact.isEmpty() && m.redactKeys.isEmpty() ? redactKeys : m.redactKeys);
   }
 
@@ -132,8 +181,8 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
   }
 
   /**
-   * The rehearsal host's own values of {@code vars}, rendered with the production host's variables and
-   * {@code rehearsal.*}; a whole number comes out as a number, as YAML would read it.
+   * The rehearsal host's own values of {@code vars}, rendered with the production host's variables
+   * and {@code rehearsal.*}; a whole number comes out as a number, as YAML would read it.
    */
   public Map<String, Object> vars(HostPlan production, Runbook runbook, Offer offer) {
     RehearsalSpec own = forMode(production.mode());
@@ -141,8 +190,15 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     model.put("rehearsal", offer.asVars());
     for (String name : own.vars.keySet()) {
       if (runbook.vars().containsKey(name)) {
-        throw inputError(own, production, "vars." + name + ": '" + name + "' is a variable of the runbook, which"
-            + " wins over the inventory; map the inventory variable it is made from instead");
+        throw inputError(
+            own,
+            production,
+            "vars."
+                + name
+                + ": '"
+                + name
+                + "' is a variable of the runbook, which"
+                + " wins over the inventory; map the inventory variable it is made from instead");
       }
     }
     Map<String, Object> out = new LinkedHashMap<>();
@@ -157,7 +213,10 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     return out;
   }
 
-  /** The production path that is one directory with {@code rehearsal.dir} on a docker rehearsal host, or null. */
+  /**
+   * The production path that is one directory with {@code rehearsal.dir} on a docker rehearsal
+   * host, or null.
+   */
   public String sharedDir(HostPlan production) {
     RehearsalSpec own = forMode(production.mode());
     if (own.sharedDir == null) return null;
@@ -169,9 +228,20 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
   }
 
   private RunbookException inputError(RehearsalSpec own, HostPlan host, String why) {
-    return new RunbookException(ErrorCode.INVALID_INPUT, file + ": rehearsal"
-        + (own == this ? "" : ".modes." + host.mode()) + " for host '" + host.name() + "' (mode " + host.mode()
-        + "): " + why + " (give this mode its own keys under rehearsal.modes." + host.mode() + ")");
+    return new RunbookException(
+        ErrorCode.INVALID_INPUT,
+        file
+            + ": rehearsal"
+            + (own == this ? "" : ".modes." + host.mode())
+            + " for host '"
+            + host.name()
+            + "' (mode "
+            + host.mode()
+            + "): "
+            + why
+            + " (give this mode its own keys under rehearsal.modes."
+            + host.mode()
+            + ")");
   }
 
   private ForHost render(HostPlan host) {
@@ -181,8 +251,10 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
     for (PlannedStep s : host.steps()) {
       Object args = renderKnown(s.spec().args(), vars);
       for (Step.Backup b : backups(s.step(), args)) {
-        // Only what the backup names must be known here (a volume backup's image may need the run's values).
-        if (!Unknown.appearsIn(b)) backups.add(new Backup(b.dest(), b.name(), b.paths(), b.volume()));
+        // Only what the backup names must be known here (a volume backup's image may need the run's
+        // values).
+        if (!Unknown.appearsIn(b))
+          backups.add(new Backup(b.dest(), b.name(), b.paths(), b.volume()));
       }
       // A probe is taken only from a step that is known whole, as it will run.
       if (health == null && s.phase() == Phase.VERIFY && !Unknown.appearsIn(args)) {
@@ -204,7 +276,9 @@ public record RehearsalSpec(List<String> seed, String restore, String start, Str
         verify.isEmpty() ? List.copyOf(defaultVerify) : renderAll(verify, vars),
         renderAll(verifyVolumes, vars),
         backups,
-        redactKeys.stream().map(k -> new RedactKey(Templates.render(k.file(), "rehearsal.redact", vars), k.keys())).toList());
+        redactKeys.stream()
+            .map(k -> new RedactKey(Templates.render(k.file(), "rehearsal.redact", vars), k.keys()))
+            .toList());
   }
 
   private static List<String> renderAll(List<String> templates, Map<String, Object> vars) {

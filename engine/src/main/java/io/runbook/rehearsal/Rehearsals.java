@@ -1,8 +1,8 @@
 package io.runbook.rehearsal;
 
-import io.runbook.PrivateFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.runbook.PrivateFiles;
 import io.runbook.model.Runbook;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,9 +17,10 @@ import java.util.stream.Stream;
 
 /**
  * Every rehearsal's record, one file per rehearsal under {@code <state-dir>/rehearsals/}, so that
- * {@code apply} and {@code plan} can say whether the plan they are about to run was rehearsed. A record is
- * keyed by what was rehearsed: the runbook, the inventory file and the plan hash (which covers the
- * {@code -e} values); a record of another inventory, or of another plan, never answers for this one.
+ * {@code apply} and {@code plan} can say whether the plan they are about to run was rehearsed. A
+ * record is keyed by what was rehearsed: the runbook, the inventory file and the plan hash (which
+ * covers the {@code -e} values); a record of another inventory, or of another plan, never answers
+ * for this one.
  */
 public final class Rehearsals {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,18 +42,39 @@ public final class Rehearsals {
   }
 
   /**
-   * One rehearsal's record: what was rehearsed (its key: runbook, inventory, plan hash) and its verdict.
+   * One rehearsal's record: what was rehearsed (its key: runbook, inventory, plan hash) and its
+   * verdict.
    *
    * @param state the verdict's: passed, failed or interrupted
    */
-  public record Entry(Path runbook, List<Path> inventories, String planHash, Instant at, String runId, String state,
-      List<String> targeted, List<String> failures, List<String> warnings) {}
+  public record Entry(
+      Path runbook,
+      List<Path> inventories,
+      String planHash,
+      Instant at,
+      String runId,
+      String state,
+      List<String> targeted,
+      List<String> failures,
+      List<String> warnings) {}
 
   /** Records a finished rehearsal, passed, failed or interrupted. */
-  public static void record(Path stateDir, Path runbook, List<Path> inventories, RehearsalReport report) throws IOException {
+  public static void record(
+      Path stateDir, Path runbook, List<Path> inventories, RehearsalReport report)
+      throws IOException {
     RehearsalVerdict v = report.verdict();
-    write(stateDir, new Entry(runbook, inventories, report.planHash(), report.at(), report.runId(), v.state(),
-        report.targeted(), v.failures(), v.warnings()));
+    write(
+        stateDir,
+        new Entry(
+            runbook,
+            inventories,
+            report.planHash(),
+            report.at(),
+            report.runId(),
+            v.state(),
+            report.targeted(),
+            v.failures(),
+            v.warnings()));
   }
 
   public static void write(Path stateDir, Entry e) throws IOException {
@@ -78,12 +100,14 @@ public final class Rehearsals {
   }
 
   /**
-   * One line for {@code apply} and {@code plan} about the newest rehearsal of exactly this runbook, inventory
-   * and plan: "rehearsed on DATE, passed (plan abcd1234, run ID)", or a warning that it failed or was
-   * interrupted, that the plan changed since the newest rehearsal on this inventory, or that it was never
-   * rehearsed; null when it never was and the runbook has no {@code rehearsal:} section.
+   * One line for {@code apply} and {@code plan} about the newest rehearsal of exactly this runbook,
+   * inventory and plan: "rehearsed on DATE, passed (plan abcd1234, run ID)", or a warning that it
+   * failed or was interrupted, that the plan changed since the newest rehearsal on this inventory,
+   * or that it was never rehearsed; null when it never was and the runbook has no {@code
+   * rehearsal:} section.
    */
-  public static String status(Path stateDir, Path runbook, List<Path> inventories, String planHash, boolean declared) {
+  public static String status(
+      Path stateDir, Path runbook, List<Path> inventories, String planHash, boolean declared) {
     List<JsonNode> mine = new ArrayList<>();
     String rb = key(runbook);
     String inv = key(inventories);
@@ -92,36 +116,69 @@ public final class Rehearsals {
         for (Path f : files.filter(p -> p.toString().endsWith(".json")).toList()) {
           try {
             JsonNode n = JSON.readTree(f.toFile());
-            if (n.path("runbook").asText().equals(rb) && n.path("inventory").asText().equals(inv)) mine.add(n);
+            if (n.path("runbook").asText().equals(rb) && n.path("inventory").asText().equals(inv))
+              mine.add(n);
           } catch (IOException unreadable) {
             // a record cut short: it answers for nothing
           }
         }
       } catch (IOException e) {
-        return "warning: cannot read the rehearsal records in " + dir(stateDir) + ": " + e.getMessage();
+        return "warning: cannot read the rehearsal records in "
+            + dir(stateDir)
+            + ": "
+            + e.getMessage();
       }
     }
-    Comparator<JsonNode> newest = Comparator.comparing((JsonNode n) -> n.path("at").asText())
-        .thenComparing(n -> n.path("run_id").asText());
-    JsonNode same = mine.stream().filter(n -> n.path("plan_hash").asText().equals(planHash)).max(newest).orElse(null);
+    Comparator<JsonNode> newest =
+        Comparator.comparing((JsonNode n) -> n.path("at").asText())
+            .thenComparing(n -> n.path("run_id").asText());
+    JsonNode same =
+        mine.stream()
+            .filter(n -> n.path("plan_hash").asText().equals(planHash))
+            .max(newest)
+            .orElse(null);
     String plan = PlanHash.shortForm(planHash);
     if (same == null) {
       JsonNode latest = mine.stream().max(newest).orElse(null);
       if (latest != null) {
-        return "warning: plan changed since the rehearsal on " + date(latest) + " (rehearsed plan "
-            + PlanHash.shortForm(latest.path("plan_hash").asText()) + ", now " + plan + "): rehearse again";
+        return "warning: plan changed since the rehearsal on "
+            + date(latest)
+            + " (rehearsed plan "
+            + PlanHash.shortForm(latest.path("plan_hash").asText())
+            + ", now "
+            + plan
+            + "): rehearse again";
       }
-      return declared ? "warning: never rehearsed with this inventory (plan " + plan + "): run 'runbook rehearse' first" : null;
+      return declared
+          ? "warning: never rehearsed with this inventory (plan "
+              + plan
+              + "): run 'runbook rehearse' first"
+          : null;
     }
     String run = same.path("run_id").asText();
     String state = same.path("state").asText(same.path("passed").asBoolean() ? "passed" : "failed");
     if (state.equals("passed")) {
-      return "rehearsed on " + date(same) + ", passed (plan " + plan + ", run " + run + ")"
+      return "rehearsed on "
+          + date(same)
+          + ", passed (plan "
+          + plan
+          + ", run "
+          + run
+          + ")"
           + (same.path("warnings").isEmpty() ? "" : "; warnings: " + text(same.path("warnings")));
     }
-    return "warning: the rehearsal on " + date(same) + " " + (state.equals("interrupted") ? "was INTERRUPTED" : "FAILED")
-        + " (plan " + plan + ", run " + run + ")" + (same.path("failures").isEmpty() ? "" : ": " + text(same.path("failures")))
-        + "; see " + stateDir.resolve("runs").resolve(run).resolve("rehearsal.md");
+    return "warning: the rehearsal on "
+        + date(same)
+        + " "
+        + (state.equals("interrupted") ? "was INTERRUPTED" : "FAILED")
+        + " (plan "
+        + plan
+        + ", run "
+        + run
+        + ")"
+        + (same.path("failures").isEmpty() ? "" : ": " + text(same.path("failures")))
+        + "; see "
+        + stateDir.resolve("runs").resolve(run).resolve("rehearsal.md");
   }
 
   private static String date(JsonNode n) {

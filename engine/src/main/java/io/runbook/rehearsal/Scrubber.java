@@ -19,25 +19,37 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Production's secret values out of the files seeded into a rehearsal host: replacing the variables is not
- * enough when production's config files (and the backups holding them) carry the same values. Every text
- * file under the seeded paths, and every member of every {@code .tar.gz} there (a backup; its
- * {@code SHA256SUMS} lines are recomputed), gets each production value replaced by the generated value the
- * rehearsal inventory gives the same variable, so the copy's config still agrees with its inventory.
- * Runs {@code scrub.py} with the rehearsal host's python3; the values go on stdin, never on a command line.
+ * Production's secret values out of the files seeded into a rehearsal host: replacing the variables
+ * is not enough when production's config files (and the backups holding them) carry the same
+ * values. Every text file under the seeded paths, and every member of every {@code .tar.gz} there
+ * (a backup; its {@code SHA256SUMS} lines are recomputed), gets each production value replaced by
+ * the generated value the rehearsal inventory gives the same variable, so the copy's config still
+ * agrees with its inventory. Runs {@code scrub.py} with the rehearsal host's python3; the values go
+ * on stdin, never on a command line.
  */
 final class Scrubber {
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Shorter values would match ordinary text (a port, "true"): such variables are replaced, not searched for. */
+
+  /**
+   * Shorter values would match ordinary text (a port, "true"): such variables are replaced, not
+   * searched for.
+   */
   static final int MIN_LENGTH = 6;
 
   private Scrubber() {}
 
-  /** What was rewritten: files (an archive counts once) and archive members as {@code archive:member}. */
+  /**
+   * What was rewritten: files (an archive counts once) and archive members as {@code
+   * archive:member}.
+   */
   record Result(List<String> files, List<String> members) {}
 
-  /** Production value → generated value, for each replaced variable with a string value long enough to search for. */
-  static Map<String, String> pairs(Map<String, Object> production, Secrets.Redacted redacted, List<String> names) {
+  /**
+   * Production value → generated value, for each replaced variable with a string value long enough
+   * to search for.
+   */
+  static Map<String, String> pairs(
+      Map<String, Object> production, Secrets.Redacted redacted, List<String> names) {
     Map<String, String> pairs = new LinkedHashMap<>();
     for (String name : names) {
       Object old = production.get(name);
@@ -58,12 +70,22 @@ final class Scrubber {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    ExecResult r = root.exec(ExecRequest.builder("command -v python3 >/dev/null || { echo 'the rehearsal image has no"
-        + " python3, which replacing secret values in the seeded files needs' >&2; exit 3; }; python3 -c " + Shell.quote(script()))
-        .stdin(request).timeout(Duration.ofMinutes(10)).build());
+    ExecResult r =
+        root.exec(
+            ExecRequest.builder(
+                    "command -v python3 >/dev/null || { echo 'the rehearsal image has no"
+                        + " python3, which replacing secret values in the seeded files needs' >&2; exit 3; }; python3 -c "
+                        + Shell.quote(script()))
+                .stdin(request)
+                .timeout(Duration.ofMinutes(10))
+                .build());
     if (r.exitCode() != 0) {
-      throw new RunbookException(ErrorCode.HOST_FAILED, root.describe() + ": cannot replace production's secret values"
-          + " in the seeded files, so the rehearsal stops here: " + r.stderrText().strip());
+      throw new RunbookException(
+          ErrorCode.HOST_FAILED,
+          root.describe()
+              + ": cannot replace production's secret values"
+              + " in the seeded files, so the rehearsal stops here: "
+              + r.stderrText().strip());
     }
     try {
       JsonNode n = JSON.readTree(r.stdoutText());
@@ -73,8 +95,9 @@ final class Scrubber {
       n.path("members").forEach(m -> members.add(m.asText()));
       return new Result(files, members);
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.HOST_FAILED, root.describe() + ": unreadable answer of the secret scrub: "
-          + r.stdoutText().strip());
+      throw new RunbookException(
+          ErrorCode.HOST_FAILED,
+          root.describe() + ": unreadable answer of the secret scrub: " + r.stdoutText().strip());
     }
   }
 

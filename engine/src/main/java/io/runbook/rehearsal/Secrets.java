@@ -9,9 +9,9 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * Production secrets never reach a rehearsal host: every variable whose name says it is a secret (or that
- * {@code rehearsal.redact} names) gets a generated value of the same kind instead. Reports list the names,
- * never a value.
+ * Production secrets never reach a rehearsal host: every variable whose name says it is a secret
+ * (or that {@code rehearsal.redact} names) gets a generated value of the same kind instead. Reports
+ * list the names, never a value.
  */
 public final class Secrets {
   static final Pattern SECRET = Pattern.compile("(?i).*(secret|password|passwd|token|api_?key).*");
@@ -29,14 +29,18 @@ public final class Secrets {
   public static Redacted redact(Map<String, Object> vars, List<String> declared) {
     Map<String, Object> out = new LinkedHashMap<>();
     TreeSet<String> names = new TreeSet<>();
-    vars.forEach((k, v) -> {
-      if (v != null && isSecret(k, declared) && !(v instanceof Map<?, ?>) && !(v instanceof List<?>)) {
-        names.add(k);
-        out.put(k, generated(v));
-      } else {
-        out.put(k, v);
-      }
-    });
+    vars.forEach(
+        (k, v) -> {
+          if (v != null
+              && isSecret(k, declared)
+              && !(v instanceof Map<?, ?>)
+              && !(v instanceof List<?>)) {
+            names.add(k);
+            out.put(k, generated(v));
+          } else {
+            out.put(k, v);
+          }
+        });
     return new Redacted(out, List.copyOf(names));
   }
 

@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Listens to a run and keeps each host's forward steps (gate included) with the start and end the journal
- * records for them: the same {@code at} of the same events. Skipped steps (a {@code when} that is false
- * for the host's mode) are left out: nothing ran. Gate steps, which the plan does not number, are numbered
- * from 1 by their place in the runbook's gate.
+ * Listens to a run and keeps each host's forward steps (gate included) with the start and end the
+ * journal records for them: the same {@code at} of the same events. Skipped steps (a {@code when}
+ * that is false for the host's mode) are left out: nothing ran. Gate steps, which the plan does not
+ * number, are numbered from 1 by their place in the runbook's gate.
  */
 final class StepClock implements EventListener {
   private final Map<String, List<Downtime.StepTiming>> steps = new LinkedHashMap<>();
@@ -35,7 +35,8 @@ final class StepClock implements EventListener {
       if (!gate) gatePlace.remove(f.host());
       if (f.result().status() == Status.SKIPPED) return;
       boolean passed = f.result().status() == Status.OK || f.result().status() == Status.CHANGED;
-      steps.computeIfAbsent(f.host(), h -> new ArrayList<>())
+      steps
+          .computeIfAbsent(f.host(), h -> new ArrayList<>())
           .add(new Downtime.StepTiming(index, f.phase(), f.name(), start, f.at(), passed));
     }
   }
@@ -44,7 +45,10 @@ final class StepClock implements EventListener {
     return List.copyOf(steps.getOrDefault(host, List.of()));
   }
 
-  /** Milliseconds from the first start to the last end of the steps of these phases; 0 when none ran. */
+  /**
+   * Milliseconds from the first start to the last end of the steps of these phases; 0 when none
+   * ran.
+   */
   static long span(List<Downtime.StepTiming> steps, List<String> phases) {
     Instant first = null;
     Instant last = null;

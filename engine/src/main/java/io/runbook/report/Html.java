@@ -6,7 +6,10 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 
-/** Escaping, colours and the few formats the page shares. Everything from a journal goes through {@link #esc}. */
+/**
+ * Escaping, colours and the few formats the page shares. Everything from a journal goes through
+ * {@link #esc}.
+ */
 final class Html {
   static final String OK = "#2f9e44";
   static final String CHANGED = "#1c7ed6";
@@ -16,15 +19,18 @@ final class Html {
   static final String UNDO_FAILED = "#ae3ec9";
   static final String IN_FLIGHT = "#845ef7";
   static final String GATE = "#fab005";
+
   /** The timeline's frame, a colour used nowhere else: a screenshot finds the timeline by it. */
   static final String FRAME = "#5c677d";
 
-  private static final DateTimeFormatter UTC = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
-      .withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter UTC =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
   private Html() {}
 
-  /** Text for an element or a quoted attribute: {@code <script>} from a step's output stays text. */
+  /**
+   * Text for an element or a quoted attribute: {@code <script>} from a step's output stays text.
+   */
   static String esc(Object value) {
     if (value == null) return "";
     String s = value.toString();
@@ -38,7 +44,8 @@ final class Html {
         case '"' -> out.append("&quot;");
         case '\'' -> out.append("&#39;");
         default -> {
-          // control characters (a terminal's escapes in a step's output) would make the page invalid XML in SVG
+          // control characters (a terminal's escapes in a step's output) would make the page
+          // invalid XML in SVG
           if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') out.append('\uFFFD');
           else out.append(c);
         }
@@ -65,7 +72,8 @@ final class Html {
 
   /** A CSS class for a host or run outcome label ("rolled back" → {@code o-rolled-back}). */
   static String outcomeClass(String label) {
-    return "o-" + (label == null ? "unknown" : label.toLowerCase(Locale.ROOT).replaceAll("[^a-z]+", "-"));
+    return "o-"
+        + (label == null ? "unknown" : label.toLowerCase(Locale.ROOT).replaceAll("[^a-z]+", "-"));
   }
 
   static String status(RunReport.Step s) {

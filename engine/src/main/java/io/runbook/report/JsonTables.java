@@ -11,9 +11,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Any JSON document as nested HTML tables, for files whose shape this page does not know (a rehearsal's
- * {@code rehearsal.json}): an object is a table of its fields, an array of objects a table with a column
- * per field, an array of short plain values one comma-separated cell, of longer ones a list.
+ * Any JSON document as nested HTML tables, for files whose shape this page does not know (a
+ * rehearsal's {@code rehearsal.json}): an object is a table of its fields, an array of objects a
+ * table with a column per field, an array of short plain values one comma-separated cell, of longer
+ * ones a list.
  */
 final class JsonTables {
   /** Deeper than this, a value is shown as its JSON text. */

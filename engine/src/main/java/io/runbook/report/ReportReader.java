@@ -43,20 +43,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds a {@link RunReport} from a journal: a fold over the typed events {@link JournalReader#events} reads,
- * the same ones the recap ({@link RunSummary}) is folded from. Like {@link JournalReader}, it takes a journal
- * as it is: lines that are not events are the recap's damage, events it does not draw are skipped, and a
- * journal without an end leaves its last steps in flight. Events of one host are in order in the journal,
- * but their clocks may disagree by a millisecond across threads, so no bar ends before it starts.
+ * Builds a {@link RunReport} from a journal: a fold over the typed events {@link
+ * JournalReader#events} reads, the same ones the recap ({@link RunSummary}) is folded from. Like
+ * {@link JournalReader}, it takes a journal as it is: lines that are not events are the recap's
+ * damage, events it does not draw are skipped, and a journal without an end leaves its last steps
+ * in flight. Events of one host are in order in the journal, but their clocks may disagree by a
+ * millisecond across threads, so no bar ends before it starts.
  */
 public final class ReportReader {
   /** What {@code runbook rehearse} leaves beside the journal. */
   public static final String REHEARSAL_FILE = "rehearsal.json";
+
   /** What {@code apply --measure-downtime} leaves beside the journal. */
   public static final String DOWNTIME_FILE = "downtime.json";
+
   private static final ObjectMapper MAPPER = new ObjectMapper();
+
   /** A silence is cut from the timeline when it is longer than this ... */
   static final long IDLE_MIN_MILLIS = 5_000;
+
   /** ... and than this share of the whole run. */
   static final double IDLE_MIN_SHARE = 0.15;
 
@@ -66,7 +71,9 @@ public final class ReportReader {
     JournalReader.Journal events = JournalReader.events(journal);
     Folder f = new Folder();
     for (JournalEvents.Line line : events.events()) f.on(line.event());
-    return f.report(JournalReader.summarise(events), sibling(journal.resolveSibling(REHEARSAL_FILE)),
+    return f.report(
+        JournalReader.summarise(events),
+        sibling(journal.resolveSibling(REHEARSAL_FILE)),
         sibling(journal.resolveSibling(DOWNTIME_FILE)));
   }
 
@@ -131,13 +138,16 @@ public final class ReportReader {
       } else if (event instanceof StepFinished e && !e.loopSummary()) {
         lane(e.host()).stepFinished(e, ms, nextId++);
       } else if (event instanceof RollbackStarted e) {
-        lane(e.host()).rollbacks.add(new Rollback(ms, null, e.failedStep(), e.reason(), e.stack(), null, null, null));
+        lane(e.host())
+            .rollbacks
+            .add(new Rollback(ms, null, e.failedStep(), e.reason(), e.stack(), null, null, null));
       } else if (event instanceof RollbackFinished e) {
         lane(e.host()).rollbackFinished(e, ms);
       } else if (event instanceof LockChanged e) {
         Lane l = lane(e.host());
         // "lost" names the run that has the lock now; the others the run it was taken from
-        String from = e.from() == null ? "" : ("lost".equals(e.action()) ? " to " : " from ") + e.from();
+        String from =
+            e.from() == null ? "" : ("lost".equals(e.action()) ? " to " : " from ") + e.from();
         l.events.add(new Marker(ms, l.name, "lock", e.action() + from));
       } else if (event instanceof HostFinished e && e.result() != null) {
         Lane l = lane(e.result().host());
@@ -171,8 +181,8 @@ public final class ReportReader {
     }
 
     /**
-     * A batch once, however often it started: a resumed run does not start a batch the journal has again, but
-     * an older engine's resume did.
+     * A batch once, however often it started: a resumed run does not start a batch the journal has
+     * again, but an older engine's resume did.
      */
     void batchStarted(BatchStarted e, long ms) {
       if (batches.stream().anyMatch(b -> b.number() == e.batch())) return;
@@ -184,8 +194,17 @@ public final class ReportReader {
       for (int i = 0; i < batches.size(); i++) {
         Batch b = batches.get(i);
         if (b.number() == e.batch()) {
-          batches.set(i, new Batch(b.number(), b.of(), b.hosts(), b.startMillis(), Math.max(ms, b.startMillis()),
-              e.failed(), e.decision(), e.reason()));
+          batches.set(
+              i,
+              new Batch(
+                  b.number(),
+                  b.of(),
+                  b.hosts(),
+                  b.startMillis(),
+                  Math.max(ms, b.startMillis()),
+                  e.failed(),
+                  e.decision(),
+                  e.reason()));
           return;
         }
       }
@@ -202,30 +221,55 @@ public final class ReportReader {
       for (Lane l : lanes.values()) {
         HostSummary recap = recaps.get(l.name);
         String mode = l.mode != null ? l.mode : recap == null ? null : recap.mode();
-        hosts.add(new Host(l.name, mode, recap, batchOf.get(l.name), l.start, l.end, l.steps(span), l.rollbacks,
-            l.events));
+        hosts.add(
+            new Host(
+                l.name,
+                mode,
+                recap,
+                batchOf.get(l.name),
+                l.start,
+                l.end,
+                l.steps(span),
+                l.rollbacks,
+                l.events));
       }
-      return new RunReport(summary, t0, ended, span, exitCode(), hosts, batches, markers, idle(hosts, span),
-          rehearsal, downtime);
+      return new RunReport(
+          summary,
+          t0,
+          ended,
+          span,
+          exitCode(),
+          hosts,
+          batches,
+          markers,
+          idle(hosts, span),
+          rehearsal,
+          downtime);
     }
 
-    /** Silences between two events that no step spans, long enough to squeeze the rest of the run. */
+    /**
+     * Silences between two events that no step spans, long enough to squeeze the rest of the run.
+     */
     private List<Idle> idle(List<Host> hosts, long span) {
       List<Long> sorted = times.stream().sorted().toList();
       List<Idle> out = new ArrayList<>();
       for (int i = 1; i < sorted.size(); i++) {
         long from = sorted.get(i - 1), to = sorted.get(i);
         if (to - from < IDLE_MIN_MILLIS || to - from < span * IDLE_MIN_SHARE) continue;
-        boolean busy = hosts.stream().flatMap(h -> h.steps().stream())
-            .anyMatch(s -> s.startMillis() <= from && s.endMillis() >= to);
+        boolean busy =
+            hosts.stream()
+                .flatMap(h -> h.steps().stream())
+                .anyMatch(s -> s.startMillis() <= from && s.endMillis() >= to);
         if (!busy) out.add(new Idle(from, to));
       }
       return out;
     }
 
     private Integer exitCode() {
-      // a newer engine's outcome this version does not know reads as null: the page says it cannot tell
-      if (result == null || result.hosts() == null
+      // a newer engine's outcome this version does not know reads as null: the page says it cannot
+      // tell
+      if (result == null
+          || result.hosts() == null
           || result.hosts().stream().anyMatch(h -> h == null || h.outcome() == null)) {
         return null;
       }
@@ -252,13 +296,47 @@ public final class ReportReader {
     void stepStarted(StepStarted e, long ms, int id) {
       if (start == null) start = ms;
       if (open >= 0) {
-        // the controller stopped during that step, and a resumed run went on: it ran until the host's last event
+        // the controller stopped during that step, and a resumed run went on: it ran until the
+        // host's last event
         Step s = steps.get(open);
-        steps.set(open, new Step(s.id(), s.phase(), s.index(), s.name(), s.type(), s.kind(), s.forStep(), null,
-            s.startMillis(), Math.max(s.startMillis(), last), 0, 0, null, null, null, null));
+        steps.set(
+            open,
+            new Step(
+                s.id(),
+                s.phase(),
+                s.index(),
+                s.name(),
+                s.type(),
+                s.kind(),
+                s.forStep(),
+                null,
+                s.startMillis(),
+                Math.max(s.startMillis(), last),
+                0,
+                0,
+                null,
+                null,
+                null,
+                null));
       }
-      steps.add(new Step(id, e.phase(), e.index(), shownName(e.name(), e.delegate()), e.type(), kind(e.rollback(), e.phase()),
-          e.forStep(), null, ms, ms, 0, 0, null, null, null, null));
+      steps.add(
+          new Step(
+              id,
+              e.phase(),
+              e.index(),
+              shownName(e.name(), e.delegate()),
+              e.type(),
+              kind(e.rollback(), e.phase()),
+              e.forStep(),
+              null,
+              ms,
+              ms,
+              0,
+              0,
+              null,
+              null,
+              null,
+              null));
       open = steps.size() - 1;
     }
 
@@ -269,13 +347,29 @@ public final class ReportReader {
       long duration = r == null ? 0 : r.durationMillis();
       Kind kind = kind(e.rollback(), e.phase());
       Step s = open >= 0 ? steps.get(open) : null;
-      boolean same = s != null && s.name().equals(shownName(e.name(), e.delegate())) && s.kind() == kind;
+      boolean same =
+          s != null && s.name().equals(shownName(e.name(), e.delegate())) && s.kind() == kind;
       int stepId = same ? s.id() : id;
       // a finish without its start is a journal written by an engine that did not emit it
       long from = same ? s.startMillis() : Math.max(0, ms - duration);
-      Step done = new Step(stepId, e.phase(), e.index(), shownName(e.name(), e.delegate()), e.type(), kind, e.forStep(), status,
-          from, Math.max(ms, from), duration, r == null ? 1 : Math.max(1, r.attempts()), r == null ? null : r.rc(),
-          r == null ? null : r.message(), r == null ? null : r.stdout(), r == null ? null : r.stderr());
+      Step done =
+          new Step(
+              stepId,
+              e.phase(),
+              e.index(),
+              shownName(e.name(), e.delegate()),
+              e.type(),
+              kind,
+              e.forStep(),
+              status,
+              from,
+              Math.max(ms, from),
+              duration,
+              r == null ? 1 : Math.max(1, r.attempts()),
+              r == null ? null : r.rc(),
+              r == null ? null : r.message(),
+              r == null ? null : r.stdout(),
+              r == null ? null : r.stderr());
       if (same) steps.set(open, done);
       else steps.add(done);
       open = -1;
@@ -287,10 +381,20 @@ public final class ReportReader {
     }
 
     void rollbackFinished(RollbackFinished e, long ms) {
-      if (rollbacks.isEmpty()) rollbacks.add(new Rollback(ms, null, null, null, List.of(), null, null, null));
+      if (rollbacks.isEmpty())
+        rollbacks.add(new Rollback(ms, null, null, null, List.of(), null, null, null));
       Rollback r = rollbacks.get(rollbacks.size() - 1);
-      rollbacks.set(rollbacks.size() - 1, new Rollback(r.startMillis(), ms, r.failedStep(), r.reason(), r.stack(),
-          e.succeeded(), e.message(), e.notUndone()));
+      rollbacks.set(
+          rollbacks.size() - 1,
+          new Rollback(
+              r.startMillis(),
+              ms,
+              r.failedStep(),
+              r.reason(),
+              r.stack(),
+              e.succeeded(),
+              e.message(),
+              e.notUndone()));
     }
 
     /** The steps, a step still in flight running to the journal's end. */
@@ -298,9 +402,25 @@ public final class ReportReader {
       if (open < 0) return steps;
       List<Step> out = new ArrayList<>(steps);
       Step s = out.get(open);
-      out.set(open, new Step(s.id(), s.phase(), s.index(), s.name(), s.type(), s.kind(), s.forStep(), null,
-          s.startMillis(), Math.max(span, s.startMillis()), Math.max(0, span - s.startMillis()), 0, null, null,
-          null, null));
+      out.set(
+          open,
+          new Step(
+              s.id(),
+              s.phase(),
+              s.index(),
+              s.name(),
+              s.type(),
+              s.kind(),
+              s.forStep(),
+              null,
+              s.startMillis(),
+              Math.max(span, s.startMillis()),
+              Math.max(0, span - s.startMillis()),
+              0,
+              null,
+              null,
+              null,
+              null));
       return out;
     }
   }

@@ -8,6 +8,16 @@ package io.runbook.result;
  * @param rolledBack how many rollback handlers ran successfully
  * @param rollbackError why the rollback stopped, or null
  */
-public record HostResult(String host, String mode, Outcome outcome, int ok, int changed, int failed,
-    int skipped, int rolledBack, String failedStep, String message, String rollbackError,
+public record HostResult(
+    String host,
+    String mode,
+    Outcome outcome,
+    int ok,
+    int changed,
+    int failed,
+    int skipped,
+    int rolledBack,
+    String failedStep,
+    String message,
+    String rollbackError,
     long durationMillis) {}

@@ -20,15 +20,21 @@ import java.util.Map;
  * @param stdout captured standard output (tail)
  * @param stderr captured standard error (tail)
  * @param message one line saying what happened, for failures what went wrong
- * @param data step-specific values (http status, parsed JSON, checksums) exposed to {@code register};
- *     keys starting with {@code _} are the step's own undo state: never registered, journaled or printed
+ * @param data step-specific values (http status, parsed JSON, checksums) exposed to {@code
+ *     register}; keys starting with {@code _} are the step's own undo state: never registered,
+ *     journaled or printed
  * @param durationMillis wall time of the step including retries
  * @param attempts how many times the step ran
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StepResult(
-    Status status, Integer rc, String stdout, String stderr, String message,
-    @JsonSerialize(converter = StepResult.PublicData.class) Map<String, Object> data, long durationMillis,
+    Status status,
+    Integer rc,
+    String stdout,
+    String stderr,
+    String message,
+    @JsonSerialize(converter = StepResult.PublicData.class) Map<String, Object> data,
+    long durationMillis,
     int attempts) {
 
   /** How many characters of each output stream a result keeps. */
@@ -63,10 +69,19 @@ public record StepResult(
   /** A result for a command: changed when it exited 0, failed otherwise. */
   public static StepResult fromExec(ExecResult r) {
     Status s = r.exitCode() == 0 && !r.timedOut() ? Status.CHANGED : Status.FAILED;
-    String msg = r.timedOut() ? "timed out after " + r.duration().toSeconds() + " s"
-        : r.exitCode() == 0 ? null : "exit code " + r.exitCode() + lastLine(r.stderrText());
-    return new StepResult(s, r.timedOut() ? null : r.exitCode(), r.stdoutText(), r.stderrText(), msg,
-        Map.of(), r.duration().toMillis(), 1);
+    String msg =
+        r.timedOut()
+            ? "timed out after " + r.duration().toSeconds() + " s"
+            : r.exitCode() == 0 ? null : "exit code " + r.exitCode() + lastLine(r.stderrText());
+    return new StepResult(
+        s,
+        r.timedOut() ? null : r.exitCode(),
+        r.stdoutText(),
+        r.stderrText(),
+        msg,
+        Map.of(),
+        r.duration().toMillis(),
+        1);
   }
 
   public StepResult withStatus(Status s, String msg) {
@@ -114,7 +129,8 @@ public record StepResult(
   }
 
   /** Drops the undo state ({@code _} keys) from what leaves the step: journal, --json, register. */
-  public static final class PublicData extends StdConverter<Map<String, Object>, Map<String, Object>> {
+  public static final class PublicData
+      extends StdConverter<Map<String, Object>, Map<String, Object>> {
     @Override
     public Map<String, Object> convert(Map<String, Object> value) {
       return strip(value);
@@ -123,9 +139,10 @@ public record StepResult(
     static Map<String, Object> strip(Map<String, Object> data) {
       if (data.keySet().stream().noneMatch(k -> k.startsWith("_"))) return data;
       Map<String, Object> out = new LinkedHashMap<>();
-      data.forEach((k, v) -> {
-        if (!k.startsWith("_")) out.put(k, v);
-      });
+      data.forEach(
+          (k, v) -> {
+            if (!k.startsWith("_")) out.put(k, v);
+          });
       return out;
     }
   }

@@ -20,14 +20,14 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Replaces every secret value by {@value #MASK} wherever it occurs: inside rendered command lines, step
- * names, messages, captured output and nested values. One redactor sits in front of every listener of a
- * run (journal, {@code --json}, console), and before {@code plan} output and reports.
+ * Replaces every secret value by {@value #MASK} wherever it occurs: inside rendered command lines,
+ * step names, messages, captured output and nested values. One redactor sits in front of every
+ * listener of a run (journal, {@code --json}, console), and before {@code plan} output and reports.
  *
- * <p>Events and results are records; a record is rebuilt through its canonical constructor with its text
- * redacted, so a field added to an event later is covered without touching this class. A step's private
- * undo state (data keys starting with {@code _}) is left whole: it goes only to the 0600 undo file, and the
- * undo needs the real bytes.
+ * <p>Events and results are records; a record is rebuilt through its canonical constructor with its
+ * text redacted, so a field added to an event later is covered without touching this class. A
+ * step's private undo state (data keys starting with {@code _}) is left whole: it goes only to the
+ * 0600 undo file, and the undo needs the real bytes.
  */
 public final class Redactor {
   public static final String MASK = "***";
@@ -37,12 +37,19 @@ public final class Redactor {
   private final Pattern pattern;
 
   Redactor(Collection<String> secretValues) {
-    // longest first: the alternation takes the first that matches, so a value never leaves a longer one's tail
-    List<String> sorted = secretValues.stream().filter(v -> v.length() >= SecretValues.MIN_LENGTH).distinct()
-        .sorted(Comparator.comparingInt(String::length).reversed()).toList();
+    // longest first: the alternation takes the first that matches, so a value never leaves a longer
+    // one's tail
+    List<String> sorted =
+        secretValues.stream()
+            .filter(v -> v.length() >= SecretValues.MIN_LENGTH)
+            .distinct()
+            .sorted(Comparator.comparingInt(String::length).reversed())
+            .toList();
     this.values = Set.copyOf(sorted);
-    this.pattern = sorted.isEmpty() ? null
-        : Pattern.compile(sorted.stream().map(Pattern::quote).collect(Collectors.joining("|")));
+    this.pattern =
+        sorted.isEmpty()
+            ? null
+            : Pattern.compile(sorted.stream().map(Pattern::quote).collect(Collectors.joining("|")));
   }
 
   /** A redactor that masks nothing. */
@@ -69,7 +76,10 @@ public final class Redactor {
     return m.find() ? m.replaceAll(MASK) : s;
   }
 
-  /** {@code v} with every secret in its text masked: strings, maps, lists, JSON trees and records, deeply. */
+  /**
+   * {@code v} with every secret in its text masked: strings, maps, lists, JSON trees and records,
+   * deeply.
+   */
   @SuppressWarnings("unchecked")
   public <T> T value(T v) {
     return pattern == null ? v : (T) deep(v);
@@ -141,10 +151,16 @@ public final class Redactor {
         Object before = accessor.invoke(r);
         Object after = deep(before);
         if (after != before && !types[i].isInstance(after)) {
-          // a masked number cannot go back into a numeric field; numbers in records are counts, not secrets
+          // a masked number cannot go back into a numeric field; numbers in records are counts, not
+          // secrets
           if (!(before instanceof Number)) {
-            throw new IllegalStateException(r.getClass().getName() + "." + cs[i].getName() + " is a "
-                + types[i].getName() + ": its masked copy does not fit");
+            throw new IllegalStateException(
+                r.getClass().getName()
+                    + "."
+                    + cs[i].getName()
+                    + " is a "
+                    + types[i].getName()
+                    + ": its masked copy does not fit");
           }
           after = before;
         }
@@ -156,8 +172,10 @@ public final class Redactor {
       c.setAccessible(true);
       return c.newInstance(args);
     } catch (ReflectiveOperationException e) {
-      // never let an unmasked value through: a record that cannot be rebuilt is a bug to see at once
-      throw new IllegalStateException("cannot mask secrets in " + r.getClass().getName() + ": " + e, e);
+      // never let an unmasked value through: a record that cannot be rebuilt is a bug to see at
+      // once
+      throw new IllegalStateException(
+          "cannot mask secrets in " + r.getClass().getName() + ": " + e, e);
     }
   }
 }

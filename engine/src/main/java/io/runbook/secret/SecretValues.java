@@ -16,29 +16,37 @@ import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
- * The values a run must never show: those of variables whose name says they are secret, that the runbook
- * marks secret ({@code secrets:}) or that its rehearsal replaces ({@code rehearsal.redact}), whether they
- * come from the inventory, the runbook or {@code -e}. Collected in one place so the journal, {@code --json},
- * the console, {@code plan} and the report mask the same values; {@link #addValues} takes values known to
- * be secret from elsewhere (a decrypted vault).
+ * The values a run must never show: those of variables whose name says they are secret, that the
+ * runbook marks secret ({@code secrets:}) or that its rehearsal replaces ({@code
+ * rehearsal.redact}), whether they come from the inventory, the runbook or {@code -e}. Collected in
+ * one place so the journal, {@code --json}, the console, {@code plan} and the report mask the same
+ * values; {@link #addValues} takes values known to be secret from elsewhere (a decrypted vault).
  */
 public final class SecretValues {
   /** Shorter values are not masked: masking "on" or "1" would garble every line that holds them. */
   public static final int MIN_LENGTH = 4;
-  private static final Pattern NAME = Pattern.compile("(?i).*(secret|password|passwd|token|api_?key|private_?key).*");
+
+  private static final Pattern NAME =
+      Pattern.compile("(?i).*(secret|password|passwd|token|api_?key|private_?key).*");
   // ansible_ssh_private_key_file and the like name a file, not its contents
   private static final Pattern FILE_NAME = Pattern.compile("(?i).*_(file|path)$");
 
   private final Set<String> values = new LinkedHashSet<>();
   private final Set<String> tooShort = new TreeSet<>();
 
-  /** Whether a variable named {@code name} holds a secret: by its name, or because {@code declared} lists it. */
+  /**
+   * Whether a variable named {@code name} holds a secret: by its name, or because {@code declared}
+   * lists it.
+   */
   public static boolean isSecretName(String name, Collection<String> declared) {
     if (declared.contains(name)) return true;
     return NAME.matcher(name).matches() && !FILE_NAME.matcher(name).matches();
   }
 
-  /** Every secret of a planned run: each host's variables (inventory, runbook, {@code -e}, templated). */
+  /**
+   * Every secret of a planned run: each host's variables (inventory, runbook, {@code -e},
+   * templated).
+   */
   public static SecretValues of(Plan plan) {
     return new SecretValues().addPlan(plan);
   }
@@ -56,11 +64,15 @@ public final class SecretValues {
     return this;
   }
 
-  /** The names a runbook declares secret: {@code secrets:} and every {@code redact:} of its rehearsal. */
+  /**
+   * The names a runbook declares secret: {@code secrets:} and every {@code redact:} of its
+   * rehearsal.
+   */
   @SuppressWarnings("unchecked")
   public static Collection<String> declared(Runbook runbook) {
     Set<String> names = new LinkedHashSet<>(runbook.secrets());
-    if (runbook.document() != null && runbook.document().root() instanceof Map<?, ?> root
+    if (runbook.document() != null
+        && runbook.document().root() instanceof Map<?, ?> root
         && root.get("rehearsal") instanceof Map<?, ?> r) {
       collectRedact((Map<String, Object>) r, names);
     }
@@ -71,9 +83,12 @@ public final class SecretValues {
   private static void collectRedact(Map<String, Object> rehearsal, Set<String> names) {
     if (rehearsal.get("redact") instanceof List<?> l) l.forEach(n -> names.add(String.valueOf(n)));
     if (rehearsal.get("modes") instanceof Map<?, ?> modes) {
-      modes.values().forEach(m -> {
-        if (m instanceof Map<?, ?> mm) collectRedact((Map<String, Object>) mm, names);
-      });
+      modes
+          .values()
+          .forEach(
+              m -> {
+                if (m instanceof Map<?, ?> mm) collectRedact((Map<String, Object>) mm, names);
+              });
     }
   }
 
@@ -91,7 +106,13 @@ public final class SecretValues {
 
   private void add(String name, Object value, Collection<String> declared, boolean secret) {
     if (value instanceof Map<?, ?> m) {
-      m.forEach((k, v) -> add(String.valueOf(k), v, declared, secret || isSecretName(String.valueOf(k), declared)));
+      m.forEach(
+          (k, v) ->
+              add(
+                  String.valueOf(k),
+                  v,
+                  declared,
+                  secret || isSecretName(String.valueOf(k), declared)));
     } else if (value instanceof Collection<?> c) {
       c.forEach(v -> add(name, v, declared, secret));
     } else if (secret && (value instanceof String || value instanceof Number)) {
@@ -111,7 +132,9 @@ public final class SecretValues {
     }
   }
 
-  /** Names of secret variables whose values are too short to mask (for a warning; never the values). */
+  /**
+   * Names of secret variables whose values are too short to mask (for a warning; never the values).
+   */
   public List<String> tooShort() {
     return List.copyOf(tooShort);
   }

@@ -22,18 +22,28 @@ public final class SecretsFile {
 
   private SecretsFile() {}
 
-  /** Writes the entries of {@code extraVars} that {@code redactor} masks; nothing when there are none. */
+  /**
+   * Writes the entries of {@code extraVars} that {@code redactor} masks; nothing when there are
+   * none.
+   */
   public static void write(Path runDir, Map<String, Object> extraVars, Redactor redactor) {
     Map<String, Object> hidden = new LinkedHashMap<>();
-    extraVars.forEach((k, v) -> {
-      if (!Objects.equals(redactor.value(v), v)) hidden.put(k, v);
-    });
+    extraVars.forEach(
+        (k, v) -> {
+          if (!Objects.equals(redactor.value(v), v)) hidden.put(k, v);
+        });
     if (hidden.isEmpty()) return;
     try {
       PrivateFiles.write(runDir.resolve(FILE), JSON.writeValueAsString(hidden) + "\n");
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INTERNAL, "cannot keep the run's secret -e values in " + runDir
-          + ": " + e.getMessage() + " (check that the state directory is writable)", e);
+      throw new RunbookException(
+          ErrorCode.INTERNAL,
+          "cannot keep the run's secret -e values in "
+              + runDir
+              + ": "
+              + e.getMessage()
+              + " (check that the state directory is writable)",
+          e);
     }
   }
 
@@ -45,8 +55,14 @@ public final class SecretsFile {
     try {
       out.putAll(JSON.readValue(f.toFile(), new TypeReference<Map<String, Object>>() {}));
     } catch (IOException e) {
-      throw new RunbookException(ErrorCode.INVALID_INPUT, "cannot read " + f + ": " + e.getMessage()
-          + " (the run's secret -e values; without them it cannot be planned again)", e);
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
+          "cannot read "
+              + f
+              + ": "
+              + e.getMessage()
+              + " (the run's secret -e values; without them it cannot be planned again)",
+          e);
     }
     return out;
   }

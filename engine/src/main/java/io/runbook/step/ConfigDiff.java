@@ -9,14 +9,15 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * How a config differs from the one expected, by key path ({@code $.auth.sudo_mode_secret}): keys it
- * lacks, keys it has on top, and (when asked) values that differ. Objects are compared key by key;
- * lists and scalars are values. A key missing with everything under it is listed once, at its top.
+ * How a config differs from the one expected, by key path ({@code $.auth.sudo_mode_secret}): keys
+ * it lacks, keys it has on top, and (when asked) values that differ. Objects are compared key by
+ * key; lists and scalars are values. A key missing with everything under it is listed once, at its
+ * top.
  *
  * @param missing keys of the expected config the actual one lacks
  * @param extra keys of the actual config the expected one does not have
- * @param changed {@code {path, host, template}} for each value that differs; values under a key whose
- *     path names a secret, password, token or key are shown as {@value #MASK}
+ * @param changed {@code {path, host, template}} for each value that differs; values under a key
+ *     whose path names a secret, password, token or key are shown as {@value #MASK}
  */
 record ConfigDiff(List<String> missing, List<String> extra, List<Map<String, Object>> changed) {
   static final String MASK = "********";
@@ -32,24 +33,30 @@ record ConfigDiff(List<String> missing, List<String> extra, List<Map<String, Obj
     return missing.isEmpty() && extra.isEmpty() && changed.isEmpty();
   }
 
-  /** {@code 2 missing: $.telemetry, $.auth.sudo_mode_secret; 1 extra: $.services.queue.data_dir}. */
+  /**
+   * {@code 2 missing: $.telemetry, $.auth.sudo_mode_secret; 1 extra: $.services.queue.data_dir}.
+   */
   String summary() {
     List<String> parts = new ArrayList<>();
     if (!missing.isEmpty()) parts.add(missing.size() + " missing: " + String.join(", ", missing));
     if (!extra.isEmpty()) parts.add(extra.size() + " extra: " + String.join(", ", extra));
     if (!changed.isEmpty()) {
-      parts.add(changed.size() + " changed: " + String.join(", ", changed.stream().map(c -> (String) c.get("path")).toList()));
+      parts.add(
+          changed.size()
+              + " changed: "
+              + String.join(", ", changed.stream().map(c -> (String) c.get("path")).toList()));
     }
     return String.join("; ", parts);
   }
 
   private void walk(String path, boolean secret, Object actual, Object expected, boolean values) {
     if (actual instanceof Map<?, ?> a && expected instanceof Map<?, ?> e) {
-      e.forEach((k, v) -> {
-        String child = child(path, k);
-        if (!a.containsKey(k)) missing.add(child);
-        else walk(child, secret || isSecret(k), a.get(k), v, values);
-      });
+      e.forEach(
+          (k, v) -> {
+            String child = child(path, k);
+            if (!a.containsKey(k)) missing.add(child);
+            else walk(child, secret || isSecret(k), a.get(k), v, values);
+          });
       a.keySet().stream().filter(k -> !e.containsKey(k)).forEach(k -> extra.add(child(path, k)));
     } else if (expected instanceof Map<?, ?> e) {
       // A value where an object is expected has none of its keys.
@@ -74,10 +81,13 @@ record ConfigDiff(List<String> missing, List<String> extra, List<Map<String, Obj
     return SECRET.matcher(String.valueOf(key)).find();
   }
 
-  /** A list of objects may hold a password under a harmless name: {@code users: [{password: ...}]}. */
+  /**
+   * A list of objects may hold a password under a harmless name: {@code users: [{password: ...}]}.
+   */
   private static boolean hasSecret(Object value) {
     if (value instanceof Map<?, ?> m) {
-      return m.keySet().stream().anyMatch(ConfigDiff::isSecret) || m.values().stream().anyMatch(ConfigDiff::hasSecret);
+      return m.keySet().stream().anyMatch(ConfigDiff::isSecret)
+          || m.values().stream().anyMatch(ConfigDiff::hasSecret);
     }
     return value instanceof List<?> l && l.stream().anyMatch(ConfigDiff::hasSecret);
   }
@@ -97,7 +107,8 @@ record ConfigDiff(List<String> missing, List<String> extra, List<Map<String, Obj
       return true;
     }
     if (a instanceof Map<?, ?> x && b instanceof Map<?, ?> y) {
-      return x.keySet().equals(y.keySet()) && x.keySet().stream().allMatch(k -> same(x.get(k), y.get(k)));
+      return x.keySet().equals(y.keySet())
+          && x.keySet().stream().allMatch(k -> same(x.get(k), y.get(k)));
     }
     return Objects.equals(a, b);
   }

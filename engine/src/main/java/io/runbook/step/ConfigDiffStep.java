@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code config_diff:} compares a JSON or YAML config on the host with the config a runbook expects (a
- * FreeMarker template rendered with the host's variables, or a file used as it is) by key path, the
- * seed guide's "compare your config with the template" step. A report: ok whatever it finds, unless
- * {@code fail_on} names a kind of difference that must not be there.
+ * {@code config_diff:} compares a JSON or YAML config on the host with the config a runbook expects
+ * (a FreeMarker template rendered with the host's variables, or a file used as it is) by key path,
+ * the seed guide's "compare your config with the template" step. A report: ok whatever it finds,
+ * unless {@code fail_on} names a kind of difference that must not be there.
  */
 public final class ConfigDiffStep extends StepType<ConfigDiffStep.Args> {
   static final List<String> KINDS = List.of("missing", "extra", "changed");
@@ -26,8 +26,12 @@ public final class ConfigDiffStep extends StepType<ConfigDiffStep.Args> {
    * @param compareValues also list values that differ (implied when {@code fail_on} has "changed")
    * @param failOn kinds of difference that fail the step: missing, extra, changed
    */
-  public record Args(String path, String template, String against,
-      @JsonProperty("compare_values") Boolean compareValues, @JsonProperty("fail_on") List<String> failOn) {
+  public record Args(
+      String path,
+      String template,
+      String against,
+      @JsonProperty("compare_values") Boolean compareValues,
+      @JsonProperty("fail_on") List<String> failOn) {
 
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     public Args {
@@ -48,20 +52,27 @@ public final class ConfigDiffStep extends StepType<ConfigDiffStep.Args> {
   public List<String> validate(Args args) {
     List<String> problems = new ArrayList<>();
     if (args.template() != null && args.against() != null) {
-      problems.add("give either 'template' (rendered first) or 'against' (compared as it is), not both");
+      problems.add(
+          "give either 'template' (rendered first) or 'against' (compared as it is), not both");
     } else if (args.source() == null) {
-      problems.add("give 'template' (a FreeMarker file rendered first) or 'against' (a file compared as it is)");
+      problems.add(
+          "give 'template' (a FreeMarker file rendered first) or 'against' (a file compared as it is)");
     } else {
-      problems.addAll(LocalSource.check(args.template() != null ? "template" : "against", args.source()));
+      problems.addAll(
+          LocalSource.check(args.template() != null ? "template" : "against", args.source()));
     }
-    args.failOn().stream().filter(k -> !KINDS.contains(k))
-        .forEach(k -> problems.add("fail_on: unknown kind '" + k + "'; use missing, extra or changed"));
+    args.failOn().stream()
+        .filter(k -> !KINDS.contains(k))
+        .forEach(
+            k -> problems.add("fail_on: unknown kind '" + k + "'; use missing, extra or changed"));
     return problems;
   }
 
   @Override
-  public List<String> checkFiles(Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
-    return args.template() != null ? LocalSource.templateProblems(baseDir, "template", args.template(), model)
+  public List<String> checkFiles(
+      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+    return args.template() != null
+        ? LocalSource.templateProblems(baseDir, "template", args.template(), model)
         : LocalSource.problems(baseDir, "against", args.against());
   }
 
@@ -73,8 +84,9 @@ public final class ConfigDiffStep extends StepType<ConfigDiffStep.Args> {
     byte[] expectedBytes = src.bytes();
     if (args.template() != null) {
       try {
-        expectedBytes = ctx.render(new String(src.bytes(), StandardCharsets.UTF_8), args.template())
-            .getBytes(StandardCharsets.UTF_8);
+        expectedBytes =
+            ctx.render(new String(src.bytes(), StandardCharsets.UTF_8), args.template())
+                .getBytes(StandardCharsets.UTF_8);
       } catch (Templates.TemplateError e) {
         return StepResult.failed(args.template() + ": " + e.getMessage());
       }
@@ -98,9 +110,10 @@ public final class ConfigDiffStep extends StepType<ConfigDiffStep.Args> {
       String same = args.compareValues() ? "same keys and values as " : "same keys as ";
       return StepResult.ok(same + args.source()).withData(data);
     }
-    List<String> failing = args.failOn().stream()
-        .filter(k -> !((List<?>) data.get(k)).isEmpty()).toList();
+    List<String> failing =
+        args.failOn().stream().filter(k -> !((List<?>) data.get(k)).isEmpty()).toList();
     if (failing.isEmpty()) return StepResult.ok(diff.summary()).withData(data);
-    return StepResult.failed(diff.summary() + " (fail_on: " + String.join(", ", failing) + ")").withData(data);
+    return StepResult.failed(diff.summary() + " (fail_on: " + String.join(", ", failing) + ")")
+        .withData(data);
   }
 }

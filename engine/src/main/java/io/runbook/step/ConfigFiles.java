@@ -15,21 +15,23 @@ import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 
 /**
- * Config files that steps read and compare ({@code json_schema}, {@code config_diff}), JSON or YAML,
- * parsed to plain Java values: maps, lists, strings, numbers, booleans, null.
+ * Config files that steps read and compare ({@code json_schema}, {@code config_diff}), JSON or
+ * YAML, parsed to plain Java values: maps, lists, strings, numbers, booleans, null.
  *
- * <p>A {@code .yaml}/{@code .yml} name is YAML and a {@code .json} name JSON. Any other name is JSON when
- * it parses as JSON, else YAML, so a file without an extension works either way. YAML is read as YAML
- * 1.2 (the core schema: {@code on} and {@code 2024-01-01} stay strings) and duplicate keys are errors.
+ * <p>A {@code .yaml}/{@code .yml} name is YAML and a {@code .json} name JSON. Any other name is
+ * JSON when it parses as JSON, else YAML, so a file without an extension works either way. YAML is
+ * read as YAML 1.2 (the core schema: {@code on} and {@code 2024-01-01} stay strings) and duplicate
+ * keys are errors.
  */
 final class ConfigFiles {
-  static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  static final ObjectMapper JSON =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private ConfigFiles() {}
 
   /**
-   * The parsed value; {@code empty} when the file holds no document at all; {@code error} says why it
-   * cannot be read, as a sentence without the file name.
+   * The parsed value; {@code empty} when the file holds no document at all; {@code error} says why
+   * it cannot be read, as a sentence without the file name.
    */
   record Parsed(Object value, boolean empty, String error) {
     boolean failed() {
@@ -53,21 +55,27 @@ final class ConfigFiles {
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
       String pos = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-      return new Parsed(null, false, "not valid JSON" + pos + ": " + e.getOriginalMessage().lines().findFirst().orElse(""));
+      return new Parsed(
+          null,
+          false,
+          "not valid JSON" + pos + ": " + e.getOriginalMessage().lines().findFirst().orElse(""));
     } catch (IOException e) {
       return new Parsed(null, false, "cannot read: " + e.getMessage());
     }
   }
 
   private static Parsed yaml(String name, byte[] bytes) {
-    LoadSettings settings = LoadSettings.builder().setLabel(name).setAllowDuplicateKeys(false).build();
+    LoadSettings settings =
+        LoadSettings.builder().setLabel(name).setAllowDuplicateKeys(false).build();
     try {
       // A stream of comments only has no document: empty, like a blank file.
       Object value = new Load(settings).loadFromString(new String(bytes, StandardCharsets.UTF_8));
       return new Parsed(value, value == null, null);
     } catch (MarkedYamlEngineException e) {
-      String pos = e.getProblemMark().map(m -> " at line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1))
-          .orElse("");
+      String pos =
+          e.getProblemMark()
+              .map(m -> " at line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1))
+              .orElse("");
       return new Parsed(null, false, "not valid YAML" + pos + ": " + e.getProblem());
     } catch (YamlEngineException e) {
       return new Parsed(null, false, "not valid YAML: " + e.getMessage());

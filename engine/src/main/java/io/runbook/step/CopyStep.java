@@ -8,21 +8,24 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code copy:} puts a file on the host from inline {@code content} or a controller-side {@code src}.
- * Writes only when the host's copy differs (sha256), atomically, and undoes itself: the previous file
- * comes back, or the new one goes away if there was none.
+ * {@code copy:} puts a file on the host from inline {@code content} or a controller-side {@code
+ * src}. Writes only when the host's copy differs (sha256), atomically, and undoes itself: the
+ * previous file comes back, or the new one goes away if there was none.
  */
 public final class CopyStep extends StepType<CopyStep.Args> {
 
   /**
    * @param dest absolute path of the file on the host
    * @param content the file's text (already templated by the engine), or null
-   * @param src a controller-side file, relative to the runbook's directory, copied byte for byte, or null
-   * @param mode octal permissions such as "0644"; null keeps an existing file's mode (new files: 0644)
+   * @param src a controller-side file, relative to the runbook's directory, copied byte for byte,
+   *     or null
+   * @param mode octal permissions such as "0644"; null keeps an existing file's mode (new files:
+   *     0644)
    * @param owner user or user:group to chown the file to, or null
    * @param backup also keep a timestamped copy of a replaced file next to it on the host
    */
-  public record Args(String dest, String content, String src, String mode, String owner, Boolean backup) {
+  public record Args(
+      String dest, String content, String src, String mode, String owner, Boolean backup) {
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     public Args {
       backup = backup != null && backup;
@@ -37,7 +40,8 @@ public final class CopyStep extends StepType<CopyStep.Args> {
   public List<String> validate(Args args) {
     List<String> problems = new ArrayList<>();
     if ((args.content() == null) == (args.src() == null)) {
-      problems.add("give exactly one of 'content' (the text) or 'src' (a file next to the runbook)");
+      problems.add(
+          "give exactly one of 'content' (the text) or 'src' (a file next to the runbook)");
     }
     if (args.src() != null) problems.addAll(LocalSource.check("src", args.src()));
     problems.addAll(checkMode(args.mode()));
@@ -45,7 +49,8 @@ public final class CopyStep extends StepType<CopyStep.Args> {
   }
 
   @Override
-  public List<String> checkFiles(Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  public List<String> checkFiles(
+      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
     return LocalSource.problems(baseDir, "src", args.src());
   }
 
@@ -75,9 +80,15 @@ public final class CopyStep extends StepType<CopyStep.Args> {
     return RemoteFile.undo(result);
   }
 
-  /** Octal only: a symbolic mode ("u+x") cannot be compared with the host's file to decide idempotence. */
+  /**
+   * Octal only: a symbolic mode ("u+x") cannot be compared with the host's file to decide
+   * idempotence.
+   */
   static List<String> checkMode(String mode) {
     if (mode == null || mode.matches("0?[0-7]{3,4}")) return List.of();
-    return List.of("mode '" + mode + "' is not octal; write it like \"0644\" (quoted, or YAML reads 0644 as a number)");
+    return List.of(
+        "mode '"
+            + mode
+            + "' is not octal; write it like \"0644\" (quoted, or YAML reads 0644 as a number)");
   }
 }

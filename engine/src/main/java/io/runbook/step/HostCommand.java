@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
- * What {@code shell} and {@code command} share: the {@code creates}/{@code removes} guards, then one run
- * of the command line with its directory, environment and input.
+ * What {@code shell} and {@code command} share: the {@code creates}/{@code removes} guards, then
+ * one run of the command line with its directory, environment and input.
  *
  * @param chdir directory to run in, or null
  * @param env variables exported for the command
@@ -17,14 +17,16 @@ import java.util.Map;
  * @param creates skip the command when this path exists (it already made it)
  * @param removes skip the command when this path does not exist (nothing left to remove)
  */
-record HostCommand(String chdir, Map<String, String> env, String stdin, String creates, String removes) {
+record HostCommand(
+    String chdir, Map<String, String> env, String stdin, String creates, String removes) {
 
   HostCommand {
     env = env == null ? Map.of() : env;
   }
 
   StepResult run(String command, StepContext ctx) {
-    // The guards resolve relative paths against chdir, as the command itself would (Ansible does too).
+    // The guards resolve relative paths against chdir, as the command itself would (Ansible does
+    // too).
     if (creates != null && exists(creates, ctx)) {
       return skip(command, "skipped: " + creates + " exists");
     }
@@ -42,7 +44,8 @@ record HostCommand(String chdir, Map<String, String> env, String stdin, String c
   }
 
   private ExecRequest.Builder request(String command, StepContext ctx) {
-    ExecRequest.Builder b = ExecRequest.builder(command).timeout(ctx.timeout()).become(ctx.become());
+    ExecRequest.Builder b =
+        ExecRequest.builder(command).timeout(ctx.timeout()).become(ctx.become());
     return chdir == null ? b : b.chdir(chdir);
   }
 

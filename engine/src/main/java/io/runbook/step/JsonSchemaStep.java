@@ -15,11 +15,13 @@ import java.util.Map;
 
 /**
  * {@code json_schema:} checks a JSON or YAML config file on the host against a JSON Schema (draft
- * 2020-12) kept next to the runbook, typically the new release's schema before an upgrade. Lists every
- * violation by its JSON path, so one run shows everything to fix. Which files are YAML: {@link ConfigFiles}.
+ * 2020-12) kept next to the runbook, typically the new release's schema before an upgrade. Lists
+ * every violation by its JSON path, so one run shows everything to fix. Which files are YAML:
+ * {@link ConfigFiles}.
  */
 public final class JsonSchemaStep extends StepType<JsonSchemaStep.Args> {
-  private static final SchemaRegistry SCHEMAS = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
+  private static final SchemaRegistry SCHEMAS =
+      SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
 
   /**
    * @param path the JSON or YAML file on the host
@@ -37,7 +39,8 @@ public final class JsonSchemaStep extends StepType<JsonSchemaStep.Args> {
   }
 
   @Override
-  public List<String> checkFiles(Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  public List<String> checkFiles(
+      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
     if (args.schema() == null) return List.of();
     Object schema = schema(LocalSource.load(baseDir, "schema", args.schema()), args.schema());
     return schema instanceof StepResult failed ? List.of(failed.message()) : List.of();
@@ -45,8 +48,9 @@ public final class JsonSchemaStep extends StepType<JsonSchemaStep.Args> {
 
   /** The draft 2020-12 meta-schema (bundled with networknt), loaded on first use only. */
   private static final class Meta {
-    static final Schema SCHEMA = SCHEMAS.getSchema(
-        com.networknt.schema.SchemaLocation.of("https://json-schema.org/draft/2020-12/schema"));
+    static final Schema SCHEMA =
+        SCHEMAS.getSchema(
+            com.networknt.schema.SchemaLocation.of("https://json-schema.org/draft/2020-12/schema"));
   }
 
   /** The compiled schema, or the failed result saying why there is none. */
@@ -57,11 +61,14 @@ public final class JsonSchemaStep extends StepType<JsonSchemaStep.Args> {
     if (schemaDoc.empty()) return StepResult.failed(name + " is empty");
     try {
       JsonNode tree = ConfigFiles.tree(schemaDoc.value());
-      // networknt compiles what it understands and ignores the rest: {"type": 5} would check nothing.
+      // networknt compiles what it understands and ignores the rest: {"type": 5} would check
+      // nothing.
       List<Error> wrong = Meta.SCHEMA.validate(tree);
       if (!wrong.isEmpty()) {
-        return StepResult.failed(name + " is not a valid JSON Schema (draft 2020-12): "
-            + String.join("; ", wrong.stream().map(Error::toString).toList()));
+        return StepResult.failed(
+            name
+                + " is not a valid JSON Schema (draft 2020-12): "
+                + String.join("; ", wrong.stream().map(Error::toString).toList()));
       }
       return SCHEMAS.getSchema(tree);
     } catch (SchemaException e) {
@@ -81,18 +88,32 @@ public final class JsonSchemaStep extends StepType<JsonSchemaStep.Args> {
     if (config.empty()) return StepResult.failed(args.path() + " is empty");
     JsonNode instance = ConfigFiles.tree(config.value());
 
-    List<String> violations = schema.validate(instance).stream().map(JsonSchemaStep::describe).toList();
+    List<String> violations =
+        schema.validate(instance).stream().map(JsonSchemaStep::describe).toList();
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("path", args.path());
     data.put("valid", violations.isEmpty());
     data.put("violations", violations);
-    if (violations.isEmpty()) return StepResult.ok(args.path() + " matches " + args.schema()).withData(data);
-    String message = args.path() + ": " + violations.size() + " violation" + (violations.size() == 1 ? "" : "s")
-        + " of " + args.schema() + ": " + String.join("; ", violations);
-    return new StepResult(Status.FAILED, null, String.join("\n", violations) + "\n", null, message, data, 0, 1);
+    if (violations.isEmpty())
+      return StepResult.ok(args.path() + " matches " + args.schema()).withData(data);
+    String message =
+        args.path()
+            + ": "
+            + violations.size()
+            + " violation"
+            + (violations.size() == 1 ? "" : "s")
+            + " of "
+            + args.schema()
+            + ": "
+            + String.join("; ", violations);
+    return new StepResult(
+        Status.FAILED, null, String.join("\n", violations) + "\n", null, message, data, 0, 1);
   }
 
-  /** {@code $.server.port: string found, integer expected}: a JSONPath, which people read more easily than a pointer. */
+  /**
+   * {@code $.server.port: string found, integer expected}: a JSONPath, which people read more
+   * easily than a pointer.
+   */
   private static String describe(Error e) {
     StringBuilder where = new StringBuilder("$");
     NodePath path = e.getInstanceLocation();

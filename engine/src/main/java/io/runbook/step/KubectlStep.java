@@ -19,16 +19,16 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * {@code kubectl:} runs the host's {@code kubectl} against a Deployment, as the seed's Kubernetes section
- * does by hand: {@code set_image} (the rolling update), {@code rollout_status} (wait for it, with a
- * time-out), {@code rollout_undo} (back to the previous or a given revision) and {@code get} (the object as
- * JSON, to register). The engine talks to no API server itself: the host's kubectl, kubeconfig and context
- * decide where the commands go.
+ * {@code kubectl:} runs the host's {@code kubectl} against a Deployment, as the seed's Kubernetes
+ * section does by hand: {@code set_image} (the rolling update), {@code rollout_status} (wait for
+ * it, with a time-out), {@code rollout_undo} (back to the previous or a given revision) and {@code
+ * get} (the object as JSON, to register). The engine talks to no API server itself: the host's
+ * kubectl, kubeconfig and context decide where the commands go.
  *
- * <p>{@code set_image} reads the Deployment first and records its revision
- * ({@code deployment.kubernetes.io/revision}) and the container's image; its automatic undo is
- * {@code rollout undo --to-revision=<that revision>} followed by {@code rollout status}, so a failed verify
- * puts the Deployment back on the pods it had.
+ * <p>{@code set_image} reads the Deployment first and records its revision ({@code
+ * deployment.kubernetes.io/revision}) and the container's image; its automatic undo is {@code
+ * rollout undo --to-revision=<that revision>} followed by {@code rollout status}, so a failed
+ * verify puts the Deployment back on the pods it had.
  */
 public final class KubectlStep extends StepType<KubectlStep.Args> {
   static final Set<String> ACTIONS = Set.of("set_image", "rollout_status", "rollout_undo", "get");
@@ -47,14 +47,25 @@ public final class KubectlStep extends StepType<KubectlStep.Args> {
    * @param toRevision the revision rollout_undo goes back to; default the previous one
    * @param resource what get reads, default {@code deployment/<deployment>}
    */
-  public record Args(String action, String deployment, String container, String image, String namespace,
-      String context, String kubeconfig, Object timeout, @JsonProperty("to_revision") Object toRevision,
+  public record Args(
+      String action,
+      String deployment,
+      String container,
+      String image,
+      String namespace,
+      String context,
+      String kubeconfig,
+      Object timeout,
+      @JsonProperty("to_revision") Object toRevision,
       String resource) {
 
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     public Args {}
 
-    /** {@code kubectl [--kubeconfig K] [--context C] [-n NS]} followed by {@code more}, quoted for sh. */
+    /**
+     * {@code kubectl [--kubeconfig K] [--context C] [-n NS]} followed by {@code more}, quoted for
+     * sh.
+     */
     String line(String... more) {
       List<String> argv = new ArrayList<>(List.of("kubectl"));
       if (kubeconfig != null) argv.addAll(List.of("--kubeconfig", kubeconfig));
@@ -82,19 +93,22 @@ public final class KubectlStep extends StepType<KubectlStep.Args> {
     }
     boolean get = a.action().equals("get");
     if (!get && blank(a.deployment())) problems.add("'deployment' is required for " + a.action());
-    if (get && blank(a.deployment()) && blank(a.resource())) problems.add("get needs 'deployment' or 'resource'");
+    if (get && blank(a.deployment()) && blank(a.resource()))
+      problems.add("get needs 'deployment' or 'resource'");
     if (a.action().equals("set_image") && (blank(a.container()) || blank(a.image()))) {
       problems.add("set_image needs 'container' and 'image'");
     }
     if (!a.action().equals("set_image") && (a.container() != null || a.image() != null)) {
       problems.add("'container' and 'image' go with set_image");
     }
-    if (a.timeout() != null && !a.action().equals("rollout_status")) problems.add("'timeout' goes with rollout_status");
+    if (a.timeout() != null && !a.action().equals("rollout_status"))
+      problems.add("'timeout' goes with rollout_status");
     Duration wait = Durations.parse(a.timeout());
     if (a.timeout() != null && (wait == null || wait.toSeconds() < 1)) {
       problems.add("'timeout' must be a duration such as 120, 90s or 5m");
     }
-    if (a.toRevision() != null && !a.action().equals("rollout_undo")) problems.add("'to_revision' goes with rollout_undo");
+    if (a.toRevision() != null && !a.action().equals("rollout_undo"))
+      problems.add("'to_revision' goes with rollout_undo");
     if (a.toRevision() != null && !String.valueOf(a.toRevision()).matches("[1-9][0-9]*")) {
       problems.add("'to_revision' must be a revision number such as 3");
     }
@@ -108,9 +122,15 @@ public final class KubectlStep extends StepType<KubectlStep.Args> {
     if (!problems.isEmpty()) return StepResult.failed(String.join("; ", problems));
     return switch (a.action()) {
       case "set_image" -> setImage(a, ctx);
-      case "rollout_status" -> rolloutStatus(a, ctx, a.timeout() == null ? ctx.timeout() : Durations.parse(a.timeout()));
-      case "rollout_undo" -> run(ctx, a.toRevision() == null ? a.line("rollout", "undo", a.target())
-          : a.line("rollout", "undo", a.target(), "--to-revision=" + a.toRevision()), "rollout undo of " + a.target());
+      case "rollout_status" ->
+          rolloutStatus(a, ctx, a.timeout() == null ? ctx.timeout() : Durations.parse(a.timeout()));
+      case "rollout_undo" ->
+          run(
+              ctx,
+              a.toRevision() == null
+                  ? a.line("rollout", "undo", a.target())
+                  : a.line("rollout", "undo", a.target(), "--to-revision=" + a.toRevision()),
+              "rollout undo of " + a.target());
       default -> get(a, ctx);
     };
   }
@@ -127,8 +147,13 @@ public final class KubectlStep extends StepType<KubectlStep.Args> {
       if (c.path("name").asText().equals(a.container())) previous = c.path("image").asText();
     }
     if (previous == null) {
-      return StepResult.failed(a.target() + " has no container '" + a.container() + "' (it has: "
-          + String.join(", ", names) + ")");
+      return StepResult.failed(
+          a.target()
+              + " has no container '"
+              + a.container()
+              + "' (it has: "
+              + String.join(", ", names)
+              + ")");
     }
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("deployment", a.deployment());
@@ -138,22 +163,46 @@ public final class KubectlStep extends StepType<KubectlStep.Args> {
     if (previous.equals(a.image())) {
       return StepResult.ok(a.target() + " already runs " + a.image()).withData(data);
     }
-    StepResult set = run(ctx, a.line("set", "image", a.target(), a.container() + "=" + a.image()), "set image on " + a.target());
+    StepResult set =
+        run(
+            ctx,
+            a.line("set", "image", a.target(), a.container() + "=" + a.image()),
+            "set image on " + a.target());
     if (set.failed()) return set.withData(data);
-    return set.withStatus(Status.CHANGED, a.container() + ": " + previous + " → " + a.image()
-        + (revision.isEmpty() ? "" : " (was revision " + revision + ")")).withData(data);
+    return set.withStatus(
+            Status.CHANGED,
+            a.container()
+                + ": "
+                + previous
+                + " → "
+                + a.image()
+                + (revision.isEmpty() ? "" : " (was revision " + revision + ")"))
+        .withData(data);
   }
 
   private static StepResult rolloutStatus(Args a, StepContext ctx, Duration wait) {
     String line = a.line("rollout", "status", a.target(), "--timeout=" + wait.toSeconds() + "s");
     // kubectl stops itself at --timeout; the transport's limit is only a backstop behind it.
-    ExecResult r = ctx.transport().exec(ExecRequest.builder(line).timeout(wait.plusSeconds(30)).become(ctx.become()).build());
+    ExecResult r =
+        ctx.transport()
+            .exec(
+                ExecRequest.builder(line)
+                    .timeout(wait.plusSeconds(30))
+                    .become(ctx.become())
+                    .build());
     StepResult res = StepResult.fromExec(r).withData(Map.of("cmd", line));
     if (res.failed()) {
       String progress = lastLine(r.stdoutText());
       String why = r.timedOut() ? "kubectl did not return" : lastLine(r.stderrText());
-      return res.withStatus(Status.FAILED, "rollout of " + a.target() + " did not complete (waited up to "
-          + Durations.format(wait) + "): " + why + (progress.isEmpty() ? "" : " (last: " + progress + ")"));
+      return res.withStatus(
+          Status.FAILED,
+          "rollout of "
+              + a.target()
+              + " did not complete (waited up to "
+              + Durations.format(wait)
+              + "): "
+              + why
+              + (progress.isEmpty() ? "" : " (last: " + progress + ")"));
     }
     return res.withStatus(Status.OK, lastLine(r.stdoutText()));
   }
@@ -164,11 +213,14 @@ public final class KubectlStep extends StepType<KubectlStep.Args> {
     StepResult res = result(r, a.line("get", what, "-o", "json"), "get " + what);
     if (res.failed()) return res;
     try {
-      // The whole output, not the result's tail: a Deployment with its managedFields can pass 16 KiB.
+      // The whole output, not the result's tail: a Deployment with its managedFields can pass 16
+      // KiB.
       JsonNode json = JSON.readTree(r.stdoutText());
-      return res.withStatus(Status.OK, "read " + what).withData(Map.of("json", JSON.convertValue(json, Map.class)));
+      return res.withStatus(Status.OK, "read " + what)
+          .withData(Map.of("json", JSON.convertValue(json, Map.class)));
     } catch (Exception e) {
-      return res.withStatus(Status.FAILED, "kubectl get " + what + " did not print JSON: " + excerpt(r.stdoutText()));
+      return res.withStatus(
+          Status.FAILED, "kubectl get " + what + " did not print JSON: " + excerpt(r.stdoutText()));
     }
   }
 
@@ -180,9 +232,14 @@ public final class KubectlStep extends StepType<KubectlStep.Args> {
   private static StepResult result(ExecResult r, String line, String what) {
     StepResult res = StepResult.fromExec(r).withData(Map.of("cmd", line));
     if (!res.failed()) return res;
-    String why = r.timedOut() ? "timed out after " + r.duration().toSeconds() + " s" : lastLine(r.stderrText());
+    String why =
+        r.timedOut()
+            ? "timed out after " + r.duration().toSeconds() + " s"
+            : lastLine(r.stderrText());
     String hint = r.exitCode() == 127 ? " (is kubectl installed on the host and on its PATH?)" : "";
-    return res.withStatus(Status.FAILED, what + " failed: " + (why.isEmpty() ? "exit code " + r.exitCode() : why) + hint);
+    return res.withStatus(
+        Status.FAILED,
+        what + " failed: " + (why.isEmpty() ? "exit code " + r.exitCode() : why) + hint);
   }
 
   @Override
@@ -199,24 +256,38 @@ public final class KubectlStep extends StepType<KubectlStep.Args> {
   public Optional<Undo> undo(Args a, StepResult result) {
     if (!a.action().equals("set_image") || !result.changed()) return Optional.empty();
     String revision = String.valueOf(result.data().getOrDefault("previous_revision", ""));
-    String undo = revision.isEmpty() ? a.line("rollout", "undo", a.target())
-        : a.line("rollout", "undo", a.target(), "--to-revision=" + revision);
-    return Optional.of(new Undo() {
-      @Override
-      public String description() {
-        return "rollout undo " + a.target() + (revision.isEmpty() ? "" : " --to-revision=" + revision)
-            + " (back to " + result.data().get("previous_image") + ")";
-      }
+    String undo =
+        revision.isEmpty()
+            ? a.line("rollout", "undo", a.target())
+            : a.line("rollout", "undo", a.target(), "--to-revision=" + revision);
+    return Optional.of(
+        new Undo() {
+          @Override
+          public String description() {
+            return "rollout undo "
+                + a.target()
+                + (revision.isEmpty() ? "" : " --to-revision=" + revision)
+                + " (back to "
+                + result.data().get("previous_image")
+                + ")";
+          }
 
-      @Override
-      public StepResult run(StepContext ctx) {
-        StepResult r = KubectlStep.run(ctx, undo, "rollout undo of " + a.target());
-        if (r.failed()) return r;
-        StepResult done = rolloutStatus(a, ctx, ctx.timeout());
-        return done.failed() ? done : done.withStatus(Status.CHANGED, a.target() + " back at revision "
-            + (revision.isEmpty() ? "(previous)" : revision) + ", " + result.data().get("previous_image"));
-      }
-    });
+          @Override
+          public StepResult run(StepContext ctx) {
+            StepResult r = KubectlStep.run(ctx, undo, "rollout undo of " + a.target());
+            if (r.failed()) return r;
+            StepResult done = rolloutStatus(a, ctx, ctx.timeout());
+            return done.failed()
+                ? done
+                : done.withStatus(
+                    Status.CHANGED,
+                    a.target()
+                        + " back at revision "
+                        + (revision.isEmpty() ? "(previous)" : revision)
+                        + ", "
+                        + result.data().get("previous_image"));
+          }
+        });
   }
 
   private static boolean blank(String s) {

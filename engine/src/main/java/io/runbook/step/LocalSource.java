@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A controller-side file named by {@code src:} (or {@code schema:}), relative to the runbook's directory. */
+/**
+ * A controller-side file named by {@code src:} (or {@code schema:}), relative to the runbook's
+ * directory.
+ */
 final class LocalSource {
   private LocalSource() {}
 
@@ -55,16 +58,18 @@ final class LocalSource {
   }
 
   /**
-   * The problem with a controller template file, if any: besides {@link #problems}, its syntax, and,
-   * with a host's variables, whether it renders (an undefined variable).
+   * The problem with a controller template file, if any: besides {@link #problems}, its syntax,
+   * and, with a host's variables, whether it renders (an undefined variable).
    */
-  static List<String> templateProblems(Path baseDir, String key, String src, java.util.Map<String, ?> model) {
+  static List<String> templateProblems(
+      Path baseDir, String key, String src, java.util.Map<String, ?> model) {
     if (src == null) return List.of();
     Loaded f = load(baseDir, key, src);
     if (f.failure() != null) return List.of(f.failure().message());
     String text = new String(f.bytes(), java.nio.charset.StandardCharsets.UTF_8);
     if (model == null) {
-      return io.runbook.template.Templates.syntaxProblem(text).map(p -> List.of(key + " " + src + ": " + p))
+      return io.runbook.template.Templates.syntaxProblem(text)
+          .map(p -> List.of(key + " " + src + ": " + p))
           .orElse(List.of());
     }
     try {
@@ -76,7 +81,11 @@ final class LocalSource {
   }
 
   private static String directory(String key, String src) {
-    return "'" + key + "' " + src + " is a directory; only single files are supported: one step per file,"
+    return "'"
+        + key
+        + "' "
+        + src
+        + " is a directory; only single files are supported: one step per file,"
         + " or an archive unpacked with shell";
   }
 }

@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 
 /**
  * The database a {@code migrate} step talks to, through its command-line client on the host: one
- * command per exchange, the SQL on stdin. SQLite runs {@code sqlite3 -bail} with its own
- * {@code BEGIN}/{@code COMMIT}; PostgreSQL runs {@code psql -v ON_ERROR_STOP=1 --single-transaction}.
+ * command per exchange, the SQL on stdin. SQLite runs {@code sqlite3 -bail} with its own {@code
+ * BEGIN}/{@code COMMIT}; PostgreSQL runs {@code psql -v ON_ERROR_STOP=1 --single-transaction}.
  * Either way a failing or killed migration leaves nothing of itself behind, record included.
  *
  * <p>The PostgreSQL connection string is the first line of stdin, read by the shell, so that a
@@ -25,21 +25,27 @@ import java.util.regex.Pattern;
  */
 record MigrationDb(String engine, String db, String table) {
   static final List<String> ENGINES = List.of("sqlite", "postgres");
-  static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
+  static final Pattern TABLE =
+      Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
 
   /**
    * The table name reaches SQL text, and sqlite3 reads dot-commands ({@code .shell}) from that same
-   * stdin: whatever the caller checked, nothing but a plain (optionally schema-qualified) name gets here.
+   * stdin: whatever the caller checked, nothing but a plain (optionally schema-qualified) name gets
+   * here.
    */
   MigrationDb {
     if (table == null || !TABLE.matcher(table).matches()) {
       throw new IllegalArgumentException("'table' must be a plain SQL name such as migrations");
     }
   }
+
   // "Parse error near line 4: duplicate column name: x", "Error: unable to open database ..."
-  private static final Pattern SQLITE_ERROR = Pattern.compile("(?:Parse error|Runtime error|Error):? ?(?:near line (\\d+): )?(.*)");
-  // "psql:<stdin>:3: ERROR:  column "x" of relation "m" already exists", "psql: error: connection ..."
-  private static final Pattern PSQL_ERROR = Pattern.compile("psql(?::[^:]*:(\\d+))?: (?:ERROR|FATAL|error):\\s+(.*)");
+  private static final Pattern SQLITE_ERROR =
+      Pattern.compile("(?:Parse error|Runtime error|Error):? ?(?:near line (\\d+): )?(.*)");
+  // "psql:<stdin>:3: ERROR:  column "x" of relation "m" already exists", "psql: error: connection
+  // ..."
+  private static final Pattern PSQL_ERROR =
+      Pattern.compile("psql(?::[^:]*:(\\d+))?: (?:ERROR|FATAL|error):\\s+(.*)");
   private static final String PG_NOW = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')";
 
   boolean postgres() {
@@ -48,21 +54,29 @@ record MigrationDb(String engine, String db, String table) {
 
   /** Creates the tracking table if missing and lists the recorded versions, one per line. */
   ExecRequest listApplied(Duration timeout, Become become) {
-    String sql = (postgres() ? "SET client_min_messages = warning;\n" : "")
-        + "CREATE TABLE IF NOT EXISTS " + quotedTable() + " (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL);\n"
-        + "SELECT version FROM " + quotedTable() + " ORDER BY version;\n";
+    String sql =
+        (postgres() ? "SET client_min_messages = warning;\n" : "")
+            + "CREATE TABLE IF NOT EXISTS "
+            + quotedTable()
+            + " (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL);\n"
+            + "SELECT version FROM "
+            + quotedTable()
+            + " ORDER BY version;\n";
     return request(sql, timeout, become);
   }
 
   /**
    * Runs one migration and records it, in one transaction. What comes first shares the migration's
-   * first line, so that the line an error names is the line in the migration's file. PostgreSQL also
-   * stops the statement itself at the time-out: killing psql alone would leave it running on the
-   * server, holding its locks, until it next talks to the client.
+   * first line, so that the line an error names is the line in the migration's file. PostgreSQL
+   * also stops the statement itself at the time-out: killing psql alone would leave it running on
+   * the server, holding its locks, until it next talks to the client.
    */
   ExecRequest apply(String version, String sql, Duration timeout, Become become) {
     String body = sql + "\n;\n" + insert(version) + "\n";
-    String script = postgres() ? "SET statement_timeout = " + timeout.toMillis() + "; " + body : "BEGIN; " + body + "COMMIT;\n";
+    String script =
+        postgres()
+            ? "SET statement_timeout = " + timeout.toMillis() + "; " + body
+            : "BEGIN; " + body + "COMMIT;\n";
     return request(script, timeout, become);
   }
 
@@ -77,7 +91,8 @@ record MigrationDb(String engine, String db, String table) {
 
   static Failure failure(String engine, ExecResult r) {
     Pattern p = engine.equals("postgres") ? PSQL_ERROR : SQLITE_ERROR;
-    List<String> lines = r.stderrText().strip().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    List<String> lines =
+        r.stderrText().strip().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
     for (String l : lines) {
       Matcher m = p.matcher(l);
       if (!m.matches()) continue;
@@ -103,35 +118,48 @@ record MigrationDb(String engine, String db, String table) {
   /** For messages: the SQLite path, or the connection string without its password. */
   String describe() {
     if (!postgres()) return db;
-    return db.replaceAll("(://[^:/@]*:)[^@]*@", "$1***@").replaceAll("(password\\s*=\\s*)('[^']*'|\\S+)", "$1***");
+    return db.replaceAll("(://[^:/@]*:)[^@]*@", "$1***@")
+        .replaceAll("(password\\s*=\\s*)('[^']*'|\\S+)", "$1***");
   }
 
   private String insert(String version) {
     String now = postgres() ? PG_NOW : "datetime('now')";
-    return "INSERT INTO " + quotedTable() + " (version, applied_at) VALUES ('" + version.replace("'", "''") + "', " + now + ");";
+    return "INSERT INTO "
+        + quotedTable()
+        + " (version, applied_at) VALUES ('"
+        + version.replace("'", "''")
+        + "', "
+        + now
+        + ");";
   }
 
   /**
-   * The table as a quoted identifier ({@code "schema"."name"}), the second guard after {@link #TABLE}.
-   * PostgreSQL folds an unquoted name to lower case and keeps a quoted one as written, so the name is
-   * lower-cased there: {@code table: Migrations} keeps meaning the table it always meant. SQLite compares
-   * names without regard to case, quoted or not.
+   * The table as a quoted identifier ({@code "schema"."name"}), the second guard after {@link
+   * #TABLE}. PostgreSQL folds an unquoted name to lower case and keeps a quoted one as written, so
+   * the name is lower-cased there: {@code table: Migrations} keeps meaning the table it always
+   * meant. SQLite compares names without regard to case, quoted or not.
    */
   String quotedTable() {
     StringBuilder out = new StringBuilder();
     for (String part : table.split("\\.")) {
       if (out.length() > 0) out.append('.');
-      out.append('"').append(postgres() ? part.toLowerCase(java.util.Locale.ROOT) : part).append('"');
+      out.append('"')
+          .append(postgres() ? part.toLowerCase(java.util.Locale.ROOT) : part)
+          .append('"');
     }
     return out.toString();
   }
 
   private ExecRequest request(String sql, Duration timeout, Become become) {
-    String command = postgres()
-        ? "IFS= read -r url && exec psql -X -q -A -t -v ON_ERROR_STOP=1 --single-transaction -f - \"$url\""
-        : "exec sqlite3 -bail -batch -init /dev/null " + Shell.quote(db);
+    String command =
+        postgres()
+            ? "IFS= read -r url && exec psql -X -q -A -t -v ON_ERROR_STOP=1 --single-transaction -f - \"$url\""
+            : "exec sqlite3 -bail -batch -init /dev/null " + Shell.quote(db);
     String stdin = postgres() ? db + "\n" + sql : sql;
-    return ExecRequest.builder(command).stdin(stdin.getBytes(StandardCharsets.UTF_8)).timeout(timeout)
-        .become(become).build();
+    return ExecRequest.builder(command)
+        .stdin(stdin.getBytes(StandardCharsets.UTF_8))
+        .timeout(timeout)
+        .become(become)
+        .build();
   }
 }

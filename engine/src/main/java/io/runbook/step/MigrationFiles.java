@@ -16,13 +16,14 @@ import java.util.stream.Stream;
 
 /**
  * The migrations of a {@code migrate} step, read on the controller: the {@code *.sql} files of a
- * directory in name order, or a list of files in the order given. A migration's name is its file name,
- * which is what the tracking table records.
+ * directory in name order, or a list of files in the order given. A migration's name is its file
+ * name, which is what the tracking table records.
  */
 final class MigrationFiles {
   // migrate wraps each migration in a transaction; one of its own would commit half of it early.
-  private static final Pattern OWN_TRANSACTION = Pattern.compile(
-      "(?im)^\\s*(BEGIN(\\s+(TRANSACTION|WORK|DEFERRED|IMMEDIATE|EXCLUSIVE))?|COMMIT(\\s+(TRANSACTION|WORK))?|START\\s+TRANSACTION)\\s*;");
+  private static final Pattern OWN_TRANSACTION =
+      Pattern.compile(
+          "(?im)^\\s*(BEGIN(\\s+(TRANSACTION|WORK|DEFERRED|IMMEDIATE|EXCLUSIVE))?|COMMIT(\\s+(TRANSACTION|WORK))?|START\\s+TRANSACTION)\\s*;");
 
   private MigrationFiles() {}
 
@@ -41,7 +42,9 @@ final class MigrationFiles {
       if (!Files.isDirectory(d)) return failed("migrations dir not found on the controller: " + d);
       try (Stream<Path> list = Files.list(d)) {
         list.filter(p -> p.getFileName().toString().endsWith(".sql") && Files.isRegularFile(p))
-            .map(p -> p.getFileName().toString()).sorted().forEach(n -> sources.add(dir + "/" + n));
+            .map(p -> p.getFileName().toString())
+            .sorted()
+            .forEach(n -> sources.add(dir + "/" + n));
       } catch (IOException e) {
         return failed("cannot list " + d + ": " + e.getMessage());
       }
@@ -55,25 +58,36 @@ final class MigrationFiles {
       LocalSource.Loaded f = LocalSource.load(baseDir, "files", src);
       if (f.failure() != null) return new Loaded(null, f.failure());
       String name = Path.of(src).getFileName().toString();
-      if (!names.add(name)) return failed("two migrations are named " + name + "; names must be unique");
+      if (!names.add(name))
+        return failed("two migrations are named " + name + "; names must be unique");
       String sql = new String(f.bytes(), StandardCharsets.UTF_8);
       if (OWN_TRANSACTION.matcher(sql).find()) {
-        return failed(name + " has its own BEGIN/COMMIT; migrate runs every migration in a transaction of"
-            + " its own, so remove them from the file");
+        return failed(
+            name
+                + " has its own BEGIN/COMMIT; migrate runs every migration in a transaction of"
+                + " its own, so remove them from the file");
       }
       migrations.add(new Migration(name, sql));
     }
     return new Loaded(List.copyOf(migrations), null);
   }
 
-  /** Whether the table records {@code name}, or the name without {@code .sql} as the seed guide writes it. */
+  /**
+   * Whether the table records {@code name}, or the name without {@code .sql} as the seed guide
+   * writes it.
+   */
   static boolean recorded(Collection<String> versions, String name) {
     return versions.contains(name) || versions.contains(name.replaceFirst("\\.sql$", ""));
   }
 
-  /** The migration a {@code mark_applied} entry means: its file name, with or without {@code .sql}. */
+  /**
+   * The migration a {@code mark_applied} entry means: its file name, with or without {@code .sql}.
+   */
   static Optional<String> resolve(List<Migration> all, String name) {
-    return all.stream().map(Migration::name).filter(n -> n.equals(name) || n.equals(name + ".sql")).findFirst();
+    return all.stream()
+        .map(Migration::name)
+        .filter(n -> n.equals(name) || n.equals(name + ".sql"))
+        .findFirst();
   }
 
   private static Loaded failed(String message) {

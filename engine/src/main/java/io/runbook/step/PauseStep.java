@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code pause:} waits on the controller, touching no host: the soak time between canary batches, or a
- * moment for a service to settle before it is verified. Ok when the time is up; an interrupted pause
- * fails, so the run stops instead of carrying on as if the soak had passed.
+ * {@code pause:} waits on the controller, touching no host: the soak time between canary batches,
+ * or a moment for a service to settle before it is verified. Ok when the time is up; an interrupted
+ * pause fails, so the run stops instead of carrying on as if the soak had passed.
  */
 public final class PauseStep extends StepType<PauseStep.Args> {
 
@@ -47,9 +47,11 @@ public final class PauseStep extends StepType<PauseStep.Args> {
 
   @Override
   public List<String> validate(Args args) {
-    if (args.seconds() == null) return List.of("'seconds' is missing; give how long to wait, e.g. 30 or 5m");
+    if (args.seconds() == null)
+      return List.of("'seconds' is missing; give how long to wait, e.g. 30 or 5m");
     if (args.duration() == null) {
-      return List.of("'" + args.seconds() + "' is not a duration: use seconds (30) or 250ms, 30s, 5m, 1h");
+      return List.of(
+          "'" + args.seconds() + "' is not a duration: use seconds (30) or 250ms, 30s, 5m, 1h");
     }
     return List.of();
   }
@@ -65,7 +67,10 @@ public final class PauseStep extends StepType<PauseStep.Args> {
       Thread.currentThread().interrupt();
       return StepResult.failed("interrupted");
     }
-    String said = "paused " + format(d) + (args.reason() == null || args.reason().isBlank() ? "" : ": " + args.reason());
+    String said =
+        "paused "
+            + format(d)
+            + (args.reason() == null || args.reason().isBlank() ? "" : ": " + args.reason());
     return StepResult.ok(said).withData(Map.of("seconds", d.toMillis() / 1000.0));
   }
 

@@ -12,11 +12,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code restore:} puts back what a {@code backup} archived. Nothing is touched until everything checks
- * out: the archive and its path list against {@code SHA256SUMS}, then every file extracted to a temporary
- * directory against its checksum there. Then each archived path is replaced whole: what is there now goes
- * (so files the run created inside a restored directory disappear) and the verified copy is renamed in —
- * atomically for a file; for a directory the old one is renamed aside first, then the new one in.
+ * {@code restore:} puts back what a {@code backup} archived. Nothing is touched until everything
+ * checks out: the archive and its path list against {@code SHA256SUMS}, then every file extracted
+ * to a temporary directory against its checksum there. Then each archived path is replaced whole:
+ * what is there now goes (so files the run created inside a restored directory disappear) and the
+ * verified copy is renamed in — atomically for a file; for a directory the old one is renamed aside
+ * first, then the new one in.
  */
 public final class RestoreStep extends StepType<RestoreStep.Args> {
 
@@ -26,7 +27,8 @@ public final class RestoreStep extends StepType<RestoreStep.Args> {
    * @param name the backup's name, default "backup"
    * @param verifyOnly check the checksums, change nothing
    */
-  public record Args(String archive, String dir, String name, @JsonProperty("verify_only") Boolean verifyOnly) {
+  public record Args(
+      String archive, String dir, String name, @JsonProperty("verify_only") Boolean verifyOnly) {
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     public Args {
       verifyOnly = verifyOnly != null && verifyOnly;
@@ -50,14 +52,20 @@ public final class RestoreStep extends StepType<RestoreStep.Args> {
   public List<String> validate(Args a) {
     List<String> problems = new ArrayList<>();
     if ((a.archive() == null) == (a.dir() == null)) {
-      problems.add("give exactly one of 'archive' (the backup's .tar.gz) or 'dir' (its run directory, with 'name')");
+      problems.add(
+          "give exactly one of 'archive' (the backup's .tar.gz) or 'dir' (its run directory, with 'name')");
       return problems;
     }
-    if (a.archive() != null && a.name() != null) problems.add("'name' goes with 'dir'; 'archive' already names the backup");
+    if (a.archive() != null && a.name() != null)
+      problems.add("'name' goes with 'dir'; 'archive' already names the backup");
     String path = a.archive() != null ? a.archive() : a.dir();
-    if (!path.startsWith("/") || path.length() < 2 || path.endsWith("/")) problems.add("'" + path + "' is not an absolute path");
-    if (a.archive() != null && !a.archive().endsWith(".tar.gz")) problems.add("archive '" + a.archive() + "' is not a .tar.gz made by the backup step");
-    else if (!a.backupName().matches(BackupStep.NAME)) problems.add("backup name '" + a.backupName() + "' may hold only letters, digits, '.', '_' and '-'");
+    if (!path.startsWith("/") || path.length() < 2 || path.endsWith("/"))
+      problems.add("'" + path + "' is not an absolute path");
+    if (a.archive() != null && !a.archive().endsWith(".tar.gz"))
+      problems.add("archive '" + a.archive() + "' is not a .tar.gz made by the backup step");
+    else if (!a.backupName().matches(BackupStep.NAME))
+      problems.add(
+          "backup name '" + a.backupName() + "' may hold only letters, digits, '.', '_' and '-'");
     return problems;
   }
 
@@ -90,37 +98,73 @@ public final class RestoreStep extends StepType<RestoreStep.Args> {
     List<String> restored = HostScript.tagged(r, "restored");
     if (r.exitCode() != 0 || r.timedOut()) {
       StepResult f = HostScript.failed(r, "cannot restore from " + archive);
-      return restored.isEmpty() ? f : f.withStatus(Status.FAILED, f.message() + " (already restored: " + String.join(", ", restored) + ")");
+      return restored.isEmpty()
+          ? f
+          : f.withStatus(
+              Status.FAILED,
+              f.message() + " (already restored: " + String.join(", ", restored) + ")");
     }
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("archive", archive);
     data.put("dir", dir);
-    data.put("files", Integer.parseInt(HostScript.tagged(r, "verified").stream().findFirst().orElse("0")));
-    if (verifyOnly) return StepResult.ok("verified " + archive + ": " + data.get("files") + " files match SHA256SUMS").withData(data);
+    data.put(
+        "files",
+        Integer.parseInt(HostScript.tagged(r, "verified").stream().findFirst().orElse("0")));
+    if (verifyOnly)
+      return StepResult.ok(
+              "verified " + archive + ": " + data.get("files") + " files match SHA256SUMS")
+          .withData(data);
     data.put("restored", restored);
-    return StepResult.changed("restored " + String.join(", ", restored) + " from " + archive + " ("
-        + data.get("files") + " files verified)").withData(data);
+    return StepResult.changed(
+            "restored "
+                + String.join(", ", restored)
+                + " from "
+                + archive
+                + " ("
+                + data.get("files")
+                + " files verified)")
+        .withData(data);
   }
 
   private static String script(String dir, String name, boolean verifyOnly) {
     String own = Shell.quote("^[0-9a-f]{64}  " + HostScript.ere(name) + "\\.(tar\\.gz|paths)$");
     String files = Shell.quote("^[0-9a-f]{64}  " + HostScript.ere(name) + "/");
     String refuse = "echo \"" + HostScript.SAYS + "refusing to restore: ";
-    return "set -e; d=" + Shell.quote(dir) + "; n=" + Shell.quote(name) + "\n"
-        + "cd \"$d\" 2>/dev/null || { " + refuse + "no backup directory $d\" >&2; exit 3; }\n"
-        + "[ -f \"$n.tar.gz\" ] && [ -f \"$n.paths\" ] || { " + refuse + "$d has no $n.tar.gz and $n.paths\" >&2; exit 3; }\n"
-        + "[ \"$(grep -cE " + own + " SHA256SUMS 2>/dev/null)\" = 2 ] || { " + refuse
+    return "set -e; d="
+        + Shell.quote(dir)
+        + "; n="
+        + Shell.quote(name)
+        + "\n"
+        + "cd \"$d\" 2>/dev/null || { "
+        + refuse
+        + "no backup directory $d\" >&2; exit 3; }\n"
+        + "[ -f \"$n.tar.gz\" ] && [ -f \"$n.paths\" ] || { "
+        + refuse
+        + "$d has no $n.tar.gz and $n.paths\" >&2; exit 3; }\n"
+        + "[ \"$(grep -cE "
+        + own
+        + " SHA256SUMS 2>/dev/null)\" = 2 ] || { "
+        + refuse
         + "$d/SHA256SUMS has no checksums of $n.tar.gz and $n.paths\" >&2; exit 3; }\n"
         + "t=$(mktemp -d \"$d/.restore-$n.XXXXXX\"); trap 'rm -rf \"$t\"' EXIT\n"
         + "check() { if ! out=$(cd \"$1\" && sha256sum --check --strict \"$2\" 2>&1); then\n"
         + "  bad=$(printf '%s\\n' \"$out\" | sed -n 's/: FAILED.*$//p' | head -n 1); [ -n \"$bad\" ] || bad=$(printf '%s\\n' \"$out\" | head -n 1)\n"
-        + "  " + refuse + "$bad does not match its checksum in $d/SHA256SUMS; nothing was changed\" >&2; exit 3; fi; }\n"
-        + "grep -E " + own + " SHA256SUMS > \"$t/own\"; check \"$d\" \"$t/own\"\n"
+        + "  "
+        + refuse
+        + "$bad does not match its checksum in $d/SHA256SUMS; nothing was changed\" >&2; exit 3; fi; }\n"
+        + "grep -E "
+        + own
+        + " SHA256SUMS > \"$t/own\"; check \"$d\" \"$t/own\"\n"
         + "mkdir \"$t/$n\"; tar -xzpf \"$n.tar.gz\" --numeric-owner -C \"$t/$n\"\n"
-        + "grep -E " + files + " SHA256SUMS > \"$t/files\" || true; [ ! -s \"$t/files\" ] || check \"$t\" \"$t/files\"\n"
-        + "while IFS= read -r p; do case \"$d/\" in \"$p\"/*) " + refuse
+        + "grep -E "
+        + files
+        + " SHA256SUMS > \"$t/files\" || true; [ ! -s \"$t/files\" ] || check \"$t\" \"$t/files\"\n"
+        + "while IFS= read -r p; do case \"$d/\" in \"$p\"/*) "
+        + refuse
         + "the backup $d is inside $p, which it would replace\" >&2; exit 3;; esac\n"
-        + "  [ -e \"$t/$n$p\" ] || [ -L \"$t/$n$p\" ] || { " + refuse + "$n.tar.gz holds no $p\" >&2; exit 3; }; done < \"$n.paths\"\n"
+        + "  [ -e \"$t/$n$p\" ] || [ -L \"$t/$n$p\" ] || { "
+        + refuse
+        + "$n.tar.gz holds no $p\" >&2; exit 3; }; done < \"$n.paths\"\n"
         + "echo \"verified $(wc -l < \"$t/files\")\"\n"
         + (verifyOnly ? "exit 0\n" : "")
         + "isdir() { [ -d \"$1\" ] && [ ! -L \"$1\" ]; }\n"

@@ -6,21 +6,25 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A semantic version, major.minor.patch with an optional pre-release, ordered by SemVer 2.0.0 precedence:
- * numbers compare numerically, a pre-release sorts before its release, build metadata ({@code +...}) is
- * ignored.
+ * A semantic version, major.minor.patch with an optional pre-release, ordered by SemVer 2.0.0
+ * precedence: numbers compare numerically, a pre-release sorts before its release, build metadata
+ * ({@code +...}) is ignored.
  *
  * @param pre the pre-release identifiers ("rc", "1" for {@code -rc.1}); empty for a release
  */
 record Semver(long major, long minor, long patch, List<String> pre) implements Comparable<Semver> {
   private static final String CORE = "v?(\\d{1,18})\\.(\\d{1,18})";
-  private static final String REST = "(?:-([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?";
+  private static final String REST =
+      "(?:-([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?";
   private static final Pattern EXACT = Pattern.compile(CORE + "\\.(\\d{1,18})" + REST);
-  // Inside text: not glued to a preceding digit or dot ("1.2.3.4" is no semver), nor to a following one.
+  // Inside text: not glued to a preceding digit or dot ("1.2.3.4" is no semver), nor to a following
+  // one.
   private static final String AROUND_BEFORE = "(?<![\\d.])";
   private static final String AROUND_AFTER = "(?![0-9A-Za-z]|\\.\\d)";
-  private static final Pattern FULL_IN_TEXT = Pattern.compile(AROUND_BEFORE + EXACT.pattern() + AROUND_AFTER);
-  private static final Pattern SHORT_IN_TEXT = Pattern.compile(AROUND_BEFORE + CORE + REST + AROUND_AFTER);
+  private static final Pattern FULL_IN_TEXT =
+      Pattern.compile(AROUND_BEFORE + EXACT.pattern() + AROUND_AFTER);
+  private static final Pattern SHORT_IN_TEXT =
+      Pattern.compile(AROUND_BEFORE + CORE + REST + AROUND_AFTER);
 
   Semver {
     pre = List.copyOf(pre);
@@ -46,8 +50,11 @@ record Semver(long major, long minor, long patch, List<String> pre) implements C
 
   private static Semver of(Matcher m, boolean hasPatch) {
     String pre = m.group(hasPatch ? 4 : 3);
-    return new Semver(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-        hasPatch ? Long.parseLong(m.group(3)) : 0, pre == null ? List.of() : List.of(pre.split("\\.")));
+    return new Semver(
+        Long.parseLong(m.group(1)),
+        Long.parseLong(m.group(2)),
+        hasPatch ? Long.parseLong(m.group(3)) : 0,
+        pre == null ? List.of() : List.of(pre.split("\\.")));
   }
 
   /**

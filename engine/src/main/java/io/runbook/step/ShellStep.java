@@ -8,16 +8,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code shell:} a script or a line run by the host's {@code /bin/sh}, so pipes, globs, {@code $VAR} and
- * {@code &&} work. Changed when it exits 0, failed otherwise; {@code changed_when}/{@code failed_when}
- * refine that in the engine.
+ * {@code shell:} a script or a line run by the host's {@code /bin/sh}, so pipes, globs, {@code
+ * $VAR} and {@code &&} work. Changed when it exits 0, failed otherwise; {@code changed_when}/{@code
+ * failed_when} refine that in the engine.
  */
 public final class ShellStep extends StepType<ShellStep.Args> {
 
   /**
-   * {@code shell: "systemctl restart app"} or {@code shell: {cmd: ..., chdir, env, stdin, creates, removes}}.
+   * {@code shell: "systemctl restart app"} or {@code shell: {cmd: ..., chdir, env, stdin, creates,
+   * removes}}.
    */
-  public record Args(String cmd, String chdir, Map<String, String> env, String stdin, String creates,
+  public record Args(
+      String cmd,
+      String chdir,
+      Map<String, String> env,
+      String stdin,
+      String creates,
       String removes) {
 
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)

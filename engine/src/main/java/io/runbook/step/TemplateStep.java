@@ -9,16 +9,17 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code template:} renders a controller-side FreeMarker file ({@code [=var]}, {@code [#if]}) with the
- * host's variables and puts the result on the host exactly as {@code copy} does: only when it differs,
- * atomically, undoable.
+ * {@code template:} renders a controller-side FreeMarker file ({@code [=var]}, {@code [#if]}) with
+ * the host's variables and puts the result on the host exactly as {@code copy} does: only when it
+ * differs, atomically, undoable.
  */
 public final class TemplateStep extends StepType<TemplateStep.Args> {
 
   /**
    * @param src the template, relative to the runbook's directory
    * @param dest absolute path of the rendered file on the host
-   * @param mode octal permissions such as "0644"; null keeps an existing file's mode (new files: 0644)
+   * @param mode octal permissions such as "0644"; null keeps an existing file's mode (new files:
+   *     0644)
    * @param owner user or user:group to chown the file to, or null
    * @param backup also keep a timestamped copy of a replaced file next to it on the host
    */
@@ -41,7 +42,8 @@ public final class TemplateStep extends StepType<TemplateStep.Args> {
   }
 
   @Override
-  public List<String> checkFiles(Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  public List<String> checkFiles(
+      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
     return LocalSource.templateProblems(baseDir, "src", args.src(), model);
   }
 
@@ -58,8 +60,13 @@ public final class TemplateStep extends StepType<TemplateStep.Args> {
     } catch (Templates.TemplateError e) {
       return StepResult.failed(args.src() + ": " + e.getMessage());
     }
-    return RemoteFile.put(ctx, args.dest(), rendered.getBytes(StandardCharsets.UTF_8), args.mode(),
-        args.owner(), args.backup());
+    return RemoteFile.put(
+        ctx,
+        args.dest(),
+        rendered.getBytes(StandardCharsets.UTF_8),
+        args.mode(),
+        args.owner(),
+        args.backup());
   }
 
   @Override

@@ -12,22 +12,28 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code version:} reads the installed version, from a command's output or an HTTP endpoint, and compares
- * it with {@code target} by semver. A check: OK with {@code installed}, {@code target}, {@code bump} and
- * {@code upgrade} in its data, so that later steps can say {@code when: v.bump == "major"}; FAILED when no
- * version can be read, or when the target is older than what is installed (unless allow_downgrade).
+ * {@code version:} reads the installed version, from a command's output or an HTTP endpoint, and
+ * compares it with {@code target} by semver. A check: OK with {@code installed}, {@code target},
+ * {@code bump} and {@code upgrade} in its data, so that later steps can say {@code when: v.bump ==
+ * "major"}; FAILED when no version can be read, or when the target is older than what is installed
+ * (unless allow_downgrade).
  */
 public final class VersionStep extends StepType<VersionStep.Args> {
 
   /**
-   * @param command a shell line (String) or an argv list run on the host; its first version-looking token
-   *     counts (stdout, else stderr: {@code java -version} prints there)
+   * @param command a shell line (String) or an argv list run on the host; its first version-looking
+   *     token counts (stdout, else stderr: {@code java -version} prints there)
    * @param url an http(s) endpoint answering JSON ({@code jsonField}) or plain text
    * @param jsonField dot path of the version in the JSON answer, default "version"
    * @param from "host" (curl on the host, default) or "controller", for url
    */
-  public record Args(Object command, String url, @JsonProperty("json_field") String jsonField, String from,
-      String target, @JsonProperty("allow_downgrade") Boolean allowDowngrade) {
+  public record Args(
+      Object command,
+      String url,
+      @JsonProperty("json_field") String jsonField,
+      String from,
+      String target,
+      @JsonProperty("allow_downgrade") Boolean allowDowngrade) {
 
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     public Args {
@@ -38,7 +44,8 @@ public final class VersionStep extends StepType<VersionStep.Args> {
     /** The command line the host's shell runs; null for url. */
     @SuppressWarnings("unchecked")
     String commandLine() {
-      if (command instanceof List<?> l) return l.isEmpty() || ((String) l.get(0)).isBlank() ? "" : Shell.join((List<String>) l);
+      if (command instanceof List<?> l)
+        return l.isEmpty() || ((String) l.get(0)).isBlank() ? "" : Shell.join((List<String>) l);
       return command instanceof String s ? s : null;
     }
   }
@@ -58,12 +65,16 @@ public final class VersionStep extends StepType<VersionStep.Args> {
     if (a.url() == null && (a.jsonField() != null || a.from() != null)) {
       problems.add("'json_field' and 'from' go with 'url'");
     }
-    if (a.url() != null && !a.url().matches("(?i)https?://\\S+")) problems.add("url '" + a.url() + "' is not an http(s) URL");
+    if (a.url() != null && !a.url().matches("(?i)https?://\\S+"))
+      problems.add("url '" + a.url() + "' is not an http(s) URL");
     if (a.from() != null && !a.from().equals("host") && !a.from().equals("controller")) {
       problems.add("from must be 'host' or 'controller', not '" + a.from() + "'");
     }
     if (a.target() == null || Semver.parse(a.target()).isEmpty()) {
-      problems.add("target '" + a.target() + "' is not a version like 2.0.0 (major.minor.patch, optional -prerelease)");
+      problems.add(
+          "target '"
+              + a.target()
+              + "' is not a version like 2.0.0 (major.minor.patch, optional -prerelease)");
     }
     return problems;
   }
@@ -85,13 +96,15 @@ public final class VersionStep extends StepType<VersionStep.Args> {
     data.put("target", target.toString());
     data.put("bump", bump);
     data.put("upgrade", installed.compareTo(target) < 0);
-    String message = switch (bump) {
-      case "none" -> "installed " + installed + " is the target";
-      case "downgrade" -> "installed " + installed + " is newer than the target " + target;
-      default -> "installed " + installed + ", target " + target + ": " + bump + " upgrade";
-    };
+    String message =
+        switch (bump) {
+          case "none" -> "installed " + installed + " is the target";
+          case "downgrade" -> "installed " + installed + " is newer than the target " + target;
+          default -> "installed " + installed + ", target " + target + ": " + bump + " upgrade";
+        };
     if (bump.equals("downgrade") && !a.allowDowngrade()) {
-      return StepResult.failed(message + "; this would be a downgrade (set allow_downgrade: true to allow it)")
+      return StepResult.failed(
+              message + "; this would be a downgrade (set allow_downgrade: true to allow it)")
           .withData(data);
     }
     return StepResult.ok(message).withData(data);
@@ -111,30 +124,54 @@ public final class VersionStep extends StepType<VersionStep.Args> {
     String err = r.stderrText().strip();
     if (r.exitCode() != 0) {
       String last = err.lines().reduce((x, y) -> y).orElse("");
-      throw new NoVersion("'" + line + "' exited " + r.exitCode() + (last.isEmpty() ? "" : ": " + last));
+      throw new NoVersion(
+          "'" + line + "' exited " + r.exitCode() + (last.isEmpty() ? "" : ": " + last));
     }
-    return Semver.find(out).or(() -> Semver.find(err)).orElseThrow(() ->
-        new NoVersion("no version in the output of '" + line + "': " + excerpt(out.isEmpty() ? err : out)));
+    return Semver.find(out)
+        .or(() -> Semver.find(err))
+        .orElseThrow(
+            () ->
+                new NoVersion(
+                    "no version in the output of '"
+                        + line
+                        + "': "
+                        + excerpt(out.isEmpty() ? err : out)));
   }
 
   /** The field of a JSON answer, or the first version in a plain-text one. */
   private static Semver fromUrl(Args a, StepContext ctx) throws NoVersion, InterruptedException {
-    HttpStep.Args get = new HttpStep.Args(a.url(), "GET", null, null, null, null, null, a.from(), null, null);
-    HttpStep.Response resp = get.from().equals("controller") ? HttpFetch.fromController(get)
-        : HttpFetch.fromHost(get, ctx);
+    HttpStep.Args get =
+        new HttpStep.Args(a.url(), "GET", null, null, null, null, null, a.from(), null, null);
+    HttpStep.Response resp =
+        get.from().equals("controller")
+            ? HttpFetch.fromController(get)
+            : HttpFetch.fromHost(get, ctx);
     if (resp.error() != null) throw new NoVersion("GET " + a.url() + ": " + resp.error());
     if (resp.status() != 200) throw new NoVersion("GET " + a.url() + " → " + resp.status());
     JsonNode json = HttpStep.parseJson(resp.body());
     if (json == null) {
-      return Semver.find(resp.body()).orElseThrow(() ->
-          new NoVersion("no version in the answer from " + a.url() + ": " + excerpt(resp.body())));
+      return Semver.find(resp.body())
+          .orElseThrow(
+              () ->
+                  new NoVersion(
+                      "no version in the answer from " + a.url() + ": " + excerpt(resp.body())));
     }
     String field = a.jsonField() == null ? "version" : a.jsonField();
     JsonNode node = HttpStep.at(json, field);
-    if (node == null || node.isNull()) throw new NoVersion("no field '" + field + "' in the JSON from " + a.url());
+    if (node == null || node.isNull())
+      throw new NoVersion("no field '" + field + "' in the JSON from " + a.url());
     String text = node.isValueNode() ? node.asText() : node.toString();
-    return Semver.find(text).orElseThrow(() ->
-        new NoVersion("field '" + field + "' from " + a.url() + " is " + excerpt(text) + ", not a version"));
+    return Semver.find(text)
+        .orElseThrow(
+            () ->
+                new NoVersion(
+                    "field '"
+                        + field
+                        + "' from "
+                        + a.url()
+                        + " is "
+                        + excerpt(text)
+                        + ", not a version"));
   }
 
   private static String excerpt(String s) {

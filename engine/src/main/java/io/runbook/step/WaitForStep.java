@@ -13,18 +13,20 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code wait_for:} waits on the host until a TCP port opens (or closes) or a path appears (or goes).
- * The whole polling loop is one remote shell command, so a minute of waiting costs one round trip.
+ * {@code wait_for:} waits on the host until a TCP port opens (or closes) or a path appears (or
+ * goes). The whole polling loop is one remote shell command, so a minute of waiting costs one round
+ * trip.
  */
 public final class WaitForStep extends StepType<WaitForStep.Args> {
   private static final Set<String> STATES = Set.of("started", "stopped", "present", "absent");
 
   /**
-   * Defines {@code probe} for host $H, port $P: bash's /dev/tcp, or python3 where there is no bash, each
-   * attempt bounded by timeout(1) so that a firewall that drops packets cannot stall the loop. Exit 3
-   * when the host has neither.
+   * Defines {@code probe} for host $H, port $P: bash's /dev/tcp, or python3 where there is no bash,
+   * each attempt bounded by timeout(1) so that a firewall that drops packets cannot stall the loop.
+   * Exit 3 when the host has neither.
    */
-  private static final String PROBE = """
+  private static final String PROBE =
+      """
       t=; command -v timeout >/dev/null 2>&1 && t='timeout 2'; \
       if command -v bash >/dev/null 2>&1; then \
       probe() { $t bash -c 'exec 3<>"/dev/tcp/$1/$2"' probe "$H" "$P" 2>/dev/null; }; \
@@ -34,12 +36,13 @@ public final class WaitForStep extends StepType<WaitForStep.Args> {
       else echo 'wait_for needs bash or python3 on the host to probe a port' >&2; exit 3; fi; """;
 
   /**
-   * Polls once a second; exit 0 printing the elapsed seconds when the condition holds, 1 when time ran out.
-   * date(1) counts whole seconds and the start may fall at the end of one: the end is one second later, so
-   * at least the time-out passes (with start 12:00:00.98 and end start + 1, a failed probe at 12:00:01.00
-   * gave up after 20 ms).
+   * Polls once a second; exit 0 printing the elapsed seconds when the condition holds, 1 when time
+   * ran out. date(1) counts whole seconds and the start may fall at the end of one: the end is one
+   * second later, so at least the time-out passes (with start 12:00:00.98 and end start + 1, a
+   * failed probe at 12:00:01.00 gave up after 20 ms).
    */
-  private static final String LOOP = """
+  private static final String LOOP =
+      """
       start=$(date +%%s); end=$((start + %d + 1)); sleep %d; \
       while :; do if %s; then echo $(($(date +%%s) - start)); exit 0; fi; \
       [ "$(date +%%s)" -ge "$end" ] && exit 1; sleep 1; done""";
@@ -49,7 +52,11 @@ public final class WaitForStep extends StepType<WaitForStep.Args> {
    * @param state started/present (the default) waits for it to appear, stopped/absent for it to go
    * @param delaySeconds wait this long before the first check
    */
-  public record Args(Integer port, String host, String path, String state,
+  public record Args(
+      Integer port,
+      String host,
+      String path,
+      String state,
       @JsonProperty("timeout_seconds") Integer timeoutSeconds,
       @JsonProperty("delay_seconds") Integer delaySeconds) {
 
@@ -78,9 +85,12 @@ public final class WaitForStep extends StepType<WaitForStep.Args> {
   @Override
   public List<String> validate(Args args) {
     List<String> problems = new ArrayList<>();
-    if ((args.port() == null) == (args.path() == null)) problems.add("give exactly one of 'port' or 'path'");
-    if (!STATES.contains(args.state())) problems.add("state must be one of started, stopped, present, absent");
-    if (args.timeoutSeconds() < 0 || args.delaySeconds() < 0) problems.add("timeout_seconds and delay_seconds cannot be negative");
+    if ((args.port() == null) == (args.path() == null))
+      problems.add("give exactly one of 'port' or 'path'");
+    if (!STATES.contains(args.state()))
+      problems.add("state must be one of started, stopped, present, absent");
+    if (args.timeoutSeconds() < 0 || args.delaySeconds() < 0)
+      problems.add("timeout_seconds and delay_seconds cannot be negative");
     return problems;
   }
 
@@ -99,24 +109,44 @@ public final class WaitForStep extends StepType<WaitForStep.Args> {
       data.put("path", args.path());
     }
     String out = r.stdoutText().strip();
-    if (r.exitCode() == 0 && out.matches("\\d+")) data.put("elapsed_seconds", Integer.parseInt(out));
+    if (r.exitCode() == 0 && out.matches("\\d+"))
+      data.put("elapsed_seconds", Integer.parseInt(out));
     StepResult base = StepResult.fromExec(r).withData(data);
     if (r.timedOut()) return base;
     boolean port = args.port() != null;
     return switch (r.exitCode()) {
-      case 0 -> base.withStatus(Status.OK, args.subject() + " "
-          + (args.appear() ? (port ? "open" : "present") : (port ? "closed" : "gone")) + " after " + out + " s");
-      case 1 -> base.withStatus(Status.FAILED, args.subject() + " "
-          + (args.appear() ? "not " : "still ") + (port ? "open" : "present") + " after " + args.timeoutSeconds() + " s");
-      default -> base.withStatus(Status.FAILED, "cannot check " + args.subject() + ": " + r.stderrText().strip());
+      case 0 ->
+          base.withStatus(
+              Status.OK,
+              args.subject()
+                  + " "
+                  + (args.appear() ? (port ? "open" : "present") : (port ? "closed" : "gone"))
+                  + " after "
+                  + out
+                  + " s");
+      case 1 ->
+          base.withStatus(
+              Status.FAILED,
+              args.subject()
+                  + " "
+                  + (args.appear() ? "not " : "still ")
+                  + (port ? "open" : "present")
+                  + " after "
+                  + args.timeoutSeconds()
+                  + " s");
+      default ->
+          base.withStatus(
+              Status.FAILED, "cannot check " + args.subject() + ": " + r.stderrText().strip());
     };
   }
 
   /** The remote command for {@code a}; see {@link #PROBE} and {@link #LOOP}. */
   static String script(Args a) {
     boolean port = a.port() != null;
-    String subject = port ? "H=" + Shell.quote(a.host()) + "; P=" + a.port() + "; " + PROBE
-        : "F=" + Shell.quote(a.path()) + "; ";
+    String subject =
+        port
+            ? "H=" + Shell.quote(a.host()) + "; P=" + a.port() + "; " + PROBE
+            : "F=" + Shell.quote(a.path()) + "; ";
     String cond = (a.appear() ? "" : "! ") + (port ? "probe" : "[ -e \"$F\" ]");
     return subject + LOOP.formatted(a.timeoutSeconds(), a.delaySeconds(), cond);
   }

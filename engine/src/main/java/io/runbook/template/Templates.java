@@ -16,9 +16,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * FreeMarker configured for runbooks. Interpolations are {@code [=expr]} and directives {@code [#if ...]}
- * (FreeMarker's square-bracket syntax), so the shell's own {@code ${VAR}}, {@code $(cmd)} and
- * {@code <#...>} pass through to the host untouched. Undefined variables are errors, never empty strings.
+ * FreeMarker configured for runbooks. Interpolations are {@code [=expr]} and directives {@code [#if
+ * ...]} (FreeMarker's square-bracket syntax), so the shell's own {@code ${VAR}}, {@code $(cmd)} and
+ * {@code <#...>} pass through to the host untouched. Undefined variables are errors, never empty
+ * strings.
  */
 public final class Templates {
   private static final Configuration CONFIG = configure();
@@ -54,7 +55,8 @@ public final class Templates {
    * Renders {@code text} with {@code model}.
    *
    * @param name names the template in messages (a file or {@code file:line:col})
-   * @throws TemplateError with a one-line message when the text is invalid or a variable is undefined
+   * @throws TemplateError with a one-line message when the text is invalid or a variable is
+   *     undefined
    */
   public static String render(String text, String name, Map<String, ?> model) {
     if (!isTemplate(text)) return text;
@@ -68,7 +70,8 @@ public final class Templates {
       // the variable is what the user got wrong.
       if (!tracked.misses().isEmpty()) {
         String miss = tracked.misses().iterator().next();
-        throw new TemplateError("undefined variable '" + miss + "'" + Suggestions.didYouMean(miss, model.keySet()));
+        throw new TemplateError(
+            "undefined variable '" + miss + "'" + Suggestions.didYouMean(miss, model.keySet()));
       }
       throw new TemplateError(describe(e, model));
     } catch (IOException e) {
@@ -79,7 +82,10 @@ public final class Templates {
     return out.toString();
   }
 
-  /** Renders every string inside a YAML value (maps, lists, scalars); other values are kept as they are. */
+  /**
+   * Renders every string inside a YAML value (maps, lists, scalars); other values are kept as they
+   * are.
+   */
   public static Object renderAll(Object value, String name, Map<String, ?> model) {
     if (value instanceof String s) return render(s, name, model);
     if (value instanceof Map<?, ?> m) {
@@ -96,8 +102,8 @@ public final class Templates {
   }
 
   /**
-   * Evaluates a condition ({@code when:}, {@code until:}, {@code failed_when:}, {@code assert}) written as
-   * a bare FreeMarker expression, e.g. {@code installed.stdout != target_version}.
+   * Evaluates a condition ({@code when:}, {@code until:}, {@code failed_when:}, {@code assert})
+   * written as a bare FreeMarker expression, e.g. {@code installed.stdout != target_version}.
    */
   public static boolean evaluate(String expression, String name, Map<String, ?> model) {
     String e = expression.strip();
@@ -108,10 +114,11 @@ public final class Templates {
   }
 
   /**
-   * The value of a bare FreeMarker expression (a {@code loop: "[=expr]"}), not its text: a list stays a list.
-   * Values a plan does not know yet come back as {@link Unknown}.
+   * The value of a bare FreeMarker expression (a {@code loop: "[=expr]"}), not its text: a list
+   * stays a list. Values a plan does not know yet come back as {@link Unknown}.
    *
-   * @throws TemplateError with a one-line message when the expression is invalid or a variable is undefined
+   * @throws TemplateError with a one-line message when the expression is invalid or a variable is
+   *     undefined
    */
   public static Object value(String expression, String name, Map<String, ?> model) {
     Template t = parse("[#assign runbook_value__ = (" + expression.strip() + ")]", name);
@@ -125,7 +132,8 @@ public final class Templates {
     } catch (TemplateException e) {
       if (!tracked.misses().isEmpty()) {
         String miss = tracked.misses().iterator().next();
-        throw new TemplateError("undefined variable '" + miss + "'" + Suggestions.didYouMean(miss, model.keySet()));
+        throw new TemplateError(
+            "undefined variable '" + miss + "'" + Suggestions.didYouMean(miss, model.keySet()));
       }
       throw new TemplateError(describe(e, model));
     } catch (IOException e) {
@@ -143,20 +151,24 @@ public final class Templates {
       if (CACHE.size() < CACHE_LIMIT) CACHE.put(text, t);
       return t;
     } catch (ParseException e) {
-      // The whole message: its first line alone stops mid-sentence ("... must have # or @ after the /").
+      // The whole message: its first line alone stops mid-sentence ("... must have # or @ after the
+      // /").
       throw new TemplateError("template syntax error: " + oneLine(e.getEditorMessage()));
     } catch (IOException e) {
       throw new TemplateError(e.getMessage());
     } catch (StackOverflowError e) {
-      // FreeMarker's parser recurses once per nested bracket or directive; a hostile string of a few
-      // thousand "(" would otherwise end the JVM's patience with a stack trace. The stack is unwound
+      // FreeMarker's parser recurses once per nested bracket or directive; a hostile string of a
+      // few
+      // thousand "(" would otherwise end the JVM's patience with a stack trace. The stack is
+      // unwound
       // by now, and nothing was cached.
       throw new TemplateError(TOO_DEEP);
     }
   }
 
-  private static final String TOO_DEEP = "template nested too deeply (thousands of brackets or directives "
-      + "inside each other): simplify it";
+  private static final String TOO_DEEP =
+      "template nested too deeply (thousands of brackets or directives "
+          + "inside each other): simplify it";
 
   private static String describe(TemplateException e, Map<String, ?> model) {
     if (e instanceof InvalidReferenceException ire) {
@@ -164,7 +176,10 @@ public final class Templates {
       if (blamed != null) {
         String top = blamed.split("[.\\[?!]", 2)[0];
         if (blamed.equals(top) || !model.containsKey(top)) {
-          return "undefined variable '" + blamed + "'" + Suggestions.didYouMean(top, model.keySet());
+          return "undefined variable '"
+              + blamed
+              + "'"
+              + Suggestions.didYouMean(top, model.keySet());
         }
         return "'" + blamed + "' is undefined (" + top + " has no such field)";
       }
@@ -173,8 +188,8 @@ public final class Templates {
   }
 
   /**
-   * Why {@code text} is not a valid template, without rendering it (nothing is known of the variables
-   * yet, as in {@code validate}); empty when it parses or holds no template syntax.
+   * Why {@code text} is not a valid template, without rendering it (nothing is known of the
+   * variables yet, as in {@code validate}); empty when it parses or holds no template syntax.
    */
   public static java.util.Optional<String> syntaxProblem(String text) {
     if (!isTemplate(text)) return java.util.Optional.empty();
@@ -193,8 +208,9 @@ public final class Templates {
     return syntaxProblem("[#if (" + e + ")]true[#else]false[/#if]").map(m -> m + CONDITION_HINT);
   }
 
-  private static final String CONDITION_HINT = " (a condition is a FreeMarker expression, such as "
-      + "result.rc == 0 or result.stderr?contains(\"ERROR\"))";
+  private static final String CONDITION_HINT =
+      " (a condition is a FreeMarker expression, such as "
+          + "result.rc == 0 or result.stderr?contains(\"ERROR\"))";
 
   private static String oneLine(String s) {
     if (s == null) return "template error";
@@ -208,18 +224,20 @@ public final class Templates {
   }
 
   /**
-   * Numbers as a computer reads them ({@code 8080}, not {@code 8,080}); an {@link Unknown}, which FreeMarker
-   * prints as a number before it would as text, by its name.
+   * Numbers as a computer reads them ({@code 8080}, not {@code 8,080}); an {@link Unknown}, which
+   * FreeMarker prints as a number before it would as text, by its name.
    */
   private static final class NumberFormats extends freemarker.core.TemplateNumberFormatFactory {
     @Override
-    public freemarker.core.TemplateNumberFormat get(String params, java.util.Locale locale,
-        freemarker.core.Environment env) throws freemarker.core.TemplateValueFormatException {
+    public freemarker.core.TemplateNumberFormat get(
+        String params, java.util.Locale locale, freemarker.core.Environment env)
+        throws freemarker.core.TemplateValueFormatException {
       freemarker.core.TemplateNumberFormat computer = env.getTemplateNumberFormat("computer");
       return new freemarker.core.TemplateNumberFormat() {
         @Override
         public String formatToPlainText(freemarker.template.TemplateNumberModel n)
-            throws freemarker.core.TemplateValueFormatException, freemarker.template.TemplateModelException {
+            throws freemarker.core.TemplateValueFormatException,
+                freemarker.template.TemplateModelException {
           return n instanceof Unknown u ? u.getAsString() : computer.formatToPlainText(n);
         }
 
@@ -248,7 +266,8 @@ public final class Templates {
     }
 
     @Override
-    public freemarker.template.TemplateModel get(String key) throws freemarker.template.TemplateModelException {
+    public freemarker.template.TemplateModel get(String key)
+        throws freemarker.template.TemplateModelException {
       Object v = model.get(key);
       if (v == null) {
         if (!model.containsKey(key)) misses.add(key);

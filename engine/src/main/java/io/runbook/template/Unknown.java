@@ -15,8 +15,12 @@ import freemarker.template.TemplateSequenceModel;
  * variables that can never be defined without rejecting the ones that will be. As text it reads
  * {@code ⟨name.field⟩}, which plans show and which {@link #appearsIn} detects.
  */
-public final class Unknown implements TemplateHashModelEx, TemplateScalarModel, TemplateNumberModel,
-    TemplateBooleanModel, TemplateSequenceModel {
+public final class Unknown
+    implements TemplateHashModelEx,
+        TemplateScalarModel,
+        TemplateNumberModel,
+        TemplateBooleanModel,
+        TemplateSequenceModel {
   private final String name;
 
   private Unknown(String name) {
@@ -32,21 +36,58 @@ public final class Unknown implements TemplateHashModelEx, TemplateScalarModel, 
     return rendered != null && rendered.toString().contains("⟨");
   }
 
-  @Override public TemplateModel get(String key) { return new Unknown(name + "." + key); }
-  @Override public boolean isEmpty() { return false; }
-  @Override public int size() { return 1; }
-  @Override public TemplateModel get(int index) { return new Unknown(name + "[" + index + "]"); }
-  @Override public String getAsString() { return "⟨" + name + "⟩"; }
-  /** 0 for arithmetic and comparisons; printed by its name (see {@link Templates}' number format). */
-  @Override public Number getAsNumber() { return 0; }
-  @Override public boolean getAsBoolean() { return true; }
+  @Override
+  public TemplateModel get(String key) {
+    return new Unknown(name + "." + key);
+  }
+
+  @Override
+  public boolean isEmpty() {
+    return false;
+  }
+
+  @Override
+  public int size() {
+    return 1;
+  }
+
+  @Override
+  public TemplateModel get(int index) {
+    return new Unknown(name + "[" + index + "]");
+  }
+
+  @Override
+  public String getAsString() {
+    return "⟨" + name + "⟩";
+  }
+
+  /**
+   * 0 for arithmetic and comparisons; printed by its name (see {@link Templates}' number format).
+   */
+  @Override
+  public Number getAsNumber() {
+    return 0;
+  }
+
+  @Override
+  public boolean getAsBoolean() {
+    return true;
+  }
 
   @Override
   public TemplateCollectionModel keys() {
-    return () -> new TemplateModelIterator() {
-      @Override public TemplateModel next() { return null; }
-      @Override public boolean hasNext() { return false; }
-    };
+    return () ->
+        new TemplateModelIterator() {
+          @Override
+          public TemplateModel next() {
+            return null;
+          }
+
+          @Override
+          public boolean hasNext() {
+            return false;
+          }
+        };
   }
 
   @Override

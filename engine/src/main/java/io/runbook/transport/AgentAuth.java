@@ -8,8 +8,8 @@ import net.schmizz.sshj.userauth.UserAuthException;
 import net.schmizz.sshj.userauth.method.AbstractAuthMethod;
 
 /**
- * Public-key login (RFC 4252 section 7) with a key that stays in ssh-agent: the query names the public key,
- * and once the server accepts it the agent signs the session identifier and request.
+ * Public-key login (RFC 4252 section 7) with a key that stays in ssh-agent: the query names the
+ * public key, and once the server accepts it the agent signs the session identifier and request.
  */
 final class AgentAuth extends AbstractAuthMethod {
   private final SshAgent agent;
@@ -29,7 +29,8 @@ final class AgentAuth extends AbstractAuthMethod {
   }
 
   @Override
-  public void handle(Message cmd, SSHPacket buf) throws UserAuthException, net.schmizz.sshj.transport.TransportException {
+  public void handle(Message cmd, SSHPacket buf)
+      throws UserAuthException, net.schmizz.sshj.transport.TransportException {
     if (cmd == Message.USERAUTH_60) {
       params.getTransport().write(signed());
     } else {
@@ -48,14 +49,16 @@ final class AgentAuth extends AbstractAuthMethod {
 
   private SSHPacket signed() throws UserAuthException {
     SSHPacket req = request(true);
-    byte[] toSign = new Buffer.PlainBuffer()
-        .putString(params.getTransport().getSessionID())
-        .putBuffer(req)
-        .getCompactData();
+    byte[] toSign =
+        new Buffer.PlainBuffer()
+            .putString(params.getTransport().getSessionID())
+            .putBuffer(req)
+            .getCompactData();
     try {
       return req.putBytes(agent.sign(identity.blob(), toSign, flags));
     } catch (IOException | RuntimeException e) {
-      throw new UserAuthException("ssh-agent could not sign with " + identity.comment() + ": " + e.getMessage(), e);
+      throw new UserAuthException(
+          "ssh-agent could not sign with " + identity.comment() + ": " + e.getMessage(), e);
     }
   }
 

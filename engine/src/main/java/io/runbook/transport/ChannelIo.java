@@ -9,13 +9,15 @@ import net.schmizz.sshj.connection.ConnectionException;
 import net.schmizz.sshj.connection.channel.direct.Session;
 
 /**
- * One command's stdin, stdout and stderr, moved on the thread that runs the command: no pump threads.
+ * One command's stdin, stdout and stderr, moved on the thread that runs the command: no pump
+ * threads.
  *
- * <p>sshj's reader thread puts what the host sends into each stream's buffer; {@link #awaitClose} takes it
- * out (which also returns the window to the host) and writes stdin no faster than the host's window allows,
- * so no call here blocks on a host that stops reading or writing. While output arrives it loops at once;
- * when nothing moves it sleeps on the channel's close, 1 ms at first and at most {@value #MAX_IDLE_MS} ms,
- * so a command that ends wakes it at once and a quiet one costs a few wake-ups a second.
+ * <p>sshj's reader thread puts what the host sends into each stream's buffer; {@link #awaitClose}
+ * takes it out (which also returns the window to the host) and writes stdin no faster than the
+ * host's window allows, so no call here blocks on a host that stops reading or writing. While
+ * output arrives it loops at once; when nothing moves it sleeps on the channel's close, 1 ms at
+ * first and at most {@value #MAX_IDLE_MS} ms, so a command that ends wakes it at once and a quiet
+ * one costs a few wake-ups a second.
  */
 final class ChannelIo {
   private static final long MAX_IDLE_MS = 20;
@@ -44,8 +46,8 @@ final class ChannelIo {
   /**
    * Moves output and stdin until the channel closes (true) or {@code limitMs} pass (false).
    *
-   * @throws ConnectionException when the connection broke, or (with an {@link InterruptedException} as
-   *     its cause) when the thread was interrupted
+   * @throws ConnectionException when the connection broke, or (with an {@link InterruptedException}
+   *     as its cause) when the thread was interrupted
    */
   boolean awaitClose(long limitMs) throws ConnectionException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limitMs);
@@ -82,13 +84,15 @@ final class ChannelIo {
   }
 
   /**
-   * A channel is also "not open" when the connection under it broke: sshj then closes it with the error
-   * attached. Without an exit status that is a lost connection, not a command that ended.
+   * A channel is also "not open" when the connection under it broke: sshj then closes it with the
+   * error attached. Without an exit status that is a lost connection, not a command that ended.
    */
   private void throwIfBroken() throws ConnectionException {
     if (exited()) return;
     try {
-      cmd.join(1, TimeUnit.MILLISECONDS); // returns at once when closed cleanly, throws the error if broken
+      cmd.join(
+          1,
+          TimeUnit.MILLISECONDS); // returns at once when closed cleanly, throws the error if broken
     } catch (ConnectionException e) {
       if (!SshFailures.has(e, TimeoutException.class)) throw e;
       // we asked to close and the host has not confirmed yet: closed from our side
@@ -121,8 +125,9 @@ final class ChannelIo {
   }
 
   /**
-   * Sends the next part of stdin that fits in the host's window, and EOF after the last; true if it sent
-   * anything. A command that never reads its input leaves the rest unsent, as a full pipe would.
+   * Sends the next part of stdin that fits in the host's window, and EOF after the last; true if it
+   * sent anything. A command that never reads its input leaves the rest unsent, as a full pipe
+   * would.
    */
   private boolean feed() {
     if (stdinDone) return false;
@@ -146,7 +151,9 @@ final class ChannelIo {
     }
   }
 
-  /** Takes what is left and closes the sinks (a last stderr line without a newline is handed on). */
+  /**
+   * Takes what is left and closes the sinks (a last stderr line without a newline is handed on).
+   */
   void finish() {
     drain();
     if (sinksClosed) return;

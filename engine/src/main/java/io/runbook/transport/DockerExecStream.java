@@ -17,27 +17,37 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One attached exec-start, spoken by hand on a connection of its own: {@code POST /exec/{id}/start} with
- * {@code Upgrade: tcp}, then stdin written to the hijacked connection and ended by a half-close, and the
- * multiplexed stdout/stderr frames read by a thread of its own into the given sinks.
+ * One attached exec-start, spoken by hand on a connection of its own: {@code POST /exec/{id}/start}
+ * with {@code Upgrade: tcp}, then stdin written to the hijacked connection and ended by a
+ * half-close, and the multiplexed stdout/stderr frames read by a thread of its own into the given
+ * sinks.
  *
- * <p>Why not docker-java's {@code execStartCmd(..).withStdIn(..)}: over a unix socket its zerodep transport
- * cannot half-close ({@code UnixSocket.shutdownOutput} throws), so a command never sees the end of its
- * input; its socket streams come from {@code Channels.newInputStream}, so interrupting any thread that
- * happens to read one closes the connection under whoever shares it; and hijacked connections live in the
- * same pool as every other call. Here each exec has its own socket, nothing but {@link #close()} ever
- * closes it, and no thread that touches it is ever interrupted by us.
+ * <p>Why not docker-java's {@code execStartCmd(..).withStdIn(..)}: over a unix socket its zerodep
+ * transport cannot half-close ({@code UnixSocket.shutdownOutput} throws), so a command never sees
+ * the end of its input; its socket streams come from {@code Channels.newInputStream}, so
+ * interrupting any thread that happens to read one closes the connection under whoever shares it;
+ * and hijacked connections live in the same pool as every other call. Here each exec has its own
+ * socket, nothing but {@link #close()} ever closes it, and no thread that touches it is ever
+ * interrupted by us.
  */
 final class DockerExecStream implements AutoCloseable {
   private static final int HEADER_LIMIT = 16 * 1024;
-  /** A daemon that accepted the connection but does not answer exec-start within this is given up on. */
+
+  /**
+   * A daemon that accepted the connection but does not answer exec-start within this is given up
+   * on.
+   */
   private static final Duration ANSWER = Duration.ofSeconds(30);
 
   private final SocketChannel channel;
   private final Thread reader;
   private volatile IOException failure;
 
-  private DockerExecStream(SocketChannel channel, OutputStream stdout, OutputStream stderr, ByteBuffer early,
+  private DockerExecStream(
+      SocketChannel channel,
+      OutputStream stdout,
+      OutputStream stderr,
+      ByteBuffer early,
       String name) {
     this.channel = channel;
     this.reader = new Thread(() -> demux(early, stdout, stderr), "docker-exec-" + name);
@@ -46,36 +56,61 @@ final class DockerExecStream implements AutoCloseable {
   }
 
   /**
-   * Starts exec {@code execId} attached, feeds {@code stdin} (if not null) and then ends it, and pumps the
-   * output into the sinks until the daemon ends the stream.
+   * Starts exec {@code execId} attached, feeds {@code stdin} (if not null) and then ends it, and
+   * pumps the output into the sinks until the daemon ends the stream.
    *
-   * @throws DockerApiException when the daemon answers with an error status (404: no such exec or container)
+   * @throws DockerApiException when the daemon answers with an error status (404: no such exec or
+   *     container)
    * @throws IOException when the daemon cannot be reached or hangs up
    */
-  static DockerExecStream start(URI dockerHost, String execId, byte[] stdin, OutputStream stdout,
-      OutputStream stderr, String name) throws IOException {
+  static DockerExecStream start(
+      URI dockerHost,
+      String execId,
+      byte[] stdin,
+      OutputStream stdout,
+      OutputStream stderr,
+      String name)
+      throws IOException {
     return start(dockerHost, execId, stdin, stdout, stderr, name, ANSWER);
   }
 
-  /** As {@link #start(URI, String, byte[], OutputStream, OutputStream, String)}, giving up after {@code answer}. */
-  static DockerExecStream start(URI dockerHost, String execId, byte[] stdin, OutputStream stdout,
-      OutputStream stderr, String name, Duration answer) throws IOException {
+  /**
+   * As {@link #start(URI, String, byte[], OutputStream, OutputStream, String)}, giving up after
+   * {@code answer}.
+   */
+  static DockerExecStream start(
+      URI dockerHost,
+      String execId,
+      byte[] stdin,
+      OutputStream stdout,
+      OutputStream stderr,
+      String name,
+      Duration answer)
+      throws IOException {
     SocketChannel ch = open(dockerHost);
     try {
       byte[] body = "{\"Detach\":false,\"Tty\":false}".getBytes(StandardCharsets.US_ASCII);
-      String head = "POST /exec/" + execId + "/start HTTP/1.1\r\n"
-          + "Host: docker\r\n"
-          + "Content-Type: application/json\r\n"
-          + "Connection: Upgrade\r\n"
-          + "Upgrade: tcp\r\n"
-          + "Content-Length: " + body.length + "\r\n\r\n";
+      String head =
+          "POST /exec/"
+              + execId
+              + "/start HTTP/1.1\r\n"
+              + "Host: docker\r\n"
+              + "Content-Type: application/json\r\n"
+              + "Connection: Upgrade\r\n"
+              + "Upgrade: tcp\r\n"
+              + "Content-Length: "
+              + body.length
+              + "\r\n\r\n";
       writeFully(ch, head.getBytes(StandardCharsets.US_ASCII));
       writeFully(ch, body);
-      // Channel reads have no time-out: a stuck daemon is noticed by closing the channel under the read.
+      // Channel reads have no time-out: a stuck daemon is noticed by closing the channel under the
+      // read.
       AtomicBoolean settled = new AtomicBoolean();
-      CompletableFuture.delayedExecutor(answer.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
-        if (settled.compareAndSet(false, true)) closeQuietly(ch);
-      });
+      CompletableFuture.delayedExecutor(answer.toMillis(), TimeUnit.MILLISECONDS)
+          .execute(
+              () -> {
+                if (settled.compareAndSet(false, true)) closeQuietly(ch);
+              });
       ByteBuffer early = null;
       try {
         early = readResponseHead(ch);
@@ -83,7 +118,8 @@ final class DockerExecStream implements AutoCloseable {
         settled.set(true); // only the watchdog closes the channel this early
       }
       if (!settled.compareAndSet(false, true)) {
-        throw new IOException("the Docker daemon did not answer exec-start within " + answer.toMillis() + " ms");
+        throw new IOException(
+            "the Docker daemon did not answer exec-start within " + answer.toMillis() + " ms");
       }
       DockerExecStream stream = new DockerExecStream(ch, stdout, stderr, early, name);
       if (stdin != null) stream.feed(stdin, name);
@@ -112,15 +148,20 @@ final class DockerExecStream implements AutoCloseable {
   }
 
   private void feed(byte[] stdin, String name) {
-    // Its own thread: a command may write much before it reads, and the output must keep flowing meanwhile.
-    Thread writer = new Thread(() -> {
-      try {
-        writeFully(channel, stdin);
-        channel.shutdownOutput(); // the end of the command's input
-      } catch (IOException e) {
-        // The command stopped reading (or the stream ended): as with a pipe, the rest is not delivered.
-      }
-    }, "docker-exec-stdin-" + name);
+    // Its own thread: a command may write much before it reads, and the output must keep flowing
+    // meanwhile.
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                writeFully(channel, stdin);
+                channel.shutdownOutput(); // the end of the command's input
+              } catch (IOException e) {
+                // The command stopped reading (or the stream ended): as with a pipe, the rest is
+                // not delivered.
+              }
+            },
+            "docker-exec-stdin-" + name);
     writer.setDaemon(true);
     writer.start();
   }
@@ -136,9 +177,11 @@ final class DockerExecStream implements AutoCloseable {
         int type = buf.get() & 0xff;
         buf.position(buf.position() + 3);
         long remaining = buf.getInt() & 0xffffffffL;
-        OutputStream sink = type == 2 ? stderr : type == 1 ? stdout : OutputStream.nullOutputStream();
+        OutputStream sink =
+            type == 2 ? stderr : type == 1 ? stdout : OutputStream.nullOutputStream();
         while (remaining > 0) {
-          if (!buf.hasRemaining() && !fill(buf, 1)) throw new IOException("the Docker stream ended inside a frame");
+          if (!buf.hasRemaining() && !fill(buf, 1))
+            throw new IOException("the Docker stream ended inside a frame");
           int n = (int) Math.min(remaining, buf.remaining());
           sink.write(buf.array(), buf.arrayOffset() + buf.position(), n);
           buf.position(buf.position() + n);
@@ -150,14 +193,18 @@ final class DockerExecStream implements AutoCloseable {
     }
   }
 
-  /** Makes at least {@code need} bytes readable in {@code buf}; false on a clean end of stream before any. */
+  /**
+   * Makes at least {@code need} bytes readable in {@code buf}; false on a clean end of stream
+   * before any.
+   */
   private boolean fill(ByteBuffer buf, int need) throws IOException {
     while (buf.remaining() < need) {
       buf.compact();
       int n = channel.read(buf);
       buf.flip();
       if (n < 0) {
-        if (buf.hasRemaining()) throw new IOException("the Docker stream ended inside a frame header");
+        if (buf.hasRemaining())
+          throw new IOException("the Docker stream ended inside a frame header");
         return false;
       }
     }
@@ -166,24 +213,31 @@ final class DockerExecStream implements AutoCloseable {
 
   private static SocketChannel open(URI host) throws IOException {
     String scheme = host.getScheme() == null ? "" : host.getScheme().toLowerCase(Locale.ROOT);
-    if (scheme.equals("unix")) return SocketChannel.open(UnixDomainSocketAddress.of(host.getPath()));
+    if (scheme.equals("unix"))
+      return SocketChannel.open(UnixDomainSocketAddress.of(host.getPath()));
     if (scheme.equals("tcp") || scheme.equals("http")) {
-      return SocketChannel.open(new InetSocketAddress(host.getHost(), host.getPort() < 0 ? 2375 : host.getPort()));
+      return SocketChannel.open(
+          new InetSocketAddress(host.getHost(), host.getPort() < 0 ? 2375 : host.getPort()));
     }
-    throw new IOException("cannot attach to a command through DOCKER_HOST " + host + " (unix:// or tcp:// only)");
+    throw new IOException(
+        "cannot attach to a command through DOCKER_HOST " + host + " (unix:// or tcp:// only)");
   }
 
   /**
-   * Reads the status line and headers; what came after them (the first frames, perhaps) is returned.
+   * Reads the status line and headers; what came after them (the first frames, perhaps) is
+   * returned.
    *
-   * @throws DockerApiException for any status but 101 (or 200, which old daemons answer) with the daemon's message
+   * @throws DockerApiException for any status but 101 (or 200, which old daemons answer) with the
+   *     daemon's message
    */
   private static ByteBuffer readResponseHead(SocketChannel ch) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(HEADER_LIMIT);
     int end;
     while ((end = headEnd(buf)) < 0) {
-      if (!buf.hasRemaining()) throw new IOException("the Docker daemon sent an oversized response header");
-      if (ch.read(buf) < 0) throw new IOException("the Docker daemon hung up before answering exec-start");
+      if (!buf.hasRemaining())
+        throw new IOException("the Docker daemon sent an oversized response header");
+      if (ch.read(buf) < 0)
+        throw new IOException("the Docker daemon hung up before answering exec-start");
     }
     String head = new String(buf.array(), 0, end, StandardCharsets.ISO_8859_1);
     String[] status = head.split("\r\n", 2)[0].split(" ", 3);
@@ -192,12 +246,15 @@ final class DockerExecStream implements AutoCloseable {
     buf.position(end + 4);
     if (code == 101 || code == 200) {
       if (head.toLowerCase(Locale.ROOT).contains("transfer-encoding: chunked")) {
-        throw new IOException("the Docker daemon answered exec-start with a chunked body; not supported");
+        throw new IOException(
+            "the Docker daemon answered exec-start with a chunked body; not supported");
       }
       return buf.slice();
     }
-    // An error: a small JSON body {"message": "..."}, as long as Content-Length says (else up to a hang-up).
-    java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+    // An error: a small JSON body {"message": "..."}, as long as Content-Length says (else up to a
+    // hang-up).
+    java.util.regex.Matcher length =
+        java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
     long want = length.find() ? Long.parseLong(length.group(1)) : HEADER_LIMIT;
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     body.write(buf.array(), buf.position(), buf.remaining());

@@ -16,8 +16,13 @@ import java.util.Map;
  * @param maxOutput how many bytes of each output stream to keep (the tail is kept)
  */
 public record ExecRequest(
-    String command, byte[] stdin, Duration timeout, Become become, Map<String, String> env,
-    String chdir, int maxOutput) {
+    String command,
+    byte[] stdin,
+    Duration timeout,
+    Become become,
+    Map<String, String> env,
+    String chdir,
+    int maxOutput) {
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
   public static final int DEFAULT_MAX_OUTPUT = 1 << 20;
@@ -38,7 +43,8 @@ public record ExecRequest(
   public String innerCommand() {
     StringBuilder sb = new StringBuilder();
     if (chdir != null) sb.append("cd ").append(Shell.quote(chdir)).append(" && ");
-    env.forEach((k, v) -> sb.append("export ").append(k).append('=').append(Shell.quote(v)).append("; "));
+    env.forEach(
+        (k, v) -> sb.append("export ").append(k).append('=').append(Shell.quote(v)).append("; "));
     sb.append(command);
     return sb.toString();
   }
@@ -60,12 +66,35 @@ public record ExecRequest(
       this.command = command;
     }
 
-    public Builder stdin(byte[] stdin) { this.stdin = stdin; return this; }
-    public Builder timeout(Duration timeout) { this.timeout = timeout; return this; }
-    public Builder become(Become become) { this.become = become; return this; }
-    public Builder env(Map<String, String> env) { this.env.putAll(env); return this; }
-    public Builder chdir(String chdir) { this.chdir = chdir; return this; }
-    public Builder maxOutput(int maxOutput) { this.maxOutput = maxOutput; return this; }
+    public Builder stdin(byte[] stdin) {
+      this.stdin = stdin;
+      return this;
+    }
+
+    public Builder timeout(Duration timeout) {
+      this.timeout = timeout;
+      return this;
+    }
+
+    public Builder become(Become become) {
+      this.become = become;
+      return this;
+    }
+
+    public Builder env(Map<String, String> env) {
+      this.env.putAll(env);
+      return this;
+    }
+
+    public Builder chdir(String chdir) {
+      this.chdir = chdir;
+      return this;
+    }
+
+    public Builder maxOutput(int maxOutput) {
+      this.maxOutput = maxOutput;
+      return this;
+    }
 
     public ExecRequest build() {
       return new ExecRequest(command, stdin, timeout, become, env, chdir, maxOutput);

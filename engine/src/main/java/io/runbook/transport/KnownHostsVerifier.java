@@ -22,20 +22,25 @@ import net.schmizz.sshj.common.KeyType;
 import net.schmizz.sshj.transport.verification.OpenSSHKnownHosts;
 
 /**
- * sshj's known_hosts check, plus the two things it lacks: it remembers <em>why</em> it refused a key (sshj
- * only reports "could not verify"), so that the message can say what to do; and under
- * {@link HostKeyPolicy#ACCEPT_NEW} it appends keys of hosts it has never seen. A host that is known with a
- * different key is refused under every policy. One instance per connection attempt, so that each attempt
- * sees the file as it is then.
+ * sshj's known_hosts check, plus the two things it lacks: it remembers <em>why</em> it refused a
+ * key (sshj only reports "could not verify"), so that the message can say what to do; and under
+ * {@link HostKeyPolicy#ACCEPT_NEW} it appends keys of hosts it has never seen. A host that is known
+ * with a different key is refused under every policy. One instance per connection attempt, so that
+ * each attempt sees the file as it is then.
  *
- * <p>The file is parsed once while it stays the same (path, size and modification time): a run over N hosts
- * would otherwise parse its N entries N times over, and keep N×N parsed keys for as long as the
- * connections live (40,000 for 200 hosts, 15 MB of heap and a second of CPU). The verifiers share the parsed
- * entries and check one at a time per file, since sshj's matcher for hashed host names keeps a MAC.
+ * <p>The file is parsed once while it stays the same (path, size and modification time): a run over
+ * N hosts would otherwise parse its N entries N times over, and keep N×N parsed keys for as long as
+ * the connections live (40,000 for 200 hosts, 15 MB of heap and a second of CPU). The verifiers
+ * share the parsed entries and check one at a time per file, since sshj's matcher for hashed host
+ * names keeps a MAC.
  */
 final class KnownHostsVerifier extends OpenSSHKnownHosts {
 
-  enum Outcome { UNKNOWN, CHANGED, NOT_RECORDED }
+  enum Outcome {
+    UNKNOWN,
+    CHANGED,
+    NOT_RECORDED
+  }
 
   /** Why a host key was refused; {@code detail} explains {@link Outcome#NOT_RECORDED}. */
   record Rejection(Outcome outcome, String keyType, String fingerprint, String detail) {}
@@ -44,11 +49,15 @@ final class KnownHostsVerifier extends OpenSSHKnownHosts {
   private static final Object APPEND_LOCK = new Object();
 
   /** A new ~/.ssh must be private to its owner, as OpenSSH wants it. */
-  private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> OWNER_ONLY =
+      PosixFilePermissions.fromString("rwx------");
 
   private static final Map<Path, Parsed> PARSED = new HashMap<>();
 
-  /** One parse of a known_hosts file as it was at {@code size} and {@code modified} (-1 when missing). */
+  /**
+   * One parse of a known_hosts file as it was at {@code size} and {@code modified} (-1 when
+   * missing).
+   */
   private record Parsed(long size, long modified, List<KnownHostEntry> entries) {}
 
   private final Path file;
@@ -60,7 +69,10 @@ final class KnownHostsVerifier extends OpenSSHKnownHosts {
     this(file, List.of(), policy);
   }
 
-  /** @param more files that vouch for keys too but are never written to (OpenSSH's other known_hosts) */
+  /**
+   * @param more files that vouch for keys too but are never written to (OpenSSH's other
+   *     known_hosts)
+   */
   KnownHostsVerifier(Path file, List<Path> more, HostKeyPolicy policy) throws IOException {
     super(new StringReader(""));
     this.file = file;
@@ -84,7 +96,8 @@ final class KnownHostsVerifier extends OpenSSHKnownHosts {
     }
     Parsed cached = PARSED.get(key);
     if (cached != null && cached.size() == size && cached.modified() == modified) return cached;
-    List<KnownHostEntry> entries = size < 0 ? List.of() : List.copyOf(new OpenSSHKnownHosts(key.toFile()).entries());
+    List<KnownHostEntry> entries =
+        size < 0 ? List.of() : List.copyOf(new OpenSSHKnownHosts(key.toFile()).entries());
     Parsed fresh = new Parsed(size, modified, entries);
     PARSED.put(key, fresh);
     return fresh;
@@ -112,23 +125,33 @@ final class KnownHostsVerifier extends OpenSSHKnownHosts {
   @Override
   protected boolean hostKeyUnverifiableAction(String hostname, PublicKey key) {
     if (policy != HostKeyPolicy.ACCEPT_NEW) {
-      rejection = new Rejection(Outcome.UNKNOWN, KeyType.fromKey(key).toString(), fingerprint(key), null);
+      rejection =
+          new Rejection(Outcome.UNKNOWN, KeyType.fromKey(key).toString(), fingerprint(key), null);
       return false;
     }
     try {
-      append(hostname + " " + KeyType.fromKey(key) + " "
-          + Base64.getEncoder().encodeToString(blob(key)));
+      append(
+          hostname
+              + " "
+              + KeyType.fromKey(key)
+              + " "
+              + Base64.getEncoder().encodeToString(blob(key)));
       return true;
     } catch (IOException e) {
-      rejection = new Rejection(Outcome.NOT_RECORDED, KeyType.fromKey(key).toString(), fingerprint(key),
-          e.toString());
+      rejection =
+          new Rejection(
+              Outcome.NOT_RECORDED,
+              KeyType.fromKey(key).toString(),
+              fingerprint(key),
+              e.toString());
       return false;
     }
   }
 
   @Override
   protected boolean hostKeyChangedAction(String hostname, PublicKey key) {
-    rejection = new Rejection(Outcome.CHANGED, KeyType.fromKey(key).toString(), fingerprint(key), null);
+    rejection =
+        new Rejection(Outcome.CHANGED, KeyType.fromKey(key).toString(), fingerprint(key), null);
     return false;
   }
 
@@ -138,10 +161,15 @@ final class KnownHostsVerifier extends OpenSSHKnownHosts {
       if (dir != null && !Files.isDirectory(dir)) {
         Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
       }
-      // A file edited by hand may lack its last newline; our line must not be glued onto that entry.
+      // A file edited by hand may lack its last newline; our line must not be glued onto that
+      // entry.
       String prefix = endsWithNewline(file) ? "" : System.lineSeparator();
-      Files.writeString(file, prefix + line + System.lineSeparator(), StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.writeString(
+          file,
+          prefix + line + System.lineSeparator(),
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
     }
   }
 

@@ -7,7 +7,10 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** Runs commands on the controller itself ({@code ansible_connection: local}) through {@code /bin/sh -c}. */
+/**
+ * Runs commands on the controller itself ({@code ansible_connection: local}) through {@code /bin/sh
+ * -c}.
+ */
 public final class LocalTransport implements Transport {
   private final String name;
 
@@ -54,18 +57,27 @@ public final class LocalTransport implements Transport {
       throw new TransportException(describe(), "interrupted while running a command");
     }
     int code = timedOut ? -1 : p.exitValue();
-    return new ExecResult(code, out.toByteArray(), err.toByteArray(), out.total(), err.total(),
-        Duration.ofNanos(System.nanoTime() - started), timedOut);
+    return new ExecResult(
+        code,
+        out.toByteArray(),
+        err.toByteArray(),
+        out.total(),
+        err.total(),
+        Duration.ofNanos(System.nanoTime() - started),
+        timedOut);
   }
 
   private static Thread pump(InputStream in, OutputStream sink) {
-    Thread t = new Thread(() -> {
-      try (in) {
-        in.transferTo(sink);
-      } catch (IOException ignored) {
-        // stream closed when the process was killed
-      }
-    }, "local-pump");
+    Thread t =
+        new Thread(
+            () -> {
+              try (in) {
+                in.transferTo(sink);
+              } catch (IOException ignored) {
+                // stream closed when the process was killed
+              }
+            },
+            "local-pump");
     t.setDaemon(true);
     t.start();
     return t;

@@ -11,13 +11,16 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * ssh_config as the controller's own OpenSSH client resolves it: {@code ssh -G [-F FILE] [ARGS] HOST}
- * prints every option as it applies to HOST (Host and Match blocks, wildcards, negation, first value wins,
- * Include, and the command-line {@code -o}, {@code -J}, {@code -p}, {@code -l} before all of them).
- * Asking ssh itself means no second parser to drift from OpenSSH's.
+ * ssh_config as the controller's own OpenSSH client resolves it: {@code ssh -G [-F FILE] [ARGS]
+ * HOST} prints every option as it applies to HOST (Host and Match blocks, wildcards, negation,
+ * first value wins, Include, and the command-line {@code -o}, {@code -J}, {@code -p}, {@code -l}
+ * before all of them). Asking ssh itself means no second parser to drift from OpenSSH's.
  */
 public final class OpenSshConfig {
-  /** Where the options come from: the user's files, one file, or none (ssh's defaults and the arguments). */
+  /**
+   * Where the options come from: the user's files, one file, or none (ssh's defaults and the
+   * arguments).
+   */
   public record Source(Path file, boolean none) {
     public static final Source DEFAULT = new Source(null, false);
     public static final Source NONE = new Source(null, true);
@@ -31,7 +34,9 @@ public final class OpenSshConfig {
     /** The file that would be read, for messages. */
     public String describe() {
       if (none) return "no ssh_config (--ssh-config none)";
-      return file == null ? SshSettings.sshDir().resolve("config") + " and /etc/ssh/ssh_config" : file.toString();
+      return file == null
+          ? SshSettings.sshDir().resolve("config") + " and /etc/ssh/ssh_config"
+          : file.toString();
     }
   }
 
@@ -73,8 +78,11 @@ public final class OpenSshConfig {
   /** Whether the OpenSSH client can be run here. */
   public boolean available() {
     try {
-      Process p = new ProcessBuilder(ssh, "-V").redirectErrorStream(true)
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      Process p =
+          new ProcessBuilder(ssh, "-V")
+              .redirectErrorStream(true)
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .start();
       p.getInputStream().readAllBytes();
       return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
     } catch (IOException e) {
@@ -85,10 +93,14 @@ public final class OpenSshConfig {
     }
   }
 
-  /** Whether the source names a config file that exists (the default one only if the user has it). */
+  /**
+   * Whether the source names a config file that exists (the default one only if the user has it).
+   */
   public boolean hasConfigFile() {
     if (source.none()) return false;
-    return source.file() != null ? Files.exists(source.file()) : Files.exists(SshSettings.sshDir().resolve("config"));
+    return source.file() != null
+        ? Files.exists(source.file())
+        : Files.exists(SshSettings.sshDir().resolve("config"));
   }
 
   /** {@code ssh -G [-F FILE] ARGS HOST}. */
@@ -102,8 +114,10 @@ public final class OpenSshConfig {
     cmd.add("--");
     cmd.add(host);
     try {
-      Process p = new ProcessBuilder(cmd)
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .start();
       byte[] out = p.getInputStream().readAllBytes();
       byte[] err = p.getErrorStream().readAllBytes();
       if (!p.waitFor(30, TimeUnit.SECONDS)) {
@@ -111,14 +125,18 @@ public final class OpenSshConfig {
         throw new ConfigException("ssh -G did not finish within 30 s");
       }
       if (p.exitValue() != 0) {
-        String why = new String(err, StandardCharsets.UTF_8).lines()
-            .filter(l -> !l.startsWith("Pseudo-terminal will not be allocated"))
-            .reduce((a, b) -> a + "; " + b).orElse("exit code " + p.exitValue());
+        String why =
+            new String(err, StandardCharsets.UTF_8)
+                .lines()
+                .filter(l -> !l.startsWith("Pseudo-terminal will not be allocated"))
+                .reduce((a, b) -> a + "; " + b)
+                .orElse("exit code " + p.exitValue());
         throw new ConfigException(why);
       }
       return parse(new String(out, StandardCharsets.UTF_8));
     } catch (IOException e) {
-      throw new ConfigException("cannot run " + ssh + " -G: " + e.getMessage() + " (install openssh-client)");
+      throw new ConfigException(
+          "cannot run " + ssh + " -G: " + e.getMessage() + " (install openssh-client)");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ConfigException("interrupted");

@@ -6,16 +6,18 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Lets a remote command tell us its process group without touching its output: the command line starts
- * with {@link #PREFIX} (the login shell prints {@code $$}, which is its process group because sshd made it
- * a session leader), and this filter takes that line out of stderr on its way to the {@link TailBuffer}.
- * A time-out then kills the whole group as the become user, which SSH's own signal (sent as the login
- * user) cannot do to processes that sudo started as root.
+ * Lets a remote command tell us its process group without touching its output: the command line
+ * starts with {@link #PREFIX} (the login shell prints {@code $$}, which is its process group
+ * because sshd made it a session leader), and this filter takes that line out of stderr on its way
+ * to the {@link TailBuffer}. A time-out then kills the whole group as the become user, which SSH's
+ * own signal (sent as the login user) cannot do to processes that sudo started as root.
  */
 final class ProcessGroupMarker extends OutputStream {
   private static final String TAG = "runbook-pgid=";
+
   /** Put in front of the command line. */
   static final String PREFIX = "echo " + TAG + "$$ >&2; ";
+
   /** A login script that chatters on stderr may come first; look no further than this. */
   private static final int SCAN_LIMIT = 4096;
 

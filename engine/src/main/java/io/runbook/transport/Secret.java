@@ -3,8 +3,9 @@ package io.runbook.transport;
 import java.util.Objects;
 
 /**
- * A password or passphrase. Its {@link #toString()} never shows it, so that it cannot leak through a record's
- * generated toString, a message or a log; only {@link #reveal()} gives it, to the one place that sends it.
+ * A password or passphrase. Its {@link #toString()} never shows it, so that it cannot leak through
+ * a record's generated toString, a message or a log; only {@link #reveal()} gives it, to the one
+ * place that sends it.
  */
 public final class Secret {
   private final String value;

@@ -11,13 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A client of ssh-agent's protocol (draft-miller-ssh-agent) over its unix socket: list the keys it holds
- * and have it sign. Only those two requests: runbook never adds or removes keys.
+ * A client of ssh-agent's protocol (draft-miller-ssh-agent) over its unix socket: list the keys it
+ * holds and have it sign. Only those two requests: runbook never adds or removes keys.
  *
- * <p>Our own, about a hundred lines on Java 17's unix-domain {@link SocketChannel}: sshj has no agent
- * support, and the library usually paired with it (jsch-agent-proxy) is unmaintained since 2016 and
- * reaches unix sockets through JNA. Each request opens its own connection, as ssh does per session, so
- * parallel logins never share a socket.
+ * <p>Our own, about a hundred lines on Java 17's unix-domain {@link SocketChannel}: sshj has no
+ * agent support, and the library usually paired with it (jsch-agent-proxy) is unmaintained since
+ * 2016 and reaches unix sockets through JNA. Each request opens its own connection, as ssh does per
+ * session, so parallel logins never share a socket.
  */
 public final class SshAgent {
   private static final byte FAILURE = 5;
@@ -25,11 +25,15 @@ public final class SshAgent {
   private static final byte IDENTITIES_ANSWER = 12;
   private static final byte SIGN_REQUEST = 13;
   private static final byte SIGN_RESPONSE = 14;
+
   /** Sign RSA keys with SHA-512: OpenSSH 8.8+ refuses ssh-rsa (SHA-1) signatures. */
   static final int RSA_SHA2_512 = 4;
+
   private static final int MAX_MESSAGE = 256 * 1024;
 
-  /** A key the agent holds: its public key blob (as in authorized_keys, decoded) and its comment. */
+  /**
+   * A key the agent holds: its public key blob (as in authorized_keys, decoded) and its comment.
+   */
   public record Identity(byte[] blob, String comment) {
     /** The key type named in the blob: ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256... */
     public String type() {
@@ -57,7 +61,8 @@ public final class SshAgent {
   public List<Identity> identities() throws IOException {
     ByteBuffer reply = request(new byte[] {REQUEST_IDENTITIES});
     byte type = reply.get();
-    if (type != IDENTITIES_ANSWER) throw new IOException("the agent at " + socket + " answered " + type);
+    if (type != IDENTITIES_ANSWER)
+      throw new IOException("the agent at " + socket + " answered " + type);
     int n = reply.getInt();
     List<Identity> ids = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -73,19 +78,24 @@ public final class SshAgent {
     msg.put(SIGN_REQUEST).putInt(key.length).put(key).putInt(data.length).put(data).putInt(flags);
     ByteBuffer reply = request(msg.array());
     byte type = reply.get();
-    if (type == FAILURE) throw new IOException("the agent at " + socket + " refused to sign (a key confirmation declined?)");
-    if (type != SIGN_RESPONSE) throw new IOException("the agent at " + socket + " answered " + type);
+    if (type == FAILURE)
+      throw new IOException(
+          "the agent at " + socket + " refused to sign (a key confirmation declined?)");
+    if (type != SIGN_RESPONSE)
+      throw new IOException("the agent at " + socket + " answered " + type);
     return readBytes(reply, "signature");
   }
 
   private ByteBuffer request(byte[] message) throws IOException {
     try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       ch.connect(UnixDomainSocketAddress.of(socket));
-      ByteBuffer out = ByteBuffer.allocate(4 + message.length).putInt(message.length).put(message).flip();
+      ByteBuffer out =
+          ByteBuffer.allocate(4 + message.length).putInt(message.length).put(message).flip();
       while (out.hasRemaining()) ch.write(out);
       ByteBuffer len = readFully(ch, 4);
       int n = len.getInt();
-      if (n <= 0 || n > MAX_MESSAGE) throw new IOException("the agent at " + socket + " sent a message of " + n + " bytes");
+      if (n <= 0 || n > MAX_MESSAGE)
+        throw new IOException("the agent at " + socket + " sent a message of " + n + " bytes");
       return readFully(ch, n);
     }
   }
@@ -93,7 +103,8 @@ public final class SshAgent {
   private ByteBuffer readFully(SocketChannel ch, int n) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(n);
     while (b.hasRemaining()) {
-      if (ch.read(b) < 0) throw new IOException("the agent at " + socket + " closed the connection");
+      if (ch.read(b) < 0)
+        throw new IOException("the agent at " + socket + " closed the connection");
     }
     return b.flip();
   }
@@ -101,7 +112,8 @@ public final class SshAgent {
   private static byte[] readBytes(ByteBuffer b, String what) {
     if (b.remaining() < 4) throw new IllegalStateException("truncated " + what + " from the agent");
     int n = b.getInt();
-    if (n < 0 || n > b.remaining()) throw new IllegalStateException("truncated " + what + " from the agent");
+    if (n < 0 || n > b.remaining())
+      throw new IllegalStateException("truncated " + what + " from the agent");
     byte[] out = new byte[n];
     b.get(out);
     return out;

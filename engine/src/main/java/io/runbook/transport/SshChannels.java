@@ -27,13 +27,16 @@ final class SshChannels {
       }
       return;
     }
-    Thread t = new Thread(() -> {
-      try {
-        session.close();
-      } catch (IOException ignored) {
-        // the host never confirmed; the connection's end will clean up
-      }
-    }, "ssh-close");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                session.close();
+              } catch (IOException ignored) {
+                // the host never confirmed; the connection's end will clean up
+              }
+            },
+            "ssh-close");
     t.setDaemon(true);
     t.start();
   }

@@ -6,15 +6,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How many SSH connections a run keeps open at once. sshj gives every open connection a reader thread, so
- * a fleet of hundreds of hosts would otherwise hold a thread per host for the whole run, also while most of
- * them wait for their batch or are done with it.
+ * How many SSH connections a run keeps open at once. sshj gives every open connection a reader
+ * thread, so a fleet of hundreds of hosts would otherwise hold a thread per host for the whole run,
+ * also while most of them wait for their batch or are done with it.
  *
- * <p>Before a connection opens and the limit is reached, the least recently used connection that runs no
- * command and forwards nothing is closed ("parked"); its transport reconnects at its next command. With
- * {@code forks} workers and one lease keeper, a limit of {@code forks + 1} always finds such a connection,
- * so the limit holds and no command ever waits for a slot. Connections that forward a Docker socket are
- * never parked: should they fill the limit, a new connection opens beyond it rather than wait.
+ * <p>Before a connection opens and the limit is reached, the least recently used connection that
+ * runs no command and forwards nothing is closed ("parked"); its transport reconnects at its next
+ * command. With {@code forks} workers and one lease keeper, a limit of {@code forks + 1} always
+ * finds such a connection, so the limit holds and no command ever waits for a slot. Connections
+ * that forward a Docker socket are never parked: should they fill the limit, a new connection opens
+ * beyond it rather than wait.
  */
 public final class SshConnectionLimit {
   /** No limit: connections stay open until their transport is closed. */
@@ -24,7 +25,8 @@ public final class SshConnectionLimit {
   // Access order: the first entry is the least recently used connection.
   private final Map<SshTransport, Boolean> open = new LinkedHashMap<>(16, 0.75f, true);
   private int parked;
-  private int connecting; // slots taken by connections being opened, so concurrent openings count too
+  private int
+      connecting; // slots taken by connections being opened, so concurrent openings count too
 
   private SshConnectionLimit(int max) {
     this.max = max;
@@ -47,8 +49,8 @@ public final class SshConnectionLimit {
   }
 
   /**
-   * Takes a slot for a connection {@code opening} is about to open, parking idle connections while the limit
-   * is reached. Follow with {@link #opened} or {@link #failed}.
+   * Takes a slot for a connection {@code opening} is about to open, parking idle connections while
+   * the limit is reached. Follow with {@link #opened} or {@link #failed}.
    */
   void reserve(SshTransport opening) {
     if (max == Integer.MAX_VALUE) return;

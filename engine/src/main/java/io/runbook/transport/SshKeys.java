@@ -12,11 +12,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import net.schmizz.sshj.SSHClient;
-import net.schmizz.sshj.common.Buffer;
+import net.schmizz.sshj.common.LoggerFactory;
 import net.schmizz.sshj.common.Message;
 import net.schmizz.sshj.common.SSHPacket;
-import net.schmizz.sshj.common.LoggerFactory;
-
 import net.schmizz.sshj.userauth.AuthParams;
 import net.schmizz.sshj.userauth.UserAuthException;
 import net.schmizz.sshj.userauth.keyprovider.KeyProvider;
@@ -29,10 +27,10 @@ import net.schmizz.sshj.userauth.password.PasswordFinder;
 import net.schmizz.sshj.userauth.password.Resource;
 
 /**
- * How a host is logged in to, worked out once per transport so that a missing, unreadable or undecryptable
- * key is reported before any connection, not as a vague auth failure. The order is OpenSSH's: agent keys
- * that match an identity file, the agent's other keys (unless IdentitiesOnly), the identity files the
- * agent does not hold, then the password.
+ * How a host is logged in to, worked out once per transport so that a missing, unreadable or
+ * undecryptable key is reported before any connection, not as a vague auth failure. The order is
+ * OpenSSH's: agent keys that match an identity file, the agent's other keys (unless
+ * IdentitiesOnly), the identity files the agent does not hold, then the password.
  */
 final class SshKeys {
   /** The keys OpenSSH tries when none is configured, in its order (DSA is long dead). */
@@ -45,11 +43,14 @@ final class SshKeys {
   private SshKeys(List<String> labels, List<AuthMethod> methods) {
     this.sources = List.copyOf(new LinkedHashSet<>(labels));
     List<AuthMethod> tracked = new ArrayList<>();
-    for (int i = 0; i < methods.size(); i++) tracked.add(new Tracked(methods.get(i), labels.get(i), lastTried));
+    for (int i = 0; i < methods.size(); i++)
+      tracked.add(new Tracked(methods.get(i), labels.get(i), lastTried));
     this.methods = List.copyOf(tracked);
   }
 
-  /** What is offered, in order, for messages: {@code agent key deploy@ci}, {@code key file /x/id}... */
+  /**
+   * What is offered, in order, for messages: {@code agent key deploy@ci}, {@code key file /x/id}...
+   */
   List<String> sources() {
     return sources;
   }
@@ -63,7 +64,9 @@ final class SshKeys {
     return lastTried.get();
   }
 
-  /** @param loader any client: sshj parses key files through a client's configured key formats */
+  /**
+   * @param loader any client: sshj parses key files through a client's configured key formats
+   */
   static SshKeys load(SshSettings settings, SSHClient loader) {
     SshAuth auth = settings.auth();
     List<String> sources = new ArrayList<>();
@@ -102,13 +105,19 @@ final class SshKeys {
         byte[] pub = publicBlob(f);
         if (pub != null && offered.contains(b64(pub))) continue; // the agent signs with it
         if (!Files.exists(f)) {
-          if (explicit) throw new TransportException(settings.describe(), "private key " + f + " does not exist" + hint(settings));
+          if (explicit)
+            throw new TransportException(
+                settings.describe(), "private key " + f + " does not exist" + hint(settings));
           continue; // ssh skips configured keys that are not there, and so do we
         }
         if (!Files.isRegularFile(f) || !Files.isReadable(f)) {
           if (explicit) {
-            throw new TransportException(settings.describe(), "cannot read private key " + f + hint(settings)
-                + ": check that it is a file and that this user may read it");
+            throw new TransportException(
+                settings.describe(),
+                "cannot read private key "
+                    + f
+                    + hint(settings)
+                    + ": check that it is a file and that this user may read it");
           }
           skipped.add(f + " (not readable)");
           continue;
@@ -117,9 +126,15 @@ final class SshKeys {
           methods.add(new AuthPublickey(parse(f, loader, auth.passphrases())));
           sources.add("key file " + f);
         } catch (IOException | RuntimeException e) {
-          String why = e instanceof NoPassphrase ? e.getMessage() : "cannot use it: " + e.getMessage()
-              + " (a wrong passphrase, or not an OpenSSH, PEM or PKCS#8 private key)";
-          if (explicit) throw new TransportException(settings.describe(), "private key " + f + hint(settings) + ": " + why, e);
+          String why =
+              e instanceof NoPassphrase
+                  ? e.getMessage()
+                  : "cannot use it: "
+                      + e.getMessage()
+                      + " (a wrong passphrase, or not an OpenSSH, PEM or PKCS#8 private key)";
+          if (explicit)
+            throw new TransportException(
+                settings.describe(), "private key " + f + hint(settings) + ": " + why, e);
           skipped.add(f + " (" + why + ")");
         }
       }
@@ -132,11 +147,16 @@ final class SshKeys {
       sources.add("password (" + auth.passwordSource() + ")");
     }
     if (methods.isEmpty()) {
-      throw new TransportException(settings.describe(), "nothing to log in with: no key in ssh-agent"
-          + (auth.agent() == null ? " (SSH_AUTH_SOCK is not set)" : "") + ", no usable key file"
-          + (skipped.isEmpty() ? "" : " (" + String.join("; ", skipped) + ")")
-          + ", no password. Set ansible_ssh_private_key_file or IdentityFile in ssh_config, add a key to"
-          + " ssh-agent (ssh-add), or create " + SshSettings.sshDir().resolve("id_ed25519") + " (ssh-keygen -t ed25519)");
+      throw new TransportException(
+          settings.describe(),
+          "nothing to log in with: no key in ssh-agent"
+              + (auth.agent() == null ? " (SSH_AUTH_SOCK is not set)" : "")
+              + ", no usable key file"
+              + (skipped.isEmpty() ? "" : " (" + String.join("; ", skipped) + ")")
+              + ", no password. Set ansible_ssh_private_key_file or IdentityFile in ssh_config, add a key to"
+              + " ssh-agent (ssh-add), or create "
+              + SshSettings.sshDir().resolve("id_ed25519")
+              + " (ssh-keygen -t ed25519)");
     }
     return new SshKeys(sources, methods);
   }
@@ -150,12 +170,15 @@ final class SshKeys {
     try {
       return agent.identities();
     } catch (IOException | RuntimeException e) {
-      // ssh goes on without an agent it cannot reach; so do we, and the login failure names the agent.
+      // ssh goes on without an agent it cannot reach; so do we, and the login failure names the
+      // agent.
       return List.of();
     }
   }
 
-  /** The public key blob of a key file, from {@code FILE.pub} (which needs no passphrase), or null. */
+  /**
+   * The public key blob of a key file, from {@code FILE.pub} (which needs no passphrase), or null.
+   */
   static byte[] publicBlob(Path key) {
     Path pub = Path.of(key + ".pub");
     try {
@@ -174,29 +197,36 @@ final class SshKeys {
   /** A key needs a passphrase nobody gave. */
   private static final class NoPassphrase extends IOException {
     NoPassphrase(Path file) {
-      super("it is passphrase-protected and no passphrase was given: add it to ssh-agent (ssh-add " + file
-          + "), or give the passphrase with --key-passphrase-file or RUNBOOK_KEY_PASSPHRASE");
+      super(
+          "it is passphrase-protected and no passphrase was given: add it to ssh-agent (ssh-add "
+              + file
+              + "), or give the passphrase with --key-passphrase-file or RUNBOOK_KEY_PASSPHRASE");
     }
   }
 
-  private static KeyProvider parse(Path file, SSHClient loader, KeyPassphrases passphrases) throws IOException {
+  private static KeyProvider parse(Path file, SSHClient loader, KeyPassphrases passphrases)
+      throws IOException {
     boolean[] asked = {false};
     Secret[] given = {null};
-    KeyProvider provider = loader.loadKeys(file.toString(), new PasswordFinder() {
-      @Override
-      public char[] reqPassword(Resource<?> resource) {
-        asked[0] = true;
-        given[0] = passphrases.passphrase(file);
-        return given[0] == null ? null : given[0].reveal().toCharArray();
-      }
+    KeyProvider provider =
+        loader.loadKeys(
+            file.toString(),
+            new PasswordFinder() {
+              @Override
+              public char[] reqPassword(Resource<?> resource) {
+                asked[0] = true;
+                given[0] = passphrases.passphrase(file);
+                return given[0] == null ? null : given[0].reveal().toCharArray();
+              }
 
-      @Override
-      public boolean shouldRetry(Resource<?> resource) {
-        return false;
-      }
-    });
+              @Override
+              public boolean shouldRetry(Resource<?> resource) {
+                return false;
+              }
+            });
     try {
-      provider.getPrivate(); // sshj parses lazily; force it now so that a bad key fails here, clearly
+      provider
+          .getPrivate(); // sshj parses lazily; force it now so that a bad key fails here, clearly
     } catch (IOException | RuntimeException e) {
       if (asked[0] && given[0] == null) throw new NoPassphrase(file);
       throw e;
@@ -219,7 +249,8 @@ final class SshKeys {
   }
 
   /** Remembers the last method sshj tried: after a successful login, the one that worked. */
-  private record Tracked(AuthMethod delegate, String label, AtomicReference<String> last) implements AuthMethod {
+  private record Tracked(AuthMethod delegate, String label, AtomicReference<String> last)
+      implements AuthMethod {
     @Override
     public String getName() {
       return delegate.getName();

@@ -5,7 +5,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * How to reach one host over SSH; built from the host's inventory variables and the command-line options.
+ * How to reach one host over SSH; built from the host's inventory variables and the command-line
+ * options.
  *
  * @param name the inventory name of the host, for messages
  * @param host address or DNS name ({@code ansible_host})
@@ -13,20 +14,28 @@ import java.util.List;
  * @param user login user ({@code ansible_user}); null means the controller's user
  * @param privateKey {@code ansible_ssh_private_key_file}, or null for the user's default keys
  *     ({@code ~/.ssh/id_ed25519}, {@code id_ecdsa}, {@code id_rsa})
- * @param knownHosts the {@code known_hosts} file to verify (and, under {@link HostKeyPolicy#ACCEPT_NEW},
- *     record) host keys; null means {@code ~/.ssh/known_hosts}
+ * @param knownHosts the {@code known_hosts} file to verify (and, under {@link
+ *     HostKeyPolicy#ACCEPT_NEW}, record) host keys; null means {@code ~/.ssh/known_hosts}
  * @param hostKeyPolicy what to do with an unknown host key; null means {@link HostKeyPolicy#STRICT}
  * @param connectTimeout how long to wait for TCP, the SSH handshake and each protocol reply while
  *     connecting; null means {@link #DEFAULT_CONNECT_TIMEOUT}
  * @param moreKnownHosts further known_hosts files that vouch for keys but are never written to
  *     (UserKnownHostsFile after the first, GlobalKnownHostsFile)
  * @param auth keys, agent and passwords beyond {@code privateKey}
- * @param via the jump host this host is reached through (ProxyJump), itself possibly reached through
- *     another; null for a direct connection
+ * @param via the jump host this host is reached through (ProxyJump), itself possibly reached
+ *     through another; null for a direct connection
  */
 public record SshSettings(
-    String name, String host, int port, String user, Path privateKey, Path knownHosts,
-    HostKeyPolicy hostKeyPolicy, Duration connectTimeout, List<Path> moreKnownHosts, SshAuth auth,
+    String name,
+    String host,
+    int port,
+    String user,
+    Path privateKey,
+    Path knownHosts,
+    HostKeyPolicy hostKeyPolicy,
+    Duration connectTimeout,
+    List<Path> moreKnownHosts,
+    SshAuth auth,
     SshSettings via) {
 
   public static final int DEFAULT_PORT = 22;
@@ -40,16 +49,36 @@ public record SshSettings(
     user = user == null || user.isBlank() ? System.getProperty("user.name") : user;
     knownHosts = knownHosts == null ? defaultKnownHosts() : knownHosts;
     hostKeyPolicy = hostKeyPolicy == null ? HostKeyPolicy.STRICT : hostKeyPolicy;
-    connectTimeout = connectTimeout == null || connectTimeout.isZero() || connectTimeout.isNegative()
-        ? DEFAULT_CONNECT_TIMEOUT : connectTimeout;
+    connectTimeout =
+        connectTimeout == null || connectTimeout.isZero() || connectTimeout.isNegative()
+            ? DEFAULT_CONNECT_TIMEOUT
+            : connectTimeout;
     moreKnownHosts = moreKnownHosts == null ? List.of() : List.copyOf(moreKnownHosts);
     auth = auth == null ? SshAuth.KEYS_ONLY : auth;
   }
 
   /** A direct connection with the given key (or the default keys), no agent and no password. */
-  public SshSettings(String name, String host, int port, String user, Path privateKey, Path knownHosts,
-      HostKeyPolicy hostKeyPolicy, Duration connectTimeout) {
-    this(name, host, port, user, privateKey, knownHosts, hostKeyPolicy, connectTimeout, List.of(), null, null);
+  public SshSettings(
+      String name,
+      String host,
+      int port,
+      String user,
+      Path privateKey,
+      Path knownHosts,
+      HostKeyPolicy hostKeyPolicy,
+      Duration connectTimeout) {
+    this(
+        name,
+        host,
+        port,
+        user,
+        privateKey,
+        knownHosts,
+        hostKeyPolicy,
+        connectTimeout,
+        List.of(),
+        null,
+        null);
   }
 
   /** The jump hosts, first hop first; empty for a direct connection. */
@@ -69,6 +98,14 @@ public record SshSettings(
 
   /** {@code web1 (deploy@10.0.0.5:22)}, and {@code via bastion (...)} for each jump host. */
   public String describe() {
-    return name + " (" + user + "@" + host + ":" + port + ")" + (via == null ? "" : " via " + via.describe());
+    return name
+        + " ("
+        + user
+        + "@"
+        + host
+        + ":"
+        + port
+        + ")"
+        + (via == null ? "" : " via " + via.describe());
   }
 }

@@ -19,15 +19,16 @@ import net.schmizz.sshj.connection.Connection;
 import net.schmizz.sshj.connection.channel.direct.AbstractDirectChannel;
 
 /**
- * A unix socket on the host, reachable from the controller as a unix socket of its own: each connection
- * accepted there opens one {@code direct-streamlocal@openssh.com} channel (OpenSSH's
- * "ssh -L local.sock:/path/to.sock") on the host's SSH connection, and bytes are pumped both ways. This is
- * how a Docker client on the controller talks to the daemon socket of a host it reaches only over SSH.
+ * A unix socket on the host, reachable from the controller as a unix socket of its own: each
+ * connection accepted there opens one {@code direct-streamlocal@openssh.com} channel (OpenSSH's
+ * "ssh -L local.sock:/path/to.sock") on the host's SSH connection, and bytes are pumped both ways.
+ * This is how a Docker client on the controller talks to the daemon socket of a host it reaches
+ * only over SSH.
  *
- * <p>Whoever can connect to the local end has the host user's Docker access, which is root on that host:
- * so not a loopback TCP port (any local user could connect to it) but a socket in a directory only this
- * process's user can enter (mode 0700), removed on close. Closing the forward stops accepting and drops
- * the channels in flight.
+ * <p>Whoever can connect to the local end has the host user's Docker access, which is root on that
+ * host: so not a loopback TCP port (any local user could connect to it) but a socket in a directory
+ * only this process's user can enter (mode 0700), removed on close. Closing the forward stops
+ * accepting and drops the channels in flight.
  */
 public final class SshSocketForward implements AutoCloseable {
   private final Supplier<SSHClient> client;
@@ -49,21 +50,27 @@ public final class SshSocketForward implements AutoCloseable {
     this.socketPath = socketPath;
     this.hostDescription = hostDescription;
     try {
-      dir = Files.createTempDirectory("runbook-docker-",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      dir =
+          Files.createTempDirectory(
+              "runbook-docker-",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       socket = dir.resolve("docker.sock");
       server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       server.bind(UnixDomainSocketAddress.of(socket));
     } catch (IOException e) {
-      throw new TransportException(hostDescription, "cannot open a local socket to forward " + socketPath
-          + ": " + e.getMessage(), e);
+      throw new TransportException(
+          hostDescription,
+          "cannot open a local socket to forward " + socketPath + ": " + e.getMessage(),
+          e);
     }
     acceptor = new Thread(this::accept, "ssh-forward-" + hostDescription);
     acceptor.setDaemon(true);
     acceptor.start();
   }
 
-  /** The local socket that leads to the host's socket, as a Docker host URI ({@code unix:///...}). */
+  /**
+   * The local socket that leads to the host's socket, as a Docker host URI ({@code unix:///...}).
+   */
   public URI uri() {
     return URI.create("unix://" + socket);
   }
@@ -89,7 +96,8 @@ public final class SshSocketForward implements AutoCloseable {
         channel = new StreamLocalChannel(client.get().getConnection(), socketPath);
         channel.open();
       } catch (IOException | RuntimeException e) {
-        // The client sees a closed connection; the Docker engine turns that into a message of its own,
+        // The client sees a closed connection; the Docker engine turns that into a message of its
+        // own,
         // and a direct probe (see DockerEngines) names the socket and the cause.
         return;
       }
@@ -114,8 +122,10 @@ public final class SshSocketForward implements AutoCloseable {
     }
   }
 
-  // Not Channels.newInputStream/newOutputStream: both hold the channel's blocking lock while they block,
-  // so a read waiting for the client would stall every write to it. A socket channel reads and writes
+  // Not Channels.newInputStream/newOutputStream: both hold the channel's blocking lock while they
+  // block,
+  // so a read waiting for the client would stall every write to it. A socket channel reads and
+  // writes
   // from two threads at once.
   private static InputStream in(SocketChannel ch) {
     return new InputStream() {
@@ -180,7 +190,10 @@ public final class SshSocketForward implements AutoCloseable {
     }
   }
 
-  /** The channel OpenSSH opens to a unix socket on its side (PROTOCOL: "direct-streamlocal@openssh.com"). */
+  /**
+   * The channel OpenSSH opens to a unix socket on its side (PROTOCOL:
+   * "direct-streamlocal@openssh.com").
+   */
   private static final class StreamLocalChannel extends AbstractDirectChannel {
     private final String socketPath;
 

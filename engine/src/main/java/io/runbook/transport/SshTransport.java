@@ -19,20 +19,21 @@ import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.connection.channel.direct.Signal;
 
 /**
- * Runs commands on a host over SSH with sshj: one connection per host, opened by {@link #connect} and reused
- * for every command, each command on its own session channel.
+ * Runs commands on a host over SSH with sshj: one connection per host, opened by {@link #connect}
+ * and reused for every command, each command on its own session channel.
  *
- * <p>A frozen or vanished host is noticed by keep-alives (one every {@value #KEEP_ALIVE_SECONDS} s, sent for
- * all connections by {@link SshKeepAlives}; the connection is dropped after {@value #KEEP_ALIVE_MISSES} go
- * unanswered), so a command on it fails with a
- * {@link TransportException} instead of hanging. After a lost connection the next command reconnects, with
- * a few attempts and back-off, so that a rollback can still run after a network blip. Under a
- * {@link SshConnectionLimit} an idle connection may be closed to make room for another host's; the next
+ * <p>A frozen or vanished host is noticed by keep-alives (one every {@value #KEEP_ALIVE_SECONDS} s,
+ * sent for all connections by {@link SshKeepAlives}; the connection is dropped after {@value
+ * #KEEP_ALIVE_MISSES} go unanswered), so a command on it fails with a {@link TransportException}
+ * instead of hanging. After a lost connection the next command reconnects, with a few attempts and
+ * back-off, so that a rollback can still run after a network blip. Under a {@link
+ * SshConnectionLimit} an idle connection may be closed to make room for another host's; the next
  * command reconnects the same way.
  *
- * <p>A host behind jump hosts ({@link SshSettings#via()}) is reached as OpenSSH's ProxyJump reaches it: a
- * connection to the first hop, a direct-tcpip channel from it to the next, and so on, each hop logged in
- * to and host-key-checked like a target. The hops belong to this connection and close with it.
+ * <p>A host behind jump hosts ({@link SshSettings#via()}) is reached as OpenSSH's ProxyJump reaches
+ * it: a connection to the first hop, a direct-tcpip channel from it to the next, and so on, each
+ * hop logged in to and host-key-checked like a target. The hops belong to this connection and close
+ * with it.
  *
  * <p>For use by one thread at a time, like every {@link Transport}.
  */
@@ -41,11 +42,21 @@ public final class SshTransport implements Transport {
   private static final int KEEP_ALIVE_SECONDS = 2;
   private static final int KEEP_ALIVE_MISSES = 3;
   private static final long[] RECONNECT_BACKOFF_MS = {500, 1000, 2000};
-  /** How long a timed-out command gets to die after SIGTERM (which sudo passes on), and after SIGKILL. */
+
+  /**
+   * How long a timed-out command gets to die after SIGTERM (which sudo passes on), and after
+   * SIGKILL.
+   */
   private static final Duration TERM_GRACE = Duration.ofSeconds(1);
+
   private static final Duration KILL_GRACE = Duration.ofSeconds(2);
-  /** After a command exited, how long its output may still arrive: a daemon it started may hold the pipes. */
+
+  /**
+   * After a command exited, how long its output may still arrive: a daemon it started may hold the
+   * pipes.
+   */
   private static final Duration DRAIN = Duration.ofSeconds(2);
+
   private static final long POLL_MS = 100;
 
   private final SshSettings settings;
@@ -55,10 +66,13 @@ public final class SshTransport implements Transport {
   private final List<SshKeys> hopKeys;
   // The jump-host connections under the current client, first hop first; replaced with it.
   private volatile List<SSHClient> hops = List.of();
-  // Held while a command runs; a parking attempt from another thread (the limit) skips a busy connection.
+  // Held while a command runs; a parking attempt from another thread (the limit) skips a busy
+  // connection.
   private final ReentrantLock use = new ReentrantLock();
-  // Held while the connection is replaced or dropped: a command's thread and the Docker socket forward's
-  // threads may both find it lost, and only one may reconnect. Parking only ever tries it, so transports
+  // Held while the connection is replaced or dropped: a command's thread and the Docker socket
+  // forward's
+  // threads may both find it lost, and only one may reconnect. Parking only ever tries it, so
+  // transports
   // reconnecting at once (each making room by parking another) cannot wait on each other.
   private final ReentrantLock conn = new ReentrantLock();
   private volatile SSHClient client;
@@ -76,7 +90,10 @@ public final class SshTransport implements Transport {
     this.hopKeys = List.copyOf(hk);
   }
 
-  /** How the last login succeeded: {@code agent key ...}, {@code key file ...} or {@code password (...)}. */
+  /**
+   * How the last login succeeded: {@code agent key ...}, {@code key file ...} or {@code password
+   * (...)}.
+   */
   public String loginMethod() {
     return keys.used();
   }
@@ -84,14 +101,16 @@ public final class SshTransport implements Transport {
   /**
    * Connects and logs in, verifying the host key against {@link SshSettings#knownHosts()}.
    *
-   * @throws TransportException with a message that says what to do (unknown or changed host key, refused
-   *     login, missing key file, refused or silent port)
+   * @throws TransportException with a message that says what to do (unknown or changed host key,
+   *     refused login, missing key file, refused or silent port)
    */
   public static SshTransport connect(SshSettings settings) {
     return connect(settings, SshConnectionLimit.NONE);
   }
 
-  /** Like {@link #connect(SshSettings)}, keeping the run's open connections within {@code limit}. */
+  /**
+   * Like {@link #connect(SshSettings)}, keeping the run's open connections within {@code limit}.
+   */
   public static SshTransport connect(SshSettings settings, SshConnectionLimit limit) {
     SshTransport transport = new SshTransport(settings, limit);
     try {
@@ -115,8 +134,9 @@ public final class SshTransport implements Transport {
   }
 
   /**
-   * Closes the connection to make room for another, unless a command runs on it or a socket is forwarded
-   * over it; the next command reconnects. Called by the {@link SshConnectionLimit} from any thread.
+   * Closes the connection to make room for another, unless a command runs on it or a socket is
+   * forwarded over it; the next command reconnects. Called by the {@link SshConnectionLimit} from
+   * any thread.
    */
   boolean park() {
     if (!use.tryLock()) return false;
@@ -134,21 +154,33 @@ public final class SshTransport implements Transport {
     }
   }
 
-  /** @param killOnTimeout false for our own clean-up commands, which must not start clean-ups in turn */
+  /**
+   * @param killOnTimeout false for our own clean-up commands, which must not start clean-ups in
+   *     turn
+   */
   private ExecResult run(ExecRequest request, boolean killOnTimeout) {
     long started = System.nanoTime();
-    // "exit $?" keeps the login shell as the parent of the command instead of exec'ing it: sudo ignores
-    // signals sent from its parent's process group, which is where sshd sends a time-out's SIGTERM from.
+    // "exit $?" keeps the login shell as the parent of the command instead of exec'ing it: sudo
+    // ignores
+    // signals sent from its parent's process group, which is where sshd sends a time-out's SIGTERM
+    // from.
     Secret sudoPassword = settings.auth().becomePassword();
     boolean withPassword = request.become().enabled() && sudoPassword != null;
-    String shell = withPassword ? request.become().wrapWithPassword(request.innerCommand()) : request.shellCommand();
+    String shell =
+        withPassword
+            ? request.become().wrapWithPassword(request.innerCommand())
+            : request.shellCommand();
     Session.Command cmd = start(ProcessGroupMarker.PREFIX + shell + "\nexit $?");
     TailBuffer out = new TailBuffer(request.maxOutput());
     TailBuffer err = new TailBuffer(request.maxOutput());
     ProcessGroupMarker marker = new ProcessGroupMarker(err);
     // stdin, stdout and stderr are moved on this thread while it waits: no thread per command.
-    ChannelIo io = new ChannelIo(cmd, withPassword ? passwordFirst(sudoPassword, request.stdin()) : request.stdin(),
-        out, marker);
+    ChannelIo io =
+        new ChannelIo(
+            cmd,
+            withPassword ? passwordFirst(sudoPassword, request.stdin()) : request.stdin(),
+            out,
+            marker);
     boolean timedOut;
     try {
       timedOut = !await(cmd, io, request.timeout());
@@ -157,8 +189,14 @@ public final class SshTransport implements Transport {
       io.finish();
     }
     SshChannels.release(cmd);
-    return new ExecResult(timedOut ? -1 : SshChannels.exitCode(cmd), out.toByteArray(), err.toByteArray(),
-        out.total(), err.total(), Duration.ofNanos(System.nanoTime() - started), timedOut);
+    return new ExecResult(
+        timedOut ? -1 : SshChannels.exitCode(cmd),
+        out.toByteArray(),
+        err.toByteArray(),
+        out.total(),
+        err.total(),
+        Duration.ofNanos(System.nanoTime() - started),
+        timedOut);
   }
 
   /** The sudo password as the first line of stdin, then the command's own input. */
@@ -176,11 +214,15 @@ public final class SshTransport implements Transport {
     return settings.describe();
   }
 
-  /** The daemon's socket forwarded over this connection (direct-streamlocal), opened once, closed with it. */
+  /**
+   * The daemon's socket forwarded over this connection (direct-streamlocal), opened once, closed
+   * with it.
+   */
   @Override
   public synchronized URI dockerHost(String socketPath) {
     if (closed) throw new TransportException(describe(), "the connection was already closed");
-    if (dockerForward == null) dockerForward = new SshSocketForward(this::connected, socketPath, settings.name());
+    if (dockerForward == null)
+      dockerForward = new SshSocketForward(this::connected, socketPath, settings.name());
     return dockerForward.uri();
   }
 
@@ -214,7 +256,8 @@ public final class SshTransport implements Transport {
         previous = login(jumps.get(i), hopKeys.get(i), previous, i == 0 ? null : jumps.get(i - 1));
         opened.add(previous);
       }
-      SSHClient c = login(settings, keys, previous, jumps.isEmpty() ? null : jumps.get(jumps.size() - 1));
+      SSHClient c =
+          login(settings, keys, previous, jumps.isEmpty() ? null : jumps.get(jumps.size() - 1));
       hops = List.copyOf(opened);
       return c;
     } catch (ConnectFailure | RuntimeException e) {
@@ -224,28 +267,48 @@ public final class SshTransport implements Transport {
   }
 
   /**
-   * Connects to and logs in to one host: over TCP, or through a channel of {@code through}, the connection
-   * to the jump host {@code hop}.
+   * Connects to and logs in to one host: over TCP, or through a channel of {@code through}, the
+   * connection to the jump host {@code hop}.
    */
   private SSHClient login(SshSettings settings, SshKeys keys, SSHClient through, SshSettings hop)
       throws ConnectFailure {
-    String prefix = settings == this.settings ? "" : "jump host " + settings.name() + " (" + settings.user()
-        + "@" + settings.host() + ":" + settings.port() + "): ";
+    String prefix =
+        settings == this.settings
+            ? ""
+            : "jump host "
+                + settings.name()
+                + " ("
+                + settings.user()
+                + "@"
+                + settings.host()
+                + ":"
+                + settings.port()
+                + "): ";
     int ms = (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis());
     SSHClient c = new SSHClient(config);
     c.setConnectTimeout(ms);
-    c.setTimeout(ms); // socket reads while handshaking: a frozen host accepts TCP but never says a word
+    c.setTimeout(
+        ms); // socket reads while handshaking: a frozen host accepts TCP but never says a word
     c.getTransport().setTimeoutMs(ms);
     c.getConnection().setTimeoutMs(ms);
-    // No keep-alive interval: sshj would start a keep-alive thread per connection. SshKeepAlives sends them
+    // No keep-alive interval: sshj would start a keep-alive thread per connection. SshKeepAlives
+    // sends them
     // for all connections from one thread once this one is up.
     c.getConnection().getKeepAlive().setKeepAliveInterval(0);
     KnownHostsVerifier verifier;
     try {
-      verifier = new KnownHostsVerifier(settings.knownHosts(), settings.moreKnownHosts(), settings.hostKeyPolicy());
+      verifier =
+          new KnownHostsVerifier(
+              settings.knownHosts(), settings.moreKnownHosts(), settings.hostKeyPolicy());
     } catch (IOException e) {
-      throw new ConnectFailure(prefix + "cannot read known hosts file " + settings.knownHosts() + ": "
-          + SshFailures.describe(e), false, e);
+      throw new ConnectFailure(
+          prefix
+              + "cannot read known hosts file "
+              + settings.knownHosts()
+              + ": "
+              + SshFailures.describe(e),
+          false,
+          e);
     }
     c.addHostKeyVerifier(verifier);
     if (through != null) {
@@ -253,11 +316,29 @@ public final class SshTransport implements Transport {
       try {
         tunnel = through.newDirectConnection(settings.host(), settings.port());
       } catch (IOException e) {
-        throw new ConnectFailure("jump host " + hop.name() + " (" + hop.host() + ":" + hop.port()
-            + ") could not open a connection to " + settings.host() + ":" + settings.port() + " for "
-            + settings.name() + ": " + SshFailures.describe(e) + ". Check the address (HostName, ansible_host)"
-            + " and port of " + settings.name() + ", and that " + hop.name() + " can reach it.",
-            SshFailures.isTransient(e, null), e);
+        throw new ConnectFailure(
+            "jump host "
+                + hop.name()
+                + " ("
+                + hop.host()
+                + ":"
+                + hop.port()
+                + ") could not open a connection to "
+                + settings.host()
+                + ":"
+                + settings.port()
+                + " for "
+                + settings.name()
+                + ": "
+                + SshFailures.describe(e)
+                + ". Check the address (HostName, ansible_host)"
+                + " and port of "
+                + settings.name()
+                + ", and that "
+                + hop.name()
+                + " can reach it.",
+            SshFailures.isTransient(e, null),
+            e);
       }
       try {
         c.connectVia(tunnel);
@@ -266,20 +347,26 @@ public final class SshTransport implements Transport {
         SshKeepAlives.watch(c, KEEP_ALIVE_SECONDS, KEEP_ALIVE_MISSES);
       } catch (IOException e) {
         disconnectQuietly(c);
-        throw new ConnectFailure(prefix + SshFailures.connect(settings, e, verifier, keys, true, !prefix.isEmpty()),
-            SshFailures.isTransient(e, verifier), e);
+        throw new ConnectFailure(
+            prefix + SshFailures.connect(settings, e, verifier, keys, true, !prefix.isEmpty()),
+            SshFailures.isTransient(e, verifier),
+            e);
       }
       return c;
     }
     try {
       c.connect(settings.host(), settings.port());
-      // Each command is a few small SSH packets answered by a few small packets: with Nagle's algorithm
-      // every exec waited on the peer's delayed ACK (about 40 ms on Linux); without it an exec on an open
+      // Each command is a few small SSH packets answered by a few small packets: with Nagle's
+      // algorithm
+      // every exec waited on the peer's delayed ACK (about 40 ms on Linux); without it an exec on
+      // an open
       // connection takes 2-4 ms (bench/profile.sh measured both).
       c.getSocket().setTcpNoDelay(true);
       c.auth(settings.user(), keys.methods());
-      // From now on keep-alives watch the connection, however long it idles. The reader thread is still
-      // blocked in a read begun with the handshake time-out; a reply wakes it so its next read has none.
+      // From now on keep-alives watch the connection, however long it idles. The reader thread is
+      // still
+      // blocked in a read begun with the handshake time-out; a reply wakes it so its next read has
+      // none.
       c.getSocket().setSoTimeout(0);
       c.getConnection().sendGlobalRequest("keepalive@openssh.com", true, new byte[0]);
       SshKeepAlives.watch(c, KEEP_ALIVE_SECONDS, KEEP_ALIVE_MISSES);
@@ -287,8 +374,11 @@ public final class SshTransport implements Transport {
     } catch (IOException e) {
       boolean tcpConnected = c.getSocket() != null && c.getSocket().isConnected();
       disconnectQuietly(c);
-      throw new ConnectFailure(prefix + SshFailures.connect(settings, e, verifier, keys, tcpConnected, !prefix.isEmpty()),
-          SshFailures.isTransient(e, verifier), e);
+      throw new ConnectFailure(
+          prefix
+              + SshFailures.connect(settings, e, verifier, keys, tcpConnected, !prefix.isEmpty()),
+          SshFailures.isTransient(e, verifier),
+          e);
     }
   }
 
@@ -320,8 +410,12 @@ public final class SshTransport implements Transport {
         last = f;
       }
     }
-    throw new TransportException(describe(), "the connection was lost and "
-        + (RECONNECT_BACKOFF_MS.length + 1) + " attempts to reconnect failed; the last: " + last.getMessage(),
+    throw new TransportException(
+        describe(),
+        "the connection was lost and "
+            + (RECONNECT_BACKOFF_MS.length + 1)
+            + " attempts to reconnect failed; the last: "
+            + last.getMessage(),
         last.getCause());
   }
 
@@ -375,13 +469,18 @@ public final class SshTransport implements Transport {
       try {
         session = c.startSession();
       } catch (IOException e) {
-        // Only an explicit refusal is the host's answer; anything else (a socket closed under us while
+        // Only an explicit refusal is the host's answer; anything else (a socket closed under us
+        // while
         // sshj notices the loss) means the connection is gone.
         if (SshFailures.has(e, OpenFailException.class)) {
-          throw new TransportException(describe(), "the host refused a session: " + SshFailures.describe(e)
-              + " (MaxSessions in its sshd_config?)");
+          throw new TransportException(
+              describe(),
+              "the host refused a session: "
+                  + SshFailures.describe(e)
+                  + " (MaxSessions in its sshd_config?)");
         }
-        // No channel was opened, so the command did not run: safe to try once more on a new connection.
+        // No channel was opened, so the command did not run: safe to try once more on a new
+        // connection.
         drop();
         if (attempt >= 2) throw lost("could not open a session", e);
         continue;
@@ -391,15 +490,15 @@ public final class SshTransport implements Transport {
       } catch (IOException e) {
         if (!c.isConnected()) throw lost("could not start the command", e);
         SshChannels.release(session);
-        throw new TransportException(describe(), "the host refused to run the command: "
-            + SshFailures.describe(e));
+        throw new TransportException(
+            describe(), "the host refused to run the command: " + SshFailures.describe(e));
       }
     }
   }
 
   /**
-   * Waits until the command exits or its channel closes, moving its input and output meanwhile; false when
-   * the time-out comes first.
+   * Waits until the command exits or its channel closes, moving its input and output meanwhile;
+   * false when the time-out comes first.
    */
   private boolean await(Session.Command cmd, ChannelIo io, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -413,10 +512,12 @@ public final class SshTransport implements Transport {
       try {
         if (io.awaitClose(Math.min(POLL_MS, left))) return true;
       } catch (ConnectionException e) {
-        if (SshFailures.has(e, InterruptedException.class) || Thread.currentThread().isInterrupted()) {
+        if (SshFailures.has(e, InterruptedException.class)
+            || Thread.currentThread().isInterrupted()) {
           throw interrupted(cmd);
         }
-        throw lost("lost the connection while a command was running; whether it finished is unknown", e);
+        throw lost(
+            "lost the connection while a command was running; whether it finished is unknown", e);
       }
     }
   }
@@ -431,9 +532,9 @@ public final class SshTransport implements Transport {
   }
 
   /**
-   * Kills a timed-out command and everything it started in its process group: SIGTERM, then SIGKILL. SSH
-   * signals reach what runs as the login user. What sudo started as another user they cannot reach, and
-   * may outlive the channel: a second command run as that user kills the group.
+   * Kills a timed-out command and everything it started in its process group: SIGTERM, then
+   * SIGKILL. SSH signals reach what runs as the login user. What sudo started as another user they
+   * cannot reach, and may outlive the channel: a second command run as that user kills the group.
    */
   private void stop(Session.Command cmd, ChannelIo io, Become become, long pgid) {
     SshChannels.signal(cmd, Signal.TERM);
@@ -441,22 +542,33 @@ public final class SshTransport implements Transport {
     if (!closed) requireAnswering();
     if (become.enabled() && pgid > 1) {
       String group = "-" + pgid + " 2>/dev/null"; // not "-- -PGID": dash's kill rejects "--"
-      run(ExecRequest.builder("kill -TERM " + group + " || exit 0; sleep 1; kill -KILL " + group + "; true")
-          .become(become).timeout(KILL_GRACE).build(), false);
+      run(
+          ExecRequest.builder(
+                  "kill -TERM " + group + " || exit 0; sleep 1; kill -KILL " + group + "; true")
+              .become(become)
+              .timeout(KILL_GRACE)
+              .build(),
+          false);
     }
     if (closed) return;
     SshChannels.signal(cmd, Signal.KILL);
     awaitClosed(io, KILL_GRACE);
-    // Still open: a process that left the group holds the output. Abandon the channel; the connection
+    // Still open: a process that left the group holds the output. Abandon the channel; the
+    // connection
     // stays usable.
   }
 
   private void requireAnswering() {
     if (answers()) return;
     drop();
-    throw new TransportException(describe(), "a command ran into its time-out and then " + settings.host()
-        + ":" + settings.port() + " stopped answering; the connection was dropped and the next command"
-        + " reconnects. Whether the command is still running there is unknown.");
+    throw new TransportException(
+        describe(),
+        "a command ran into its time-out and then "
+            + settings.host()
+            + ":"
+            + settings.port()
+            + " stopped answering; the connection was dropped and the next command"
+            + " reconnects. Whether the command is still running there is unknown.");
   }
 
   /** Waits for the channel to close, which needs every process holding its output gone. */
@@ -477,8 +589,17 @@ public final class SshTransport implements Transport {
 
   private TransportException lost(String what, Exception e) {
     drop();
-    return new TransportException(describe(), what + " (" + settings.host() + ":" + settings.port() + ": "
-        + SshFailures.describe(e) + "); the next command reconnects", e);
+    return new TransportException(
+        describe(),
+        what
+            + " ("
+            + settings.host()
+            + ":"
+            + settings.port()
+            + ": "
+            + SshFailures.describe(e)
+            + "); the next command reconnects",
+        e);
   }
 
   private void sleep(long ms) {

@@ -3,7 +3,9 @@ package io.runbook.transport;
 import java.io.OutputStream;
 import java.util.Arrays;
 
-/** An output stream that keeps only the last {@code capacity} bytes written to it, and counts all. */
+/**
+ * An output stream that keeps only the last {@code capacity} bytes written to it, and counts all.
+ */
 public final class TailBuffer extends OutputStream {
   private final int capacity;
   private byte[] buf = new byte[256];

@@ -11,8 +11,8 @@ import org.snakeyaml.engine.v2.parser.Parser;
 
 /**
  * Stands between snakeyaml-engine's parser and its composer and stops a hostile document before the
- * composer's recursion (nesting) or our conversion (aliases) grows with it: snakeyaml-engine 2.9 bounds
- * neither nesting depth nor an alias that refers to the collection it is inside of.
+ * composer's recursion (nesting) or our conversion (aliases) grows with it: snakeyaml-engine 2.9
+ * bounds neither nesting depth nor an alias that refers to the collection it is inside of.
  */
 final class BoundedParser implements Parser {
   /** Thrown at the event that crosses a limit; {@link YamlLoader} turns it into a problem there. */
@@ -29,7 +29,11 @@ final class BoundedParser implements Parser {
   private int depth;
   private int aliases;
   private long nodes;
-  /** Anchors of the collections now open: an alias to one of them would make the value contain itself. */
+
+  /**
+   * Anchors of the collections now open: an alias to one of them would make the value contain
+   * itself.
+   */
   private final List<Anchor> open = new ArrayList<>();
 
   BoundedParser(Parser parser) {
@@ -59,7 +63,8 @@ final class BoundedParser implements Parser {
       case MappingStart, SequenceStart -> {
         nodes++;
         if (++depth > YamlLoader.MAX_DEPTH) {
-          throw new LimitExceeded(mark(e), "nesting deeper than " + YamlLoader.MAX_DEPTH + " levels");
+          throw new LimitExceeded(
+              mark(e), "nesting deeper than " + YamlLoader.MAX_DEPTH + " levels");
         }
         open.add(((NodeEvent) e).getAnchor().orElse(null));
       }
@@ -70,14 +75,19 @@ final class BoundedParser implements Parser {
       case Alias -> {
         Anchor a = ((AliasEvent) e).getAlias();
         if (open.contains(a)) {
-          throw new LimitExceeded(mark(e), "alias *" + a.getValue() + " refers to a value that contains it "
-              + "(a recursive alias)");
+          throw new LimitExceeded(
+              mark(e),
+              "alias *"
+                  + a.getValue()
+                  + " refers to a value that contains it "
+                  + "(a recursive alias)");
         }
         if (++aliases > YamlLoader.MAX_ALIASES) {
-          throw new LimitExceeded(mark(e), "more than " + YamlLoader.MAX_ALIASES + " aliases to collections");
+          throw new LimitExceeded(
+              mark(e), "more than " + YamlLoader.MAX_ALIASES + " aliases to collections");
         }
       }
-      default -> { }
+      default -> {}
     }
     return e;
   }

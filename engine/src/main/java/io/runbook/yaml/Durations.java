@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations as written in runbooks: an integer of seconds, or {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}. */
+/**
+ * Durations as written in runbooks: an integer of seconds, or {@code 250ms}, {@code 30s}, {@code
+ * 5m}, {@code 1h}.
+ */
 public final class Durations {
   private static final Pattern FORM = Pattern.compile("([0-9]+)(ms|s|m|h)?");
 

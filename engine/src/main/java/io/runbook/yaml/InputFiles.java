@@ -20,12 +20,17 @@ import java.util.Optional;
  * before opening it: opening a FIFO blocks until a writer comes, and {@code /dev/zero} never ends.
  */
 public final class InputFiles {
-  /** The largest input file read; runbooks and inventories are kilobytes, so this only stops abuse. */
+  /**
+   * The largest input file read; runbooks and inventories are kilobytes, so this only stops abuse.
+   */
   public static final int MAX_BYTES = 4 * 1024 * 1024;
 
   private InputFiles() {}
 
-  /** The file's text, or empty with one problem at the file (or at the first byte that is not UTF-8). */
+  /**
+   * The file's text, or empty with one problem at the file (or at the first byte that is not
+   * UTF-8).
+   */
   public static Optional<String> read(Path path, String displayName, Problems problems) {
     Location file = Location.of(displayName);
     BasicFileAttributes attrs;
@@ -62,19 +67,25 @@ public final class InputFiles {
     return decode(bytes, displayName, problems);
   }
 
-  /** Why a path that exists is not an input file, if it is not: a directory, FIFO, device or socket. */
+  /**
+   * Why a path that exists is not an input file, if it is not: a directory, FIFO, device or socket.
+   */
   public static Optional<String> notRegular(BasicFileAttributes attrs) {
     if (attrs.isDirectory()) return Optional.of("is a directory, not a file");
     if (!attrs.isRegularFile()) {
-      return Optional.of("is not a regular file (a FIFO, device or socket); runbook reads only regular files");
+      return Optional.of(
+          "is not a regular file (a FIFO, device or socket); runbook reads only regular files");
     }
     return Optional.empty();
   }
 
   /** UTF-8, strictly: a stray Latin-1 byte is named by line and column, not replaced by U+FFFD. */
   static Optional<String> decode(byte[] bytes, String displayName, Problems problems) {
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     ByteBuffer in = ByteBuffer.wrap(bytes);
     CharBuffer out = CharBuffer.allocate(bytes.length + 1);
     CoderResult r = decoder.decode(in, out, true);
@@ -91,11 +102,18 @@ public final class InputFiles {
           column++;
         }
       }
-      boolean utf16 = bytes.length >= 2 && ((bytes[0] & 0xff) == 0xFF && (bytes[1] & 0xff) == 0xFE
-          || (bytes[0] & 0xff) == 0xFE && (bytes[1] & 0xff) == 0xFF);
-      problems.add(new Location(displayName, line, column), String.format("not valid UTF-8 (byte 0x%02X): "
-          + "save the file as UTF-8 (%s)", bytes[in.position()] & 0xff,
-          utf16 ? "it is UTF-16" : "it looks like Latin-1, Windows-1252 or another 8-bit encoding"));
+      boolean utf16 =
+          bytes.length >= 2
+              && ((bytes[0] & 0xff) == 0xFF && (bytes[1] & 0xff) == 0xFE
+                  || (bytes[0] & 0xff) == 0xFE && (bytes[1] & 0xff) == 0xFF);
+      problems.add(
+          new Location(displayName, line, column),
+          String.format(
+              "not valid UTF-8 (byte 0x%02X): " + "save the file as UTF-8 (%s)",
+              bytes[in.position()] & 0xff,
+              utf16
+                  ? "it is UTF-16"
+                  : "it looks like Latin-1, Windows-1252 or another 8-bit encoding"));
       return Optional.empty();
     }
     decoder.flush(out);
@@ -105,7 +123,11 @@ public final class InputFiles {
   }
 
   private static String tooLarge(long size) {
-    return "file is " + size + " bytes; the limit is " + MAX_BYTES + " bytes (4 MiB) for a runbook or an inventory";
+    return "file is "
+        + size
+        + " bytes; the limit is "
+        + MAX_BYTES
+        + " bytes (4 MiB) for a runbook or an inventory";
   }
 
   private static String reason(IOException e) {

@@ -20,8 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
- * JSON Schema (draft 2020-12, networknt) validation of YAML documents, with every violation mapped back
- * to the {@code file:line:col} of the offending key or value and phrased for a person.
+ * JSON Schema (draft 2020-12, networknt) validation of YAML documents, with every violation mapped
+ * back to the {@code file:line:col} of the offending key or value and phrased for a person.
  */
 public final class JsonSchemas {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -36,15 +36,17 @@ public final class JsonSchemas {
 
   /** Loads (once) a schema shipped on the classpath. */
   public static Loaded load(String resource) {
-    return CACHE.computeIfAbsent(resource, r -> {
-      try (InputStream in = JsonSchemas.class.getResourceAsStream(r)) {
-        if (in == null) throw new IllegalStateException("schema resource missing: " + r);
-        JsonNode json = MAPPER.readTree(in);
-        return new Loaded(r, REGISTRY.getSchema(json), json);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
+    return CACHE.computeIfAbsent(
+        resource,
+        r -> {
+          try (InputStream in = JsonSchemas.class.getResourceAsStream(r)) {
+            if (in == null) throw new IllegalStateException("schema resource missing: " + r);
+            JsonNode json = MAPPER.readTree(in);
+            return new Loaded(r, REGISTRY.getSchema(json), json);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
   }
 
   /** The schema's JSON text, for {@code runbook schema}. */
@@ -56,13 +58,20 @@ public final class JsonSchemas {
    * Validates {@code value}, found at {@code basePointer} in {@code doc}, and adds one problem per
    * violation. {@code what} names the thing validated in messages (e.g. "step 'Backup' (shell)").
    *
-   * @param deferred text checked later, not as written: a violation at such a text is not reported (the
-   *     caller passes its template test, a templated value being checked once rendered; this package
-   *     knows no template syntax, so that {@code template} may depend on it and not the reverse)
+   * @param deferred text checked later, not as written: a violation at such a text is not reported
+   *     (the caller passes its template test, a templated value being checked once rendered; this
+   *     package knows no template syntax, so that {@code template} may depend on it and not the
+   *     reverse)
    * @return true when the value is valid
    */
-  public static boolean validate(Loaded schema, Object value, YamlDocument doc, String basePointer,
-      String what, Problems problems, Predicate<String> deferred) {
+  public static boolean validate(
+      Loaded schema,
+      Object value,
+      YamlDocument doc,
+      String basePointer,
+      String what,
+      Problems problems,
+      Predicate<String> deferred) {
     JsonNode instance = MAPPER.valueToTree(value);
     List<Error> errors = schema.schema().validate(instance);
     int reported = 0;
@@ -71,11 +80,14 @@ public final class JsonSchemas {
     for (Error e : errors) {
       if ("additionalProperties".equals(e.getKeyword()) && e.getProperty() != null) {
         String hint = Suggestions.didYouMean(e.getProperty(), knownProperties(schema.json(), e));
-        if (!hint.isEmpty()) suggested.add(pointer(e.getInstanceLocation()) + "|" + hint.replaceAll(".*'(.*)'.*", "$1"));
+        if (!hint.isEmpty())
+          suggested.add(
+              pointer(e.getInstanceLocation()) + "|" + hint.replaceAll(".*'(.*)'.*", "$1"));
       }
     }
     for (Error e : errors) {
-      if ("required".equals(e.getKeyword()) && suggested.contains(pointer(e.getInstanceLocation()) + "|" + e.getProperty())) {
+      if ("required".equals(e.getKeyword())
+          && suggested.contains(pointer(e.getInstanceLocation()) + "|" + e.getProperty())) {
         continue;
       }
       // A templated value ("[=port]") is checked once it is rendered for a host, not as written.
@@ -91,14 +103,32 @@ public final class JsonSchemas {
           String key = e.getProperty();
           List<String> known = knownProperties(schema.json(), e);
           String where = rel.isEmpty() ? "" : " in '" + lastSegment(rel) + "'";
-          problems.add(doc.keyLocation(YamlDocument.child(at, key)), prefix + "unknown key '" + key + "'"
-              + where + Suggestions.didYouMean(key, known)
-              + (known.isEmpty() ? "" : "; expected one of: " + String.join(", ", known)));
+          problems.add(
+              doc.keyLocation(YamlDocument.child(at, key)),
+              prefix
+                  + "unknown key '"
+                  + key
+                  + "'"
+                  + where
+                  + Suggestions.didYouMean(key, known)
+                  + (known.isEmpty() ? "" : "; expected one of: " + String.join(", ", known)));
         }
-        case "required" -> problems.add(doc.location(at),
-            prefix + "missing required key '" + e.getProperty() + "'" + (rel.isEmpty() ? "" : " in '" + lastSegment(rel) + "'"));
-        case "pattern" -> problems.add(doc.location(at), prefix + (rel.isEmpty() ? "" : "'" + lastSegment(rel) + "' ")
-            + describeValue(e.getInstanceNode()) + " is not valid" + description(schema.json(), e));
+        case "required" ->
+            problems.add(
+                doc.location(at),
+                prefix
+                    + "missing required key '"
+                    + e.getProperty()
+                    + "'"
+                    + (rel.isEmpty() ? "" : " in '" + lastSegment(rel) + "'"));
+        case "pattern" ->
+            problems.add(
+                doc.location(at),
+                prefix
+                    + (rel.isEmpty() ? "" : "'" + lastSegment(rel) + "' ")
+                    + describeValue(e.getInstanceNode())
+                    + " is not valid"
+                    + description(schema.json(), e));
         default -> problems.add(doc.location(at), prefix + humanMessage(e, rel));
       }
     }
@@ -107,7 +137,8 @@ public final class JsonSchemas {
 
   private static String humanMessage(Error e, String rel) {
     String m = e.getMessage() == null ? e.toString() : e.getMessage();
-    // networknt prefixes the instance path ("$.a.b: ..."); we already say where, by line and column.
+    // networknt prefixes the instance path ("$.a.b: ..."); we already say where, by line and
+    // column.
     int colon = m.indexOf(": ");
     if (m.startsWith("$") && colon > 0) m = m.substring(colon + 2);
     String name = rel.isEmpty() ? "" : "'" + lastSegment(rel) + "' ";
@@ -120,8 +151,10 @@ public final class JsonSchemas {
 
   /** ": " + the description of the schema node that holds the failing keyword, if it has one. */
   private static String description(JsonNode root, Error e) {
-    String fragment = e.getSchemaLocation() == null || e.getSchemaLocation().getFragment() == null
-        ? null : e.getSchemaLocation().getFragment().toString();
+    String fragment =
+        e.getSchemaLocation() == null || e.getSchemaLocation().getFragment() == null
+            ? null
+            : e.getSchemaLocation().getFragment().toString();
     if (fragment == null) return "";
     if (fragment.startsWith("#")) fragment = fragment.substring(1);
     int cut = fragment.lastIndexOf('/');
@@ -145,11 +178,16 @@ public final class JsonSchemas {
     return sb.toString();
   }
 
-  /** The property names allowed where an unknown key was found, from the schema node that rejected it. */
+  /**
+   * The property names allowed where an unknown key was found, from the schema node that rejected
+   * it.
+   */
   private static List<String> knownProperties(JsonNode root, Error e) {
     List<String> names = new ArrayList<>();
-    String fragment = e.getSchemaLocation() == null || e.getSchemaLocation().getFragment() == null
-        ? null : e.getSchemaLocation().getFragment().toString();
+    String fragment =
+        e.getSchemaLocation() == null || e.getSchemaLocation().getFragment() == null
+            ? null
+            : e.getSchemaLocation().getFragment().toString();
     if (fragment == null) return names;
     if (fragment.startsWith("#")) fragment = fragment.substring(1);
     int cut = fragment.lastIndexOf('/');

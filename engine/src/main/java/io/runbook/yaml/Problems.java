@@ -6,7 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 
-/** Collects every problem of the input before anything runs; {@link #throwIfAny()} reports them all. */
+/**
+ * Collects every problem of the input before anything runs; {@link #throwIfAny()} reports them all.
+ */
 public final class Problems {
   private final List<Problem> list = new ArrayList<>();
 

@@ -4,14 +4,21 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * A parsed YAML file as plain Java values (Map, List, String, Long, Double, Boolean, null) together with
- * the location of every value and every mapping key, addressed by JSON Pointer ({@code /modes/binary/0}).
- * JSON-Schema errors, which name instance locations as pointers, map straight back to {@code file:line:col}.
+ * A parsed YAML file as plain Java values (Map, List, String, Long, Double, Boolean, null) together
+ * with the location of every value and every mapping key, addressed by JSON Pointer ({@code
+ * /modes/binary/0}). JSON-Schema errors, which name instance locations as pointers, map straight
+ * back to {@code file:line:col}.
  */
-public record YamlDocument(Path path, String displayName, Object root,
-    Map<String, Location> valueLocations, Map<String, Location> keyLocations) {
+public record YamlDocument(
+    Path path,
+    String displayName,
+    Object root,
+    Map<String, Location> valueLocations,
+    Map<String, Location> keyLocations) {
 
-  /** Where the value at {@code pointer} starts, or the nearest enclosing value that has a location. */
+  /**
+   * Where the value at {@code pointer} starts, or the nearest enclosing value that has a location.
+   */
   public Location location(String pointer) {
     String p = pointer == null ? "" : pointer;
     while (true) {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.snakeyaml.engine.v2.api.ConstructNode;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
 import org.snakeyaml.engine.v2.exceptions.Mark;
@@ -26,21 +27,20 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
 import org.snakeyaml.engine.v2.resolver.JsonScalarResolver;
-import org.snakeyaml.engine.v2.schema.Schema;
-import org.snakeyaml.engine.v2.api.ConstructNode;
 import org.snakeyaml.engine.v2.resolver.ScalarResolver;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
+import org.snakeyaml.engine.v2.schema.Schema;
 
 /**
  * Reads YAML with snakeyaml-engine's composer (not its constructor) so that every node keeps its
- * position. Problems (syntax errors, duplicate keys, non-string keys) are added to a {@link Problems}
- * with {@code file:line:col}; the caller decides when to report them.
+ * position. Problems (syntax errors, duplicate keys, non-string keys) are added to a {@link
+ * Problems} with {@code file:line:col}; the caller decides when to report them.
  */
 public final class YamlLoader {
   /**
-   * How a YAML dialect reads scalars: the tag a plain scalar resolves to, and the value a scalar node
-   * stands for. Runbooks use YAML 1.2 ({@link #DEFAULT}); Ansible's inventories are read as YAML 1.1, with
-   * its own tags, by the inventory package.
+   * How a YAML dialect reads scalars: the tag a plain scalar resolves to, and the value a scalar
+   * node stands for. Runbooks use YAML 1.2 ({@link #DEFAULT}); Ansible's inventories are read as
+   * YAML 1.1, with its own tags, by the inventory package.
    */
   public interface Scalars {
     ScalarResolver resolver();
@@ -50,63 +50,85 @@ public final class YamlLoader {
   }
 
   /** snakeyaml-engine's default (YAML 1.2's JSON schema): what runbooks and their own files use. */
-  public static final Scalars DEFAULT = new Scalars() {
-    private final ScalarResolver resolver = new JsonScalarResolver();
+  public static final Scalars DEFAULT =
+      new Scalars() {
+        private final ScalarResolver resolver = new JsonScalarResolver();
 
-    @Override
-    public ScalarResolver resolver() {
-      return resolver;
-    }
+        @Override
+        public ScalarResolver resolver() {
+          return resolver;
+        }
 
-    @Override
-    public Object value(ScalarNode node, Location at, Problems problems) {
-      return scalar(node);
-    }
-  };
+        @Override
+        public Object value(ScalarNode node, Location at, Problems problems) {
+          return scalar(node);
+        }
+      };
 
   private YamlLoader() {}
 
-  /** Deeper nesting is refused: runbooks and inventories need a dozen levels; recursion needs a bound. */
+  /**
+   * Deeper nesting is refused: runbooks and inventories need a dozen levels; recursion needs a
+   * bound.
+   */
   public static final int MAX_DEPTH = 100;
-  /** Aliases to collections in one document (an inventory may share a vars block among many hosts). */
+
+  /**
+   * Aliases to collections in one document (an inventory may share a vars block among many hosts).
+   */
   public static final int MAX_ALIASES = 1000;
+
   /** Nodes that aliases may add to a document when expanded: stops "billion laughs". */
   public static final int MAX_EXPANSION = 100_000;
 
-  /** Loads one file; a missing, unreadable, oversized or non-regular file is a problem at the file itself. */
+  /**
+   * Loads one file; a missing, unreadable, oversized or non-regular file is a problem at the file
+   * itself.
+   */
   public static Optional<YamlDocument> load(Path path, String displayName, Problems problems) {
-    return InputFiles.read(path, displayName, problems).flatMap(text -> parse(path, displayName, text, problems));
+    return InputFiles.read(path, displayName, problems)
+        .flatMap(text -> parse(path, displayName, text, problems));
   }
 
-  public static Optional<YamlDocument> parse(Path path, String displayName, String text, Problems problems) {
+  public static Optional<YamlDocument> parse(
+      Path path, String displayName, String text, Problems problems) {
     return parse(path, displayName, text, problems, DEFAULT);
   }
 
   /** Parses {@code text} reading its scalars as {@code scalars} says. */
-  public static Optional<YamlDocument> parse(Path path, String displayName, String text, Problems problems,
-      Scalars scalars) {
+  public static Optional<YamlDocument> parse(
+      Path path, String displayName, String text, Problems problems, Scalars scalars) {
     if (text.length() > InputFiles.MAX_BYTES) {
-      problems.add(Location.of(displayName), "document is " + text.length() + " characters; the limit is "
-          + InputFiles.MAX_BYTES);
+      problems.add(
+          Location.of(displayName),
+          "document is " + text.length() + " characters; the limit is " + InputFiles.MAX_BYTES);
       return Optional.empty();
     }
-    // The whole text in one buffer: with the default 1 KiB buffer, snakeyaml-engine's StreamReader copies
-    // the unread window at every refill, and a token as long as the line keeps all of it unread, so a
+    // The whole text in one buffer: with the default 1 KiB buffer, snakeyaml-engine's StreamReader
+    // copies
+    // the unread window at every refill, and a token as long as the line keeps all of it unread, so
+    // a
     // long one-line value cost time quadratic in its length (49 s for 10 MB).
-    LoadSettings settings = LoadSettings.builder().setLabel(displayName).setAllowDuplicateKeys(true)
-        .setBufferSize(text.length() + 1).setCodePointLimit(InputFiles.MAX_BYTES + 1)
-        .setMaxAliasesForCollections(Integer.MAX_VALUE)
-        .setSchema(new Schema() {
-          @Override
-          public ScalarResolver getScalarResolver() {
-            return scalars.resolver();
-          }
+    LoadSettings settings =
+        LoadSettings.builder()
+            .setLabel(displayName)
+            .setAllowDuplicateKeys(true)
+            .setBufferSize(text.length() + 1)
+            .setCodePointLimit(InputFiles.MAX_BYTES + 1)
+            .setMaxAliasesForCollections(Integer.MAX_VALUE)
+            .setSchema(
+                new Schema() {
+                  @Override
+                  public ScalarResolver getScalarResolver() {
+                    return scalars.resolver();
+                  }
 
-          @Override
-          public Map<Tag, ConstructNode> getSchemaTagConstructors() {
-            return Map.of(); // values are made by convert(), not by a constructor
-          }
-        }).build();
+                  @Override
+                  public Map<Tag, ConstructNode> getSchemaTagConstructors() {
+                    return Map.of(); // values are made by convert(), not by a constructor
+                  }
+                })
+            .build();
     Node node;
     BoundedParser parser;
     try (Reader reader = new StringReader(text)) {
@@ -114,26 +136,47 @@ public final class YamlLoader {
       Composer composer = new Composer(settings, parser);
       node = composer.getSingleNode().orElse(null);
     } catch (BoundedParser.LimitExceeded e) {
-      problems.add(e.mark == null ? Location.of(displayName) : at(displayName, e.mark),
-          "YAML refused: " + e.getMessage() + " (runbook reads at most " + MAX_DEPTH + " levels of nesting and "
-          + MAX_ALIASES + " aliases, none recursive)");
+      problems.add(
+          e.mark == null ? Location.of(displayName) : at(displayName, e.mark),
+          "YAML refused: "
+              + e.getMessage()
+              + " (runbook reads at most "
+              + MAX_DEPTH
+              + " levels of nesting and "
+              + MAX_ALIASES
+              + " aliases, none recursive)");
       return Optional.empty();
     } catch (MarkedYamlEngineException e) {
-      // Report where the broken construct starts (an unclosed quote, say), not where the parser gave up.
-      Location problem = e.getProblemMark().map(m -> at(displayName, m)).orElse(Location.of(displayName));
+      // Report where the broken construct starts (an unclosed quote, say), not where the parser
+      // gave up.
+      Location problem =
+          e.getProblemMark().map(m -> at(displayName, m)).orElse(Location.of(displayName));
       Optional<Location> context = e.getContextMark().map(m -> at(displayName, m));
       if (context.isPresent() && e.getContext() != null) {
-        problems.add(context.get(), "invalid YAML: " + e.getContext() + " started here: " + e.getProblem()
-            + " (line " + problem.line() + ", column " + problem.column() + ")");
+        problems.add(
+            context.get(),
+            "invalid YAML: "
+                + e.getContext()
+                + " started here: "
+                + e.getProblem()
+                + " (line "
+                + problem.line()
+                + ", column "
+                + problem.column()
+                + ")");
       } else {
         problems.add(problem, "invalid YAML: " + e.getProblem());
       }
       return Optional.empty();
     } catch (ReaderException e) {
       // A control character (NUL, ESC, BEL...) YAML does not allow: say which, and where.
-      problems.add(atCodePoint(displayName, text, e.getPosition()), String.format("invalid YAML: control "
-          + "character U+%04X is not allowed in YAML; remove it (or write it as an escape such as \\x07 "
-          + "in a double-quoted string)", e.getCodePoint()));
+      problems.add(
+          atCodePoint(displayName, text, e.getPosition()),
+          String.format(
+              "invalid YAML: control "
+                  + "character U+%04X is not allowed in YAML; remove it (or write it as an escape such as \\x07 "
+                  + "in a double-quoted string)",
+              e.getCodePoint()));
       return Optional.empty();
     } catch (YamlEngineException | IOException e) {
       problems.add(Location.of(displayName), "invalid YAML: " + e.getMessage());
@@ -141,12 +184,14 @@ public final class YamlLoader {
     }
     Map<String, Location> values = new HashMap<>();
     Map<String, Location> keys = new HashMap<>();
-    Converter c = new Converter(displayName, values, keys, problems, scalars, parser.nodes() + MAX_EXPANSION);
+    Converter c =
+        new Converter(displayName, values, keys, problems, scalars, parser.nodes() + MAX_EXPANSION);
     Object root;
     try {
       root = node == null ? null : c.convert(node, "", 0);
     } catch (BoundedParser.LimitExceeded e) {
-      problems.add(e.mark == null ? Location.of(displayName) : at(displayName, e.mark),
+      problems.add(
+          e.mark == null ? Location.of(displayName) : at(displayName, e.mark),
           "YAML refused: " + e.getMessage());
       return Optional.empty();
     }
@@ -154,25 +199,40 @@ public final class YamlLoader {
   }
 
   /**
-   * Plain values from nodes. An alias shares its node, so the tree can be far larger (and deeper) than
-   * the text: both are bounded here, where the expansion happens.
+   * Plain values from nodes. An alias shares its node, so the tree can be far larger (and deeper)
+   * than the text: both are bounded here, where the expansion happens.
    */
-  private record Converter(String file, Map<String, Location> values, Map<String, Location> keys,
-      Problems problems, Scalars scalars, long budget, long[] used) {
-    Converter(String file, Map<String, Location> values, Map<String, Location> keys, Problems problems,
-        Scalars scalars, long budget) {
+  private record Converter(
+      String file,
+      Map<String, Location> values,
+      Map<String, Location> keys,
+      Problems problems,
+      Scalars scalars,
+      long budget,
+      long[] used) {
+    Converter(
+        String file,
+        Map<String, Location> values,
+        Map<String, Location> keys,
+        Problems problems,
+        Scalars scalars,
+        long budget) {
       this(file, values, keys, problems, scalars, budget, new long[1]);
     }
 
     private Object convert(Node node, String pointer, int depth) {
       Location loc = node.getStartMark().map(m -> at(file, m)).orElse(Location.of(file));
       if (depth >= MAX_DEPTH && !(node instanceof ScalarNode)) {
-        throw new BoundedParser.LimitExceeded(node.getStartMark().orElse(null), "nesting deeper than " + MAX_DEPTH
-            + " levels once its aliases are expanded");
+        throw new BoundedParser.LimitExceeded(
+            node.getStartMark().orElse(null),
+            "nesting deeper than " + MAX_DEPTH + " levels once its aliases are expanded");
       }
       if (++used[0] > budget) {
-        throw new BoundedParser.LimitExceeded(node.getStartMark().orElse(null), "aliases expand to more than "
-            + MAX_EXPANSION + " extra values (a \"billion laughs\" document?)");
+        throw new BoundedParser.LimitExceeded(
+            node.getStartMark().orElse(null),
+            "aliases expand to more than "
+                + MAX_EXPANSION
+                + " extra values (a \"billion laughs\" document?)");
       }
       values.put(pointer, loc);
       if (node instanceof MappingNode m) {
@@ -187,7 +247,8 @@ public final class YamlLoader {
           String key = ks.getValue();
           String child = YamlDocument.child(pointer, key);
           if (out.containsKey(key)) {
-            problems.add(kloc, "duplicate key '" + key + "' (first at line " + keys.get(child).line() + ")");
+            problems.add(
+                kloc, "duplicate key '" + key + "' (first at line " + keys.get(child).line() + ")");
             continue;
           }
           keys.put(child, kloc);
@@ -224,7 +285,8 @@ public final class YamlLoader {
     }
     if (Tag.FLOAT.equals(tag)) {
       String f = v.toLowerCase(Locale.ROOT);
-      if (f.endsWith(".inf")) return f.startsWith("-") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+      if (f.endsWith(".inf"))
+        return f.startsWith("-") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
       if (f.equals(".nan")) return Double.NaN;
       try {
         return Double.parseDouble(v);

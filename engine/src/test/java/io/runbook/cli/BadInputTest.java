@@ -18,10 +18,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every broken runbook in {@code runbooks/invalid/} is refused with exactly the messages in its
- * {@code .expected} file and exit code 4, before any host is contacted: the inventory's only host is a
- * real listening socket on loopback that must see no connection, and no journal may be written.
- * {@code {step_types}} in an expected file stands for every registered step type key, sorted, so adding
- * a step type touches no golden file.
+ * {@code .expected} file and exit code 4, before any host is contacted: the inventory's only host
+ * is a real listening socket on loopback that must see no connection, and no journal may be
+ * written. {@code {step_types}} in an expected file stands for every registered step type key,
+ * sorted, so adding a step type touches no golden file.
  */
 class BadInputTest {
   static final Path FIXTURES = Path.of("src/test/resources/runbooks/invalid");
@@ -39,17 +39,27 @@ class BadInputTest {
     Path inventory = host.inventory(tmp);
     Path state = tmp.resolve("state");
 
-    Run run = Cli.run("apply", fixture.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state.toString());
+    Run run =
+        Cli.run(
+            "apply",
+            fixture.toString(),
+            "-i",
+            inventory.toString(),
+            "--yes",
+            "--state-dir",
+            state.toString());
 
     String name = fixture.getFileName().toString();
-    String expected = Files.readString(FIXTURES.resolve(name.replace(".yaml", ".expected")))
-        .replace("{file}", fixture.toString()).replace("{inventory}", inventory.toString())
-        .replace("{step_types}", String.join(", ", new TreeSet<>(StepRegistry.keys()))).strip();
+    String expected =
+        Files.readString(FIXTURES.resolve(name.replace(".yaml", ".expected")))
+            .replace("{file}", fixture.toString())
+            .replace("{inventory}", inventory.toString())
+            .replace("{step_types}", String.join(", ", new TreeSet<>(StepRegistry.keys())))
+            .strip();
     assertThat(run.err().strip()).isEqualTo(expected);
     assertThat(run.code()).isEqualTo(4);
     Thread.sleep(50);
     assertThat(host.connections()).as("connections to the host").isZero();
     assertThat(state).doesNotExist();
   }
-
 }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The engine through the CLI, on this machine ({@code ansible_connection: local}): variables, templating,
- * conditions, retries, time-outs, rollback order and exit codes, checked on real files and the journal.
+ * The engine through the CLI, on this machine ({@code ansible_connection: local}): variables,
+ * templating, conditions, retries, time-outs, rollback order and exit codes, checked on real files
+ * and the journal.
  */
 class CliTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -29,7 +30,9 @@ class CliTest {
   void inventory() throws Exception {
     work = Files.createDirectories(tmp.resolve("work"));
     inventory = tmp.resolve("inv.yaml");
-    Files.writeString(inventory, """
+    Files.writeString(
+        inventory,
+        """
         all:
           vars: {who: all, work: %s, runbook_lock_path: %s/lock}
           children:
@@ -41,7 +44,8 @@ class CliTest {
                   hosts:
                     one: {ansible_connection: local, who_host: one}
                     two: {ansible_connection: local, who_host: two}
-        """.formatted(work, tmp));
+        """
+            .formatted(work, tmp));
   }
 
   Path runbook(String body) throws Exception {
@@ -51,8 +55,16 @@ class CliTest {
   }
 
   Run apply(Path runbook, String... more) {
-    List<String> args = new ArrayList<>(List.of("apply", runbook.toString(), "-i", inventory.toString(), "--yes",
-        "--state-dir", tmp.resolve("state").toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "apply",
+                runbook.toString(),
+                "-i",
+                inventory.toString(),
+                "--yes",
+                "--state-dir",
+                tmp.resolve("state").toString()));
     args.addAll(List.of(more));
     return Cli.run(args.toArray(String[]::new));
   }
@@ -69,7 +81,9 @@ class CliTest {
 
   @Test
   void variablesFollowPrecedenceAndShellSyntaxPassesThrough() throws Exception {
-    Path rb = runbook("""
+    Path rb =
+        runbook(
+            """
         vars: {level: runbook, extra: runbook}
         phases:
           deploy:
@@ -80,13 +94,17 @@ class CliTest {
     Run run = apply(rb, "-e", "extra=cli");
 
     assertThat(run.code()).as(run.out() + run.err()).isZero();
-    assertThat(Files.readString(work.resolve("one")).strip()).isEqualTo("child runbook cli one home sub true");
-    assertThat(Files.readString(work.resolve("two")).strip()).isEqualTo("child runbook cli two home sub true");
+    assertThat(Files.readString(work.resolve("one")).strip())
+        .isEqualTo("child runbook cli one home sub true");
+    assertThat(Files.readString(work.resolve("two")).strip())
+        .isEqualTo("child runbook cli two home sub true");
   }
 
   @Test
   void conditionsRegisterRetriesAndChangedWhen() throws Exception {
-    Path rb = runbook("""
+    Path rb =
+        runbook(
+            """
         phases:
           deploy:
             - name: Count attempts
@@ -109,14 +127,20 @@ class CliTest {
     assertThat(Files.readString(work.resolve("n-one")).strip()).isEqualTo("3");
     assertThat(work.resolve("only-one")).exists();
     assertThat(work.resolve("only-two")).doesNotExist();
-    JsonNode first = journal().stream().filter(e -> e.path("event").asText().equals("step_finished")).findFirst().orElseThrow();
+    JsonNode first =
+        journal().stream()
+            .filter(e -> e.path("event").asText().equals("step_finished"))
+            .findFirst()
+            .orElseThrow();
     assertThat(first.path("result").path("status").asText()).isEqualTo("OK");
     assertThat(first.path("result").path("attempts").asInt()).isEqualTo(3);
   }
 
   @Test
   void aFailureUndoesCompletedStepsLastFirstThenTheRollbackPhase() throws Exception {
-    Path rb = runbook("""
+    Path rb =
+        runbook(
+            """
         phases:
           backup:
             - name: First
@@ -153,16 +177,21 @@ class CliTest {
 
     assertThat(run.code()).as(run.out()).isEqualTo(2);
     assertThat(Files.readAllLines(work.resolve("log-two")))
-        .containsExactly("first", "second", "undo-second-a", "undo-second-b", "undo-first", "phase");
+        .containsExactly(
+            "first", "second", "undo-second-a", "undo-second-b", "undo-first", "phase");
     assertThat(Files.readString(work.resolve("config-two"))).isEqualTo("old\n");
     assertThat(Files.readAllLines(work.resolve("log-one"))).containsExactly("first", "second");
     assertThat(Files.readString(work.resolve("config-one"))).isEqualTo("new\n");
-    assertThat(run.out()).containsPattern("one\\s+-\\s+ok").containsPattern("two\\s+-\\s+rolled back");
+    assertThat(run.out())
+        .containsPattern("one\\s+-\\s+ok")
+        .containsPattern("two\\s+-\\s+rolled back");
   }
 
   @Test
   void handlerAndRollbackPhaseNamesShowTheValuesRegisteredByThen() throws Exception {
-    Path rb = runbook("""
+    Path rb =
+        runbook(
+            """
         phases:
           backup:
             - name: Read the release
@@ -182,15 +211,22 @@ class CliTest {
     Run run = apply(rb, "--limit", "one");
 
     assertThat(run.code()).as(run.out()).isEqualTo(2);
-    assertThat(run.out()).contains("Point back at 1.2.3").contains("1.2.3 answers again").doesNotContain("⟨");
-    assertThat(journal()).filteredOn(e -> e.path("event").asText().equals("step_finished") && e.path("rollback").asBoolean())
+    assertThat(run.out())
+        .contains("Point back at 1.2.3")
+        .contains("1.2.3 answers again")
+        .doesNotContain("⟨");
+    assertThat(journal())
+        .filteredOn(
+            e -> e.path("event").asText().equals("step_finished") && e.path("rollback").asBoolean())
         .extracting(e -> e.path("name").asText())
         .containsExactly("Point back at 1.2.3", "1.2.3 answers again");
   }
 
   @Test
   void aFailingHandlerStopsTheRollbackAndExitsThree() throws Exception {
-    Path rb = runbook("""
+    Path rb =
+        runbook(
+            """
         phases:
           backup:
             - name: First
@@ -212,13 +248,18 @@ class CliTest {
 
     assertThat(run.code()).isEqualTo(3);
     assertThat(work.resolve("undo-first")).as("not run after a failed handler").doesNotExist();
-    assertThat(run.out()).contains("ROLLBACK FAILED").contains("not undone: First ← Undo first")
-        .contains("disk full").containsPattern("one\\s+-\\s+rollback failed");
+    assertThat(run.out())
+        .contains("ROLLBACK FAILED")
+        .contains("not undone: First ← Undo first")
+        .contains("disk full")
+        .containsPattern("one\\s+-\\s+rollback failed");
   }
 
   @Test
   void aStepTimeOutFailsTheStepAndKillsTheCommand() throws Exception {
-    Path rb = runbook("""
+    Path rb =
+        runbook(
+            """
         phases:
           deploy:
             - name: Hangs
@@ -233,13 +274,17 @@ class CliTest {
     assertThat((System.nanoTime() - t0) / 1_000_000_000).isLessThan(20);
     assertThat(run.out()).contains("timed out");
     // the command's processes are gone, not merely left behind: nothing can touch 'finished' later
-    assertThat(io.runbook.testing.Processes.running("sleep 30.0417")).as("the timed-out command's processes").isEmpty();
+    assertThat(io.runbook.testing.Processes.running("sleep 30.0417"))
+        .as("the timed-out command's processes")
+        .isEmpty();
     assertThat(work.resolve("finished")).doesNotExist();
   }
 
   @Test
   void aFailedCleanupKeepsTheUpgradeAndExitsOne() throws Exception {
-    Path rb = runbook("""
+    Path rb =
+        runbook(
+            """
         phases:
           deploy:
             - name: Upgrade
@@ -261,14 +306,23 @@ class CliTest {
 
   @Test
   void withoutATerminalApplyRefusesToStartUnlessYes() throws Exception {
-    Path rb = runbook("""
+    Path rb =
+        runbook(
+            """
         phases:
           deploy:
             - name: Touch
               shell: touch "[=work]/touched"
         """);
 
-    Run run = Cli.run("apply", rb.toString(), "-i", inventory.toString(), "--state-dir", tmp.resolve("state").toString());
+    Run run =
+        Cli.run(
+            "apply",
+            rb.toString(),
+            "-i",
+            inventory.toString(),
+            "--state-dir",
+            tmp.resolve("state").toString());
 
     assertThat(run.code()).isEqualTo(4);
     assertThat(run.err()).contains("no terminal to confirm on: pass --yes");
@@ -278,7 +332,9 @@ class CliTest {
 
   @Test
   void jsonStreamsTheJournalsEvents() throws Exception {
-    Path rb = runbook("""
+    Path rb =
+        runbook(
+            """
         phases:
           deploy:
             - name: Hello
@@ -292,26 +348,46 @@ class CliTest {
     List<String> lines = run.out().strip().lines().toList();
     List<String> journal = journal().stream().map(JsonNode::toString).toList();
     assertThat(lines).hasSameSizeAs(journal);
-    List<String> types = lines.stream().map(l -> {
-      try {
-        return JSON.readTree(l).path("event").asText();
-      } catch (Exception e) {
-        throw new AssertionError(l, e);
-      }
-    }).toList();
-    assertThat(types).containsExactly("run_started", "host_started", "lock_changed", "batch_started",
-        "step_started", "step_finished", "host_finished", "batch_finished", "lock_changed", "run_finished");
-    assertThat(JSON.readTree(lines.get(5)).path("result").path("stdout").asText()).isEqualTo("hello\n");
+    List<String> types =
+        lines.stream()
+            .map(
+                l -> {
+                  try {
+                    return JSON.readTree(l).path("event").asText();
+                  } catch (Exception e) {
+                    throw new AssertionError(l, e);
+                  }
+                })
+            .toList();
+    assertThat(types)
+        .containsExactly(
+            "run_started",
+            "host_started",
+            "lock_changed",
+            "batch_started",
+            "step_started",
+            "step_finished",
+            "host_finished",
+            "batch_finished",
+            "lock_changed",
+            "run_finished");
+    assertThat(JSON.readTree(lines.get(5)).path("result").path("stdout").asText())
+        .isEqualTo("hello\n");
   }
 
   @Test
   void planShowsModeStepsAndHandlersWithoutConnecting() throws Exception {
-    Files.writeString(inventory, """
+    Files.writeString(
+        inventory,
+        """
         all:
           hosts:
             far: {ansible_host: 192.0.2.1, ansible_user: deploy, mode: binary, dir: /srv}
         """);
-    Path rb = Files.writeString(tmp.resolve("plan.yaml"), """
+    Path rb =
+        Files.writeString(
+            tmp.resolve("plan.yaml"),
+            """
         apiVersion: runbook/v1
         kind: Runbook
         name: planned
@@ -335,7 +411,8 @@ class CliTest {
     Run run = Cli.run("plan", rb.toString(), "-i", inventory.toString());
 
     assertThat(run.code()).as(run.err()).isZero();
-    assertThat(run.out()).contains("host far (deploy@192.0.2.1:22) · mode binary")
+    assertThat(run.out())
+        .contains("host far (deploy@192.0.2.1:22) · mode binary")
         .contains("1. Back up /srv  [shell]  cp -a /srv/data /srv/data.bak")
         .contains("↺ rollback: Restore /srv  [shell]")
         .contains("2. Config  [copy]")
@@ -349,12 +426,25 @@ class CliTest {
     Path bad2 = BadInputTest.FIXTURES.resolve("bad-duration.yaml");
     Path good = Path.of("../runbooks/upgrade-v2.yaml");
 
-    Run run = Cli.run("validate", bad1.toString(), good.toString(), bad2.toString(), "../inventory/prod.yaml");
+    Run run =
+        Cli.run(
+            "validate",
+            bad1.toString(),
+            good.toString(),
+            bad2.toString(),
+            "../inventory/prod.yaml");
 
     assertThat(run.code()).isEqualTo(4);
-    assertThat(run.err()).contains("unknown-step-key.yaml:8:7:").contains("bad-duration.yaml:10:14:")
+    assertThat(run.err())
+        .contains("unknown-step-key.yaml:8:7:")
+        .contains("bad-duration.yaml:10:14:")
         .contains("2 problem(s)");
-    Run ok = Cli.run("validate", good.toString(), "../runbooks/install-sample.yaml", "../inventory/prod.yaml");
+    Run ok =
+        Cli.run(
+            "validate",
+            good.toString(),
+            "../runbooks/install-sample.yaml",
+            "../inventory/prod.yaml");
     assertThat(ok.code()).as(ok.err()).isZero();
   }
 
@@ -374,7 +464,9 @@ class CliTest {
     assertThat(schema.at("/$defs/step/properties/http/properties/url").isObject()).isTrue();
   }
 
-  /** resume and rollback hash the runbook before planning: a FIFO in its place must not hang them. */
+  /**
+   * resume and rollback hash the runbook before planning: a FIFO in its place must not hang them.
+   */
   @Test
   void undoingARunWhoseRunbookBecameAFifoIsRefusedInsteadOfHanging() throws Exception {
     Path rb = runbook("phases:\n  deploy:\n    - name: hi\n      shell: echo hi\n");
@@ -386,9 +478,12 @@ class CliTest {
     Files.delete(rb);
     assertThat(new ProcessBuilder("mkfifo", rb.toString()).start().waitFor()).isZero();
 
-    Run undo = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
-        () -> Cli.run("rollback", id, "--yes", "--state-dir", tmp.resolve("state").toString()));
-    assertThat(undo.err()).contains(rb + " is no longer a regular file (a directory, FIFO or device)");
+    Run undo =
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            java.time.Duration.ofSeconds(10),
+            () -> Cli.run("rollback", id, "--yes", "--state-dir", tmp.resolve("state").toString()));
+    assertThat(undo.err())
+        .contains(rb + " is no longer a regular file (a directory, FIFO or device)");
     assertThat(undo.code()).isEqualTo(4);
   }
 }

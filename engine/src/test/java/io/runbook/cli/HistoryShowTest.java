@@ -21,8 +21,8 @@ import picocli.CommandLine;
 
 /**
  * {@code runbook history} and {@code runbook show} over the journals of real runs
- * (engine/src/test/resources/journals): one rolled back on one host of four, one whose rollback failed, one
- * whose controller was killed mid-step.
+ * (engine/src/test/resources/journals): one rolled back on one host of four, one whose rollback
+ * failed, one whose controller was killed mid-step.
  */
 class HistoryShowTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -40,23 +40,25 @@ class HistoryShowTest {
 
   /** The run's start as history prints it: local time, so the test holds in any time zone. */
   static String local(String instant) {
-    return DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault())
+    return DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
+        .withZone(ZoneId.systemDefault())
         .format(Instant.parse(instant));
   }
 
   /**
-   * Runs a command in-process as {@code runbook} would (until Main registers it); an exception from the
-   * command is rethrown, for the test to see its error code where Main would print it.
+   * Runs a command in-process as {@code runbook} would (until Main registers it); an exception from
+   * the command is rethrown, for the test to see its error code where Main would print it.
    */
   static Run run(Callable<Integer> command, String... args) {
     StringWriter out = new StringWriter();
     CommandLine cli = new CommandLine(command);
     cli.setOut(new PrintWriter(out, true));
     Exception[] thrown = new Exception[1];
-    cli.setExecutionExceptionHandler((ex, c, parsed) -> {
-      thrown[0] = ex;
-      return -1;
-    });
+    cli.setExecutionExceptionHandler(
+        (ex, c, parsed) -> {
+          thrown[0] = ex;
+          return -1;
+        });
     int code = cli.execute(args);
     if (thrown[0] instanceof RuntimeException re) throw re;
     if (thrown[0] != null) throw new AssertionError(thrown[0]);
@@ -70,20 +72,27 @@ class HistoryShowTest {
     Run r = run(new HistoryCommand(), "--state-dir", STATE);
 
     assertThat(r.code()).isZero();
-    assertThat(r.out()).isEqualTo("""
+    assertThat(r.out())
+        .isEqualTo(
+            """
         RUN ID                STARTED              RUNBOOK                   HOSTS  RESULT                                            DURATION
         20261121-214915-3fe5  %s  runbooks/upgrade-v2.yaml      4  3 ok, 1 rolled back                               195ms
         20261121-214903-3fd0  %s  runbooks/soak.yaml            4  interrupted (1 ok, 2 in progress, 1 not started)  406ms
         20261121-214714-3fc9  %s  runbooks/deploy.yaml          3  1 ok, 1 rolled back, 1 rollback failed            273ms
-        """.formatted(local("2026-11-21T21:49:15.395527713Z"), local("2026-11-21T21:49:03.348894994Z"),
-        local("2026-11-21T21:47:14.768578041Z")));
+        """
+                .formatted(
+                    local("2026-11-21T21:49:15.395527713Z"),
+                    local("2026-11-21T21:49:03.348894994Z"),
+                    local("2026-11-21T21:47:14.768578041Z")));
   }
 
   @Test
   void historyLimitAndJson() throws Exception {
     Run limited = run(new HistoryCommand(), "--state-dir", STATE, "--last", "1");
     assertThat(limited.out().lines()).hasSize(3);
-    assertThat(limited.out()).contains("20261121-214915-3fe5").doesNotContain("20261121-214903-3fd0")
+    assertThat(limited.out())
+        .contains("20261121-214915-3fe5")
+        .doesNotContain("20261121-214903-3fd0")
         .endsWith("(1 of 3 runs; -n 0 lists all)\n");
 
     JsonNode runs = JSON.readTree(run(new HistoryCommand(), "--state-dir", STATE, "--json").out());
@@ -110,7 +119,9 @@ class HistoryShowTest {
     Run r = run(new ShowCommand(), "20261121-214915-3fe5", "--state-dir", STATE);
 
     assertThat(r.code()).isZero();
-    assertThat(r.out()).isEqualTo("""
+    assertThat(r.out())
+        .isEqualTo(
+            """
         run 20261121-214915-3fe5 · rolled back
         runbook    runbooks/upgrade-v2.yaml · Upgrade the sample service to 2.0.0
         inventory  inventory/prod.yaml · 4 host(s) · forks 10
@@ -123,21 +134,27 @@ class HistoryShowTest {
         web3  binary   ok            2        2       0        0       0  123ms
         db1   compose  rolled back   1        1       1        0       1  135ms
           db1: 'Apply the 2.0.0 database migrations' failed: exit code 1: [ERROR] Reason: duplicate column name: thread_id
-        """.formatted(local("2026-11-21T21:49:15.395527713Z"),
-        Path.of(STATE, "runs", "20261121-214915-3fe5", "journal.jsonl")));
+        """
+                .formatted(
+                    local("2026-11-21T21:49:15.395527713Z"),
+                    Path.of(STATE, "runs", "20261121-214915-3fe5", "journal.jsonl")));
   }
 
   @Test
   void showStepsMarksRollbackStepsAndFailures() {
     Run r = run(new ShowCommand(), "20261121-2147", "--state-dir", STATE, "--steps");
 
-    assertThat(r.out()).contains("""
+    assertThat(r.out())
+        .contains(
+            """
           web3: 'Deploy' failed: exit code 3
           web3: rollback stopped at 'Restore': exit code 4: broken
           web3: not undone: rollback phase: Health again
         A rollback failed: those hosts need a person.
         """);
-    assertThat(r.out()).contains("""
+    assertThat(r.out())
+        .contains(
+            """
 
         web2 · binary · rolled back
           preflight  Check                                        ok        28ms
@@ -150,7 +167,9 @@ class HistoryShowTest {
 
         web3 · binary · rollback failed
         """);
-    assertThat(r.out()).endsWith("""
+    assertThat(r.out())
+        .endsWith(
+            """
           ↺ backup   Restore                                      FAILED    5ms
                      exit code 4: broken
         """);
@@ -160,11 +179,15 @@ class HistoryShowTest {
   void showInterruptedRunSaysWhereEachHostWas() {
     Run r = run(new ShowCommand(), "20261121-214903-3fd0", "--state-dir", STATE, "--steps");
 
-    assertThat(r.out()).startsWith(
-        "run 20261121-214903-3fd0 · interrupted: the journal ends before the run did (controller killed or lost)\n");
-    assertThat(r.out()).contains("last event after 406ms\n")
+    assertThat(r.out())
+        .startsWith(
+            "run 20261121-214903-3fd0 · interrupted: the journal ends before the run did (controller killed or lost)\n");
+    assertThat(r.out())
+        .contains("last event after 406ms\n")
         .contains("1 line(s) unreadable, skipped (a line cut short when the controller stopped)\n");
-    assertThat(r.out()).contains("""
+    assertThat(r.out())
+        .contains(
+            """
         HOST  MODE    RESULT       OK  CHANGED  FAILED  SKIPPED  UNDONE   TIME
         web1  binary  ok            1        2       0        0       0  287ms
         web2  binary  in progress   1        1       0        0       0  309ms
@@ -173,7 +196,9 @@ class HistoryShowTest {
           web2: in progress: deploy step 'Switch to the new release' was running when the journal ends
           web3: in progress: deploy step 'Switch to the new release' was running when the journal ends
         """);
-    assertThat(r.out()).contains("""
+    assertThat(r.out())
+        .contains(
+            """
         web2 · binary · in progress
           preflight  Check                                        ok        165ms
           backup     Back up                                      changed   9ms
@@ -184,7 +209,9 @@ class HistoryShowTest {
 
   @Test
   void showJsonHasTheStepsInOrder() throws Exception {
-    JsonNode run = JSON.readTree(run(new ShowCommand(), "20261121-214915", "--state-dir", STATE, "--json").out());
+    JsonNode run =
+        JSON.readTree(
+            run(new ShowCommand(), "20261121-214915", "--state-dir", STATE, "--json").out());
     assertThat(run.path("outcome").asText()).isEqualTo("ROLLED_BACK");
     JsonNode db1 = run.path("hosts").get(3);
     assertThat(db1.path("failedStep").asText()).isEqualTo("Apply the 2.0.0 database migrations");
@@ -199,19 +226,25 @@ class HistoryShowTest {
 
     Run r = run(new ShowCommand(), "20261206-100000", "--state-dir", tmp.toString());
 
-    assertThat(r.out()).contains("""
+    assertThat(r.out())
+        .contains(
+            """
                    2 line(s) unreadable, skipped:
                      journal damaged at line 8 (step_finished of h2): what happened there is unknown
                      journal cut short at line 13 (run_finished) when its controller stopped
         """);
-    assertThat(r.out()).contains("""
+    assertThat(r.out())
+        .contains(
+            """
           h1: rollback stopped at not rolled back: lock lost
           lost the lock of h1 to run 20261206-100500-n3w0 (bob@box2): stopped changing that host
           run 20261206-090000-0ld0's command was still running on h2: waited 3s, stopped it
         """);
 
-    JsonNode json = JSON.readTree(run(new ShowCommand(), "20261206-100000", "--state-dir", tmp.toString(), "--json")
-        .out());
+    JsonNode json =
+        JSON.readTree(
+            run(new ShowCommand(), "20261206-100000", "--state-dir", tmp.toString(), "--json")
+                .out());
     assertThat(json.path("unreadableLines").asInt()).isEqualTo(2);
     JsonNode damage = json.path("damage").get(0);
     assertThat(damage.path("line").asInt()).isEqualTo(8);
@@ -219,26 +252,43 @@ class HistoryShowTest {
     assertThat(damage.path("host").asText()).isEqualTo("h2");
     assertThat(damage.path("torn").asBoolean()).isFalse();
     assertThat(json.path("damage").get(1).path("torn").asBoolean()).isTrue();
-    assertThat(json.path("hosts").get(1).path("orphans").get(0).path("action").asText()).isEqualTo("stopped");
-    assertThat(json.path("hosts").get(0).path("lockLostTo").asText()).isEqualTo("20261206-100500-n3w0 (bob@box2)");
+    assertThat(json.path("hosts").get(1).path("orphans").get(0).path("action").asText())
+        .isEqualTo("stopped");
+    assertThat(json.path("hosts").get(0).path("lockLostTo").asText())
+        .isEqualTo("20261206-100500-n3w0 (bob@box2)");
   }
 
   @Test
   void showNamesTenDamagedLinesAndCountsTheRest() throws Exception {
     Instant t = Instant.parse("2026-12-06T10:00:00Z");
-    try (io.runbook.journal.JournalWriter w = io.runbook.journal.JournalWriter.open(tmp, "r-garbage")) {
-      w.on(new io.runbook.event.RunStarted(t, "r-garbage", "rb.yaml", null, "inv.yaml", java.util.List.of("h1"), 1,
-          "ann", "box1", java.util.List.of(java.util.List.of("h1")), null));
+    try (io.runbook.journal.JournalWriter w =
+        io.runbook.journal.JournalWriter.open(tmp, "r-garbage")) {
+      w.on(
+          new io.runbook.event.RunStarted(
+              t,
+              "r-garbage",
+              "rb.yaml",
+              null,
+              "inv.yaml",
+              java.util.List.of("h1"),
+              1,
+              "ann",
+              "box1",
+              java.util.List.of(java.util.List.of("h1")),
+              null));
     }
     Path journal = tmp.resolve("runs/r-garbage/journal.jsonl");
-    Files.writeString(journal, "\u0000\u0000\u0000\n".repeat(15), java.nio.file.StandardOpenOption.APPEND);
-    try (io.runbook.journal.JournalWriter w = io.runbook.journal.JournalWriter.append(tmp, "r-garbage")) {
+    Files.writeString(
+        journal, "\u0000\u0000\u0000\n".repeat(15), java.nio.file.StandardOpenOption.APPEND);
+    try (io.runbook.journal.JournalWriter w =
+        io.runbook.journal.JournalWriter.append(tmp, "r-garbage")) {
       w.on(new io.runbook.event.HostStarted(t, "h1", "binary", "h1"));
     }
 
     String out = run(new ShowCommand(), "r-garbage", "--state-dir", tmp.toString()).out();
 
-    assertThat(out).contains("15 line(s) unreadable, skipped:\n")
+    assertThat(out)
+        .contains("15 line(s) unreadable, skipped:\n")
         .contains("journal damaged at line 2: what happened there is unknown\n")
         .contains("journal damaged at line 11: what happened there is unknown\n")
         .doesNotContain("line 12:")
@@ -248,13 +298,16 @@ class HistoryShowTest {
   @Test
   void unknownRunIdIsInvalidInputNamingTheNewestRuns() throws Exception {
     assertThatThrownBy(() -> run(new ShowCommand(), "20991231", "--state-dir", STATE))
-        .isInstanceOfSatisfying(RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
+        .isInstanceOfSatisfying(
+            RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
         .hasMessageContaining("no run '20991231'")
-        .hasMessageEndingWith("the newest are: 20261121-214915-3fe5, 20261121-214903-3fd0, 20261121-214714-3fc9 "
-            + "(see 'runbook history')");
+        .hasMessageEndingWith(
+            "the newest are: 20261121-214915-3fe5, 20261121-214903-3fd0, 20261121-214714-3fc9 "
+                + "(see 'runbook history')");
     assertThatThrownBy(() -> run(new ShowCommand(), "2026", "--state-dir", STATE))
-        .hasMessage("'2026' matches 3 runs: 20261121-214915-3fe5, 20261121-214903-3fd0, 20261121-214714-3fc9; "
-            + "give more of the run id");
+        .hasMessage(
+            "'2026' matches 3 runs: 20261121-214915-3fe5, 20261121-214903-3fd0, 20261121-214714-3fc9; "
+                + "give more of the run id");
     Files.createDirectories(tmp.resolve("runs"));
     assertThatThrownBy(() -> run(new ShowCommand(), "x", "--state-dir", tmp.toString()))
         .hasMessageContaining("there are no runs in");

@@ -3,8 +3,8 @@ package io.runbook.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.SilentHost;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,16 +23,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The hostile-input corpus ({@code src/test/resources/hostile/cases.txt}): recursive aliases, "billion
- * laughs", deep nesting, non-UTF-8 bytes, FIFOs, devices, directories, files of megabytes, template
- * bombs. Each runs the real CLI ({@code apply --yes}) and must end in one exit-4 message at its place,
- * within a time bound, with no stack trace, no connection to the inventory's host (a listening loopback
- * socket) and no state written.
+ * The hostile-input corpus ({@code src/test/resources/hostile/cases.txt}): recursive aliases,
+ * "billion laughs", deep nesting, non-UTF-8 bytes, FIFOs, devices, directories, files of megabytes,
+ * template bombs. Each runs the real CLI ({@code apply --yes}) and must end in one exit-4 message
+ * at its place, within a time bound, with no stack trace, no connection to the inventory's host (a
+ * listening loopback socket) and no state written.
  */
 class HostileInputTest {
   static final Path CORPUS = Path.of("src/test/resources/hostile");
+
   /** Generous for a shared 2-core machine; the cases that used to fail took 49 s or never ended. */
   static final Duration BOUND = Duration.ofSeconds(10);
+
   static final String HEADER = "apiVersion: runbook/v1\nkind: Runbook\nname: hostile\nhosts: all\n";
   static final String STEP = "phases:\n  preflight:\n    - name: hi\n      shell: echo hi\n";
 
@@ -58,12 +60,16 @@ class HostileInputTest {
   void theCorpusIsLargeAndEveryFileInItIsACase() throws IOException {
     List<Case> cases = cases();
     assertThat(cases).hasSizeGreaterThanOrEqualTo(50);
-    Set<String> listed = cases.stream().map(Case::input).collect(Collectors.toCollection(TreeSet::new));
+    Set<String> listed =
+        cases.stream().map(Case::input).collect(Collectors.toCollection(TreeSet::new));
     try (Stream<Path> files = Files.list(CORPUS)) {
-      Set<String> present = files.map(p -> p.getFileName().toString())
-          .filter(n -> !n.equals("cases.txt") && !n.equals("runbook.yaml"))
-          .collect(Collectors.toCollection(TreeSet::new));
-      assertThat(listed.stream().filter(n -> !n.startsWith("@")).toList()).containsExactlyInAnyOrderElementsOf(present);
+      Set<String> present =
+          files
+              .map(p -> p.getFileName().toString())
+              .filter(n -> !n.equals("cases.txt") && !n.equals("runbook.yaml"))
+              .collect(Collectors.toCollection(TreeSet::new));
+      assertThat(listed.stream().filter(n -> !n.startsWith("@")).toList())
+          .containsExactlyInAnyOrderElementsOf(present);
     }
   }
 
@@ -73,17 +79,41 @@ class HostileInputTest {
     Path input = input(c.input());
     Path inventory = host.inventory(tmp);
     Path state = tmp.resolve("state");
-    String[] args = c.role().equals("runbook")
-        ? new String[] {"apply", input.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state.toString()}
-        : new String[] {"apply", CORPUS.resolve("runbook.yaml").toString(), "-i", input.toString(), "--yes",
-            "--state-dir", state.toString()};
+    String[] args =
+        c.role().equals("runbook")
+            ? new String[] {
+              "apply",
+              input.toString(),
+              "-i",
+              inventory.toString(),
+              "--yes",
+              "--state-dir",
+              state.toString()
+            }
+            : new String[] {
+              "apply",
+              CORPUS.resolve("runbook.yaml").toString(),
+              "-i",
+              input.toString(),
+              "--yes",
+              "--state-dir",
+              state.toString()
+            };
 
-    Run run = assertTimeoutPreemptively(BOUND, () -> Cli.run(args), c + " took longer than " + BOUND);
+    Run run =
+        assertTimeoutPreemptively(BOUND, () -> Cli.run(args), c + " took longer than " + BOUND);
 
-    String expected = c.expected().replace("{file}", input.toString())
-        .replace("{size}", Files.isRegularFile(input) ? String.valueOf(Files.size(input)) : "?");
+    String expected =
+        c.expected()
+            .replace("{file}", input.toString())
+            .replace(
+                "{size}", Files.isRegularFile(input) ? String.valueOf(Files.size(input)) : "?");
     assertThat(run.err()).as("stderr").contains(expected);
-    assertThat(run.err()).as("stderr").doesNotContain("\tat ").doesNotContain("Exception").doesNotContain("Error:");
+    assertThat(run.err())
+        .as("stderr")
+        .doesNotContain("\tat ")
+        .doesNotContain("Exception")
+        .doesNotContain("Error:");
     assertThat(run.code()).as("exit code; stderr: " + run.err()).isEqualTo(4);
     Thread.sleep(20);
     assertThat(host.connections()).as("connections to the host").isZero();
@@ -109,11 +139,15 @@ class HostileInputTest {
         return tmp.resolve("missing.yaml");
       }
       case "@10mb-one-line" -> {
-        return write("big.yaml", HEADER + "vars:\n  a: \"" + "x".repeat(10 * 1024 * 1024) + "\"\n" + STEP);
+        return write(
+            "big.yaml", HEADER + "vars:\n  a: \"" + "x".repeat(10 * 1024 * 1024) + "\"\n" + STEP);
       }
       case "@3mb-one-line" -> {
-        // Under the size limit: read whole, in linear time (it took 5.4 s before, and grew with the square).
-        return write("three.yaml", HEADER + "vars:\n  a: \"" + "x".repeat(3 * 1024 * 1024) + "\"\nnot_a_key: 1\n" + STEP);
+        // Under the size limit: read whole, in linear time (it took 5.4 s before, and grew with the
+        // square).
+        return write(
+            "three.yaml",
+            HEADER + "vars:\n  a: \"" + "x".repeat(3 * 1024 * 1024) + "\"\nnot_a_key: 1\n" + STEP);
       }
       default -> {
         assertThat(name).doesNotStartWith("@");

@@ -18,27 +18,33 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A host waiting for its batch runs no step for as long as the batches before it take, so nothing renews
- * its lease between its own steps: the run must keep it, or a second controller could take the host over
- * from a live run. A 3 s lease and a first batch of 5 s make the gap visible.
+ * A host waiting for its batch runs no step for as long as the batches before it take, so nothing
+ * renews its lease between its own steps: the run must keep it, or a second controller could take
+ * the host over from a live run. A 3 s lease and a first batch of 5 s make the gap visible.
  */
 class LeaseKeeperTest {
   @TempDir Path tmp;
 
   @Test
   void aHostWaitingForItsBatchKeepsItsLockWhileEarlierBatchesRun() throws Exception {
-    Path inventory = Files.writeString(tmp.resolve("inv.yaml"), """
+    Path inventory =
+        Files.writeString(
+            tmp.resolve("inv.yaml"),
+            """
         all:
           hosts:
             one: {ansible_connection: local, runbook_lock_path: %1$s/lock-one}
             two: {ansible_connection: local, runbook_lock_path: %1$s/lock-two}
-        """.formatted(tmp));
-    Path runbook = Files.writeString(tmp.resolve("rb.yaml"), """
+        """
+                .formatted(tmp));
+    Path runbook =
+        Files.writeString(
+            tmp.resolve("rb.yaml"),
+            """
         apiVersion: runbook/v1
         kind: Runbook
         name: slow first batch
@@ -51,34 +57,50 @@ class LeaseKeeperTest {
               shell: sleep 5
         """);
     Plan plan = Engine.plan(RunRequest.of(runbook, inventory.toString()));
-    RunControl control = new RunControl(plan.runId(), "test", "tester", Duration.ofSeconds(3), false);
+    RunControl control =
+        new RunControl(plan.runId(), "test", "tester", Duration.ofSeconds(3), false);
 
-    // Watches host two's lock from the outside until its own batch starts, as a second controller would.
-    // (During its own 5 s step nothing renews it: real leases outlast the longest step by a minute.)
+    // Watches host two's lock from the outside until its own batch starts, as a second controller
+    // would.
+    // (During its own 5 s step nothing renews it: real leases outlast the longest step by a
+    // minute.)
     List<String> lapses = new CopyOnWriteArrayList<>();
     List<Instant> seen = new CopyOnWriteArrayList<>();
     AtomicBoolean twoStarted = new AtomicBoolean();
-    Thread watcher = new Thread(() -> {
-      try (LocalTransport t = new LocalTransport("watcher")) {
-        while (!Thread.currentThread().isInterrupted() && !twoStarted.get()) {
-          HostLock.read(t, tmp.resolve("lock-two").toString()).ifPresent(h -> {
-            Instant now = Instant.now();
-            seen.add(now);
-            if (h.expires().isBefore(now.minusMillis(500))) lapses.add("expired at " + h.expires() + ", seen at " + now);
-          });
-          Thread.sleep(200);
-        }
-      } catch (InterruptedException e) {
-        // done watching
-      }
-    });
+    Thread watcher =
+        new Thread(
+            () -> {
+              try (LocalTransport t = new LocalTransport("watcher")) {
+                while (!Thread.currentThread().isInterrupted() && !twoStarted.get()) {
+                  HostLock.read(t, tmp.resolve("lock-two").toString())
+                      .ifPresent(
+                          h -> {
+                            Instant now = Instant.now();
+                            seen.add(now);
+                            if (h.expires().isBefore(now.minusMillis(500)))
+                              lapses.add("expired at " + h.expires() + ", seen at " + now);
+                          });
+                  Thread.sleep(200);
+                }
+              } catch (InterruptedException e) {
+                // done watching
+              }
+            });
     watcher.start();
     RunResult result;
     try {
-      result = new Executor(host -> new LocalTransport(host.name()), e -> {
-        if (e instanceof StepStarted s && s.host().equals("two") && s.phase().equals("deploy")) twoStarted.set(true);
-      }, 2, control, (b, n, h) -> true)
-          .run(plan, null);
+      result =
+          new Executor(
+                  host -> new LocalTransport(host.name()),
+                  e -> {
+                    if (e instanceof StepStarted s
+                        && s.host().equals("two")
+                        && s.phase().equals("deploy")) twoStarted.set(true);
+                  },
+                  2,
+                  control,
+                  (b, n, h) -> true)
+              .run(plan, null);
     } finally {
       watcher.interrupt();
       watcher.join();

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The sample upgrade on this machine through {@code ansible_connection: local}: real python3, sqlite3,
- * curl and files. The same runbooks run over SSH in {@code FleetUpgradeIT}.
+ * The sample upgrade on this machine through {@code ansible_connection: local}: real python3,
+ * sqlite3, curl and files. The same runbooks run over SSH in {@code FleetUpgradeIT}.
  */
 class LocalUpgradeTest {
   static final Path REPO = Path.of("..").toAbsolutePath().normalize();
@@ -46,7 +46,9 @@ class LocalUpgradeTest {
       port = s.getLocalPort();
     }
     inventory = tmp.resolve("local.yaml");
-    Files.writeString(inventory, """
+    Files.writeString(
+        inventory,
+        """
         all:
           children:
             sample:
@@ -60,18 +62,38 @@ class LocalUpgradeTest {
                 session_secret: test-session-secret-0123456789
                 sudo_mode_secret: test-sudo-secret-0123456789
                 connection_initiation_secret: test-connection-secret-0123456789
-        """.formatted(appDir, port, tmp));
+        """
+            .formatted(appDir, port, tmp));
   }
 
   @AfterEach
   void stop() throws Exception {
-    new ProcessBuilder("bash", "-c", "[ ! -x '" + appDir + "/current/sampledctl' ] || '" + appDir
-        + "/current/sampledctl' stop '" + appDir + "'").inheritIO().start().waitFor();
+    new ProcessBuilder(
+            "bash",
+            "-c",
+            "[ ! -x '"
+                + appDir
+                + "/current/sampledctl' ] || '"
+                + appDir
+                + "/current/sampledctl' stop '"
+                + appDir
+                + "'")
+        .inheritIO()
+        .start()
+        .waitFor();
   }
 
   Run apply(String runbook, String... more) {
-    List<String> args = new ArrayList<>(List.of("apply", REPO.resolve("runbooks").resolve(runbook).toString(),
-        "-i", inventory.toString(), "--yes", "--state-dir", tmp.resolve("state").toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "apply",
+                REPO.resolve("runbooks").resolve(runbook).toString(),
+                "-i",
+                inventory.toString(),
+                "--yes",
+                "--state-dir",
+                tmp.resolve("state").toString()));
     args.addAll(List.of(more));
     return Cli.run(args.toArray(String[]::new));
   }
@@ -86,13 +108,21 @@ class LocalUpgradeTest {
 
     assertThat(upgrade.code()).as(upgrade.out() + upgrade.err()).isZero();
     assertThat(health().path("version").asText()).isEqualTo("2.0.0");
-    assertThat(Files.readSymbolicLink(appDir.resolve("current")).toString()).isEqualTo("releases/2.0.0");
+    assertThat(Files.readSymbolicLink(appDir.resolve("current")).toString())
+        .isEqualTo("releases/2.0.0");
     assertThat(sqlite("SELECT group_concat(version, ',') FROM migrations"))
         .isEqualTo("001_init.sql,002_add_user_badges.sql,003_threads.sql");
     assertThat(upgrade.out()).contains("RECAP").containsPattern("here\\s+binary\\s+ok");
     List<JsonNode> journal = journal();
     assertThat(journal.get(0).path("event").asText()).isEqualTo("run_started");
-    assertThat(journal.get(journal.size() - 1).path("result").path("hosts").get(0).path("outcome").asText())
+    assertThat(
+            journal
+                .get(journal.size() - 1)
+                .path("result")
+                .path("hosts")
+                .get(0)
+                .path("outcome")
+                .asText())
         .isEqualTo("SUCCEEDED");
   }
 
@@ -106,7 +136,8 @@ class LocalUpgradeTest {
     Run upgrade = apply("upgrade-v2.yaml");
 
     assertThat(upgrade.code()).as(upgrade.out() + upgrade.err()).isEqualTo(2);
-    assertThat(upgrade.out()).containsPattern("here\\s+binary\\s+rolled back")
+    assertThat(upgrade.out())
+        .containsPattern("here\\s+binary\\s+rolled back")
         .contains("duplicate column name: thread_id");
     assertThat(snapshot()).isEqualTo(before);
     assertThat(health().path("version").asText()).isEqualTo("1.2.3");
@@ -121,18 +152,27 @@ class LocalUpgradeTest {
         undone.add(e.path("name").asText());
       }
     }
-    assertThat(undone).containsExactly(
-        "delete " + appDir + "/releases/2.0.0/config.schema.json",
-        "delete " + appDir + "/releases/2.0.0/sampledctl",
-        "delete " + appDir + "/releases/2.0.0/sampled.py",
-        "Remove the new release",
-        "restore " + appDir + "/data/sample.db, " + appDir + "/config/config.json from " + backup + "/sample.tar.gz",
-        "Start the previous release again",
-        "delete " + appDir + "/config/config.json.next",
-        "The previous release answers /_health again");
+    assertThat(undone)
+        .containsExactly(
+            "delete " + appDir + "/releases/2.0.0/config.schema.json",
+            "delete " + appDir + "/releases/2.0.0/sampledctl",
+            "delete " + appDir + "/releases/2.0.0/sampled.py",
+            "Remove the new release",
+            "restore "
+                + appDir
+                + "/data/sample.db, "
+                + appDir
+                + "/config/config.json from "
+                + backup
+                + "/sample.tar.gz",
+            "Start the previous release again",
+            "delete " + appDir + "/config/config.json.next",
+            "The previous release answers /_health again");
   }
 
-  /** What must be identical after a rollback: every file of releases/ and config/, the DB, the link. */
+  /**
+   * What must be identical after a rollback: every file of releases/ and config/, the DB, the link.
+   */
   Map<String, String> snapshot() throws Exception {
     Map<String, String> files = new TreeMap<>();
     for (String dir : List.of("releases", "config")) {
@@ -148,20 +188,24 @@ class LocalUpgradeTest {
   }
 
   static String sha256(Path p) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
   }
 
   String sqlite(String sql) throws Exception {
-    Process p = new ProcessBuilder("sqlite3", appDir.resolve("data/sample.db").toString(), sql).start();
+    Process p =
+        new ProcessBuilder("sqlite3", appDir.resolve("data/sample.db").toString(), sql).start();
     String out = new String(p.getInputStream().readAllBytes()).strip();
     assertThat(p.waitFor()).as(new String(p.getErrorStream().readAllBytes())).isZero();
     return out;
   }
 
   JsonNode health() throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/_health")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/_health")).build(),
+                HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
     return JSON.readTree(r.body());
   }
@@ -171,7 +215,8 @@ class LocalUpgradeTest {
     try (Stream<Path> runs = Files.list(tmp.resolve("state/runs"))) {
       for (Path dir : runs.toList()) {
         List<JsonNode> events = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve("journal.jsonl"))) events.add(JSON.readTree(line));
+        for (String line : Files.readAllLines(dir.resolve("journal.jsonl")))
+          events.add(JSON.readTree(line));
         if (events.get(0).path("runbook").asText().endsWith("upgrade-v2.yaml")) return events;
       }
     }

@@ -2,9 +2,9 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.testing.SampleRuns;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
+import io.runbook.testing.SampleRuns;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -12,9 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A controller killed with SIGKILL in the middle of a looped step's second item: {@code resume} undoes the
- * item that finished and the one that was running (it counts as possibly done), each once, and a later
- * {@code rollback RUN_ID} has nothing left to undo. A real controller process on a local host.
+ * A controller killed with SIGKILL in the middle of a looped step's second item: {@code resume}
+ * undoes the item that finished and the one that was running (it counts as possibly done), each
+ * once, and a later {@code rollback RUN_ID} has nothing left to undo. A real controller process on
+ * a local host.
  */
 class LoopResumeIT {
   @TempDir Path tmp;
@@ -22,12 +23,19 @@ class LoopResumeIT {
   @Test
   void resumeAfterAKillInALoopUndoesEachStartedItemOnce() throws Exception {
     Path work = Files.createDirectories(tmp.resolve("work"));
-    Path inventory = Files.writeString(tmp.resolve("inv.yaml"), """
+    Path inventory =
+        Files.writeString(
+            tmp.resolve("inv.yaml"),
+            """
         all:
           hosts:
             one: {ansible_connection: local, runbook_lock_path: %s/lock-one}
-        """.formatted(tmp));
-    Path rb = Files.writeString(tmp.resolve("rb.yaml"), """
+        """
+                .formatted(tmp));
+    Path rb =
+        Files.writeString(
+            tmp.resolve("rb.yaml"),
+            """
         apiVersion: runbook/v1
         kind: Runbook
         name: killed in a loop
@@ -40,12 +48,26 @@ class LoopResumeIT {
               rollback:
                 - name: Remove [=item]
                   shell: echo [=item] >> %1$s/removed
-        """.formatted(work));
+        """
+                .formatted(work));
     Path state = tmp.resolve("state");
     // its own session: stopping the killed run's commands must not reach this test's process group
-    Process controller = new ProcessBuilder("setsid", "java", "-jar", SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
-        "apply", rb.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state.toString())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("controller.log").toFile()).start();
+    Process controller =
+        new ProcessBuilder(
+                "setsid",
+                "java",
+                "-jar",
+                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
+                "apply",
+                rb.toString(),
+                "-i",
+                inventory.toString(),
+                "--yes",
+                "--state-dir",
+                state.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("controller.log").toFile())
+            .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
     while (!Files.exists(work.resolve("in-b")) && System.nanoTime() < deadline) Thread.sleep(50);
     assertThat(work.resolve("in-b")).as(Files.readString(tmp.resolve("controller.log"))).exists();
@@ -55,18 +77,23 @@ class LoopResumeIT {
       id = runs.findFirst().orElseThrow().getFileName().toString();
     }
 
-    Run resume = Cli.run("resume", id, "--yes", "--state-dir", state.toString(),
-        "--orphan-wait", "1");
+    Run resume =
+        Cli.run("resume", id, "--yes", "--state-dir", state.toString(), "--orphan-wait", "1");
 
     assertThat(resume.code()).as(resume.out() + resume.err()).isEqualTo(2);
-    assertThat(Files.readAllLines(work.resolve("added"))).as("c never ran").containsExactly("a", "b");
-    assertThat(Files.readAllLines(work.resolve("removed"))).as("b possibly done, then a; each once")
+    assertThat(Files.readAllLines(work.resolve("added")))
+        .as("c never ran")
+        .containsExactly("a", "b");
+    assertThat(Files.readAllLines(work.resolve("removed")))
+        .as("b possibly done, then a; each once")
         .containsExactly("b", "a");
     assertThat(resume.out()).contains("Remove b").contains("Remove a");
 
     Run rollback = Cli.run("rollback", id, "--yes", "--state-dir", state.toString());
     assertThat(rollback.code()).as(rollback.out() + rollback.err()).isZero();
     assertThat(Files.readAllLines(work.resolve("removed"))).containsExactly("b", "a");
-    assertThat(io.runbook.testing.Processes.running("sleep 30.0581")).as("the killed run's command").isEmpty();
+    assertThat(io.runbook.testing.Processes.running("sleep 30.0581"))
+        .as("the killed run's command")
+        .isEmpty();
   }
 }

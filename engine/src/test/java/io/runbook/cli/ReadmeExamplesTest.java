@@ -2,8 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,11 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every fenced {@code yaml} example in README.md and in every page under docs/ that is a runbook, a piece
- * of one or an inventory passes {@code validate}: a whole runbook as it is; a list of steps, a
- * {@code rollout:} or a {@code rehearsal:} section inside a minimal runbook; an inventory as one. The format
- * overview's {@code [...]} and {@code {...}} placeholders become empty lists and mappings. The reference
- * lives in docs/, so that is where most examples are: the test fails if it finds none there.
+ * Every fenced {@code yaml} example in README.md and in every page under docs/ that is a runbook, a
+ * piece of one or an inventory passes {@code validate}: a whole runbook as it is; a list of steps,
+ * a {@code rollout:} or a {@code rehearsal:} section inside a minimal runbook; an inventory as one.
+ * The format overview's {@code [...]} and {@code {...}} placeholders become empty lists and
+ * mappings. The reference lives in docs/, so that is where most examples are: the test fails if it
+ * finds none there.
  */
 class ReadmeExamplesTest {
   static final Path README = Path.of("../README.md");
@@ -45,7 +46,8 @@ class ReadmeExamplesTest {
       while (m.find()) {
         int line = (int) text.substring(0, m.start()).lines().count() + 1;
         String yaml = m.group(1);
-        String first = yaml.lines().filter(l -> !l.isBlank() && !l.startsWith("#")).findFirst().orElse("");
+        String first =
+            yaml.lines().filter(l -> !l.isBlank() && !l.startsWith("#")).findFirst().orElse("");
         String kind;
         String runbook;
         if (first.startsWith("apiVersion:")) {
@@ -61,7 +63,8 @@ class ReadmeExamplesTest {
           kind = "inventory";
           runbook = yaml;
         } else {
-          kind = "fragment";  // a few lines of a larger file (an inventory's host entry): nothing to validate
+          kind = "fragment"; // a few lines of a larger file (an inventory's host entry): nothing to
+          // validate
           runbook = null;
         }
         out.add(new Example(doc.toString(), line, kind, runbook));
@@ -74,16 +77,24 @@ class ReadmeExamplesTest {
   void everyRunbookAndInventoryExampleValidates() throws IOException {
     List<Example> examples = examples();
     assertThat(examples.stream().filter(e -> e.yaml() != null)).hasSizeGreaterThanOrEqualTo(6);
-    assertThat(examples.stream().map(Example::kind)).contains("runbook", "steps", "section", "inventory");
-    assertThat(examples.stream().filter(e -> e.source().startsWith(DOCS.toString())).map(Example::kind))
-        .as("examples in docs/").contains("runbook", "steps", "section", "inventory");
+    assertThat(examples.stream().map(Example::kind))
+        .contains("runbook", "steps", "section", "inventory");
+    assertThat(
+            examples.stream()
+                .filter(e -> e.source().startsWith(DOCS.toString()))
+                .map(Example::kind))
+        .as("examples in docs/")
+        .contains("runbook", "steps", "section", "inventory");
     List<String> failures = new ArrayList<>();
     for (Example e : examples) {
       if (e.yaml() == null) continue;
-      Path file = tmp.resolve((e.kind().equals("inventory") ? "inventory-" : "runbook-") + e.line() + ".yaml");
+      Path file =
+          tmp.resolve(
+              (e.kind().equals("inventory") ? "inventory-" : "runbook-") + e.line() + ".yaml");
       Files.writeString(file, e.yaml());
       Run run = Cli.run("validate", file.toString());
-      if (run.code() != 0) failures.add(e.source() + " line " + e.line() + " (" + e.kind() + "):\n" + run.err());
+      if (run.code() != 0)
+        failures.add(e.source() + " line " + e.line() + " (" + e.kind() + "):\n" + run.err());
     }
     assertThat(failures).as("examples that do not validate").isEmpty();
   }

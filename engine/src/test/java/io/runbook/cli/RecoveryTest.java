@@ -3,8 +3,8 @@ package io.runbook.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.lock.HostLock;
-import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.transport.LocalTransport;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Recovery paths on this machine ({@code ansible_connection: local}), checked on the files the steps and
- * their undo handlers leave: an undo runs at most once, ever; {@code rollback --limit}; cleanup never runs
- * while the policy may still roll a host back; a broken lock is noticed within seconds.
+ * Recovery paths on this machine ({@code ansible_connection: local}), checked on the files the
+ * steps and their undo handlers leave: an undo runs at most once, ever; {@code rollback --limit};
+ * cleanup never runs while the policy may still roll a host back; a broken lock is noticed within
+ * seconds.
  */
 class RecoveryTest {
   @TempDir Path tmp;
@@ -28,18 +29,24 @@ class RecoveryTest {
   @BeforeEach
   void inventory() throws Exception {
     work = Files.createDirectories(tmp.resolve("work"));
-    inventory = Files.writeString(tmp.resolve("inv.yaml"), """
+    inventory =
+        Files.writeString(
+            tmp.resolve("inv.yaml"),
+            """
         all:
           vars: {work: %1$s}
           hosts:
             one: {ansible_connection: local, runbook_lock_path: %2$s/lock-one}
             two: {ansible_connection: local, runbook_lock_path: %2$s/lock-two}
             three: {ansible_connection: local, runbook_lock_path: %2$s/lock-three}
-        """.formatted(work, tmp));
+        """
+                .formatted(work, tmp));
   }
 
   Path runbook(String rollout, String extraPhases) throws Exception {
-    return Files.writeString(tmp.resolve("rb.yaml"), """
+    return Files.writeString(
+        tmp.resolve("rb.yaml"),
+        """
         apiVersion: runbook/v1
         kind: Runbook
         name: counted
@@ -56,7 +63,8 @@ class RecoveryTest {
             - name: Works everywhere but on [=fail_on]
               shell: test "[=inventory_hostname]" != "[=fail_on]"
         %s
-        """.formatted(rollout, extraPhases));
+        """
+            .formatted(rollout, extraPhases));
   }
 
   Run cli(String... args) {
@@ -66,7 +74,8 @@ class RecoveryTest {
   }
 
   Run apply(Path rb, String... more) {
-    List<String> args = new ArrayList<>(List.of("apply", rb.toString(), "-i", inventory.toString()));
+    List<String> args =
+        new ArrayList<>(List.of("apply", rb.toString(), "-i", inventory.toString()));
     args.addAll(List.of(more));
     return cli(args.toArray(String[]::new));
   }
@@ -104,7 +113,8 @@ class RecoveryTest {
 
     assertThat(again.code()).as(again.out() + again.err()).isZero();
     assertThat(again.out()).contains("Nothing to undo").contains("No host was contacted");
-    for (String h : List.of("one", "two", "three")) assertThat(lines(h + ".undo")).as(h).containsExactly("undo");
+    for (String h : List.of("one", "two", "three"))
+      assertThat(lines(h + ".undo")).as(h).containsExactly("undo");
     assertThat(lockOne).as("no lock was taken, so no host was contacted").doesNotExist();
     assertThat(lines("two.after")).containsExactly("written after the run");
   }
@@ -126,7 +136,8 @@ class RecoveryTest {
     Run rest = cli("rollback", id);
 
     assertThat(rest.code()).as(rest.out() + rest.err()).isEqualTo(2);
-    for (String h : List.of("one", "two", "three")) assertThat(lines(h + ".undo")).as(h).containsExactly("undo");
+    for (String h : List.of("one", "two", "three"))
+      assertThat(lines(h + ".undo")).as(h).containsExactly("undo");
     Run none = cli("rollback", id, "--limit", "nosuchhost");
     assertThat(none.code()).isEqualTo(4);
     assertThat(none.err() + none.out()).contains("nosuchhost");
@@ -134,7 +145,8 @@ class RecoveryTest {
 
   @Test
   void underRollbackFleetNoCleanupRunsUntilEveryBatchPassed() throws Exception {
-    String cleanup = """
+    String cleanup =
+        """
           cleanup:
             - name: Remove the previous release (a rollback needs it)
               shell: echo cleaned >> [=work]/[=inventory_hostname].cleanup
@@ -152,33 +164,50 @@ class RecoveryTest {
     Run passing = apply(rb, "-e", "fail_on=none");
 
     assertThat(passing.code()).as(passing.out() + passing.err()).isZero();
-    for (String h : List.of("one", "two", "three")) assertThat(lines(h + ".cleanup")).as(h).containsExactly("cleaned");
+    for (String h : List.of("one", "two", "three"))
+      assertThat(lines(h + ".cleanup")).as(h).containsExactly("cleaned");
     // every cleanup ran after the last batch ended
     String out = passing.out();
-    assertThat(out.indexOf("Remove the previous release")).isGreaterThan(out.lastIndexOf("batch 3/3"));
+    assertThat(out.indexOf("Remove the previous release"))
+        .isGreaterThan(out.lastIndexOf("batch 3/3"));
   }
 
   @Test
-  void aRunNoticesWithinSecondsThatAnotherRunBrokeItsLockAndStopsChangingTheHost() throws Exception {
-    Path rb = Files.writeString(tmp.resolve("slow.yaml"), """
+  void aRunNoticesWithinSecondsThatAnotherRunBrokeItsLockAndStopsChangingTheHost()
+      throws Exception {
+    Path rb =
+        Files.writeString(
+            tmp.resolve("slow.yaml"),
+            """
         apiVersion: runbook/v1
         kind: Runbook
         name: slow
         hosts: one
         phases:
           deploy:
-        """ + "      - {name: Tick, shell: 'echo tick >> [=work]/one.ticks; sleep 1'}\n".repeat(12));
-    Thread breaker = new Thread(() -> {
-      try {
-        while (lines("one.ticks").size() < 2) Thread.sleep(50);
-        try (LocalTransport t = new LocalTransport("breaker")) {
-          HostLock.acquire(t, "one", "20261206-000000-beef", "elsewhere", "bob", Duration.ofMinutes(5), true,
-              tmp.resolve("lock-one").toString());
-        }
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
+        """
+                + "      - {name: Tick, shell: 'echo tick >> [=work]/one.ticks; sleep 1'}\n"
+                    .repeat(12));
+    Thread breaker =
+        new Thread(
+            () -> {
+              try {
+                while (lines("one.ticks").size() < 2) Thread.sleep(50);
+                try (LocalTransport t = new LocalTransport("breaker")) {
+                  HostLock.acquire(
+                      t,
+                      "one",
+                      "20261206-000000-beef",
+                      "elsewhere",
+                      "bob",
+                      Duration.ofMinutes(5),
+                      true,
+                      tmp.resolve("lock-one").toString());
+                }
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
     breaker.start();
 
     Run run = apply(rb);
@@ -190,13 +219,15 @@ class RecoveryTest {
     assertThat(lines("one.ticks").size()).isBetween(2, 5);
     try (LocalTransport t = new LocalTransport("check")) {
       assertThat(HostLock.read(t, tmp.resolve("lock-one").toString()).orElseThrow().runId())
-          .as("the breaker's lock is left alone").isEqualTo("20261206-000000-beef");
+          .as("the breaker's lock is left alone")
+          .isEqualTo("20261206-000000-beef");
     }
   }
 
   @Test
   void rollbackRefusesHostsWhoseCleanupCannotBeUndoneAndTouchesNothing() throws Exception {
-    String cleanup = """
+    String cleanup =
+        """
           cleanup:
             - name: Remove the previous release
               shell: echo cleaned >> [=work]/[=inventory_hostname].cleanup
@@ -208,13 +239,17 @@ class RecoveryTest {
     Run refused = cli("rollback", id);
 
     assertThat(refused.code()).as(refused.out() + refused.err()).isEqualTo(4);
-    assertThat(refused.err()).contains("cannot roll back one ('Remove the previous release')")
-        .contains("--limit '!one,!two,!three'").contains("--after-cleanup").contains("Nothing was touched");
+    assertThat(refused.err())
+        .contains("cannot roll back one ('Remove the previous release')")
+        .contains("--limit '!one,!two,!three'")
+        .contains("--after-cleanup")
+        .contains("Nothing was touched");
     for (String h : List.of("one", "two", "three")) assertThat(lines(h + ".undo")).as(h).isEmpty();
 
     Run forced = cli("rollback", id, "--after-cleanup");
 
     assertThat(forced.code()).as(forced.out() + forced.err()).isEqualTo(2);
-    for (String h : List.of("one", "two", "three")) assertThat(lines(h + ".undo")).as(h).containsExactly("undo");
+    for (String h : List.of("one", "two", "three"))
+      assertThat(lines(h + ".undo")).as(h).containsExactly("undo");
   }
 }

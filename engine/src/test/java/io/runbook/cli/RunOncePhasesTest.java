@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * before_all / after_all on hosts of this machine ({@code ansible_connection: local}): real shells and
- * files. The order, the undo rules and the input errors; the same over SSH with a killed controller in
- * {@code RunOncePhasesIT}.
+ * before_all / after_all on hosts of this machine ({@code ansible_connection: local}): real shells
+ * and files. The order, the undo rules and the input errors; the same over SSH with a killed
+ * controller in {@code RunOncePhasesIT}.
  */
 class RunOncePhasesTest {
   @TempDir Path tmp;
@@ -27,7 +27,9 @@ class RunOncePhasesTest {
   void inventory() throws IOException {
     files = Files.createDirectories(tmp.resolve("files"));
     inventory = tmp.resolve("inv.yaml");
-    Files.writeString(inventory, """
+    Files.writeString(
+        inventory,
+        """
         all:
           vars:
             ansible_connection: local
@@ -41,13 +43,16 @@ class RunOncePhasesTest {
             dbs:
               hosts:
                 db: {db_name: flags}
-        """.formatted(tmp, files));
+        """
+            .formatted(tmp, files));
   }
 
   /** Each host appends to its own file; the run-once steps to db.log. */
   Path runbook(String policy, String on, String extra) throws IOException {
     Path rb = tmp.resolve("rb.yaml");
-    Files.writeString(rb, """
+    Files.writeString(
+        rb,
+        """
         apiVersion: runbook/v1
         kind: Runbook
         name: shared database
@@ -85,13 +90,16 @@ class RunOncePhasesTest {
                 - name: Down
                   shell: echo "down [=inventory_hostname]" >> [=d]/order.log
         %s
-        """.formatted(policy, on, on, extra));
+        """
+            .formatted(policy, on, on, extra));
     return rb;
   }
 
   Run cli(String command, Path rb, String... more) {
-    List<String> args = new ArrayList<>(List.of(command, rb.toString(), "-i", inventory.toString()));
-    if (!command.equals("plan")) args.addAll(List.of("--yes", "--state-dir", tmp.resolve("state").toString()));
+    List<String> args =
+        new ArrayList<>(List.of(command, rb.toString(), "-i", inventory.toString()));
+    if (!command.equals("plan"))
+      args.addAll(List.of("--yes", "--state-dir", tmp.resolve("state").toString()));
     args.addAll(List.of(more));
     return Cli.run(args.toArray(String[]::new));
   }
@@ -116,8 +124,12 @@ class RunOncePhasesTest {
     Run plan = cli("plan", runbook("rollback-host", "db", ""));
     assertThat(plan.code()).as(plan.err()).isZero();
     String out = plan.out();
-    assertThat(out).contains("before all, on db (local)").contains("1. Dump flags on db  [shell]")
-        .contains("↺ rollback: Unmigrate").contains("after all, on db (local)").contains("3. Announce  [shell]");
+    assertThat(out)
+        .contains("before all, on db (local)")
+        .contains("1. Dump flags on db  [shell]")
+        .contains("↺ rollback: Unmigrate")
+        .contains("after all, on db (local)")
+        .contains("3. Announce  [shell]");
     assertThat(out.indexOf("before all, on db")).isLessThan(out.indexOf("host app1"));
     assertThat(out.indexOf("after all, on db")).isGreaterThan(out.indexOf("host app2"));
   }
@@ -126,15 +138,19 @@ class RunOncePhasesTest {
   void onMustNameExactlyOneHostOfTheInventory() throws IOException {
     Run unknown = cli("plan", runbook("rollback-host", "dbz", ""));
     assertThat(unknown.code()).isEqualTo(4);
-    assertThat(unknown.err()).contains("rb.yaml:9:7: before_all: on: no group or host in ").contains("is named 'dbz'")
+    assertThat(unknown.err())
+        .contains("rb.yaml:9:7: before_all: on: no group or host in ")
+        .contains("is named 'dbz'")
         .contains("did you mean 'dbs'?");
     Run many = cli("plan", runbook("rollback-host", "app", ""));
     assertThat(many.code()).isEqualTo(4);
-    assertThat(many.err()).contains("rb.yaml:9:7: before_all: on: 'app' matches 2 hosts (app1, app2)")
+    assertThat(many.err())
+        .contains("rb.yaml:9:7: before_all: on: 'app' matches 2 hosts (app1, app2)")
         .contains("rb.yaml:23:7: after_all: on: 'app' matches 2 hosts");
     Run none = cli("apply", runbook("rollback-host", "'!all'", ""));
     assertThat(none.code()).isEqualTo(4);
-    assertThat(none.err()).contains("rb.yaml:9:7: before_all: on: host pattern '!all' selects no hosts");
+    assertThat(none.err())
+        .contains("rb.yaml:9:7: before_all: on: host pattern '!all' selects no hosts");
     assertThat(tmp.resolve("state/runs")).doesNotExist();
     assertThat(lines("order.log")).isEmpty();
   }
@@ -142,10 +158,12 @@ class RunOncePhasesTest {
   @Test
   void aWrongShapeIsReportedWithItsPlace() throws IOException {
     Path rb = runbook("rollback-host", "db", "");
-    Files.writeString(rb, Files.readString(rb).replace("before_all:\n  on: db\n", "before_all:\n  onn: db\n"));
+    Files.writeString(
+        rb, Files.readString(rb).replace("before_all:\n  on: db\n", "before_all:\n  onn: db\n"));
     Run run = cli("plan", rb);
     assertThat(run.code()).isEqualTo(4);
-    assertThat(run.err()).contains("rb.yaml:9:3: unknown key 'onn' in 'before_all' (did you mean 'on'?)");
+    assertThat(run.err())
+        .contains("rb.yaml:9:3: unknown key 'onn' in 'before_all' (did you mean 'on'?)");
   }
 
   @Test
@@ -153,17 +171,22 @@ class RunOncePhasesTest {
     Run run = cli("apply", runbook("rollback-host", "db", ""));
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     assertThat(lines("db.log")).containsExactly("dump db", "migrate", "after dump-1");
-    assertThat(lines("order.log")).containsExactlyInAnyOrder("preflight app1", "preflight app2", "up app1", "up app2");
-    assertThat(run.out()).contains("[once@db] before_all Dump flags on db").contains("[once@db] after_all  Announce");
+    assertThat(lines("order.log"))
+        .containsExactlyInAnyOrder("preflight app1", "preflight app2", "up app1", "up app2");
+    assertThat(run.out())
+        .contains("[once@db] before_all Dump flags on db")
+        .contains("[once@db] after_all  Announce");
     // before_all between the preflights and batch 1, in the console's order too
-    assertThat(run.out().indexOf("before_all Migrate once")).isLessThan(run.out().indexOf("── batch 1/2"))
+    assertThat(run.out().indexOf("before_all Migrate once"))
+        .isLessThan(run.out().indexOf("── batch 1/2"))
         .isGreaterThan(run.out().lastIndexOf("preflight  Check"));
 
     Run back = rollback(runId());
     assertThat(back.code()).as(back.out()).isEqualTo(2);
     assertThat(lines("order.log")).endsWith("down app2", "down app1");
     assertThat(lines("db.log")).endsWith("unmigrate", "restore dump-1");
-    assertThat(back.out().indexOf("[once@db] ↺ before_all Unmigrate")).isGreaterThan(back.out().indexOf("[app1] ↺ deploy"));
+    assertThat(back.out().indexOf("[once@db] ↺ before_all Unmigrate"))
+        .isGreaterThan(back.out().indexOf("[app1] ↺ deploy"));
     Run again = rollback(runId());
     assertThat(again.code()).isZero();
     assertThat(again.out()).contains("Nothing to undo");
@@ -171,17 +194,21 @@ class RunOncePhasesTest {
   }
 
   @Test
-  void rollbackHostKeepsBeforeAllWhileAnUpgradedHostServesAndRollbackRunIdUndoesItLast() throws IOException {
+  void rollbackHostKeepsBeforeAllWhileAnUpgradedHostServesAndRollbackRunIdUndoesItLast()
+      throws IOException {
     Run run = cli("apply", runbook("rollback-host", "db", ""), "-e", "fail=app2");
     assertThat(run.code()).isEqualTo(2);
     assertThat(lines("db.log")).containsExactly("dump db", "migrate");
-    assertThat(run.out()).contains("once@db: before_all kept: 1 host still upgraded (app1)")
-        .contains("Rollout stopped: ").contains("; before_all kept: 1 host still upgraded (app1)");
+    assertThat(run.out())
+        .contains("once@db: before_all kept: 1 host still upgraded (app1)")
+        .contains("Rollout stopped: ")
+        .contains("; before_all kept: 1 host still upgraded (app1)");
 
     Run back = rollback(runId());
     assertThat(back.out()).contains("app1, once@db");
     assertThat(lines("order.log")).endsWith("down app1");
-    assertThat(lines("db.log")).containsExactly("dump db", "migrate", "unmigrate", "restore dump-1");
+    assertThat(lines("db.log"))
+        .containsExactly("dump db", "migrate", "unmigrate", "restore dump-1");
     assertThat(rollback(runId()).out()).contains("Nothing to undo");
   }
 
@@ -189,7 +216,8 @@ class RunOncePhasesTest {
   void rollbackHostUndoesBeforeAllWhenNoTargetRemainsUpgraded() throws IOException {
     Run run = cli("apply", runbook("rollback-host", "db", ""), "-e", "fail=app1");
     assertThat(run.code()).isEqualTo(2);
-    assertThat(lines("db.log")).containsExactly("dump db", "migrate", "unmigrate", "restore dump-1");
+    assertThat(lines("db.log"))
+        .containsExactly("dump db", "migrate", "unmigrate", "restore dump-1");
     assertThat(lines("order.log")).doesNotContain("up app2");
   }
 
@@ -198,20 +226,27 @@ class RunOncePhasesTest {
     Run run = cli("apply", runbook("rollback-fleet", "db", ""), "-e", "fail=app2");
     assertThat(run.code()).isEqualTo(2);
     assertThat(lines("order.log")).endsWith("up app2", "down app1");
-    assertThat(lines("db.log")).containsExactly("dump db", "migrate", "unmigrate", "restore dump-1");
-    assertThat(run.out().indexOf("[once@db] ↺ before_all Unmigrate")).isGreaterThan(run.out().indexOf("[app1] ↺ deploy"));
+    assertThat(lines("db.log"))
+        .containsExactly("dump db", "migrate", "unmigrate", "restore dump-1");
+    assertThat(run.out().indexOf("[once@db] ↺ before_all Unmigrate"))
+        .isGreaterThan(run.out().indexOf("[app1] ↺ deploy"));
     assertThat(rollback(runId()).out()).contains("Nothing to undo");
   }
 
   @Test
   void aFailedBeforeAllIsUndoneAndNoTargetIsTouchedBeyondPreflight() throws IOException {
     Path rb = runbook("rollback-host", "db", "");
-    Files.writeString(rb, Files.readString(rb).replace("shell: echo migrate >> [=d]/db.log", "shell: echo migrate >> [=d]/db.log; false"));
+    Files.writeString(
+        rb,
+        Files.readString(rb)
+            .replace(
+                "shell: echo migrate >> [=d]/db.log", "shell: echo migrate >> [=d]/db.log; false"));
     Run run = cli("apply", rb);
     assertThat(run.code()).isEqualTo(2);
     assertThat(lines("order.log")).containsExactlyInAnyOrder("preflight app1", "preflight app2");
     assertThat(lines("db.log")).containsExactly("dump db", "migrate", "restore dump-1");
-    assertThat(run.out()).contains("Rollout stopped: before_all (once@db) failed at 'Migrate once'");
+    assertThat(run.out())
+        .contains("Rollout stopped: before_all (once@db) failed at 'Migrate once'");
   }
 
   @Test
@@ -226,8 +261,12 @@ class RunOncePhasesTest {
   @Test
   void aFailedAfterAllRollsNothingBackAndExitsOne() throws IOException {
     Path rb = runbook("rollback-host", "db", "");
-    Files.writeString(rb, Files.readString(rb).replace("shell: echo \"after [=dump.stdout]\" >> [=d]/db.log",
-        "shell: echo \"after [=dump.stdout]\" >> [=d]/db.log; false"));
+    Files.writeString(
+        rb,
+        Files.readString(rb)
+            .replace(
+                "shell: echo \"after [=dump.stdout]\" >> [=d]/db.log",
+                "shell: echo \"after [=dump.stdout]\" >> [=d]/db.log; false"));
     Run run = cli("apply", rb);
     assertThat(run.code()).as(run.out()).isEqualTo(1);
     assertThat(lines("db.log")).containsExactly("dump db", "migrate", "after dump-1");

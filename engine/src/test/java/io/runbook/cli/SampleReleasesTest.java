@@ -15,11 +15,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The SQL files the {@code migrate} step applies (samples/releases/V/migrations) are the migrations
- * sampled.py embeds, by name and text: its start-up check looks the names up in the {@code migrations}
- * table, so a file named differently would make the server refuse to start after a successful migrate.
+ * sampled.py embeds, by name and text: its start-up check looks the names up in the {@code
+ * migrations} table, so a file named differently would make the server refuse to start after a
+ * successful migrate.
  */
 class SampleReleasesTest {
-  static final Path RELEASES = Path.of("..").toAbsolutePath().normalize().resolve("samples/releases");
+  static final Path RELEASES =
+      Path.of("..").toAbsolutePath().normalize().resolve("samples/releases");
 
   @ParameterizedTest
   @ValueSource(strings = {"1.2.3", "1.3.0", "2.0.0"})
@@ -27,10 +29,13 @@ class SampleReleasesTest {
     assertFilesAreEmbedded(release, "MIGRATIONS", "migrations");
   }
 
-  /** The same for PostgreSQL (releases/V/migrations-postgres), with the same names as for SQLite. */
+  /**
+   * The same for PostgreSQL (releases/V/migrations-postgres), with the same names as for SQLite.
+   */
   @ParameterizedTest
   @ValueSource(strings = {"1.2.3", "1.3.0", "2.0.0"})
-  void thePostgresMigrationFilesAreThePostgresMigrationsSampledEmbeds(String release) throws Exception {
+  void thePostgresMigrationFilesAreThePostgresMigrationsSampledEmbeds(String release)
+      throws Exception {
     List<String> pg = assertFilesAreEmbedded(release, "MIGRATIONS_POSTGRES", "migrations-postgres");
     try (Stream<Path> s = Files.list(RELEASES.resolve(release).resolve("migrations"))) {
       assertThat(pg.stream().map(m -> m.substring(0, m.indexOf('\n'))))
@@ -38,20 +43,31 @@ class SampleReleasesTest {
     }
   }
 
-  private static List<String> assertFilesAreEmbedded(String release, String variable, String folder) throws Exception {
+  private static List<String> assertFilesAreEmbedded(String release, String variable, String folder)
+      throws Exception {
     Path dir = RELEASES.resolve(release);
     // Read MIGRATIONS with python3 itself, as the server sees it.
-    Process p = new ProcessBuilder("python3", "-c", "import json, sys, textwrap; sys.dont_write_bytecode = True; sys.path.insert(0, sys.argv[1]);"
-        + " import sampled; print(json.dumps([[n, textwrap.dedent(s).strip()] for n, s in sampled." + variable + "]))",
-        dir.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                "python3",
+                "-c",
+                "import json, sys, textwrap; sys.dont_write_bytecode = True; sys.path.insert(0, sys.argv[1]);"
+                    + " import sampled; print(json.dumps([[n, textwrap.dedent(s).strip()] for n, s in sampled."
+                    + variable
+                    + "]))",
+                dir.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).as(out).isZero();
     List<String> embedded = new ArrayList<>();
-    for (JsonNode m : new ObjectMapper().readTree(out)) embedded.add(m.get(0).asText() + "\n" + m.get(1).asText());
+    for (JsonNode m : new ObjectMapper().readTree(out))
+      embedded.add(m.get(0).asText() + "\n" + m.get(1).asText());
 
     List<String> files = new ArrayList<>();
     try (Stream<Path> s = Files.list(dir.resolve(folder))) {
-      for (Path f : s.sorted().toList()) files.add(f.getFileName() + "\n" + Files.readString(f).strip());
+      for (Path f : s.sorted().toList())
+        files.add(f.getFileName() + "\n" + Files.readString(f).strip());
     }
 
     assertThat(files).isNotEmpty().containsExactlyElementsOf(embedded);

@@ -2,8 +2,8 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.SilentHost;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,8 +13,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SSH settings a run cannot honour are input errors (exit 4) before any host is contacted: the hosts are
- * a real listening socket on loopback that must see no connection.
+ * SSH settings a run cannot honour are input errors (exit 4) before any host is contacted: the
+ * hosts are a real listening socket on loopback that must see no connection.
  */
 class SshOptionsTest {
   static final Path RUNBOOK = Path.of("../runbooks/stop-sample.yaml");
@@ -28,7 +28,9 @@ class SshOptionsTest {
 
   private Path inventory(String extraVars) throws IOException {
     Path inv = tmp.resolve("hosts.yml");
-    Files.writeString(inv, """
+    Files.writeString(
+        inv,
+        """
         all:
           children:
             sample:
@@ -36,17 +38,30 @@ class SshOptionsTest {
               hosts:
                 web1: {ansible_host: 127.0.0.1, ansible_port: %d, %s}
                 web2: {ansible_host: 127.0.0.1, ansible_port: %d}
-        """.formatted(host.port(), extraVars, host.port()));
+        """
+            .formatted(host.port(), extraVars, host.port()));
     return inv;
   }
 
   @Test
   void aJumpThatCannotBeHonouredStopsTheRunBeforeAnyConnection() throws IOException {
-    Path inv = inventory("ansible_ssh_common_args: '-o ProxyCommand=\"nc -X 5 -x socks:1080 %h %p\"'");
-    Run r = run("apply", RUNBOOK.toString(), "-i", inv.toString(), "--yes", "--ssh-config", "none",
-        "--state-dir", tmp.resolve("state").toString());
+    Path inv =
+        inventory("ansible_ssh_common_args: '-o ProxyCommand=\"nc -X 5 -x socks:1080 %h %p\"'");
+    Run r =
+        run(
+            "apply",
+            RUNBOOK.toString(),
+            "-i",
+            inv.toString(),
+            "--yes",
+            "--ssh-config",
+            "none",
+            "--state-dir",
+            tmp.resolve("state").toString());
     assertThat(r.code()).as(r.out() + r.err()).isEqualTo(4);
-    assertThat(r.err()).contains("host 'web1'").contains("ProxyCommand 'nc -X 5 -x socks:1080 %h %p' cannot be honoured")
+    assertThat(r.err())
+        .contains("host 'web1'")
+        .contains("ProxyCommand 'nc -X 5 -x socks:1080 %h %p' cannot be honoured")
         .doesNotContain("web2");
     assertThat(host.connections()).as("no host contacted").isZero();
   }
@@ -54,10 +69,21 @@ class SshOptionsTest {
   @Test
   void aBadOptionInTheArgsIsNamedWithSshsOwnMessage() throws IOException {
     Path inv = inventory("ansible_ssh_extra_args: '-o NoSuchOption=1'");
-    Run r = run("apply", RUNBOOK.toString(), "-i", inv.toString(), "--yes", "--ssh-config", "none",
-        "--state-dir", tmp.resolve("state").toString());
+    Run r =
+        run(
+            "apply",
+            RUNBOOK.toString(),
+            "-i",
+            inv.toString(),
+            "--yes",
+            "--ssh-config",
+            "none",
+            "--state-dir",
+            tmp.resolve("state").toString());
     assertThat(r.code()).isEqualTo(4);
-    assertThat(r.err()).contains("host 'web1'").containsIgnoringCase("Bad configuration option: nosuchoption");
+    assertThat(r.err())
+        .contains("host 'web1'")
+        .containsIgnoringCase("Bad configuration option: nosuchoption");
     assertThat(host.connections()).isZero();
   }
 
@@ -78,7 +104,13 @@ class SshOptionsTest {
     Run r = run("doctor", "-i", inv.toString(), "--ssh-config", tmp.resolve("nope").toString());
     assertThat(r.code()).isEqualTo(4);
     assertThat(r.err()).contains("--ssh-config").contains("nope");
-    r = run("doctor", "-i", inv.toString(), "--key-passphrase-file", tmp.resolve("nope").toString());
+    r =
+        run(
+            "doctor",
+            "-i",
+            inv.toString(),
+            "--key-passphrase-file",
+            tmp.resolve("nope").toString());
     assertThat(r.code()).isEqualTo(4);
     assertThat(r.err()).contains("--key-passphrase-file");
     assertThat(host.connections()).isZero();

@@ -31,8 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Ansible Vault data made by the real ansible-vault (Debian's ansible-core, installed by
- * scripts/test-env.sh): !vault values and encrypted files, formats 1.1 and 1.2 (with a vault id), read with
- * --vault-password-file, --vault-id and ANSIBLE_VAULT_PASSWORD_FILE, compared with ansible-inventory.
+ * scripts/test-env.sh): !vault values and encrypted files, formats 1.1 and 1.2 (with a vault id),
+ * read with --vault-password-file, --vault-id and ANSIBLE_VAULT_PASSWORD_FILE, compared with
+ * ansible-inventory.
  */
 class VaultIT {
   private static final String DB_PASSWORD = "S3cr3t-db!";
@@ -49,11 +50,26 @@ class VaultIT {
     defaultPass = write("pass-default", "correct horse battery staple\n");
     prodPass = write("pass-prod", "prod-only password");
     inventory = write("inv/hosts.yml", "web:\n  hosts:\n    web1:\n    web2:\n");
-    // A !vault value of format 1.1 (no id) and one of format 1.2 (id 'prod'), as ansible-vault writes them.
-    String dbValue = ansible("ansible-vault", "encrypt_string", "--vault-password-file", defaultPass.toString(),
-        "--name", "db_password", DB_PASSWORD);
-    String apiValue = ansible("ansible-vault", "encrypt_string", "--vault-id", "prod@" + prodPass, "--name",
-        "api_token", API_TOKEN);
+    // A !vault value of format 1.1 (no id) and one of format 1.2 (id 'prod'), as ansible-vault
+    // writes them.
+    String dbValue =
+        ansible(
+            "ansible-vault",
+            "encrypt_string",
+            "--vault-password-file",
+            defaultPass.toString(),
+            "--name",
+            "db_password",
+            DB_PASSWORD);
+    String apiValue =
+        ansible(
+            "ansible-vault",
+            "encrypt_string",
+            "--vault-id",
+            "prod@" + prodPass,
+            "--name",
+            "api_token",
+            API_TOKEN);
     assertThat(dbValue).contains("$ANSIBLE_VAULT;1.1;AES256");
     assertThat(apiValue).contains("$ANSIBLE_VAULT;1.2;AES256;prod");
     write("inv/group_vars/all/inline.yml", "plain: visible\n" + dbValue + "\n" + apiValue + "\n");
@@ -65,16 +81,36 @@ class VaultIT {
 
   @Test
   void decryptsWhatAnsibleVaultEncryptedAsAnsibleInventoryDoes() throws Exception {
-    Vault vault = Vault.fromOptions(List.of(), List.of(defaultPass.toString(), "prod@" + prodPass), Map.of());
+    Vault vault =
+        Vault.fromOptions(List.of(), List.of(defaultPass.toString(), "prod@" + prodPass), Map.of());
     Inventory inv = load(vault);
     Map<String, Object> vars = inv.hosts().get("web1").vars();
-    assertThat(vars).containsEntry("db_password", DB_PASSWORD).containsEntry("api_token", API_TOKEN)
-        .containsEntry("file_secret", FILE_SECRET).containsEntry("port", 5432L).containsEntry("plain", "visible");
-    assertThat(inv.secretValues()).contains(DB_PASSWORD, API_TOKEN, FILE_SECRET).doesNotContain("visible");
+    assertThat(vars)
+        .containsEntry("db_password", DB_PASSWORD)
+        .containsEntry("api_token", API_TOKEN)
+        .containsEntry("file_secret", FILE_SECRET)
+        .containsEntry("port", 5432L)
+        .containsEntry("plain", "visible");
+    assertThat(inv.secretValues())
+        .contains(DB_PASSWORD, API_TOKEN, FILE_SECRET)
+        .doesNotContain("visible");
 
     // ansible-inventory decrypts the encrypted file and shows !vault values as ciphertext.
-    JsonNode theirs = new ObjectMapper().readTree(ansible("ansible-inventory", "-i", inventory.toString(), "--list",
-        "--vault-id", defaultPass.toString(), "--vault-id", "prod@" + prodPass)).path("_meta").path("hostvars").path("web1");
+    JsonNode theirs =
+        new ObjectMapper()
+            .readTree(
+                ansible(
+                    "ansible-inventory",
+                    "-i",
+                    inventory.toString(),
+                    "--list",
+                    "--vault-id",
+                    defaultPass.toString(),
+                    "--vault-id",
+                    "prod@" + prodPass))
+            .path("_meta")
+            .path("hostvars")
+            .path("web1");
     assertThat(theirs.path("file_secret").asText()).isEqualTo(FILE_SECRET);
     assertThat(theirs.path("port").asLong()).isEqualTo(5432L);
     assertThat(theirs.path("db_password").has("__ansible_vault")).isTrue();
@@ -86,11 +122,20 @@ class VaultIT {
     // --vault-password-file twice (ids are tried label first, then all), and a password script.
     Path script = write("pass-script.sh", "#!/bin/sh\necho 'prod-only password'\n");
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
-    assertThat(load(Vault.fromOptions(List.of(defaultPass.toString(), script.toString()), List.of(), Map.of()))
-        .hosts().get("web2").vars()).containsEntry("api_token", API_TOKEN).containsEntry("file_secret", FILE_SECRET);
+    assertThat(
+            load(Vault.fromOptions(
+                    List.of(defaultPass.toString(), script.toString()), List.of(), Map.of()))
+                .hosts()
+                .get("web2")
+                .vars())
+        .containsEntry("api_token", API_TOKEN)
+        .containsEntry("file_secret", FILE_SECRET);
     // ANSIBLE_VAULT_PASSWORD_FILE with one password: what it cannot decrypt is one clear error.
-    Vault fromEnv = Vault.fromOptions(List.of(), List.of(), Map.of("ANSIBLE_VAULT_PASSWORD_FILE", defaultPass.toString()));
-    assertThatThrownBy(() -> load(fromEnv)).isInstanceOf(RunbookException.class)
+    Vault fromEnv =
+        Vault.fromOptions(
+            List.of(), List.of(), Map.of("ANSIBLE_VAULT_PASSWORD_FILE", defaultPass.toString()));
+    assertThatThrownBy(() -> load(fromEnv))
+        .isInstanceOf(RunbookException.class)
         .hasMessageContaining("does not decrypt it (vault id 'prod')");
   }
 
@@ -99,48 +144,88 @@ class VaultIT {
     Path wrong = write("wrong", "not the password");
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        "inventory", "-i", inventory.toString(), "--vault-password-file", wrong.toString());
+    int code =
+        Main.run(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            "inventory",
+            "-i",
+            inventory.toString(),
+            "--vault-password-file",
+            wrong.toString());
     String stderr = err.toString(StandardCharsets.UTF_8);
     assertThat(code).isEqualTo(ErrorCode.INVALID_INPUT.exitCode()).isEqualTo(4);
     assertThat(stderr.strip().lines().toList()).hasSize(1);
-    assertThat(stderr).contains("the vault password given does not decrypt it").doesNotContain("Exception")
+    assertThat(stderr)
+        .contains("the vault password given does not decrypt it")
+        .doesNotContain("Exception")
         .doesNotContain(DB_PASSWORD);
     // No password at all says which option to pass.
     Problems problems = new Problems();
-    assertThatThrownBy(() -> InventoryLoader.load(List.of(inventory), null, Vault.none(), Path::toString, problems))
+    assertThatThrownBy(
+            () ->
+                InventoryLoader.load(
+                    List.of(inventory), null, Vault.none(), Path::toString, problems))
         .hasMessageContaining("vaulted data needs a vault password: pass --vault-password-file");
   }
 
   @Test
   void theInventoryCommandMasksVaultedValues() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream()),
-        "inventory", "-i", inventory.toString(), "--vault-id", defaultPass.toString(), "--vault-id", "prod@" + prodPass,
-        "--json");
+    int code =
+        Main.run(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream()),
+            "inventory",
+            "-i",
+            inventory.toString(),
+            "--vault-id",
+            defaultPass.toString(),
+            "--vault-id",
+            "prod@" + prodPass,
+            "--json");
     String printed = out.toString(StandardCharsets.UTF_8);
     assertThat(code).isZero();
-    assertThat(printed).contains("visible", "********").doesNotContain(DB_PASSWORD).doesNotContain(API_TOKEN)
+    assertThat(printed)
+        .contains("visible", "********")
+        .doesNotContain(DB_PASSWORD)
+        .doesNotContain(API_TOKEN)
         .doesNotContain(FILE_SECRET);
   }
 
   @Test
   void extraVarsFromAVaultedFile() throws Exception {
     Path vars = write("extra.yml", "release: \"2.1\"\nrelease_token: " + API_TOKEN + "\n");
-    ansible("ansible-vault", "encrypt", "--vault-password-file", defaultPass.toString(), vars.toString());
+    ansible(
+        "ansible-vault",
+        "encrypt",
+        "--vault-password-file",
+        defaultPass.toString(),
+        vars.toString());
     Set<String> secrets = new LinkedHashSet<>();
     Problems problems = new Problems();
-    Map<String, Object> parsed = ExtraVars.parse(List.of("@" + vars, "{\"n\": [1, 2]}", "a=1 b=yes"),
-        Vault.fromOptions(List.of(defaultPass.toString()), List.of(), Map.of()), secrets, dir, problems);
+    Map<String, Object> parsed =
+        ExtraVars.parse(
+            List.of("@" + vars, "{\"n\": [1, 2]}", "a=1 b=yes"),
+            Vault.fromOptions(List.of(defaultPass.toString()), List.of(), Map.of()),
+            secrets,
+            dir,
+            problems);
     assertThat(problems.isEmpty()).isTrue();
-    assertThat(parsed).containsEntry("release", "2.1").containsEntry("release_token", API_TOKEN)
-        .containsEntry("n", List.of(1L, 2L)).containsEntry("a", 1L).containsEntry("b", "yes");
+    assertThat(parsed)
+        .containsEntry("release", "2.1")
+        .containsEntry("release_token", API_TOKEN)
+        .containsEntry("n", List.of(1L, 2L))
+        .containsEntry("a", 1L)
+        .containsEntry("b", "yes");
     assertThat(secrets).contains(API_TOKEN);
   }
 
   private Inventory load(Vault vault) {
     Problems problems = new Problems();
-    Inventory inv = InventoryLoader.load(List.of(inventory), null, vault, Path::toString, problems).orElse(null);
+    Inventory inv =
+        InventoryLoader.load(List.of(inventory), null, vault, Path::toString, problems)
+            .orElse(null);
     assertThat(problems.sorted()).isEmpty();
     return inv;
   }
@@ -162,19 +247,35 @@ class VaultIT {
     Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(String.join(" ", cmd) + " (is Debian's ansible-core installed? scripts/test-env.sh)").isZero();
+    assertThat(p.exitValue())
+        .as(String.join(" ", cmd) + " (is Debian's ansible-core installed? scripts/test-env.sh)")
+        .isZero();
     return out;
   }
 
   @Test
   void aVaultedValueIsMaskedInEveryOutputOfARunWhateverItsVariableIsCalled() throws Exception {
     String plain = "hello-vault-91c4";
-    String value = ansible("ansible-vault", "encrypt_string", "--vault-password-file", defaultPass.toString(),
-        "--name", "greeting", plain);
-    Path inv = write("run/hosts.yml", "all:\n  hosts:\n    one: {ansible_connection: local, runbook_lock_path: "
-        + dir.resolve("lock") + "}\n");
+    String value =
+        ansible(
+            "ansible-vault",
+            "encrypt_string",
+            "--vault-password-file",
+            defaultPass.toString(),
+            "--name",
+            "greeting",
+            plain);
+    Path inv =
+        write(
+            "run/hosts.yml",
+            "all:\n  hosts:\n    one: {ansible_connection: local, runbook_lock_path: "
+                + dir.resolve("lock")
+                + "}\n");
     write("run/group_vars/all.yml", value + "\n");
-    Path rb = write("run/rb.yaml", """
+    Path rb =
+        write(
+            "run/rb.yaml",
+            """
         apiVersion: runbook/v1
         kind: Runbook
         name: greet
@@ -188,19 +289,37 @@ class VaultIT {
         """);
     Path state = dir.resolve("state");
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(out, true, StandardCharsets.UTF_8),
-        "apply", rb.toString(), "-i", inv.toString(), "--vault-password-file", defaultPass.toString(), "--yes",
-        "--state-dir", state.toString());
+    int code =
+        Main.run(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            "apply",
+            rb.toString(),
+            "-i",
+            inv.toString(),
+            "--vault-password-file",
+            defaultPass.toString(),
+            "--yes",
+            "--state-dir",
+            state.toString());
     ByteArrayOutputStream plan = new ByteArrayOutputStream();
-    Main.run(new PrintStream(plan, true, StandardCharsets.UTF_8), new PrintStream(plan, true, StandardCharsets.UTF_8),
-        "plan", rb.toString(), "-i", inv.toString(), "--vault-password-file", defaultPass.toString());
+    Main.run(
+        new PrintStream(plan, true, StandardCharsets.UTF_8),
+        new PrintStream(plan, true, StandardCharsets.UTF_8),
+        "plan",
+        rb.toString(),
+        "-i",
+        inv.toString(),
+        "--vault-password-file",
+        defaultPass.toString());
 
     assertThat(code).as(out.toString(StandardCharsets.UTF_8)).isEqualTo(2);
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("Say ***").doesNotContain(plain);
     assertThat(plan.toString(StandardCharsets.UTF_8)).contains("***").doesNotContain(plain);
     try (var files = Files.walk(state)) {
       for (Path f : files.filter(Files::isRegularFile).toList()) {
-        if (f.getFileName().toString().equals("undo-state.jsonl")) continue; // owner-only undo bytes
+        if (f.getFileName().toString().equals("undo-state.jsonl"))
+          continue; // owner-only undo bytes
         assertThat(Files.readString(f)).as(f.toString()).doesNotContain(plain);
       }
     }

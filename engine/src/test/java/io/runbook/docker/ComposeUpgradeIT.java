@@ -5,8 +5,8 @@ import static io.runbook.testing.DockerHost.dockerResult;
 import static io.runbook.testing.DockerHost.volumeChecksums;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.DockerHost;
 import io.runbook.testing.Ports;
 import io.runbook.testing.SampleRuns;
@@ -25,10 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code runbooks/upgrade-v2.yaml} in mode {@code compose}, as a user runs it: the sample service installed
- * by {@code runbooks/install-sample-compose.yaml} on a {@link DockerHost} (the host's own docker-compose,
- * Docker reached over SSH, images from the loopback registry), then upgraded to 2.0.0 — once with a verify
- * that fails (rolled back: the previous image, config and volume contents, checksummed), once for real.
+ * {@code runbooks/upgrade-v2.yaml} in mode {@code compose}, as a user runs it: the sample service
+ * installed by {@code runbooks/install-sample-compose.yaml} on a {@link DockerHost} (the host's own
+ * docker-compose, Docker reached over SSH, images from the loopback registry), then upgraded to
+ * 2.0.0 — once with a verify that fails (rolled back: the previous image, config and volume
+ * contents, checksummed), once for real.
  */
 class ComposeUpgradeIT {
   static final String V1 = DockerHost.REGISTRY + "/sampled:1.2.3";
@@ -52,7 +53,10 @@ class ComposeUpgradeIT {
 
   @AfterEach
   void cleanUp() {
-    String ids = dockerResult("ps", "-aq", "--filter", "label=com.docker.compose.project=" + project).out().strip();
+    String ids =
+        dockerResult("ps", "-aq", "--filter", "label=com.docker.compose.project=" + project)
+            .out()
+            .strip();
     for (String id : ids.split("\\s+")) {
       if (!id.isEmpty()) dockerResult("rm", "-f", id);
     }
@@ -78,14 +82,18 @@ class ComposeUpgradeIT {
     Run failed = apply("upgrade-v2.yaml", inv, "-e", "expected_version=9.9.9");
 
     assertThat(failed.code()).as(failed.all()).isEqualTo(2);
-    assertThat(failed.out()).contains("rolled back").containsPattern("verify\\s+/_health reports 2.0.0\\s+FAILED")
+    assertThat(failed.out())
+        .contains("rolled back")
+        .containsPattern("verify\\s+/_health reports 2.0.0\\s+FAILED")
         .contains("json field 'version' is \"2.0.0\", expected \"9.9.9\"");
     assertThat(health()).isEqualTo("1.2.3");
     assertThat(runningImage()).isEqualTo(v1Id);
     assertThat(sha256(app.resolve("config/config.json"))).isEqualTo(config);
     assertThat(sha256(app.resolve("compose.yaml"))).isEqualTo(composeFile);
     stopService();
-    assertThat(volumeChecksums(project + "_data", V1)).as("the volume as it was before 2.0.0 migrated it").isEqualTo(volume);
+    assertThat(volumeChecksums(project + "_data", V1))
+        .as("the volume as it was before 2.0.0 migrated it")
+        .isEqualTo(volume);
     startService();
 
     Run upgrade = apply("upgrade-v2.yaml", inv);
@@ -93,18 +101,33 @@ class ComposeUpgradeIT {
     assertThat(upgrade.code()).as(upgrade.all()).isZero();
     assertThat(health()).isEqualTo("2.0.0");
     assertThat(runningImage()).isEqualTo(docker("image", "inspect", "-f", "{{.Id}}", V2).strip());
-    String migrations = docker("run", "--rm", "--network", "none", "-v", project + "_data:/data:ro", "--entrypoint", "sqlite3",
-        V2, "/data/sample.db", "SELECT group_concat(version) FROM migrations").strip();
+    String migrations =
+        docker(
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "-v",
+                project + "_data:/data:ro",
+                "--entrypoint",
+                "sqlite3",
+                V2,
+                "/data/sample.db",
+                "SELECT group_concat(version) FROM migrations")
+            .strip();
     assertThat(migrations).isEqualTo("001_init.sql,002_add_user_badges.sql,003_threads.sql");
     assertThat(Files.readString(app.resolve("compose.yaml"))).contains("image: " + V2);
-    assertThat(docker("image", "inspect", "-f", "{{.Id}}", "sampled:rollback").strip()).isEqualTo(v1Id);
+    assertThat(docker("image", "inspect", "-f", "{{.Id}}", "sampled:rollback").strip())
+        .isEqualTo(v1Id);
   }
 
   // ---- helpers
 
   Path inventory() throws IOException {
     Path inv = tmp.resolve("compose.yaml");
-    Files.writeString(inv, """
+    Files.writeString(
+        inv,
+        """
         all:
           children:
             sample:
@@ -121,43 +144,81 @@ class ComposeUpgradeIT {
                 connection_initiation_secret: compose-connection-secret-0123456789
               hosts:
                 dockerhost:
-        """.formatted(app, project, port, DockerHost.REGISTRY, DockerHost.REGISTRY_USER, DockerHost.REGISTRY_PASSWORD)
-        + host.inventoryLines("                  "));
+        """
+                .formatted(
+                    app,
+                    project,
+                    port,
+                    DockerHost.REGISTRY,
+                    DockerHost.REGISTRY_USER,
+                    DockerHost.REGISTRY_PASSWORD)
+            + host.inventoryLines("                  "));
     return inv;
   }
 
   Run apply(String runbook, Path inventory, String... more) throws IOException {
     Path known = tmp.resolve("known_hosts");
     Files.writeString(known, host.knownHostsLine() + "\n");
-    List<String> args = new ArrayList<>(List.of("apply", SampleRuns.REPO.resolve("runbooks").resolve(runbook).toString(),
-        "-i", inventory.toString(), "--yes", "--known-hosts", known.toString(), "--state-dir", tmp.resolve("state").toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "apply",
+                SampleRuns.REPO.resolve("runbooks").resolve(runbook).toString(),
+                "-i",
+                inventory.toString(),
+                "--yes",
+                "--known-hosts",
+                known.toString(),
+                "--state-dir",
+                tmp.resolve("state").toString()));
     args.addAll(List.of(more));
     return Cli.run(args);
   }
 
   /** The image id of the service's container. */
   String runningImage() {
-    String id = docker("ps", "-q", "--filter", "label=com.docker.compose.project=" + project,
-        "--filter", "label=com.docker.compose.service=sampled").strip();
+    String id =
+        docker(
+                "ps",
+                "-q",
+                "--filter",
+                "label=com.docker.compose.project=" + project,
+                "--filter",
+                "label=com.docker.compose.service=sampled")
+            .strip();
     assertThat(id).as("one running sampled container").doesNotContain("\n").isNotEmpty();
     return docker("inspect", "-f", "{{.Image}}", id).strip();
   }
 
   void stopService() {
-    docker("stop", docker("ps", "-q", "--filter", "label=com.docker.compose.project=" + project).strip());
+    docker(
+        "stop",
+        docker("ps", "-q", "--filter", "label=com.docker.compose.project=" + project).strip());
   }
 
   void startService() throws Exception {
-    String id = docker("ps", "-aq", "--filter", "label=com.docker.compose.project=" + project,
-        "--filter", "label=com.docker.compose.service=sampled").strip();
+    String id =
+        docker(
+                "ps",
+                "-aq",
+                "--filter",
+                "label=com.docker.compose.project=" + project,
+                "--filter",
+                "label=com.docker.compose.service=sampled")
+            .strip();
     docker("start", id);
     for (int i = 0; i < 40 && !health().equals("1.2.3"); i++) Thread.sleep(250);
   }
 
   String health() throws InterruptedException {
     try {
-      String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/_health")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
+      String body =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/_health"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
       return body.replaceAll("(?s).*\"version\": \"([^\"]+)\".*", "$1");
     } catch (IOException e) {
       return "down";
@@ -165,7 +226,8 @@ class ComposeUpgradeIT {
   }
 
   static String sha256(Path file) throws Exception {
-    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    return java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
   }
-
 }

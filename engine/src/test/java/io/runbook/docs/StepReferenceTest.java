@@ -13,9 +13,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * The committed step reference (docs/steps.md) and README.md's step list are what the step registry and
- * schemas generate today. When they are not, the test fails, names the command that regenerates them, and
- * leaves the fresh copy in engine/target/generated-docs/ to diff against.
+ * The committed step reference (docs/steps.md) and README.md's step list are what the step registry
+ * and schemas generate today. When they are not, the test fails, names the command that regenerates
+ * them, and leaves the fresh copy in engine/target/generated-docs/ to diff against.
  */
 class StepReferenceTest {
   static final Path ROOT = Path.of("..");
@@ -25,13 +25,17 @@ class StepReferenceTest {
   void committedStepReferenceIsCurrent() throws IOException {
     String fresh = StepReference.page();
     Path committed = ROOT.resolve("docs/steps.md");
-    String text = Files.isRegularFile(committed) ? Files.readString(committed, StandardCharsets.UTF_8) : "";
+    String text =
+        Files.isRegularFile(committed) ? Files.readString(committed, StandardCharsets.UTF_8) : "";
     if (!text.equals(fresh)) {
       Files.createDirectories(FRESH);
       Files.writeString(FRESH.resolve("steps.md"), fresh, StandardCharsets.UTF_8);
-      fail("docs/steps.md is stale (the step schemas or the registry changed): run `" + StepReference.REGENERATE
-          + "` at the top of the checkout and commit the result (a fresh copy is in engine/"
-          + FRESH.resolve("steps.md") + ")");
+      fail(
+          "docs/steps.md is stale (the step schemas or the registry changed): run `"
+              + StepReference.REGENERATE
+              + "` at the top of the checkout and commit the result (a fresh copy is in engine/"
+              + FRESH.resolve("steps.md")
+              + ")");
     }
   }
 
@@ -39,28 +43,42 @@ class StepReferenceTest {
   void readmeStepListIsCurrent() throws IOException {
     String readme = Files.readString(ROOT.resolve("README.md"), StandardCharsets.UTF_8);
     if (!readme.contains(StepReference.readmeList())) {
-      fail("README.md's step list is stale: run `" + StepReference.REGENERATE + "` at the top of the checkout"
-          + " and commit the result");
+      fail(
+          "README.md's step list is stale: run `"
+              + StepReference.REGENERATE
+              + "` at the top of the checkout"
+              + " and commit the result");
     }
   }
 
-  /** The list of steps comes from the registry: every registered key has its row, section and README link. */
+  /**
+   * The list of steps comes from the registry: every registered key has its row, section and README
+   * link.
+   */
   @Test
   void everyRegisteredStepHasItsSectionAndLink() {
     String page = StepReference.page();
     String list = StepReference.readmeList();
     assertThat(StepRegistry.keys()).isNotEmpty();
     for (String key : StepRegistry.keys()) {
-      assertThat(page).contains("\n## " + key + "\n", "| [`" + key + "`](#" + key + ") |", "```yaml\n" + key + ":");
+      assertThat(page)
+          .contains(
+              "\n## " + key + "\n", "| [`" + key + "`](#" + key + ") |", "```yaml\n" + key + ":");
       assertThat(list).contains("[`" + key + "`](docs/steps.md#" + key + ")");
     }
     assertThat(page.split("\n## ", -1)).hasSize(StepRegistry.keys().size() + 1);
   }
 
-  /** A schema's title-level text, each property's type, requiredness, default and description, and examples. */
+  /**
+   * A schema's title-level text, each property's type, requiredness, default and description, and
+   * examples.
+   */
   @Test
   void sectionRendersWhatTheSchemaSays() throws IOException {
-    JsonNode schema = new ObjectMapper().readTree("""
+    JsonNode schema =
+        new ObjectMapper()
+            .readTree(
+                """
         {"title": "probe step", "description": "Probes <a> thing. Twice.",
          "examples": ["fast", {"target": "db1", "tries": 3, "auth": {"user": "u"}}],
          "type": ["string", "object"], "required": ["target"],
@@ -73,7 +91,9 @@ class StepReferenceTest {
                     "properties": {"user": {"type": "string", "description": "Who."}}}}}
         """);
     String md = StepReference.section("probe", schema);
-    assertThat(md).startsWith("## probe\n\nProbes &lt;a> thing. Twice.\n\nWritten as a string, or a mapping.\n\n")
+    assertThat(md)
+        .startsWith(
+            "## probe\n\nProbes &lt;a> thing. Twice.\n\nWritten as a string, or a mapping.\n\n")
         .contains("| `target` | string | yes | What to probe \\| and how. |\n")
         .contains("| `tries` | integer or string ≥ 1 |  | Attempts. Default: `2`. |\n")
         .contains("| `mode` | one of `tcp`, `http` |  | How. |\n")
@@ -81,8 +101,10 @@ class StepReferenceTest {
         .contains("| `auth` | mapping |  | Credentials. |\n| `auth.user` | string | yes | Who. |\n")
         .contains("```yaml\nprobe: fast\n```\n")
         .contains("```yaml\nprobe:\n  target: db1\n  tries: 3\n  auth:\n    user: u\n```\n");
-    assertThat(StepReference.firstSentence("Probes a thing, e.g. a port. twice.")).isEqualTo("Probes a thing, e.g. a port.");
+    assertThat(StepReference.firstSentence("Probes a thing, e.g. a port. twice."))
+        .isEqualTo("Probes a thing, e.g. a port.");
     assertThat(StepReference.firstSentence("One sentence.")).isEqualTo("One sentence.");
-    assertThat(StepReference.prose("DEST/<run id>/*.tar.gz")).isEqualTo("DEST/&lt;run id>/\\*.tar.gz");
+    assertThat(StepReference.prose("DEST/<run id>/*.tar.gz"))
+        .isEqualTo("DEST/&lt;run id>/\\*.tar.gz");
   }
 }

@@ -56,8 +56,14 @@ class FleetUpgradeIT {
     assertThat(upgrade.code()).as(upgrade.all()).isZero();
     for (SshHost h : fleet.hosts()) {
       assertThat(health(h, 8080)).as(h.name()).isEqualTo("2.0.0");
-      assertThat(h.exec("readlink", "/home/runbook/sample-e2e/current").strip()).isEqualTo("releases/2.0.0");
-      assertThat(h.exec("sqlite3", "/home/runbook/sample-e2e/data/sample.db", "SELECT count(*) FROM migrations").strip())
+      assertThat(h.exec("readlink", "/home/runbook/sample-e2e/current").strip())
+          .isEqualTo("releases/2.0.0");
+      assertThat(
+              h.exec(
+                      "sqlite3",
+                      "/home/runbook/sample-e2e/data/sample.db",
+                      "SELECT count(*) FROM migrations")
+                  .strip())
           .isEqualTo("3");
       assertThat(upgrade.out()).containsPattern(h.name() + "\\s+binary\\s+ok");
     }
@@ -70,8 +76,15 @@ class FleetUpgradeIT {
     Path inv = sample.inventory(app, 8081, h -> "");
     assertThat(sample.apply("install-sample.yaml", inv).code()).isZero();
     SshHost broken = fleet.host(1);
-    // The seed's partly applied migration: messages.thread_id exists, so 003_threads.sql fails there.
-    broken.exec("runuser", "-u", "runbook", "--", "sqlite3", app + "/data/sample.db",
+    // The seed's partly applied migration: messages.thread_id exists, so 003_threads.sql fails
+    // there.
+    broken.exec(
+        "runuser",
+        "-u",
+        "runbook",
+        "--",
+        "sqlite3",
+        app + "/data/sample.db",
         "ALTER TABLE messages ADD COLUMN thread_id INTEGER");
     String before = snapshot(broken, app);
 
@@ -84,23 +97,29 @@ class FleetUpgradeIT {
     for (SshHost h : fleet.hosts()) {
       if (h != broken) assertThat(health(h, 8081)).as(h.name()).isEqualTo("2.0.0");
     }
-    assertThat(upgrade.out()).containsPattern(broken.name() + "\\s+binary\\s+rolled back")
+    assertThat(upgrade.out())
+        .containsPattern(broken.name() + "\\s+binary\\s+rolled back")
         .contains("duplicate column name: thread_id");
 
     List<String> forward = new ArrayList<>();
     List<String> undone = new ArrayList<>();
     for (JsonNode e : sample.journal("upgrade-v2.yaml")) {
-      if (!e.path("event").asText().equals("step_finished") || !e.path("host").asText().equals(broken.name())) continue;
+      if (!e.path("event").asText().equals("step_finished")
+          || !e.path("host").asText().equals(broken.name())) continue;
       if (e.path("rollback").asBoolean()) undone.add(e.path("forStep").asText());
-      else if (!e.path("result").path("status").asText().equals("FAILED")) forward.add(e.path("name").asText());
+      else if (!e.path("result").path("status").asText().equals("FAILED"))
+        forward.add(e.path("name").asText());
     }
     // Every handler undid a step that had completed, and they ran in exactly the reverse order.
     List<String> undoneSteps = undone.stream().filter(s -> !s.isEmpty()).distinct().toList();
-    List<String> expected = new ArrayList<>(forward.stream().filter(undoneSteps::contains).toList());
+    List<String> expected =
+        new ArrayList<>(forward.stream().filter(undoneSteps::contains).toList());
     Collections.reverse(expected);
-    assertThat(undoneSteps).containsExactlyElementsOf(expected).contains(
-        "Fetch sampled.py 2.0.0", "Create the release directory",
-        "Back up the database and the config", "Stop the service");
+    assertThat(undoneSteps)
+        .containsExactlyElementsOf(expected)
+        .contains(
+            "Fetch sampled.py 2.0.0", "Create the release directory",
+            "Back up the database and the config", "Stop the service");
     assertThat(undone.get(undone.size() - 1)).as("the rollback phase runs last").isEmpty();
     sample.stopService(app);
   }
@@ -113,16 +132,29 @@ class FleetUpgradeIT {
     Run run = sample.apply("install-sample.yaml", inv, "--known-hosts", emptyKnownHosts.toString());
 
     assertThat(run.code()).isEqualTo(2);
-    assertThat(run.out()).contains("UNREACHABLE").contains("ssh-keyscan").containsPattern("h1\\s+binary\\s+unreachable");
-    assertThat(fleet.host(0).exec("sh", "-c", "test -e /home/runbook/sample-keys && echo yes || echo no").strip())
+    assertThat(run.out())
+        .contains("UNREACHABLE")
+        .contains("ssh-keyscan")
+        .containsPattern("h1\\s+binary\\s+unreachable");
+    assertThat(
+            fleet
+                .host(0)
+                .exec("sh", "-c", "test -e /home/runbook/sample-keys && echo yes || echo no")
+                .strip())
         .isEqualTo("no");
   }
 
   @Test
   void becomeRunsStepsThroughSudo() throws Exception {
-    Path inv = sample.inventory("/home/runbook/sample-become", 8083,
-        h -> h == fleet.host(0) ? "          ansible_become: true\n" : "");
-    Path rb = Files.writeString(tmp.resolve("become.yaml"), """
+    Path inv =
+        sample.inventory(
+            "/home/runbook/sample-become",
+            8083,
+            h -> h == fleet.host(0) ? "          ansible_become: true\n" : "");
+    Path rb =
+        Files.writeString(
+            tmp.resolve("become.yaml"),
+            """
         apiVersion: runbook/v1
         kind: Runbook
         name: who am I
@@ -153,9 +185,13 @@ class FleetUpgradeIT {
   @Test
   void anAutomaticUndoRunsWithTheStepsOwnSudo() throws Exception {
     SshHost h = fleet.host(2);
-    h.exec("sh", "-c", "printf 'old\\n' > /etc/runbook-undo.conf && chmod 600 /etc/runbook-undo.conf");
+    h.exec(
+        "sh", "-c", "printf 'old\\n' > /etc/runbook-undo.conf && chmod 600 /etc/runbook-undo.conf");
     Path inv = sample.inventory("/home/runbook/sample-undo", 8084, x -> "");
-    Path rb = Files.writeString(tmp.resolve("undo.yaml"), """
+    Path rb =
+        Files.writeString(
+            tmp.resolve("undo.yaml"),
+            """
         apiVersion: runbook/v1
         kind: Runbook
         name: root-owned config

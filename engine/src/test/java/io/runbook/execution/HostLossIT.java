@@ -14,7 +14,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A host that dies mid-step: one clear error naming it, a rollback attempt, and the documented exit code. */
+/**
+ * A host that dies mid-step: one clear error naming it, a rollback attempt, and the documented exit
+ * code.
+ */
 class HostLossIT {
   @TempDir Path tmp;
 
@@ -22,12 +25,19 @@ class HostLossIT {
   void aHostKilledMidStepFailsClearlyAndNeedsAPerson() throws Exception {
     try (SshHost host = SshHost.start("doomed")) {
       Path knownHosts = Files.writeString(tmp.resolve("known_hosts"), host.knownHostsLine() + "\n");
-      Path inv = Files.writeString(tmp.resolve("inv.yaml"), """
+      Path inv =
+          Files.writeString(
+              tmp.resolve("inv.yaml"),
+              """
           all:
             hosts:
               doomed: {ansible_host: %s, ansible_port: %d, ansible_user: %s, ansible_ssh_private_key_file: %s}
-          """.formatted(host.host(), host.port(), host.user(), host.privateKey()));
-      Path rb = Files.writeString(tmp.resolve("rb.yaml"), """
+          """
+                  .formatted(host.host(), host.port(), host.user(), host.privateKey()));
+      Path rb =
+          Files.writeString(
+              tmp.resolve("rb.yaml"),
+              """
           apiVersion: runbook/v1
           kind: Runbook
           name: long step
@@ -44,21 +54,36 @@ class HostLossIT {
                 shell: sleep 120
                 timeout: 60s
           """);
-      CompletableFuture.runAsync(host::kill, CompletableFuture.delayedExecutor(3, TimeUnit.SECONDS));
+      CompletableFuture.runAsync(
+          host::kill, CompletableFuture.delayedExecutor(3, TimeUnit.SECONDS));
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       long t0 = System.nanoTime();
 
-      int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(out, true, StandardCharsets.UTF_8),
-          "apply", rb.toString(), "-i", inv.toString(), "--yes", "--known-hosts", knownHosts.toString(),
-          "--state-dir", tmp.resolve("state").toString());
+      int code =
+          Main.run(
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              "apply",
+              rb.toString(),
+              "-i",
+              inv.toString(),
+              "--yes",
+              "--known-hosts",
+              knownHosts.toString(),
+              "--state-dir",
+              tmp.resolve("state").toString());
 
       String text = out.toString(StandardCharsets.UTF_8);
       System.out.println(text);
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
       assertThat(seconds).as("well within the step time-out").isLessThan(45);
       assertThat(code).as(text).isEqualTo(3);
-      assertThat(text).contains("[doomed]").contains("lost the connection while a command was running").contains("ROLLBACK FAILED")
-          .contains("not undone").containsPattern("doomed\\s+-\\s+rollback failed")
+      assertThat(text)
+          .contains("[doomed]")
+          .contains("lost the connection while a command was running")
+          .contains("ROLLBACK FAILED")
+          .contains("not undone")
+          .containsPattern("doomed\\s+-\\s+rollback failed")
           .doesNotContain("Exception\n\tat ");
     }
   }

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Fleet rollouts on six real OpenSSH hosts: a canary ramp with gates, and a failure in batch 2 under
- * each on_failure policy, checked on the hosts' files, databases and /_health, not only on the recap.
+ * Fleet rollouts on six real OpenSSH hosts: a canary ramp with gates, and a failure in batch 2
+ * under each on_failure policy, checked on the hosts' files, databases and /_health, not only on
+ * the recap.
  */
 class RolloutIT {
   static Fleet fleet;
@@ -52,14 +53,23 @@ class RolloutIT {
   void install() {
     sample = new SampleRuns(fleet, tmp);
     inventory = sample.inventory(APP, PORT, h -> "");
-    Run install = sample.apply("install-sample.yaml", inventory, "--forks", "6", "--serial", "100%");
+    Run install =
+        sample.apply("install-sample.yaml", inventory, "--forks", "6", "--serial", "100%");
     assertThat(install.code()).as(install.all()).isZero();
   }
 
   /** The seed's partly applied migration on h3, so that its migration fails in batch 2. */
   static void breakH3() {
-    fleet.host(2).exec("runuser", "-u", "runbook", "--", "sqlite3", APP + "/data/sample.db",
-        "ALTER TABLE messages ADD COLUMN thread_id INTEGER");
+    fleet
+        .host(2)
+        .exec(
+            "runuser",
+            "-u",
+            "runbook",
+            "--",
+            "sqlite3",
+            APP + "/data/sample.db",
+            "ALTER TABLE messages ADD COLUMN thread_id INTEGER");
   }
 
   /** Batches [h1] [h2, h3] [h4, h5, h6]. */
@@ -99,18 +109,31 @@ class RolloutIT {
           order.add("batch " + e.path("batch").asInt());
         }
         case "step_finished" -> {
-          boolean skipped = e.path("result").path("status").asText().equals("SKIPPED"); // the kubernetes-only gate step
-          if (e.path("phase").asText().equals("gate") && !skipped) order.add("gate " + e.path("host").asText() + " " + e.path("name").asText());
-          if (e.path("phase").asText().equals("migrate")) order.add("migrate " + e.path("host").asText());
+          boolean skipped =
+              e.path("result")
+                  .path("status")
+                  .asText()
+                  .equals("SKIPPED"); // the kubernetes-only gate step
+          if (e.path("phase").asText().equals("gate") && !skipped)
+            order.add("gate " + e.path("host").asText() + " " + e.path("name").asText());
+          if (e.path("phase").asText().equals("migrate"))
+            order.add("migrate " + e.path("host").asText());
         }
-        case "batch_finished" -> order.add("batch " + e.path("batch").asInt() + " " + e.path("decision").asText());
-        default -> { }
+        case "batch_finished" ->
+            order.add("batch " + e.path("batch").asInt() + " " + e.path("decision").asText());
+        default -> {}
       }
     }
-    assertThat(batches).containsExactly(List.of("h1"), List.of("h2", "h3"), List.of("h4", "h5", "h6"));
+    assertThat(batches)
+        .containsExactly(List.of("h1"), List.of("h2", "h3"), List.of("h4", "h5", "h6"));
     // Each batch migrates, passes its gate, and only then does the next batch start.
-    assertThat(order.subList(0, 5)).containsExactly("batch 1", "migrate h1", "gate h1 /_health still reports 2.0.0",
-        "gate h1 Soak", "batch 1 continue");
+    assertThat(order.subList(0, 5))
+        .containsExactly(
+            "batch 1",
+            "migrate h1",
+            "gate h1 /_health still reports 2.0.0",
+            "gate h1 Soak",
+            "batch 1 continue");
     assertThat(order.indexOf("batch 2")).isGreaterThan(order.indexOf("batch 1 continue"));
     assertThat(order.indexOf("batch 3")).isGreaterThan(order.indexOf("batch 2 continue"));
     assertThat(order).contains("gate h5 Soak", "batch 3 done");
@@ -140,9 +163,13 @@ class RolloutIT {
 
     assertThat(run.code()).as(run.all()).isEqualTo(2);
     assertVersions("2.0.0", "2.0.0", "1.2.3", "1.2.3", "1.2.3", "1.2.3");
-    for (String h : List.of("h3", "h4", "h5", "h6")) assertThat(snapshot(fleet.host(h), APP)).as(h).isEqualTo(before.get(h));
-    assertThat(run.out()).containsPattern("h3\\s+binary\\s+rolled back").containsPattern("h4\\s+binary\\s+not run")
-        .containsPattern("h1\\s+binary\\s+ok").contains("Rollout stopped");
+    for (String h : List.of("h3", "h4", "h5", "h6"))
+      assertThat(snapshot(fleet.host(h), APP)).as(h).isEqualTo(before.get(h));
+    assertThat(run.out())
+        .containsPattern("h3\\s+binary\\s+rolled back")
+        .containsPattern("h4\\s+binary\\s+not run")
+        .containsPattern("h1\\s+binary\\s+ok")
+        .contains("Rollout stopped");
     sample.stopService(APP);
   }
 
@@ -156,8 +183,11 @@ class RolloutIT {
     assertThat(run.code()).as(run.all()).isEqualTo(2);
     assertVersions("1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3");
     assertThat(snapshots()).isEqualTo(before);
-    assertThat(run.out()).containsPattern("h1\\s+binary\\s+undone").containsPattern("h2\\s+binary\\s+undone")
-        .containsPattern("h3\\s+binary\\s+rolled back").containsPattern("h6\\s+binary\\s+not run");
+    assertThat(run.out())
+        .containsPattern("h1\\s+binary\\s+undone")
+        .containsPattern("h2\\s+binary\\s+undone")
+        .containsPattern("h3\\s+binary\\s+rolled back")
+        .containsPattern("h6\\s+binary\\s+not run");
     // Newest batch first: h2 (batch 2) is undone before h1 (batch 1).
     List<String> starts = new ArrayList<>();
     for (JsonNode e : sample.journal("upgrade-v2.yaml")) {
@@ -169,7 +199,9 @@ class RolloutIT {
 
   /** A rollout whose steps count how often they ran on each host, in files the hosts keep. */
   Path countingRunbook() throws Exception {
-    return java.nio.file.Files.writeString(tmp.resolve("counted.yaml"), """
+    return java.nio.file.Files.writeString(
+        tmp.resolve("counted.yaml"),
+        """
         apiVersion: runbook/v1
         kind: Runbook
         name: counted rollout
@@ -214,10 +246,25 @@ class RolloutIT {
     for (SshHost h : fleet.hosts()) h.exec("sh", "-c", "rm -f /home/runbook/count-*");
     Path rb = countingRunbook();
     Path jar = SampleRuns.REPO.resolve("engine/target/runbook.jar");
-    Process controller = new ProcessBuilder("java", "-jar", jar.toString(), "apply", rb.toString(), "-i",
-        inventory.toString(), "--yes", "--forks", "6", "--known-hosts", fleet.knownHostsFile().toString(),
-        "--state-dir", sample.stateDir().toString())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("controller.log").toFile()).start();
+    Process controller =
+        new ProcessBuilder(
+                "java",
+                "-jar",
+                jar.toString(),
+                "apply",
+                rb.toString(),
+                "-i",
+                inventory.toString(),
+                "--yes",
+                "--forks",
+                "6",
+                "--known-hosts",
+                fleet.knownHostsFile().toString(),
+                "--state-dir",
+                sample.stateDir().toString())
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("controller.log").toFile())
+            .start();
     // Kill it (SIGKILL) while batch 2 runs its slow step.
     Path runs = sample.stateDir().resolve("runs");
     String runId = null;
@@ -228,7 +275,8 @@ class RolloutIT {
       try (var dirs = java.nio.file.Files.list(runs)) {
         for (Path d : dirs.toList()) {
           String journal = java.nio.file.Files.readString(d.resolve("journal.jsonl"));
-          if (journal.contains("\"host\":\"h2\",\"phase\":\"deploy\",\"index\":2")) runId = d.getFileName().toString();
+          if (journal.contains("\"host\":\"h2\",\"phase\":\"deploy\",\"index\":2"))
+            runId = d.getFileName().toString();
         }
       }
     }
@@ -252,7 +300,8 @@ class RolloutIT {
       assertThat(lines(fleet.host(name), "count-once")).as(name).containsExactly(runId);
       assertThat(lines(fleet.host(name), "count-check")).as(name).containsExactly("ran");
     }
-    List<String> events = sample.journal("counted.yaml").stream().map(e -> e.path("event").asText()).toList();
+    List<String> events =
+        sample.journal("counted.yaml").stream().map(e -> e.path("event").asText()).toList();
     assertThat(events).contains("run_resumed").last().isEqualTo("run_finished");
   }
 
@@ -276,17 +325,35 @@ class RolloutIT {
   @Test
   void aLockedHostRefusesASecondRunAndAStaleLockExpires() throws Exception {
     SshHost h1 = fleet.host(0);
-    io.runbook.transport.SshTransport t = io.runbook.transport.SshTransport.connect(new io.runbook.transport.SshSettings(
-        "h1", h1.host(), h1.port(), h1.user(), h1.privateKey(), fleet.knownHostsFile(),
-        io.runbook.transport.HostKeyPolicy.STRICT, null));
+    io.runbook.transport.SshTransport t =
+        io.runbook.transport.SshTransport.connect(
+            new io.runbook.transport.SshSettings(
+                "h1",
+                h1.host(),
+                h1.port(),
+                h1.user(),
+                h1.privateKey(),
+                fleet.knownHostsFile(),
+                io.runbook.transport.HostKeyPolicy.STRICT,
+                null));
     try (t) {
-      io.runbook.lock.HostLock held = io.runbook.lock.HostLock.acquire(t, "h1", "20261121-000000-0000", "elsewhere",
-          "alice", java.time.Duration.ofSeconds(3), false);
+      io.runbook.lock.HostLock held =
+          io.runbook.lock.HostLock.acquire(
+              t,
+              "h1",
+              "20261121-000000-0000",
+              "elsewhere",
+              "alice",
+              java.time.Duration.ofSeconds(3),
+              false);
       Map<String, String> before = snapshots();
-      // The holder is alive while the second run tries (it renews its short lease, however slow the machine),
+      // The holder is alive while the second run tries (it renews its short lease, however slow the
+      // machine),
       // then dies.
-      java.util.concurrent.ScheduledExecutorService alive = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-      alive.scheduleWithFixedDelay(held::renew, 500, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+      java.util.concurrent.ScheduledExecutorService alive =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      alive.scheduleWithFixedDelay(
+          held::renew, 500, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
       Run refused;
       try {
         refused = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6");
@@ -296,8 +363,11 @@ class RolloutIT {
       }
 
       assertThat(refused.code()).as(refused.all()).isEqualTo(2);
-      assertThat(refused.out()).contains("h1 is locked by run 20261121-000000-0000").contains("alice@elsewhere")
-          .contains("--break-lock").contains("preflight failed on h1; nothing was changed");
+      assertThat(refused.out())
+          .contains("h1 is locked by run 20261121-000000-0000")
+          .contains("alice@elsewhere")
+          .contains("--break-lock")
+          .contains("preflight failed on h1; nothing was changed");
       assertThat(snapshots()).isEqualTo(before);
       assertVersions("1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3");
       assertThat(held.holder().runId()).isEqualTo("20261121-000000-0000");
@@ -317,14 +387,36 @@ class RolloutIT {
     for (SshHost h : fleet.hosts()) h.exec("sh", "-c", "rm -f /home/runbook/count-*");
     Path rb = countingRunbook();
     Path log = tmp.resolve("controller.log");
-    // A shell without job control starts background commands with SIGINT ignored, the JVM keeps it ignored,
-    // and Ctrl-C would then do nothing: whoever launched the test suite, the controller gets the default.
-    Process controller = new ProcessBuilder("env", "--default-signal=INT", "java", "-jar", SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
-        "apply", rb.toString(), "-i", inventory.toString(), "--yes", "--forks", "6", "--serial", "100%",
-        "--known-hosts", fleet.knownHostsFile().toString(), "--state-dir", sample.stateDir().toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    // A shell without job control starts background commands with SIGINT ignored, the JVM keeps it
+    // ignored,
+    // and Ctrl-C would then do nothing: whoever launched the test suite, the controller gets the
+    // default.
+    Process controller =
+        new ProcessBuilder(
+                "env",
+                "--default-signal=INT",
+                "java",
+                "-jar",
+                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
+                "apply",
+                rb.toString(),
+                "-i",
+                inventory.toString(),
+                "--yes",
+                "--forks",
+                "6",
+                "--serial",
+                "100%",
+                "--known-hosts",
+                fleet.knownHostsFile().toString(),
+                "--state-dir",
+                sample.stateDir().toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-    while (!java.nio.file.Files.readString(log).contains("Count once") && System.nanoTime() < deadline) Thread.sleep(100);
+    while (!java.nio.file.Files.readString(log).contains("Count once")
+        && System.nanoTime() < deadline) Thread.sleep(100);
     awaitSlowStep("h1", "h2", "h3", "h4", "h5", "h6"); // the slow step runs on every host
     new ProcessBuilder("kill", "-INT", Long.toString(controller.pid())).start().waitFor();
 
@@ -332,13 +424,20 @@ class RolloutIT {
 
     String out = java.nio.file.Files.readString(log);
     assertThat(controller.exitValue()).as(out).isEqualTo(130);
-    assertThat(out).contains("RECAP").containsPattern("h1\\s+binary\\s+rolled back")
-        // said at once, with what it waits for and how to stop waiting; the recap says what happened
-        .contains("runbook: interrupted — no new step starts; waiting for the step(s) in flight to end (")
-        .contains("'Slow and not idempotent'").contains("kill -9 " + controller.pid()).contains("INTERRUPTED by the operator")
+    assertThat(out)
+        .contains("RECAP")
+        .containsPattern("h1\\s+binary\\s+rolled back")
+        // said at once, with what it waits for and how to stop waiting; the recap says what
+        // happened
+        .contains(
+            "runbook: interrupted — no new step starts; waiting for the step(s) in flight to end (")
+        .contains("'Slow and not idempotent'")
+        .contains("kill -9 " + controller.pid())
+        .contains("INTERRUPTED by the operator")
         .doesNotContain("' failed:");
     for (SshHost h : fleet.hosts()) {
-      // the slow step finished (it was in flight), nothing after it started, and the host was undone
+      // the slow step finished (it was in flight), nothing after it started, and the host was
+      // undone
       assertThat(lines(h, "count-slow")).as(h.name()).containsExactly("ran");
       assertThat(lines(h, "count-check")).as(h.name()).isEmpty();
       assertThat(lines(h, "count-once")).as(h.name()).hasSize(2).last().isEqualTo("undone");

@@ -26,15 +26,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The rollout's logic (batches, preflight first, the gate, on_failure, rollback order) through the engine
- * façade, on hosts whose step commands are scripted ({@link ScriptedHosts}): no SSH, no Docker. Each step
- * sends {@code mark:NAME}; the assertions are on the marks each host got, in order, and on the run's result.
+ * The rollout's logic (batches, preflight first, the gate, on_failure, rollback order) through the
+ * engine façade, on hosts whose step commands are scripted ({@link ScriptedHosts}): no SSH, no
+ * Docker. Each step sends {@code mark:NAME}; the assertions are on the marks each host got, in
+ * order, and on the run's result.
  */
 class RolloutLogicTest {
   @TempDir Path tmp;
 
   /** Every phase once, each forward step with its own undo, a gate and a cleanup. */
-  private static final String STEPS = """
+  private static final String STEPS =
+      """
       phases:
         preflight:
           - {name: check, shell: echo mark:check}
@@ -65,7 +67,8 @@ class RolloutLogicTest {
 
     assertThat(hosts.on("h1")).isEqualTo(UPGRADE);
     assertThat(hosts.on("h2")).isEqualTo(UPGRADE);
-    assertThat(outcomes(r)).containsExactly(Map.entry("h1", Outcome.SUCCEEDED), Map.entry("h2", Outcome.SUCCEEDED));
+    assertThat(outcomes(r))
+        .containsExactly(Map.entry("h1", Outcome.SUCCEEDED), Map.entry("h2", Outcome.SUCCEEDED));
     assertThat(r.exitCode()).isZero();
   }
 
@@ -75,17 +78,23 @@ class RolloutLogicTest {
 
     List<String> seq = hosts.sequence();
     int lastCheck = seq.lastIndexOf("h3:check");
-    assertThat(seq.subList(0, lastCheck + 1)).containsExactlyInAnyOrder("h1:check", "h2:check", "h3:check");
+    assertThat(seq.subList(0, lastCheck + 1))
+        .containsExactlyInAnyOrder("h1:check", "h2:check", "h3:check");
     assertThat(seq.indexOf("h1:a")).isGreaterThan(lastCheck);
-    assertThat(seq.indexOf("h2:a")).as("batch 2 after batch 1's cleanup").isGreaterThan(seq.indexOf("h1:tidy"));
+    assertThat(seq.indexOf("h2:a"))
+        .as("batch 2 after batch 1's cleanup")
+        .isGreaterThan(seq.indexOf("h1:tidy"));
   }
 
   @Test
   void batchesFollowSerialCountsAndPercentagesTheLastRepeating() throws Exception {
     apply(5, "{serial: [1, \"40%\"]}");
 
-    List<List<String>> batches = events.stream().filter(e -> e instanceof BatchStarted)
-        .map(e -> ((BatchStarted) e).hosts()).toList();
+    List<List<String>> batches =
+        events.stream()
+            .filter(e -> e instanceof BatchStarted)
+            .map(e -> ((BatchStarted) e).hosts())
+            .toList();
     assertThat(batches).containsExactly(List.of("h1"), List.of("h2", "h3"), List.of("h4", "h5"));
   }
 
@@ -94,7 +103,8 @@ class RolloutLogicTest {
     hosts.fail("h1", "verify");
     RunResult r = apply(1, "{serial: 1}");
 
-    assertThat(hosts.on("h1")).containsExactly("check", "a", "b", "verify", "undo-b", "undo-a", "rb-phase");
+    assertThat(hosts.on("h1"))
+        .containsExactly("check", "a", "b", "verify", "undo-b", "undo-a", "rb-phase");
     HostResult h1 = r.hosts().get(0);
     assertThat(h1.outcome()).isEqualTo(Outcome.ROLLED_BACK);
     assertThat(h1.failedStep()).isEqualTo("verify");
@@ -116,9 +126,14 @@ class RolloutLogicTest {
     hosts.fail("h1", "verify").fail("h1", "undo-b").fail("h2", "verify");
     RunResult r = apply(2, "{serial: 2, max_fail_percentage: 100}");
 
-    assertThat(hosts.on("h1")).as("nothing after the failed handler").containsExactly("check", "a", "b", "verify", "undo-b");
-    assertThat(hosts.on("h2")).containsExactly("check", "a", "b", "verify", "undo-b", "undo-a", "rb-phase");
-    assertThat(outcomes(r)).containsExactly(Map.entry("h1", Outcome.ROLLBACK_FAILED), Map.entry("h2", Outcome.ROLLED_BACK));
+    assertThat(hosts.on("h1"))
+        .as("nothing after the failed handler")
+        .containsExactly("check", "a", "b", "verify", "undo-b");
+    assertThat(hosts.on("h2"))
+        .containsExactly("check", "a", "b", "verify", "undo-b", "undo-a", "rb-phase");
+    assertThat(outcomes(r))
+        .containsExactly(
+            Map.entry("h1", Outcome.ROLLBACK_FAILED), Map.entry("h2", Outcome.ROLLED_BACK));
     assertThat(r.hosts().get(0).rollbackError()).isNotNull();
     assertThat(r.exitCode()).isEqualTo(3);
   }
@@ -129,7 +144,10 @@ class RolloutLogicTest {
     RunResult r = apply(3, "{serial: 1}");
 
     assertThat(hosts.sequence()).containsExactlyInAnyOrder("h1:check", "h2:check", "h3:check");
-    assertThat(r.hosts()).filteredOn(h -> h.host().equals("h2")).extracting(HostResult::outcome).containsExactly(Outcome.FAILED);
+    assertThat(r.hosts())
+        .filteredOn(h -> h.host().equals("h2"))
+        .extracting(HostResult::outcome)
+        .containsExactly(Outcome.FAILED);
     assertThat(r.exitCode()).isEqualTo(2);
   }
 
@@ -139,20 +157,26 @@ class RolloutLogicTest {
     RunResult r = apply(3, "{serial: 1}");
 
     assertThat(hosts.sequence()).noneMatch(s -> s.endsWith(":a"));
-    assertThat(r.hosts()).filteredOn(h -> h.host().equals("h3")).extracting(HostResult::outcome)
+    assertThat(r.hosts())
+        .filteredOn(h -> h.host().equals("h3"))
+        .extracting(HostResult::outcome)
         .containsExactly(Outcome.UNREACHABLE);
     assertThat(r.exitCode()).isEqualTo(2);
   }
 
   @Test
-  void rollbackHostStopsAfterABatchOverItsThresholdAndLeavesUpgradedHostsUpgraded() throws Exception {
+  void rollbackHostStopsAfterABatchOverItsThresholdAndLeavesUpgradedHostsUpgraded()
+      throws Exception {
     hosts.fail("h2", "verify");
     RunResult r = apply(3, "{serial: 1, on_failure: rollback-host}");
 
     assertThat(hosts.on("h1")).isEqualTo(List.of("check", "a", "b", "verify", "tidy"));
     assertThat(hosts.on("h3")).as("its batch never ran").containsExactly("check");
-    assertThat(outcomes(r)).containsExactly(Map.entry("h1", Outcome.SUCCEEDED), Map.entry("h2", Outcome.ROLLED_BACK),
-        Map.entry("h3", Outcome.NOT_RUN));
+    assertThat(outcomes(r))
+        .containsExactly(
+            Map.entry("h1", Outcome.SUCCEEDED),
+            Map.entry("h2", Outcome.ROLLED_BACK),
+            Map.entry("h3", Outcome.NOT_RUN));
     assertThat(r.stopped()).isNotNull();
   }
 
@@ -161,8 +185,12 @@ class RolloutLogicTest {
     hosts.fail("h1", "verify");
     RunResult r = apply(4, "{serial: 2, max_fail_percentage: 50, on_failure: rollback-host}");
 
-    assertThat(outcomes(r)).containsExactly(Map.entry("h1", Outcome.ROLLED_BACK), Map.entry("h2", Outcome.SUCCEEDED),
-        Map.entry("h3", Outcome.SUCCEEDED), Map.entry("h4", Outcome.SUCCEEDED));
+    assertThat(outcomes(r))
+        .containsExactly(
+            Map.entry("h1", Outcome.ROLLED_BACK),
+            Map.entry("h2", Outcome.SUCCEEDED),
+            Map.entry("h3", Outcome.SUCCEEDED),
+            Map.entry("h4", Outcome.SUCCEEDED));
     assertThat(r.stopped()).isNull();
     assertThat(r.exitCode()).isEqualTo(2);
   }
@@ -172,8 +200,11 @@ class RolloutLogicTest {
     hosts.fail("h2", "b");
     RunResult r = apply(3, "{serial: 1, max_fail_percentage: 100, on_failure: halt}");
 
-    assertThat(outcomes(r)).containsExactly(Map.entry("h1", Outcome.SUCCEEDED), Map.entry("h2", Outcome.ROLLED_BACK),
-        Map.entry("h3", Outcome.NOT_RUN));
+    assertThat(outcomes(r))
+        .containsExactly(
+            Map.entry("h1", Outcome.SUCCEEDED),
+            Map.entry("h2", Outcome.ROLLED_BACK),
+            Map.entry("h3", Outcome.NOT_RUN));
     assertThat(hosts.on("h1")).doesNotContain("undo-a", "undo-b");
   }
 
@@ -182,13 +213,22 @@ class RolloutLogicTest {
     hosts.fail("h3", "verify");
     RunResult r = apply(4, "{serial: 1, on_failure: rollback-fleet}");
 
-    assertThat(outcomes(r)).containsExactly(Map.entry("h1", Outcome.UNDONE), Map.entry("h2", Outcome.UNDONE),
-        Map.entry("h3", Outcome.ROLLED_BACK), Map.entry("h4", Outcome.NOT_RUN));
-    assertThat(hosts.on("h1")).as("cleanups wait for the whole fleet under rollback-fleet")
+    assertThat(outcomes(r))
+        .containsExactly(
+            Map.entry("h1", Outcome.UNDONE),
+            Map.entry("h2", Outcome.UNDONE),
+            Map.entry("h3", Outcome.ROLLED_BACK),
+            Map.entry("h4", Outcome.NOT_RUN));
+    assertThat(hosts.on("h1"))
+        .as("cleanups wait for the whole fleet under rollback-fleet")
         .containsExactly("check", "a", "b", "verify", "undo-b", "undo-a", "rb-phase");
     List<String> seq = hosts.sequence();
-    assertThat(seq.indexOf("h2:rb-phase")).as("batch 2 undone before batch 1").isLessThan(seq.indexOf("h1:undo-b"));
-    assertThat(seq.indexOf("h3:rb-phase")).as("the failed host first").isLessThan(seq.indexOf("h2:undo-b"));
+    assertThat(seq.indexOf("h2:rb-phase"))
+        .as("batch 2 undone before batch 1")
+        .isLessThan(seq.indexOf("h1:undo-b"));
+    assertThat(seq.indexOf("h3:rb-phase"))
+        .as("the failed host first")
+        .isLessThan(seq.indexOf("h2:undo-b"));
     assertThat(hosts.on("h4")).containsExactly("check");
   }
 
@@ -197,7 +237,9 @@ class RolloutLogicTest {
     apply(2, "{serial: 1, on_failure: rollback-fleet}");
 
     List<String> seq = hosts.sequence();
-    assertThat(seq.indexOf("h1:tidy")).as("h1's cleanup after h2's upgrade").isGreaterThan(seq.indexOf("h2:verify"));
+    assertThat(seq.indexOf("h1:tidy"))
+        .as("h1's cleanup after h2's upgrade")
+        .isGreaterThan(seq.indexOf("h2:verify"));
     assertThat(hosts.on("h1")).isEqualTo(List.of("check", "a", "b", "verify", "tidy"));
   }
 
@@ -227,13 +269,19 @@ class RolloutLogicTest {
     Plan plan = plan(2, "{serial: 1}");
     assertThat(execute(plan, false, ex -> ex.run(plan, started(plan))).exitCode()).isZero();
 
-    RunResult undo = execute(plan, true, ex -> ex.rollback(plan, RunState.read(tmp.resolve("state"), plan.runId())));
-    RunResult again = execute(plan, true, ex -> ex.rollback(plan, RunState.read(tmp.resolve("state"), plan.runId())));
+    RunResult undo =
+        execute(
+            plan, true, ex -> ex.rollback(plan, RunState.read(tmp.resolve("state"), plan.runId())));
+    RunResult again =
+        execute(
+            plan, true, ex -> ex.rollback(plan, RunState.read(tmp.resolve("state"), plan.runId())));
 
-    assertThat(outcomes(undo)).containsExactly(Map.entry("h1", Outcome.UNDONE), Map.entry("h2", Outcome.UNDONE));
+    assertThat(outcomes(undo))
+        .containsExactly(Map.entry("h1", Outcome.UNDONE), Map.entry("h2", Outcome.UNDONE));
     List<String> seq = hosts.sequence();
-    assertThat(seq.subList(seq.indexOf("h2:undo-b"), seq.size())).containsExactly(
-        "h2:undo-b", "h2:undo-a", "h2:rb-phase", "h1:undo-b", "h1:undo-a", "h1:rb-phase");
+    assertThat(seq.subList(seq.indexOf("h2:undo-b"), seq.size()))
+        .containsExactly(
+            "h2:undo-b", "h2:undo-a", "h2:rb-phase", "h1:undo-b", "h1:undo-a", "h1:rb-phase");
     assertThat(again.hosts()).as("a second rollback has nothing left to undo").isEmpty();
     assertThat(hosts.sequence()).hasSameSizeAs(seq);
   }
@@ -245,28 +293,52 @@ class RolloutLogicTest {
 
   private Plan plan(int n, String rollout) throws Exception {
     Path inventory = tmp.resolve("inventory.yaml");
-    Files.writeString(inventory, "all:\n  hosts:\n" + IntStream.rangeClosed(1, n)
-        .mapToObj(i -> "    h" + i + ": {ansible_connection: local, runbook_lock_path: " + tmp.resolve("lock-h" + i) + "}\n")
-        .collect(Collectors.joining()));
+    Files.writeString(
+        inventory,
+        "all:\n  hosts:\n"
+            + IntStream.rangeClosed(1, n)
+                .mapToObj(
+                    i ->
+                        "    h"
+                            + i
+                            + ": {ansible_connection: local, runbook_lock_path: "
+                            + tmp.resolve("lock-h" + i)
+                            + "}\n")
+                .collect(Collectors.joining()));
     Path runbook = tmp.resolve("runbook.yaml");
-    Files.writeString(runbook, """
+    Files.writeString(
+        runbook,
+        """
         apiVersion: runbook/v1
         kind: Runbook
         name: scripted
         hosts: all
         timeout: 30s
         rollout: %s
-        """.formatted(rollout) + STEPS);
+        """
+                .formatted(rollout)
+            + STEPS);
     return Engine.plan(RunRequest.of(runbook, inventory.toString()));
   }
 
   private io.runbook.event.RunStarted.Request started(Plan plan) {
-    return Engine.started(plan, tmp.resolve("runbook.yaml"), tmp.resolve("inventory.yaml").toString(), null, Map.of());
+    return Engine.started(
+        plan,
+        tmp.resolve("runbook.yaml"),
+        tmp.resolve("inventory.yaml").toString(),
+        null,
+        Map.of());
   }
 
   private RunResult execute(Plan plan, boolean append, Function<Executor, RunResult> action) {
-    Launch launch = Launch.of(tmp.resolve("state"), hosts, 2, Engine.control(plan, Duration.ofSeconds(30), false),
-        SecretValues.of(plan)).view(journal -> events::add);
+    Launch launch =
+        Launch.of(
+                tmp.resolve("state"),
+                hosts,
+                2,
+                Engine.control(plan, Duration.ofSeconds(30), false),
+                SecretValues.of(plan))
+            .view(journal -> events::add);
     Executed run = Engine.execute(plan, append ? launch.appending() : launch, action);
     assertThat(run.journalFailure()).isNull();
     return run.result();

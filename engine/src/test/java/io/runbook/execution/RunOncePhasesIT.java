@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * before_all on a "database" host over real OpenSSH, two targets rolled one at a time: the order of
- * forward and undo work, read from the hosts' own files (each line stamped with the shared kernel clock),
- * and a controller killed with SIGKILL inside before_all, then resumed.
+ * forward and undo work, read from the hosts' own files (each line stamped with the shared kernel
+ * clock), and a controller killed with SIGKILL inside before_all, then resumed.
  */
 class RunOncePhasesIT {
   static Fleet fleet;
@@ -48,13 +48,19 @@ class RunOncePhasesIT {
   @BeforeEach
   void reset() throws Exception {
     for (SshHost h : fleet.hosts()) {
-      h.exec("sh", "-c", "rm -rf /tmp/rb /var/tmp/runbook.lock* && mkdir /tmp/rb && echo v1 > /tmp/rb/version"
-          + " && echo v1 > /tmp/rb/schema && chown -R runbook /tmp/rb");
+      h.exec(
+          "sh",
+          "-c",
+          "rm -rf /tmp/rb /var/tmp/runbook.lock* && mkdir /tmp/rb && echo v1 > /tmp/rb/version"
+              + " && echo v1 > /tmp/rb/schema && chown -R runbook /tmp/rb");
     }
     state = tmp.resolve("state");
     inventory = tmp.resolve("inv.yaml");
-    StringBuilder inv = new StringBuilder("all:\n  vars:\n    ansible_user: runbook\n    ansible_ssh_private_key_file: "
-        + fleet.privateKey() + "\n  children:\n");
+    StringBuilder inv =
+        new StringBuilder(
+            "all:\n  vars:\n    ansible_user: runbook\n    ansible_ssh_private_key_file: "
+                + fleet.privateKey()
+                + "\n  children:\n");
     inv.append("    app:\n      hosts:\n");
     for (SshHost h : List.of(app1, app2)) inv.append(host(h));
     inv.append("    dbs:\n      hosts:\n").append(host(db));
@@ -62,13 +68,24 @@ class RunOncePhasesIT {
   }
 
   private static String host(SshHost h) {
-    return "        " + h.name() + ": {ansible_host: " + h.host() + ", ansible_port: " + h.port() + "}\n";
+    return "        "
+        + h.name()
+        + ": {ansible_host: "
+        + h.host()
+        + ", ansible_port: "
+        + h.port()
+        + "}\n";
   }
 
-  /** Each line of /tmp/rb/log: "<nanoseconds> <what>"; the migration sleeps so that it can be killed. */
+  /**
+   * Each line of /tmp/rb/log: "<nanoseconds> <what>"; the migration sleeps so that it can be
+   * killed.
+   */
   Path runbook(String policy) throws Exception {
     Path rb = tmp.resolve("rb.yaml");
-    Files.writeString(rb, """
+    Files.writeString(
+        rb,
+        """
         apiVersion: runbook/v1
         kind: Runbook
         name: shared database
@@ -94,7 +111,8 @@ class RunOncePhasesIT {
               rollback:
                 - name: Switch back
                   shell: echo v1 > /tmp/rb/version && echo "$(date +%%s%%N) down" >> /tmp/rb/log
-        """.formatted(policy));
+        """
+            .formatted(policy));
     return rb;
   }
 
@@ -102,15 +120,25 @@ class RunOncePhasesIT {
 
   Run cli(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(List.of("--yes", "--state-dir", state.toString(), "--known-hosts", fleet.knownHostsFile().toString()));
+    all.addAll(
+        List.of(
+            "--yes",
+            "--state-dir",
+            state.toString(),
+            "--known-hosts",
+            fleet.knownHostsFile().toString()));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(out, true, StandardCharsets.UTF_8),
-        all.toArray(String[]::new));
+    int code =
+        Main.run(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            all.toArray(String[]::new));
     return new Run(code, out.toString(StandardCharsets.UTF_8));
   }
 
   Run apply(String policy, String... more) throws Exception {
-    List<String> args = new ArrayList<>(List.of("apply", runbook(policy).toString(), "-i", inventory.toString()));
+    List<String> args =
+        new ArrayList<>(List.of("apply", runbook(policy).toString(), "-i", inventory.toString()));
     args.addAll(List.of(more));
     return cli(args.toArray(String[]::new));
   }
@@ -135,11 +163,15 @@ class RunOncePhasesIT {
   }
 
   static List<String> log(SshHost h) {
-    return h.exec("sh", "-c", "cat /tmp/rb/log 2>/dev/null || true").lines().map(l -> l.split(" ", 2)[1]).toList();
+    return h.exec("sh", "-c", "cat /tmp/rb/log 2>/dev/null || true")
+        .lines()
+        .map(l -> l.split(" ", 2)[1])
+        .toList();
   }
 
   @Test
-  void beforeAllRunsOnceOnTheDatabaseBeforeBatchOneAndRollbackRunIdUndoesItLastOnce() throws Exception {
+  void beforeAllRunsOnceOnTheDatabaseBeforeBatchOneAndRollbackRunIdUndoesItLastOnce()
+      throws Exception {
     Run run = apply("rollback-host");
     assertThat(run.code()).as(run.out()).isZero();
     assertThat(log(db)).containsExactly("dump", "migrate");
@@ -191,10 +223,25 @@ class RunOncePhasesIT {
   @Test
   void aControllerKilledInsideBeforeAllIsResumedToAllOrNothing() throws Exception {
     Path rb = runbook("rollback-host");
-    Process p = new ProcessBuilder("java", "-jar", SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
-        "apply", rb.toString(), "-i", inventory.toString(), "--yes", "-e", "migrate_seconds=20",
-        "--known-hosts", fleet.knownHostsFile().toString(), "--state-dir", state.toString())
-        .redirectErrorStream(true).redirectOutput(tmp.resolve("controller.log").toFile()).start();
+    Process p =
+        new ProcessBuilder(
+                "java",
+                "-jar",
+                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
+                "apply",
+                rb.toString(),
+                "-i",
+                inventory.toString(),
+                "--yes",
+                "-e",
+                "migrate_seconds=20",
+                "--known-hosts",
+                fleet.knownHostsFile().toString(),
+                "--state-dir",
+                state.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("controller.log").toFile())
+            .start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
     while (at(db, "migrate") < 0 && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(50);
     assertThat(at(db, "migrate")).as(Files.readString(tmp.resolve("controller.log"))).isPositive();
@@ -202,7 +249,8 @@ class RunOncePhasesIT {
     assertThat(log(app1)).isEmpty();
 
     Run resumed = cli("resume", runId(), "--orphan-wait", "1");
-    // Migrate once is not idempotent: possibly done, so before_all is undone and no target is touched.
+    // Migrate once is not idempotent: possibly done, so before_all is undone and no target is
+    // touched.
     assertThat(resumed.code()).as(resumed.out()).isEqualTo(2);
     assertThat(read(db, "schema")).isEqualTo("v1");
     assertThat(log(db)).containsExactly("dump", "migrate", "unmigrate", "restore");

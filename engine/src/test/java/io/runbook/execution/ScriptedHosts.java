@@ -18,10 +18,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Hosts on this machine whose step commands are scripted: a command that holds {@code mark:NAME} is not
- * run but recorded (host and mark, in the order the engine sent them) and answered with exit 0, or exit 1
- * where the script says that mark fails on that host. Everything else the engine sends (locks, orphan
- * checks) runs for real through {@link LocalTransport}, so the engine's own bookkeeping is the real one.
+ * Hosts on this machine whose step commands are scripted: a command that holds {@code mark:NAME} is
+ * not run but recorded (host and mark, in the order the engine sent them) and answered with exit 0,
+ * or exit 1 where the script says that mark fails on that host. Everything else the engine sends
+ * (locks, orphan checks) runs for real through {@link LocalTransport}, so the engine's own
+ * bookkeeping is the real one.
  */
 final class ScriptedHosts implements Connector {
   private static final Pattern MARK = Pattern.compile("mark:([\\w-]+)");
@@ -51,12 +52,16 @@ final class ScriptedHosts implements Connector {
 
   /** The marks sent to {@code host}, in order. */
   List<String> on(String host) {
-    return sequence().stream().filter(s -> s.startsWith(host + ":")).map(s -> s.substring(host.length() + 1)).toList();
+    return sequence().stream()
+        .filter(s -> s.startsWith(host + ":"))
+        .map(s -> s.substring(host.length() + 1))
+        .toList();
   }
 
   @Override
   public Transport open(Host host) {
-    if (unreachable.contains(host.name())) throw new TransportException(host.name(), "scripted: no route to host");
+    if (unreachable.contains(host.name()))
+      throw new TransportException(host.name(), "scripted: no route to host");
     return new Scripted(host.name(), new LocalTransport(host.name()));
   }
 
@@ -77,7 +82,8 @@ final class ScriptedHosts implements Connector {
       sequence.add(host + ":" + mark);
       boolean fails = failing.getOrDefault(host, Set.of()).contains(mark);
       byte[] err = (fails ? "scripted failure of " + mark : "").getBytes(StandardCharsets.UTF_8);
-      return new ExecResult(fails ? 1 : 0, new byte[0], err, 0, err.length, Duration.ofMillis(1), false);
+      return new ExecResult(
+          fails ? 1 : 0, new byte[0], err, 0, err.length, Duration.ofMillis(1), false);
     }
 
     @Override

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * How inventory variables, ansible_ssh_common_args and ssh_config resolve to {@link SshSettings}, on
- * configs written here and checked against the real {@code ssh -G} of the controller's OpenSSH client
- * (installed by scripts/test-env.sh; a missing client fails these tests).
+ * How inventory variables, ansible_ssh_common_args and ssh_config resolve to {@link SshSettings},
+ * on configs written here and checked against the real {@code ssh -G} of the controller's OpenSSH
+ * client (installed by scripts/test-env.sh; a missing client fails these tests).
  */
 class SshRoutesTest {
   @TempDir Path dir;
@@ -35,13 +35,17 @@ class SshRoutesTest {
 
   @BeforeEach
   void write() throws IOException {
-    Files.writeString(dir.resolve("included.conf"), """
+    Files.writeString(
+        dir.resolve("included.conf"),
+        """
         Host inc-*
           User from-include
           Port 2200
         """);
     config = dir.resolve("config");
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         Include %s
         Host web1
           HostName 10.1.0.1
@@ -85,27 +89,36 @@ class SshRoutesTest {
           UserKnownHostsFile %s/known_hosts
         Match host 10.9.*
           User matched
-        """.formatted(dir.resolve("included.conf"), dir, dir, dir));
+        """
+            .formatted(dir.resolve("included.conf"), dir, dir, dir));
   }
 
   private SshRoutes routes() {
-    return new SshRoutes(new ConnectionSettings(null, false, null, new OpenSshConfig.Source(config, false),
-        null, null, null));
+    return new SshRoutes(
+        new ConnectionSettings(
+            null, false, null, new OpenSshConfig.Source(config, false), null, null, null));
   }
 
   private static Host host(String name, Map<String, Object> vars) {
-    return new Host(name, new LinkedHashMap<>(vars), List.of("all"), new Location("hosts.yml", 3, 5));
+    return new Host(
+        name, new LinkedHashMap<>(vars), List.of("all"), new Location("hosts.yml", 3, 5));
   }
 
   /** The real ssh -G, run by the test itself. */
   private String sshG(String key, String... args) throws Exception {
     List<String> cmd = new java.util.ArrayList<>(List.of("ssh", "-G", "-F", config.toString()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
-    return out.lines().filter(l -> l.startsWith(key + " ")).map(l -> l.substring(key.length() + 1)).findFirst()
+    return out.lines()
+        .filter(l -> l.startsWith(key + " "))
+        .map(l -> l.substring(key.length() + 1))
+        .findFirst()
         .orElse(null);
   }
 
@@ -113,7 +126,8 @@ class SshRoutesTest {
   void hostPatternsNegationAndFirstValueWinAsSshGSaysForEveryHost() throws Exception {
     SshRoutes routes = routes();
     int compared = 0;
-    for (String name : List.of("web1", "web2", "web9", "bastion", "inc-a", "10.9.0.1", "other", "deep")) {
+    for (String name :
+        List.of("web1", "web2", "web9", "bastion", "inc-a", "10.9.0.1", "other", "deep")) {
       SshSettings s = routes.resolve(host(name, Map.of()));
       assertThat(s.host()).as(name).isEqualTo(sshG("hostname", name));
       assertThat(s.user()).as(name).isEqualTo(sshG("user", name));
@@ -122,14 +136,20 @@ class SshRoutesTest {
     }
     assertThat(compared).isEqualTo(8);
     assertThat(routes.resolve(host("web1", Map.of())).user()).isEqualTo("deploy");
-    assertThat(routes.resolve(host("web9", Map.of())).user()).as("!web9 excludes it").isEqualTo("nine");
+    assertThat(routes.resolve(host("web9", Map.of())).user())
+        .as("!web9 excludes it")
+        .isEqualTo("nine");
     assertThat(routes.resolve(host("inc-a", Map.of())).port()).as("Include").isEqualTo(2200);
-    assertThat(routes.resolve(host("other", Map.of())).user()).as("Host * first value wins").isEqualTo("everyone");
+    assertThat(routes.resolve(host("other", Map.of())).user())
+        .as("Host * first value wins")
+        .isEqualTo("everyone");
   }
 
   /** Small configs, each with hosts whose resolution is compared with ssh -G option by option. */
-  static final List<String[]> CORPUS = List.of(
-      new String[] {"""
+  static final List<String[]> CORPUS =
+      List.of(
+          new String[] {
+            """
           Host db? !db9
             User dbadmin
             ProxyJump jump1,jump2
@@ -138,8 +158,15 @@ class SshRoutesTest {
           Host jump?
             HostName 198.51.100.1
             Port 2200
-          """, "db1", "db9", "dbx", "db10", "jump1"},
-      new String[] {"""
+          """,
+            "db1",
+            "db9",
+            "dbx",
+            "db10",
+            "jump1"
+          },
+          new String[] {
+            """
           Match originalhost app-* user root
             User matched-root
           Match originalhost app-*
@@ -149,8 +176,13 @@ class SshRoutesTest {
             ProxyJump none
           Match all
             ProxyJump gw
-          """, "app-1", "other", "gw"},
-      new String[] {"""
+          """,
+            "app-1",
+            "other",
+            "gw"
+          },
+          new String[] {
+            """
           Host a b c
             Port 2001
           Host b
@@ -161,7 +193,13 @@ class SshRoutesTest {
           Host *.internal
             HostName %h.example.net
             ProxyJump bastion.internal
-          """, "a", "b", "c", "x.internal", "bastion.internal"});
+          """,
+            "a",
+            "b",
+            "c",
+            "x.internal",
+            "bastion.internal"
+          });
 
   @Test
   void aCorpusOfConfigsResolvesAsSshGSaysOptionByOption() throws Exception {
@@ -193,8 +231,8 @@ class SshRoutesTest {
   @Test
   void identityFilesKnownHostsTimeoutAndTokensAreMapped() {
     SshSettings web = routes().resolve(host("web2", Map.of()));
-    assertThat(web.auth().identityFiles()).containsExactly(Path.of(HOME, ".ssh/deploy_deploy"),
-        dir.resolve("keys/web2.key"));
+    assertThat(web.auth().identityFiles())
+        .containsExactly(Path.of(HOME, ".ssh/deploy_deploy"), dir.resolve("keys/web2.key"));
     assertThat(web.auth().identitiesOnly()).isTrue();
     assertThat(web.knownHosts()).isEqualTo(dir.resolve("known_hosts"));
     assertThat(web.hostKeyPolicy()).isEqualTo(HostKeyPolicy.STRICT);
@@ -216,7 +254,9 @@ class SshRoutesTest {
   void severalHopsEachResolvedByItsOwnEntryTheFirstWithItsOwnJump() {
     SshSettings deep = routes().resolve(host("deep", Map.of()));
     List<SshSettings> hops = deep.jumps();
-    assertThat(hops).extracting(SshSettings::name).containsExactly("outer", "alice@hop1:2201", "hop2", "bob@hop3"); // ssh -G drops ssh://
+    assertThat(hops)
+        .extracting(SshSettings::name)
+        .containsExactly("outer", "alice@hop1:2201", "hop2", "bob@hop3"); // ssh -G drops ssh://
     assertThat(hops.get(1).host()).isEqualTo("192.0.2.11");
     assertThat(hops.get(1).user()).isEqualTo("alice");
     assertThat(hops.get(1).port()).isEqualTo(2201);
@@ -228,23 +268,31 @@ class SshRoutesTest {
 
   @Test
   void proxyJumpNoneInCommonArgsWinsOverSshConfig() {
-    SshSettings s = routes().resolve(host("web2", Map.of("ansible_ssh_common_args", "-o ProxyJump=none")));
+    SshSettings s =
+        routes().resolve(host("web2", Map.of("ansible_ssh_common_args", "-o ProxyJump=none")));
     assertThat(s.via()).isNull();
   }
 
   @Test
   void commonArgsJumpsAsAnsibleUsersWriteThem() {
     SshRoutes routes = routes();
-    for (String args : List.of("-o ProxyJump=bastion", "-J bastion", "-o 'ProxyJump=bastion'",
-        "-o ProxyCommand=\"ssh -W %h:%p -q bastion\"", "-o StrictHostKeyChecking=no -J jump@bastion:2222")) {
-      SshSettings s = routes.resolve(host("app1", Map.of("ansible_host", "10.2.0.7",
-          "ansible_ssh_common_args", args)));
+    for (String args :
+        List.of(
+            "-o ProxyJump=bastion",
+            "-J bastion",
+            "-o 'ProxyJump=bastion'",
+            "-o ProxyCommand=\"ssh -W %h:%p -q bastion\"",
+            "-o StrictHostKeyChecking=no -J jump@bastion:2222")) {
+      SshSettings s =
+          routes.resolve(
+              host("app1", Map.of("ansible_host", "10.2.0.7", "ansible_ssh_common_args", args)));
       assertThat(s.via()).as(args).isNotNull();
       assertThat(s.via().host()).as(args).isEqualTo("192.0.2.10");
       assertThat(s.via().port()).as(args).isEqualTo(2222);
       assertThat(s.host()).isEqualTo("10.2.0.7");
     }
-    SshSettings extra = routes.resolve(host("app2", Map.of("ansible_ssh_extra_args", "-J bastion")));
+    SshSettings extra =
+        routes.resolve(host("app2", Map.of("ansible_ssh_extra_args", "-J bastion")));
     assertThat(extra.via().name()).isEqualTo("bastion");
   }
 
@@ -259,27 +307,48 @@ class SshRoutesTest {
   @Test
   void precedenceInventoryThenCommonArgsThenSshConfig() {
     SshRoutes routes = routes();
-    SshSettings s = routes.resolve(host("web2", Map.of("ansible_user", "inv", "ansible_port", 2345,
-        "ansible_ssh_common_args", "-o User=args -o Port=3456 -o ConnectTimeout=4")));
+    SshSettings s =
+        routes.resolve(
+            host(
+                "web2",
+                Map.of(
+                    "ansible_user",
+                    "inv",
+                    "ansible_port",
+                    2345,
+                    "ansible_ssh_common_args",
+                    "-o User=args -o Port=3456 -o ConnectTimeout=4")));
     assertThat(s.user()).isEqualTo("inv");
     assertThat(s.port()).isEqualTo(2345);
     assertThat(s.connectTimeout()).isEqualTo(Duration.ofSeconds(4));
     SshSettings t = routes.resolve(host("web2", Map.of("ansible_ssh_common_args", "-o User=args")));
     assertThat(t.user()).isEqualTo("args");
 
-    SshRoutes cli = new SshRoutes(new ConnectionSettings(dir.resolve("cli_known"), true, Duration.ofSeconds(3),
-        new OpenSshConfig.Source(config, false), null, null, null));
-    SshSettings c = cli.resolve(host("web2", Map.of("ansible_ssh_common_args", "-o ConnectTimeout=4")));
+    SshRoutes cli =
+        new SshRoutes(
+            new ConnectionSettings(
+                dir.resolve("cli_known"),
+                true,
+                Duration.ofSeconds(3),
+                new OpenSshConfig.Source(config, false),
+                null,
+                null,
+                null));
+    SshSettings c =
+        cli.resolve(host("web2", Map.of("ansible_ssh_common_args", "-o ConnectTimeout=4")));
     assertThat(c.knownHosts()).isEqualTo(dir.resolve("cli_known"));
     assertThat(c.hostKeyPolicy()).isEqualTo(HostKeyPolicy.ACCEPT_NEW);
     assertThat(c.connectTimeout()).isEqualTo(Duration.ofSeconds(3));
-    assertThat(c.via().knownHosts()).as("runbook's own options reach the jump hosts").isEqualTo(dir.resolve("cli_known"));
+    assertThat(c.via().knownHosts())
+        .as("runbook's own options reach the jump hosts")
+        .isEqualTo(dir.resolve("cli_known"));
   }
 
   @Test
   void noConfigFileMeansOnlyInventoryAndArgs() {
-    SshRoutes none = new SshRoutes(new ConnectionSettings(null, false, null, OpenSshConfig.Source.NONE,
-        null, null, null));
+    SshRoutes none =
+        new SshRoutes(
+            new ConnectionSettings(null, false, null, OpenSshConfig.Source.NONE, null, null, null));
     SshSettings s = none.resolve(host("web2", Map.of("ansible_host", "10.0.0.2")));
     assertThat(s.via()).isNull();
     assertThat(s.host()).isEqualTo("10.0.0.2");
@@ -289,38 +358,64 @@ class SshRoutesTest {
   @Test
   void whatCannotBeHonouredIsAnInputErrorNamingHostAndOption() {
     SshRoutes routes = routes();
-    assertInvalid(routes, host("netcat", Map.of()), "host 'netcat'", "ProxyCommand 'nc -X 5 -x proxy:1080 %h %p'",
+    assertInvalid(
+        routes,
+        host("netcat", Map.of()),
+        "host 'netcat'",
+        "ProxyCommand 'nc -X 5 -x proxy:1080 %h %p'",
         "never falls back to a direct connection");
-    assertInvalid(routes, host("app", Map.of("ansible_ssh_common_args", "-o ProxyCommand='socat - TCP:%h:%p'")),
-        "host 'app'", "ProxyCommand 'socat");
+    assertInvalid(
+        routes,
+        host("app", Map.of("ansible_ssh_common_args", "-o ProxyCommand='socat - TCP:%h:%p'")),
+        "host 'app'",
+        "ProxyCommand 'socat");
     assertInvalid(routes, host("certified", Map.of()), "host 'certified'", "certificatefile");
     assertInvalid(routes, host("loopa", Map.of()), "host 'loopa'", "a ProxyJump loop?");
-    assertInvalid(routes, host("app", Map.of("ansible_ssh_common_args", "-o Bogus=1")), "host 'app'", "Bogus");
-    assertInvalid(routes, host("app", Map.of("ansible_ssh_common_args", "-o 'ProxyJump=x")), "unclosed");
+    assertInvalid(
+        routes,
+        host("app", Map.of("ansible_ssh_common_args", "-o Bogus=1")),
+        "host 'app'",
+        "Bogus");
+    assertInvalid(
+        routes, host("app", Map.of("ansible_ssh_common_args", "-o 'ProxyJump=x")), "unclosed");
     // A bad jump host is named as such.
-    assertInvalid(routes, host("app", Map.of("ansible_ssh_common_args", "-J netcat")), "host 'app'",
-        "jump host 'netcat'", "ProxyCommand");
+    assertInvalid(
+        routes,
+        host("app", Map.of("ansible_ssh_common_args", "-J netcat")),
+        "host 'app'",
+        "jump host 'netcat'",
+        "ProxyCommand");
   }
 
   @Test
   void prepareReportsEveryBadHostAtOnce() {
-    StandardConnector c = new StandardConnector(new ConnectionSettings(null, false, null,
-        new OpenSshConfig.Source(config, false), null, null, null));
-    assertThatThrownBy(() -> c.prepare(List.of(host("netcat", Map.of()), host("web1", Map.of()),
-        host("certified", Map.of()))))
+    StandardConnector c =
+        new StandardConnector(
+            new ConnectionSettings(
+                null, false, null, new OpenSshConfig.Source(config, false), null, null, null));
+    assertThatThrownBy(
+            () ->
+                c.prepare(
+                    List.of(
+                        host("netcat", Map.of()),
+                        host("web1", Map.of()),
+                        host("certified", Map.of()))))
         .isInstanceOf(RunbookException.class)
-        .satisfies(e -> assertThat(((RunbookException) e).code()).isEqualTo(ErrorCode.INVALID_INPUT))
-        .hasMessageContaining("host 'netcat'").hasMessageContaining("host 'certified'")
+        .satisfies(
+            e -> assertThat(((RunbookException) e).code()).isEqualTo(ErrorCode.INVALID_INPUT))
+        .hasMessageContaining("host 'netcat'")
+        .hasMessageContaining("host 'certified'")
         .hasMessageNotContaining("host 'web1'");
   }
 
   private static void assertInvalid(SshRoutes routes, Host h, String... parts) {
     assertThatThrownBy(() -> routes.resolve(h))
         .isInstanceOf(RunbookException.class)
-        .satisfies(e -> {
-          assertThat(((RunbookException) e).code()).isEqualTo(ErrorCode.INVALID_INPUT);
-          for (String p : parts) assertThat(e.getMessage()).contains(p);
-          assertThat(e.getMessage()).startsWith("hosts.yml:3:5: ");
-        });
+        .satisfies(
+            e -> {
+              assertThat(((RunbookException) e).code()).isEqualTo(ErrorCode.INVALID_INPUT);
+              for (String p : parts) assertThat(e.getMessage()).contains(p);
+              assertThat(e.getMessage()).startsWith("hosts.yml:3:5: ");
+            });
   }
 }

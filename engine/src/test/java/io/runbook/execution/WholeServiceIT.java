@@ -35,13 +35,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.containers.Network;
 
 /**
- * The whole service of the seed's second guide on real parts: three instances of the sample (1.2.3) on
- * OpenSSH hosts behind a real HAProxy (runtime API socket), sharing one real PostgreSQL 15, all containers
- * of {@code runbook-test/service:current} on one Docker network. {@code runbook apply
- * runbooks/upgrade-fleet-v2.yaml} runs in its own process (so that it can be killed with SIGKILL) while a
- * bounded load generator sends 20 requests/s through HAProxy's published frontend: during a rolling upgrade
- * no request may fail. One set of containers serves every case; {@link #reset()} puts the fleet back on
- * 1.2.3 and the database back to its seeded state before each.
+ * The whole service of the seed's second guide on real parts: three instances of the sample (1.2.3)
+ * on OpenSSH hosts behind a real HAProxy (runtime API socket), sharing one real PostgreSQL 15, all
+ * containers of {@code runbook-test/service:current} on one Docker network. {@code runbook apply
+ * runbooks/upgrade-fleet-v2.yaml} runs in its own process (so that it can be killed with SIGKILL)
+ * while a bounded load generator sends 20 requests/s through HAProxy's published frontend: during a
+ * rolling upgrade no request may fail. One set of containers serves every case; {@link #reset()}
+ * puts the fleet back on 1.2.3 and the database back to its seeded state before each.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WholeServiceIT {
@@ -70,14 +70,20 @@ class WholeServiceIT {
     List<CompletableFuture<SshHost>> starting = new ArrayList<>();
     var pool = Executors.newFixedThreadPool(5);
     try {
-      for (String name : APPS) starting.add(CompletableFuture.supplyAsync(() -> SshHost.startOn(name, keys, network, IMAGE), pool));
-      starting.add(CompletableFuture.supplyAsync(() -> SshHost.startOn("db1", keys, network, IMAGE), pool));
+      for (String name : APPS)
+        starting.add(
+            CompletableFuture.supplyAsync(() -> SshHost.startOn(name, keys, network, IMAGE), pool));
+      starting.add(
+          CompletableFuture.supplyAsync(() -> SshHost.startOn("db1", keys, network, IMAGE), pool));
       for (int i = 0; i < 3; i++) apps.add(starting.get(i).join());
       db = starting.get(3).join();
     } finally {
       pool.shutdown();
     }
-    db.exec("bash", "-c", """
+    db.exec(
+        "bash",
+        "-c",
+        """
         set -e
         echo "listen_addresses = '*'" >> /etc/postgresql/15/main/postgresql.conf
         echo "fsync = off" >> /etc/postgresql/15/main/postgresql.conf
@@ -85,11 +91,15 @@ class WholeServiceIT {
         pg_ctlcluster 15 main start
         runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -c "CREATE ROLE sampled LOGIN PASSWORD '%s'" \
           -c "CREATE DATABASE sampled OWNER sampled"
-        """.formatted(DB_PASSWORD));
+        """
+            .formatted(DB_PASSWORD));
     Path releases = REPO.resolve("samples/releases/1.2.3");
     for (SshHost h : apps) {
       h.copyIn(releases, "/tmp/release-1.2.3");
-      h.exec("bash", "-c", """
+      h.exec(
+          "bash",
+          "-c",
+          """
           set -e
           install -d -o runbook -g runbook %1$s %1$s/releases %1$s/config %1$s/data
           cp -r /tmp/release-1.2.3 %1$s/releases/1.2.3 && ln -sfn releases/1.2.3 %1$s/current
@@ -99,15 +109,32 @@ class WholeServiceIT {
           EOF
           cp %1$s/config/config.json.seeded %1$s/config/config.json && chmod 600 %1$s/config/config.json*
           chown -R runbook:runbook %1$s
-          """.formatted(APP, PORT, DB_URL));
+          """
+              .formatted(APP, PORT, DB_URL));
     }
-    asRunbook(apps.get(0), "python3 " + APP + "/current/sampled.py migrate --db '" + DB_URL + "'"
-        + " && python3 " + APP + "/current/sampled.py seed --db '" + DB_URL + "'");
-    db.exec("bash", "-c", "runuser -u postgres -- pg_dump -Fc -f /var/lib/postgresql/seeded.dump sampled");
+    asRunbook(
+        apps.get(0),
+        "python3 "
+            + APP
+            + "/current/sampled.py migrate --db '"
+            + DB_URL
+            + "'"
+            + " && python3 "
+            + APP
+            + "/current/sampled.py seed --db '"
+            + DB_URL
+            + "'");
+    db.exec(
+        "bash",
+        "-c",
+        "runuser -u postgres -- pg_dump -Fc -f /var/lib/postgresql/seeded.dump sampled");
     seededDump = dump();
 
     lb = SshHost.startOn("lb1", keys, network, IMAGE, 80);
-    lb.exec("bash", "-c", """
+    lb.exec(
+        "bash",
+        "-c",
+        """
         set -e
         usermod -aG haproxy runbook
         cat > /etc/haproxy/haproxy.cfg <<'EOF'
@@ -132,27 +159,38 @@ class WholeServiceIT {
         EOF
         haproxy -c -q -f /etc/haproxy/haproxy.cfg
         haproxy -D -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid
-        """.formatted(PORT));
+        """
+            .formatted(PORT));
   }
 
   @AfterAll
   static void stopTheService() {
-    Stream.concat(apps.stream(), Stream.of(db, lb)).filter(h -> h != null).parallel().forEach(SshHost::close);
+    Stream.concat(apps.stream(), Stream.of(db, lb))
+        .filter(h -> h != null)
+        .parallel()
+        .forEach(SshHost::close);
     if (network != null) network.close();
   }
 
   @BeforeEach
   void reset() throws Exception {
     for (SshHost h : apps) {
-      h.exec("bash", "-c", """
+      h.exec(
+          "bash",
+          "-c",
+          """
           [ ! -x %1$s/current/sampledctl ] || %1$s/current/sampledctl stop %1$s >/dev/null
           rm -rf %1$s/releases/2.0.0 %1$s/config/config.json.next %1$s/config/config.json.before-* /home/runbook/.local
           ln -sfn releases/1.2.3 %1$s/current && cp -p %1$s/config/config.json.seeded %1$s/config/config.json
           chown -h runbook:runbook %1$s/current %1$s/config/config.json
           rm -rf /var/tmp/runbook.lock*
-          """.formatted(APP));
+          """
+              .formatted(APP));
     }
-    db.exec("bash", "-c", """
+    db.exec(
+        "bash",
+        "-c",
+        """
         set -e
         rm -rf /var/tmp/runbook.lock* /var/backups/sampled
         runuser -u postgres -- dropdb --force sampled
@@ -168,7 +206,8 @@ class WholeServiceIT {
 
   @Test
   @Order(1)
-  void aCleanRollingUpgradeLosesNoRequestAndRollbackRunIdRestoresTheDatabaseOnce() throws Exception {
+  void aCleanRollingUpgradeLosesNoRequestAndRollbackRunIdRestoresTheDatabaseOnce()
+      throws Exception {
     Controller run;
     Load.Figures load;
     try (Load l = Load.start(frontend())) {
@@ -181,7 +220,9 @@ class WholeServiceIT {
     assertThat(load.sent).as("the load ran the whole upgrade").isGreaterThan(20);
     for (SshHost h : apps) assertThat(version(h)).as(h.name()).isEqualTo("2.0.0");
     assertThat(migrations()).isEqualTo("001_init.sql,002_add_user_badges.sql,003_threads.sql");
-    assertThat(count(run.output, "Apply the 2.0.0 migrations")).as("migrated once").isGreaterThanOrEqualTo(1);
+    assertThat(count(run.output, "Apply the 2.0.0 migrations"))
+        .as("migrated once")
+        .isGreaterThanOrEqualTo(1);
     assertThat(run.output).doesNotContain(DB_PASSWORD);
 
     // The downgrade: every instance back on 1.2.3, then the database restored once from the dump.
@@ -189,7 +230,9 @@ class WholeServiceIT {
     assertThat(back.exit).as("exit 2: hosts were rolled back; " + back.output).isEqualTo(2);
     assertThat(back.output).contains("Restore sampled from the dump (once)");
     for (SshHost h : apps) assertThat(version(h)).as(h.name()).isEqualTo("1.2.3");
-    assertThat(dump()).as("pg_dump after the rollback equals pg_dump before the run").isEqualTo(seededDump);
+    assertThat(dump())
+        .as("pg_dump after the rollback equals pg_dump before the run")
+        .isEqualTo(seededDump);
     assertAllReadyInHaproxy();
   }
 
@@ -209,7 +252,8 @@ class WholeServiceIT {
     assertThat(version(apps.get(0))).as("app1 stays upgraded").isEqualTo("2.0.0");
     assertThat(version(apps.get(1))).as("app2 rolled back").isEqualTo("1.2.3");
     assertThat(version(apps.get(2))).as("app3 never touched").isEqualTo("1.2.3");
-    assertThat(migrations()).as("the shared migration is kept while app1 serves 2.0.0")
+    assertThat(migrations())
+        .as("the shared migration is kept while app1 serves 2.0.0")
         .isEqualTo("001_init.sql,002_add_user_badges.sql,003_threads.sql");
     assertAllReadyInHaproxy();
   }
@@ -228,7 +272,9 @@ class WholeServiceIT {
     System.out.println("WholeServiceIT (c) failure on app2, rollback-fleet: " + load);
     assertThat(run.exit).as(run.output).isEqualTo(2);
     for (SshHost h : apps) assertThat(version(h)).as(h.name()).isEqualTo("1.2.3");
-    assertThat(dump()).as("pg_dump after the rollback equals pg_dump before the run").isEqualTo(seededDump);
+    assertThat(dump())
+        .as("pg_dump after the rollback equals pg_dump before the run")
+        .isEqualTo(seededDump);
     assertAllReadyInHaproxy();
   }
 
@@ -236,11 +282,15 @@ class WholeServiceIT {
   @Order(4)
   void resumeAfterSigkillInTheRunOnceMigrationEndsUpgradedOrRolledBack() throws Exception {
     // The migration waits on a lock held from outside, so that the controller dies inside it.
-    db.exec("bash", "-c", "setsid runuser -u postgres -- psql -q -d sampled -c 'BEGIN; LOCK TABLE messages IN SHARE MODE;"
-        + " SELECT pg_sleep(5); COMMIT;' >/dev/null 2>&1 < /dev/null &");
+    db.exec(
+        "bash",
+        "-c",
+        "setsid runuser -u postgres -- psql -q -d sampled -c 'BEGIN; LOCK TABLE messages IN SHARE MODE;"
+            + " SELECT pg_sleep(5); COMMIT;' >/dev/null 2>&1 < /dev/null &");
     Controller killed = apply("rollback-host", line -> line.contains("Apply the 2.0.0 migrations"));
     assertThat(killed.killed).as(killed.output).isTrue();
-    Thread.sleep(5000);  // the lock is gone; the orphaned migration's session ended without its COMMIT
+    Thread.sleep(
+        5000); // the lock is gone; the orphaned migration's session ended without its COMMIT
     Controller resumed = cli("resume", killed.runId());
     assertOneOfTheEndStates(resumed);
   }
@@ -248,29 +298,37 @@ class WholeServiceIT {
   @Test
   @Order(5)
   void resumeAfterSigkillInTheMiddleOfTheSecondInstanceEndsUpgradedOrRolledBack() throws Exception {
-    Controller killed = apply("rollback-host", line -> line.contains("app2") && line.contains("Point 'current' at 2.0.0"));
+    Controller killed =
+        apply(
+            "rollback-host",
+            line -> line.contains("app2") && line.contains("Point 'current' at 2.0.0"));
     assertThat(killed.killed).as(killed.output).isTrue();
     Controller resumed = cli("resume", killed.runId());
     assertOneOfTheEndStates(resumed);
   }
 
-  // --- checks ------------------------------------------------------------------------------------------
+  // --- checks
+  // ------------------------------------------------------------------------------------------
 
   /**
-   * The run ended in one of the states a run without a kill ends in — upgraded (all on 2.0.0 with the
-   * migration), the rollback-host state of case (b) (instances before the failed one on 2.0.0, the rest on
-   * 1.2.3, the migration kept) or the rolled-back state (all on 1.2.3, the database as seeded) — with every
-   * server ready and UP in HAProxy: never a mix such as a restored database under a 2.0.0 server.
+   * The run ended in one of the states a run without a kill ends in — upgraded (all on 2.0.0 with
+   * the migration), the rollback-host state of case (b) (instances before the failed one on 2.0.0,
+   * the rest on 1.2.3, the migration kept) or the rolled-back state (all on 1.2.3, the database as
+   * seeded) — with every server ready and UP in HAProxy: never a mix such as a restored database
+   * under a 2.0.0 server.
    */
   private void assertOneOfTheEndStates(Controller resumed) throws Exception {
     List<String> versions = apps.stream().map(WholeServiceIT::version).toList();
-    System.out.println("WholeServiceIT resume ended with exit " + resumed.exit + ", versions " + versions);
+    System.out.println(
+        "WholeServiceIT resume ended with exit " + resumed.exit + ", versions " + versions);
     if (versions.equals(List.of("2.0.0", "2.0.0", "2.0.0"))) {
       assertThat(resumed.exit).as(resumed.output).isZero();
       assertThat(migrations()).isEqualTo("001_init.sql,002_add_user_badges.sql,003_threads.sql");
     } else if (versions.equals(List.of("2.0.0", "1.2.3", "1.2.3"))) {
       assertThat(resumed.exit).as(resumed.output).isEqualTo(2);
-      assertThat(migrations()).as("kept while app1 serves 2.0.0").isEqualTo("001_init.sql,002_add_user_badges.sql,003_threads.sql");
+      assertThat(migrations())
+          .as("kept while app1 serves 2.0.0")
+          .isEqualTo("001_init.sql,002_add_user_badges.sql,003_threads.sql");
       assertThat(resumed.output).contains("before_all kept");
     } else {
       assertThat(versions).as(resumed.output).containsOnly("1.2.3");
@@ -287,12 +345,25 @@ class WholeServiceIT {
   }
 
   private static String migrations() {
-    return db.exec("runuser", "-u", "postgres", "--", "psql", "-X", "-A", "-t", "-d", "sampled", "-c",
-        "SELECT string_agg(version, ',' ORDER BY version) FROM migrations").strip();
+    return db.exec(
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            "psql",
+            "-X",
+            "-A",
+            "-t",
+            "-d",
+            "sampled",
+            "-c",
+            "SELECT string_agg(version, ',' ORDER BY version) FROM migrations")
+        .strip();
   }
 
   private static String dump() {
-    return LocalPostgres.withoutRestrictKeys(db.exec("runuser", "-u", "postgres", "--", "pg_dump", "sampled"));
+    return LocalPostgres.withoutRestrictKeys(
+        db.exec("runuser", "-u", "postgres", "--", "pg_dump", "sampled"));
   }
 
   /** The seeded state's every server back in HAProxy: ready (admin) and UP. */
@@ -300,8 +371,15 @@ class WholeServiceIT {
     awaitAllUp();
     String state = lbCommand("show servers state app");
     for (String s : APPS) {
-      assertThat(state.lines().filter(l -> l.contains(" " + s + " ")).findFirst().orElseThrow().split("\\s+")[6])
-          .as(s + " srv_admin_state 0 (ready): " + state).isEqualTo("0");
+      assertThat(
+              state
+                  .lines()
+                  .filter(l -> l.contains(" " + s + " "))
+                  .findFirst()
+                  .orElseThrow()
+                  .split("\\s+")[6])
+          .as(s + " srv_admin_state 0 (ready): " + state)
+          .isEqualTo("0");
     }
   }
 
@@ -310,7 +388,11 @@ class WholeServiceIT {
     String stat = "";
     while (System.nanoTime() < deadline) {
       stat = lbCommand("show stat");
-      long up = stat.lines().filter(l -> l.startsWith("app,app")).filter(l -> l.split(",")[17].equals("UP")).count();
+      long up =
+          stat.lines()
+              .filter(l -> l.startsWith("app,app"))
+              .filter(l -> l.split(",")[17].equals("UP"))
+              .count();
       if (up == APPS.size()) return;
       Thread.sleep(200);
     }
@@ -321,9 +403,14 @@ class WholeServiceIT {
     return lb.exec("bash", "-c", "echo '" + command + "' | socat stdio /run/haproxy/admin.sock");
   }
 
-  /** Makes 2.0.0 refuse to start on the host (and only 2.0.0): a python usercustomize of the login user. */
+  /**
+   * Makes 2.0.0 refuse to start on the host (and only 2.0.0): a python usercustomize of the login
+   * user.
+   */
   private static void failToStart(SshHost h) {
-    asRunbook(h, """
+    asRunbook(
+        h,
+        """
         d=$(python3 -c 'import site; print(site.getusersitepackages())') && mkdir -p "$d" && cat > "$d/usercustomize.py" <<'EOF'
         import os, sys
         if "/releases/2.0.0/" in os.path.realpath(sys.argv[0]) and sys.argv[1:2] == ["serve"]:
@@ -346,7 +433,8 @@ class WholeServiceIT {
     return URI.create("http://127.0.0.1:" + lb.mappedPort(80) + "/api/messages");
   }
 
-  // --- the controller, in its own process ---------------------------------------------------------------
+  // --- the controller, in its own process
+  // ---------------------------------------------------------------
 
   record Controller(int exit, String output, boolean killed, Path state) {
     String runId() throws Exception {
@@ -357,7 +445,9 @@ class WholeServiceIT {
   }
 
   private Path inventory() throws Exception {
-    StringBuilder y = new StringBuilder("""
+    StringBuilder y =
+        new StringBuilder(
+            """
         all:
           vars:
             ansible_user: runbook
@@ -372,14 +462,16 @@ class WholeServiceIT {
             sudo_mode_secret: fleet-sudo-secret-0123456789
             connection_initiation_secret: fleet-connection-secret-0123456789
           children:
-        """.formatted(TestKeys.shared().privateKey(), APP, PORT, DB_URL));
+        """
+                .formatted(TestKeys.shared().privateKey(), APP, PORT, DB_URL));
     group(y, "app", apps);
     group(y, "db", List.of(db));
     group(y, "lb", List.of(lb));
     Path file = tmp.resolve("inventory.yaml");
     Files.writeString(file, y);
     StringBuilder known = new StringBuilder();
-    for (SshHost h : Stream.concat(apps.stream(), Stream.of(db, lb)).toList()) known.append(h.knownHostsLine()).append('\n');
+    for (SshHost h : Stream.concat(apps.stream(), Stream.of(db, lb)).toList())
+      known.append(h.knownHostsLine()).append('\n');
     Files.writeString(tmp.resolve("known_hosts"), known);
     return file;
   }
@@ -387,32 +479,55 @@ class WholeServiceIT {
   private static void group(StringBuilder y, String name, List<SshHost> hosts) {
     y.append("    ").append(name).append(":\n      hosts:\n");
     for (SshHost h : hosts) {
-      y.append("        ").append(h.name()).append(": {ansible_host: ").append(h.host()).append(", ansible_port: ")
-          .append(h.port()).append("}\n");
+      y.append("        ")
+          .append(h.name())
+          .append(": {ansible_host: ")
+          .append(h.host())
+          .append(", ansible_port: ")
+          .append(h.port())
+          .append("}\n");
     }
   }
 
   private Controller apply(String policy, Predicate<String> killAtJournalLine) throws Exception {
     Path state = tmp.resolve("state");
-    return controller(List.of("apply", REPO.resolve("runbooks").resolve(RUNBOOK).toString(), "-i", inventory().toString(),
-        "--on-failure", policy), state, killAtJournalLine);
+    return controller(
+        List.of(
+            "apply",
+            REPO.resolve("runbooks").resolve(RUNBOOK).toString(),
+            "-i",
+            inventory().toString(),
+            "--on-failure",
+            policy),
+        state,
+        killAtJournalLine);
   }
 
   private Controller cli(String command, String runId) throws Exception {
     return controller(List.of(command, runId, "--orphan-wait", "10"), tmp.resolve("state"), null);
   }
 
-  private Controller controller(List<String> args, Path state, Predicate<String> killAt) throws Exception {
-    List<String> command = new ArrayList<>(List.of("java", "-jar", REPO.resolve("engine/target/runbook.jar").toString()));
+  private Controller controller(List<String> args, Path state, Predicate<String> killAt)
+      throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of("java", "-jar", REPO.resolve("engine/target/runbook.jar").toString()));
     command.addAll(args);
-    command.addAll(List.of("--yes", "--known-hosts", tmp.resolve("known_hosts").toString(), "--state-dir", state.toString()));
+    command.addAll(
+        List.of(
+            "--yes",
+            "--known-hosts",
+            tmp.resolve("known_hosts").toString(),
+            "--state-dir",
+            state.toString()));
     Path log = Files.createTempFile(tmp, "controller", ".log");
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     boolean killed = false;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
     while (p.isAlive() && System.nanoTime() < deadline) {
       if (killAt != null && journal(state).stream().anyMatch(killAt)) {
-        p.destroyForcibly().waitFor();  // SIGKILL
+        p.destroyForcibly().waitFor(); // SIGKILL
         killed = true;
         break;
       }
@@ -420,9 +535,11 @@ class WholeServiceIT {
     }
     if (!p.waitFor(5, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor();
-      throw new AssertionError("the controller ran for more than 3 minutes: " + Files.readString(log));
+      throw new AssertionError(
+          "the controller ran for more than 3 minutes: " + Files.readString(log));
     }
-    return new Controller(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8), killed, state);
+    return new Controller(
+        p.exitValue(), Files.readString(log, StandardCharsets.UTF_8), killed, state);
   }
 
   private static List<String> journal(Path state) throws Exception {
@@ -438,17 +555,21 @@ class WholeServiceIT {
     return lines;
   }
 
-  // --- the load ------------------------------------------------------------------------------------------
+  // --- the load
+  // ------------------------------------------------------------------------------------------
 
   /**
-   * 20 requests/s through HAProxy until {@link #finish()}, at most 4 minutes and {@value #MAX} requests;
-   * a request fails on any status but 200, a connection error, or no answer within 5 s.
+   * 20 requests/s through HAProxy until {@link #finish()}, at most 4 minutes and {@value #MAX}
+   * requests; a request fails on any status but 200, a connection error, or no answer within 5 s.
    */
   static final class Load implements AutoCloseable {
     static final int MAX = 20 * 240;
     final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(2)).build();
+    final HttpClient client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
     final AtomicInteger sent = new AtomicInteger();
     final AtomicInteger done = new AtomicInteger();
     final AtomicInteger failed = new AtomicInteger();
@@ -457,24 +578,37 @@ class WholeServiceIT {
     record Figures(int sent, int failed, List<String> firstFailures) {
       @Override
       public String toString() {
-        return sent + " requests, " + failed + " failed" + (firstFailures.isEmpty() ? "" : " " + firstFailures);
+        return sent
+            + " requests, "
+            + failed
+            + " failed"
+            + (firstFailures.isEmpty() ? "" : " " + firstFailures);
       }
     }
 
     static Load start(URI uri) {
       Load l = new Load();
       HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build();
-      l.timer.scheduleAtFixedRate(() -> {
-        if (l.sent.get() >= MAX) return;
-        l.sent.incrementAndGet();
-        l.client.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((r, e) -> {
-          if (e != null || r.statusCode() != 200) {
-            l.failed.incrementAndGet();
-            if (l.failures.size() < 5) l.failures.add(e != null ? e.toString() : r.statusCode() + " " + r.body().strip());
-          }
-          l.done.incrementAndGet();
-        });
-      }, 0, 50, TimeUnit.MILLISECONDS);
+      l.timer.scheduleAtFixedRate(
+          () -> {
+            if (l.sent.get() >= MAX) return;
+            l.sent.incrementAndGet();
+            l.client
+                .sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                .whenComplete(
+                    (r, e) -> {
+                      if (e != null || r.statusCode() != 200) {
+                        l.failed.incrementAndGet();
+                        if (l.failures.size() < 5)
+                          l.failures.add(
+                              e != null ? e.toString() : r.statusCode() + " " + r.body().strip());
+                      }
+                      l.done.incrementAndGet();
+                    });
+          },
+          0,
+          50,
+          TimeUnit.MILLISECONDS);
       return l;
     }
 

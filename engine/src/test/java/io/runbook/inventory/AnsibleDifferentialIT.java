@@ -26,26 +26,32 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * runbook's inventory loader against Ansible itself (Debian's ansible-core, installed by
- * scripts/test-env.sh): every inventory of src/test/resources/ansible-corpus is read by both, and compared
- * host by host (groups and every variable, types included) with {@code ansible-inventory --list}, and each
- * case's patterns with {@code ansible PATTERN --list-hosts} (as sets: runbook lists hosts in inventory
- * order). A case is a directory whose {@code case} file lists its {@code source:} lines (each an {@code -i}),
- * an optional {@code playbook-dir:} and its {@code pattern:} lines.
+ * scripts/test-env.sh): every inventory of src/test/resources/ansible-corpus is read by both, and
+ * compared host by host (groups and every variable, types included) with {@code ansible-inventory
+ * --list}, and each case's patterns with {@code ansible PATTERN --list-hosts} (as sets: runbook
+ * lists hosts in inventory order). A case is a directory whose {@code case} file lists its {@code
+ * source:} lines (each an {@code -i}), an optional {@code playbook-dir:} and its {@code pattern:}
+ * lines.
  */
 class AnsibleDifferentialIT {
   private static final Path CORPUS = Path.of("src/test/resources/ansible-corpus");
   // ansible-inventory writes .inf as Infinity, which is not JSON.
-  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
-      .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+  private static final ObjectMapper JSON =
+      com.fasterxml.jackson.databind.json.JsonMapper.builder()
+          .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+          .build();
 
   @TempDir Path tmp;
 
-  private record Case(String name, Path dir, List<String> sources, String playbookDir, List<String> patterns) {}
+  private record Case(
+      String name, Path dir, List<String> sources, String playbookDir, List<String> patterns) {}
 
   @Test
   void readsEveryInventoryAsAnsibleDoes() throws Exception {
     assertThat(run(tmp, List.of("ansible-inventory", "--version")).exit)
-        .as("ansible-inventory must be installed (scripts/test-env.sh installs Debian's ansible-core)").isZero();
+        .as(
+            "ansible-inventory must be installed (scripts/test-env.sh installs Debian's ansible-core)")
+        .isZero();
     List<Case> cases = cases();
     assertThat(cases).hasSizeGreaterThanOrEqualTo(15);
     List<String> differences = new ArrayList<>();
@@ -60,17 +66,26 @@ class AnsibleDifferentialIT {
       }
       List<String> cmd = new ArrayList<>(List.of("ansible-inventory", "--list"));
       cmd.addAll(iArgs);
-      if (c.playbookDir() != null) cmd.addAll(List.of("--playbook-dir", c.dir().resolve(c.playbookDir()).toString()));
+      if (c.playbookDir() != null)
+        cmd.addAll(List.of("--playbook-dir", c.dir().resolve(c.playbookDir()).toString()));
       Result ansible = run(c.dir(), cmd);
       assertThat(ansible.exit).as(c.name() + ": ansible-inventory failed: " + ansible.err).isZero();
       JsonNode list = JSON.readTree(ansible.out);
 
       Problems problems = new Problems();
-      Inventory ours = InventoryLoader.load(c.sources().stream().map(s -> c.dir().resolve(s)).toList(),
-          c.playbookDir() == null ? null : c.dir().resolve(c.playbookDir()), Vault.none(),
-          p -> c.dir().relativize(p).toString(), problems).orElse(null);
+      Inventory ours =
+          InventoryLoader.load(
+                  c.sources().stream().map(s -> c.dir().resolve(s)).toList(),
+                  c.playbookDir() == null ? null : c.dir().resolve(c.playbookDir()),
+                  Vault.none(),
+                  p -> c.dir().relativize(p).toString(),
+                  problems)
+              .orElse(null);
       if (ours == null) {
-        differences.add(c.name() + ": runbook refused it: " + problems.sorted().stream().map(Problem::toString).toList());
+        differences.add(
+            c.name()
+                + ": runbook refused it: "
+                + problems.sorted().stream().map(Problem::toString).toList());
         continue;
       }
       Map<String, Set<String>> groupsOf = groupsOf(list);
@@ -79,13 +94,21 @@ class AnsibleDifferentialIT {
       for (String h : both) {
         Host host = ours.hosts().get(h);
         if (host == null || !groupsOf.containsKey(h)) {
-          differences.add(c.name() + ": host " + h + " only in " + (host == null ? "ansible" : "runbook"));
+          differences.add(
+              c.name() + ": host " + h + " only in " + (host == null ? "ansible" : "runbook"));
           continue;
         }
         hosts++;
         Set<String> ourGroups = new TreeSet<>(host.groups());
         if (!ourGroups.equals(groupsOf.get(h))) {
-          differences.add(c.name() + ": " + h + " groups: ansible " + groupsOf.get(h) + ", runbook " + ourGroups);
+          differences.add(
+              c.name()
+                  + ": "
+                  + h
+                  + " groups: ansible "
+                  + groupsOf.get(h)
+                  + ", runbook "
+                  + ourGroups);
         }
         JsonNode theirs = list.path("_meta").path("hostvars").path(h);
         JsonNode mine = JSON.valueToTree(host.vars());
@@ -114,24 +137,44 @@ class AnsibleDifferentialIT {
         }
         Set<String> mine = new TreeSet<>();
         ours.select(p).forEach(x -> mine.add(x.name()));
-        if (!theirs.equals(mine)) differences.add(c.name() + ": pattern '" + p + "': ansible " + theirs + ", runbook " + mine);
+        if (!theirs.equals(mine))
+          differences.add(
+              c.name() + ": pattern '" + p + "': ansible " + theirs + ", runbook " + mine);
       }
     }
-    System.out.println("ansible differential: " + cases.size() + " inventories, " + hosts + " hosts, " + variables
-        + " variables, " + patterns + " patterns, " + differences.size() + " differences");
-    assertThat(differences).as("differences from ansible-inventory / ansible --list-hosts").isEmpty();
+    System.out.println(
+        "ansible differential: "
+            + cases.size()
+            + " inventories, "
+            + hosts
+            + " hosts, "
+            + variables
+            + " variables, "
+            + patterns
+            + " patterns, "
+            + differences.size()
+            + " differences");
+    assertThat(differences)
+        .as("differences from ansible-inventory / ansible --list-hosts")
+        .isEmpty();
     assertThat(patterns).isGreaterThanOrEqualTo(30);
   }
 
-  /** Numbers are equal when both are integers of the same value, or both floating point of the same value. */
-  private static final Comparator<JsonNode> NUMBERS = (x, y) -> {
-    if (x.equals(y)) return 0;
-    if (x.isNumber() && y.isNumber()) {
-      if (x.isIntegralNumber() && y.isIntegralNumber()) return x.bigIntegerValue().compareTo(y.bigIntegerValue());
-      if (x.isFloatingPointNumber() && y.isFloatingPointNumber()) return Double.compare(x.doubleValue(), y.doubleValue());
-    }
-    return 1;
-  };
+  /**
+   * Numbers are equal when both are integers of the same value, or both floating point of the same
+   * value.
+   */
+  private static final Comparator<JsonNode> NUMBERS =
+      (x, y) -> {
+        if (x.equals(y)) return 0;
+        if (x.isNumber() && y.isNumber()) {
+          if (x.isIntegralNumber() && y.isIntegralNumber())
+            return x.bigIntegerValue().compareTo(y.bigIntegerValue());
+          if (x.isFloatingPointNumber() && y.isFloatingPointNumber())
+            return Double.compare(x.doubleValue(), y.doubleValue());
+        }
+        return 1;
+      };
 
   /** Each host's groups, with ancestors and {@code all}, from ansible-inventory's group tree. */
   private static Map<String, Set<String>> groupsOf(JsonNode list) {
@@ -140,20 +183,26 @@ class AnsibleDifferentialIT {
     for (Iterator<String> it = list.fieldNames(); it.hasNext(); ) {
       String g = it.next();
       if (g.equals("_meta")) continue;
-      for (JsonNode c : list.get(g).path("children")) parents.computeIfAbsent(c.asText(), k -> new ArrayList<>()).add(g);
-      for (JsonNode h : list.get(g).path("hosts")) direct.computeIfAbsent(h.asText(), k -> new TreeSet<>()).add(g);
+      for (JsonNode c : list.get(g).path("children"))
+        parents.computeIfAbsent(c.asText(), k -> new ArrayList<>()).add(g);
+      for (JsonNode h : list.get(g).path("hosts"))
+        direct.computeIfAbsent(h.asText(), k -> new TreeSet<>()).add(g);
     }
-    list.path("_meta").path("hostvars").fieldNames().forEachRemaining(h -> direct.computeIfAbsent(h, k -> new TreeSet<>()));
+    list.path("_meta")
+        .path("hostvars")
+        .fieldNames()
+        .forEachRemaining(h -> direct.computeIfAbsent(h, k -> new TreeSet<>()));
     Map<String, Set<String>> out = new HashMap<>();
-    direct.forEach((h, gs) -> {
-      Set<String> all = new TreeSet<>(List.of("all"));
-      List<String> todo = new ArrayList<>(gs);
-      while (!todo.isEmpty()) {
-        String g = todo.remove(todo.size() - 1);
-        if (all.add(g)) todo.addAll(parents.getOrDefault(g, List.of()));
-      }
-      out.put(h, all);
-    });
+    direct.forEach(
+        (h, gs) -> {
+          Set<String> all = new TreeSet<>(List.of("all"));
+          List<String> todo = new ArrayList<>(gs);
+          while (!todo.isEmpty()) {
+            String g = todo.remove(todo.size() - 1);
+            if (all.add(g)) todo.addAll(parents.getOrDefault(g, List.of()));
+          }
+          out.put(h, all);
+        });
     return out;
   }
 
@@ -171,7 +220,8 @@ class AnsibleDifferentialIT {
           if (colon < 0) continue;
           String key = line.substring(0, colon);
           String value = line.substring(colon + 2).strip();
-          if (value.startsWith("\"") && value.endsWith("\"")) value = value.substring(1, value.length() - 1);
+          if (value.startsWith("\"") && value.endsWith("\""))
+            value = value.substring(1, value.length() - 1);
           switch (key) {
             case "source" -> sources.add(value);
             case "pattern" -> patterns.add(value);
@@ -186,7 +236,10 @@ class AnsibleDifferentialIT {
     return out;
   }
 
-  /** Copies a case; scripts (files starting with #!) get their executable bit whatever the checkout did. */
+  /**
+   * Copies a case; scripts (files starting with #!) get their executable bit whatever the checkout
+   * did.
+   */
   private static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> all = Files.walk(from)) {
       for (Path p : all.toList()) {
@@ -213,19 +266,22 @@ class AnsibleDifferentialIT {
 
   private Result run(Path cwd, List<String> cmd) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile());
-    // Ansible's configuration must not come from this machine; its cache goes to the test's directory.
+    // Ansible's configuration must not come from this machine; its cache goes to the test's
+    // directory.
     pb.environment().put("ANSIBLE_CONFIG", emptyConfig().toString());
     pb.environment().put("ANSIBLE_HOME", tmp.resolve(".ansible").toString());
     pb.environment().put("ANSIBLE_LOCAL_TEMP", tmp.resolve(".ansible-tmp").toString());
     pb.environment().put("ANSIBLE_NOCOLOR", "1");
     Process p = pb.start();
-    var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-      try {
-        return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        return e.toString();
-      }
-    });
+    var err =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+              } catch (IOException e) {
+                return e.toString();
+              }
+            });
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as(cmd + " finished").isTrue();
     return new Result(p.exitValue(), out, err.join());

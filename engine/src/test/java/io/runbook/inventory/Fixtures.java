@@ -10,7 +10,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-/** Loads inventories from {@code src/test/resources/inventory/}, named in messages by file name only. */
+/**
+ * Loads inventories from {@code src/test/resources/inventory/}, named in messages by file name
+ * only.
+ */
 final class Fixtures {
   private Fixtures() {}
 

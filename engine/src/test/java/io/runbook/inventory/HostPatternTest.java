@@ -8,8 +8,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Host patterns on {@code patterns.yaml}, whose hosts in inventory order are
- * bastion, web1, web2, web10, db1, db2, web3, db3.
+ * Host patterns on {@code patterns.yaml}, whose hosts in inventory order are bastion, web1, web2,
+ * web10, db1, db2, web3, db3.
  */
 class HostPatternTest {
   private final Inventory inventory = Fixtures.load("patterns.yaml");
@@ -19,7 +19,10 @@ class HostPatternTest {
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
-  @CsvSource(delimiter = '|', textBlock = """
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
       all              | bastion web1 web2 web10 db1 db2 web3 db3
       *                | bastion web1 web2 web10 db1 db2 web3 db3
       prod             | web1 web2 web10 db1 db2
@@ -72,12 +75,15 @@ class HostPatternTest {
   @Test
   void brokenPatternsSelectNothingRatherThanEverything() {
     assertThat(select("")).isEmpty();
-    assertThat(inventory.patternProblems("  ")).containsExactly("host pattern is empty: use 'all', a group or a host name");
+    assertThat(inventory.patternProblems("  "))
+        .containsExactly("host pattern is empty: use 'all', a group or a host name");
     assertThat(select("!")).isEmpty();
     assertThat(inventory.patternProblems("!"))
         .containsExactly("'!' in host pattern '!' names nothing: write !GROUP or !HOST");
     assertThat(select("~web[")).isEmpty();
-    assertThat(inventory.patternProblems("~web[")).singleElement().asString()
+    assertThat(inventory.patternProblems("~web["))
+        .singleElement()
+        .asString()
         .startsWith("'~web[' in host pattern '~web[' is not a valid regular expression: ");
   }
 }

@@ -43,7 +43,8 @@ class HostTest {
   @Test
   void tildeInTheKeyPathIsTheHomeDirectory() {
     Path home = Path.of(System.getProperty("user.home"));
-    assertThat(inventory.hosts().get("full").privateKey()).contains(home.resolve(".ssh/id_ed25519"));
+    assertThat(inventory.hosts().get("full").privateKey())
+        .contains(home.resolve(".ssh/id_ed25519"));
   }
 
   @Test
@@ -66,10 +67,13 @@ class HostTest {
 
   @Test
   void aHandBuiltHostWithABadValueFailsWithItsLocation() {
-    Host bad = new Host("x", Map.of("ansible_port", 0L), List.of("all"), new Location("hand.yaml", 3, 5));
+    Host bad =
+        new Host("x", Map.of("ansible_port", 0L), List.of("all"), new Location("hand.yaml", 3, 5));
     assertThatThrownBy(bad::port)
         .isInstanceOf(RunbookException.class)
-        .hasMessage("hand.yaml:3:5: host 'x': ansible_port must be an integer from 1 to 65535, not '0'")
-        .satisfies(e -> assertThat(((RunbookException) e).code()).isEqualTo(ErrorCode.INVALID_INPUT));
+        .hasMessage(
+            "hand.yaml:3:5: host 'x': ansible_port must be an integer from 1 to 65535, not '0'")
+        .satisfies(
+            e -> assertThat(((RunbookException) e).code()).isEqualTo(ErrorCode.INVALID_INPUT));
   }
 }

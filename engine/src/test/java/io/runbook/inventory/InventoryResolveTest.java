@@ -52,16 +52,26 @@ class InventoryResolveTest {
   void nothingFoundNamesEveryPathTried() {
     assertThatThrownBy(() -> InventoryLoader.resolve("prod", cwd))
         .isInstanceOf(RunbookException.class)
-        .hasMessage("inventory 'prod' not found: there is no file " + cwd.resolve("prod") + ", "
-            + cwd.resolve("inventory/prod.yaml") + " or " + cwd.resolve("inventory/prod.yml")
-            + "; pass the path of an inventory file or directory with -i, or create " + cwd.resolve("inventory/prod.yaml"))
-        .satisfies(e -> assertThat(((RunbookException) e).code()).isEqualTo(ErrorCode.INVALID_INPUT));
+        .hasMessage(
+            "inventory 'prod' not found: there is no file "
+                + cwd.resolve("prod")
+                + ", "
+                + cwd.resolve("inventory/prod.yaml")
+                + " or "
+                + cwd.resolve("inventory/prod.yml")
+                + "; pass the path of an inventory file or directory with -i, or create "
+                + cwd.resolve("inventory/prod.yaml"))
+        .satisfies(
+            e -> assertThat(((RunbookException) e).code()).isEqualTo(ErrorCode.INVALID_INPUT));
   }
 
   @Test
   void anAbsolutePathIsOnlyLookedForWhereItPoints() {
     Path missing = cwd.resolve("nowhere.yaml");
     assertThatThrownBy(() -> InventoryLoader.resolve(missing.toString(), cwd))
-        .hasMessage("inventory " + missing + " not found; pass the path of an existing inventory file or directory with -i");
+        .hasMessage(
+            "inventory "
+                + missing
+                + " not found; pass the path of an existing inventory file or directory with -i");
   }
 }

@@ -19,7 +19,8 @@ class InventoryStructureTest {
 
   @Test
   void topLevelGroupsAreChildrenOfAllUnlessAnotherGroupListsThem() {
-    assertThat(inventory.groups().get("all").children()).containsExactly("prod", "zulu", "alpha", "ungrouped");
+    assertThat(inventory.groups().get("all").children())
+        .containsExactly("prod", "zulu", "alpha", "ungrouped");
     assertThat(inventory.groups().get("zulu").parents()).containsExactly("all");
     assertThat(inventory.groups().get("web").parents()).containsExactly("prod");
   }
@@ -37,14 +38,17 @@ class InventoryStructureTest {
     assertThat(web.children()).containsExactly("canary");
     assertThat(web.vars()).containsOnlyKeys("level", "tier");
     assertThat(web.location()).isEqualTo(new Location("precedence.yaml", 23, 9));
-    assertThat(inventory.hostsOf("prod")).extracting(Host::name).containsExactly("web1", "web2", "db1");
+    assertThat(inventory.hostsOf("prod"))
+        .extracting(Host::name)
+        .containsExactly("web1", "web2", "db1");
   }
 
   @Test
   void aGroupUnderSeveralParentsIsMerged() {
     Group zulu = inventory.groups().get("zulu");
     assertThat(zulu.hosts()).containsExactly("web2", "web1");
-    assertThat(inventory.hosts().get("web1").location()).isEqualTo(new Location("precedence.yaml", 28, 13));
+    assertThat(inventory.hosts().get("web1").location())
+        .isEqualTo(new Location("precedence.yaml", 28, 13));
   }
 
   @Test
@@ -57,7 +61,8 @@ class InventoryStructureTest {
 
   @Test
   void rangesWithStepsAndSeveralBrackets() {
-    assertThat(HostRanges.expand("n[1:5:2]-[a:b]")).containsExactly("n1-a", "n1-b", "n3-a", "n3-b", "n5-a", "n5-b");
+    assertThat(HostRanges.expand("n[1:5:2]-[a:b]"))
+        .containsExactly("n1-a", "n1-b", "n3-a", "n3-b", "n5-a", "n5-b");
     assertThat(HostRanges.expand("web[08:10]")).containsExactly("web08", "web09", "web10");
     assertThat(HostRanges.expand("plain")).containsExactly("plain");
   }

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Journals written by real runs (engine/src/test/resources/journals): a fleet upgrade with a host rolled back
- * (plus two event types from a newer engine), a run whose rollback failed, and a run whose controller was
- * killed mid-step, its last line cut inside a UTF-8 character.
+ * Journals written by real runs (engine/src/test/resources/journals): a fleet upgrade with a host
+ * rolled back (plus two event types from a newer engine), a run whose rollback failed, and a run
+ * whose controller was killed mid-step, its last line cut inside a UTF-8 character.
  */
 class JournalReaderTest {
   static final Path STATE = fixtures();
@@ -57,24 +57,37 @@ class JournalReaderTest {
     assertThat(run.started()).isEqualTo(Instant.parse("2026-11-21T21:49:15.395527713Z"));
     assertThat(run.durationMillis()).isEqualTo(195);
     assertThat(run.outcome()).isEqualTo(RunOutcome.ROLLED_BACK);
-    assertThat(run.unreadableLines()).as("lock_taken and batch_started are ignored, not unreadable").isZero();
+    assertThat(run.unreadableLines())
+        .as("lock_taken and batch_started are ignored, not unreadable")
+        .isZero();
     assertThat(run.tally()).isEqualTo("3 ok, 1 rolled back");
-    assertThat(run.hosts()).extracting(HostSummary::host, HostSummary::mode, HostSummary::state, HostSummary::result)
-        .containsExactly(tuple("web1", "binary", State.FINISHED, "ok"), tuple("web2", "binary", State.FINISHED, "ok"),
-            tuple("web3", "binary", State.FINISHED, "ok"), tuple("db1", "compose", State.FINISHED, "rolled back"));
+    assertThat(run.hosts())
+        .extracting(HostSummary::host, HostSummary::mode, HostSummary::state, HostSummary::result)
+        .containsExactly(
+            tuple("web1", "binary", State.FINISHED, "ok"),
+            tuple("web2", "binary", State.FINISHED, "ok"),
+            tuple("web3", "binary", State.FINISHED, "ok"),
+            tuple("db1", "compose", State.FINISHED, "rolled back"));
 
     HostSummary db1 = run.hosts().get(3);
     assertThat(db1.outcome()).isEqualTo(Outcome.ROLLED_BACK);
     assertThat(db1.failedStep()).isEqualTo("Apply the 2.0.0 database migrations");
-    assertThat(db1.message()).isEqualTo("exit code 1: [ERROR] Reason: duplicate column name: thread_id");
+    assertThat(db1.message())
+        .isEqualTo("exit code 1: [ERROR] Reason: duplicate column name: thread_id");
     assertThat(db1.rollbackError()).isNull();
     assertThat(db1.notUndone()).isEmpty();
     assertThat(new int[] {db1.ok(), db1.changed(), db1.failed(), db1.skipped(), db1.undone()})
         .containsExactly(1, 1, 1, 0, 1);
     assertThat(db1.durationMillis()).isEqualTo(135);
     assertThat(db1.inFlight()).isNull();
-    assertThat(db1.steps()).extracting(StepRecord::phase, StepRecord::name, StepRecord::status, StepRecord::rollback,
-        StepRecord::forStep).containsExactly(
+    assertThat(db1.steps())
+        .extracting(
+            StepRecord::phase,
+            StepRecord::name,
+            StepRecord::status,
+            StepRecord::rollback,
+            StepRecord::forStep)
+        .containsExactly(
             tuple("preflight", "Read the installed version", Status.OK, false, null),
             tuple("backup", "Back up the database", Status.CHANGED, false, null),
             tuple("migrate", "Apply the 2.0.0 database migrations", Status.FAILED, false, null),
@@ -94,7 +107,9 @@ class JournalReaderTest {
     HostSummary web2 = run.hosts().get(1);
     HostSummary web3 = run.hosts().get(2);
     assertThat(web2.undone()).isEqualTo(2);
-    assertThat(web2.steps()).filteredOn(StepRecord::rollback).extracting(StepRecord::phase, StepRecord::name)
+    assertThat(web2.steps())
+        .filteredOn(StepRecord::rollback)
+        .extracting(StepRecord::phase, StepRecord::name)
         .containsExactly(tuple("backup", "Restore"), tuple("rollback", "Health again"));
     assertThat(web3.outcome()).isEqualTo(Outcome.ROLLBACK_FAILED);
     assertThat(web3.failedStep()).isEqualTo("Deploy");
@@ -114,9 +129,13 @@ class JournalReaderTest {
     // from run_started to the last complete event (web3's step_started)
     assertThat(run.durationMillis()).isEqualTo(406);
     assertThat(run.tally()).isEqualTo("interrupted (1 ok, 2 in progress, 1 not started)");
-    assertThat(run.hosts()).extracting(HostSummary::host, HostSummary::state, HostSummary::result)
-        .containsExactly(tuple("web1", State.FINISHED, "ok"), tuple("web2", State.IN_PROGRESS, "in progress"),
-            tuple("web3", State.IN_PROGRESS, "in progress"), tuple("web4", State.NOT_STARTED, "not started"));
+    assertThat(run.hosts())
+        .extracting(HostSummary::host, HostSummary::state, HostSummary::result)
+        .containsExactly(
+            tuple("web1", State.FINISHED, "ok"),
+            tuple("web2", State.IN_PROGRESS, "in progress"),
+            tuple("web3", State.IN_PROGRESS, "in progress"),
+            tuple("web4", State.NOT_STARTED, "not started"));
 
     HostSummary web2 = run.hosts().get(1);
     assertThat(web2.outcome()).isNull();
@@ -124,8 +143,12 @@ class JournalReaderTest {
     assertThat(web2.inFlight().phase()).isEqualTo("deploy");
     assertThat(web2.inFlight().name()).isEqualTo("Switch to the new release");
     assertThat(web2.inFlight().inFlight()).isTrue();
-    assertThat(web2.steps()).extracting(StepRecord::name, StepRecord::status).containsExactly(
-        tuple("Check", Status.OK), tuple("Back up", Status.CHANGED), tuple("Switch to the new release", null));
+    assertThat(web2.steps())
+        .extracting(StepRecord::name, StepRecord::status)
+        .containsExactly(
+            tuple("Check", Status.OK),
+            tuple("Back up", Status.CHANGED),
+            tuple("Switch to the new release", null));
     assertThat(new int[] {web2.ok(), web2.changed(), web2.failed(), web2.skipped(), web2.undone()})
         .containsExactly(1, 1, 0, 0, 0);
     // host_started 21:49:03.445706384 to the journal's last event 21:49:03.755468048
@@ -139,7 +162,8 @@ class JournalReaderTest {
 
   @Test
   void listIsNewestFirst() {
-    assertThat(JournalReader.list(STATE)).extracting(RunSummary::runId)
+    assertThat(JournalReader.list(STATE))
+        .extracting(RunSummary::runId)
         .containsExactly(ROLLED_BACK, INTERRUPTED, ROLLBACK_FAILED);
     assertThat(JournalReader.list(tmp.resolve("nothing-here"))).isEmpty();
   }
@@ -151,14 +175,26 @@ class JournalReaderTest {
     assertThat(JournalReader.find(STATE, "20261121-214903").runId()).isEqualTo(INTERRUPTED);
 
     assertThatThrownBy(() -> JournalReader.find(STATE, "20261121-2149"))
-        .isInstanceOfSatisfying(RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
-        .hasMessage("'20261121-2149' matches 2 runs: 20261121-214915-3fe5, 20261121-214903-3fd0; give more of the run id");
+        .isInstanceOfSatisfying(
+            RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
+        .hasMessage(
+            "'20261121-2149' matches 2 runs: 20261121-214915-3fe5, 20261121-214903-3fd0; give more of the run id");
     assertThatThrownBy(() -> JournalReader.find(STATE, "20251231"))
-        .isInstanceOfSatisfying(RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
-        .hasMessage("no run '20251231' in " + STATE.resolve("runs") + "; the newest are: " + ROLLED_BACK + ", "
-            + INTERRUPTED + ", " + ROLLBACK_FAILED + " (see 'runbook history')");
+        .isInstanceOfSatisfying(
+            RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
+        .hasMessage(
+            "no run '20251231' in "
+                + STATE.resolve("runs")
+                + "; the newest are: "
+                + ROLLED_BACK
+                + ", "
+                + INTERRUPTED
+                + ", "
+                + ROLLBACK_FAILED
+                + " (see 'runbook history')");
     assertThatThrownBy(() -> JournalReader.find(STATE, "../runs"))
-        .isInstanceOfSatisfying(RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT));
+        .isInstanceOfSatisfying(
+            RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT));
     assertThatThrownBy(() -> JournalReader.find(tmp, "x"))
         .hasMessageContaining("there are no runs in " + tmp.resolve("runs"));
   }
@@ -167,9 +203,13 @@ class JournalReaderTest {
   void lastIsTheNewestRun() {
     assertThat(JournalReader.find(STATE, "last").runId()).isEqualTo(ROLLED_BACK);
     assertThatThrownBy(() -> JournalReader.find(tmp, "last"))
-        .isInstanceOfSatisfying(RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
-        .hasMessage("no runs in " + tmp.resolve("runs") + " yet, so no 'last' run (pass --state-dir if the runs were "
-            + "journaled elsewhere)");
+        .isInstanceOfSatisfying(
+            RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
+        .hasMessage(
+            "no runs in "
+                + tmp.resolve("runs")
+                + " yet, so no 'last' run (pass --state-dir if the runs were "
+                + "journaled elsewhere)");
   }
 
   @Test
@@ -181,14 +221,20 @@ class JournalReaderTest {
     assertThat(run.hosts()).isEmpty();
     assertThat(run.tally()).isEqualTo("interrupted");
 
-    Path cut = journal("20261122-080000-bbbb", "{\"event\":\"run_started\",\"at\":\"2026-11-22T08:00");
+    Path cut =
+        journal("20261122-080000-bbbb", "{\"event\":\"run_started\",\"at\":\"2026-11-22T08:00");
     assertThat(JournalReader.read(cut).unreadableLines()).isEqualTo(1);
-    assertThat(JournalReader.list(tmp)).extracting(RunSummary::runId).contains("20261122-080000-aaaa", "20261122-080000-bbbb");
+    assertThat(JournalReader.list(tmp))
+        .extracting(RunSummary::runId)
+        .contains("20261122-080000-aaaa", "20261122-080000-bbbb");
   }
 
   @Test
   void newerEngineFieldsAndOutcomesAreTakenAsTheyCome() throws Exception {
-    Path f = journal("20261122-090000-cccc", """
+    Path f =
+        journal(
+            "20261122-090000-cccc",
+            """
         {"event":"run_started","at":"2026-11-22T09:00:00Z","runId":"20261122-090000-cccc","runbook":"r.yaml","hosts":["a","b","c"],"batches":[["a"],["b","c"]]}
         {"event":"host_started","at":"2026-11-22T09:00:01Z","host":"a","mode":"binary","target":"a"}
         {"event":"host_finished","at":"2026-11-22T09:00:02Z","result":{"host":"a","mode":"binary","outcome":"UNDONE","ok":2,"changed":1,"failed":0,"skipped":0,"rolledBack":1,"durationMillis":1000}}
@@ -201,15 +247,21 @@ class JournalReaderTest {
     assertThat(run.outcome()).isEqualTo(RunOutcome.ROLLED_BACK);
     assertThat(run.stopped()).isEqualTo("batch 1 failed its health gate");
     assertThat(run.durationMillis()).isEqualTo(5000);
-    assertThat(run.hosts()).extracting(HostSummary::host, HostSummary::outcome, HostSummary::result)
-        .containsExactly(tuple("a", Outcome.UNDONE, "undone"), tuple("b", null, "paused for approval"),
+    assertThat(run.hosts())
+        .extracting(HostSummary::host, HostSummary::outcome, HostSummary::result)
+        .containsExactly(
+            tuple("a", Outcome.UNDONE, "undone"),
+            tuple("b", null, "paused for approval"),
             tuple("c", Outcome.NOT_RUN, "not run"));
     assertThat(run.hosts().get(0).undone()).isEqualTo(1);
   }
 
   @Test
   void runFinishedAfterCtrlCIsInterruptedToo() throws Exception {
-    Path f = journal("20261122-100000-dddd", """
+    Path f =
+        journal(
+            "20261122-100000-dddd",
+            """
         {"event":"run_started","at":"2026-11-22T10:00:00Z","runId":"20261122-100000-dddd","hosts":["a"]}
         {"event":"host_finished","at":"2026-11-22T10:00:02Z","result":{"host":"a","outcome":"ROLLED_BACK","rolledBack":3}}
         {"event":"run_finished","at":"2026-11-22T10:00:05Z","result":{"hosts":[],"durationMillis":5000,"interrupted":true}}
@@ -225,8 +277,12 @@ class JournalReaderTest {
     RunSummary run = fixture(ROLLED_BACK);
     @SuppressWarnings("unchecked")
     Map<String, Object> full = EventJson.mapper().convertValue(run, Map.class);
-    assertThat(full).containsEntry("outcome", "ROLLED_BACK").containsEntry("runId", ROLLED_BACK)
-        .containsEntry("journal", STATE.resolve("runs").resolve(ROLLED_BACK).resolve("journal.jsonl").toString());
+    assertThat(full)
+        .containsEntry("outcome", "ROLLED_BACK")
+        .containsEntry("runId", ROLLED_BACK)
+        .containsEntry(
+            "journal",
+            STATE.resolve("runs").resolve(ROLLED_BACK).resolve("journal.jsonl").toString());
     assertThat(run.hosts().get(3).steps()).hasSize(4);
     assertThat(run.withoutSteps().hosts()).allSatisfy(h -> assertThat(h.steps()).isEmpty());
   }

@@ -18,8 +18,16 @@ class JournalWriterTest {
     // What a controller killed with -9 leaves behind: the writer is never closed.
     JournalWriter w = JournalWriter.open(state, "run-1");
     for (int i = 0; i < 3; i++) {
-      w.on(new StepStarted(Instant.parse("2026-11-22T00:00:0" + i + "Z"), "web1", "deploy", i, "step " + i,
-          "shell", false, null));
+      w.on(
+          new StepStarted(
+              Instant.parse("2026-11-22T00:00:0" + i + "Z"),
+              "web1",
+              "deploy",
+              i,
+              "step " + i,
+              "shell",
+              false,
+              null));
     }
 
     List<String> lines = Files.readAllLines(state.resolve("runs/run-1/journal.jsonl"));

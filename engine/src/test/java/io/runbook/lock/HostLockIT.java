@@ -24,7 +24,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link HostLock} on a real OpenSSH host, at its default path, with two controllers racing for it. */
+/**
+ * {@link HostLock} on a real OpenSSH host, at its default path, with two controllers racing for it.
+ */
 class HostLockIT {
   private static final Duration LEASE = Duration.ofSeconds(60);
   private static final String LOCK = HostLock.DEFAULT_PATH;
@@ -43,8 +45,16 @@ class HostLockIT {
   }
 
   private static SshTransport connect(Path knownHosts) {
-    return SshTransport.connect(new SshSettings(host.name(), host.host(), host.port(), host.user(),
-        host.privateKey(), knownHosts, HostKeyPolicy.STRICT, Duration.ofSeconds(5)));
+    return SshTransport.connect(
+        new SshSettings(
+            host.name(),
+            host.host(),
+            host.port(),
+            host.user(),
+            host.privateKey(),
+            knownHosts,
+            HostKeyPolicy.STRICT,
+            Duration.ofSeconds(5)));
   }
 
   @AfterAll
@@ -60,7 +70,8 @@ class HostLockIT {
   }
 
   private static HostLock acquire(SshTransport t, String runId) {
-    return HostLock.acquire(t, host.name(), runId, t == laptop ? "laptop" : "ci", "deploy", LEASE, false);
+    return HostLock.acquire(
+        t, host.name(), runId, t == laptop ? "laptop" : "ci", "deploy", LEASE, false);
   }
 
   @Test
@@ -70,21 +81,31 @@ class HostLockIT {
       for (int round = 0; round < 10; round++) {
         if (round % 2 == 1) {
           // Odd rounds race to take over a lock whose lease has run out: the dangerous case.
-          host.exec("su", "runbook", "-c", "mkdir " + LOCK + " && printf 'run_id=dead\\ncontroller=gone\\n"
-              + "user=deploy\\nstarted=1000\\nexpires=1300\\n' > " + LOCK + "/holder");
+          host.exec(
+              "su",
+              "runbook",
+              "-c",
+              "mkdir "
+                  + LOCK
+                  + " && printf 'run_id=dead\\ncontroller=gone\\n"
+                  + "user=deploy\\nstarted=1000\\nexpires=1300\\n' > "
+                  + LOCK
+                  + "/holder");
         }
         CyclicBarrier start = new CyclicBarrier(2);
         List<Future<Object>> results = new ArrayList<>();
         for (SshTransport t : List.of(laptop, ci)) {
           String runId = "run-" + round + "-" + (t == laptop ? "laptop" : "ci");
-          results.add(pool.submit(() -> {
-            start.await();
-            try {
-              return acquire(t, runId);
-            } catch (HostLockedException e) {
-              return e;
-            }
-          }));
+          results.add(
+              pool.submit(
+                  () -> {
+                    start.await();
+                    try {
+                      return acquire(t, runId);
+                    } catch (HostLockedException e) {
+                      return e;
+                    }
+                  }));
         }
         Object a = results.get(0).get();
         Object b = results.get(1).get();
@@ -97,13 +118,16 @@ class HostLockIT {
         }
         assertThat(won).as("round %d: exactly one controller takes the lock", round).hasSize(1);
         HostLock winner = won.get(0);
-        assertThat(lost.get(0).holder()).as("round %d: the loser is told who won", round)
+        assertThat(lost.get(0).holder())
+            .as("round %d: the loser is told who won", round)
             .contains(winner.holder());
-        assertThat(lost.get(0)).hasMessageStartingWith("lock is locked by run " + winner.holder().runId() + " (");
+        assertThat(lost.get(0))
+            .hasMessageStartingWith("lock is locked by run " + winner.holder().runId() + " (");
         if (round % 2 == 1) {
           assertThat(winner.tookOverFrom()).map(HostLock.Holder::runId).contains("dead");
         }
-        assertThat(host.readFile(LOCK + "/holder")).contains("run_id=" + winner.holder().runId() + "\n");
+        assertThat(host.readFile(LOCK + "/holder"))
+            .contains("run_id=" + winner.holder().runId() + "\n");
 
         winner.release();
         assertThat(host.exec("ls", "-a", "/var/tmp")).doesNotContain("runbook.lock");
@@ -120,9 +144,16 @@ class HostLockIT {
 
     assertThat(host.exec("stat", "-c", "%F %U %a", LOCK, LOCK + "/holder").lines())
         .containsExactly("directory runbook 755", "regular file runbook 644");
-    assertThat(host.readFile(LOCK + "/holder")).isEqualTo("run_id=20261121-213004-3fee\ncontroller=laptop\n"
-        + "user=deploy\nsession=" + HostLock.SESSION + "\nstarted=" + h.started().getEpochSecond() + "\nexpires="
-        + h.expires().getEpochSecond() + "\n");
+    assertThat(host.readFile(LOCK + "/holder"))
+        .isEqualTo(
+            "run_id=20261121-213004-3fee\ncontroller=laptop\n"
+                + "user=deploy\nsession="
+                + HostLock.SESSION
+                + "\nstarted="
+                + h.started().getEpochSecond()
+                + "\nexpires="
+                + h.expires().getEpochSecond()
+                + "\n");
     // The host's clock sets the times.
     long hostNow = Long.parseLong(host.exec("date", "+%s").strip());
     assertThat(h.started().getEpochSecond()).isBetween(hostNow - 5, hostNow);
@@ -137,15 +168,24 @@ class HostLockIT {
 
   @Test
   void aStaleLockOfAnotherLoginUserCannotBeTakenOverAndTheErrorSaysWhy() {
-    host.exec("sh", "-c", "mkdir " + LOCK + " && printf 'run_id=root-run\\ncontroller=x\\nuser=root\\n"
-        + "started=1000\\nexpires=1300\\n' > " + LOCK + "/holder");
+    host.exec(
+        "sh",
+        "-c",
+        "mkdir "
+            + LOCK
+            + " && printf 'run_id=root-run\\ncontroller=x\\nuser=root\\n"
+            + "started=1000\\nexpires=1300\\n' > "
+            + LOCK
+            + "/holder");
 
     assertThatThrownBy(() -> acquire(laptop, "run-1"))
         .isInstanceOf(RunbookException.class)
         .hasMessageStartingWith("lock: cannot acquire the host lock " + LOCK + ": ")
         .hasMessageContaining("Operation not permitted") // /var/tmp is sticky
-        .hasMessageEndingWith("; a lock made by another login user can only be removed by that user or root");
+        .hasMessageEndingWith(
+            "; a lock made by another login user can only be removed by that user or root");
     assertThat(host.readFile(LOCK + "/holder")).contains("run_id=root-run");
-    assertThat(host.exec("ls", "-a", "/var/tmp")).doesNotContain("runbook.lock.old", "runbook.lock.mutex");
+    assertThat(host.exec("ls", "-a", "/var/tmp"))
+        .doesNotContain("runbook.lock.old", "runbook.lock.mutex");
   }
 }

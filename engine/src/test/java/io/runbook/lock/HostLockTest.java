@@ -35,7 +35,8 @@ class HostLockTest {
   }
 
   private HostLock acquire(String runId, String user, Duration lease, boolean breakLock) {
-    return HostLock.acquire(local, "web1", runId, "laptop", user, lease, breakLock, lock.toString());
+    return HostLock.acquire(
+        local, "web1", runId, "laptop", user, lease, breakLock, lock.toString());
   }
 
   private Map<String, String> holderFile() throws IOException {
@@ -46,8 +47,15 @@ class HostLockTest {
 
   private void writeHolder(Path dir, String runId, long started, long expires) throws IOException {
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve("holder"), "run_id=" + runId + "\ncontroller=laptop\nuser=alice\nstarted="
-        + started + "\nexpires=" + expires + "\n");
+    Files.writeString(
+        dir.resolve("holder"),
+        "run_id="
+            + runId
+            + "\ncontroller=laptop\nuser=alice\nstarted="
+            + started
+            + "\nexpires="
+            + expires
+            + "\n");
   }
 
   @Test
@@ -62,11 +70,24 @@ class HostLockTest {
     assertThat(h.started()).isBetween(before, Instant.now().plusSeconds(1));
     assertThat(h.expires()).isEqualTo(h.started().plus(LEASE));
     assertThat(l.tookOverFrom()).isEmpty();
-    assertThat(holderFile()).containsExactlyInAnyOrderEntriesOf(Map.of("run_id", "run-1", "controller", "laptop",
-        "user", "alice", "session", HostLock.SESSION, "started", "" + h.started().getEpochSecond(), "expires",
-        "" + h.expires().getEpochSecond()));
+    assertThat(holderFile())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "run_id",
+                "run-1",
+                "controller",
+                "laptop",
+                "user",
+                "alice",
+                "session",
+                HostLock.SESSION,
+                "started",
+                "" + h.started().getEpochSecond(),
+                "expires",
+                "" + h.expires().getEpochSecond()));
     // Readable by every user, so a plain user can see who holds a host.
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(lock))).isEqualTo("rwxr-xr-x");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(lock)))
+        .isEqualTo("rwxr-xr-x");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(lock.resolve("holder"))))
         .isEqualTo("rw-r--r--");
     assertThat(HostLock.read(local, lock.toString())).contains(h);
@@ -79,29 +100,35 @@ class HostLockTest {
 
   @Test
   void secondAcquireIsRefusedWithAMessageNamingTheHolder() throws IOException {
-    // 2100-01-01T00:00:00Z, lease until five minutes later: fixed times make the whole message checkable.
+    // 2100-01-01T00:00:00Z, lease until five minutes later: fixed times make the whole message
+    // checkable.
     writeHolder(lock, "20261121-213004-3fee", 4102444800L, 4102445100L);
 
     assertThatThrownBy(() -> acquire("run-2", "bob", LEASE, false))
-        .isInstanceOfSatisfying(HostLockedException.class, e -> {
-          assertThat(e.code()).isEqualTo(ErrorCode.HOST_FAILED);
-          assertThat(e.host()).isEqualTo("web1");
-          assertThat(e.holder()).map(HostLock.Holder::runId).contains("20261121-213004-3fee");
-        })
-        .hasMessage("web1 is locked by run 20261121-213004-3fee (alice@laptop, since 2100-01-01T00:00:00Z,"
-            + " lease until 00:05:00Z): wait for it to finish, or if that run is dead, pass --break-lock");
+        .isInstanceOfSatisfying(
+            HostLockedException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.HOST_FAILED);
+              assertThat(e.host()).isEqualTo("web1");
+              assertThat(e.holder()).map(HostLock.Holder::runId).contains("20261121-213004-3fee");
+            })
+        .hasMessage(
+            "web1 is locked by run 20261121-213004-3fee (alice@laptop, since 2100-01-01T00:00:00Z,"
+                + " lease until 00:05:00Z): wait for it to finish, or if that run is dead, pass --break-lock");
     assertThat(holderFile()).containsEntry("run_id", "20261121-213004-3fee");
   }
 
   @Test
   void secondRunIsRefusedWhileTheFirstHoldsTheLock() {
-    // The lease end shows the date only when it falls on another day (near midnight UTC): both forms match.
+    // The lease end shows the date only when it falls on another day (near midnight UTC): both
+    // forms match.
     HostLock first = acquire("run-1", "alice", LEASE, false);
 
     assertThatThrownBy(() -> acquire("run-2", "bob", LEASE, false))
         .isInstanceOf(HostLockedException.class)
-        .hasMessageMatching("web1 is locked by run run-1 \\(alice@laptop, since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ,"
-            + " lease until (\\d{4}-\\d\\d-\\d\\dT)?\\d\\d:\\d\\d:\\d\\dZ\\): wait for it to finish, or if that run is dead, pass --break-lock");
+        .hasMessageMatching(
+            "web1 is locked by run run-1 \\(alice@laptop, since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ,"
+                + " lease until (\\d{4}-\\d\\d-\\d\\dT)?\\d\\d:\\d\\d:\\d\\dZ\\): wait for it to finish, or if that run is dead, pass --break-lock");
     assertThat(HostLock.read(local, lock.toString())).contains(first.holder());
   }
 
@@ -110,7 +137,8 @@ class HostLockTest {
     writeHolder(lock, "run-1", 4102444700L, 4102444900L); // 23:58:20 to 00:01:40 the next day
 
     assertThatThrownBy(() -> acquire("run-2", "bob", LEASE, false))
-        .hasMessageContaining("(alice@laptop, since 2099-12-31T23:58:20Z, lease until 2100-01-01T00:01:40Z)");
+        .hasMessageContaining(
+            "(alice@laptop, since 2099-12-31T23:58:20Z, lease until 2100-01-01T00:01:40Z)");
   }
 
   @Test
@@ -131,8 +159,14 @@ class HostLockTest {
 
     HostLock l = acquire("run-2", "bob", LEASE, false);
 
-    assertThat(l.tookOverFrom()).contains(new HostLock.Holder("run-old", "laptop", "alice",
-        Instant.ofEpochSecond(1_000_000_000L), Instant.ofEpochSecond(1_000_000_300L)));
+    assertThat(l.tookOverFrom())
+        .contains(
+            new HostLock.Holder(
+                "run-old",
+                "laptop",
+                "alice",
+                Instant.ofEpochSecond(1_000_000_000L),
+                Instant.ofEpochSecond(1_000_000_300L)));
     assertThat(holderFile()).containsEntry("run_id", "run-2").containsEntry("user", "bob");
     assertThat(names(tmp)).containsExactly("runbook.lock");
   }
@@ -157,10 +191,12 @@ class HostLockTest {
     l.renew();
 
     // Ten seconds from the renewal, which came at least a second after the acquire.
-    assertThat(l.holder().expires()).isAfterOrEqualTo(before.expires().plusSeconds(1))
+    assertThat(l.holder().expires())
+        .isAfterOrEqualTo(before.expires().plusSeconds(1))
         .isBeforeOrEqualTo(Instant.now().plusSeconds(10));
     assertThat(l.holder().started()).isEqualTo(before.started());
-    assertThat(holderFile()).containsEntry("expires", "" + l.holder().expires().getEpochSecond())
+    assertThat(holderFile())
+        .containsEntry("expires", "" + l.holder().expires().getEpochSecond())
         .containsEntry("started", "" + before.started().getEpochSecond());
   }
 
@@ -170,10 +206,11 @@ class HostLockTest {
     HostLock second = acquire("run-2", "bob", LEASE, true);
 
     assertThatThrownBy(first::renew)
-        .isInstanceOfSatisfying(HostLockedException.class,
-            e -> assertThat(e.holder()).contains(second.holder()))
-        .hasMessageStartingWith("web1: run run-1 no longer holds the host lock; it was taken over by run run-2"
-            + " (bob@laptop, since ")
+        .isInstanceOfSatisfying(
+            HostLockedException.class, e -> assertThat(e.holder()).contains(second.holder()))
+        .hasMessageStartingWith(
+            "web1: run run-1 no longer holds the host lock; it was taken over by run run-2"
+                + " (bob@laptop, since ")
         .hasMessageEndingWith(". Stop changing web1: another run may be changing it");
 
     first.release();
@@ -187,8 +224,9 @@ class HostLockTest {
 
     assertThatThrownBy(l::renew)
         .isInstanceOfSatisfying(HostLockedException.class, e -> assertThat(e.holder()).isEmpty())
-        .hasMessage("web1: run run-1 no longer holds the host lock; it was removed."
-            + " Stop changing web1: another run may be changing it");
+        .hasMessage(
+            "web1: run run-1 no longer holds the host lock; it was removed."
+                + " Stop changing web1: another run may be changing it");
   }
 
   @Test
@@ -248,7 +286,9 @@ class HostLockTest {
     HostLock l = acquire("run-1", "o'brien", LEASE, false);
 
     assertThat(Files.isRegularFile(lock.resolve("holder"))).isTrue();
-    assertThat(HostLock.read(local, lock.toString())).map(HostLock.Holder::user).contains("o'brien");
+    assertThat(HostLock.read(local, lock.toString()))
+        .map(HostLock.Holder::user)
+        .contains("o'brien");
     l.release();
     assertThat(Files.exists(lock)).isFalse();
   }
@@ -286,22 +326,28 @@ class HostLockTest {
   }
 
   @Test
-  void theSameRunFromAnotherControllerTakesALiveLockOverAndTheFirstControllersGuardedCommandsStop() {
+  void
+      theSameRunFromAnotherControllerTakesALiveLockOverAndTheFirstControllersGuardedCommandsStop() {
     HostLock first = acquire("run-1", "alice", LEASE, false);
     String guarded = first.guard() + "echo ran";
-    assertThat(local.exec(io.runbook.transport.ExecRequest.builder(guarded).build()).stdoutText()).isEqualTo("ran\n");
+    assertThat(local.exec(io.runbook.transport.ExecRequest.builder(guarded).build()).stdoutText())
+        .isEqualTo("ran\n");
 
     // a resume of run-1 on another machine, while the lease of the first controller is still live
-    HostLock second = HostLock.acquire(local, "web1", "run-1", "ci", "bob", LEASE, false, lock.toString(), "other-session");
+    HostLock second =
+        HostLock.acquire(
+            local, "web1", "run-1", "ci", "bob", LEASE, false, lock.toString(), "other-session");
 
     assertThat(second.tookOverFrom()).isPresent();
     assertThat(second.tookOverFrom().get().session()).isEqualTo(HostLock.SESSION);
-    io.runbook.transport.ExecResult stopped = local.exec(io.runbook.transport.ExecRequest.builder(guarded).build());
+    io.runbook.transport.ExecResult stopped =
+        local.exec(io.runbook.transport.ExecRequest.builder(guarded).build());
     assertThat(stopped.exitCode()).isEqualTo(HostLock.LOST_EXIT);
     assertThat(stopped.stdoutText()).isEmpty();
     assertThat(stopped.stderrText()).contains(HostLock.LOST_MARK);
     assertThatThrownBy(first::renew).isInstanceOf(HostLockedException.class);
     // another run still has to wait for the lease, or break the lock
-    assertThatThrownBy(() -> acquire("run-2", "carol", LEASE, false)).isInstanceOf(HostLockedException.class);
+    assertThatThrownBy(() -> acquire("run-2", "carol", LEASE, false))
+        .isInstanceOf(HostLockedException.class);
   }
 }

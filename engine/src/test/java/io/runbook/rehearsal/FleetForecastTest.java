@@ -23,7 +23,8 @@ class FleetForecastTest {
     assertThat(r.batches()).extracting(FleetForecast.Batch::hosts).containsExactly(1, 5, 14);
     assertThat(r.batches()).extracting(FleetForecast.Batch::waves).containsExactly(1, 1, 2);
     assertThat(r.preflightMs()).isEqualTo(2 * 500);
-    assertThat(r.batches()).extracting(FleetForecast.Batch::durationMs)
+    assertThat(r.batches())
+        .extracting(FleetForecast.Batch::durationMs)
         .containsExactly(4000 + 2100L, 4000 + 2100L, 2 * 4000 + 2100L);
     assertThat(r.durationMs()).isEqualTo(1000 + 6100 + 6100 + 10100);
     assertThat(r.downtimeWindowMs()).isEqualTo(1500 + 1500 + 2 * 1500);
@@ -45,7 +46,8 @@ class FleetForecastTest {
 
   @Test
   void forksSplitABatchIntoWavesAndNoFullOutage() {
-    FleetForecast.Result r = FleetForecast.predict(List.of("binary", "binary", "binary"), List.of("100%"), 1, T);
+    FleetForecast.Result r =
+        FleetForecast.predict(List.of("binary", "binary", "binary"), List.of("100%"), 1, T);
     assertThat(r.batches().get(0).waves()).isEqualTo(3);
     assertThat(r.downtimeWindowMs()).isEqualTo(3 * 1500);
     assertThat(r.maxHostsDownAtOnce()).isEqualTo(1);

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 class RehearsalSpecTest {
   @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp;
 
-  static final String RB = """
+  static final String RB =
+      """
       apiVersion: runbook/v1
       kind: Runbook
       name: spec
@@ -38,7 +39,11 @@ class RehearsalSpecTest {
   }
 
   static String inv(String mode, String vars) {
-    return "all:\n  children:\n    app:\n      hosts:\n        h1: {ansible_connection: local, mode: " + mode + ", " + vars + "}\n";
+    return "all:\n  children:\n    app:\n      hosts:\n        h1: {ansible_connection: local, mode: "
+        + mode
+        + ", "
+        + vars
+        + "}\n";
   }
 
   @Test
@@ -50,13 +55,17 @@ class RehearsalSpecTest {
     assertThat(f.verify()).containsExactly("/srv/app/db", "/srv/app/conf");
     assertThat(f.restore()).isEqualTo("latest");
     assertThat(f.health()).isEqualTo("http://127.0.0.1:8080/_health");
-    assertThat(f.backups()).containsExactly(new RehearsalSpec.Backup("/srv/app/backups", "app", List.of("/srv/app/db", "/srv/app/conf")));
+    assertThat(f.backups())
+        .containsExactly(
+            new RehearsalSpec.Backup(
+                "/srv/app/backups", "app", List.of("/srv/app/db", "/srv/app/conf")));
     assertThat(f.start()).isNull();
   }
 
   @Test
   void declaredKeysAreRenderedAndAModeMayReplaceThem() throws Exception {
-    String r = """
+    String r =
+        """
         rehearsal:
           seed: ["[=app_dir]"]
           start: start "[=app_dir]"
@@ -71,7 +80,11 @@ class RehearsalSpecTest {
     RehearsalSpec.ForHost f = spec.forHost(p.hosts().get(0));
     assertThat(f.seed()).containsExactly("/srv/app");
     assertThat(f.start()).isEqualTo("start \"/srv/app\"");
-    assertThat(Secrets.redact(Map.of("port", 8080, "db_password", "hunter2", "ansible_user", "x"), spec.redact()).names())
+    assertThat(
+            Secrets.redact(
+                    Map.of("port", 8080, "db_password", "hunter2", "ansible_user", "x"),
+                    spec.redact())
+                .names())
         .containsExactly("db_password", "port");
 
     Plan other = plan(r, inv("other", "x: 1"));
@@ -82,7 +95,8 @@ class RehearsalSpecTest {
 
   @Test
   void redactNamesVariablesOrKeysOfAFileRenderedWithProductionsVariables() throws Exception {
-    String r = """
+    String r =
+        """
         rehearsal:
           redact:
             - db_dsn
@@ -91,10 +105,17 @@ class RehearsalSpecTest {
     Plan p = plan(r, inv("binary", "app_dir: /srv/app, port: 8080"));
     RehearsalSpec spec = RehearsalSpec.of(p.runbook());
     assertThat(spec.redact()).containsExactly("db_dsn");
-    assertThat(spec.forHost(p.hosts().get(0)).redactKeys()).containsExactly(
-        new RehearsalSpec.RedactKey("/srv/app/conf/config.json", List.of("auth.jwt_key", "servers.0.password")));
-    assertThatThrownBy(() -> plan("rehearsal:\n  redact: [{file: x.json}]\n", inv("binary", "app_dir: /a, port: 1")))
-        .isInstanceOf(RunbookException.class).hasMessageContaining(".yaml:18:12: missing required key 'keys'");
+    assertThat(spec.forHost(p.hosts().get(0)).redactKeys())
+        .containsExactly(
+            new RehearsalSpec.RedactKey(
+                "/srv/app/conf/config.json", List.of("auth.jwt_key", "servers.0.password")));
+    assertThatThrownBy(
+            () ->
+                plan(
+                    "rehearsal:\n  redact: [{file: x.json}]\n",
+                    inv("binary", "app_dir: /a, port: 1")))
+        .isInstanceOf(RunbookException.class)
+        .hasMessageContaining(".yaml:18:12: missing required key 'keys'");
   }
 
   @Test
@@ -107,7 +128,8 @@ class RehearsalSpecTest {
         .hasMessageContaining("rehearsal.modes.other");
   }
 
-  static final String COMPOSE_RB = """
+  static final String COMPOSE_RB =
+      """
       apiVersion: runbook/v1
       kind: Runbook
       name: spec
@@ -140,12 +162,14 @@ class RehearsalSpecTest {
       """;
 
   /**
-   * What only the run will know keeps a backup or a probe out of the defaults: a backup whose name needs
-   * it, and a probe whose step needs it anywhere; a backup whose other arguments need it is still known.
+   * What only the run will know keeps a backup or a probe out of the defaults: a backup whose name
+   * needs it, and a probe whose step needs it anywhere; a backup whose other arguments need it is
+   * still known.
    */
   @Test
   void backupsAndProbesThatNeedTheRunsValuesAreNotGuessed() throws Exception {
-    String rb = """
+    String rb =
+        """
         apiVersion: runbook/v1
         kind: Runbook
         name: spec
@@ -172,36 +196,60 @@ class RehearsalSpecTest {
         """;
     Plan p = TestPlans.plan(tmp, rb, inv("binary", "app_dir: /srv/app"), Instant.now());
     RehearsalSpec.ForHost f = RehearsalSpec.of(p.runbook()).forHost(p.hosts().get(0));
-    assertThat(f.backups()).containsExactly(new RehearsalSpec.Backup("/srv/backups", "data", List.of(), "data"));
+    assertThat(f.backups())
+        .containsExactly(new RehearsalSpec.Backup("/srv/backups", "data", List.of(), "data"));
     assertThat(f.health()).isEqualTo("http://127.0.0.1:8080/_ready");
   }
 
   @Test
   void aDockerModeMapsInventoryVariablesAndKnowsItsVolumeBackups() throws Exception {
-    Plan p = TestPlans.plan(tmp, COMPOSE_RB, inv("compose", "app_dir: /srv/app, port: 8080, token: s3cret"), Instant.now());
+    Plan p =
+        TestPlans.plan(
+            tmp,
+            COMPOSE_RB,
+            inv("compose", "app_dir: /srv/app, port: 8080, token: s3cret"),
+            Instant.now());
     HostPlan h = p.hosts().get(0);
     RehearsalSpec spec = RehearsalSpec.of(p.runbook());
     assertThat(spec.forMode("compose").usesDocker()).isTrue();
     assertThat(spec.forMode("compose").image()).isEqualTo("rehearsal-compose");
     assertThat(spec.sharedDir(h)).isEqualTo("/srv/app");
-    Map<String, Object> own = spec.vars(h, p.runbook(), new RehearsalSpec.Offer("rb-1-h1", 34567, "/var/lib/docker/volumes/v/_data"));
-    assertThat(own).containsExactly(Map.entry("app_dir", "/var/lib/docker/volumes/v/_data/app"),
-        Map.entry("compose_project", "rb-1-h1"), Map.entry("port", 34567L), Map.entry("token", "s3cret"));
+    Map<String, Object> own =
+        spec.vars(
+            h,
+            p.runbook(),
+            new RehearsalSpec.Offer("rb-1-h1", 34567, "/var/lib/docker/volumes/v/_data"));
+    assertThat(own)
+        .containsExactly(
+            Map.entry("app_dir", "/var/lib/docker/volumes/v/_data/app"),
+            Map.entry("compose_project", "rb-1-h1"),
+            Map.entry("port", 34567L),
+            Map.entry("token", "s3cret"));
 
     RehearsalSpec.ForHost f = spec.forHost(h);
     // The volume backup's image needs a value of the run; its names do not.
-    assertThat(f.backups()).containsExactly(
-        new RehearsalSpec.Backup("/srv/app/backups", "app_data", List.of(), "app_data"),
-        new RehearsalSpec.Backup("/srv/app/backups", "config", List.of("/srv/app/config.json")));
+    assertThat(f.backups())
+        .containsExactly(
+            new RehearsalSpec.Backup("/srv/app/backups", "app_data", List.of(), "app_data"),
+            new RehearsalSpec.Backup(
+                "/srv/app/backups", "config", List.of("/srv/app/config.json")));
     assertThat(f.verifyVolumes()).containsExactly("app_data");
     assertThat(f.seed()).containsExactly("/srv/app/backups", "/srv/app/config.json");
   }
 
   @Test
   void aRunbookVariableCannotBeMappedSinceItWinsOverTheInventory() throws Exception {
-    Plan p = TestPlans.plan(tmp, COMPOSE_RB.replace("compose_project: \"[=rehearsal.name]\"", "project: \"[=rehearsal.name]\""),
-        inv("compose", "app_dir: /srv/app, port: 8080, token: s3cret"), Instant.now());
-    assertThatThrownBy(() -> RehearsalSpec.of(p.runbook()).vars(p.hosts().get(0), p.runbook(), new RehearsalSpec.Offer("n", 1, null)))
+    Plan p =
+        TestPlans.plan(
+            tmp,
+            COMPOSE_RB.replace(
+                "compose_project: \"[=rehearsal.name]\"", "project: \"[=rehearsal.name]\""),
+            inv("compose", "app_dir: /srv/app, port: 8080, token: s3cret"),
+            Instant.now());
+    assertThatThrownBy(
+            () ->
+                RehearsalSpec.of(p.runbook())
+                    .vars(p.hosts().get(0), p.runbook(), new RehearsalSpec.Offer("n", 1, null)))
         .isInstanceOf(RunbookException.class)
         .hasMessageContaining("rehearsal.modes.compose for host 'h1'")
         .hasMessageContaining("'project' is a variable of the runbook")

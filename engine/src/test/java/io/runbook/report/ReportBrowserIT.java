@@ -20,11 +20,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The report of a real run, opened in a real headless browser (Debian's chromium): a four-host canary
- * rollout on this machine ({@code ansible_connection: local}) where one host's migration fails and rolls
- * back. The screenshot's pixels must show the timeline with the exact colours of a failure, of changes and
- * of the undo, in the rows of the hosts they belong to; the DOM the browser built must hold a step's
- * {@code <script>} output as text and run no script at all.
+ * The report of a real run, opened in a real headless browser (Debian's chromium): a four-host
+ * canary rollout on this machine ({@code ansible_connection: local}) where one host's migration
+ * fails and rolls back. The screenshot's pixels must show the timeline with the exact colours of a
+ * failure, of changes and of the undo, in the rows of the hosts they belong to; the DOM the browser
+ * built must hold a step's {@code <script>} output as text and run no script at all.
  *
  * <p>The screenshot and page stay in {@code target/report-browser/} to look at.
  */
@@ -40,7 +40,9 @@ class ReportBrowserIT {
   @BeforeEach
   void files() throws Exception {
     inventory = tmp.resolve("inv.yaml");
-    Files.writeString(inventory, """
+    Files.writeString(
+        inventory,
+        """
         all:
           vars: {work: %s/work, runbook_lock_path: %s/lock}
           children:
@@ -50,9 +52,12 @@ class ReportBrowserIT {
                 web2: {ansible_connection: local}
                 web3: {ansible_connection: local}
                 web4: {ansible_connection: local}
-        """.formatted(tmp, tmp));
+        """
+            .formatted(tmp, tmp));
     runbook = tmp.resolve("upgrade.yaml");
-    Files.writeString(runbook, """
+    Files.writeString(
+        runbook,
+        """
         apiVersion: runbook/v1
         kind: Runbook
         name: Upgrade web to 2.0.0
@@ -91,18 +96,38 @@ class ReportBrowserIT {
 
   static String[] run(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    int code = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        args);
-    return new String[] {Integer.toString(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+    int code =
+        Main.run(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            args);
+    return new String[] {
+      Integer.toString(code),
+      out.toString(StandardCharsets.UTF_8),
+      err.toString(StandardCharsets.UTF_8)
+    };
   }
 
   static String chromium(Path profile, String... more) throws Exception {
     if (!Files.isExecutable(CHROMIUM)) {
-      fail(CHROMIUM + " is missing: run scripts/test-env.sh (as root), which installs Debian's chromium");
+      fail(
+          CHROMIUM
+              + " is missing: run scripts/test-env.sh (as root), which installs Debian's chromium");
     }
-    List<String> cmd = new ArrayList<>(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--user-data-dir=" + profile, "--window-size=" + WIDTH + "," + HEIGHT));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                CHROMIUM.toString(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--user-data-dir=" + profile,
+                "--window-size=" + WIDTH + "," + HEIGHT));
     cmd.addAll(List.of(more));
     Path log = Files.createTempFile(profile.getParent(), "chromium", ".log");
     Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
@@ -118,7 +143,8 @@ class ReportBrowserIT {
   @Test
   void theBrowserShowsTheTimelineInColourAndRunsNoScriptFromTheJournal() throws Exception {
     String state = tmp.resolve("state").toString();
-    String[] apply = run("apply", runbook.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state);
+    String[] apply =
+        run("apply", runbook.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state);
     assertThat(apply[0]).as(apply[1] + apply[2]).isEqualTo("2");
     assertThat(Files.readString(tmp.resolve("work/web3/db.bak"))).isEqualTo("saved\n");
 
@@ -128,7 +154,10 @@ class ReportBrowserIT {
     assertThat(page).exists().hasFileName("report.html");
 
     Path png = tmp.resolve("screenshot.png");
-    chromium(Files.createDirectories(tmp.resolve("profile1")), "--screenshot=" + png, page.toUri().toString());
+    chromium(
+        Files.createDirectories(tmp.resolve("profile1")),
+        "--screenshot=" + png,
+        page.toUri().toString());
     Path keep = Files.createDirectories(Path.of("target/report-browser"));
     Files.copy(png, keep.resolve("screenshot.png"), StandardCopyOption.REPLACE_EXISTING);
     Files.copy(page, keep.resolve("report.html"), StandardCopyOption.REPLACE_EXISTING);
@@ -138,7 +167,8 @@ class ReportBrowserIT {
     assertThat(img.getWidth()).isEqualTo(WIDTH);
     assertThat(img.getHeight()).isEqualTo(HEIGHT);
 
-    // The timeline's frame has a colour nothing else on the page has: it tells where the plot is on screen.
+    // The timeline's frame has a colour nothing else on the page has: it tells where the plot is on
+    // screen.
     int[] box = bounds(img, rgb(Html.FRAME));
     assertThat(box).as("the timeline's frame (%s) is on screen", Html.FRAME).isNotNull();
     int plotWidth = TimelineSvg.WIDTH - TimelineSvg.LABELS - TimelineSvg.RIGHT;
@@ -150,17 +180,27 @@ class ReportBrowserIT {
     assertThat(failedRow3).as("red of web3's failed migration").isGreaterThan(300);
     for (int row : new int[] {0, 1, 3}) {
       assertThat(count(img, box, row, rgb(Html.FAILED))).as("no red in row %d", row).isZero();
-      assertThat(count(img, box, row, rgb(Html.CHANGED))).as("blue changes in row %d", row).isGreaterThan(300);
+      assertThat(count(img, box, row, rgb(Html.CHANGED)))
+          .as("blue changes in row %d", row)
+          .isGreaterThan(300);
       assertThat(count(img, box, row, rgb(Html.UNDO))).as("no undo in row %d", row).isZero();
     }
-    assertThat(count(img, box, 2, rgb(Html.UNDO))).as("orange undo steps of web3").isGreaterThan(100);
-    assertThat(count(img, box, 0, rgb(Html.OK)) + count(img, box, 1, rgb(Html.OK))).as("green preflight checks")
+    assertThat(count(img, box, 2, rgb(Html.UNDO)))
+        .as("orange undo steps of web3")
+        .isGreaterThan(100);
+    assertThat(count(img, box, 0, rgb(Html.OK)) + count(img, box, 1, rgb(Html.OK)))
+        .as("green preflight checks")
         .isGreaterThan(10);
     assertThat(count(img, box, 0, rgb(Html.GATE))).as("web1's gate outlined").isGreaterThan(20);
     assertThat(count(img, box, 2, rgb(Html.GATE))).as("web3 failed before the gate").isZero();
 
-    String dom = chromium(Files.createDirectories(tmp.resolve("profile2")), "--dump-dom", page.toUri().toString());
-    assertThat(dom).contains("&lt;script&gt;document.title=\"pwned\"&lt;/script&gt;")
+    String dom =
+        chromium(
+            Files.createDirectories(tmp.resolve("profile2")),
+            "--dump-dom",
+            page.toUri().toString());
+    assertThat(dom)
+        .contains("&lt;script&gt;document.title=\"pwned\"&lt;/script&gt;")
         .contains("duplicate column name: thread_id");
     assertThat(dom).as("no script element at all").doesNotContainIgnoringCase("<script");
     assertThat(dom).contains("<title>run ").doesNotContain("<title>pwned");

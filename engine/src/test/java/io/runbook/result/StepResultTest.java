@@ -11,7 +11,8 @@ class StepResultTest {
   @Test
   void aStatusReadsTheSameInEveryLocale() {
     Locale before = Locale.getDefault();
-    // Turkish lower-cases 'I' to a dotless 'ı': "FAILED" would become "faıled" and no failed_when would match.
+    // Turkish lower-cases 'I' to a dotless 'ı': "FAILED" would become "faıled" and no failed_when
+    // would match.
     Locale.setDefault(Locale.forLanguageTag("tr-TR"));
     try {
       assertThat(StepResult.failed("boom").registered()).containsEntry("status", "failed");
@@ -22,12 +23,16 @@ class StepResultTest {
 
   @Test
   void undoStateNeverLeavesTheStep() throws Exception {
-    StepResult r = StepResult.changed("wrote /etc/app.conf")
-        .withData(Map.of("dest", "/etc/app.conf", "_previous_content_base64", "c2VjcmV0"));
+    StepResult r =
+        StepResult.changed("wrote /etc/app.conf")
+            .withData(Map.of("dest", "/etc/app.conf", "_previous_content_base64", "c2VjcmV0"));
 
     String json = new ObjectMapper().writeValueAsString(r);
 
-    assertThat(json).contains("\"dest\":\"/etc/app.conf\"").doesNotContain("c2VjcmV0").doesNotContain("_previous");
+    assertThat(json)
+        .contains("\"dest\":\"/etc/app.conf\"")
+        .doesNotContain("c2VjcmV0")
+        .doesNotContain("_previous");
     assertThat(r.registered()).containsKey("dest").doesNotContainKey("_previous_content_base64");
     assertThat(r.data()).containsKey("_previous_content_base64");
   }

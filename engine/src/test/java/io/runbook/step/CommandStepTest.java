@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What the table cannot say of {@code command:}; its cases are in
- * {@code resources/io/runbook/steps/command/} (run by {@link StepCasesTest}).
+ * What the table cannot say of {@code command:}; its cases are in {@code
+ * resources/io/runbook/steps/command/} (run by {@link StepCasesTest}).
  */
 class CommandStepTest {
   final CommandStep step = new CommandStep();
@@ -24,12 +24,16 @@ class CommandStepTest {
 
   @Test
   void emptyArgvIsInvalid() {
-    assertThat(step.validate(CommandStep.Args.of(List.of()))).singleElement().asString().contains("'argv' is empty");
+    assertThat(step.validate(CommandStep.Args.of(List.of())))
+        .singleElement()
+        .asString()
+        .contains("'argv' is empty");
   }
 
   @Test
   void unknownKeysDoNotBind() {
-    assertThatThrownBy(() -> Bind.args(step, "{argv: [ls], chdri: /tmp}")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Bind.args(step, "{argv: [ls], chdri: /tmp}"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Nested
@@ -45,7 +49,8 @@ class CommandStepTest {
     @Test
     void missingProgramFails() {
       FakeContext ctx = new FakeContext(new LocalTransport("local"), dir);
-      StepResult r = step.execute(CommandStep.Args.of(List.of("no-such-program-xyz", "--version")), ctx);
+      StepResult r =
+          step.execute(CommandStep.Args.of(List.of("no-such-program-xyz", "--version")), ctx);
       assertThat(r.status()).isEqualTo(Status.FAILED);
       assertThat(r.rc()).isEqualTo(127);
     }

@@ -35,24 +35,35 @@ class CopyStepTest {
   @Test
   void newFileIsUploadedAndReportedChanged() {
     host.answer(ok("absent\n"));
-    StepResult r = step.execute(Bind.args(step, "{dest: /etc/app.conf, content: \"port=8080\\n\", mode: '0640'}"),
-        new FakeContext(host, dir));
+    StepResult r =
+        step.execute(
+            Bind.args(step, "{dest: /etc/app.conf, content: \"port=8080\\n\", mode: '0640'}"),
+            new FakeContext(host, dir));
 
     assertThat(host.requests).hasSize(2);
-    assertThat(host.requests.get(0).command()).startsWith("p=/etc/app.conf; ").contains("sha256sum");
-    assertThat(host.requests.get(1).command()).contains("mktemp", "chmod 0640", "mv -f \"$t\" /etc/app.conf");
-    assertThat(new String(host.requests.get(1).stdin(), StandardCharsets.UTF_8)).isEqualTo("port=8080\n");
+    assertThat(host.requests.get(0).command())
+        .startsWith("p=/etc/app.conf; ")
+        .contains("sha256sum");
+    assertThat(host.requests.get(1).command())
+        .contains("mktemp", "chmod 0640", "mv -f \"$t\" /etc/app.conf");
+    assertThat(new String(host.requests.get(1).stdin(), StandardCharsets.UTF_8))
+        .isEqualTo("port=8080\n");
     assertThat(r.status()).isEqualTo(Status.CHANGED);
     assertThat(r.message()).isEqualTo("created /etc/app.conf");
-    assertThat(r.data()).containsEntry("dest", "/etc/app.conf")
-        .containsEntry("checksum", sha("port=8080\n")).containsEntry("previous_checksum", "");
+    assertThat(r.data())
+        .containsEntry("dest", "/etc/app.conf")
+        .containsEntry("checksum", sha("port=8080\n"))
+        .containsEntry("previous_checksum", "");
   }
 
   @Test
   void sameChecksumModeAndOwnerIsOkAndWritesNothing() {
     host.answer(ok(stat("port=8080\n")));
-    StepResult r = step.execute(Bind.args(step, "{dest: /etc/app.conf, content: \"port=8080\\n\", mode: 644, owner: app}"),
-        new FakeContext(host, dir));
+    StepResult r =
+        step.execute(
+            Bind.args(
+                step, "{dest: /etc/app.conf, content: \"port=8080\\n\", mode: 644, owner: app}"),
+            new FakeContext(host, dir));
     assertThat(host.requests).hasSize(1);
     assertThat(r.status()).isEqualTo(Status.OK);
     assertThat(r.message()).isEqualTo("/etc/app.conf is up to date");
@@ -63,20 +74,28 @@ class CopyStepTest {
   @Test
   void differentContentKeepsTheOldBytesForUndo() throws Exception {
     host.answer(ok(stat("port=80\n")), ok("port=80\n"));
-    StepResult r = step.execute(Bind.args(step, "{dest: /etc/app.conf, content: \"port=8080\\n\"}"), new FakeContext(host, dir));
+    StepResult r =
+        step.execute(
+            Bind.args(step, "{dest: /etc/app.conf, content: \"port=8080\\n\"}"),
+            new FakeContext(host, dir));
 
     assertThat(host.commands().get(1)).isEqualTo("cat /etc/app.conf");
     assertThat(host.commands().get(2)).contains("chmod --reference=/etc/app.conf"); // mode kept
     assertThat(r.status()).isEqualTo(Status.CHANGED);
     assertThat(r.message()).isEqualTo("updated /etc/app.conf");
-    assertThat(r.data()).containsEntry("previous_checksum", sha("port=80\n")).containsEntry("previous_mode", "644")
-        .containsEntry(RemoteFile.PREVIOUS_CONTENT, Base64.getEncoder().encodeToString("port=80\n".getBytes()));
+    assertThat(r.data())
+        .containsEntry("previous_checksum", sha("port=80\n"))
+        .containsEntry("previous_mode", "644")
+        .containsEntry(
+            RemoteFile.PREVIOUS_CONTENT,
+            Base64.getEncoder().encodeToString("port=80\n".getBytes()));
 
     Step.Undo undo = step.undo(null, r).orElseThrow();
     assertThat(undo.description()).isEqualTo("restore previous /etc/app.conf");
     RecordingTransport later = new RecordingTransport();
     assertThat(undo.run(new FakeContext(later, dir)).status()).isEqualTo(Status.CHANGED);
-    assertThat(new String(later.requests.get(0).stdin(), StandardCharsets.UTF_8)).isEqualTo("port=80\n");
+    assertThat(new String(later.requests.get(0).stdin(), StandardCharsets.UTF_8))
+        .isEqualTo("port=80\n");
     assertThat(later.commands().get(1)).isEqualTo("chmod 644 /etc/app.conf");
   }
 
@@ -91,14 +110,18 @@ class CopyStepTest {
     assertThat(ctx.checkpoints).hasSize(1);
     assertThat(ctx.seenAtCheckpoint.get(0)).as("nothing written yet").doesNotContain("mktemp");
     // what a controller that died during the upload leaves: the checkpoint alone undoes the step
-    Step.Undo undo = step.undo(null, StepResult.changed("in flight").withData(ctx.checkpoints.get(0))).orElseThrow();
+    Step.Undo undo =
+        step.undo(null, StepResult.changed("in flight").withData(ctx.checkpoints.get(0)))
+            .orElseThrow();
     assertThat(undo.description()).isEqualTo("restore previous /etc/app.conf");
   }
 
   @Test
   void fileOverOneMebibyteIsReplacedWithoutAutomaticUndo() {
     host.answer(ok("file 644 app:app " + (RemoteFile.UNDO_LIMIT + 1) + " " + sha("big") + "\n"));
-    StepResult r = step.execute(Bind.args(step, "{dest: /srv/big.bin, content: small}"), new FakeContext(host, dir));
+    StepResult r =
+        step.execute(
+            Bind.args(step, "{dest: /srv/big.bin, content: small}"), new FakeContext(host, dir));
     assertThat(host.commands()).noneMatch(c -> c.startsWith("cat "));
     assertThat(r.status()).isEqualTo(Status.CHANGED);
     assertThat(r.message()).contains("over 1 MiB: no automatic undo");
@@ -107,8 +130,9 @@ class CopyStepTest {
 
   @Test
   void createdFileIsUndoneByDeletingIt() throws Exception {
-    StepResult r = StepResult.changed("created").withData(Map.of("dest", "/etc/new conf", "checksum", "x",
-        "previous_checksum", ""));
+    StepResult r =
+        StepResult.changed("created")
+            .withData(Map.of("dest", "/etc/new conf", "checksum", "x", "previous_checksum", ""));
     Step.Undo undo = step.undo(null, r).orElseThrow();
     undo.run(new FakeContext(host, dir));
     assertThat(host.commands()).containsExactly("rm -f '/etc/new conf'");
@@ -117,7 +141,8 @@ class CopyStepTest {
   @Test
   void directoryDestFails() {
     host.answer(ok("directory\n"));
-    StepResult r = step.execute(Bind.args(step, "{dest: /etc, content: x}"), new FakeContext(host, dir));
+    StepResult r =
+        step.execute(Bind.args(step, "{dest: /etc, content: x}"), new FakeContext(host, dir));
     assertThat(r.status()).isEqualTo(Status.FAILED);
     assertThat(r.message()).isEqualTo("/etc is a directory; give the full path of the file");
   }
@@ -125,23 +150,30 @@ class CopyStepTest {
   @Test
   void unreadableDestFailsSayingWhy() {
     host.answer(result(1, "", "sh: 1: cannot open /etc/shadow: Permission denied\n"));
-    StepResult r = step.execute(Bind.args(step, "{dest: /etc/shadow, content: x}"), new FakeContext(host, dir));
+    StepResult r =
+        step.execute(
+            Bind.args(step, "{dest: /etc/shadow, content: x}"), new FakeContext(host, dir));
     assertThat(r.status()).isEqualTo(Status.FAILED);
-    assertThat(r.message()).isEqualTo("cannot read /etc/shadow: sh: 1: cannot open /etc/shadow: Permission denied");
+    assertThat(r.message())
+        .isEqualTo("cannot read /etc/shadow: sh: 1: cannot open /etc/shadow: Permission denied");
   }
 
   @Test
   void validationNamesEachProblem() {
-    assertThat(step.validate(Bind.args(step, "{dest: /x}"))).containsExactly(
-        "give exactly one of 'content' (the text) or 'src' (a file next to the runbook)");
+    assertThat(step.validate(Bind.args(step, "{dest: /x}")))
+        .containsExactly(
+            "give exactly one of 'content' (the text) or 'src' (a file next to the runbook)");
     assertThat(step.validate(Bind.args(step, "{dest: /x, content: a, src: b}"))).hasSize(1);
-    assertThat(step.validate(Bind.args(step, "{dest: /x, src: files/, mode: u+x}"))).containsExactly(
-        "'src' files/ is a directory; only single files are supported: one step per file, or an archive unpacked with shell",
-        "mode 'u+x' is not octal; write it like \"0644\" (quoted, or YAML reads 0644 as a number)");
-    assertThat(step.validate(Bind.args(step, "{dest: /x, src: '" + dir + "'}"))).singleElement().asString()
+    assertThat(step.validate(Bind.args(step, "{dest: /x, src: files/, mode: u+x}")))
+        .containsExactly(
+            "'src' files/ is a directory; only single files are supported: one step per file, or an archive unpacked with shell",
+            "mode 'u+x' is not octal; write it like \"0644\" (quoted, or YAML reads 0644 as a number)");
+    assertThat(step.validate(Bind.args(step, "{dest: /x, src: '" + dir + "'}")))
+        .singleElement()
+        .asString()
         .contains("is a directory");
-    assertThat(step.validate(Bind.args(step, "{dest: /x, src: '" + dir + "/missing.conf'}"))).containsExactly(
-        "src file not found on the controller: " + dir + "/missing.conf");
+    assertThat(step.validate(Bind.args(step, "{dest: /x, src: '" + dir + "/missing.conf'}")))
+        .containsExactly("src file not found on the controller: " + dir + "/missing.conf");
     assertThat(step.validate(Bind.args(step, "{dest: /x, content: '', mode: 0755}"))).isEmpty();
   }
 
@@ -157,7 +189,8 @@ class CopyStepTest {
     }
 
     StepResult copy(String content, String more) throws Exception {
-      return step.execute(Bind.args(step, "{dest: '" + dest + "', content: '" + content + "'" + more + "}"), ctx);
+      return step.execute(
+          Bind.args(step, "{dest: '" + dest + "', content: '" + content + "'" + more + "}"), ctx);
     }
 
     @Test
@@ -165,20 +198,25 @@ class CopyStepTest {
       StepResult first = copy("v1", ", mode: '0600'");
       assertThat(first.status()).isEqualTo(Status.CHANGED);
       assertThat(Files.readString(dest)).isEqualTo("v1");
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dest))).isEqualTo("rw-------");
-      assertThat(first.data().get("checksum")).isEqualTo(RemoteFile.sha256(Files.readAllBytes(dest)));
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dest)))
+          .isEqualTo("rw-------");
+      assertThat(first.data().get("checksum"))
+          .isEqualTo(RemoteFile.sha256(Files.readAllBytes(dest)));
 
       assertThat(copy("v1", ", mode: '0600'").status()).isEqualTo(Status.OK);
 
       StepResult second = copy("v2", ", mode: '0640'");
       assertThat(second.status()).isEqualTo(Status.CHANGED);
-      assertThat(second.data()).containsEntry("previous_checksum", sha("v1")).containsEntry("checksum", sha("v2"));
+      assertThat(second.data())
+          .containsEntry("previous_checksum", sha("v1"))
+          .containsEntry("checksum", sha("v2"));
       assertThat(Files.readString(dest)).isEqualTo("v2");
 
       StepResult undone = step.undo(null, second).orElseThrow().run(ctx);
       assertThat(undone.status()).isEqualTo(Status.CHANGED);
       assertThat(Files.readString(dest)).isEqualTo("v1");
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dest))).isEqualTo("rw-------");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dest)))
+          .isEqualTo("rw-------");
 
       step.undo(null, first).orElseThrow().run(ctx);
       assertThat(dest).doesNotExist();
@@ -190,9 +228,11 @@ class CopyStepTest {
       StepResult r = copy("same", ", mode: '0600'");
       assertThat(r.status()).isEqualTo(Status.CHANGED);
       assertThat(r.message()).startsWith("changed mode/owner of ");
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dest))).isEqualTo("rw-------");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dest)))
+          .isEqualTo("rw-------");
       step.undo(null, r).orElseThrow().run(ctx);
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dest))).isEqualTo("rw-r--r--");
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dest)))
+          .isEqualTo("rw-r--r--");
     }
 
     @Test
@@ -202,7 +242,8 @@ class CopyStepTest {
       bytes[0] = 0;
       Files.createDirectories(dir.resolve("files"));
       Files.write(dir.resolve("files/blob.bin"), bytes);
-      StepResult r = step.execute(Bind.args(step, "{dest: '" + dest + "', src: files/blob.bin}"), ctx);
+      StepResult r =
+          step.execute(Bind.args(step, "{dest: '" + dest + "', src: files/blob.bin}"), ctx);
       assertThat(r.status()).isEqualTo(Status.CHANGED);
       assertThat(Files.readAllBytes(dest)).isEqualTo(bytes);
       assertThat(r.data()).containsEntry("checksum", RemoteFile.sha256(bytes));
@@ -212,7 +253,8 @@ class CopyStepTest {
     void missingSrcFails() throws Exception {
       StepResult r = step.execute(Bind.args(step, "{dest: '" + dest + "', src: files/nope}"), ctx);
       assertThat(r.status()).isEqualTo(Status.FAILED);
-      assertThat(r.message()).isEqualTo("src file not found on the controller: " + dir.resolve("files/nope"));
+      assertThat(r.message())
+          .isEqualTo("src file not found on the controller: " + dir.resolve("files/nope"));
     }
 
     @Test
@@ -233,7 +275,9 @@ class CopyStepTest {
 
       StepResult r = copy("theirs", ", owner: no-such-user-xyz");
       assertThat(r.status()).isEqualTo(Status.FAILED);
-      assertThat(r.message()).startsWith("cannot set mode/owner of " + dest + ": ").endsWith("; the file is back as it was");
+      assertThat(r.message())
+          .startsWith("cannot set mode/owner of " + dest + ": ")
+          .endsWith("; the file is back as it was");
       assertThat(Files.readString(dest)).isEqualTo("mine");
     }
 
@@ -247,11 +291,16 @@ class CopyStepTest {
     }
   }
 
-  /** A mode from a registered value was "[=m]" at validate time; when the step runs it is checked again. */
+  /**
+   * A mode from a registered value was "[=m]" at validate time; when the step runs it is checked
+   * again.
+   */
   @Test
   void aSymbolicModeFromAVariableIsRefusedWhenTheStepRuns() {
-    StepResult r = step.execute(new CopyStep.Args("/etc/app.conf", "x", null, "u+x", null, false),
-        new FakeContext(host, dir));
+    StepResult r =
+        step.execute(
+            new CopyStep.Args("/etc/app.conf", "x", null, "u+x", null, false),
+            new FakeContext(host, dir));
     assertThat(r.status()).isEqualTo(Status.FAILED);
     assertThat(r.message()).contains("mode");
     assertThat(host.requests).isEmpty();

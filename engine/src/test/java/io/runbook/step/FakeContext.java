@@ -17,8 +17,13 @@ final class FakeContext implements StepContext {
   Duration timeout = Duration.ofSeconds(30);
   Become become = Become.NONE;
   DockerEngine docker;
-  /** The undo state the step journaled before changing the host, with what the host held at that moment. */
+
+  /**
+   * The undo state the step journaled before changing the host, with what the host held at that
+   * moment.
+   */
   final java.util.List<Map<String, Object>> checkpoints = new java.util.ArrayList<>();
+
   java.util.function.Supplier<String> atCheckpoint = () -> null;
   final java.util.List<String> seenAtCheckpoint = new java.util.ArrayList<>();
 
@@ -32,12 +37,35 @@ final class FakeContext implements StepContext {
     return this;
   }
 
-  @Override public String hostName() { return "test"; }
-  @Override public Transport transport() { return transport; }
-  @Override public Duration timeout() { return timeout; }
-  @Override public Become become() { return become; }
-  @Override public Path baseDir() { return baseDir; }
-  @Override public Map<String, Object> vars() { return vars; }
+  @Override
+  public String hostName() {
+    return "test";
+  }
+
+  @Override
+  public Transport transport() {
+    return transport;
+  }
+
+  @Override
+  public Duration timeout() {
+    return timeout;
+  }
+
+  @Override
+  public Become become() {
+    return become;
+  }
+
+  @Override
+  public Path baseDir() {
+    return baseDir;
+  }
+
+  @Override
+  public Map<String, Object> vars() {
+    return vars;
+  }
 
   @Override
   public void checkpoint(Map<String, Object> undoState) {

@@ -22,14 +22,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The haproxy step on a real HAProxy 2.6 (Debian bookworm, image runbook-test/service) reached over SSH:
- * backend 'app' (mode tcp) with web1 and web2, two python3 http.servers, the admin socket mode 600 (root),
- * so the steps use become. Every state is checked by asking HAProxy itself with socat through docker exec,
- * never by trusting the step's output.
+ * The haproxy step on a real HAProxy 2.6 (Debian bookworm, image runbook-test/service) reached over
+ * SSH: backend 'app' (mode tcp) with web1 and web2, two python3 http.servers, the admin socket mode
+ * 600 (root), so the steps use become. Every state is checked by asking HAProxy itself with socat
+ * through docker exec, never by trusting the step's output.
  */
 class HaproxyStepIT {
   private static final String SOCKET = "/run/haproxy/admin.sock";
-  private static final String CONFIG = """
+  private static final String CONFIG =
+      """
       global
         stats socket /run/haproxy/admin.sock mode 600 level admin
         pidfile /run/haproxy/haproxy.pid
@@ -46,10 +47,15 @@ class HaproxyStepIT {
         server web1 127.0.0.1:8001 check inter 1s
         server web2 127.0.0.1:8002 check inter 1s
       """;
-  /** Opens one connection through HAProxy and holds it until killed: a long-lived session on a server. */
-  private static final String HOLD = "import socket, time\n"
-      + "s = socket.create_connection(('127.0.0.1', 8000))\n"
-      + "time.sleep(600)\n";
+
+  /**
+   * Opens one connection through HAProxy and holds it until killed: a long-lived session on a
+   * server.
+   */
+  private static final String HOLD =
+      "import socket, time\n"
+          + "s = socket.create_connection(('127.0.0.1', 8000))\n"
+          + "time.sleep(600)\n";
 
   static SshHost lb;
   @TempDir Path tmp;
@@ -57,10 +63,20 @@ class HaproxyStepIT {
   @BeforeAll
   static void startHaproxy() {
     lb = SshHost.startService("lb");
-    lb.exec("sh", "-c", "printf '%s' \"$1\" > /etc/haproxy/test.cfg && printf '%s' \"$2\" > /tmp/hold.py", "sh", CONFIG, HOLD);
+    lb.exec(
+        "sh",
+        "-c",
+        "printf '%s' \"$1\" > /etc/haproxy/test.cfg && printf '%s' \"$2\" > /tmp/hold.py",
+        "sh",
+        CONFIG,
+        HOLD);
     for (int port : List.of(8001, 8002)) {
-      lb.exec("sh", "-c", "cd /tmp && setsid runuser -u runbook -- python3 -m http.server " + port
-          + " >/dev/null 2>&1 </dev/null &");
+      lb.exec(
+          "sh",
+          "-c",
+          "cd /tmp && setsid runuser -u runbook -- python3 -m http.server "
+              + port
+              + " >/dev/null 2>&1 </dev/null &");
     }
     lb.exec("haproxy", "-D", "-f", "/etc/haproxy/test.cfg");
   }
@@ -79,7 +95,9 @@ class HaproxyStepIT {
 
   @Test
   void drainMaintReadyAndReadingChangeHaproxyAndOnlyWhenNeeded() throws Exception {
-    Run drain = apply("""
+    Run drain =
+        apply(
+            """
         - name: Drain web1
           become: true
           haproxy: {backend: app, server: web1, state: drain}
@@ -93,14 +111,17 @@ class HaproxyStepIT {
           register: r
         - name: Keep what was registered
           shell: echo "[=d.state] [=d.new_state] [=d.changed?c] [=r.state] [=r.operational] [=r.sessions]" > /tmp/registered
-        """.formatted(SOCKET));
+        """
+                .formatted(SOCKET));
     assertThat(drain.code()).as(drain.out()).isZero();
     assertThat(adminState("web1")).isEqualTo(0x08); // SRV_ADMF_FDRAIN
     assertThat(adminState("web2")).isEqualTo(0x01); // SRV_ADMF_FMAINT
     assertThat(lb.readFile("/tmp/registered").strip()).isEqualTo("ready drain true maint DOWN 0");
 
     // Again: HAProxy already has these states, so nothing changes (and no undo is recorded).
-    Run again = apply("""
+    Run again =
+        apply(
+            """
         - name: Drain web1 again
           become: true
           haproxy: {backend: app, server: web1, state: drain}
@@ -109,9 +130,12 @@ class HaproxyStepIT {
           shell: echo "[=d.changed?c] [=d.msg]" > /tmp/registered
         """);
     assertThat(again.code()).as(again.out()).isZero();
-    assertThat(lb.readFile("/tmp/registered").strip()).isEqualTo("false app/web1 was already drain, UP, 0 session(s)");
+    assertThat(lb.readFile("/tmp/registered").strip())
+        .isEqualTo("false app/web1 was already drain, UP, 0 session(s)");
 
-    Run ready = apply("""
+    Run ready =
+        apply(
+            """
         - name: Web1 back
           become: true
           haproxy: {backend: app, server: web1, state: ready}
@@ -127,7 +151,11 @@ class HaproxyStepIT {
   @Test
   void waitSessionsWaitsForARealConnectionToClose() throws Exception {
     holdAConnectionOn("web1");
-    CompletableFuture<Run> run = CompletableFuture.supplyAsync(() -> apply("""
+    CompletableFuture<Run> run =
+        CompletableFuture.supplyAsync(
+            () ->
+                apply(
+                    """
         - name: Drain web1 until its sessions end
           become: true
           haproxy: {backend: app, server: web1, state: drain, wait_sessions: 60s}
@@ -152,21 +180,28 @@ class HaproxyStepIT {
   @Test
   void waitSessionsThatRunsOutFailsAndPutsTheServerBack() throws Exception {
     holdAConnectionOn("web1");
-    Run r = apply("""
+    Run r =
+        apply(
+            """
         - name: Drain web1, 2 s at most
           become: true
           haproxy: {backend: app, server: web1, state: drain, wait_sessions: 2s}
         """);
     assertThat(r.code()).as(r.out()).isEqualTo(2);
-    assertThat(r.out()).contains("app/web1 still has 1 session(s) after wait_sessions 2s; app/web1 is back to ready");
+    assertThat(r.out())
+        .contains(
+            "app/web1 still has 1 session(s) after wait_sessions 2s; app/web1 is back to ready");
     assertThat(adminState("web1")).isZero();
     assertThat(sessions("web1")).as("the connection was left alone").isEqualTo(1);
   }
 
   @Test
   void theAutomaticUndoRestoresThePreviousStatesAfterALaterFailure() throws Exception {
-    socat("set server app/web1 state maint"); // not 'ready': the undo must restore what was, not a default
-    Run r = apply("""
+    socat("set server app/web1 state maint"); // not 'ready': the undo must restore what was, not a
+    // default
+    Run r =
+        apply(
+            """
         - name: Web1 into the pool
           become: true
           haproxy: {backend: app, server: web1, state: ready}
@@ -175,7 +210,8 @@ class HaproxyStepIT {
           haproxy: {backend: app, server: web2, state: drain}
         - name: Record HAProxy's states, then fail
           shell: echo 'show servers state app' | sudo socat stdio unix-connect:%s > /tmp/during; exit 3
-        """.formatted(SOCKET));
+        """
+                .formatted(SOCKET));
     assertThat(r.code()).as(r.out()).isEqualTo(2);
     // while the run went on, the steps had changed HAProxy ...
     Map<String, Integer> during = adminStates(lb.readFile("/tmp/during"));
@@ -183,22 +219,40 @@ class HaproxyStepIT {
     // ... and the rollback put each server back as it was: web1 in maintenance, web2 ready
     assertThat(adminState("web1")).isEqualTo(0x01);
     assertThat(adminState("web2")).isZero();
-    assertThat(r.out()).contains("set app/web2 back to ready").contains("set app/web1 back to maint");
+    assertThat(r.out())
+        .contains("set app/web2 back to ready")
+        .contains("set app/web1 back to maint");
   }
 
   @Test
   void aControllerKilledDuringTheStepLeavesAnUndoThatResumeRuns() throws Exception {
     holdAConnectionOn("web1");
     Path state = tmp.resolve("state");
-    Path rb = runbook("""
+    Path rb =
+        runbook(
+            """
         - name: Drain web1 until its sessions end
           become: true
           haproxy: {backend: app, server: web1, state: drain, wait_sessions: 5m}
         """);
     Path log = tmp.resolve("controller.log");
-    Process p = new ProcessBuilder("java", "-jar", SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
-        "apply", rb.toString(), "-i", inventory().toString(), "--yes", "--known-hosts", knownHosts().toString(),
-        "--state-dir", state.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(
+                "java",
+                "-jar",
+                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
+                "apply",
+                rb.toString(),
+                "-i",
+                inventory().toString(),
+                "--yes",
+                "--known-hosts",
+                knownHosts().toString(),
+                "--state-dir",
+                state.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     try {
       // the step is in flight: HAProxy drains web1 and the step waits for the held connection
       waitFor(() -> adminState("web1") == 0x08, "web1 drained by the step");
@@ -211,7 +265,15 @@ class HaproxyStepIT {
     try (var dirs = Files.list(state.resolve("runs"))) {
       id = dirs.findFirst().orElseThrow().getFileName().toString();
     }
-    Run resumed = cli("resume", id, "--known-hosts", knownHosts().toString(), "--state-dir", state.toString(), "--yes");
+    Run resumed =
+        cli(
+            "resume",
+            id,
+            "--known-hosts",
+            knownHosts().toString(),
+            "--state-dir",
+            state.toString(),
+            "--yes");
     assertThat(resumed.code()).as(resumed.out()).isEqualTo(2);
     assertThat(resumed.out()).contains("set app/web1 back to ready");
     assertThat(adminState("web1")).isZero();
@@ -219,29 +281,38 @@ class HaproxyStepIT {
 
   @Test
   void unknownNamesAndAMissingBecomeFailClearly() throws Exception {
-    Run unknown = apply("""
+    Run unknown =
+        apply(
+            """
         - name: Drain web9
           become: true
           haproxy: {backend: app, server: web9, state: drain}
         """);
     assertThat(unknown.code()).as(unknown.out()).isEqualTo(2);
-    assertThat(unknown.out()).contains("HAProxy backend 'app' has no server 'web9'; its servers: web1, web2");
-    Run noBackend = apply("""
+    assertThat(unknown.out())
+        .contains("HAProxy backend 'app' has no server 'web9'; its servers: web1, web2");
+    Run noBackend =
+        apply(
+            """
         - name: Drain api/web1
           become: true
           haproxy: {backend: api, server: web1, state: drain}
         """);
     assertThat(noBackend.out()).contains("has no backend 'api' with servers; its backends: app");
-    Run noBecome = apply("""
+    Run noBecome =
+        apply(
+            """
         - name: Drain web1 as the login user
           haproxy: {backend: app, server: web1, state: drain}
         """);
     assertThat(noBecome.code()).isEqualTo(2);
-    assertThat(noBecome.out()).contains("cannot open HAProxy's socket " + SOCKET + ": permission denied");
+    assertThat(noBecome.out())
+        .contains("cannot open HAProxy's socket " + SOCKET + ": permission denied");
     assertThat(adminState("web1")).isZero();
   }
 
-  // --- HAProxy as socat sees it, parsed here by the documented column positions -------------------------
+  // --- HAProxy as socat sees it, parsed here by the documented column positions
+  // -------------------------
 
   private static String socat(String command) {
     return lb.exec("sh", "-c", "echo \"$1\" | socat stdio unix-connect:" + SOCKET, "sh", command);
@@ -273,7 +344,10 @@ class HaproxyStepIT {
     return Integer.parseInt(statRow(server)[4]);
   }
 
-  /** One connection through HAProxy held open on {@code server}: the other one is in maintenance meanwhile. */
+  /**
+   * One connection through HAProxy held open on {@code server}: the other one is in maintenance
+   * meanwhile.
+   */
   private static void holdAConnectionOn(String server) throws Exception {
     String other = server.equals("web1") ? "web2" : "web1";
     socat("set server app/" + other + " state maint");
@@ -287,14 +361,17 @@ class HaproxyStepIT {
   }
 
   private static void waitFor(Check c, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120); // a loaded machine: a run took 30 s to reach its step
+    long deadline =
+        System.nanoTime()
+            + TimeUnit.SECONDS.toNanos(120); // a loaded machine: a run took 30 s to reach its step
     while (!c.holds()) {
       if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for: " + what);
       Thread.sleep(100);
     }
   }
 
-  // --- runs through the CLI -----------------------------------------------------------------------------
+  // --- runs through the CLI
+  // -----------------------------------------------------------------------------
 
   record Run(int code, String out) {}
 
@@ -303,30 +380,44 @@ class HaproxyStepIT {
   }
 
   private Path inventory() throws java.io.IOException {
-    return Files.writeString(tmp.resolve("inv.yaml"), """
+    return Files.writeString(
+        tmp.resolve("inv.yaml"),
+        """
         all:
           hosts:
             lb: {ansible_host: %s, ansible_port: %d, ansible_user: %s, ansible_ssh_private_key_file: %s}
-        """.formatted(lb.host(), lb.port(), lb.user(), lb.privateKey()));
+        """
+            .formatted(lb.host(), lb.port(), lb.user(), lb.privateKey()));
   }
 
   private Path runbook(String deploySteps) throws java.io.IOException {
     String steps = deploySteps.indent(4);
-    return Files.writeString(Files.createTempFile(tmp, "rb", ".yaml"), """
+    return Files.writeString(
+        Files.createTempFile(tmp, "rb", ".yaml"),
+        """
         apiVersion: runbook/v1
         kind: Runbook
         name: haproxy step
         hosts: all
         phases:
           deploy:
-        """ + steps);
+        """
+            + steps);
   }
 
   private Run apply(String deploySteps) {
     try {
       Path state = Files.createTempDirectory(tmp, "state");
-      return cli("apply", runbook(deploySteps).toString(), "-i", inventory().toString(), "--yes",
-          "--known-hosts", knownHosts().toString(), "--state-dir", state.toString());
+      return cli(
+          "apply",
+          runbook(deploySteps).toString(),
+          "-i",
+          inventory().toString(),
+          "--yes",
+          "--known-hosts",
+          knownHosts().toString(),
+          "--state-dir",
+          state.toString());
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

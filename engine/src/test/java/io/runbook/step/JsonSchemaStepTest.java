@@ -18,7 +18,8 @@ class JsonSchemaStepTest {
   final JsonSchemaStep step = new JsonSchemaStep();
   @TempDir Path dir;
 
-  static final String SCHEMA = """
+  static final String SCHEMA =
+      """
       {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
@@ -41,30 +42,37 @@ class JsonSchemaStepTest {
   }
 
   StepResult check(String path, FakeContext ctx) {
-    return step.execute(Bind.args(step, "{path: '" + path + "', schema: schemas/config-v2.json}"), ctx);
+    return step.execute(
+        Bind.args(step, "{path: '" + path + "', schema: schemas/config-v2.json}"), ctx);
   }
 
   @Test
   void readsTheHostFileAndListsEveryViolation() {
-    RecordingTransport host = new RecordingTransport()
-        .answer(ok("{\"server\": {\"port\": \"8080\", \"tsl\": true}}"));
+    RecordingTransport host =
+        new RecordingTransport().answer(ok("{\"server\": {\"port\": \"8080\", \"tsl\": true}}"));
     StepResult r = check("/etc/app/config.json", new FakeContext(host, dir));
     assertThat(host.commands()).containsExactly("cat /etc/app/config.json");
     assertThat(r.status()).isEqualTo(Status.FAILED);
-    @SuppressWarnings("unchecked") List<String> v = (List<String>) r.data().get("violations");
+    @SuppressWarnings("unchecked")
+    List<String> v = (List<String>) r.data().get("violations");
     assertThat(v).hasSize(3);
     assertThat(String.join("\n", v)).contains("$: ", "name", "$.server.port: ", "integer", "tsl");
-    assertThat(r.message()).startsWith("/etc/app/config.json: 3 violations of schemas/config-v2.json: $");
+    assertThat(r.message())
+        .startsWith("/etc/app/config.json: 3 violations of schemas/config-v2.json: $");
     assertThat(r.stdout()).isEqualTo(String.join("\n", v) + "\n");
   }
 
   @Test
   void unreadableFileFails() {
-    RecordingTransport host = new RecordingTransport()
-        .answer(result(1, "", "cat: /etc/app/config.json: No such file or directory\n"), ok(""));
+    RecordingTransport host =
+        new RecordingTransport()
+            .answer(
+                result(1, "", "cat: /etc/app/config.json: No such file or directory\n"), ok(""));
     StepResult r = check("/etc/app/config.json", new FakeContext(host, dir));
     assertThat(r.status()).isEqualTo(Status.FAILED);
-    assertThat(r.message()).isEqualTo("cannot read /etc/app/config.json: cat: /etc/app/config.json: No such file or directory");
+    assertThat(r.message())
+        .isEqualTo(
+            "cannot read /etc/app/config.json: cat: /etc/app/config.json: No such file or directory");
   }
 
   @Test
@@ -77,12 +85,14 @@ class JsonSchemaStepTest {
 
     assertThat(r.status()).isEqualTo(Status.FAILED);
     assertThat(r.data()).containsEntry("valid", false);
-    @SuppressWarnings("unchecked") List<String> v = (List<String>) r.data().get("violations");
+    @SuppressWarnings("unchecked")
+    List<String> v = (List<String>) r.data().get("violations");
     assertThat(v).hasSize(3);
     assertThat(v).anySatisfy(s -> assertThat(s).startsWith("$.name: ").contains("string"));
     assertThat(v).anySatisfy(s -> assertThat(s).startsWith("$.server.port: ").contains("65535"));
     assertThat(v).anySatisfy(s -> assertThat(s).startsWith("$.server.tls: ").contains("boolean"));
-    assertThat(r.message()).contains("3 violations", "$.name: ", "$.server.port: ", "$.server.tls: ");
+    assertThat(r.message())
+        .contains("3 violations", "$.name: ", "$.server.port: ", "$.server.tls: ");
 
     Files.writeString(config, "{\"name\": \"app\", \"server\": {\"port\": 8080, \"tls\": true}}");
     StepResult fixed = check(config.toString(), ctx);
@@ -102,9 +112,13 @@ class JsonSchemaStepTest {
 
   @Test
   void missingFileOnARealHostIsAStepFailure() {
-    StepResult r = check(dir.resolve("nope.json").toString(), new FakeContext(new LocalTransport("local"), dir));
+    StepResult r =
+        check(
+            dir.resolve("nope.json").toString(), new FakeContext(new LocalTransport("local"), dir));
     assertThat(r.status()).isEqualTo(Status.FAILED);
-    assertThat(r.message()).startsWith("cannot read " + dir.resolve("nope.json")).contains("No such file");
+    assertThat(r.message())
+        .startsWith("cannot read " + dir.resolve("nope.json"))
+        .contains("No such file");
   }
 
   @Test
@@ -125,18 +139,23 @@ class JsonSchemaStepTest {
     StepResult r = check(config.toString(), ctx);
 
     assertThat(r.status()).isEqualTo(Status.FAILED);
-    @SuppressWarnings("unchecked") List<String> v = (List<String>) r.data().get("violations");
+    @SuppressWarnings("unchecked")
+    List<String> v = (List<String>) r.data().get("violations");
     // YAML 1.2: "yes" is a string, not a boolean
-    assertThat(v).hasSize(3).anySatisfy(s -> assertThat(s).startsWith("$.server.tls: ").contains("boolean"));
+    assertThat(v)
+        .hasSize(3)
+        .anySatisfy(s -> assertThat(s).startsWith("$.server.tls: ").contains("boolean"));
     assertThat(r.message()).startsWith(config + ": 3 violations of schemas/config-v2.json: $.");
 
     Files.writeString(config, "name: app\nserver: {port: 8080, tls: true}\n");
-    assertThat(check(config.toString(), ctx).message()).isEqualTo(config + " matches schemas/config-v2.json");
+    assertThat(check(config.toString(), ctx).message())
+        .isEqualTo(config + " matches schemas/config-v2.json");
   }
 
   @Test
   void yamlIsRecognisedByContentWhenTheNameSaysNothing() {
-    RecordingTransport host = new RecordingTransport().answer(ok("name: app\nserver:\n  port: 8080\n"));
+    RecordingTransport host =
+        new RecordingTransport().answer(ok("name: app\nserver:\n  port: 8080\n"));
     StepResult r = check("/etc/app/config", new FakeContext(host, dir));
     assertThat(r.status()).isEqualTo(Status.OK);
     assertThat(r.message()).isEqualTo("/etc/app/config matches schemas/config-v2.json");
@@ -144,22 +163,26 @@ class JsonSchemaStepTest {
 
   @Test
   void malformedYamlFailsWithItsPosition() {
-    RecordingTransport host = new RecordingTransport().answer(ok("name: app\nserver:\n  port: [8080\n"));
+    RecordingTransport host =
+        new RecordingTransport().answer(ok("name: app\nserver:\n  port: [8080\n"));
     StepResult r = check("/etc/app/config.yml", new FakeContext(host, dir));
     assertThat(r.status()).isEqualTo(Status.FAILED);
     assertThat(r.message()).startsWith("/etc/app/config.yml: not valid YAML at line 4, column 1: ");
 
     host.answer(ok("name: a\nname: b\n"));
     assertThat(check("/etc/app/config.yaml", new FakeContext(host, dir)).message())
-        .startsWith("/etc/app/config.yaml: not valid YAML at line 2, column 1: ").contains("name");
+        .startsWith("/etc/app/config.yaml: not valid YAML at line 2, column 1: ")
+        .contains("name");
   }
 
   @Test
   void anEmptyFileIsNamedAsSuch() {
     RecordingTransport host = new RecordingTransport().answer(ok("# nothing yet\n"));
-    assertThat(check("/etc/app/config.yaml", new FakeContext(host, dir)).message()).isEqualTo("/etc/app/config.yaml is empty");
+    assertThat(check("/etc/app/config.yaml", new FakeContext(host, dir)).message())
+        .isEqualTo("/etc/app/config.yaml is empty");
     host.answer(ok("  \n"));
-    assertThat(check("/etc/app/config.json", new FakeContext(host, dir)).message()).isEqualTo("/etc/app/config.json is empty");
+    assertThat(check("/etc/app/config.json", new FakeContext(host, dir)).message())
+        .isEqualTo("/etc/app/config.json is empty");
     host.answer(ok("null"));
     assertThat(check("/etc/app/config.json", new FakeContext(host, dir)).message())
         .startsWith("/etc/app/config.json: 1 violation of schemas/config-v2.json: $: ");

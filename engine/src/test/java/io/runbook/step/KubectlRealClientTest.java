@@ -13,10 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The step's command lines run by the real kubectl client on this machine, against a kubeconfig whose API
- * server does not listen (no cluster is available here): kubectl must accept every flag the step writes and
- * get as far as connecting, and the step's failure must carry kubectl's own words. What the commands do to
- * a Deployment is tested against the stand-in kubectl over SSH (SampleRunbooksIT), not against Kubernetes.
+ * The step's command lines run by the real kubectl client on this machine, against a kubeconfig
+ * whose API server does not listen (no cluster is available here): kubectl must accept every flag
+ * the step writes and get as far as connecting, and the step's failure must carry kubectl's own
+ * words. What the commands do to a Deployment is tested against the stand-in kubectl over SSH
+ * (SampleRunbooksIT), not against Kubernetes.
  */
 class KubectlRealClientTest {
   final KubectlStep step = new KubectlStep();
@@ -26,9 +27,15 @@ class KubectlRealClientTest {
   @BeforeEach
   void kubeconfig() throws Exception {
     Process which = new ProcessBuilder("sh", "-c", "command -v kubectl").start();
-    assertThat(which.waitFor()).as("kubectl is not installed on this machine: run scripts/test-env.sh (it installs"
-        + " Debian's kubernetes-client), or apt-get install kubernetes-client").isZero();
-    kubeconfig = Files.writeString(dir.resolve("kube config"), """
+    assertThat(which.waitFor())
+        .as(
+            "kubectl is not installed on this machine: run scripts/test-env.sh (it installs"
+                + " Debian's kubernetes-client), or apt-get install kubernetes-client")
+        .isZero();
+    kubeconfig =
+        Files.writeString(
+            dir.resolve("kube config"),
+            """
         apiVersion: v1
         kind: Config
         clusters:
@@ -52,14 +59,17 @@ class KubectlRealClientTest {
 
   @Test
   void theRealClientAcceptsEveryCommandLineAndTheStepReportsItsError() throws Exception {
-    for (String yaml : List.of(
-        "{action: get, deployment: sample, namespace: prod, context: staging, kubeconfig: KUBECONFIG}",
-        "{action: set_image, deployment: sample, container: sample, image: 'reg.local/sample:2.0.0', namespace: prod, kubeconfig: KUBECONFIG}",
-        "{action: rollout_status, deployment: sample, namespace: prod, timeout: 5s, context: staging, kubeconfig: KUBECONFIG}",
-        "{action: rollout_undo, deployment: sample, to_revision: 3, namespace: prod, kubeconfig: KUBECONFIG}")) {
+    for (String yaml :
+        List.of(
+            "{action: get, deployment: sample, namespace: prod, context: staging, kubeconfig: KUBECONFIG}",
+            "{action: set_image, deployment: sample, container: sample, image: 'reg.local/sample:2.0.0', namespace: prod, kubeconfig: KUBECONFIG}",
+            "{action: rollout_status, deployment: sample, namespace: prod, timeout: 5s, context: staging, kubeconfig: KUBECONFIG}",
+            "{action: rollout_undo, deployment: sample, to_revision: 3, namespace: prod, kubeconfig: KUBECONFIG}")) {
       StepResult r = run(yaml);
       assertThat(r.status()).as(yaml).isEqualTo(Status.FAILED);
-      assertThat(r.message()).as(yaml).contains("The connection to the server 127.0.0.1:1 was refused")
+      assertThat(r.message())
+          .as(yaml)
+          .contains("The connection to the server 127.0.0.1:1 was refused")
           .doesNotContain("unknown flag", "unknown command", "invalid argument");
     }
   }
@@ -67,8 +77,17 @@ class KubectlRealClientTest {
   @Test
   void aFlagTheClientDoesNotKnowWouldShowUp() throws Exception {
     // The check above can fail: the same client refuses a misspelt flag before connecting.
-    Process p = new ProcessBuilder("kubectl", "--kubeconfig", kubeconfig.toString(), "rollout", "status",
-        "deployment/sample", "--timout=5s").redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                "kubectl",
+                "--kubeconfig",
+                kubeconfig.toString(),
+                "rollout",
+                "status",
+                "deployment/sample",
+                "--timout=5s")
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor()).isNotZero();
     assertThat(out).contains("unknown flag: --timout");

@@ -33,8 +33,10 @@ class PauseStepTest {
   @Test
   void waitsOnTheControllerAndSaysWhy() {
     long t0 = System.nanoTime();
-    StepResult r = step.execute(Bind.args(step, "{seconds: 300ms, reason: soak the canary batch}"),
-        new FakeContext(host, dir));
+    StepResult r =
+        step.execute(
+            Bind.args(step, "{seconds: 300ms, reason: soak the canary batch}"),
+            new FakeContext(host, dir));
     long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
     assertThat(r.status()).isEqualTo(Status.OK);
@@ -46,7 +48,8 @@ class PauseStepTest {
 
   @Test
   void messageWithoutReasonAndInWholeUnits() {
-    assertThat(step.execute(Bind.args(step, "0"), new FakeContext(host, dir)).message()).isEqualTo("paused 0ms");
+    assertThat(step.execute(Bind.args(step, "0"), new FakeContext(host, dir)).message())
+        .isEqualTo("paused 0ms");
     assertThat(PauseStep.format(Duration.ofSeconds(30))).isEqualTo("30s");
     assertThat(PauseStep.format(Duration.ofMinutes(5))).isEqualTo("5m");
     assertThat(PauseStep.format(Duration.ofSeconds(90))).isEqualTo("1m30s");
@@ -58,11 +61,15 @@ class PauseStepTest {
   void interruptionFailsTheStepAndKeepsTheFlag() throws Exception {
     AtomicReference<Boolean> flag = new AtomicReference<>();
     CompletableFuture<StepResult> result = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      StepResult r = step.execute(Bind.args(step, "{seconds: 1h, reason: soak}"), new FakeContext(host, dir));
-      flag.set(Thread.currentThread().isInterrupted());
-      result.complete(r);
-    });
+    Thread t =
+        new Thread(
+            () -> {
+              StepResult r =
+                  step.execute(
+                      Bind.args(step, "{seconds: 1h, reason: soak}"), new FakeContext(host, dir));
+              flag.set(Thread.currentThread().isInterrupted());
+              result.complete(r);
+            });
     long t0 = System.nanoTime();
     t.start();
     Thread.sleep(100);

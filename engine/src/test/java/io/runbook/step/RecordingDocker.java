@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A Docker daemon in memory for step tests: image names pointing at ids, containers with an image and a
- * running flag; every call is recorded as one line ("tag sha256:old sampled:1"). Throwaway runs answer
- * with {@link #runAnswer}.
+ * A Docker daemon in memory for step tests: image names pointing at ids, containers with an image
+ * and a running flag; every call is recorded as one line ("tag sha256:old sampled:1"). Throwaway
+ * runs answer with {@link #runAnswer}.
  */
 class RecordingDocker implements DockerEngine {
   final List<String> calls = new ArrayList<>();
@@ -21,8 +21,10 @@ class RecordingDocker implements DockerEngine {
   final List<List<Mount>> runMounts = new ArrayList<>();
   final List<List<String>> runCommands = new ArrayList<>();
   final java.util.Set<String> volumes = new java.util.HashSet<>();
+
   /** Image ids the daemon still has, named or not (a pull leaves the old image dangling). */
   final java.util.Set<String> ids = new java.util.HashSet<>();
+
   RunResult runAnswer = new RunResult(0, "");
   String pullYields;
 
@@ -33,8 +35,16 @@ class RecordingDocker implements DockerEngine {
   }
 
   RecordingDocker container(String name, String image, boolean running) {
-    containers.put(name, new ContainerInfo("id-" + name, name, image, images.get(image), running,
-        running ? "running" : "exited", Map.of()));
+    containers.put(
+        name,
+        new ContainerInfo(
+            "id-" + name,
+            name,
+            image,
+            images.get(image),
+            running,
+            running ? "running" : "exited",
+            Map.of()));
     return this;
   }
 
@@ -90,7 +100,16 @@ class RecordingDocker implements DockerEngine {
   private boolean setRunning(String name, boolean running) {
     ContainerInfo c = containers.get(name);
     if (c.running() == running) return false;
-    containers.put(name, new ContainerInfo(c.id(), c.name(), c.image(), c.imageId(), running, running ? "running" : "exited", c.labels()));
+    containers.put(
+        name,
+        new ContainerInfo(
+            c.id(),
+            c.name(),
+            c.image(),
+            c.imageId(),
+            running,
+            running ? "running" : "exited",
+            c.labels()));
     return true;
   }
 
@@ -104,7 +123,10 @@ class RecordingDocker implements DockerEngine {
   public void rename(String container, String newName) {
     calls.add("rename " + container + " " + newName);
     ContainerInfo c = containers.remove(container);
-    containers.put(newName, new ContainerInfo(c.id(), newName, c.image(), c.imageId(), c.running(), c.status(), c.labels()));
+    containers.put(
+        newName,
+        new ContainerInfo(
+            c.id(), newName, c.image(), c.imageId(), c.running(), c.status(), c.labels()));
   }
 
   @Override
@@ -112,9 +134,23 @@ class RecordingDocker implements DockerEngine {
     calls.add("recreate " + container + " " + image);
     ContainerInfo old = containers.get(container);
     String previous = container + ".runbook-prev";
-    containers.put(previous, new ContainerInfo(old.id(), previous, old.image(), old.imageId(), false, "exited", old.labels()));
-    containers.put(container, new ContainerInfo("id-new", container, image, images.get(image), old.running(), "running", Map.of()));
-    return new Recreated(container, "id-new", images.get(image), previous, old.id(), old.image(), old.imageId(), old.running());
+    containers.put(
+        previous,
+        new ContainerInfo(
+            old.id(), previous, old.image(), old.imageId(), false, "exited", old.labels()));
+    containers.put(
+        container,
+        new ContainerInfo(
+            "id-new", container, image, images.get(image), old.running(), "running", Map.of()));
+    return new Recreated(
+        container,
+        "id-new",
+        images.get(image),
+        previous,
+        old.id(),
+        old.image(),
+        old.imageId(),
+        old.running());
   }
 
   @Override

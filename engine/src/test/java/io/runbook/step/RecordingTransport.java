@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * A transport that runs nothing: it records every request and answers from a queue of canned results,
- * then from a fallback function (exit 0, no output, unless told otherwise). upload/download are the
- * interface's defaults, so they show up here as the commands they send.
+ * A transport that runs nothing: it records every request and answers from a queue of canned
+ * results, then from a fallback function (exit 0, no output, unless told otherwise).
+ * upload/download are the interface's defaults, so they show up here as the commands they send.
  */
 final class RecordingTransport implements Transport {
   final List<ExecRequest> requests = new ArrayList<>();

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.result.Status;
 import io.runbook.result.StepResult;
-import io.runbook.transport.Become;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.LocalTransport;
 import java.nio.charset.StandardCharsets;
@@ -17,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What the table cannot say of {@code shell:}; its cases are in {@code resources/io/runbook/steps/shell/}
- * (run by {@link StepCasesTest}).
+ * What the table cannot say of {@code shell:}; its cases are in {@code
+ * resources/io/runbook/steps/shell/} (run by {@link StepCasesTest}).
  */
 class ShellStepTest {
   final ShellStep step = new ShellStep();
@@ -27,7 +26,10 @@ class ShellStepTest {
 
   @Test
   void chdirEnvAndStdinReachTheRequest() {
-    ShellStep.Args a = Bind.args(step, """
+    ShellStep.Args a =
+        Bind.args(
+            step,
+            """
         cmd: psql
         chdir: /srv/db
         env: {PGHOST: db1, PGPORT: 5432}
@@ -39,7 +41,9 @@ class ShellStepTest {
     assertThat(sent.env()).isEqualTo(Map.of("PGHOST", "db1", "PGPORT", "5432"));
     assertThat(new String(sent.stdin(), StandardCharsets.UTF_8)).isEqualTo("select 1;");
     // ExecRequest keeps env in a Map.copyOf, so the order of the exports is not fixed.
-    assertThat(sent.shellCommand()).startsWith("cd /srv/db && export ").endsWith("; psql")
+    assertThat(sent.shellCommand())
+        .startsWith("cd /srv/db && export ")
+        .endsWith("; psql")
         .contains("export PGHOST=db1; ", "export PGPORT=5432; ");
   }
 
@@ -70,12 +74,16 @@ class ShellStepTest {
 
     @Test
     void chdirEnvAndStdinWork() throws Exception {
-      ShellStep.Args a = Bind.args(step, """
+      ShellStep.Args a =
+          Bind.args(
+              step,
+              """
           cmd: 'cat > out.txt; echo "$GREETING $WHO" >> out.txt'
           chdir: %s
           env: {GREETING: hello, WHO: "it's me"}
           stdin: "from stdin\\n"
-          """.formatted(dir));
+          """
+                  .formatted(dir));
       StepResult r = step.execute(a, ctx);
       assertThat(r.status()).isEqualTo(Status.CHANGED);
       assertThat(Files.readString(dir.resolve("out.txt"))).isEqualTo("from stdin\nhello it's me\n");
@@ -84,13 +92,15 @@ class ShellStepTest {
     @Test
     void createsReallySkipsAndRemovesReallyRuns() throws Exception {
       Files.writeString(dir.resolve("flag"), "");
-      StepResult skipped = step.execute(Bind.args(step,
-          "{cmd: touch ran, chdir: '%s', creates: flag}".formatted(dir)), ctx);
+      StepResult skipped =
+          step.execute(
+              Bind.args(step, "{cmd: touch ran, chdir: '%s', creates: flag}".formatted(dir)), ctx);
       assertThat(skipped.status()).isEqualTo(Status.OK);
       assertThat(dir.resolve("ran")).doesNotExist();
 
-      StepResult ran = step.execute(Bind.args(step,
-          "{cmd: rm flag, chdir: '%s', removes: flag}".formatted(dir)), ctx);
+      StepResult ran =
+          step.execute(
+              Bind.args(step, "{cmd: rm flag, chdir: '%s', removes: flag}".formatted(dir)), ctx);
       assertThat(ran.status()).isEqualTo(Status.CHANGED);
       assertThat(dir.resolve("flag")).doesNotExist();
     }

@@ -2,10 +2,10 @@ package io.runbook.step;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.result.StepResult;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.model.StepBinding;
+import io.runbook.result.StepResult;
 import io.runbook.transport.Become;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
@@ -30,9 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The table-driven cases of every step type: each file {@code CASES/<key>/<case>.yaml} gives arguments
- * and what must come of them, and this one runner checks it. The arguments go through the engine's own
- * binder (schema, binding, the step's {@code validate}); the step then runs against a
+ * The table-driven cases of every step type: each file {@code CASES/<key>/<case>.yaml} gives
+ * arguments and what must come of them, and this one runner checks it. The arguments go through the
+ * engine's own binder (schema, binding, the step's {@code validate}); the step then runs against a
  * {@link RecordingTransport} that answers as the case says. A case holds:
  *
  * <pre>
@@ -56,8 +56,18 @@ import org.junit.jupiter.api.TestFactory;
 class StepCasesTest {
   static final Path CASES = Path.of("src/test/resources/io/runbook/steps");
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Set<String> KEYS = Set.of("args", "vars", "context", "answers", "problems", "requests",
-      "result", "data", "backups", "probe");
+  private static final Set<String> KEYS =
+      Set.of(
+          "args",
+          "vars",
+          "context",
+          "answers",
+          "problems",
+          "requests",
+          "result",
+          "data",
+          "backups",
+          "probe");
 
   @TestFactory
   Stream<DynamicNode> everyCaseOfEveryStepType() throws Exception {
@@ -75,12 +85,17 @@ class StepCasesTest {
   /** A folder of cases belongs to a registered step type, and holds only cases. */
   @Test
   void everyCaseFolderNamesAStepType() throws Exception {
-    Set<String> folders = list(CASES).stream().map(p -> p.getFileName().toString())
-        .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> folders =
+        list(CASES).stream()
+            .map(p -> p.getFileName().toString())
+            .collect(Collectors.toCollection(TreeSet::new));
     assertThat(folders).isNotEmpty();
     assertThat(StepRegistry.keys()).containsAll(folders);
     for (Path dir : list(CASES)) {
-      assertThat(list(dir)).as(dir.toString()).isNotEmpty().allMatch(p -> p.toString().endsWith(".yaml"));
+      assertThat(list(dir))
+          .as(dir.toString())
+          .isNotEmpty()
+          .allMatch(p -> p.toString().endsWith(".yaml"));
     }
   }
 
@@ -93,16 +108,20 @@ class StepCasesTest {
     Map<String, Object> c = (Map<String, Object>) doc.root();
     assertThat(KEYS).as("keys of a case").containsAll(c.keySet());
     assertThat(c).as("a case has args").containsKey("args");
-    assertThat(c.keySet()).as("a case expects something")
+    assertThat(c.keySet())
+        .as("a case expects something")
         .containsAnyOf("problems", "requests", "result", "data", "backups", "probe");
     check(step, doc, c, file.getParent());
   }
 
   @SuppressWarnings("unchecked")
-  private static <A> void check(Step<A> step, YamlDocument doc, Map<String, Object> c, Path dir) throws Exception {
-    StepBinding.Bound<A> bound = StepBinding.bindRendered(step, c.get("args"), doc, "/args", "case");
+  private static <A> void check(Step<A> step, YamlDocument doc, Map<String, Object> c, Path dir)
+      throws Exception {
+    StepBinding.Bound<A> bound =
+        StepBinding.bindRendered(step, c.get("args"), doc, "/args", "case");
     if (c.containsKey("problems")) {
-      List<String> expected = ((List<Object>) c.get("problems")).stream().map(p -> "case: " + p).toList();
+      List<String> expected =
+          ((List<Object>) c.get("problems")).stream().map(p -> "case: " + p).toList();
       assertThat(bound.problems()).as("problems").containsExactlyElementsOf(expected);
       return;
     }
@@ -117,11 +136,13 @@ class StepCasesTest {
     if (!c.containsKey("requests") && !c.containsKey("result") && !c.containsKey("data")) return;
 
     RecordingTransport host = new RecordingTransport();
-    for (Object a : (List<Object>) c.getOrDefault("answers", List.of())) host.answer(answer((Map<String, Object>) a));
+    for (Object a : (List<Object>) c.getOrDefault("answers", List.of()))
+      host.answer(answer((Map<String, Object>) a));
     FakeContext ctx = new FakeContext(host, dir);
     ((Map<String, Object>) c.getOrDefault("vars", Map.of())).forEach(ctx::with);
     Map<String, Object> context = (Map<String, Object>) c.getOrDefault("context", Map.of());
-    if (context.get("timeout_seconds") != null) ctx.timeout = Duration.ofSeconds(((Number) context.get("timeout_seconds")).longValue());
+    if (context.get("timeout_seconds") != null)
+      ctx.timeout = Duration.ofSeconds(((Number) context.get("timeout_seconds")).longValue());
     if (context.get("become") != null) ctx.become = Become.as((String) context.get("become"));
 
     StepResult r = step.execute(args, ctx);
@@ -135,12 +156,17 @@ class StepCasesTest {
       Map<String, Object> want = (Map<String, Object>) c.get("result");
       for (Map.Entry<String, Object> e : want.entrySet()) {
         switch (e.getKey()) {
-          case "status" -> assertThat(String.valueOf(r.status())).as("status; " + r).isEqualTo(e.getValue());
-          case "rc" -> assertThat(r.rc()).as("rc").isEqualTo(e.getValue() == null ? null : ((Number) e.getValue()).intValue());
+          case "status" ->
+              assertThat(String.valueOf(r.status())).as("status; " + r).isEqualTo(e.getValue());
+          case "rc" ->
+              assertThat(r.rc())
+                  .as("rc")
+                  .isEqualTo(e.getValue() == null ? null : ((Number) e.getValue()).intValue());
           case "stdout" -> assertThat(r.stdout()).as("stdout").isEqualTo(e.getValue());
           case "stderr" -> assertThat(r.stderr()).as("stderr").isEqualTo(e.getValue());
           case "message" -> assertThat(r.message()).as("message").isEqualTo(e.getValue());
-          case "message_starts_with" -> assertThat(r.message()).as("message").startsWith((String) e.getValue());
+          case "message_starts_with" ->
+              assertThat(r.message()).as("message").startsWith((String) e.getValue());
           default -> throw new AssertionError("unknown key of result: " + e.getKey());
         }
       }
@@ -149,7 +175,9 @@ class StepCasesTest {
       Map<String, Object> want = (Map<String, Object>) c.get("data");
       for (Map.Entry<String, Object> e : want.entrySet()) {
         assertThat(r.data()).as("data").containsKey(e.getKey());
-        assertThat(tree(r.data().get(e.getKey()))).as("data." + e.getKey()).isEqualTo(tree(e.getValue()));
+        assertThat(tree(r.data().get(e.getKey())))
+            .as("data." + e.getKey())
+            .isEqualTo(tree(e.getValue()));
       }
     }
   }
@@ -167,12 +195,19 @@ class StepCasesTest {
         case "command" -> assertThat(sent.command()).as(at + " command").isEqualTo(want);
         case "chdir" -> assertThat(sent.chdir()).as(at + " chdir").isEqualTo(want);
         case "env" -> assertThat(tree(sent.env())).as(at + " env").isEqualTo(tree(want));
-        case "stdin" -> assertThat(sent.stdin() == null ? null : new String(sent.stdin(), StandardCharsets.UTF_8))
-            .as(at + " stdin").isEqualTo(want);
-        case "timeout_seconds" -> assertThat(sent.timeout()).as(at + " timeout")
-            .isEqualTo(Duration.ofSeconds(((Number) want).longValue()));
-        case "become" -> assertThat(sent.become()).as(at + " become")
-            .isEqualTo(want == null ? Become.NONE : Become.as((String) want));
+        case "stdin" ->
+            assertThat(
+                    sent.stdin() == null ? null : new String(sent.stdin(), StandardCharsets.UTF_8))
+                .as(at + " stdin")
+                .isEqualTo(want);
+        case "timeout_seconds" ->
+            assertThat(sent.timeout())
+                .as(at + " timeout")
+                .isEqualTo(Duration.ofSeconds(((Number) want).longValue()));
+        case "become" ->
+            assertThat(sent.become())
+                .as(at + " become")
+                .isEqualTo(want == null ? Become.NONE : Become.as((String) want));
         default -> throw new AssertionError("unknown key of a request: " + e.getKey());
       }
     }
@@ -181,7 +216,8 @@ class StepCasesTest {
   private static ExecResult answer(Map<String, Object> a) {
     if (Boolean.TRUE.equals(a.get("timed_out"))) return RecordingTransport.timedOut();
     int rc = a.get("rc") == null ? 0 : ((Number) a.get("rc")).intValue();
-    return RecordingTransport.result(rc, (String) a.getOrDefault("stdout", ""), (String) a.getOrDefault("stderr", ""));
+    return RecordingTransport.result(
+        rc, (String) a.getOrDefault("stdout", ""), (String) a.getOrDefault("stderr", ""));
   }
 
   /** Numbers compare by value whether YAML made them a Long or the step an Integer. */

@@ -26,14 +26,19 @@ class StepRegistryTest {
 
   /**
    * The table and the schema folder name the same step types: a step type without its schema, or a
-   * schema left behind by a removed step type, fails here. Derived, so adding a step type edits no test.
+   * schema left behind by a removed step type, fails here. Derived, so adding a step type edits no
+   * test.
    */
   @Test
   void everyStepTypeHasItsSchemaAndEverySchemaItsStepType() throws Exception {
     Set<String> schemas;
     try (Stream<Path> files = Files.list(Path.of(Step.class.getResource(SCHEMAS).toURI()))) {
-      schemas = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".json"))
-          .map(n -> n.substring(0, n.length() - ".json".length())).collect(Collectors.toCollection(TreeSet::new));
+      schemas =
+          files
+              .map(f -> f.getFileName().toString())
+              .filter(n -> n.endsWith(".json"))
+              .map(n -> n.substring(0, n.length() - ".json".length()))
+              .collect(Collectors.toCollection(TreeSet::new));
     }
     assertThat(new TreeSet<>(StepRegistry.keys())).isEqualTo(schemas).isNotEmpty();
     for (Step<?> step : StepRegistry.all()) {
@@ -44,7 +49,10 @@ class StepRegistryTest {
     assertThat(StepRegistry.find("cpoy")).isEmpty();
   }
 
-  /** Every schema compiles, describes its keys, and each of its examples is valid, binds and validates. */
+  /**
+   * Every schema compiles, describes its keys, and each of its examples is valid, binds and
+   * validates.
+   */
   @Test
   void schemasAreCompleteAndTheirExamplesBind() throws Exception {
     SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
@@ -56,9 +64,12 @@ class StepRegistryTest {
       }
       assertThat(json.path("additionalProperties").asBoolean(true)).as(step.key()).isFalse();
       assertThat(json.path("description").asText()).as(step.key()).isNotBlank();
-      for (Iterator<Map.Entry<String, JsonNode>> it = json.path("properties").fields(); it.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = json.path("properties").fields();
+          it.hasNext(); ) {
         Map.Entry<String, JsonNode> p = it.next();
-        assertThat(p.getValue().path("description").asText()).as(step.key() + "." + p.getKey()).isNotBlank();
+        assertThat(p.getValue().path("description").asText())
+            .as(step.key() + "." + p.getKey())
+            .isNotBlank();
       }
       Schema schema = registry.getSchema(json);
       assertThat(json.path("examples").size()).as(step.key() + " examples").isPositive();
@@ -74,14 +85,20 @@ class StepRegistryTest {
   void schemasRejectUnknownKeysAndWrongTypes() {
     SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
     List<String> errors = new ArrayList<>();
-    for (String bad : List.of("{\"shell\": {\"cmd\": \"x\", \"chdri\": \"/\"}}", "{\"wait_for\": {\"port\": \"eighty\"}}",
-        "{\"http\": {\"url\": \"http://x\", \"from\": \"laptop\"}}", "{\"copy\": {\"content\": \"x\"}}",
-        "{\"shell\": {\"cmd\": \"x\", \"env\": {\"BAD-NAME\": \"1\"}}}", "{\"pause\": \"30 sec\"}",
-        "{\"pause\": {\"seconds\": 30, \"resaon\": \"soak\"}}", "{\"pause\": -1}",
-        "{\"migrate\": {\"engine\": \"mysql\", \"db\": \"a.db\", \"dir\": \"m\"}}",
-        "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"table\": \"x; DROP TABLE y\"}}",
-        "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"mark_aplied\": [\"x\"]}}",
-        "{\"config_diff\": {\"path\": \"/x\", \"template\": \"t.json\", \"fail_on\": [\"missnig\"]}}")) {
+    for (String bad :
+        List.of(
+            "{\"shell\": {\"cmd\": \"x\", \"chdri\": \"/\"}}",
+            "{\"wait_for\": {\"port\": \"eighty\"}}",
+            "{\"http\": {\"url\": \"http://x\", \"from\": \"laptop\"}}",
+            "{\"copy\": {\"content\": \"x\"}}",
+            "{\"shell\": {\"cmd\": \"x\", \"env\": {\"BAD-NAME\": \"1\"}}}",
+            "{\"pause\": \"30 sec\"}",
+            "{\"pause\": {\"seconds\": 30, \"resaon\": \"soak\"}}",
+            "{\"pause\": -1}",
+            "{\"migrate\": {\"engine\": \"mysql\", \"db\": \"a.db\", \"dir\": \"m\"}}",
+            "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"table\": \"x; DROP TABLE y\"}}",
+            "{\"migrate\": {\"engine\": \"sqlite\", \"db\": \"a.db\", \"dir\": \"m\", \"mark_aplied\": [\"x\"]}}",
+            "{\"config_diff\": {\"path\": \"/x\", \"template\": \"t.json\", \"fail_on\": [\"missnig\"]}}")) {
       Map.Entry<String, JsonNode> e = readTree(bad).fields().next();
       Step<?> step = StepRegistry.find(e.getKey()).orElseThrow();
       var schema = registry.getSchema(readTree(resource(step.schemaResource())));
@@ -94,7 +111,10 @@ class StepRegistryTest {
   void templatedNumbersPassTheSchemaBeforeRendering() {
     SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
     var schema = registry.getSchema(readTree(resource("/io/runbook/schema/steps/wait_for.json")));
-    assertThat(schema.validate(readTree("{\"port\": \"[=app_port]\", \"timeout_seconds\": \"[=wait]\"}"))).isEmpty();
+    assertThat(
+            schema.validate(
+                readTree("{\"port\": \"[=app_port]\", \"timeout_seconds\": \"[=wait]\"}")))
+        .isEmpty();
   }
 
   @SuppressWarnings("unchecked")

@@ -19,7 +19,8 @@ class TemplateStepTest {
   final TemplateStep step = new TemplateStep();
   @TempDir Path dir;
 
-  static final String TEMPLATE = """
+  static final String TEMPLATE =
+      """
       # managed by runbook
       port=[=app_port]
       [#if debug]log=debug[/#if]
@@ -37,32 +38,42 @@ class TemplateStepTest {
     return ctx.with("app_port", 8080).with("debug", true).with("nodes", List.of("a", "b"));
   }
 
-  static final String RENDERED = "# managed by runbook\nport=8080\nlog=debug\nnodes=a,b\nhome=${HOME}\n";
+  static final String RENDERED =
+      "# managed by runbook\nport=8080\nlog=debug\nnodes=a,b\nhome=${HOME}\n";
 
   @Test
   void rendersWithTheHostsVariablesAndUploadsTheResult() {
     RecordingTransport host = new RecordingTransport().answer(ok("absent\n"));
-    StepResult r = step.execute(Bind.args(step, "{src: templates/app.conf.ftl, dest: /etc/app.conf, mode: '0644'}"),
-        vars(new FakeContext(host, dir)));
+    StepResult r =
+        step.execute(
+            Bind.args(step, "{src: templates/app.conf.ftl, dest: /etc/app.conf, mode: '0644'}"),
+            vars(new FakeContext(host, dir)));
     assertThat(r.status()).isEqualTo(Status.CHANGED);
     assertThat(new String(host.last().stdin(), StandardCharsets.UTF_8)).isEqualTo(RENDERED);
-    assertThat(r.data()).containsEntry("checksum", RemoteFile.sha256(RENDERED.getBytes(StandardCharsets.UTF_8)));
+    assertThat(r.data())
+        .containsEntry("checksum", RemoteFile.sha256(RENDERED.getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
   void undefinedVariableFailsNamingTheTemplateBeforeTouchingTheHost() {
     RecordingTransport host = new RecordingTransport();
-    StepResult r = step.execute(Bind.args(step, "{src: templates/app.conf.ftl, dest: /etc/app.conf}"),
-        new FakeContext(host, dir).with("app_prot", 1));
+    StepResult r =
+        step.execute(
+            Bind.args(step, "{src: templates/app.conf.ftl, dest: /etc/app.conf}"),
+            new FakeContext(host, dir).with("app_prot", 1));
     assertThat(r.status()).isEqualTo(Status.FAILED);
-    assertThat(r.message()).isEqualTo("templates/app.conf.ftl: undefined variable 'app_port' (did you mean 'app_prot'?)");
+    assertThat(r.message())
+        .isEqualTo(
+            "templates/app.conf.ftl: undefined variable 'app_port' (did you mean 'app_prot'?)");
     assertThat(host.requests).isEmpty();
   }
 
   @Test
   void missingTemplateFails() {
-    StepResult r = step.execute(Bind.args(step, "{src: templates/nope.ftl, dest: /x}"),
-        new FakeContext(new RecordingTransport(), dir));
+    StepResult r =
+        step.execute(
+            Bind.args(step, "{src: templates/nope.ftl, dest: /x}"),
+            new FakeContext(new RecordingTransport(), dir));
     assertThat(r.status()).isEqualTo(Status.FAILED);
     assertThat(r.message()).startsWith("src file not found on the controller: ");
   }
@@ -78,7 +89,8 @@ class TemplateStepTest {
     StepResult r = step.execute(a, ctx);
     assertThat(r.status()).isEqualTo(Status.CHANGED);
     assertThat(Files.readString(dest)).isEqualTo(RENDERED);
-    assertThat(r.data()).containsEntry("previous_checksum", RemoteFile.sha256("port=80\n".getBytes()))
+    assertThat(r.data())
+        .containsEntry("previous_checksum", RemoteFile.sha256("port=80\n".getBytes()))
         .containsEntry("checksum", RemoteFile.sha256(Files.readAllBytes(dest)));
 
     assertThat(step.execute(a, ctx).status()).isEqualTo(Status.OK);

@@ -44,22 +44,37 @@ final class ThrowawayPostgres implements AutoCloseable {
     }
     ThrowawayPostgres pg = new ThrowawayPostgres(bin.get(), home, port, root);
     if (pg.server("initdb", "-D", home + "/data", "-A", "trust", "-U", "postgres", "--no-sync") != 0
-        || pg.server("pg_ctl", "-D", home + "/data", "-l", home + "/log", "-w", "-t", "30", "-o",
-            "-p " + port + " -k " + home + " -c listen_addresses=127.0.0.1 -c fsync=off", "start") != 0) {
+        || pg.server(
+                "pg_ctl",
+                "-D",
+                home + "/data",
+                "-l",
+                home + "/log",
+                "-w",
+                "-t",
+                "30",
+                "-o",
+                "-p " + port + " -k " + home + " -c listen_addresses=127.0.0.1 -c fsync=off",
+                "start")
+            != 0) {
       pg.close();
       return Optional.empty();
     }
     return Optional.of(pg);
   }
 
-  /** A connection string with a password, which trust authentication ignores: it must never be shown. */
+  /**
+   * A connection string with a password, which trust authentication ignores: it must never be
+   * shown.
+   */
   String url(String password, String database) {
     return "postgresql://postgres:" + password + "@127.0.0.1:" + port + "/" + database;
   }
 
   /** Creates a new, empty database on this server. */
   void createDatabase(String name) throws Exception {
-    if (run(List.of("psql", "-X", "-q", "-c", "CREATE DATABASE " + name, url("x", "postgres"))) != 0) {
+    if (run(List.of("psql", "-X", "-q", "-c", "CREATE DATABASE " + name, url("x", "postgres")))
+        != 0) {
       throw new IllegalStateException("cannot create database " + name);
     }
   }
@@ -84,7 +99,8 @@ final class ThrowawayPostgres implements AutoCloseable {
     Path versions = Path.of("/usr/lib/postgresql");
     if (!Files.isDirectory(versions)) return Optional.empty();
     try (Stream<Path> dirs = Files.list(versions)) {
-      return dirs.map(d -> d.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("initdb")))
+      return dirs.map(d -> d.resolve("bin"))
+          .filter(b -> Files.isExecutable(b.resolve("initdb")))
           .max(Comparator.comparing(b -> b.getParent().getFileName().toString()));
     }
   }
@@ -96,7 +112,9 @@ final class ThrowawayPostgres implements AutoCloseable {
       p.destroyForcibly();
       return -1;
     }
-    if (p.exitValue() != 0) System.err.println(String.join(" ", command) + ": " + new String(out, StandardCharsets.UTF_8));
+    if (p.exitValue() != 0)
+      System.err.println(
+          String.join(" ", command) + ": " + new String(out, StandardCharsets.UTF_8));
     return p.exitValue();
   }
 }

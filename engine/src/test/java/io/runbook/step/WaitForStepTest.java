@@ -34,13 +34,23 @@ class WaitForStepTest {
   @Test
   void pollsInOneRemoteCommand() {
     host.answer(ok("3\n"));
-    StepResult r = run("{port: 8080, timeout_seconds: 90, delay_seconds: 2}", new FakeContext(host, dir));
+    StepResult r =
+        run("{port: 8080, timeout_seconds: 90, delay_seconds: 2}", new FakeContext(host, dir));
     assertThat(host.requests).hasSize(1);
-    assertThat(host.last().command()).startsWith("H=127.0.0.1; P=8080; ")
-        .contains("/dev/tcp/$1/$2", "python3", "end=$((start + 90 + 1))", "sleep 2;", "while :; do if probe;");
+    assertThat(host.last().command())
+        .startsWith("H=127.0.0.1; P=8080; ")
+        .contains(
+            "/dev/tcp/$1/$2",
+            "python3",
+            "end=$((start + 90 + 1))",
+            "sleep 2;",
+            "while :; do if probe;");
     assertThat(r.status()).isEqualTo(Status.OK);
     assertThat(r.message()).isEqualTo("port 8080 on 127.0.0.1 open after 3 s");
-    assertThat(r.data()).containsEntry("port", 8080).containsEntry("host", "127.0.0.1").containsEntry("elapsed_seconds", 3);
+    assertThat(r.data())
+        .containsEntry("port", 8080)
+        .containsEntry("host", "127.0.0.1")
+        .containsEntry("elapsed_seconds", 3);
   }
 
   @Test
@@ -60,22 +70,29 @@ class WaitForStepTest {
     assertThat(host.last().command()).startsWith("H=db1; P=5432; ").contains("if ! probe;");
     assertThat(run("{path: /var/run/app.pid, state: absent, timeout_seconds: 5}", ctx).message())
         .isEqualTo("/var/run/app.pid still present after 5 s");
-    assertThat(host.last().command()).startsWith("F=/var/run/app.pid; ").contains("if ! [ -e \"$F\" ];")
+    assertThat(host.last().command())
+        .startsWith("F=/var/run/app.pid; ")
+        .contains("if ! [ -e \"$F\" ];")
         .doesNotContain("probe");
-    assertThat(run("{path: '/tmp/ready flag'}", ctx).message()).isEqualTo("/tmp/ready flag present after 0 s");
-    assertThat(host.last().command()).startsWith("F='/tmp/ready flag'; ").contains("if [ -e \"$F\" ];");
+    assertThat(run("{path: '/tmp/ready flag'}", ctx).message())
+        .isEqualTo("/tmp/ready flag present after 0 s");
+    assertThat(host.last().command())
+        .startsWith("F='/tmp/ready flag'; ")
+        .contains("if [ -e \"$F\" ];");
   }
 
   @Test
   void hostWithoutBashOrPythonIsExplained() {
     host.answer(result(3, "", "wait_for needs bash or python3 on the host to probe a port\n"));
     assertThat(run("{port: 1}", new FakeContext(host, dir)).message())
-        .isEqualTo("cannot check port 1 on 127.0.0.1: wait_for needs bash or python3 on the host to probe a port");
+        .isEqualTo(
+            "cannot check port 1 on 127.0.0.1: wait_for needs bash or python3 on the host to probe a port");
   }
 
   @Test
   void validation() {
-    assertThat(step.validate(Bind.args(step, "{timeout_seconds: 1}"))).containsExactly("give exactly one of 'port' or 'path'");
+    assertThat(step.validate(Bind.args(step, "{timeout_seconds: 1}")))
+        .containsExactly("give exactly one of 'port' or 'path'");
     assertThat(step.validate(Bind.args(step, "{port: 1, path: /x, state: up}"))).hasSize(2);
     assertThat(step.validate(Bind.args(step, "{port: '8080'}"))).isEmpty();
   }
@@ -91,7 +108,8 @@ class WaitForStepTest {
       try (ServerSocket server = new ServerSocket(0)) {
         StepResult r = run("{port: " + server.getLocalPort() + ", timeout_seconds: 10}", ctx());
         assertThat(r.status()).isEqualTo(Status.OK);
-        // whole seconds as the host's clock counts them: a second boundary may fall inside the probe
+        // whole seconds as the host's clock counts them: a second boundary may fall inside the
+        // probe
         assertThat(((Number) r.data().get("elapsed_seconds")).intValue()).isLessThanOrEqualTo(1);
       }
     }
@@ -103,24 +121,28 @@ class WaitForStepTest {
       StepResult r = run("{port: " + port + ", timeout_seconds: 1}", ctx());
       assertThat(r.status()).isEqualTo(Status.FAILED);
       assertThat(r.message()).isEqualTo("port " + port + " on 127.0.0.1 not open after 1 s");
-      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
-      assertThat(run("{port: " + port + ", state: stopped, timeout_seconds: 1}", ctx()).status()).isEqualTo(Status.OK);
+      assertThat(Duration.ofNanos(System.nanoTime() - t0))
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+      assertThat(run("{port: " + port + ", state: stopped, timeout_seconds: 1}", ctx()).status())
+          .isEqualTo(Status.OK);
     }
 
     @Test
     void portOpenedLaterIsWaitedFor() throws Exception {
       int port = Ports.free();
       CountDownLatch stepDone = new CountDownLatch(1);
-      Thread opener = new Thread(() -> {
-        try {
-          Thread.sleep(1500); // "later" is what is tested
-          try (ServerSocket s = new ServerSocket(port)) {
-            stepDone.await(30, TimeUnit.SECONDS); // open until the step saw it
-          }
-        } catch (Exception ignored) {
-          // the assertion below fails if the port never opened
-        }
-      });
+      Thread opener =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(1500); // "later" is what is tested
+                  try (ServerSocket s = new ServerSocket(port)) {
+                    stepDone.await(30, TimeUnit.SECONDS); // open until the step saw it
+                  }
+                } catch (Exception ignored) {
+                  // the assertion below fails if the port never opened
+                }
+              });
       opener.start();
       StepResult r = run("{port: " + port + ", timeout_seconds: 10}", ctx());
       stepDone.countDown();
@@ -132,14 +154,16 @@ class WaitForStepTest {
     @Test
     void pathAppearsAndGoes() throws Exception {
       Path flag = dir.resolve("ready");
-      Thread maker = new Thread(() -> {
-        try {
-          Thread.sleep(1200);
-          Files.writeString(flag, "");
-        } catch (Exception ignored) {
-          // the assertion below fails if the file never appeared
-        }
-      });
+      Thread maker =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(1200);
+                  Files.writeString(flag, "");
+                } catch (Exception ignored) {
+                  // the assertion below fails if the file never appeared
+                }
+              });
       maker.start();
       StepResult r = run("{path: '" + flag + "', timeout_seconds: 10}", ctx());
       maker.join();
@@ -151,30 +175,42 @@ class WaitForStepTest {
       assertThat(still.message()).isEqualTo(flag + " still present after 1 s");
     }
 
-    /** Runs the remote command with a PATH holding only the given programs, so bash cannot be found. */
+    /**
+     * Runs the remote command with a PATH holding only the given programs, so bash cannot be found.
+     */
     ExecResult withOnly(List<String> programs, WaitForStep.Args a) throws Exception {
       Path bin = Files.createDirectories(dir.resolve("bin-" + programs.size()));
       LocalTransport local = new LocalTransport("local");
       for (String p : programs) {
-        String real = local.exec(ExecRequest.builder(p.equals("python3")
-            ? "python3 -c 'import os,sys; print(os.path.realpath(sys.executable))'" : "command -v " + p).build())
-            .stdoutText().strip();
+        String real =
+            local
+                .exec(
+                    ExecRequest.builder(
+                            p.equals("python3")
+                                ? "python3 -c 'import os,sys; print(os.path.realpath(sys.executable))'"
+                                : "command -v " + p)
+                        .build())
+                .stdoutText()
+                .strip();
         Files.deleteIfExists(bin.resolve(p));
         Files.createSymbolicLink(bin.resolve(p), Path.of(real));
       }
-      return local.exec(ExecRequest.builder(WaitForStep.script(a)).env(Map.of("PATH", bin.toString())).build());
+      return local.exec(
+          ExecRequest.builder(WaitForStep.script(a)).env(Map.of("PATH", bin.toString())).build());
     }
 
     @Test
     void python3ProbesWhereThereIsNoBash() throws Exception {
       try (ServerSocket server = new ServerSocket(0)) {
-        WaitForStep.Args open = Bind.args(step, "{port: " + server.getLocalPort() + ", timeout_seconds: 5}");
+        WaitForStep.Args open =
+            Bind.args(step, "{port: " + server.getLocalPort() + ", timeout_seconds: 5}");
         ExecResult r = withOnly(List.of("date", "sleep", "timeout", "python3"), open);
         assertThat(r.exitCode()).as(r.stderrText()).isZero();
         int closed = server.getLocalPort();
         server.close();
         WaitForStep.Args shut = Bind.args(step, "{port: " + closed + ", timeout_seconds: 1}");
-        assertThat(withOnly(List.of("date", "sleep", "timeout", "python3"), shut).exitCode()).isEqualTo(1);
+        assertThat(withOnly(List.of("date", "sleep", "timeout", "python3"), shut).exitCode())
+            .isEqualTo(1);
       }
     }
 

@@ -10,12 +10,14 @@ class TemplatesTest {
   @Test
   void shellSyntaxPassesThroughUntouched() {
     String shell = "for f in \"${DIR}\"/*; do echo $(basename $f) ${#f} <#if> $1; done";
-    assertThat(Templates.render(shell + " [=port]", "t", Map.of("port", 8080L))).isEqualTo(shell + " 8080");
+    assertThat(Templates.render(shell + " [=port]", "t", Map.of("port", 8080L)))
+        .isEqualTo(shell + " 8080");
   }
 
   @Test
   void anUndefinedVariableIsAnErrorWithASuggestion() {
-    assertThatThrownBy(() -> Templates.render("cp db [=backup_dri]/", "t", Map.of("backup_dir", "/b")))
+    assertThatThrownBy(
+            () -> Templates.render("cp db [=backup_dri]/", "t", Map.of("backup_dir", "/b")))
         .hasMessage("undefined variable 'backup_dri' (did you mean 'backup_dir'?)");
     assertThatThrownBy(() -> Templates.evaluate("v?starts_with(major)", "t", Map.of("v", "1.2")))
         .hasMessage("undefined variable 'major'");
@@ -38,18 +40,24 @@ class TemplatesTest {
     Map<String, Object> m = Map.of("r", Map.of("rc", 3L, "stdout", "ok"));
     assertThat(Templates.evaluate("r.rc == 3 && r.stdout == 'ok'", "t", m)).isTrue();
     assertThat(Templates.evaluate("false", "t", m)).isFalse();
-    assertThat(Templates.render("[#if r.rc > 2]big[/#if] [=1234567]", "t", m)).isEqualTo("big 1234567");
+    assertThat(Templates.render("[#if r.rc > 2]big[/#if] [=1234567]", "t", m))
+        .isEqualTo("big 1234567");
   }
 
   @org.junit.jupiter.api.Test
   void aLoopExpressionYieldsItsValueNotItsText() {
-    java.util.Map<String, Object> model = java.util.Map.of("users", java.util.List.of("alice", "bob"),
-        "r", io.runbook.template.Unknown.of("r"));
-    org.assertj.core.api.Assertions.assertThat(Templates.value("users", "loop", model)).isEqualTo(java.util.List.of("alice", "bob"));
+    java.util.Map<String, Object> model =
+        java.util.Map.of(
+            "users", java.util.List.of("alice", "bob"), "r", io.runbook.template.Unknown.of("r"));
+    org.assertj.core.api.Assertions.assertThat(Templates.value("users", "loop", model))
+        .isEqualTo(java.util.List.of("alice", "bob"));
     org.assertj.core.api.Assertions.assertThat(Templates.value("users + ['carol']", "loop", model))
         .isEqualTo(java.util.List.of("alice", "bob", "carol"));
-    org.assertj.core.api.Assertions.assertThat(Templates.value("r.results", "loop", model)).isInstanceOf(Unknown.class);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Templates.value("userz", "loop", model))
-        .hasMessageContaining("undefined variable 'userz'").hasMessageContaining("did you mean 'users'");
+    org.assertj.core.api.Assertions.assertThat(Templates.value("r.results", "loop", model))
+        .isInstanceOf(Unknown.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Templates.value("userz", "loop", model))
+        .hasMessageContaining("undefined variable 'userz'")
+        .hasMessageContaining("did you mean 'users'");
   }
 }

@@ -18,15 +18,16 @@ import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * An SSH host whose Docker daemon is this machine's: a container of {@value #IMAGE} (the sshd test image
- * plus Debian's docker-compose) with {@code /var/run/docker.sock} bind-mounted and user {@value #USER} in
- * the socket's group, so runbook reaches the daemon through the socket forwarded over SSH. It runs with
- * host networking (sshd on a free loopback port), so 127.0.0.1 is the same machine for the SSH host, the
- * ports containers publish and the image registry on 127.0.0.1:5000. {@link #shared()} is a directory
- * with the same path on this machine and in the host: what a path means to the daemon (bind mounts of
- * backups, configs, compose projects) it also means over SSH.
+ * An SSH host whose Docker daemon is this machine's: a container of {@value #IMAGE} (the sshd test
+ * image plus Debian's docker-compose) with {@code /var/run/docker.sock} bind-mounted and user
+ * {@value #USER} in the socket's group, so runbook reaches the daemon through the socket forwarded
+ * over SSH. It runs with host networking (sshd on a free loopback port), so 127.0.0.1 is the same
+ * machine for the SSH host, the ports containers publish and the image registry on 127.0.0.1:5000.
+ * {@link #shared()} is a directory with the same path on this machine and in the host: what a path
+ * means to the daemon (bind mounts of backups, configs, compose projects) it also means over SSH.
  *
- * <p>Never skipped: without Docker, the images or the registry, it fails saying to run scripts/test-env.sh.
+ * <p>Never skipped: without Docker, the images or the registry, it fails saying to run
+ * scripts/test-env.sh.
  */
 public final class DockerHost implements AutoCloseable {
   public static final String IMAGE = "runbook-test/docker-host:current";
@@ -34,8 +35,9 @@ public final class DockerHost implements AutoCloseable {
   public static final String REGISTRY = "127.0.0.1:5000";
   public static final String REGISTRY_USER = "runbook";
   public static final String REGISTRY_PASSWORD = "runbook-test-pw";
-  private static final String FIX = "Run scripts/test-env.sh (as root): it starts Docker and the loopback image"
-      + " registry and builds the test images.";
+  private static final String FIX =
+      "Run scripts/test-env.sh (as root): it starts Docker and the loopback image"
+          + " registry and builds the test images.";
 
   private final GenericContainer<?> container;
   private final int port;
@@ -49,18 +51,25 @@ public final class DockerHost implements AutoCloseable {
     this.port = reserved.port();
     this.shared = Files.createTempDirectory("runbook-dockerhost-");
     Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
-    this.container = new GenericContainer<>(DockerImageName.parse(IMAGE))
-        .withImagePullPolicy(image -> false)
-        .withNetworkMode("host")
-        .withFileSystemBind("/var/run/docker.sock", "/var/run/docker.sock", BindMode.READ_WRITE)
-        .withFileSystemBind(shared.toString(), shared.toString(), BindMode.READ_WRITE)
-        .withCommand("/bin/sh", "-c", "ssh-keygen -A >/dev/null && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -p "
-            + port + " -o ListenAddress=127.0.0.1")
-        .waitingFor(Wait.forLogMessage("(?s).*Server listening on.*", 1))
-        .withStartupTimeout(Duration.ofSeconds(60));
+    this.container =
+        new GenericContainer<>(DockerImageName.parse(IMAGE))
+            .withImagePullPolicy(image -> false)
+            .withNetworkMode("host")
+            .withFileSystemBind("/var/run/docker.sock", "/var/run/docker.sock", BindMode.READ_WRITE)
+            .withFileSystemBind(shared.toString(), shared.toString(), BindMode.READ_WRITE)
+            .withCommand(
+                "/bin/sh",
+                "-c",
+                "ssh-keygen -A >/dev/null && mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -p "
+                    + port
+                    + " -o ListenAddress=127.0.0.1")
+            .waitingFor(Wait.forLogMessage("(?s).*Server listening on.*", 1))
+            .withStartupTimeout(Duration.ofSeconds(60));
   }
 
-  /** Starts the host; {@code dockerAccess} false leaves {@value #USER} outside the socket's group. */
+  /**
+   * Starts the host; {@code dockerAccess} false leaves {@value #USER} outside the socket's group.
+   */
   public static DockerHost start(boolean dockerAccess) {
     requireEnvironment();
     DockerHost host;
@@ -72,10 +81,15 @@ public final class DockerHost implements AutoCloseable {
     try {
       host.reserved.release();
       host.container.start();
-      host.exec("sh", "-c", "install -d -m 700 -o runbook -g runbook /home/runbook/.ssh"
-          + " && printf '%s\\n' \"$1\" > /home/runbook/.ssh/authorized_keys"
-          + " && chown runbook:runbook /home/runbook/.ssh/authorized_keys"
-          + " && chmod 600 /home/runbook/.ssh/authorized_keys", "sh", host.keys.publicKeyLine());
+      host.exec(
+          "sh",
+          "-c",
+          "install -d -m 700 -o runbook -g runbook /home/runbook/.ssh"
+              + " && printf '%s\\n' \"$1\" > /home/runbook/.ssh/authorized_keys"
+              + " && chown runbook:runbook /home/runbook/.ssh/authorized_keys"
+              + " && chmod 600 /home/runbook/.ssh/authorized_keys",
+          "sh",
+          host.keys.publicKeyLine());
       if (dockerAccess) host.grantDocker();
       return host;
     } catch (RuntimeException e) {
@@ -84,10 +98,16 @@ public final class DockerHost implements AutoCloseable {
     }
   }
 
-  /** Puts {@value #USER} into the group of the socket (the machine's docker group id); new logins have it. */
+  /**
+   * Puts {@value #USER} into the group of the socket (the machine's docker group id); new logins
+   * have it.
+   */
   public void grantDocker() {
-    exec("sh", "-c", "g=$(stat -c %g /var/run/docker.sock); n=$(getent group \"$g\" | cut -d: -f1); "
-        + "if [ -z \"$n\" ]; then groupmod -g \"$g\" docker && n=docker; fi; usermod -aG \"$n\" runbook");
+    exec(
+        "sh",
+        "-c",
+        "g=$(stat -c %g /var/run/docker.sock); n=$(getent group \"$g\" | cut -d: -f1); "
+            + "if [ -z \"$n\" ]; then groupmod -g \"$g\" docker && n=docker; fi; usermod -aG \"$n\" runbook");
   }
 
   static void requireEnvironment() {
@@ -100,12 +120,19 @@ public final class DockerHost implements AutoCloseable {
       throw new IllegalStateException("The test image " + IMAGE + " does not exist. " + FIX, e);
     }
     try {
-      java.net.http.HttpResponse<Void> r = java.net.http.HttpClient.newHttpClient().send(
-          java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + REGISTRY + "/v2/")).build(),
-          java.net.http.HttpResponse.BodyHandlers.discarding());
-      if (r.statusCode() != 401) throw new IllegalStateException("unexpected answer " + r.statusCode());
+      java.net.http.HttpResponse<Void> r =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://" + REGISTRY + "/v2/"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.discarding());
+      if (r.statusCode() != 401)
+        throw new IllegalStateException("unexpected answer " + r.statusCode());
     } catch (Exception e) {
-      throw new IllegalStateException("No image registry (with basic auth) on " + REGISTRY + ": " + e.getMessage() + ". " + FIX, e);
+      throw new IllegalStateException(
+          "No image registry (with basic auth) on " + REGISTRY + ": " + e.getMessage() + ". " + FIX,
+          e);
     }
   }
 
@@ -134,11 +161,25 @@ public final class DockerHost implements AutoCloseable {
 
   /** The inventory lines of this host (indented for a hosts: map). */
   public String inventoryLines(String indent) {
-    return indent + "ansible_host: 127.0.0.1\n" + indent + "ansible_port: " + port + "\n" + indent + "ansible_user: "
-        + USER + "\n" + indent + "ansible_ssh_private_key_file: " + keys.privateKey() + "\n";
+    return indent
+        + "ansible_host: 127.0.0.1\n"
+        + indent
+        + "ansible_port: "
+        + port
+        + "\n"
+        + indent
+        + "ansible_user: "
+        + USER
+        + "\n"
+        + indent
+        + "ansible_ssh_private_key_file: "
+        + keys.privateKey()
+        + "\n";
   }
 
-  /** Runs a command in the host container as root (through Docker, not SSH) and returns its stdout. */
+  /**
+   * Runs a command in the host container as root (through Docker, not SSH) and returns its stdout.
+   */
   public String exec(String... command) {
     Container.ExecResult r;
     try {
@@ -150,14 +191,15 @@ public final class DockerHost implements AutoCloseable {
       throw new IllegalStateException("interrupted", e);
     }
     if (r.getExitCode() != 0) {
-      throw new IllegalStateException(String.join(" ", command) + " exited " + r.getExitCode() + ": " + r.getStderr().strip());
+      throw new IllegalStateException(
+          String.join(" ", command) + " exited " + r.getExitCode() + ": " + r.getStderr().strip());
     }
     return r.getStdout();
   }
 
   /**
-   * Runs the docker CLI of this machine (the daemon the host uses), logged in to the test registry with a
-   * config of its own; returns stdout, fails on a non-zero exit.
+   * Runs the docker CLI of this machine (the daemon the host uses), logged in to the test registry
+   * with a config of its own; returns stdout, fails on a non-zero exit.
    */
   public static String docker(String... args) {
     return dockerResult(args).out();
@@ -175,7 +217,11 @@ public final class DockerHost implements AutoCloseable {
         p.destroyForcibly();
         throw new IllegalStateException(String.join(" ", cmd) + " timed out");
       }
-      Cli c = new Cli(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+      Cli c =
+          new Cli(
+              p.exitValue(),
+              new String(out, StandardCharsets.UTF_8),
+              new String(err, StandardCharsets.UTF_8));
       return c;
     } catch (IOException e) {
       throw new IllegalStateException("cannot run docker: " + e.getMessage() + ". " + FIX, e);
@@ -195,7 +241,17 @@ public final class DockerHost implements AutoCloseable {
 
   /** The sha256 of every file in a volume, sorted by path: equal strings mean equal contents. */
   public static String volumeChecksums(String volume, String image) {
-    return docker("run", "--rm", "--network", "none", "-v", volume + ":/volume:ro", "--entrypoint", "sh", image, "-c",
+    return docker(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        volume + ":/volume:ro",
+        "--entrypoint",
+        "sh",
+        image,
+        "-c",
         "cd /volume && find . -type f | LC_ALL=C sort | xargs -r sha256sum");
   }
 
@@ -206,13 +262,24 @@ public final class DockerHost implements AutoCloseable {
     private static Path login() {
       try {
         Path dir = Files.createTempDirectory("runbook-docker-config");
-        Process p = new ProcessBuilder("docker", "--config", dir.toString(), "login", "-u", REGISTRY_USER,
-            "--password-stdin", REGISTRY).redirectErrorStream(true).start();
+        Process p =
+            new ProcessBuilder(
+                    "docker",
+                    "--config",
+                    dir.toString(),
+                    "login",
+                    "-u",
+                    REGISTRY_USER,
+                    "--password-stdin",
+                    REGISTRY)
+                .redirectErrorStream(true)
+                .start();
         p.getOutputStream().write(REGISTRY_PASSWORD.getBytes(StandardCharsets.UTF_8));
         p.getOutputStream().close();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-          throw new IllegalStateException("docker login " + REGISTRY + " failed: " + out + ". " + FIX);
+          throw new IllegalStateException(
+              "docker login " + REGISTRY + " failed: " + out + ". " + FIX);
         }
         return dir;
       } catch (IOException e) {
@@ -224,12 +291,12 @@ public final class DockerHost implements AutoCloseable {
     }
   }
 
-
   @Override
   public void close() {
     if (container.isRunning()) {
       try {
-        // Root in the host (and the throwaway containers) wrote files here that this JVM may not delete.
+        // Root in the host (and the throwaway containers) wrote files here that this JVM may not
+        // delete.
         exec("sh", "-c", "rm -rf " + shared + "/* " + shared + "/.[!.]*");
       } catch (RuntimeException ignored) {
         // best effort

@@ -22,8 +22,8 @@ import org.snakeyaml.engine.v2.common.FlowStyle;
 
 /**
  * A few {@link SshHost}s ({@code h1}, {@code h2}, ...) started in parallel, all accepting the
- * {@link TestKeys#shared() shared test key}, with a known_hosts file holding every host's key and an
- * Ansible-style inventory for them. Start one per test class; hosts are independent containers.
+ * {@link TestKeys#shared() shared test key}, with a known_hosts file holding every host's key and
+ * an Ansible-style inventory for them. Start one per test class; hosts are independent containers.
  */
 public final class Fleet implements AutoCloseable {
   public static final String GROUP = "fleet";
@@ -39,20 +39,27 @@ public final class Fleet implements AutoCloseable {
   public static Fleet start(int size) {
     SshHost.requireDockerAndImage();
     TestKeys keys = TestKeys.shared();
-    // Own threads: the common pool has one worker on a two-CPU machine, which would start hosts in turn.
+    // Own threads: the common pool has one worker on a two-CPU machine, which would start hosts in
+    // turn.
     ExecutorService pool = Executors.newFixedThreadPool(size);
     try {
-      List<CompletableFuture<SshHost>> starting = IntStream.rangeClosed(1, size)
-          .mapToObj(i -> CompletableFuture.supplyAsync(() -> SshHost.start("h" + i, keys), pool))
-          .toList();
+      List<CompletableFuture<SshHost>> starting =
+          IntStream.rangeClosed(1, size)
+              .mapToObj(
+                  i -> CompletableFuture.supplyAsync(() -> SshHost.start("h" + i, keys), pool))
+              .toList();
       List<SshHost> started = new ArrayList<>();
       RuntimeException failure = null;
       for (CompletableFuture<SshHost> f : starting) {
         try {
           started.add(f.join());
         } catch (CompletionException e) {
-          failure = failure != null ? failure
-              : e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+          failure =
+              failure != null
+                  ? failure
+                  : e.getCause() instanceof RuntimeException r
+                      ? r
+                      : new IllegalStateException(e.getCause());
         }
       }
       if (failure != null) {
@@ -75,7 +82,9 @@ public final class Fleet implements AutoCloseable {
   }
 
   public SshHost host(String name) {
-    return hosts.stream().filter(h -> h.name().equals(name)).findFirst()
+    return hosts.stream()
+        .filter(h -> h.name().equals(name))
+        .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("no host " + name + " in " + hosts));
   }
 
@@ -86,7 +95,8 @@ public final class Fleet implements AutoCloseable {
   /** A known_hosts file with every host's ed25519 key (written anew on each call). */
   public Path knownHostsFile() {
     Path file = dir.resolve("known_hosts");
-    String lines = hosts.stream().map(SshHost::knownHostsLine).collect(Collectors.joining("\n", "", "\n"));
+    String lines =
+        hosts.stream().map(SshHost::knownHostsLine).collect(Collectors.joining("\n", "", "\n"));
     write(file, lines);
     file.toFile().deleteOnExit();
     return file;
@@ -94,18 +104,23 @@ public final class Fleet implements AutoCloseable {
 
   /**
    * Writes {@code all: {children: {fleet: {hosts: {h1: {ansible_host: 127.0.0.1, ansible_port: P,
-   * ansible_user: runbook, ansible_ssh_private_key_file: KEY}}}}}}, with {@code perHostVars[i]} added to
-   * (or overriding) the variables of the i-th host.
+   * ansible_user: runbook, ansible_ssh_private_key_file: KEY}}}}}}, with {@code perHostVars[i]}
+   * added to (or overriding) the variables of the i-th host.
    */
   @SafeVarargs
   public final Path writeInventory(Path file, Map<String, ?>... perHostVars) {
-    return writeInventory(file, h -> {
-      int i = hosts.indexOf(h);
-      return i < perHostVars.length && perHostVars[i] != null ? perHostVars[i] : Map.of();
-    });
+    return writeInventory(
+        file,
+        h -> {
+          int i = hosts.indexOf(h);
+          return i < perHostVars.length && perHostVars[i] != null ? perHostVars[i] : Map.of();
+        });
   }
 
-  /** Like {@link #writeInventory(Path, Map[])}, with each host's extra variables computed from the host. */
+  /**
+   * Like {@link #writeInventory(Path, Map[])}, with each host's extra variables computed from the
+   * host.
+   */
   public Path writeInventory(Path file, Function<SshHost, Map<String, ?>> extraVars) {
     Map<String, Object> hostsNode = new LinkedHashMap<>();
     for (SshHost h : hosts) {
@@ -117,7 +132,8 @@ public final class Fleet implements AutoCloseable {
       extraVars.apply(h).forEach(vars::put);
       hostsNode.put(h.name(), vars);
     }
-    Map<String, Object> root = Map.of("all", Map.of("children", Map.of(GROUP, Map.of("hosts", hostsNode))));
+    Map<String, Object> root =
+        Map.of("all", Map.of("children", Map.of(GROUP, Map.of("hosts", hostsNode))));
     DumpSettings settings = DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK).build();
     write(file, new Dump(settings).dumpToString(root));
     return file;

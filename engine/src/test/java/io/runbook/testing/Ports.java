@@ -10,19 +10,21 @@ import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * TCP ports for servers that another process opens (sshd in a container, {@code docker run -p}, compose).
+ * TCP ports for servers that another process opens (sshd in a container, {@code docker run -p},
+ * compose).
  *
  * <p>Binding port 0 and closing the socket before handing the number on races: that port is in the
  * kernel's ephemeral range, which it hands to any outgoing connection or other port-0 bind in the
- * meantime, and the copies of that helper in eight test JVMs on this machine race each other too. A port
- * from {@link #reserve()} is outside the ephemeral range (the kernel never hands it out by itself), is
- * claimed by a file that every test JVM using this class respects (for the JVM's life, as the server
- * that gets it lives that long at most), and is held bound by this JVM until {@link Reserved#release()},
- * right before the server that is to listen on it starts. A server in this JVM binds port 0 itself and
- * reads its port from the open socket instead (see {@link SilentHost}).
+ * meantime, and the copies of that helper in eight test JVMs on this machine race each other too. A
+ * port from {@link #reserve()} is outside the ephemeral range (the kernel never hands it out by
+ * itself), is claimed by a file that every test JVM using this class respects (for the JVM's life,
+ * as the server that gets it lives that long at most), and is held bound by this JVM until {@link
+ * Reserved#release()}, right before the server that is to listen on it starts. A server in this JVM
+ * binds port 0 itself and reads its port from the open socket instead (see {@link SilentHost}).
  */
 public final class Ports {
-  private static final Path CLAIMS = Path.of(System.getProperty("java.io.tmpdir"), "runbook-test-ports");
+  private static final Path CLAIMS =
+      Path.of(System.getProperty("java.io.tmpdir"), "runbook-test-ports");
   private static final int LOW = 20000;
 
   private Ports() {}
@@ -44,7 +46,8 @@ public final class Ports {
         // something outside the tests listens there: the claim stays, the port is skipped
       }
     }
-    throw new IllegalStateException("no free TCP port between " + LOW + " and " + high + " after 1000 tries");
+    throw new IllegalStateException(
+        "no free TCP port between " + LOW + " and " + high + " after 1000 tries");
   }
 
   /** A reserved port, released at once: for a server that starts right away. */
@@ -55,7 +58,8 @@ public final class Ports {
   /** The kernel's ephemeral port range, from /proc (Linux's default when it cannot be read). */
   static int[] ephemeralRange() {
     try {
-      String[] parts = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).strip().split("\\s+");
+      String[] parts =
+          Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).strip().split("\\s+");
       return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
     } catch (IOException | RuntimeException e) {
       return new int[] {32768, 60999};
@@ -89,7 +93,10 @@ public final class Ports {
       return port;
     }
 
-    /** Closes the holding socket: call right before the server that listens on {@link #port()} starts. */
+    /**
+     * Closes the holding socket: call right before the server that listens on {@link #port()}
+     * starts.
+     */
     public int release() {
       try {
         held.close();

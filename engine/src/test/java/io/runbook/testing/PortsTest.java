@@ -17,7 +17,8 @@ class PortsTest {
   void aReservedPortCannotBeTakenUntilReleasedThenItCan() throws Exception {
     Ports.Reserved r = Ports.reserve();
     try (ServerSocket other = new ServerSocket()) {
-      assertThatThrownBy(() -> other.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), r.port())))
+      assertThatThrownBy(
+              () -> other.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), r.port())))
           .isInstanceOf(IOException.class);
     }
     int port = r.release();
@@ -31,7 +32,9 @@ class PortsTest {
     int[] range = Ports.ephemeralRange();
     for (int i = 0; i < 20; i++) {
       int port = Ports.free();
-      assertThat(port < range[0] || port > range[1]).as(port + " outside " + range[0] + "-" + range[1]).isTrue();
+      assertThat(port < range[0] || port > range[1])
+          .as(port + " outside " + range[0] + "-" + range[1])
+          .isTrue();
       assertThat(port).isBetween(1024, 65535);
     }
   }

@@ -15,8 +15,11 @@ public final class Processes {
     long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
     List<String> found;
     do {
-      found = ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
-          .filter(c -> c.contains(text)).toList();
+      found =
+          ProcessHandle.allProcesses()
+              .map(p -> p.info().commandLine().orElse(""))
+              .filter(c -> c.contains(text))
+              .toList();
       if (found.isEmpty()) return found;
       try {
         Thread.sleep(50);

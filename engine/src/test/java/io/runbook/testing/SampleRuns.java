@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 
 /** The sample service on a {@link Fleet}: inventories, CLI runs, and what to check on the hosts. */
 public final class SampleRuns {
-  public static final Path REPO = Path.of(System.getProperty("runbook.repo", "..")).toAbsolutePath().normalize();
+  public static final Path REPO =
+      Path.of(System.getProperty("runbook.repo", "..")).toAbsolutePath().normalize();
   static final ObjectMapper JSON = new ObjectMapper();
 
   private final Fleet fleet;
@@ -25,9 +26,14 @@ public final class SampleRuns {
     this.dir = dir;
   }
 
-  /** An inventory of the whole fleet in group 'sample', the service under {@code appDir} on {@code port}. */
+  /**
+   * An inventory of the whole fleet in group 'sample', the service under {@code appDir} on {@code
+   * port}.
+   */
   public Path inventory(String appDir, int port, Function<SshHost, String> extraHostYaml) {
-    StringBuilder y = new StringBuilder("""
+    StringBuilder y =
+        new StringBuilder(
+            """
         all:
           children:
             sample:
@@ -39,13 +45,24 @@ public final class SampleRuns {
                 sudo_mode_secret: fleet-sudo-secret-0123456789
                 connection_initiation_secret: fleet-connection-secret-0123456789
               hosts:
-        """.formatted(appDir, port));
+        """
+                .formatted(appDir, port));
     for (SshHost h : fleet.hosts()) {
-      y.append("        ").append(h.name()).append(":\n")
-          .append("          ansible_host: ").append(h.host()).append('\n')
-          .append("          ansible_port: ").append(h.port()).append('\n')
-          .append("          ansible_user: ").append(h.user()).append('\n')
-          .append("          ansible_ssh_private_key_file: ").append(h.privateKey()).append('\n')
+      y.append("        ")
+          .append(h.name())
+          .append(":\n")
+          .append("          ansible_host: ")
+          .append(h.host())
+          .append('\n')
+          .append("          ansible_port: ")
+          .append(h.port())
+          .append('\n')
+          .append("          ansible_user: ")
+          .append(h.user())
+          .append('\n')
+          .append("          ansible_ssh_private_key_file: ")
+          .append(h.privateKey())
+          .append('\n')
           .append(extraHostYaml.apply(h));
     }
     Path file = dir.resolve("fleet-" + port + ".yaml");
@@ -53,7 +70,10 @@ public final class SampleRuns {
     return file;
   }
 
-  /** {@code runbook ARGS... --yes --known-hosts <fleet> --state-dir <dir>/state}; runbook names resolve in runbooks/. */
+  /**
+   * {@code runbook ARGS... --yes --known-hosts <fleet> --state-dir <dir>/state}; runbook names
+   * resolve in runbooks/.
+   */
   public Run cli(String command, String runbook, String... more) {
     List<String> args = new ArrayList<>(List.of(command));
     if (runbook != null) args.add(REPO.resolve("runbooks").resolve(runbook).toString());
@@ -61,7 +81,8 @@ public final class SampleRuns {
     args.addAll(List.of("--state-dir", stateDir().toString()));
     if (List.of("apply", "resume", "rollback").contains(command)) {
       args.add("--yes");
-      if (!args.contains("--known-hosts")) args.addAll(List.of("--known-hosts", fleet.knownHostsFile().toString()));
+      if (!args.contains("--known-hosts"))
+        args.addAll(List.of("--known-hosts", fleet.knownHostsFile().toString()));
     }
     return Cli.run(args);
   }
@@ -87,20 +108,32 @@ public final class SampleRuns {
     }
   }
 
-  /** Files of releases/ and config/ with checksums, the database checksum and the 'current' link. */
+  /**
+   * Files of releases/ and config/ with checksums, the database checksum and the 'current' link.
+   */
   public static String snapshot(SshHost h, String app) {
-    return h.exec("sh", "-c", "cd " + app + " && find releases config | sort && find releases config -type f -exec sha256sum {} + | sort"
-        + " && sha256sum data/sample.db && readlink current && stat -c '%a %U' config/config.json data/sample.db");
+    return h.exec(
+        "sh",
+        "-c",
+        "cd "
+            + app
+            + " && find releases config | sort && find releases config -type f -exec sha256sum {} + | sort"
+            + " && sha256sum data/sample.db && readlink current && stat -c '%a %U' config/config.json data/sample.db");
   }
 
-  /** Removes every host lock, so that a test that failed half-way does not lock out the next one. */
+  /**
+   * Removes every host lock, so that a test that failed half-way does not lock out the next one.
+   */
   public void clearLocks() {
     for (SshHost h : fleet.hosts()) h.exec("sh", "-c", "rm -rf /var/tmp/runbook.lock*");
   }
 
   public void stopService(String app) {
     for (SshHost h : fleet.hosts()) {
-      h.exec("sh", "-c", "[ ! -x " + app + "/current/sampledctl ] || " + app + "/current/sampledctl stop " + app);
+      h.exec(
+          "sh",
+          "-c",
+          "[ ! -x " + app + "/current/sampledctl ] || " + app + "/current/sampledctl stop " + app);
     }
   }
 
@@ -110,7 +143,8 @@ public final class SampleRuns {
     try (Stream<Path> runs = Files.list(stateDir().resolve("runs"))) {
       for (Path d : runs.sorted().toList()) {
         List<JsonNode> events = new ArrayList<>();
-        for (String line : Files.readAllLines(d.resolve("journal.jsonl"))) events.add(JSON.readTree(line));
+        for (String line : Files.readAllLines(d.resolve("journal.jsonl")))
+          events.add(JSON.readTree(line));
         if (events.get(0).path("runbook").asText().endsWith(runbook)) newest = events;
       }
     } catch (IOException e) {

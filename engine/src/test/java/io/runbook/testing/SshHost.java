@@ -12,21 +12,27 @@ import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * One real OpenSSH host: a container of the image {@code scripts/build-test-image.sh} builds (Debian, sshd,
- * sudo, python3, sqlite3, curl), with user {@value #USER} (passwordless sudo) logging in by the test key.
- * Each container makes its own host keys when it starts. {@link #exec} runs commands through Docker, beside
- * SSH, to set up and check hosts.
+ * One real OpenSSH host: a container of the image {@code scripts/build-test-image.sh} builds
+ * (Debian, sshd, sudo, python3, sqlite3, curl), with user {@value #USER} (passwordless sudo)
+ * logging in by the test key. Each container makes its own host keys when it starts. {@link #exec}
+ * runs commands through Docker, beside SSH, to set up and check hosts.
  *
  * <p>Never skipped: without Docker or the image, starting a host fails and says how to fix it.
  */
 public final class SshHost implements AutoCloseable {
   public static final String IMAGE = "runbook-test/sshd:current";
-  /** The same host plus Debian's haproxy, socat and PostgreSQL 15 (scripts/build-service-image.sh); none started. */
+
+  /**
+   * The same host plus Debian's haproxy, socat and PostgreSQL 15 (scripts/build-service-image.sh);
+   * none started.
+   */
   public static final String SERVICE_IMAGE = "runbook-test/service:current";
+
   public static final String USER = "runbook";
   public static final String ADDRESS = "127.0.0.1";
-  private static final String FIX = "Run scripts/test-env.sh (as root) to install Docker, start it and build"
-      + " the test image.";
+  private static final String FIX =
+      "Run scripts/test-env.sh (as root) to install Docker, start it and build"
+          + " the test image.";
 
   private final String name;
   private final String image;
@@ -45,12 +51,14 @@ public final class SshHost implements AutoCloseable {
     this.name = name;
     this.image = image;
     this.keys = keys;
-    this.container = new GenericContainer<>(DockerImageName.parse(image))
-        // Built here by a script, so there is nothing to pull; a pull would only hide a missing build.
-        .withImagePullPolicy(anyImage -> false)
-        // The port is published before sshd listens; its own log line says it is ready.
-        .waitingFor(Wait.forLogMessage("(?s).*Server listening on.*", 1))
-        .withStartupTimeout(Duration.ofSeconds(60));
+    this.container =
+        new GenericContainer<>(DockerImageName.parse(image))
+            // Built here by a script, so there is nothing to pull; a pull would only hide a missing
+            // build.
+            .withImagePullPolicy(anyImage -> false)
+            // The port is published before sshd listens; its own log line says it is ready.
+            .waitingFor(Wait.forLogMessage("(?s).*Server listening on.*", 1))
+            .withStartupTimeout(Duration.ofSeconds(60));
     if (published) container.withExposedPorts(22);
   }
 
@@ -60,8 +68,9 @@ public final class SshHost implements AutoCloseable {
   }
 
   /**
-   * Starts a host on {@code network}, known there as {@code name}. Unless {@code published}, it has no port
-   * on the controller: only other containers of the network reach it (a host behind a bastion).
+   * Starts a host on {@code network}, known there as {@code name}. Unless {@code published}, it has
+   * no port on the controller: only other containers of the network reach it (a host behind a
+   * bastion).
    */
   public static SshHost startOn(String name, TestKeys keys, Network network, boolean published) {
     SshHost host = new SshHost(name, keys, published);
@@ -70,10 +79,12 @@ public final class SshHost implements AutoCloseable {
   }
 
   /**
-   * Starts a host of another image built from the test image (e.g. {@code runbook-test/service:current}) on
-   * {@code network}, known there as {@code name}, with SSH and {@code morePorts} published on the controller.
+   * Starts a host of another image built from the test image (e.g. {@code
+   * runbook-test/service:current}) on {@code network}, known there as {@code name}, with SSH and
+   * {@code morePorts} published on the controller.
    */
-  public static SshHost startOn(String name, TestKeys keys, Network network, String image, int... morePorts) {
+  public static SshHost startOn(
+      String name, TestKeys keys, Network network, String image, int... morePorts) {
     SshHost host = new SshHost(name, keys, true, image);
     for (int port : morePorts) host.container.addExposedPort(port);
     host.container.withNetwork(network).withNetworkAliases(name);
@@ -90,11 +101,19 @@ public final class SshHost implements AutoCloseable {
     container.copyFileToContainer(org.testcontainers.utility.MountableFile.forHostPath(from), to);
   }
 
-  /** Attaches the running host to another network too, known there as its name (a bastion between two). */
+  /**
+   * Attaches the running host to another network too, known there as its name (a bastion between
+   * two).
+   */
   public void attach(Network network) {
-    container.getDockerClient().connectToNetworkCmd().withNetworkId(network.getId())
+    container
+        .getDockerClient()
+        .connectToNetworkCmd()
+        .withNetworkId(network.getId())
         .withContainerId(container.getContainerId())
-        .withContainerNetwork(new com.github.dockerjava.api.model.ContainerNetwork().withAliases(name)).exec();
+        .withContainerNetwork(
+            new com.github.dockerjava.api.model.ContainerNetwork().withAliases(name))
+        .exec();
   }
 
   /** The host's key as a known_hosts line for its name on port 22, as a jump host sees it. */
@@ -103,7 +122,10 @@ public final class SshHost implements AutoCloseable {
     return name + " " + pub[0] + " " + pub[1];
   }
 
-  /** Starts a host of {@link #SERVICE_IMAGE}: HAProxy and PostgreSQL installed, to be started by the test. */
+  /**
+   * Starts a host of {@link #SERVICE_IMAGE}: HAProxy and PostgreSQL installed, to be started by the
+   * test.
+   */
   public static SshHost startService(String name) {
     return start(new SshHost(name, TestKeys.shared(), true, SERVICE_IMAGE));
   }
@@ -112,10 +134,15 @@ public final class SshHost implements AutoCloseable {
     requireDockerAndImage(host.image);
     try {
       host.container.start();
-      host.exec("sh", "-c", "install -d -m 700 -o runbook -g runbook /home/runbook/.ssh"
-          + " && printf '%s\\n' \"$1\" > /home/runbook/.ssh/authorized_keys"
-          + " && chown runbook:runbook /home/runbook/.ssh/authorized_keys"
-          + " && chmod 600 /home/runbook/.ssh/authorized_keys", "sh", host.keys.publicKeyLine());
+      host.exec(
+          "sh",
+          "-c",
+          "install -d -m 700 -o runbook -g runbook /home/runbook/.ssh"
+              + " && printf '%s\\n' \"$1\" > /home/runbook/.ssh/authorized_keys"
+              + " && chown runbook:runbook /home/runbook/.ssh/authorized_keys"
+              + " && chmod 600 /home/runbook/.ssh/authorized_keys",
+          "sh",
+          host.keys.publicKeyLine());
       return host;
     } catch (RuntimeException e) {
       host.close();
@@ -134,7 +161,8 @@ public final class SshHost implements AutoCloseable {
 
   private static void requireDockerAndImage(String image) {
     if (!DockerClientFactory.instance().isDockerAvailable()) {
-      throw new IllegalStateException("Docker is not reachable, so the SSH test hosts cannot start. " + FIX);
+      throw new IllegalStateException(
+          "Docker is not reachable, so the SSH test hosts cannot start. " + FIX);
     }
     try {
       DockerClientFactory.instance().client().inspectImageCmd(image).exec();
@@ -163,7 +191,9 @@ public final class SshHost implements AutoCloseable {
     return keys.privateKey();
   }
 
-  /** This host's ed25519 key as a known_hosts line: {@code [127.0.0.1]:PORT ssh-ed25519 AAAA...}. */
+  /**
+   * This host's ed25519 key as a known_hosts line: {@code [127.0.0.1]:PORT ssh-ed25519 AAAA...}.
+   */
   public String knownHostsLine() {
     String[] pub = readFile("/etc/ssh/ssh_host_ed25519_key.pub").strip().split("\\s+");
     return "[" + ADDRESS + "]:" + port() + " " + pub[0] + " " + pub[1];
@@ -181,8 +211,14 @@ public final class SshHost implements AutoCloseable {
       throw new IllegalStateException("interrupted", e);
     }
     if (r.getExitCode() != 0) {
-      throw new IllegalStateException(name + ": " + String.join(" ", command) + " exited " + r.getExitCode()
-          + ": " + r.getStderr().strip());
+      throw new IllegalStateException(
+          name
+              + ": "
+              + String.join(" ", command)
+              + " exited "
+              + r.getExitCode()
+              + ": "
+              + r.getStderr().strip());
     }
     return r.getStdout();
   }
@@ -214,7 +250,8 @@ public final class SshHost implements AutoCloseable {
   public void close() {
     if (container.isRunning()) {
       try {
-        unpause(); // a test that failed half-way may leave it frozen, and a frozen container will not stop
+        unpause(); // a test that failed half-way may leave it frozen, and a frozen container will
+        // not stop
       } catch (RuntimeException notPaused) {
         // the usual case
       }

@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * SSH key pairs for tests, made by the real {@code ssh-keygen} so that they are exactly what users have.
- * The {@link #shared()} pair is made once per JVM and authorised on every {@link SshHost}.
+ * SSH key pairs for tests, made by the real {@code ssh-keygen} so that they are exactly what users
+ * have. The {@link #shared()} pair is made once per JVM and authorised on every {@link SshHost}.
  */
 public record TestKeys(Path privateKey, Path publicKey) {
 
@@ -24,15 +24,28 @@ public record TestKeys(Path privateKey, Path publicKey) {
   public static TestKeys generate(Path dir, String name) {
     Path key = dir.resolve(name);
     try {
-      Process p = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "runbook-test",
-          "-f", key.toString()).redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(
+                  "ssh-keygen",
+                  "-q",
+                  "-t",
+                  "ed25519",
+                  "-N",
+                  "",
+                  "-C",
+                  "runbook-test",
+                  "-f",
+                  key.toString())
+              .redirectErrorStream(true)
+              .start();
       String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException("ssh-keygen failed: " + output
-            + " (install openssh-client: run scripts/test-env.sh)");
+        throw new IllegalStateException(
+            "ssh-keygen failed: " + output + " (install openssh-client: run scripts/test-env.sh)");
       }
     } catch (IOException e) {
-      throw new IllegalStateException("cannot run ssh-keygen; run scripts/test-env.sh: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot run ssh-keygen; run scripts/test-env.sh: " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

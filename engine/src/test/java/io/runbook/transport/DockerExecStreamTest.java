@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link DockerExecStream}'s side of the wire against a real unix socket playing the daemon: framing, the
- * half-close that ends stdin, and daemons that answer badly or not at all. (Against the real daemon:
- * DockerTransportIT and DockerTransportConcurrencyIT.)
+ * {@link DockerExecStream}'s side of the wire against a real unix socket playing the daemon:
+ * framing, the half-close that ends stdin, and daemons that answer badly or not at all. (Against
+ * the real daemon: DockerTransportIT and DockerTransportConcurrencyIT.)
  */
 class DockerExecStreamTest {
   @TempDir Path dir;
@@ -28,26 +28,36 @@ class DockerExecStreamTest {
   @Test
   void demultiplexesFramesSplitAnywhereAndEndsStdinWithAHalfClose() throws Exception {
     ByteArrayOutputStream received = new ByteArrayOutputStream();
-    URI host = serve(ch -> {
-      readHead(ch);
-      write(ch, "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
-          + "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
-      // stdin until the half-close, then echo it as stdout and a note as stderr, in awkward pieces
-      ByteBuffer b = ByteBuffer.allocate(1024);
-      while (read(ch, b) >= 0) {
-        received.write(b.array(), 0, b.position());
-        b.clear();
-      }
-      byte[] frames = concat(frame(1, received.toByteArray()), frame(2, "note\n".getBytes(StandardCharsets.UTF_8)),
-          frame(1, new byte[0]), frame(1, "!".getBytes(StandardCharsets.UTF_8)));
-      for (int i = 0; i < frames.length; i += 3) {
-        write(ch, java.util.Arrays.copyOfRange(frames, i, Math.min(frames.length, i + 3)));
-      }
-    });
+    URI host =
+        serve(
+            ch -> {
+              readHead(ch);
+              write(
+                  ch,
+                  "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
+                      + "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
+              // stdin until the half-close, then echo it as stdout and a note as stderr, in awkward
+              // pieces
+              ByteBuffer b = ByteBuffer.allocate(1024);
+              while (read(ch, b) >= 0) {
+                received.write(b.array(), 0, b.position());
+                b.clear();
+              }
+              byte[] frames =
+                  concat(
+                      frame(1, received.toByteArray()),
+                      frame(2, "note\n".getBytes(StandardCharsets.UTF_8)),
+                      frame(1, new byte[0]),
+                      frame(1, "!".getBytes(StandardCharsets.UTF_8)));
+              for (int i = 0; i < frames.length; i += 3) {
+                write(ch, java.util.Arrays.copyOfRange(frames, i, Math.min(frames.length, i + 3)));
+              }
+            });
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try (DockerExecStream s = DockerExecStream.start(host, "abc", "hello stdin".getBytes(StandardCharsets.UTF_8),
-        out, err, "t")) {
+    try (DockerExecStream s =
+        DockerExecStream.start(
+            host, "abc", "hello stdin".getBytes(StandardCharsets.UTF_8), out, err, "t")) {
       assertThat(s.awaitEnd(10_000)).isTrue();
       assertThat(s.failure()).isNull();
     }
@@ -58,14 +68,17 @@ class DockerExecStreamTest {
 
   @Test
   void aStreamCutInsideAFrameIsAFailureNotACleanEnd() throws Exception {
-    URI host = serve(ch -> {
-      readHead(ch);
-      write(ch, "HTTP/1.1 101 UPGRADED\r\n\r\n");
-      byte[] f = frame(1, "truncated".getBytes(StandardCharsets.UTF_8));
-      write(ch, java.util.Arrays.copyOf(f, f.length - 3));
-    });
-    try (DockerExecStream s = DockerExecStream.start(host, "abc", null, new ByteArrayOutputStream(),
-        new ByteArrayOutputStream(), "t")) {
+    URI host =
+        serve(
+            ch -> {
+              readHead(ch);
+              write(ch, "HTTP/1.1 101 UPGRADED\r\n\r\n");
+              byte[] f = frame(1, "truncated".getBytes(StandardCharsets.UTF_8));
+              write(ch, java.util.Arrays.copyOf(f, f.length - 3));
+            });
+    try (DockerExecStream s =
+        DockerExecStream.start(
+            host, "abc", null, new ByteArrayOutputStream(), new ByteArrayOutputStream(), "t")) {
       assertThat(s.awaitEnd(10_000)).isTrue();
       assertThat(s.failure()).hasMessageContaining("ended inside a frame");
     }
@@ -74,15 +87,28 @@ class DockerExecStreamTest {
   @Test
   void anErrorStatusCarriesTheDaemonsMessageWhileTheConnectionStaysOpen() throws Exception {
     String body = "{\"message\":\"No such exec instance: abc\"}";
-    URI host = serve(ch -> {
-      readHead(ch);
-      write(ch, "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
-          + "\r\n\r\n" + body);
-      sleep(5_000); // keep-alive: the connection is not closed
-    });
+    URI host =
+        serve(
+            ch -> {
+              readHead(ch);
+              write(
+                  ch,
+                  "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: "
+                      + body.length()
+                      + "\r\n\r\n"
+                      + body);
+              sleep(5_000); // keep-alive: the connection is not closed
+            });
     long started = System.nanoTime();
-    assertThatThrownBy(() -> DockerExecStream.start(host, "abc", null, new ByteArrayOutputStream(),
-        new ByteArrayOutputStream(), "t"))
+    assertThatThrownBy(
+            () ->
+                DockerExecStream.start(
+                    host,
+                    "abc",
+                    null,
+                    new ByteArrayOutputStream(),
+                    new ByteArrayOutputStream(),
+                    "t"))
         .isInstanceOf(DockerExecStream.DockerApiException.class)
         .hasMessage("HTTP 404: " + body);
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
@@ -90,24 +116,51 @@ class DockerExecStreamTest {
 
   @Test
   void aDaemonThatNeverAnswersIsGivenUpOn() throws Exception {
-    URI host = serve(ch -> {
-      readHead(ch);
-      sleep(5_000);
-    });
+    URI host =
+        serve(
+            ch -> {
+              readHead(ch);
+              sleep(5_000);
+            });
     long started = System.nanoTime();
-    assertThatThrownBy(() -> DockerExecStream.start(host, "abc", null, new ByteArrayOutputStream(),
-        new ByteArrayOutputStream(), "t", Duration.ofMillis(300)))
-        .isInstanceOf(IOException.class).hasMessageContaining("did not answer exec-start within 300 ms");
+    assertThatThrownBy(
+            () ->
+                DockerExecStream.start(
+                    host,
+                    "abc",
+                    null,
+                    new ByteArrayOutputStream(),
+                    new ByteArrayOutputStream(),
+                    "t",
+                    Duration.ofMillis(300)))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("did not answer exec-start within 300 ms");
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
   }
 
   @Test
   void aRefusedSocketIsAnIoErrorAndOnlyUnixAndTcpAreSpoken() {
-    assertThatThrownBy(() -> DockerExecStream.start(URI.create("unix://" + dir.resolve("none.sock")), "abc", null,
-        new ByteArrayOutputStream(), new ByteArrayOutputStream(), "t")).isInstanceOf(IOException.class);
-    assertThatThrownBy(() -> DockerExecStream.start(URI.create("npipe:////./pipe/docker_engine"), "abc", null,
-        new ByteArrayOutputStream(), new ByteArrayOutputStream(), "t"))
-        .isInstanceOf(IOException.class).hasMessageContaining("unix:// or tcp:// only");
+    assertThatThrownBy(
+            () ->
+                DockerExecStream.start(
+                    URI.create("unix://" + dir.resolve("none.sock")),
+                    "abc",
+                    null,
+                    new ByteArrayOutputStream(),
+                    new ByteArrayOutputStream(),
+                    "t"))
+        .isInstanceOf(IOException.class);
+    assertThatThrownBy(
+            () ->
+                DockerExecStream.start(
+                    URI.create("npipe:////./pipe/docker_engine"),
+                    "abc",
+                    null,
+                    new ByteArrayOutputStream(),
+                    new ByteArrayOutputStream(),
+                    "t"))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("unix:// or tcp:// only");
   }
 
   // ---- a one-connection server on a real unix socket
@@ -120,13 +173,16 @@ class DockerExecStreamTest {
     Path sock = dir.resolve("d" + System.nanoTime() + ".sock");
     ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(sock));
-    Thread t = new Thread(() -> {
-      try (server; SocketChannel ch = server.accept()) {
-        script.run(ch);
-      } catch (IOException e) {
-        // the client hung up: the test's assertions say whether that was right
-      }
-    });
+    Thread t =
+        new Thread(
+            () -> {
+              try (server;
+                  SocketChannel ch = server.accept()) {
+                script.run(ch);
+              } catch (IOException e) {
+                // the client hung up: the test's assertions say whether that was right
+              }
+            });
     t.setDaemon(true);
     t.start();
     return URI.create("unix://" + sock);
@@ -147,7 +203,8 @@ class DockerExecStreamTest {
     while (body.hasRemaining()) {
       if (ch.read(body) < 0) throw new IOException("client hung up");
     }
-    assertThat(new String(body.array(), StandardCharsets.UTF_8)).isEqualTo("{\"Detach\":false,\"Tty\":false}");
+    assertThat(new String(body.array(), StandardCharsets.UTF_8))
+        .isEqualTo("{\"Detach\":false,\"Tty\":false}");
   }
 
   private static int read(SocketChannel ch, ByteBuffer b) throws IOException {

@@ -26,10 +26,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link DockerTransport}'s attached execs under the load that once broke them: many commands at once on
- * three real containers, with and without stdin, binary and big output, while other threads upload,
- * download, inspect and copy archives through the same daemon. Every output, byte count and exit code is
- * checked exactly.
+ * {@link DockerTransport}'s attached execs under the load that once broke them: many commands at
+ * once on three real containers, with and without stdin, binary and big output, while other threads
+ * upload, download, inspect and copy archives through the same daemon. Every output, byte count and
+ * exit code is checked exactly.
  */
 class DockerTransportConcurrencyIT {
   private static final int CONTAINERS = 3;
@@ -43,8 +43,12 @@ class DockerTransportConcurrencyIT {
     docker = DockerClients.local();
     for (int i = 0; i < CONTAINERS; i++) {
       String name = "runbook-dtcit-" + UUID.randomUUID().toString().substring(0, 8);
-      docker.createContainerCmd(SshHost.IMAGE).withName(name).withCmd("sleep", "infinity")
-          .withLabels(Map.of("io.runbook.test", "DockerTransportConcurrencyIT")).exec();
+      docker
+          .createContainerCmd(SshHost.IMAGE)
+          .withName(name)
+          .withCmd("sleep", "infinity")
+          .withLabels(Map.of("io.runbook.test", "DockerTransportConcurrencyIT"))
+          .exec();
       docker.startContainerCmd(name).exec();
       containers.add(name);
     }
@@ -52,7 +56,8 @@ class DockerTransportConcurrencyIT {
 
   @AfterAll
   static void stop() throws Exception {
-    for (String c : containers) docker.removeContainerCmd(c).withForce(true).withRemoveVolumes(true).exec();
+    for (String c : containers)
+      docker.removeContainerCmd(c).withForce(true).withRemoveVolumes(true).exec();
     if (docker != null) docker.close();
   }
 
@@ -65,42 +70,49 @@ class DockerTransportConcurrencyIT {
     List<Future<Integer>> workers = new ArrayList<>();
     List<Future<?>> side = new ArrayList<>();
     for (String c : containers) {
-      // Two command workers per container, each with its own transport (one thread per transport, as the
+      // Two command workers per container, each with its own transport (one thread per transport,
+      // as the
       // engine uses them).
       for (int w = 0; w < 2; w++) {
         long seed = c.hashCode() * 31L + w;
         workers.add(pool.submit(() -> commands(c, seed)));
       }
       // Beside them: files through the archive API on a third transport ...
-      side.add(pool.submit(() -> {
-        try (DockerTransport t = DockerTransport.connect("files", c, SshHost.USER)) {
-          Random rnd = new Random(c.hashCode());
-          for (int i = 0; running.get(); i++) {
-            byte[] content = new byte[rnd.nextInt(200_000)];
-            rnd.nextBytes(content);
-            String path = "/tmp/side/f" + (i % 3) + ".bin";
-            t.upload(content, path, "0600", Become.NONE);
-            byte[] back = t.download(path, Become.NONE);
-            if (!java.util.Arrays.equals(back, content)) sideFailures.add(c + ": " + path + " came back different");
-            sideCalls.incrementAndGet();
-          }
-        }
-        return null;
-      }));
+      side.add(
+          pool.submit(
+              () -> {
+                try (DockerTransport t = DockerTransport.connect("files", c, SshHost.USER)) {
+                  Random rnd = new Random(c.hashCode());
+                  for (int i = 0; running.get(); i++) {
+                    byte[] content = new byte[rnd.nextInt(200_000)];
+                    rnd.nextBytes(content);
+                    String path = "/tmp/side/f" + (i % 3) + ".bin";
+                    t.upload(content, path, "0600", Become.NONE);
+                    byte[] back = t.download(path, Become.NONE);
+                    if (!java.util.Arrays.equals(back, content))
+                      sideFailures.add(c + ": " + path + " came back different");
+                    sideCalls.incrementAndGet();
+                  }
+                }
+                return null;
+              }));
       // ... and plain docker-java calls on a client of its own.
-      side.add(pool.submit(() -> {
-        try (DockerClient d = DockerClients.local()) {
-          while (running.get()) {
-            d.inspectContainerCmd(c).exec();
-            try (InputStream in = d.copyArchiveFromContainerCmd(c, "/etc/hostname").exec()) {
-              in.transferTo(new ByteArrayOutputStream());
-            }
-            d.listContainersCmd().exec();
-            sideCalls.incrementAndGet();
-          }
-        }
-        return null;
-      }));
+      side.add(
+          pool.submit(
+              () -> {
+                try (DockerClient d = DockerClients.local()) {
+                  while (running.get()) {
+                    d.inspectContainerCmd(c).exec();
+                    try (InputStream in =
+                        d.copyArchiveFromContainerCmd(c, "/etc/hostname").exec()) {
+                      in.transferTo(new ByteArrayOutputStream());
+                    }
+                    d.listContainersCmd().exec();
+                    sideCalls.incrementAndGet();
+                  }
+                }
+                return null;
+              }));
     }
     int commands = 0;
     try {
@@ -112,7 +124,9 @@ class DockerTransportConcurrencyIT {
     }
     assertThat(commands).isEqualTo(CONTAINERS * 2 * COMMANDS_PER_WORKER);
     assertThat(sideFailures).isEmpty();
-    assertThat(sideCalls.get()).as("the side calls really ran beside the commands").isGreaterThan(CONTAINERS);
+    assertThat(sideCalls.get())
+        .as("the side calls really ran beside the commands")
+        .isGreaterThan(CONTAINERS);
   }
 
   /** Runs a mix of commands on its own transport to {@code container}; how many it checked. */
@@ -127,7 +141,8 @@ class DockerTransportConcurrencyIT {
           case 0 -> { // binary stdin, hashed
             byte[] input = new byte[rnd.nextInt(300_000)];
             rnd.nextBytes(input);
-            ExecResult r = exec(t, "sha256sum | cut -d' ' -f1; echo err-" + i + " >&2; exit " + code, input);
+            ExecResult r =
+                exec(t, "sha256sum | cut -d' ' -f1; echo err-" + i + " >&2; exit " + code, input);
             assertThat(r.stdoutText()).as(label).isEqualTo(sha256(input) + "\n");
             assertThat(r.stderrText()).as(label).isEqualTo("err-" + i + "\n");
             assertThat(r.exitCode()).as(label).isEqualTo(code);
@@ -163,7 +178,8 @@ class DockerTransportConcurrencyIT {
   }
 
   private static ExecResult exec(DockerTransport t, String command, byte[] stdin) {
-    ExecResult r = t.exec(ExecRequest.builder(command).stdin(stdin).timeout(Duration.ofMinutes(2)).build());
+    ExecResult r =
+        t.exec(ExecRequest.builder(command).stdin(stdin).timeout(Duration.ofMinutes(2)).build());
     assertThat(r.timedOut()).as(command).isFalse();
     return r;
   }

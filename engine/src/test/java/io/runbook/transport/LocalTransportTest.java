@@ -3,7 +3,6 @@ package io.runbook.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.runbook.RunbookException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,8 +30,11 @@ class LocalTransportTest {
 
   @Test
   void feedsStdinThenEof() {
-    ExecResult r = local.exec(ExecRequest.builder("cat; echo done")
-        .stdin("a\nb\n".getBytes(StandardCharsets.UTF_8)).build());
+    ExecResult r =
+        local.exec(
+            ExecRequest.builder("cat; echo done")
+                .stdin("a\nb\n".getBytes(StandardCharsets.UTF_8))
+                .build());
     assertThat(r.stdoutText()).isEqualTo("a\nb\ndone\n");
   }
 
@@ -40,23 +42,28 @@ class LocalTransportTest {
   void passesArgumentsEnvironmentAndDirectoryUnchanged() {
     List<String> args = List.of("it's", "two words", "$HOME", "$(id)", "", "*");
     String command = "printf '[%s]\\n' " + Shell.join(args) + "; pwd; echo \"$X\"";
-    ExecResult r = local.exec(ExecRequest.builder(command)
-        .chdir(tmp.toString()).env(Map.of("X", "$Y")).build());
-    assertThat(r.stdoutText()).isEqualTo("[it's]\n[two words]\n[$HOME]\n[$(id)]\n[]\n[*]\n"
-        + tmp + "\n$Y\n");
+    ExecResult r =
+        local.exec(
+            ExecRequest.builder(command).chdir(tmp.toString()).env(Map.of("X", "$Y")).build());
+    assertThat(r.stdoutText())
+        .isEqualTo("[it's]\n[two words]\n[$HOME]\n[$(id)]\n[]\n[*]\n" + tmp + "\n$Y\n");
   }
 
   @Test
   void timeoutKillsTheCommand() {
     long started = System.nanoTime();
-    ExecResult r = local.exec(ExecRequest.builder("echo started; sleep 30.0293")
-        .timeout(Duration.ofMillis(500)).build());
+    ExecResult r =
+        local.exec(
+            ExecRequest.builder("echo started; sleep 30.0293")
+                .timeout(Duration.ofMillis(500))
+                .build());
     assertThat(r.timedOut()).isTrue();
     assertThat(r.stdoutText()).isEqualTo("started\n");
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
-    assertThat(io.runbook.testing.Processes.running("sleep 30.0293")).as("the killed command's processes").isEmpty();
+    assertThat(io.runbook.testing.Processes.running("sleep 30.0293"))
+        .as("the killed command's processes")
+        .isEmpty();
   }
-
 
   @Test
   void keepsOnlyTheTailOfLongOutput() {
@@ -72,7 +79,8 @@ class LocalTransportTest {
     Path file = tmp.resolve("a/b/blob.bin");
     local.upload(content, file.toString(), "0640", Become.NONE);
     assertThat(Files.readAllBytes(file)).isEqualTo(content);
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-r-----");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-r-----");
     assertThat(local.download(file.toString(), Become.NONE)).isEqualTo(content);
     try (var leftovers = Files.list(file.getParent())) {
       assertThat(leftovers).as("no temporary file left behind").containsExactly(file);
@@ -86,7 +94,8 @@ class LocalTransportTest {
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-x---"));
     local.upload("new".getBytes(StandardCharsets.UTF_8), file.toString(), null, Become.NONE);
     assertThat(Files.readString(file)).isEqualTo("new");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rwxr-x---");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rwxr-x---");
   }
 
   @Test

@@ -21,18 +21,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link SshTransport} against real OpenSSH servers. h1 serves the ordinary tests, h2 the host-key tests,
- * h3 the tests that break the host (pause, dropped connections).
+ * {@link SshTransport} against real OpenSSH servers. h1 serves the ordinary tests, h2 the host-key
+ * tests, h3 the tests that break the host (pause, dropped connections).
  */
 class SshTransportIT {
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -44,7 +44,8 @@ class SshTransportIT {
   @BeforeAll
   static void startFleet() {
     fleet = Fleet.start(3);
-    h1 = SshTransport.connect(settings(fleet.host(0), fleet.knownHostsFile(), HostKeyPolicy.STRICT));
+    h1 =
+        SshTransport.connect(settings(fleet.host(0), fleet.knownHostsFile(), HostKeyPolicy.STRICT));
   }
 
   @AfterAll
@@ -54,8 +55,15 @@ class SshTransportIT {
   }
 
   private static SshSettings settings(SshHost host, Path knownHosts, HostKeyPolicy policy) {
-    return new SshSettings(host.name(), host.host(), host.port(), host.user(), host.privateKey(), knownHosts,
-        policy, CONNECT_TIMEOUT);
+    return new SshSettings(
+        host.name(),
+        host.host(),
+        host.port(),
+        host.user(),
+        host.privateKey(),
+        knownHosts,
+        policy,
+        CONNECT_TIMEOUT);
   }
 
   private static ExecResult run(Transport t, String command) {
@@ -64,32 +72,46 @@ class SshTransportIT {
 
   @Test
   void forwardsAUnixSocketOfTheHostToAPrivateLocalSocket() throws Exception {
-    // An echo server on a unix socket of the host stands in for the Docker daemon: what it reads until
+    // An echo server on a unix socket of the host stands in for the Docker daemon: what it reads
+    // until
     // the client's half-close, it sends back upper-cased.
-    String server = "import socket,os\n"
-        + "p='/tmp/echo.sock'\n"
-        + "s=socket.socket(socket.AF_UNIX); s.bind(p); s.listen(1)\n"
-        + "c,_=s.accept(); d=b''\n"
-        + "while True:\n"
-        + "  b=c.recv(65536)\n"
-        + "  if not b: break\n"
-        + "  d+=b\n"
-        + "c.sendall(d.upper()); c.close()\n";
-    try (SshTransport t = SshTransport.connect(settings(fleet.host(1), fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
-      ExecResult started = t.exec(ExecRequest.builder("rm -f /tmp/echo.sock; cat > /tmp/echo.py; (python3 /tmp/echo.py >/dev/null 2>&1 &);"
-          + " for i in $(seq 100); do [ -S /tmp/echo.sock ] && exit 0; sleep 0.1; done; exit 1")
-          .stdin(server.getBytes(java.nio.charset.StandardCharsets.UTF_8)).timeout(Duration.ofSeconds(30)).build());
+    String server =
+        "import socket,os\n"
+            + "p='/tmp/echo.sock'\n"
+            + "s=socket.socket(socket.AF_UNIX); s.bind(p); s.listen(1)\n"
+            + "c,_=s.accept(); d=b''\n"
+            + "while True:\n"
+            + "  b=c.recv(65536)\n"
+            + "  if not b: break\n"
+            + "  d+=b\n"
+            + "c.sendall(d.upper()); c.close()\n";
+    try (SshTransport t =
+        SshTransport.connect(
+            settings(fleet.host(1), fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
+      ExecResult started =
+          t.exec(
+              ExecRequest.builder(
+                      "rm -f /tmp/echo.sock; cat > /tmp/echo.py; (python3 /tmp/echo.py >/dev/null 2>&1 &);"
+                          + " for i in $(seq 100); do [ -S /tmp/echo.sock ] && exit 0; sleep 0.1; done; exit 1")
+                  .stdin(server.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                  .timeout(Duration.ofSeconds(30))
+                  .build());
       assertThat(started.exitCode()).as(started.stderrText()).isZero();
 
       java.net.URI uri = t.dockerHost("/tmp/echo.sock");
       Path local = Path.of(uri.getPath());
       assertThat(uri.getScheme()).isEqualTo("unix");
-      // Whoever reaches this socket has the host user's Docker access: only our user may enter its directory.
+      // Whoever reaches this socket has the host user's Docker access: only our user may enter its
+      // directory.
       assertThat(java.nio.file.Files.getPosixFilePermissions(local.getParent()))
           .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
 
-      byte[] payload = "ping ".repeat(50_000).getBytes(java.nio.charset.StandardCharsets.UTF_8); // beyond one window
-      try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(local))) {
+      byte[] payload =
+          "ping "
+              .repeat(50_000)
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8); // beyond one window
+      try (java.nio.channels.SocketChannel c =
+          java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(local))) {
         java.nio.ByteBuffer out = java.nio.ByteBuffer.wrap(payload);
         while (out.hasRemaining()) c.write(out);
         c.shutdownOutput();
@@ -99,7 +121,8 @@ class SshTransportIT {
           got.write(in.array(), 0, in.position());
           in.clear();
         }
-        assertThat(got.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("PING ".repeat(50_000));
+        assertThat(got.toString(java.nio.charset.StandardCharsets.UTF_8))
+            .isEqualTo("PING ".repeat(50_000));
       }
       t.close();
       assertThat(local.getParent()).as("removed with the transport").doesNotExist();
@@ -113,21 +136,39 @@ class SshTransportIT {
     SshConnectionLimit limit = SshConnectionLimit.of(2);
     SshHost h0 = fleet.host(0);
     h0.exec("rm", "-f", "/tmp/limit-busy");
-    try (SshTransport busy = SshTransport.connect(settings(h0, fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit);
-         SshTransport idle = SshTransport.connect(settings(fleet.host(1), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit)) {
+    try (SshTransport busy =
+            SshTransport.connect(
+                settings(h0, fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit);
+        SshTransport idle =
+            SshTransport.connect(
+                settings(fleet.host(1), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit)) {
       String idleFirst = run(idle, "echo $SSH_CONNECTION").stdoutText();
       run(busy, "true"); // 'idle' is now the least recently used, 'busy' the most
-      CompletableFuture<ExecResult> slow = CompletableFuture.supplyAsync(() -> busy.exec(
-          ExecRequest.builder("touch /tmp/limit-busy; sleep 2; echo busy-done").timeout(Duration.ofSeconds(20)).build()));
-      for (int i = 0; i < 200 && !h0.exec("sh", "-c", "test -e /tmp/limit-busy && echo yes").contains("yes"); i++) sleep(50);
+      CompletableFuture<ExecResult> slow =
+          CompletableFuture.supplyAsync(
+              () ->
+                  busy.exec(
+                      ExecRequest.builder("touch /tmp/limit-busy; sleep 2; echo busy-done")
+                          .timeout(Duration.ofSeconds(20))
+                          .build()));
+      for (int i = 0;
+          i < 200 && !h0.exec("sh", "-c", "test -e /tmp/limit-busy && echo yes").contains("yes");
+          i++) sleep(50);
 
-      try (SshTransport third = SshTransport.connect(settings(fleet.host(2), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit)) {
+      try (SshTransport third =
+          SshTransport.connect(
+              settings(fleet.host(2), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit)) {
         assertThat(limit.openNow()).as("the limit holds").isEqualTo(2);
         assertThat(limit.parked()).as("one idle connection made room").isEqualTo(1);
         assertThat(run(third, "echo third").stdoutText()).isEqualTo("third\n");
-        assertThat(slow.get().stdoutText()).as("the busy command was not cut").isEqualTo("busy-done\n");
-        // The parked transport reconnects at its next command: a new connection (another client port).
-        assertThat(run(idle, "echo $SSH_CONNECTION").stdoutText()).isNotBlank().isNotEqualTo(idleFirst);
+        assertThat(slow.get().stdoutText())
+            .as("the busy command was not cut")
+            .isEqualTo("busy-done\n");
+        // The parked transport reconnects at its next command: a new connection (another client
+        // port).
+        assertThat(run(idle, "echo $SSH_CONNECTION").stdoutText())
+            .isNotBlank()
+            .isNotEqualTo(idleFirst);
         assertThat(limit.openNow()).isEqualTo(2);
         assertThat(limit.parked()).isEqualTo(2);
       }
@@ -137,13 +178,20 @@ class SshTransportIT {
   @Test
   void aConnectionForwardingASocketIsNeverParked() {
     SshConnectionLimit limit = SshConnectionLimit.of(1);
-    try (SshTransport forwarding = SshTransport.connect(settings(fleet.host(0), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit);
-         SshTransport other = SshTransport.connect(settings(fleet.host(1), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit)) {
+    try (SshTransport forwarding =
+            SshTransport.connect(
+                settings(fleet.host(0), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit);
+        SshTransport other =
+            SshTransport.connect(
+                settings(fleet.host(1), fleet.knownHostsFile(), HostKeyPolicy.STRICT), limit)) {
       assertThat(limit.parked()).as("an idle connection made room").isEqualTo(1);
       forwarding.dockerHost("/tmp/nothing-listens-here.sock");
-      assertThat(run(forwarding, "echo forwarding").stdoutText()).isEqualTo("forwarding\n"); // parks 'other'
+      assertThat(run(forwarding, "echo forwarding").stdoutText())
+          .isEqualTo("forwarding\n"); // parks 'other'
       assertThat(limit.parked()).isEqualTo(2);
-      assertThat(run(other, "echo other").stdoutText()).as("beyond the limit rather than waiting").isEqualTo("other\n");
+      assertThat(run(other, "echo other").stdoutText())
+          .as("beyond the limit rather than waiting")
+          .isEqualTo("other\n");
       assertThat(limit.parked()).as("the forwarding connection stays").isEqualTo(2);
       assertThat(limit.openNow()).isEqualTo(2);
     }
@@ -177,8 +225,20 @@ class SshTransportIT {
 
   @Test
   void passesAwkwardArgumentsThroughUnchanged() {
-    List<String> args = List.of("it's", "two words", "$HOME", "$(id)", "`id`", "back\\slash", "\"dq\"", "*",
-        "", "semi;colon", "new\nline", "ünïcødé");
+    List<String> args =
+        List.of(
+            "it's",
+            "two words",
+            "$HOME",
+            "$(id)",
+            "`id`",
+            "back\\slash",
+            "\"dq\"",
+            "*",
+            "",
+            "semi;colon",
+            "new\nline",
+            "ünïcødé");
     List<String> argv = new ArrayList<>(List.of("printf", "[%s]\\n"));
     argv.addAll(args);
     ExecResult r = run(h1, Shell.join(argv));
@@ -190,8 +250,12 @@ class SshTransportIT {
 
   @Test
   void passesEnvironmentAndDirectory() {
-    ExecResult r = h1.exec(ExecRequest.builder("pwd; echo \"$GREETING\"").chdir("/tmp")
-        .env(Map.of("GREETING", "hi $USER")).build());
+    ExecResult r =
+        h1.exec(
+            ExecRequest.builder("pwd; echo \"$GREETING\"")
+                .chdir("/tmp")
+                .env(Map.of("GREETING", "hi $USER"))
+                .build());
     assertThat(r.stdoutText()).isEqualTo("/tmp\nhi $USER\n");
   }
 
@@ -213,33 +277,45 @@ class SshTransportIT {
     ExecResult r = h1.exec(ExecRequest.builder("id -u").become(Become.as("root")).build());
     assertThat(r.stdoutText().strip()).isEqualTo("0");
 
-    h1.upload("owned by root\n".getBytes(StandardCharsets.UTF_8), "/etc/runbook-test.conf", "0600",
+    h1.upload(
+        "owned by root\n".getBytes(StandardCharsets.UTF_8),
+        "/etc/runbook-test.conf",
+        "0600",
         Become.as("root"));
     assertThat(fleet.host(0).exec("stat", "-c", "%a %U", "/etc/runbook-test.conf").strip())
         .isEqualTo("600 root");
-    assertThat(h1.downloadText("/etc/runbook-test.conf", Become.as("root"))).isEqualTo("owned by root\n");
+    assertThat(h1.downloadText("/etc/runbook-test.conf", Become.as("root")))
+        .isEqualTo("owned by root\n");
   }
 
   @Test
   void timeoutKillsTheCommandAndKeepsTheConnection() {
     long started = System.nanoTime();
-    ExecResult r = h1.exec(ExecRequest.builder("echo started; sleep 30")
-        .timeout(Duration.ofSeconds(1)).build());
+    ExecResult r =
+        h1.exec(
+            ExecRequest.builder("echo started; sleep 30").timeout(Duration.ofSeconds(1)).build());
     assertThat(r.timedOut()).isTrue();
     assertThat(r.stdoutText()).isEqualTo("started\n");
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(6));
 
     assertThat(run(h1, "echo still here").stdoutText()).isEqualTo("still here\n");
-    assertThat(fleet.host(0).exec("sh", "-c", "pgrep -x sleep || true")).as("sleep was killed").isEmpty();
+    assertThat(fleet.host(0).exec("sh", "-c", "pgrep -x sleep || true"))
+        .as("sleep was killed")
+        .isEmpty();
   }
 
   @Test
   void timeoutKillsACommandRunWithBecome() {
-    ExecResult r = h1.exec(ExecRequest.builder("sleep 31").become(Become.as("root"))
-        .timeout(Duration.ofSeconds(1)).build());
+    ExecResult r =
+        h1.exec(
+            ExecRequest.builder("sleep 31")
+                .become(Become.as("root"))
+                .timeout(Duration.ofSeconds(1))
+                .build());
     assertThat(r.timedOut()).isTrue();
     assertThat(run(h1, "echo ok").stdoutText()).isEqualTo("ok\n");
-    assertThat(fleet.host(0).exec("sh", "-c", "sleep 1; pgrep -x sleep || true")).as("sleep was killed")
+    assertThat(fleet.host(0).exec("sh", "-c", "sleep 1; pgrep -x sleep || true"))
+        .as("sleep was killed")
         .isEmpty();
   }
 
@@ -253,26 +329,35 @@ class SshTransportIT {
   @Test
   void streamsMoreThanBothWindowsBothWaysWithoutThreads() throws Exception {
     // 6 MiB in, and 3.4 MB of output written before the command reads any input: more than the SSH
-    // window in each direction (2 MiB), so it only finishes if output is taken while stdin is still sent.
+    // window in each direction (2 MiB), so it only finishes if output is taken while stdin is still
+    // sent.
     byte[] input = new byte[6 << 20];
     new Random(1).nextBytes(input);
     Set<String> started = ConcurrentHashMap.newKeySet();
     Set<Long> before = new HashSet<>();
     Thread.getAllStackTraces().keySet().forEach(t -> before.add(t.getId()));
     AtomicBoolean running = new AtomicBoolean(true);
-    Thread sampler = new Thread(() -> {
-      while (running.get()) {
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-          if (!before.contains(t.getId()) && t.getName().startsWith("ssh")) started.add(t.getName());
-        }
-        sleep(1);
-      }
-    });
+    Thread sampler =
+        new Thread(
+            () -> {
+              while (running.get()) {
+                for (Thread t : Thread.getAllStackTraces().keySet()) {
+                  if (!before.contains(t.getId()) && t.getName().startsWith("ssh"))
+                    started.add(t.getName());
+                }
+                sleep(1);
+              }
+            });
     sampler.start();
     ExecResult r;
     try {
-      r = h1.exec(ExecRequest.builder("seq 1 500000; sha256sum | cut -d' ' -f1 >&2; echo tail")
-          .stdin(input).maxOutput(128).timeout(Duration.ofSeconds(60)).build());
+      r =
+          h1.exec(
+              ExecRequest.builder("seq 1 500000; sha256sum | cut -d' ' -f1 >&2; echo tail")
+                  .stdin(input)
+                  .maxOutput(128)
+                  .timeout(Duration.ofSeconds(60))
+                  .build());
     } finally {
       running.set(false);
       sampler.join();
@@ -288,8 +373,12 @@ class SshTransportIT {
   void aCommandThatNeverReadsItsInputStillFinishes() {
     byte[] input = new byte[8 << 20];
     long started = System.nanoTime();
-    ExecResult r = h1.exec(ExecRequest.builder("echo ignored input; exit 4").stdin(input)
-        .timeout(Duration.ofSeconds(30)).build());
+    ExecResult r =
+        h1.exec(
+            ExecRequest.builder("echo ignored input; exit 4")
+                .stdin(input)
+                .timeout(Duration.ofSeconds(30))
+                .build());
     assertThat(r.exitCode()).isEqualTo(4);
     assertThat(r.stdoutText()).isEqualTo("ignored input\n");
     assertThat(r.timedOut()).isFalse();
@@ -310,7 +399,8 @@ class SshTransportIT {
   @Test
   void unknownHostKeyIsRefusedUnderStrict() throws IOException {
     SshHost h2 = fleet.host(1);
-    Path knownHosts = Files.writeString(tmp.resolve("known_hosts"), fleet.host(0).knownHostsLine() + "\n");
+    Path knownHosts =
+        Files.writeString(tmp.resolve("known_hosts"), fleet.host(0).knownHostsLine() + "\n");
     assertThatThrownBy(() -> SshTransport.connect(settings(h2, knownHosts, HostKeyPolicy.STRICT)))
         .isInstanceOf(TransportException.class)
         .hasMessageContaining("is not known")
@@ -323,7 +413,8 @@ class SshTransportIT {
   void acceptNewRecordsUnknownKeysButRefusesChangedOnes() throws IOException {
     SshHost h2 = fleet.host(1);
     Path knownHosts = tmp.resolve("fresh/.ssh/known_hosts");
-    try (SshTransport t = SshTransport.connect(settings(h2, knownHosts, HostKeyPolicy.ACCEPT_NEW))) {
+    try (SshTransport t =
+        SshTransport.connect(settings(h2, knownHosts, HostKeyPolicy.ACCEPT_NEW))) {
       assertThat(run(t, "echo hi").stdoutText()).isEqualTo("hi\n");
     }
     String recorded = Files.readString(knownHosts);
@@ -336,8 +427,10 @@ class SshTransportIT {
 
     // Another host's key under h2's name: a changed key, refused even under ACCEPT_NEW.
     String[] otherKey = fleet.host(0).knownHostsLine().split(" ");
-    Files.writeString(knownHosts, "[127.0.0.1]:" + h2.port() + " " + otherKey[1] + " " + otherKey[2] + "\n");
-    assertThatThrownBy(() -> SshTransport.connect(settings(h2, knownHosts, HostKeyPolicy.ACCEPT_NEW)))
+    Files.writeString(
+        knownHosts, "[127.0.0.1]:" + h2.port() + " " + otherKey[1] + " " + otherKey[2] + "\n");
+    assertThatThrownBy(
+            () -> SshTransport.connect(settings(h2, knownHosts, HostKeyPolicy.ACCEPT_NEW)))
         .isInstanceOf(TransportException.class)
         .hasMessageContaining("HOST KEY CHANGED")
         .hasMessageContaining("ssh-keygen -R '[127.0.0.1]:" + h2.port() + "' -f " + knownHosts);
@@ -350,8 +443,16 @@ class SshTransportIT {
   void wrongPrivateKeyIsRefusedWithTheUserAndKeyNamed() {
     SshHost h2 = fleet.host(1);
     TestKeys stranger = TestKeys.generate(tmp, "stranger");
-    SshSettings s = new SshSettings(h2.name(), h2.host(), h2.port(), h2.user(), stranger.privateKey(),
-        fleet.knownHostsFile(), HostKeyPolicy.STRICT, CONNECT_TIMEOUT);
+    SshSettings s =
+        new SshSettings(
+            h2.name(),
+            h2.host(),
+            h2.port(),
+            h2.user(),
+            stranger.privateKey(),
+            fleet.knownHostsFile(),
+            HostKeyPolicy.STRICT,
+            CONNECT_TIMEOUT);
     assertThatThrownBy(() -> SshTransport.connect(s))
         .isInstanceOf(TransportException.class)
         .hasMessageContaining("refused public-key login for user 'runbook'")
@@ -363,8 +464,16 @@ class SshTransportIT {
   void missingKeyFileIsReportedBeforeConnecting() {
     SshHost h2 = fleet.host(1);
     Path missing = tmp.resolve("no-such-key");
-    SshSettings s = new SshSettings(h2.name(), h2.host(), h2.port(), h2.user(), missing,
-        fleet.knownHostsFile(), HostKeyPolicy.STRICT, CONNECT_TIMEOUT);
+    SshSettings s =
+        new SshSettings(
+            h2.name(),
+            h2.host(),
+            h2.port(),
+            h2.user(),
+            missing,
+            fleet.knownHostsFile(),
+            HostKeyPolicy.STRICT,
+            CONNECT_TIMEOUT);
     assertThatThrownBy(() -> SshTransport.connect(s))
         .isInstanceOf(TransportException.class)
         .hasMessageContaining("private key " + missing + " does not exist")
@@ -377,8 +486,16 @@ class SshTransportIT {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    SshSettings s = new SshSettings("ghost", "127.0.0.1", port, "runbook", fleet.privateKey(),
-        fleet.knownHostsFile(), HostKeyPolicy.STRICT, CONNECT_TIMEOUT);
+    SshSettings s =
+        new SshSettings(
+            "ghost",
+            "127.0.0.1",
+            port,
+            "runbook",
+            fleet.privateKey(),
+            fleet.knownHostsFile(),
+            HostKeyPolicy.STRICT,
+            CONNECT_TIMEOUT);
     long started = System.nanoTime();
     assertThatThrownBy(() -> SshTransport.connect(s))
         .isInstanceOf(TransportException.class)
@@ -391,15 +508,25 @@ class SshTransportIT {
   void silentServerFailsWithinTheConnectTimeout() throws Exception {
     // Accepts TCP and never speaks, like a frozen host behind a live network stack.
     try (ServerSocket silent = new ServerSocket(0)) {
-      CompletableFuture<Socket> accepted = CompletableFuture.supplyAsync(() -> {
-        try {
-          return silent.accept();
-        } catch (IOException e) {
-          return null;
-        }
-      });
-      SshSettings s = new SshSettings("mute", "127.0.0.1", silent.getLocalPort(), "runbook",
-          fleet.privateKey(), fleet.knownHostsFile(), HostKeyPolicy.STRICT, Duration.ofSeconds(2));
+      CompletableFuture<Socket> accepted =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return silent.accept();
+                } catch (IOException e) {
+                  return null;
+                }
+              });
+      SshSettings s =
+          new SshSettings(
+              "mute",
+              "127.0.0.1",
+              silent.getLocalPort(),
+              "runbook",
+              fleet.privateKey(),
+              fleet.knownHostsFile(),
+              HostKeyPolicy.STRICT,
+              Duration.ofSeconds(2));
       long started = System.nanoTime();
       assertThatThrownBy(() -> SshTransport.connect(s))
           .isInstanceOf(TransportException.class)
@@ -415,18 +542,22 @@ class SshTransportIT {
   @Test
   void frozenHostFailsTheCommandThenReconnectsWhenBack() {
     SshHost h3 = fleet.host(2);
-    try (SshTransport t = SshTransport.connect(settings(h3, fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
+    try (SshTransport t =
+        SshTransport.connect(settings(h3, fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
       assertThat(run(t, "echo before").stdoutText()).isEqualTo("before\n");
-      CompletableFuture<Void> freeze = CompletableFuture.runAsync(() -> {
-        sleep(1000);
-        h3.pause();
-      });
+      CompletableFuture<Void> freeze =
+          CompletableFuture.runAsync(
+              () -> {
+                sleep(1000);
+                h3.pause();
+              });
       long started = System.nanoTime();
       try {
         assertThatThrownBy(() -> t.exec(sleep30(Duration.ofSeconds(25))))
             .isInstanceOf(TransportException.class)
             .hasMessageContaining("lost the connection");
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .isLessThan(Duration.ofSeconds(20));
       } finally {
         freeze.join();
         h3.unpause();
@@ -438,17 +569,21 @@ class SshTransportIT {
   @Test
   void timeoutOnAFrozenHostFailsInsteadOfHanging() {
     SshHost h3 = fleet.host(2);
-    try (SshTransport t = SshTransport.connect(settings(h3, fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
+    try (SshTransport t =
+        SshTransport.connect(settings(h3, fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
       assertThat(run(t, "echo before").stdoutText()).isEqualTo("before\n");
-      CompletableFuture<Void> freeze = CompletableFuture.runAsync(() -> {
-        sleep(500);
-        h3.pause();
-      });
+      CompletableFuture<Void> freeze =
+          CompletableFuture.runAsync(
+              () -> {
+                sleep(500);
+                h3.pause();
+              });
       long started = System.nanoTime();
       try {
         assertThatThrownBy(() -> t.exec(sleep30(Duration.ofSeconds(2))))
             .isInstanceOf(TransportException.class);
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+            .isLessThan(Duration.ofSeconds(10));
       } finally {
         freeze.join();
         h3.unpause();
@@ -460,7 +595,8 @@ class SshTransportIT {
   @Test
   void droppedConnectionIsReopenedByTheNextCommand() {
     SshHost h3 = fleet.host(2);
-    try (SshTransport t = SshTransport.connect(settings(h3, fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
+    try (SshTransport t =
+        SshTransport.connect(settings(h3, fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
       String before = run(t, "echo $SSH_CONNECTION").stdoutText();
       // Kill the server side of our connection, as a network blip or an sshd restart would.
       h3.exec("pkill", "-f", "sshd: runbook");
@@ -473,15 +609,19 @@ class SshTransportIT {
   @Test
   void aConnectionKilledUnderARunningCommandIsAlwaysReportedAsLost() {
     SshHost h3 = fleet.host(2);
-    try (SshTransport t = SshTransport.connect(settings(h3, fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
-      // sshj closes the channel of a broken connection too; at any instant of the loss the command must
+    try (SshTransport t =
+        SshTransport.connect(settings(h3, fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
+      // sshj closes the channel of a broken connection too; at any instant of the loss the command
+      // must
       // fail as "lost", never end with a made-up exit code, and the next command must reconnect.
       for (int i = 0; i < 8; i++) {
         long delay = 300 + 37L * i;
-        CompletableFuture<Void> cut = CompletableFuture.runAsync(() -> {
-          sleep(delay);
-          h3.exec("pkill", "-KILL", "-f", "sshd: runbook");
-        });
+        CompletableFuture<Void> cut =
+            CompletableFuture.runAsync(
+                () -> {
+                  sleep(delay);
+                  h3.exec("pkill", "-KILL", "-f", "sshd: runbook");
+                });
         try {
           assertThatThrownBy(() -> t.exec(sleep30(Duration.ofSeconds(20))))
               .as("kill after %d ms", delay)
