@@ -133,6 +133,7 @@ public final class Rehearsal {
     RehearsalSpec spec = RehearsalSpec.of(o.production().runbook());
     List<HostPlan> chosen = choose(o.production().hosts(), o.hostsPerMode());
     refuseRunOnceOutside(chosen);
+    refuseDelegatesOutside(chosen);
     RehearsalReport report =
         new RehearsalReport(
             runId,
@@ -664,6 +665,27 @@ public final class Rehearsal {
               + on
               + "' yet: that host is not one of the rehearsed targets, so its steps "
               + "would run on the real one. Nothing was started.");
+    }
+  }
+
+  /**
+   * A step delegated to a host that is not one of the copies (a load balancer, say) would run on
+   * the real one: refused, before any container starts.
+   */
+  private static void refuseDelegatesOutside(List<HostPlan> chosen) {
+    java.util.Set<String> copies = new java.util.TreeSet<>();
+    chosen.forEach(h -> copies.add(h.name()));
+    java.util.Set<String> outside = new java.util.TreeSet<>();
+    chosen.forEach(
+        h ->
+            h.delegates().keySet().stream().filter(d -> !copies.contains(d)).forEach(outside::add));
+    if (!outside.isEmpty()) {
+      throw new io.runbook.RunbookException(
+          io.runbook.ErrorCode.INVALID_INPUT,
+          "runbook rehearse does not cover delegate_to yet: steps of the rehearsed hosts are delegated to "
+              + String.join(", ", outside)
+              + ", which are not rehearsed copies, so those steps would run on the real hosts. Nothing was"
+              + " started.");
     }
   }
 

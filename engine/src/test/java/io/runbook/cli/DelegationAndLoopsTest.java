@@ -153,6 +153,35 @@ class DelegationAndLoopsTest {
         .contains("loop: [=work] yields the text \"" + work);
   }
 
+  /**
+   * A rehearsal has copies of the targets only: a step delegated elsewhere would reach a real host.
+   */
+  @Test
+  void rehearseRefusesStepsDelegatedOutsideTheCopiesBeforeStartingAnything() throws Exception {
+    Path rb =
+        runbook(
+            """
+        - name: Drain
+          delegate_to: lb
+          shell: touch [=work]/drained
+        """);
+    Run run =
+        Cli.run(
+            "rehearse",
+            rb.toString(),
+            "-i",
+            inventory.toString(),
+            "--state-dir",
+            tmp.resolve("state").toString());
+    assertThat(run.code()).as(run.out() + run.err()).isEqualTo(4);
+    assertThat(run.err())
+        .contains("runbook rehearse does not cover delegate_to yet")
+        .contains("delegated to lb")
+        .contains("Nothing was started");
+    assertThat(lines("drained")).isEmpty();
+    assertThat(work.resolve("drained")).doesNotExist();
+  }
+
   @Test
   void planShowsTheDelegateAndTheItems() throws Exception {
     Path rb =
