@@ -21,6 +21,7 @@ import java.util.Map;
 final class CommandClock implements Connector {
   private final Connector inner;
   private final Map<String, List<Instant>> starts = new HashMap<>();
+  private final Map<String, List<Long>> durations = new HashMap<>();
 
   CommandClock(Connector inner) {
     this.inner = inner;
@@ -32,10 +33,18 @@ final class CommandClock implements Connector {
     return new Transport() {
       @Override
       public ExecResult exec(ExecRequest request) {
+        long t0 = System.nanoTime();
         synchronized (starts) {
           starts.computeIfAbsent(host.name(), h -> new ArrayList<>()).add(Instant.now());
         }
-        return t.exec(request);
+        try {
+          return t.exec(request);
+        } finally {
+          long ms = (System.nanoTime() - t0) / 1_000_000;
+          synchronized (starts) {
+            durations.computeIfAbsent(host.name(), h -> new ArrayList<>()).add(ms);
+          }
+        }
       }
 
       @Override
@@ -53,6 +62,22 @@ final class CommandClock implements Connector {
         t.close();
       }
     };
+  }
+
+  /**
+   * What a command cost on {@code host} during the run itself: the 10th percentile of its commands'
+   * times (the quickest ones do next to nothing but pay for starting a process), or -1 without ten
+   * of them. Measured while the run runs, it sees the daemon as loaded as the steps saw it, which
+   * the five {@code true}s before the upgrade may not.
+   */
+  long quickCommandMs(String host) {
+    List<Long> d;
+    synchronized (starts) {
+      d = new ArrayList<>(durations.getOrDefault(host, List.of()));
+    }
+    if (d.size() < 10) return -1;
+    d.sort(null);
+    return d.get(d.size() / 10);
   }
 
   /** How many commands started on {@code host} from {@code from} up to {@code to}. */

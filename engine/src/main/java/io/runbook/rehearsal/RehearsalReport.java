@@ -161,14 +161,16 @@ public final class RehearsalReport {
       return;
     }
     int n = commands.between(host, d.clientFrom(), d.clientTo());
-    long extra =
-        Math.max(
-            0,
-            ((Number) cost.get("rehearsal")).longValue()
-                - ((Number) cost.get("production")).longValue());
+    // the copy's cost: the larger of the five trivial commands before the upgrade and the quick
+    // commands during it (a daemon busier during the run makes every command of the outage dearer)
+    long quick = commands.quickCommandMs(host);
+    long copyCost = Math.max(((Number) cost.get("rehearsal")).longValue(), quick);
+    long extra = Math.max(0, copyCost - ((Number) cost.get("production")).longValue());
     long predicted = Math.max(0, d.clientMillis() - n * extra);
     Map<String, Object> dt = (Map<String, Object>) h.get("downtime");
     dt.put("commands_in_outage", n);
+    dt.put("copy_command_ms", copyCost);
+    dt.put("copy_quick_command_ms_during_run", quick);
     dt.put("predicted_client_ms", predicted);
     merge(host, predicted); // the fleet forecast is of what production's clients will see
   }
