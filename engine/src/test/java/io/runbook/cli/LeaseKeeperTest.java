@@ -108,7 +108,8 @@ class LeaseKeeperTest {
 
     assertThat(result.exitCode()).isZero();
     assertThat(twoStarted).isTrue();
-    // Dated reads, not a count of them: under load a read takes longer, but the span is what matters.
+    // Dated reads, not a count of them: under load a read takes longer, but the span is what
+    // matters.
     assertThat(seen).as("host two's lock read while host one's batch ran").hasSizeGreaterThan(3);
     assertThat(java.time.Duration.between(seen.get(0), seen.get(seen.size() - 1)))
         .as("host two was locked through host one's 5 s step")
