@@ -10,8 +10,6 @@ import io.runbook.event.RollbackFinished;
 import io.runbook.event.RollbackPushed;
 import io.runbook.event.RollbackStarted;
 import io.runbook.event.StepCheckpoint;
-import io.runbook.event.StepFinished;
-import io.runbook.event.StepStarted;
 import io.runbook.lock.HostLock;
 import io.runbook.model.Phase;
 import io.runbook.model.Runbook;
@@ -61,7 +59,7 @@ final class HostSession implements AutoCloseable {
   // thread at a time.
   private final ReentrantLock busy = new ReentrantLock();
   private int next;
-  private int ok, changed, failed, skipped, rolledBack;
+  private final Tally tally = new Tally();
   private String rollbackError;
   private HostResult result;
   private Connector connector;
@@ -136,7 +134,7 @@ final class HostSession implements AutoCloseable {
     recovering = true;
     // May be called again, once the host is locked, with what the journal says by then (see
     // Executor).
-    ok = changed = failed = skipped = 0;
+    tally.resetSteps();
     next = 0;
     interrupted = null;
     cleanupUnknown = null;
@@ -152,7 +150,7 @@ final class HostSession implements AutoCloseable {
       if (r == null) continue;
       boolean looped =
           step.spec().loop() != null && state.iterations().containsKey(step.index() + ".1");
-      if (!looped) count(r);
+      if (!looped) tally.count(r);
       next = step.index();
       if (looped) restoreItems(step, state, restorer);
       if (step.spec().register() != null) vars.put(step.spec().register(), r.registered());
@@ -264,15 +262,6 @@ final class HostSession implements AutoCloseable {
     }
   }
 
-  private void count(StepResult r) {
-    switch (r.status()) {
-      case OK -> ok++;
-      case CHANGED -> changed++;
-      case FAILED -> failed++;
-      case SKIPPED -> skipped++;
-    }
-  }
-
   /**
    * The items of a looped step that finished in an earlier controller's run, each with its own
    * undo.
@@ -281,7 +270,7 @@ final class HostSession implements AutoCloseable {
     for (int i = 1; ; i++) {
       StepResult r = state.iterations().get(step.index() + "." + i);
       if (r == null) return;
-      count(r);
+      tally.count(r);
       if (r.status() == Status.SKIPPED || r.failed() && !step.spec().ignoreErrors()) continue;
       Map<String, Object> iv = itemVars(step, vars, i);
       if (step.spec().register() != null) iv.put(step.spec().register(), r.registered());
@@ -656,15 +645,9 @@ final class HostSession implements AutoCloseable {
       if (!open(connector)) {
         rollbackError = "not undone: " + result.message();
         result =
-            new HostResult(
-                plan.name(),
-                plan.mode(),
+            tally.result(
+                plan,
                 Outcome.ROLLBACK_FAILED,
-                ok,
-                changed,
-                failed,
-                skipped,
-                rolledBack,
                 null,
                 before == null ? null : before.message(),
                 rollbackError,
@@ -796,7 +779,7 @@ final class HostSession implements AutoCloseable {
     if (o.lost() || (r.failed() && !h.spec().ignoreErrors()))
       return "'" + h.name() + "': " + r.message();
     undone.add(key);
-    rolledBack++;
+    tally.rolledBack();
     return null;
   }
 
@@ -804,20 +787,8 @@ final class HostSession implements AutoCloseable {
     PlannedStep s = e.forStep();
     // the automatic undo runs where the step ran: on its delegate, if it had one
     Where w = where(s.spec(), e.vars());
-    Integer item = e.iteration() > 0 ? e.iteration() : null;
-    events.on(
-        new StepStarted(
-            Instant.now(),
-            plan.name(),
-            s.phase().key(),
-            0,
-            e.undo().description(),
-            s.type(),
-            true,
-            e.name(),
-            e.autoKey(),
-            item,
-            w.delegate()));
+    StepEvents shown = StepEvents.ofUndo(plan.name(), e, w.delegate());
+    events.on(shown.started());
     long t0 = System.nanoTime();
     StepResult r;
     if (w.problem() != null) {
@@ -831,24 +802,10 @@ final class HostSession implements AutoCloseable {
       }
     }
     r = r.withTiming(Duration.ofNanos(System.nanoTime() - t0), 1);
-    events.on(
-        new StepFinished(
-            Instant.now(),
-            plan.name(),
-            s.phase().key(),
-            0,
-            e.undo().description(),
-            s.type(),
-            true,
-            e.name(),
-            null,
-            r,
-            e.autoKey(),
-            item,
-            w.delegate()));
+    events.on(shown.finished(null, r));
     if (r.failed()) return "'" + e.undo().description() + "': " + r.message();
     undone.add(e.autoKey());
-    rolledBack++;
+    tally.rolledBack();
     return null;
   }
 
@@ -951,20 +908,8 @@ final class HostSession implements AutoCloseable {
     if (spec.register() != null) scope.put(spec.register(), all.registered());
     if (!rollback && step.index() > 0) {
       events.on(
-          new StepFinished(
-              Instant.now(),
-              plan.name(),
-              step.phase().key(),
-              step.index(),
-              liveName(step, scope),
-              step.type(),
-              false,
-              forStep,
-              spec.register(),
-              all,
-              null,
-              0,
-              null));
+          StepEvents.of(plan.name(), step, liveName(step, scope), false, forStep, null, 0, null)
+              .loopFinished(spec.register(), all));
     }
     return new StepRunner.Outcome(all, java.util.Optional.empty(), lost);
   }
@@ -979,32 +924,12 @@ final class HostSession implements AutoCloseable {
       Map<String, Object> scope,
       String undoKey,
       StepResult r) {
-    String name = liveName(step, scope);
-    events.on(
-        new StepStarted(
-            Instant.now(),
-            plan.name(),
-            step.phase().key(),
-            step.index(),
-            name,
-            step.type(),
-            rollback,
-            forStep,
-            undoKey));
-    if (!rollback && step.phase() != Phase.GATE) count(r);
-    events.on(
-        new StepFinished(
-            Instant.now(),
-            plan.name(),
-            step.phase().key(),
-            step.index(),
-            name,
-            step.type(),
-            rollback,
-            forStep,
-            step.spec().register(),
-            r,
-            undoKey));
+    StepEvents shown =
+        StepEvents.of(
+            plan.name(), step, liveName(step, scope), rollback, forStep, undoKey, 0, null);
+    events.on(shown.started());
+    if (!rollback && step.phase() != Phase.GATE) tally.count(r);
+    events.on(shown.finished(step.spec().register(), r));
     if (step.spec().register() != null) scope.put(step.spec().register(), r.registered());
     return new StepRunner.Outcome(r, java.util.Optional.empty());
   }
@@ -1020,21 +945,10 @@ final class HostSession implements AutoCloseable {
       String undoKey,
       int iteration) {
     String name = itemName(step, scope, iteration);
-    Integer item = iteration > 0 ? iteration : null;
     Where w = where(step.spec(), scope);
-    events.on(
-        new StepStarted(
-            Instant.now(),
-            plan.name(),
-            step.phase().key(),
-            step.index(),
-            name,
-            step.type(),
-            rollback,
-            forStep,
-            undoKey,
-            item,
-            w.delegate()));
+    StepEvents shown =
+        StepEvents.of(plan.name(), step, name, rollback, forStep, undoKey, iteration, w.delegate());
+    events.on(shown.started());
     StepRunner.Outcome o;
     if (w.problem() != null) {
       o = new StepRunner.Outcome(StepResult.failed(w.problem()), java.util.Optional.empty());
@@ -1063,22 +977,8 @@ final class HostSession implements AutoCloseable {
       }
     }
     StepResult r = o.result();
-    if (!rollback && step.phase() != Phase.GATE) count(r);
-    events.on(
-        new StepFinished(
-            Instant.now(),
-            plan.name(),
-            step.phase().key(),
-            step.index(),
-            name,
-            step.type(),
-            rollback,
-            forStep,
-            step.spec().register(),
-            r,
-            undoKey,
-            item,
-            w.delegate()));
+    if (!rollback && step.phase() != Phase.GATE) tally.count(r);
+    events.on(shown.finished(step.spec().register(), r));
     return o;
   }
 
@@ -1171,15 +1071,9 @@ final class HostSession implements AutoCloseable {
 
   private void finish(Outcome outcome, String failedStep, String message) {
     result =
-        new HostResult(
-            plan.name(),
-            plan.mode(),
+        tally.result(
+            plan,
             outcome,
-            ok,
-            changed,
-            failed,
-            skipped,
-            rolledBack,
             failedStep,
             message,
             rollbackError,
