@@ -53,7 +53,7 @@ final class RollbackStack {
 
     /** The step's name as its item ran: {@code Seed users (item=bob)}. */
     String name() {
-      return HostSession.itemName(forStep, vars, iteration);
+      return HostSteps.itemName(forStep, vars, iteration);
     }
 
     /** What is left to undo, given the undo work already done. */
@@ -63,7 +63,7 @@ final class RollbackStack {
       if (undo != null && !done.contains(autoKey())) out.add(name + " ← " + undo.description());
       for (int i = 0; i < handlers.size(); i++) {
         if (!done.contains(handlerKey(i)))
-          out.add(name + " ← " + HostSession.liveName(handlers.get(i), vars));
+          out.add(name + " ← " + HostSteps.liveName(handlers.get(i), vars));
       }
       return out;
     }
