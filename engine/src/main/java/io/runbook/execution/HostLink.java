@@ -44,7 +44,7 @@ final class HostLink {
   private long lockVerifiedAt = System.nanoTime();
   private boolean lockLost;
   // Whose commands may still run on the host when this controller opens it: this run's (resume,
-  // rollback)
+  // rollback).
   private boolean recovering;
   private boolean orphansOfThisRun;
   // Connections to the hosts this host's steps are delegated to (delegate_to), opened when first
@@ -166,8 +166,7 @@ final class HostLink {
       lockVerifiedAt = lockRenewedAt = System.nanoTime();
       ((RunTaggedTransport) transport).guardWith(lock);
       // Another controller's command may still run here: its own (resume, rollback), or the one
-      // whose lock
-      // this run took over. Nothing is done to the host until those commands are gone.
+      // whose lock this run took over. Nothing is done to the host until those commands are gone.
       List<String> others = new ArrayList<>();
       if (recovering) others.add(control.runId());
       lock.tookOverFrom()

@@ -36,8 +36,7 @@ final class HostSession implements AutoCloseable {
   private final Map<String, Object> vars;
   private final long started = System.nanoTime();
   // Held by whichever thread works on this host (a fork, or the lease keeper): the transport serves
-  // one
-  // thread at a time.
+  // one thread at a time.
   private final ReentrantLock busy = new ReentrantLock();
   private final Tally tally = new Tally();
   private final HostLink link;
