@@ -1,11 +1,13 @@
 package io.runbook.inventory;
 
+import io.runbook.yaml.InputFiles;
 import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,8 +42,7 @@ public final class ExtraVars {
       if (arg.isEmpty()) continue;
       if (arg.startsWith("@")) {
         Path file = cwd.resolve(AnsibleVars.expandHome(arg.substring(1)).toString());
-        java.util.Optional<String> read =
-            io.runbook.yaml.InputFiles.read(file, arg.substring(1), problems);
+        Optional<String> read = InputFiles.read(file, arg.substring(1), problems);
         if (read.isEmpty()) continue;
         String text = read.get();
         mapping(

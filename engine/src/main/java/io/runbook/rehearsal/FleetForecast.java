@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 
 /**
  * Predicts a rollout over the real fleet from what a rehearsal measured per mode. With the targeted
@@ -100,9 +101,7 @@ public final class FleetForecast {
   }
 
   private static long max(
-      List<String> modes,
-      Map<String, ModeTiming> t,
-      java.util.function.ToLongFunction<ModeTiming> f) {
+      List<String> modes, Map<String, ModeTiming> t, ToLongFunction<ModeTiming> f) {
     return modes.stream().mapToLong(m -> f.applyAsLong(t.get(m))).max().orElse(0);
   }
 }

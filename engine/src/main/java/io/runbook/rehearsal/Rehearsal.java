@@ -10,6 +10,7 @@ import io.runbook.engine.Launch;
 import io.runbook.event.EventListener;
 import io.runbook.event.RunStarted;
 import io.runbook.execution.ConnectionSettings;
+import io.runbook.execution.Connector;
 import io.runbook.execution.Executor;
 import io.runbook.execution.HostPlan;
 import io.runbook.execution.Plan;
@@ -28,6 +29,8 @@ import io.runbook.secret.SecretValues;
 import io.runbook.transport.Become;
 import io.runbook.transport.DockerClients;
 import io.runbook.transport.DockerTransport;
+import io.runbook.transport.ExecRequest;
+import io.runbook.transport.ExecResult;
 import io.runbook.transport.Transport;
 import io.runbook.yaml.Problems;
 import java.io.IOException;
@@ -41,6 +44,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -152,14 +157,14 @@ public final class Rehearsal {
     // removes the
     // copies itself only when the wind-down outlives WIND_DOWN.
     RunControl upgradeControl = control(runId, o.production());
-    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(1);
     Thread onCtrlC =
         new Thread(
             () -> {
               upgradeControl.cancel();
               try {
-                if (!done.await(WIND_DOWN.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-                    && !o.keep()) containers.removeAll();
+                if (!done.await(WIND_DOWN.toMillis(), TimeUnit.MILLISECONDS) && !o.keep())
+                  containers.removeAll();
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }
@@ -411,9 +416,9 @@ public final class Rehearsal {
       Transport timed =
           new Transport() {
             @Override
-            public io.runbook.transport.ExecResult exec(io.runbook.transport.ExecRequest request) {
+            public ExecResult exec(ExecRequest request) {
               long t0 = System.nanoTime();
-              io.runbook.transport.ExecResult r = production.exec(request);
+              ExecResult r = production.exec(request);
               sshMs[0] = Math.min(sshMs[0], (System.nanoTime() - t0) / 1_000_000);
               return r;
             }
@@ -706,7 +711,7 @@ public final class Rehearsal {
       boolean append,
       StepClock clock,
       RunControl control,
-      io.runbook.execution.Connector connector,
+      Connector connector,
       Function<Executor, RunResult> action) {
     // production's secrets reach the rehearsal through -e; the stand-ins' generated ones are masked
     // too

@@ -3,8 +3,10 @@ package io.runbook.step;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import io.runbook.result.StepResult;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -49,8 +51,7 @@ public final class CopyStep extends StepType<CopyStep.Args> {
   }
 
   @Override
-  public List<String> checkFiles(
-      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  public List<String> checkFiles(Args args, Path baseDir, Map<String, ?> model) {
     return LocalSource.problems(baseDir, "src", args.src());
   }
 

@@ -6,6 +6,8 @@ import io.runbook.docker.DockerEngine.RunResult;
 import io.runbook.result.StepResult;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -281,8 +283,7 @@ public final class DockerVolumeStep extends StepType<DockerVolumeStep.Args> {
         && id.matches(BackupStep.NAME)) {
       return id;
     }
-    return java.time.LocalDateTime.now()
-        .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    return LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
   }
 
   private static String lastLine(String output) {

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * {@code haproxy:} reads or sets the admin state of one server of an HAProxy backend through
@@ -78,7 +79,7 @@ public final class HaproxyStep extends StepType<HaproxyStep.Args> {
    * @param rendered the arguments are rendered: a template's syntax is no excuse any more
    */
   private static List<String> problems(Args a, boolean rendered) {
-    java.util.function.Predicate<String> templated = s -> !rendered && Templates.isTemplate(s);
+    Predicate<String> templated = s -> !rendered && Templates.isTemplate(s);
     List<String> problems = new ArrayList<>();
     // The names go into the runtime API's command line, where ';' or a space would start another
     // command.

@@ -5,6 +5,7 @@ import io.runbook.result.Status;
 import io.runbook.result.StepResult;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;
+import io.runbook.transport.TransportException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.LocalDateTime;
@@ -185,7 +186,7 @@ final class RemoteFile {
    * for the host.
    */
   private static StepResult refused(RunbookException e) {
-    if (e instanceof io.runbook.transport.TransportException lost) throw lost;
+    if (e instanceof TransportException lost) throw lost;
     return StepResult.failed(e.getMessage());
   }
 

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import io.runbook.result.StepResult;
 import io.runbook.template.Templates;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -42,8 +44,7 @@ public final class TemplateStep extends StepType<TemplateStep.Args> {
   }
 
   @Override
-  public List<String> checkFiles(
-      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  public List<String> checkFiles(Args args, Path baseDir, Map<String, ?> model) {
     return LocalSource.templateProblems(baseDir, "src", args.src(), model);
   }
 

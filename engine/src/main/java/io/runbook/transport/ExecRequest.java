@@ -1,6 +1,7 @@
 package io.runbook.transport;
 
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -31,7 +32,7 @@ public record ExecRequest(
     if (command == null || command.isBlank()) throw new IllegalArgumentException("empty command");
     timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
     become = become == null ? Become.NONE : become;
-    env = env == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(env));
+    env = env == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(env));
   }
 
   /** The command line as the host's shell must run it: cd, exports and sudo applied. */

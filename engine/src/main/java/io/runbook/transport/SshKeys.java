@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.common.LoggerFactory;
 import net.schmizz.sshj.common.Message;
+import net.schmizz.sshj.common.SSHException;
 import net.schmizz.sshj.common.SSHPacket;
 import net.schmizz.sshj.userauth.AuthParams;
 import net.schmizz.sshj.userauth.UserAuthException;
@@ -273,7 +274,7 @@ final class SshKeys {
     }
 
     @Override
-    public void handle(Message msg, SSHPacket buf) throws net.schmizz.sshj.common.SSHException {
+    public void handle(Message msg, SSHPacket buf) throws SSHException {
       delegate.handle(msg, buf);
     }
 

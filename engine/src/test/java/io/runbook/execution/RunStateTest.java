@@ -23,6 +23,7 @@ import io.runbook.result.StepResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -259,7 +260,7 @@ class RunStateTest {
     Files.write(
         journal,
         "{\"event\":\"step_finished\",\"host\":\"h1\",\"ind".getBytes(StandardCharsets.UTF_8),
-        java.nio.file.StandardOpenOption.APPEND);
+        StandardOpenOption.APPEND);
     try (JournalWriter w = JournalWriter.append(state, "run-1")) {
       w.on(new RunResumed(T, "run-1", "resume", "me", "ctl", List.of("h1")));
     }

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.result.StepResult;
 import io.runbook.step.BackupStep;
+import io.runbook.step.RestoreStep;
 import io.runbook.step.StepContext;
 import io.runbook.template.Templates;
 import io.runbook.transport.Become;
+import io.runbook.transport.ExecRequest;
 import io.runbook.transport.LocalTransport;
 import io.runbook.transport.Transport;
 import java.nio.file.Files;
@@ -79,8 +81,7 @@ class ScrubberTest {
             f.toString().endsWith(".tar.gz")
                 ? local
                     .exec(
-                        io.runbook.transport.ExecRequest.builder(
-                                "tar -xzOf " + f + " " + config.toString().substring(1))
+                        ExecRequest.builder("tar -xzOf " + f + " " + config.toString().substring(1))
                             .build())
                     .stdoutText()
                 : Files.readString(f);
@@ -94,9 +95,9 @@ class ScrubberTest {
     // the rewritten backup restores as a rollback restores it: checksums first
     Files.writeString(config, "changed since\n");
     StepResult restore =
-        new io.runbook.step.RestoreStep()
+        new RestoreStep()
             .execute(
-                new io.runbook.step.RestoreStep.Args(
+                new RestoreStep.Args(
                     r.files().stream().filter(f -> f.endsWith(".tar.gz")).findFirst().orElseThrow(),
                     null,
                     null,

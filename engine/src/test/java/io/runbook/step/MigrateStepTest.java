@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -362,9 +363,7 @@ class MigrateStepTest {
     assertThat(r.status()).isEqualTo(Status.FAILED);
     assertThat(r.message()).isEqualTo("'table' must be a plain SQL name such as migrations");
     assertThat(host.requests).isEmpty();
-    assertThat(
-            org.assertj.core.api.Assertions.catchThrowable(
-                () -> new MigrationDb("sqlite", "a.db", injected)))
+    assertThat(Assertions.catchThrowable(() -> new MigrationDb("sqlite", "a.db", injected)))
         .isInstanceOf(IllegalArgumentException.class);
   }
 

@@ -10,8 +10,10 @@ import io.runbook.transport.LocalTransport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -174,8 +176,7 @@ class RestoreStepTest {
           sums,
           Files.readString(sums)
               .replaceAll(
-                  "(?m)^[0-9a-f]{64}(  " + java.util.regex.Pattern.quote(rel) + ")$",
-                  "0".repeat(64) + "$1"));
+                  "(?m)^[0-9a-f]{64}(  " + Pattern.quote(rel) + ")$", "0".repeat(64) + "$1"));
       StepResult r = restore("{dir: '" + run + "', name: app}");
       assertThat(r.status()).isEqualTo(Status.FAILED);
       assertThat(r.message())
@@ -209,9 +210,7 @@ class RestoreStepTest {
 
     @Test
     void aDataDirectoryReplacedByAFileComesBackAsTheDirectory() throws Exception {
-      Files.walk(data)
-          .sorted(java.util.Comparator.reverseOrder())
-          .forEach(p -> p.toFile().delete());
+      Files.walk(data).sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       Files.writeString(data, "oops, a file");
       StepResult r = restore("{dir: '" + run + "', name: app}");
       assertThat(r.status()).as(r.message()).isEqualTo(Status.CHANGED);

@@ -89,7 +89,7 @@ class VersionStepTest {
     StepResult r =
         run("{url: 'http://127.0.0.1:8080/_health', json_field: build.version, target: 2.0.0}");
     assertThat(host.last().command()).startsWith("curl -sS -K -");
-    assertThat(new String(host.last().stdin(), java.nio.charset.StandardCharsets.UTF_8))
+    assertThat(new String(host.last().stdin(), StandardCharsets.UTF_8))
         .isEqualTo("url = \"http://127.0.0.1:8080/_health\"\n");
     assertThat(r.data()).containsEntry("installed", "2.0.0-rc.1").containsEntry("bump", "patch");
     assertThat(run("{url: 'http://127.0.0.1:8080/_health', target: 2.0.0}").message())

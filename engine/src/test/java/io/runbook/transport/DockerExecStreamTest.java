@@ -14,6 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,7 +51,7 @@ class DockerExecStreamTest {
                       frame(1, new byte[0]),
                       frame(1, "!".getBytes(StandardCharsets.UTF_8)));
               for (int i = 0; i < frames.length; i += 3) {
-                write(ch, java.util.Arrays.copyOfRange(frames, i, Math.min(frames.length, i + 3)));
+                write(ch, Arrays.copyOfRange(frames, i, Math.min(frames.length, i + 3)));
               }
             });
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -74,7 +75,7 @@ class DockerExecStreamTest {
               readHead(ch);
               write(ch, "HTTP/1.1 101 UPGRADED\r\n\r\n");
               byte[] f = frame(1, "truncated".getBytes(StandardCharsets.UTF_8));
-              write(ch, java.util.Arrays.copyOf(f, f.length - 3));
+              write(ch, Arrays.copyOf(f, f.length - 3));
             });
     try (DockerExecStream s =
         DockerExecStream.start(
