@@ -96,7 +96,7 @@ final class ConsoleListener implements EventListener {
                   ? ""
                   : " → " + e.decision()));
       if (!e.failed().isEmpty()
-          || !e.decision().equals("continue") && !e.decision().equals("done")) {
+          || (!e.decision().equals("continue") && !e.decision().equals("done"))) {
         out.println(
             ansi.yellow(
                 "── batch "
@@ -124,7 +124,7 @@ final class ConsoleListener implements EventListener {
                       + " still had "
                       + e.processes().size()
                       + " process(es) running here (pid "
-                      + e.processes().get(0).split(" ")[0]
+                      + e.processes().get(0).split(" ", 2)[0]
                       + "): waited "
                       + Durations.format(Duration.ofMillis(e.waitedMillis()))
                       + ", "

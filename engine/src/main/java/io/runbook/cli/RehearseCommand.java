@@ -91,7 +91,7 @@ final class RehearseCommand implements Callable<Integer> {
     Plan plan = Engine.plan(target.request(file, rollout));
     Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
     PrintWriter out = spec.commandLine().getOut();
-    boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
+    boolean color = Terminal.present() && System.getenv("NO_COLOR") == null;
     Rehearsal rehearsal =
         new Rehearsal(
             new Rehearsal.Options(

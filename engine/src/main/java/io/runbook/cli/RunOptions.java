@@ -254,7 +254,7 @@ final class RunOptions {
         out.flush();
       };
     }
-    boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
+    boolean color = Terminal.present() && System.getenv("NO_COLOR") == null;
     return new ConsoleListener(out, color, Inputs.display(journal));
   }
 
@@ -263,7 +263,7 @@ final class RunOptions {
    * for).
    */
   private boolean ask(PrintWriter out, String question, Plan plan) {
-    if (System.console() == null) {
+    if (!Terminal.present()) {
       throw new RunbookException(
           ErrorCode.INVALID_INPUT,
           "no terminal to confirm on: pass --yes to apply "

@@ -179,7 +179,7 @@ final class AnsibleYaml implements YamlLoader.Scalars {
   /** {@code 1:30} is 90 (YAML 1.1's base 60). */
   private static double sexagesimal(String s) {
     double value = 0;
-    for (String part : s.split(":")) value = value * 60 + Double.parseDouble(part);
+    for (String part : s.split(":", -1)) value = value * 60 + Double.parseDouble(part);
     return value;
   }
 }

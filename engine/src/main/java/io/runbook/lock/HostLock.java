@@ -348,7 +348,7 @@ public final class HostLock {
     static Output parse(String text) {
       Map<String, Map<String, String>> sections = new HashMap<>();
       Map<String, String> current = sections.computeIfAbsent("", k -> new HashMap<>());
-      for (String line : text.split("\n")) {
+      for (String line : text.lines().toList()) {
         if (line.startsWith("[") && line.endsWith("]")) {
           current =
               sections.computeIfAbsent(line.substring(1, line.length() - 1), k -> new HashMap<>());

@@ -13,8 +13,7 @@ import java.util.stream.Stream;
 
 /**
  * A parsed runbook. Steps of {@link #common()} run on every host; steps of {@code modes.get(mode)}
- * run on hosts whose {@code mode} variable names that mode. Within a phase, common steps come
- * first.
+ * run on hosts whose "mode" variable names that mode. Within a phase, common steps come first.
  *
  * @param hosts the inventory pattern the runbook targets
  * @param timeout default time-out of a step

@@ -54,6 +54,8 @@ public final class FleetForecast {
   private FleetForecast() {}
 
   /**
+   * Forecasts the whole fleet's rollout from the rehearsed hosts' timings.
+   *
    * @param hostModes the mode of each targeted host, in plan order
    * @param timings measured per mode; every mode of {@code hostModes} must be present
    */
@@ -85,11 +87,12 @@ public final class FleetForecast {
       duration += d;
       window += w;
       maxDown = Math.max(maxDown, Math.min(b.size(), forks));
-      for (String m : fullOutage.keySet()) {
-        long inBatch = b.stream().filter(m::equals).count();
-        long inFleet = hostModes.stream().filter(m::equals).count();
-        if (inBatch == inFleet && waves == 1) fullOutage.put(m, timings.get(m).downtimeMs());
-      }
+      fullOutage.replaceAll(
+          (m, was) -> {
+            long inBatch = b.stream().filter(m::equals).count();
+            long inFleet = hostModes.stream().filter(m::equals).count();
+            return inBatch == inFleet && waves == 1 ? timings.get(m).downtimeMs() : was;
+          });
     }
     long hostDowntime = hostModes.stream().mapToLong(m -> timings.get(m).downtimeMs()).sum();
     return new Result(

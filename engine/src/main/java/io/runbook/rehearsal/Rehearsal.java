@@ -63,6 +63,8 @@ import org.snakeyaml.engine.v2.common.FlowStyle;
 public final class Rehearsal {
 
   /**
+   * What a rehearsal runs, and where it reports.
+   *
    * @param production the plan {@code apply} would run on production
    * @param inventoryFiles the production inventory's sources, every -i in order (for the record)
    * @param console makes the live view of the rehearsal's runs, given the journal file; null for
@@ -256,7 +258,7 @@ public final class Rehearsal {
       }
       Path inventory =
           writeInventory(
-              JournalWriter.runDir(o.stateDir(), runId).resolve("inventory.yaml"), standins, spec);
+              JournalWriter.runDir(o.stateDir(), runId).resolve("inventory.yaml"), standins);
       Plan plan = plan(inventory, runId, now);
       List<Pair> pairs = new ArrayList<>();
       for (Standin s : standins) {
@@ -604,8 +606,7 @@ public final class Rehearsal {
    * runbook's rehearsal.vars over them (not redacted: the runbook asked for those values), reached
    * through Docker.
    */
-  private Path writeInventory(Path file, List<Standin> standins, RehearsalSpec spec)
-      throws Exception {
+  private Path writeInventory(Path file, List<Standin> standins) throws Exception {
     Map<String, Object> groups = new LinkedHashMap<>();
     for (Standin p : standins) {
       Host prod = p.production().host();

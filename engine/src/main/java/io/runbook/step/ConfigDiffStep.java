@@ -21,6 +21,8 @@ public final class ConfigDiffStep extends StepType<ConfigDiffStep.Args> {
   static final List<String> KINDS = List.of("missing", "extra", "changed");
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param path the config file on the host, JSON or YAML
    * @param template a controller file rendered with FreeMarker first, relative to the runbook
    * @param against a controller file compared as it is (no rendering), relative to the runbook

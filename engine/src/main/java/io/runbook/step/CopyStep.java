@@ -17,6 +17,8 @@ import java.util.Optional;
 public final class CopyStep extends StepType<CopyStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param dest absolute path of the file on the host
    * @param content the file's text (already templated by the engine), or null
    * @param src a controller-side file, relative to the runbook's directory, copied byte for byte,

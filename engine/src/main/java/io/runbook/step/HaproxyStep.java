@@ -43,6 +43,8 @@ public final class HaproxyStep extends StepType<HaproxyStep.Args> {
   }
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param socket the runtime API socket on the host, default /run/haproxy/admin.sock
    * @param backend the backend (HAProxy's proxy name)
    * @param server the server in the backend
@@ -124,7 +126,7 @@ public final class HaproxyStep extends StepType<HaproxyStep.Args> {
    * runs).
    */
   private static boolean named(String s, boolean rendered) {
-    return s.matches(NAME) || !rendered && Templates.isTemplate(s);
+    return s.matches(NAME) || (!rendered && Templates.isTemplate(s));
   }
 
   @Override

@@ -26,6 +26,8 @@ public final class JsonSchemaStep extends StepType<JsonSchemaStep.Args> {
       SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param path the JSON or YAML file on the host
    * @param schema the schema file on the controller, relative to the runbook's directory
    */

@@ -18,6 +18,7 @@ final class LocalSource {
   private LocalSource() {}
 
   /** The bytes, or the failed result saying why there are none. */
+  @SuppressWarnings("ArrayRecordComponent") // a file's bytes, handed on; never compared
   record Loaded(byte[] bytes, StepResult failure) {}
 
   /**
@@ -28,7 +29,8 @@ final class LocalSource {
     List<String> problems = new ArrayList<>();
     if (src == null || src.isBlank()) {
       problems.add("'" + key + "' is empty");
-    } else if (src.endsWith("/") || Path.of(src).isAbsolute() && Files.isDirectory(Path.of(src))) {
+    } else if (src.endsWith("/")
+        || (Path.of(src).isAbsolute() && Files.isDirectory(Path.of(src)))) {
       problems.add(directory(key, src));
     } else if (Path.of(src).isAbsolute() && !Files.isRegularFile(Path.of(src))) {
       problems.add(key + " file not found on the controller: " + src);

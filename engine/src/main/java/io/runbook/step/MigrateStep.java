@@ -27,6 +27,8 @@ import java.util.Optional;
 public final class MigrateStep extends StepType<MigrateStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param engine sqlite or postgres
    * @param db the SQLite file on the host, or the PostgreSQL connection string
    * @param dir a controller directory of {@code *.sql} files, relative to the runbook

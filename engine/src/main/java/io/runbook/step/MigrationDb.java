@@ -142,7 +142,7 @@ record MigrationDb(String engine, String db, String table) {
    */
   String quotedTable() {
     StringBuilder out = new StringBuilder();
-    for (String part : table.split("\\.")) {
+    for (String part : table.split("\\.", -1)) {
       if (out.length() > 0) out.append('.');
       out.append('"').append(postgres() ? part.toLowerCase(Locale.ROOT) : part).append('"');
     }

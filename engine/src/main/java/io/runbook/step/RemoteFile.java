@@ -9,6 +9,7 @@ import io.runbook.transport.TransportException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -62,11 +63,11 @@ final class RemoteFile {
     boolean sameContent = now.exists() && checksum.equals(now.checksum());
     boolean sameMode =
         mode == null
-            || now.exists() && Integer.parseInt(mode, 8) == Integer.parseInt(now.mode(), 8);
+            || (now.exists() && Integer.parseInt(mode, 8) == Integer.parseInt(now.mode(), 8));
     // owner "app" is compared with the user only, "app:www" with user and group.
     String ownerNow =
         now.exists() && owner != null && !owner.contains(":")
-            ? now.owner().split(":")[0]
+            ? now.owner().split(":", 2)[0]
             : now.owner();
     boolean sameOwner = owner == null || owner.equals(ownerNow);
     Map<String, Object> data = new LinkedHashMap<>();
@@ -84,7 +85,7 @@ final class RemoteFile {
     }
     if (now.exists() && !sameContent) {
       if (backup) {
-        String bak = dest + "." + LocalDateTime.now().format(BACKUP_STAMP) + "~";
+        String bak = dest + "." + LocalDateTime.now(ZoneOffset.UTC).format(BACKUP_STAMP) + "~";
         ExecResult b = ctx.exec("cp -p " + Shell.quote(dest) + " " + Shell.quote(bak));
         if (b.exitCode() != 0) return failed(b, "cannot back up " + dest);
         data.put("backup_file", bak);
@@ -162,6 +163,7 @@ final class RemoteFile {
   }
 
   /** The bytes of a host file, or the failed result saying why they cannot be read. */
+  @SuppressWarnings("ArrayRecordComponent") // a file's bytes, handed on; never compared
   record Read(byte[] bytes, StepResult failure) {}
 
   static Read read(StepContext ctx, String path) {
@@ -210,7 +212,7 @@ final class RemoteFile {
 
   /** Null when the answer is not what {@link #inspect} prints (a host without GNU stat, say). */
   private static State parse(String out) {
-    String[] f = out.strip().split("\\s+");
+    String[] f = out.strip().split("\\s+", -1);
     if (f[0].equals("directory")) return new State(true, true, null, null, null, 0);
     if (f[0].equals("absent")) return new State(false, false, null, null, null, 0);
     if (f.length == 5
@@ -227,6 +229,7 @@ final class RemoteFile {
    * Undo by re-uploading the old bytes (when kept), then a shell command for mode, owner or
    * removal.
    */
+  @SuppressWarnings("ArrayRecordComponent") // the previous content to write back; never compared
   private record HostUndo(String description, String dest, byte[] content, String command)
       implements Step.Undo {
     @Override

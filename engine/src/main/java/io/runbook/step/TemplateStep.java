@@ -18,6 +18,8 @@ import java.util.Optional;
 public final class TemplateStep extends StepType<TemplateStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param src the template, relative to the runbook's directory
    * @param dest absolute path of the rendered file on the host
    * @param mode octal permissions such as "0644"; null keeps an existing file's mode (new files:

@@ -268,9 +268,11 @@ final class DockerExecStream implements AutoCloseable {
   }
 
   private static int headEnd(ByteBuffer buf) {
-    byte[] a = buf.array();
     for (int i = 3; i < buf.position(); i++) {
-      if (a[i - 3] == '\r' && a[i - 2] == '\n' && a[i - 1] == '\r' && a[i] == '\n') return i - 3;
+      if (buf.get(i - 3) == '\r'
+          && buf.get(i - 2) == '\n'
+          && buf.get(i - 1) == '\r'
+          && buf.get(i) == '\n') return i - 3;
     }
     return -1;
   }

@@ -8,6 +8,7 @@ import java.time.Duration;
  * last bytes of each stream; {@code stdoutTotal}/{@code stderrTotal} count everything that was
  * written.
  */
+@SuppressWarnings("ArrayRecordComponent") // output bytes as read; never compared or hashed
 public record ExecResult(
     int exitCode,
     byte[] stdout,

@@ -147,7 +147,7 @@ public final class OpenSshConfig {
 
   static Options parse(String output) {
     Map<String, List<String>> values = new LinkedHashMap<>();
-    for (String line : output.split("\n")) {
+    for (String line : output.lines().toList()) {
       String l = line.strip();
       if (l.isEmpty()) continue;
       int sp = l.indexOf(' ');

@@ -80,7 +80,7 @@ final class SshKeys {
     else files.addAll(auth.identityFiles());
 
     if (auth.publicKey()) {
-      List<SshAgent.Identity> held = agentKeys(settings, auth.agent());
+      List<SshAgent.Identity> held = agentKeys(auth.agent());
       Set<String> offered = new LinkedHashSet<>();
       // Agent keys matching an identity file first, in the files' order.
       for (Path f : files) {
@@ -166,7 +166,7 @@ final class SshKeys {
     return " (ansible_ssh_private_key_file of " + s.name() + ")";
   }
 
-  private static List<SshAgent.Identity> agentKeys(SshSettings settings, SshAgent agent) {
+  private static List<SshAgent.Identity> agentKeys(SshAgent agent) {
     if (agent == null) return List.of();
     try {
       return agent.identities();
@@ -184,7 +184,7 @@ final class SshKeys {
     Path pub = Path.of(key + ".pub");
     try {
       if (!Files.isReadable(pub)) return null;
-      String[] parts = Files.readString(pub, StandardCharsets.UTF_8).strip().split("\\s+");
+      String[] parts = Files.readString(pub, StandardCharsets.UTF_8).strip().split("\\s+", -1);
       return parts.length >= 2 ? Base64.getDecoder().decode(parts[1]) : null;
     } catch (IOException | IllegalArgumentException e) {
       return null;

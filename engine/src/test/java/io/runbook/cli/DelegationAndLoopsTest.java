@@ -191,8 +191,14 @@ class DelegationAndLoopsTest {
         Files.readString(rb)
             .replace(
                 "phases:\n",
-                "before_all:\n  on: lb\n  steps:\n    - name: Drain\n      shell: touch [=work]/drained\n"
-                    + "phases:\n"));
+                """
+                before_all:
+                  on: lb
+                  steps:
+                    - name: Drain
+                      shell: touch [=work]/drained
+                phases:
+                """));
     Run run =
         Cli.run(
             "rehearse",

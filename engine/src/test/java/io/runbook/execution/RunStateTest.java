@@ -274,7 +274,7 @@ class RunStateTest {
         "{\"event\":\"host_finished\",\"result\":{\"host\":\"h2\",\"outcome\":\"\u00ff"
             .getBytes(StandardCharsets.ISO_8859_1);
     List<byte[]> lines = new ArrayList<>();
-    for (String l : Files.readString(journal).split("\n"))
+    for (String l : Files.readString(journal).lines().toList())
       lines.add(l.getBytes(StandardCharsets.UTF_8));
     lines.add(2, bad);
     try (var out = Files.newOutputStream(journal)) {

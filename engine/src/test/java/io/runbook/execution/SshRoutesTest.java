@@ -219,7 +219,7 @@ class SshRoutesTest {
         if (jumps == null) {
           assertThat(s.via()).as(name).isNull();
         } else {
-          String[] hops = jumps.split(",");
+          String[] hops = jumps.split(",", -1);
           assertThat(s.via()).as(name).isNotNull();
           assertThat(s.via().name()).as(name).isEqualTo(hops[hops.length - 1]);
           assertThat(s.jumps()).as(name).hasSizeGreaterThanOrEqualTo(hops.length);

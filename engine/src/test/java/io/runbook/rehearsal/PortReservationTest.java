@@ -1,5 +1,6 @@
 package io.runbook.rehearsal;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -27,6 +28,9 @@ class PortReservationTest {
       reserved.close();
     }
     try (ServerSocket service = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      assertThat(service.getLocalPort())
+          .as("the service binds the port it was offered")
+          .isEqualTo(port);
       assertThatCode(reserved::close).as("letting go twice").doesNotThrowAnyException();
     }
   }

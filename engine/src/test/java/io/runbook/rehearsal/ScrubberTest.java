@@ -1,5 +1,6 @@
 package io.runbook.rehearsal;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.result.StepResult;
@@ -37,7 +38,7 @@ class ScrubberTest {
     Files.writeString(
         config, "{\"auth\": {\"session_secret\": \"" + prod + "\"}, \"port\": 8080}\n");
     Path db = Files.createDirectories(app.resolve("data")).resolve("sample.db");
-    Files.write(db, ("SQLite format 3\0" + prod).getBytes());
+    Files.write(db, ("SQLite format 3\0" + prod).getBytes(UTF_8));
     Transport local = new LocalTransport("test");
     Ctx ctx = new Ctx(local);
     StepResult backup =
@@ -90,7 +91,7 @@ class ScrubberTest {
     }
     assertThat(Files.readAllBytes(db))
         .as("a binary file keeps its bytes")
-        .isEqualTo(("SQLite format 3\0" + prod).getBytes());
+        .isEqualTo(("SQLite format 3\0" + prod).getBytes(UTF_8));
 
     // the rewritten backup restores as a rollback restores it: checksums first
     Files.writeString(config, "changed since\n");

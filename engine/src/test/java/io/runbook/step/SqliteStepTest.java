@@ -213,10 +213,12 @@ class SqliteStepTest {
           new ProcessBuilder(
                   "python3",
                   "-c",
-                  "import sqlite3, sys\n"
-                      + "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-                      + "c.execute('BEGIN IMMEDIATE'); c.execute(\"INSERT INTO users(name) VALUES ('uncommitted')\")\n"
-                      + "print('writing', flush=True); sys.stdin.read(); c.execute('COMMIT')\n",
+                  """
+                  import sqlite3, sys
+                  c = sqlite3.connect(sys.argv[1], isolation_level=None)
+                  c.execute('BEGIN IMMEDIATE'); c.execute("INSERT INTO users(name) VALUES ('uncommitted')")
+                  print('writing', flush=True); sys.stdin.read(); c.execute('COMMIT')
+                  """,
                   db.toString())
               .start();
       try (BufferedReader out =

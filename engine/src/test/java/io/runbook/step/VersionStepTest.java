@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.runbook.result.Status;
 import io.runbook.result.StepResult;
 import io.runbook.transport.LocalTransport;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -129,7 +130,7 @@ class VersionStepTest {
 
     @BeforeEach
     void setUp() throws Exception {
-      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
       server.createContext(
           "/_health",
           ex -> {

@@ -35,8 +35,13 @@ class DockerExecStreamTest {
               readHead(ch);
               write(
                   ch,
-                  "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
-                      + "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
+                  """
+                  HTTP/1.1 101 UPGRADED\r
+                  Content-Type: application/vnd.docker.raw-stream\r
+                  Connection: Upgrade\r
+                  Upgrade: tcp\r
+                  \r
+                  """);
               // stdin until the half-close, then echo it as stdout and a note as stderr, in awkward
               // pieces
               ByteBuffer b = ByteBuffer.allocate(1024);
