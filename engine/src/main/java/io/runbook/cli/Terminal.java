@@ -20,10 +20,8 @@ final class Terminal {
     try {
       Method isTerminal = Console.class.getMethod("isTerminal");
       return Boolean.TRUE.equals(isTerminal.invoke(c)) ? c : null;
-    } catch (NoSuchMethodException before22) {
-      return c;
-    } catch (ReflectiveOperationException e) {
-      return c;
+    } catch (ReflectiveOperationException before22) {
+      return c; // JDK 17 to 21: a console at all means a terminal
     }
   }
 

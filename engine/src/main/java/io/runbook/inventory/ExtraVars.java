@@ -14,10 +14,9 @@ import java.util.regex.Pattern;
 
 /**
  * {@code -e} arguments as Ansible takes them: {@code @FILE} is a YAML or JSON file (vault-encrypted
- * or holding {@code !vault} values) that must hold a mapping; an argument starting with <code>
- * &#123;</code> or {@code [} is inline YAML/JSON; anything else is {@code KEY=VALUE} pairs
- * separated by spaces (quotes group words). A later argument overrides an earlier one, whole value
- * by whole value.
+ * or holding {@code !vault} values) that must hold a mapping; an argument starting with a brace or
+ * a bracket is inline YAML/JSON; anything else is {@code KEY=VALUE} pairs separated by spaces
+ * (quotes group words). A later argument overrides an earlier one, whole value by whole value.
  *
  * <p>One difference, kept from runbook's own {@code -e}: in {@code KEY=VALUE}, a value of digits is
  * a number and {@code true}/{@code false} a boolean (Ansible keeps both as strings), so that {@code

@@ -36,8 +36,8 @@ public final class Vault {
   /**
    * One password, with the label {@code --vault-id label@file} gave it ({@code default} otherwise).
    */
-  @SuppressWarnings(
-      "ArrayRecordComponent") // bytes, so the password never becomes a String; never compared
+  // bytes, so the password never becomes a String; never compared
+  @SuppressWarnings("ArrayRecordComponent")
   public record Secret(String label, byte[] password, String source) {
     public Secret {
       Objects.requireNonNull(label, "label");

@@ -18,7 +18,8 @@ final class LocalSource {
   private LocalSource() {}
 
   /** The bytes, or the failed result saying why there are none. */
-  @SuppressWarnings("ArrayRecordComponent") // a file's bytes, handed on; never compared
+  // a file's bytes, handed on; never compared
+  @SuppressWarnings("ArrayRecordComponent")
   record Loaded(byte[] bytes, StepResult failure) {}
 
   /**

@@ -163,7 +163,8 @@ final class RemoteFile {
   }
 
   /** The bytes of a host file, or the failed result saying why they cannot be read. */
-  @SuppressWarnings("ArrayRecordComponent") // a file's bytes, handed on; never compared
+  // a file's bytes, handed on; never compared
+  @SuppressWarnings("ArrayRecordComponent")
   record Read(byte[] bytes, StepResult failure) {}
 
   static Read read(StepContext ctx, String path) {
@@ -229,7 +230,8 @@ final class RemoteFile {
    * Undo by re-uploading the old bytes (when kept), then a shell command for mode, owner or
    * removal.
    */
-  @SuppressWarnings("ArrayRecordComponent") // the previous content to write back; never compared
+  // the previous content to write back; never compared
+  @SuppressWarnings("ArrayRecordComponent")
   private record HostUndo(String description, String dest, byte[] content, String command)
       implements Step.Undo {
     @Override

@@ -16,7 +16,8 @@ import java.util.Map;
  * @param chdir directory to run in, or null for the login directory
  * @param maxOutput how many bytes of each output stream to keep (the tail is kept)
  */
-@SuppressWarnings("ArrayRecordComponent") // stdin as given; never compared or hashed
+// stdin as given; never compared or hashed
+@SuppressWarnings("ArrayRecordComponent")
 public record ExecRequest(
     String command,
     byte[] stdin,
