@@ -5,6 +5,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -116,8 +117,8 @@ public final class PrivateFiles {
 
   private static void restrict(Path p, Set<PosixFilePermission> mode) throws IOException {
     // only runbook's own files and directories: never a device or whatever a link points at
-    if (!Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-        && !Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     try {

@@ -82,12 +82,14 @@ class PackageDependenciesTest {
   @Test
   void theSourcesNameInlineQualifiedNamesButNotInCommentsOrStrings() {
     String src =
-        "package io.runbook.yaml;\n"
-            + "import io.runbook.ErrorCode;\n"
-            + "// io.runbook.cli.Main in a comment\n"
-            + "/** {@link io.runbook.report.Html} */\n"
-            + "class A { String s = \"io.runbook.lock.HostLock \\\" io.runbook.lock.X\"; char c = '\"';\n"
-            + "  boolean t = io.runbook.template.Templates.isTemplate(s); }\n";
+        """
+        package io.runbook.yaml;
+        import io.runbook.ErrorCode;
+        // io.runbook.cli.Main in a comment
+        /** {@link io.runbook.report.Html} */
+        class A { String s = "io.runbook.lock.HostLock \\" io.runbook.lock.X"; char c = '"';
+          boolean t = io.runbook.template.Templates.isTemplate(s); }
+        """;
     assertThat(named(src))
         .as("its own package and ErrorCode (in io.runbook itself) are no package below")
         .containsExactly("template");

@@ -3,8 +3,15 @@ package io.runbook.cli;
 import io.runbook.engine.Engine;
 import io.runbook.event.RunStarted;
 import io.runbook.execution.Plan;
+import io.runbook.journal.JournalWriter;
+import io.runbook.rehearsal.ClientDowntime;
+import io.runbook.yaml.Problems;
+import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -22,7 +29,7 @@ import picocli.CommandLine.Spec;
       "Writes the run's journal to <state-dir>/runs/<run-id>/journal.jsonl."
     })
 final class ApplyCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "RUNBOOK", description = "The runbook file (YAML).")
   String runbook;
@@ -31,7 +38,7 @@ final class ApplyCommand implements Callable<Integer> {
   @Mixin RolloutOptions rollout;
   @Mixin RunOptions run;
 
-  @picocli.CommandLine.Option(
+  @CommandLine.Option(
       names = "--measure-downtime",
       description =
           "Poll each host's health URL "
@@ -49,7 +56,7 @@ final class ApplyCommand implements Callable<Integer> {
             file,
             Engine.sourcesRecord(target.inventory),
             target.limit,
-            Inputs.extraVars(target.extraVars, target.vault(), new io.runbook.yaml.Problems()));
+            Inputs.extraVars(target.extraVars, target.vault(), new Problems()));
     // Whether this very plan was rehearsed; on stderr under --json, whose stdout is JSON lines
     // only.
     Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
@@ -58,14 +65,12 @@ final class ApplyCommand implements Callable<Integer> {
     if (rehearsed != null)
       (run.json ? spec.commandLine().getErr() : spec.commandLine().getOut()).println(rehearsed);
     if (!measureDowntime) return run.execute(spec, plan, request);
-    io.runbook.rehearsal.ClientDowntime probes =
-        io.runbook.rehearsal.ClientDowntime.start(plan, run.connection.settings());
+    ClientDowntime probes = ClientDowntime.start(plan, run.connection.settings());
     try {
       return run.execute(spec, plan, request);
     } finally {
-      java.util.Map<String, Long> down = probes.stop();
-      java.io.PrintWriter out =
-          run.json ? spec.commandLine().getErr() : spec.commandLine().getOut();
+      Map<String, Long> down = probes.stop();
+      PrintWriter out = run.json ? spec.commandLine().getErr() : spec.commandLine().getOut();
       out.println(
           down.isEmpty()
               ? "downtime: no host has a health URL to measure it with"
@@ -76,8 +81,8 @@ final class ApplyCommand implements Callable<Integer> {
                           .map(e -> e.getKey() + " " + e.getValue() + " ms")
                           .toList()));
       out.flush();
-      Path dir = io.runbook.journal.JournalWriter.runDir(run.stateDir, plan.runId());
-      if (java.nio.file.Files.isDirectory(dir)) probes.write(dir, down);
+      Path dir = JournalWriter.runDir(run.stateDir, plan.runId());
+      if (Files.isDirectory(dir)) probes.write(dir, down);
     }
   }
 }

@@ -116,7 +116,7 @@ final class ConnectionOptions {
       Secret s = new Secret(env);
       return key -> s;
     }
-    Console console = System.console();
+    Console console = Terminal.console();
     if (console == null) return KeyPassphrases.NONE;
     Map<Path, Secret> asked = new ConcurrentHashMap<>();
     // Hosts connect in parallel: one question per key, asked once, the others wait for its answer.
@@ -133,7 +133,7 @@ final class ConnectionOptions {
   }
 
   private static Secret ask(String prompt, String option) {
-    Console console = System.console();
+    Console console = Terminal.console();
     if (console == null) {
       throw new RunbookException(
           ErrorCode.INVALID_INPUT,

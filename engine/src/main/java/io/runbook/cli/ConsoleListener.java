@@ -6,9 +6,11 @@ import io.runbook.event.Event;
 import io.runbook.event.EventListener;
 import io.runbook.event.HostFinished;
 import io.runbook.event.LockChanged;
+import io.runbook.event.OrphanFound;
 import io.runbook.event.RollbackFinished;
 import io.runbook.event.RollbackStarted;
 import io.runbook.event.RunFinished;
+import io.runbook.event.RunResumed;
 import io.runbook.event.RunStarted;
 import io.runbook.event.StepFinished;
 import io.runbook.result.HostResult;
@@ -18,6 +20,7 @@ import io.runbook.result.StepResult;
 import io.runbook.yaml.Durations;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Live per-host progress, one line per finished step, and a recap table at the end. */
@@ -26,7 +29,7 @@ final class ConsoleListener implements EventListener {
   private final PrintWriter out;
   private final Ansi ansi;
   private final String journal;
-  private final java.util.List<String> batches = new java.util.ArrayList<>();
+  private final List<String> batches = new ArrayList<>();
 
   ConsoleListener(PrintWriter out, boolean color, String journal) {
     this.out = out;
@@ -47,7 +50,7 @@ final class ConsoleListener implements EventListener {
               + e.inventory()
               + " · forks "
               + e.forks());
-    } else if (event instanceof io.runbook.event.RunResumed e) {
+    } else if (event instanceof RunResumed e) {
       out.println(
           ansi.bold(e.action() + " of run " + e.runId())
               + " by "
@@ -93,7 +96,7 @@ final class ConsoleListener implements EventListener {
                   ? ""
                   : " → " + e.decision()));
       if (!e.failed().isEmpty()
-          || !e.decision().equals("continue") && !e.decision().equals("done")) {
+          || (!e.decision().equals("continue") && !e.decision().equals("done"))) {
         out.println(
             ansi.yellow(
                 "── batch "
@@ -106,7 +109,7 @@ final class ConsoleListener implements EventListener {
       out.println(
           prefix(e.host())
               + ansi.red("LOCK LOST to run " + e.from() + ": stopped changing this host"));
-    } else if (event instanceof io.runbook.event.OrphanFound e) {
+    } else if (event instanceof OrphanFound e) {
       String did =
           switch (e.action()) {
             case "ended" -> "it ended while we waited";
@@ -121,7 +124,7 @@ final class ConsoleListener implements EventListener {
                       + " still had "
                       + e.processes().size()
                       + " process(es) running here (pid "
-                      + e.processes().get(0).split(" ")[0]
+                      + e.processes().get(0).split(" ", 2)[0]
                       + "): waited "
                       + Durations.format(Duration.ofMillis(e.waitedMillis()))
                       + ", "

@@ -1,7 +1,10 @@
 package io.runbook.cli;
 
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,8 +34,8 @@ final class DemoCommand implements Callable<Integer> {
     Path home = Path.of(System.getProperty("runbook.home", ".")).toAbsolutePath().normalize();
     Path inventory = home.resolve("inventory/local.yaml");
     if (!Files.exists(inventory)) {
-      throw new io.runbook.RunbookException(
-          io.runbook.ErrorCode.INVALID_INPUT,
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
           "cannot find " + inventory + ": run the demo from the runbook checkout (./runbook demo)");
     }
     CommandLine root = spec.commandLine().getParent();
@@ -79,7 +82,7 @@ final class DemoCommand implements Callable<Integer> {
 
   private String[] args(String... a) {
     if (!json) return a;
-    String[] b = java.util.Arrays.copyOf(a, a.length + 1);
+    String[] b = Arrays.copyOf(a, a.length + 1);
     b[a.length] = "--json";
     return b;
   }

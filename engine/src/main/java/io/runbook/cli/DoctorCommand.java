@@ -10,6 +10,7 @@ import io.runbook.yaml.Problems;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Spec;
       "Exit 0 when every host is ready, 2 when one is not, 4 when one cannot be connected to as configured."
     })
 final class DoctorCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Option(
       names = {"-i", "--inventory"},

@@ -3,6 +3,7 @@ package io.runbook.cli;
 import io.runbook.journal.EventJson;
 import io.runbook.journal.JournalReader;
 import io.runbook.journal.RunSummary;
+import io.runbook.rehearsal.RehearsalVerdict;
 import io.runbook.yaml.Durations;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -12,7 +13,9 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -29,7 +32,7 @@ import picocli.CommandLine.Spec;
 final class HistoryCommand implements Callable<Integer> {
   static final DateTimeFormatter STARTED = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
 
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Option(
       names = "--state-dir",
@@ -98,10 +101,8 @@ final class HistoryCommand implements Callable<Integer> {
     return rehearsal(r).map(v -> v.outcome() + " (on disposable copies)").orElse(r.tally());
   }
 
-  static java.util.Optional<io.runbook.rehearsal.RehearsalVerdict> rehearsal(RunSummary r) {
-    return r.journal() == null
-        ? java.util.Optional.empty()
-        : io.runbook.rehearsal.RehearsalVerdict.read(r.journal().getParent());
+  static Optional<RehearsalVerdict> rehearsal(RunSummary r) {
+    return r.journal() == null ? Optional.empty() : RehearsalVerdict.read(r.journal().getParent());
   }
 
   /**

@@ -8,9 +8,13 @@ import io.runbook.inventory.ExtraVars;
 import io.runbook.inventory.Inventory;
 import io.runbook.inventory.InventoryLoader;
 import io.runbook.inventory.Vault;
+import io.runbook.rehearsal.PlanHash;
+import io.runbook.rehearsal.Rehearsals;
 import io.runbook.secret.SecretValues;
 import io.runbook.yaml.Problems;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
@@ -77,14 +81,14 @@ final class Inputs {
 
   /** {@code -e} arguments as Ansible takes them (see {@link ExtraVars}). */
   static Map<String, Object> extraVars(List<String> extra, Vault vault, Problems problems) {
-    return ExtraVars.parse(extra, vault, new java.util.LinkedHashSet<>(), cwd(), problems);
+    return ExtraVars.parse(extra, vault, new LinkedHashSet<>(), cwd(), problems);
   }
 
   /**
    * A warning on {@code err} for each {@code -e} variable that nothing in the plan reads (it
    * changes nothing).
    */
-  static void warnUnread(java.io.PrintWriter err, Plan plan, List<String> extra) {
+  static void warnUnread(PrintWriter err, Plan plan, List<String> extra) {
     List<String> unread =
         io.runbook.rehearsal.ExtraVars.unread(plan, extraVars(extra, new Problems()));
     if (unread.isEmpty()) return;
@@ -109,12 +113,12 @@ final class Inputs {
    */
   static String rehearsalStatus(
       Path stateDir, Path runbookFile, List<String> inventoryArgs, Plan plan, List<String> extra) {
-    return io.runbook.rehearsal.Rehearsals.status(
+    return Rehearsals.status(
         stateDir,
         runbookFile,
         Engine.sources(inventoryArgs),
-        io.runbook.rehearsal.PlanHash.of(plan, extraVars(extra, new Problems())),
-        io.runbook.rehearsal.Rehearsals.declared(plan.runbook()));
+        PlanHash.of(plan, extraVars(extra, new Problems())),
+        Rehearsals.declared(plan.runbook()));
   }
 
   /** Paths in messages are relative to where the user stands, as they typed them. */

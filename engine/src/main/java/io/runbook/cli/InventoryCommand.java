@@ -3,14 +3,18 @@ package io.runbook.cli;
 import io.runbook.inventory.Group;
 import io.runbook.inventory.Host;
 import io.runbook.inventory.Inventory;
+import io.runbook.inventory.Vault;
 import io.runbook.journal.EventJson;
 import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -22,7 +26,7 @@ import picocli.CommandLine.Spec;
         "List the inventory's groups and hosts with each host's merged variables, resolved as "
             + "Ansible does (group vars by depth, group_vars/, host vars, host_vars/); vaulted values are masked.")
 final class InventoryCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Option(
       names = {"-i", "--inventory"},
@@ -31,26 +35,26 @@ final class InventoryCommand implements Callable<Integer> {
       description =
           "Inventory file or directory (YAML, INI or executable), or NAME for inventory/NAME.yaml. "
               + "Repeat to read several, in order.")
-  java.util.List<String> inventory;
+  List<String> inventory;
 
   @Option(
       names = "--playbook-dir",
       paramLabel = "DIR",
       description =
           "A runbook's directory, whose group_vars/ and host_vars/ apply too (as ansible-inventory's option).")
-  java.nio.file.Path playbookDir;
+  Path playbookDir;
 
   @Option(
       names = "--vault-password-file",
       paramLabel = "FILE",
       description = "Ansible Vault password file. Repeatable.")
-  java.util.List<String> vaultPasswordFiles;
+  List<String> vaultPasswordFiles;
 
   @Option(
       names = "--vault-id",
       paramLabel = "[LABEL@]FILE",
       description = "Vault password file with a label. Repeatable.")
-  java.util.List<String> vaultIds;
+  List<String> vaultIds;
 
   @Option(
       names = {"-l", "--limit"},
@@ -68,7 +72,7 @@ final class InventoryCommand implements Callable<Integer> {
         Inputs.inventory(
             inventory,
             playbookDir,
-            io.runbook.inventory.Vault.fromOptions(vaultPasswordFiles, vaultIds, System.getenv()),
+            Vault.fromOptions(vaultPasswordFiles, vaultIds, System.getenv()),
             problems);
     problems.throwIfAny();
     if (limit != null)
@@ -107,7 +111,7 @@ final class InventoryCommand implements Callable<Integer> {
 
   /** Vaulted values never reach the terminal. */
   @SuppressWarnings("unchecked")
-  static <T> T mask(T value, java.util.Set<String> secrets) {
+  static <T> T mask(T value, Set<String> secrets) {
     if (value instanceof String s && secrets.contains(s)) return (T) "********";
     if (value instanceof Map<?, ?> m) {
       Map<Object, Object> out = new LinkedHashMap<>();

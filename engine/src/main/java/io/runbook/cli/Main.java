@@ -3,8 +3,10 @@ package io.runbook.cli;
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
 import io.runbook.yaml.Problems.InvalidInputException;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,8 +63,8 @@ public final class Main {
   public static int run(PrintStream out, PrintStream err, String... args) {
     Main main = new Main();
     CommandLine cli = new CommandLine(main);
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
+    cli.setOut(new PrintWriter(new OutputStreamWriter(out, Charset.defaultCharset()), true));
+    cli.setErr(new PrintWriter(new OutputStreamWriter(err, Charset.defaultCharset()), true));
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionStrategy(OptionRanges.strategy());
     // '-e @vars.yml' names a variables file, as in Ansible; picocli would read it as an argument

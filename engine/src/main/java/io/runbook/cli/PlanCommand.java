@@ -11,8 +11,10 @@ import io.runbook.secret.Redactor;
 import io.runbook.secret.SecretValues;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -25,7 +27,7 @@ import picocli.CommandLine.Spec;
         "Print, per host, the mode chosen and the resolved steps in order with their rollback "
             + "handlers. Connects to nothing and changes nothing; fails like apply would on invalid input.")
 final class PlanCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "RUNBOOK", description = "The runbook file (YAML).")
   String runbook;
@@ -33,12 +35,12 @@ final class PlanCommand implements Callable<Integer> {
   @Mixin TargetOptions target;
   @Mixin RolloutOptions rollout;
 
-  @picocli.CommandLine.Option(
+  @CommandLine.Option(
       names = "--state-dir",
       defaultValue = ".runbook",
       description =
           "Where runs and rehearsals are kept, to say whether this plan was rehearsed (default ${DEFAULT-VALUE}).")
-  java.nio.file.Path stateDir;
+  Path stateDir;
 
   @Override
   public Integer call() {

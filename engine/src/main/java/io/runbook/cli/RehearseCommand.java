@@ -1,5 +1,7 @@
 package io.runbook.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
 import io.runbook.engine.Engine;
@@ -10,6 +12,7 @@ import io.runbook.yaml.Problems;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,7 +36,7 @@ import picocli.CommandLine.Spec;
           + "finish), 3 when a rollback handler failed on a rehearsal host, 130 when interrupted, 4 on invalid input."
     })
 final class RehearseCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "RUNBOOK", description = "The runbook file (YAML).")
   String runbook;
@@ -88,7 +91,7 @@ final class RehearseCommand implements Callable<Integer> {
     Plan plan = Engine.plan(target.request(file, rollout));
     Inputs.warnUnread(spec.commandLine().getErr(), plan, target.extraVars);
     PrintWriter out = spec.commandLine().getOut();
-    boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
+    boolean color = Terminal.present() && System.getenv("NO_COLOR") == null;
     Rehearsal rehearsal =
         new Rehearsal(
             new Rehearsal.Options(
@@ -115,7 +118,7 @@ final class RehearseCommand implements Callable<Integer> {
                   try {
                     if (json) {
                       out.println(
-                          new com.fasterxml.jackson.databind.ObjectMapper()
+                          new ObjectMapper()
                               .writerWithDefaultPrettyPrinter()
                               .writeValueAsString(report.toJson()));
                     } else {
@@ -129,7 +132,7 @@ final class RehearseCommand implements Callable<Integer> {
                                       .resolve(report.runId())
                                       .resolve("rehearsal.md")));
                     }
-                  } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                  } catch (JsonProcessingException e) {
                     throw new IllegalStateException(e);
                   }
                   out.flush();

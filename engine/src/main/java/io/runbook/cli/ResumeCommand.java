@@ -6,6 +6,7 @@ import io.runbook.engine.Engine;
 import io.runbook.execution.Plan;
 import io.runbook.execution.RunState;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Spec;
           + "are restored; finished batches are not run again; the remaining batches run as they would have."
     })
 final class ResumeCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Parameters(
       index = "0",

@@ -6,10 +6,13 @@ import io.runbook.engine.Engine;
 import io.runbook.execution.Executor;
 import io.runbook.execution.Plan;
 import io.runbook.execution.RunState;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,7 +29,7 @@ import picocli.CommandLine.Spec;
           + "back, or never changed, are not touched, and a second rollback contacts no host."
     })
 final class RollbackCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Parameters(
       index = "0",
@@ -77,8 +80,7 @@ final class RollbackCommand implements Callable<Integer> {
       }
     }
     List<String> todo = Executor.undoable(plan, state, only);
-    java.util.Map<String, List<String>> past =
-        new java.util.LinkedHashMap<>(Executor.pastCleanup(plan, state));
+    Map<String, List<String>> past = new LinkedHashMap<>(Executor.pastCleanup(plan, state));
     past.keySet().retainAll(todo);
     if (!past.isEmpty() && !afterCleanup) {
       List<String> lines =

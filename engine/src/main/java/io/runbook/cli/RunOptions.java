@@ -13,22 +13,26 @@ import io.runbook.execution.Executor;
 import io.runbook.execution.Plan;
 import io.runbook.execution.RunControl;
 import io.runbook.execution.StandardConnector;
+import io.runbook.inventory.Host;
 import io.runbook.journal.EventJson;
 import io.runbook.journal.JournalWriter;
 import io.runbook.result.RunResult;
 import io.runbook.secret.SecretValues;
 import io.runbook.secret.SecretsFile;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -111,7 +115,7 @@ final class RunOptions {
       Plan plan,
       String verb,
       boolean append,
-      java.util.function.Function<Executor, RunResult> action)
+      Function<Executor, RunResult> action)
       throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (forks < 1)
@@ -120,7 +124,7 @@ final class RunOptions {
     // before asking.
     StandardConnector connector = StandardConnector.forForks(connection.settings(), forks);
     // the hosts steps are delegated to are reached with their own settings, checked alike
-    java.util.Map<String, io.runbook.inventory.Host> reached = new java.util.LinkedHashMap<>();
+    Map<String, Host> reached = new LinkedHashMap<>();
     plan.hosts().forEach(h -> reached.put(h.name(), h.host()));
     plan.hosts().forEach(h -> h.delegates().forEach(reached::putIfAbsent));
     if (plan.once() != null) {
@@ -250,7 +254,7 @@ final class RunOptions {
         out.flush();
       };
     }
-    boolean color = System.console() != null && System.getenv("NO_COLOR") == null;
+    boolean color = Terminal.present() && System.getenv("NO_COLOR") == null;
     return new ConsoleListener(out, color, Inputs.display(journal));
   }
 
@@ -259,7 +263,7 @@ final class RunOptions {
    * for).
    */
   private boolean ask(PrintWriter out, String question, Plan plan) {
-    if (System.console() == null) {
+    if (!Terminal.present()) {
       throw new RunbookException(
           ErrorCode.INVALID_INPUT,
           "no terminal to confirm on: pass --yes to apply "
@@ -274,7 +278,7 @@ final class RunOptions {
       String answer =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
       return answer != null && (answer.equalsIgnoreCase("y") || answer.equalsIgnoreCase("yes"));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return false;
     }
   }

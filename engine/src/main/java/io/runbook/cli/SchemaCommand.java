@@ -10,7 +10,9 @@ import io.runbook.step.Step;
 import io.runbook.step.StepRegistry;
 import io.runbook.yaml.JsonSchemas;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -21,7 +23,7 @@ import picocli.CommandLine.Spec;
     description =
         "Print the JSON Schema of runbooks (with every step type), of inventories, or of one step type's arguments.")
 final class SchemaCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Parameters(
       index = "0",
@@ -46,8 +48,7 @@ final class SchemaCommand implements Callable<Integer> {
                                   "no schema named '"
                                       + what
                                       + "': use runbook, inventory, or one of "
-                                      + String.join(
-                                          ", ", new java.util.TreeSet<>(StepRegistry.keys()))))
+                                      + String.join(", ", new TreeSet<>(StepRegistry.keys()))))
                       .schemaResource());
         };
     spec.commandLine()

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Spec;
             + "A file with a runbook header (apiVersion, kind), phases or modes is a runbook; one with 'all:' "
             + "or other groups is an inventory.")
 final class ValidateCommand implements Callable<Integer> {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandLine.Model.CommandSpec spec;
 
   @Parameters(arity = "1..*", paramLabel = "FILE", description = "Runbook or inventory files.")
   List<Path> files;

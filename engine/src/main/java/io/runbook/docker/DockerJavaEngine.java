@@ -76,7 +76,7 @@ public final class DockerJavaEngine implements DockerEngine {
                         + " ]; then echo denied; else echo ok; fi; id -un")
                 .timeout(Duration.ofSeconds(30))
                 .build());
-    String[] answer = probe.stdoutText().strip().split("\\R");
+    String[] answer = probe.stdoutText().strip().split("\\R", -1);
     String user = answer.length > 1 ? answer[1] : "the login user";
     if (answer[0].equals("missing")) {
       throw new RunbookException(

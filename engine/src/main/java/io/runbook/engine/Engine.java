@@ -212,7 +212,7 @@ public final class Engine {
           longest = s.spec().timeout();
       }
     }
-    Duration floor = Duration.ofSeconds(Math.max(5, asked.getSeconds()));
+    Duration floor = Duration.ofSeconds(Math.max(5, asked.toSeconds()));
     Duration needed = longest.plusSeconds(60);
     Duration lease = floor.compareTo(needed) >= 0 ? floor : needed;
     return new RunControl(

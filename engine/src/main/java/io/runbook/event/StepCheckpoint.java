@@ -2,6 +2,8 @@ package io.runbook.event;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -17,10 +19,7 @@ public record StepCheckpoint(
     implements Event {
 
   public StepCheckpoint {
-    data =
-        data == null
-            ? Map.of()
-            : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(data));
+    data = data == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(data));
   }
 
   public StepCheckpoint(Instant at, String host, int index, Map<String, Object> data) {

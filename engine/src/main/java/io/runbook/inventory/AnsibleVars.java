@@ -78,14 +78,11 @@ final class AnsibleVars {
     if (value instanceof Boolean b) return Optional.of(b);
     if (value instanceof Long l && (l == 0 || l == 1)) return Optional.of(l == 1);
     if (value instanceof String s) {
-      switch (s.toLowerCase(Locale.ROOT)) {
-        case "true", "yes", "on", "y", "1":
-          return Optional.of(true);
-        case "false", "no", "off", "n", "0":
-          return Optional.of(false);
-        default:
-          return Optional.empty();
-      }
+      return switch (s.toLowerCase(Locale.ROOT)) {
+        case "true", "yes", "on", "y", "1" -> Optional.of(true);
+        case "false", "no", "off", "n", "0" -> Optional.of(false);
+        default -> Optional.empty();
+      };
     }
     return Optional.empty();
   }

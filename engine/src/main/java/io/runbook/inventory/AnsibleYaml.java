@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
 import org.snakeyaml.engine.v2.resolver.ScalarResolver;
+import org.snakeyaml.engine.v2.schema.JsonSchema;
+import org.snakeyaml.engine.v2.schema.Schema;
 
 /**
  * YAML as Ansible reads it: PyYAML's YAML 1.1 resolver ({@code yes}, {@code on}, {@code True} are
@@ -52,8 +54,8 @@ final class AnsibleYaml implements YamlLoader.Scalars {
    * For writers: strings that Ansible would read as booleans or numbers ({@code yes}, {@code 0755})
    * get quoted.
    */
-  static final org.snakeyaml.engine.v2.schema.Schema SCHEMA =
-      new org.snakeyaml.engine.v2.schema.JsonSchema() {
+  static final Schema SCHEMA =
+      new JsonSchema() {
         @Override
         public ScalarResolver getScalarResolver() {
           return RESOLVER;
@@ -177,7 +179,7 @@ final class AnsibleYaml implements YamlLoader.Scalars {
   /** {@code 1:30} is 90 (YAML 1.1's base 60). */
   private static double sexagesimal(String s) {
     double value = 0;
-    for (String part : s.split(":")) value = value * 60 + Double.parseDouble(part);
+    for (String part : s.split(":", -1)) value = value * 60 + Double.parseDouble(part);
     return value;
   }
 }

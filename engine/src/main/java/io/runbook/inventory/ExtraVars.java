@@ -1,24 +1,26 @@
 package io.runbook.inventory;
 
+import io.runbook.yaml.InputFiles;
 import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code -e} arguments as Ansible takes them: {@code @FILE} is a YAML or JSON file (vault-encrypted or
- * holding {@code !vault} values) that must hold a mapping; an argument starting with {@code {} or {@code [}
- * is inline YAML/JSON; anything else is {@code KEY=VALUE} pairs separated by spaces (quotes group words). A
- * later argument overrides an earlier one, whole value by whole value.
+ * {@code -e} arguments as Ansible takes them: {@code @FILE} is a YAML or JSON file (vault-encrypted
+ * or holding {@code !vault} values) that must hold a mapping; an argument starting with a brace or
+ * a bracket is inline YAML/JSON; anything else is {@code KEY=VALUE} pairs separated by spaces
+ * (quotes group words). A later argument overrides an earlier one, whole value by whole value.
  *
- * <p>One difference, kept from runbook's own {@code -e}: in {@code KEY=VALUE}, a value of digits is a
- * number and {@code true}/{@code false} a boolean (Ansible keeps both as strings), so that {@code -e n=3}
- * compares as a number in templates as it always has.
+ * <p>One difference, kept from runbook's own {@code -e}: in {@code KEY=VALUE}, a value of digits is
+ * a number and {@code true}/{@code false} a boolean (Ansible keeps both as strings), so that {@code
+ * -e n=3} compares as a number in templates as it always has.
  */
 public final class ExtraVars {
   private static final Pattern KEY_VALUE =
@@ -27,6 +29,8 @@ public final class ExtraVars {
   private ExtraVars() {}
 
   /**
+   * Parses the {@code -e} values, in order, into one map of variables.
+   *
    * @param secrets receives the plaintext of every vaulted value read
    * @param cwd against which {@code @FILE} paths resolve
    */
@@ -40,8 +44,7 @@ public final class ExtraVars {
       if (arg.isEmpty()) continue;
       if (arg.startsWith("@")) {
         Path file = cwd.resolve(AnsibleVars.expandHome(arg.substring(1)).toString());
-        java.util.Optional<String> read =
-            io.runbook.yaml.InputFiles.read(file, arg.substring(1), problems);
+        Optional<String> read = InputFiles.read(file, arg.substring(1), problems);
         if (read.isEmpty()) continue;
         String text = read.get();
         mapping(

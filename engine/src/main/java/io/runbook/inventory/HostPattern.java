@@ -169,7 +169,7 @@ final class HostPattern {
     List<String> terms = new ArrayList<>();
     if (pattern == null) return terms;
     if (pattern.contains(",")) {
-      for (String t : pattern.split(",")) terms.add(t.strip());
+      for (String t : pattern.split(",", -1)) terms.add(t.strip());
     } else if (pattern.contains(":")) {
       Matcher m = COLON_TERM.matcher(pattern);
       while (m.find()) terms.add(m.group().strip());

@@ -51,8 +51,8 @@ final class HostRanges {
     boolean letters = Character.isLetter(begin.charAt(0));
     if (letters != Character.isLetter(end.charAt(0))
         || step == 0
-        || letters
-            && Character.isUpperCase(begin.charAt(0)) != Character.isUpperCase(end.charAt(0))) {
+        || (letters
+            && Character.isUpperCase(begin.charAt(0)) != Character.isUpperCase(end.charAt(0)))) {
       throw new IllegalArgumentException(
           "has an invalid range '"
               + name.substring(open, close + 1)

@@ -6,6 +6,7 @@ import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +47,7 @@ final class IniInventory {
   private record Pending(String state, Location at, String parent) {}
 
   void parse(String text) {
-    Set<String> known = new java.util.HashSet<>(data.groups.keySet());
+    Set<String> known = new HashSet<>(data.groups.keySet());
     Map<String, Pending> pending = new LinkedHashMap<>();
     List<Pending> children = new ArrayList<>();
     String group = "ungrouped";

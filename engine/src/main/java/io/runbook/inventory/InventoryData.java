@@ -5,6 +5,7 @@ import io.runbook.inventory.InventoryWalker.HostDef;
 import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +85,7 @@ final class InventoryData {
       problems.add(at, "host '" + key + "' " + e.getMessage());
       return List.of();
     }
-    List<HostDef> out = new java.util.ArrayList<>();
+    List<HostDef> out = new ArrayList<>();
     for (String name : names) {
       HostDef host = host(name, at);
       addHost(group, host);

@@ -22,7 +22,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.snakeyaml.engine.v2.schema.Schema;
 
 /**
  * Loads inventories as Ansible (ansible-core 2.14) reads them, from one or more sources ({@code -i}
@@ -72,8 +74,8 @@ import java.util.stream.Stream;
  */
 public final class InventoryLoader {
   static final String SCHEMA = "/io/runbook/schema/inventory.json";
-  private static final java.util.regex.Pattern IGNORED =
-      java.util.regex.Pattern.compile(
+  private static final Pattern IGNORED =
+      Pattern.compile(
           "^\\.|^host_vars$|^group_vars$|^vars_plugins$"
               + "|(\\.pyc|\\.pyo|\\.swp|\\.bak|~|\\.rpm|\\.md|\\.txt|\\.rst|\\.orig|\\.ini|\\.cfg|\\.retry)$");
   private static final List<String> YAML_EXTENSIONS = List.of(".yaml", ".yml", ".json");
@@ -284,7 +286,7 @@ public final class InventoryLoader {
   private static Optional<String> notAFile(Path p) {
     try {
       return InputFiles.notRegular(Files.readAttributes(p, BasicFileAttributes.class));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return Optional.empty();
     }
   }
@@ -350,7 +352,7 @@ public final class InventoryLoader {
    * something else ({@code yes}, {@code 0755}, {@code 1:30}) is quoted, so that it loads back as
    * the same string.
    */
-  public static org.snakeyaml.engine.v2.schema.Schema writerSchema() {
+  public static Schema writerSchema() {
     return AnsibleYaml.SCHEMA;
   }
 

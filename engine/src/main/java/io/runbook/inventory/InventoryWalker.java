@@ -4,6 +4,7 @@ import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
 import io.runbook.yaml.YamlDocument;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -91,7 +92,7 @@ final class InventoryWalker {
       String sectionAt = YamlDocument.child(at, s.getKey());
       Object value = s.getValue();
       // As Ansible allows: 'hosts: web1' is 'hosts: {web1: }'.
-      if (value instanceof String one) value = java.util.Collections.singletonMap(one, null);
+      if (value instanceof String one) value = Collections.singletonMap(one, null);
       if (!(value instanceof Map<?, ?> entries)) continue;
       switch (String.valueOf(s.getKey())) {
         case "vars" -> vars("group '" + name + "'", entries, sectionAt, g.vars);

@@ -57,22 +57,15 @@ final class PythonLiteral {
       return -((Double) n);
     }
     if (Character.isDigit(c)
-        || c == '.' && i + 1 < s.length() && Character.isDigit(s.charAt(i + 1))) return number();
+        || (c == '.' && i + 1 < s.length() && Character.isDigit(s.charAt(i + 1)))) return number();
     if (c == '[') return sequence(']');
     if (c == '(') return tuple();
     if (c == '{') return dictOrSet();
     if (c == '\'' || c == '"' || Character.isLetter(c)) {
       String word = word();
-      switch (word) {
-        case "True":
-          return Boolean.TRUE;
-        case "False":
-          return Boolean.FALSE;
-        case "None":
-          return null;
-        default:
-          break;
-      }
+      if (word.equals("True")) return true;
+      if (word.equals("False")) return false;
+      if (word.equals("None")) return null;
       return strings(word);
     }
     throw no();
@@ -96,7 +89,7 @@ final class PythonLiteral {
       String lower = p.toLowerCase(Locale.ROOT);
       if (!(lower.isEmpty() || lower.equals("r") || lower.equals("u")))
         throw no(); // a name, bytes or an f-string
-      if (i >= s.length() || s.charAt(i) != '\'' && s.charAt(i) != '"') throw no();
+      if (i >= s.length() || (s.charAt(i) != '\'' && s.charAt(i) != '"')) throw no();
       out.append(string(lower.equals("r")));
       first = false;
       int save = i;
@@ -167,8 +160,8 @@ final class PythonLiteral {
         && (Character.isLetterOrDigit(s.charAt(i))
             || s.charAt(i) == '_'
             || s.charAt(i) == '.'
-            || (s.charAt(i) == '+' || s.charAt(i) == '-')
-                && (s.charAt(i - 1) == 'e' || s.charAt(i - 1) == 'E'))) {
+            || ((s.charAt(i) == '+' || s.charAt(i) == '-')
+                && (s.charAt(i - 1) == 'e' || s.charAt(i - 1) == 'E')))) {
       i++;
     }
     String t = s.substring(start, i);

@@ -5,6 +5,7 @@ import io.runbook.inventory.InventoryWalker.GroupDef;
 import io.runbook.inventory.InventoryWalker.HostDef;
 import io.runbook.yaml.Location;
 import io.runbook.yaml.Problems;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -124,7 +125,7 @@ final class ScriptInventory {
     try {
       Process p =
           new ProcessBuilder(cmd)
-              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
               .start();
       CompletableFuture<byte[]> err =
           CompletableFuture.supplyAsync(

@@ -1,5 +1,6 @@
 package io.runbook.inventory;
 
+import io.runbook.yaml.InputFiles;
 import io.runbook.yaml.Problems;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -87,7 +88,7 @@ final class VarsFiles {
 
   private Map<String, Object> load(Path file) {
     String name = display.apply(file);
-    Optional<String> read = io.runbook.yaml.InputFiles.read(file, name, problems);
+    Optional<String> read = InputFiles.read(file, name, problems);
     if (read.isEmpty()) return Map.of();
     String text = read.get();
     Problems found = new Problems();

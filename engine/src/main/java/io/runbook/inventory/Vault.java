@@ -36,6 +36,8 @@ public final class Vault {
   /**
    * One password, with the label {@code --vault-id label@file} gave it ({@code default} otherwise).
    */
+  // bytes, so the password never becomes a String; never compared
+  @SuppressWarnings("ArrayRecordComponent")
   public record Secret(String label, byte[] password, String source) {
     public Secret {
       Objects.requireNonNull(label, "label");
@@ -159,7 +161,7 @@ public final class Vault {
     String text = vaultText.strip();
     int nl = text.indexOf('\n');
     String header = (nl < 0 ? text : text.substring(0, nl)).strip();
-    String[] h = header.split(";");
+    String[] h = header.split(";", -1);
     if (h.length < 3 || !h[0].equals(HEADER) || !(h[1].equals("1.1") || h[1].equals("1.2"))) {
       throw new VaultException(
           "not Ansible Vault data of format 1.1 or 1.2 (header '" + header + "')");
@@ -179,7 +181,7 @@ public final class Vault {
     try {
       String hex = text.substring(nl < 0 ? text.length() : nl + 1).replaceAll("\\s", "");
       String[] parts =
-          new String(HexFormat.of().parseHex(hex), StandardCharsets.US_ASCII).split("\n");
+          new String(HexFormat.of().parseHex(hex), StandardCharsets.US_ASCII).split("\n", -1);
       if (parts.length != 3)
         throw new IllegalArgumentException("expected salt, HMAC and ciphertext");
       salt = HexFormat.of().parseHex(parts[0].strip());

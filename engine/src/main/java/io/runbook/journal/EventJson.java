@@ -2,8 +2,11 @@ package io.runbook.journal;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.deser.std.FromStringDeserializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
@@ -23,18 +26,13 @@ public final class EventJson {
                   .addSerializer(Instant.class, ToStringSerializer.instance)
                   .addDeserializer(
                       Instant.class,
-                      new com.fasterxml.jackson.databind.deser.std.FromStringDeserializer<>(
-                          Instant.class) {
+                      new FromStringDeserializer<>(Instant.class) {
                         @Override
-                        protected Instant _deserialize(
-                            String value,
-                            com.fasterxml.jackson.databind.DeserializationContext ctxt) {
+                        protected Instant _deserialize(String value, DeserializationContext ctxt) {
                           return Instant.parse(value);
                         }
                       }))
-          .configure(
-              com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
-              false)
+          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
           .setSerializationInclusion(JsonInclude.Include.NON_NULL)
           .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 

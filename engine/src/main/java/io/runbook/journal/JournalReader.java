@@ -37,6 +37,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -548,11 +549,11 @@ public final class JournalReader {
             orphans,
             lockLostTo);
       }
-      int[] n = new int[Status.values().length];
+      Map<Status, Integer> n = new EnumMap<>(Status.class);
       int undone = 0;
       for (StepRecord s : steps) {
         if (s.status() == null) continue;
-        if (!s.rollback()) n[s.status().ordinal()]++;
+        if (!s.rollback()) n.merge(s.status(), 1, Integer::sum);
         else if (s.status() != Status.FAILED) undone++;
       }
       boolean started = startedAt != null;
@@ -563,10 +564,10 @@ public final class JournalReader {
           started ? State.IN_PROGRESS : State.NOT_STARTED,
           null,
           started ? "in progress" : "not started",
-          n[Status.OK.ordinal()],
-          n[Status.CHANGED.ordinal()],
-          n[Status.FAILED.ordinal()],
-          n[Status.SKIPPED.ordinal()],
+          n.getOrDefault(Status.OK, 0),
+          n.getOrDefault(Status.CHANGED, 0),
+          n.getOrDefault(Status.FAILED, 0),
+          n.getOrDefault(Status.SKIPPED, 0),
           undone,
           failedStep,
           message,

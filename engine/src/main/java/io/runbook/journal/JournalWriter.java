@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -200,7 +201,9 @@ public final class JournalWriter implements EventListener, Closeable {
         sync();
       } else if (!syncScheduled) {
         syncScheduled = true;
-        SYNCER.schedule(this::syncQuietly, SYNC_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        // syncQuietly handles its own failures: there is nothing to wait for or to read back
+        ScheduledFuture<?> unused =
+            SYNCER.schedule(this::syncQuietly, SYNC_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
       }
     } catch (IOException e) {
       fail(e, line);

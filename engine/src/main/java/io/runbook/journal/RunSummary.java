@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+import io.runbook.result.Outcome;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -119,9 +120,21 @@ public record RunSummary(
         damage);
   }
 
+  /** Finished hosts come in this order of their outcomes, then the unfinished ones. */
+  private static final List<Outcome> OUTCOME_ORDER =
+      List.of(
+          Outcome.SUCCEEDED,
+          Outcome.CLEANUP_FAILED,
+          Outcome.FAILED,
+          Outcome.ROLLED_BACK,
+          Outcome.ROLLBACK_FAILED,
+          Outcome.UNDONE,
+          Outcome.UNREACHABLE,
+          Outcome.NOT_RUN);
+
   private static int rank(HostSummary h) {
     return switch (h.state()) {
-      case FINISHED -> h.outcome() == null ? 50 : h.outcome().ordinal();
+      case FINISHED -> h.outcome() == null ? 50 : OUTCOME_ORDER.indexOf(h.outcome());
       case IN_PROGRESS -> 100;
       case NOT_STARTED -> 101;
     };

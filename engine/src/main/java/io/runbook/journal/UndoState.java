@@ -41,7 +41,7 @@ public record UndoState(
       throw new RunbookException(
           ErrorCode.INTERNAL, "cannot read " + file + ": " + e.getMessage(), e);
     }
-    for (String line : text.split("\n")) {
+    for (String line : text.lines().toList()) {
       if (line.isBlank()) continue;
       try {
         out.add(EventJson.MAPPER.readValue(line, UndoState.class));

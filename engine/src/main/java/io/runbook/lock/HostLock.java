@@ -8,9 +8,11 @@ import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;
 import io.runbook.transport.Transport;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -65,7 +67,7 @@ public final class HostLock {
    * session, so that a second controller of the same run (resume, rollback) takes the lock over and
    * the first one stops.
    */
-  public static final String SESSION = java.util.HexFormat.of().formatHex(randomBytes());
+  public static final String SESSION = HexFormat.of().formatHex(randomBytes());
 
   public static final String DEFAULT_PATH = "/var/tmp/runbook.lock";
 
@@ -77,7 +79,7 @@ public final class HostLock {
 
   private static byte[] randomBytes() {
     byte[] b = new byte[8];
-    new java.security.SecureRandom().nextBytes(b);
+    new SecureRandom().nextBytes(b);
     return b;
   }
 
@@ -346,7 +348,7 @@ public final class HostLock {
     static Output parse(String text) {
       Map<String, Map<String, String>> sections = new HashMap<>();
       Map<String, String> current = sections.computeIfAbsent("", k -> new HashMap<>());
-      for (String line : text.split("\n")) {
+      for (String line : text.lines().toList()) {
         if (line.startsWith("[") && line.endsWith("]")) {
           current =
               sections.computeIfAbsent(line.substring(1, line.length() - 1), k -> new HashMap<>());

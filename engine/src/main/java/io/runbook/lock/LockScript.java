@@ -1,6 +1,7 @@
 package io.runbook.lock;
 
 import io.runbook.transport.Shell;
+import java.util.Locale;
 
 /**
  * The shell side of {@link HostLock}: one POSIX {@code sh} script per operation, run in a single
@@ -133,7 +134,7 @@ final class LockScript {
     return "d="
         + Shell.quote(lockPath)
         + "; op="
-        + op.name().toLowerCase(java.util.Locale.ROOT)
+        + op.name().toLowerCase(Locale.ROOT)
         + "; rid="
         + Shell.quote(runId)
         + "; ctl="

@@ -7,6 +7,8 @@ import io.runbook.yaml.Problems;
 import io.runbook.yaml.YamlDocument;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +27,7 @@ final class RegisterOrder {
   static void check(Runbook runbook, Problems problems) {
     List<String> modes =
         runbook.modes().isEmpty()
-            ? java.util.Collections.singletonList(null)
+            ? Collections.singletonList(null)
             : List.copyOf(runbook.modes().keySet());
     for (String mode : modes) {
       List<StepSpec> order = new ArrayList<>();
@@ -129,7 +131,7 @@ final class RegisterOrder {
   }
 
   private static Set<String> without(Set<String> names, String name) {
-    Set<String> s = new java.util.HashSet<>(names);
+    Set<String> s = new HashSet<>(names);
     s.remove(name);
     return s;
   }

@@ -4,15 +4,16 @@ import io.runbook.yaml.Location;
 import io.runbook.yaml.YamlDocument;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * A parsed runbook. Steps of {@link #common()} run on every host; steps of {@code modes.get(mode)}
- * run on hosts whose {@code mode} variable names that mode. Within a phase, common steps come
- * first.
+ * run on hosts whose "mode" variable names that mode. Within a phase, common steps come first.
  *
  * @param hosts the inventory pattern the runbook targets
  * @param timeout default time-out of a step
@@ -82,7 +83,7 @@ public record Runbook(
 
   /** The run-once phases the runbook has, before_all first. */
   public List<RunOnce> runOnce() {
-    List<RunOnce> out = new java.util.ArrayList<>();
+    List<RunOnce> out = new ArrayList<>();
     if (beforeAll != null) out.add(beforeAll);
     if (afterAll != null) out.add(afterAll);
     return out;
@@ -108,7 +109,7 @@ public record Runbook(
     List<StepSpec> s = m.getOrDefault(phase, List.of());
     if (s.isEmpty()) return c;
     if (c.isEmpty()) return s;
-    return java.util.stream.Stream.concat(c.stream(), s.stream()).toList();
+    return Stream.concat(c.stream(), s.stream()).toList();
   }
 
   /**

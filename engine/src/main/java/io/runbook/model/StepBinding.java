@@ -6,7 +6,9 @@ import io.runbook.template.Templates;
 import io.runbook.yaml.JsonSchemas;
 import io.runbook.yaml.Problems;
 import io.runbook.yaml.YamlDocument;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -42,7 +44,7 @@ public final class StepBinding {
       String pointer,
       String label,
       Problems problems,
-      java.util.Map<String, ?> model) {
+      Map<String, ?> model) {
     A bound;
     try {
       bound = step.bind(args);
@@ -67,7 +69,7 @@ public final class StepBinding {
     }
     var messages = step.validate(bound);
     if (messages.isEmpty() && doc.path() != null) {
-      java.nio.file.Path dir = doc.path().toAbsolutePath().getParent();
+      Path dir = doc.path().toAbsolutePath().getParent();
       messages = step.checkFiles(bound, dir, model);
     }
     messages.forEach(m -> problems.add(doc.location(pointer), label + ": " + m));

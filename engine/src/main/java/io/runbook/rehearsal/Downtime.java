@@ -27,6 +27,8 @@ public final class Downtime {
   public record Sample(Instant at, boolean healthy) {}
 
   /**
+   * A host's measured downtime.
+   *
    * @param steps the downtime steps, first to last; empty (and 0 ms) when the service never went
    *     down
    * @param clientMillis the outage as a client polling the health URL saw it: from halfway between

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 
 /**
  * Predicts a rollout over the real fleet from what a rehearsal measured per mode. With the targeted
@@ -53,6 +54,8 @@ public final class FleetForecast {
   private FleetForecast() {}
 
   /**
+   * Forecasts the whole fleet's rollout from the rehearsed hosts' timings.
+   *
    * @param hostModes the mode of each targeted host, in plan order
    * @param timings measured per mode; every mode of {@code hostModes} must be present
    */
@@ -84,11 +87,12 @@ public final class FleetForecast {
       duration += d;
       window += w;
       maxDown = Math.max(maxDown, Math.min(b.size(), forks));
-      for (String m : fullOutage.keySet()) {
-        long inBatch = b.stream().filter(m::equals).count();
-        long inFleet = hostModes.stream().filter(m::equals).count();
-        if (inBatch == inFleet && waves == 1) fullOutage.put(m, timings.get(m).downtimeMs());
-      }
+      fullOutage.replaceAll(
+          (m, was) -> {
+            long inBatch = b.stream().filter(m::equals).count();
+            long inFleet = hostModes.stream().filter(m::equals).count();
+            return inBatch == inFleet && waves == 1 ? timings.get(m).downtimeMs() : was;
+          });
     }
     long hostDowntime = hostModes.stream().mapToLong(m -> timings.get(m).downtimeMs()).sum();
     return new Result(
@@ -100,9 +104,7 @@ public final class FleetForecast {
   }
 
   private static long max(
-      List<String> modes,
-      Map<String, ModeTiming> t,
-      java.util.function.ToLongFunction<ModeTiming> f) {
+      List<String> modes, Map<String, ModeTiming> t, ToLongFunction<ModeTiming> f) {
     return modes.stream().mapToLong(m -> f.applyAsLong(t.get(m))).max().orElse(0);
   }
 }

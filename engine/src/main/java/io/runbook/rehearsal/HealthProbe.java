@@ -174,8 +174,8 @@ final class HealthProbe implements AutoCloseable {
    */
   static List<Downtime.Sample> parse(String text, long offsetMs) {
     List<Downtime.Sample> out = new ArrayList<>();
-    for (String line : text.split("\n")) {
-      String[] f = line.strip().split(" ");
+    for (String line : text.lines().toList()) {
+      String[] f = line.strip().split(" ", -1);
       if (f.length != 3 || !f[0].matches("[0-9]+") || !f[1].matches("[0-9]+"))
         continue; // a line cut by the stop
       long mid = (Long.parseLong(f[0]) + Long.parseLong(f[1])) / 2 - offsetMs;

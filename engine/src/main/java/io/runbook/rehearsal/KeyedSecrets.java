@@ -112,7 +112,7 @@ final class KeyedSecrets {
   /** The value at a dotted path; numbers index lists. Null when the path does not lead to one. */
   static Object at(Object doc, String path) {
     Object cur = doc;
-    for (String part : path.split("\\.")) {
+    for (String part : path.split("\\.", -1)) {
       if (cur instanceof Map<?, ?> m) {
         cur = m.get(part);
       } else if (cur instanceof List<?> l

@@ -1,5 +1,6 @@
 package io.runbook.rehearsal;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.runbook.execution.HostPlan;
@@ -66,7 +67,7 @@ public final class PlanHash {
     try {
       byte[] json = CANONICAL.writeValueAsBytes(canon);
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));
-    } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (NoSuchAlgorithmException | JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }

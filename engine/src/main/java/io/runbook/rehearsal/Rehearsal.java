@@ -10,6 +10,7 @@ import io.runbook.engine.Launch;
 import io.runbook.event.EventListener;
 import io.runbook.event.RunStarted;
 import io.runbook.execution.ConnectionSettings;
+import io.runbook.execution.Connector;
 import io.runbook.execution.Executor;
 import io.runbook.execution.HostPlan;
 import io.runbook.execution.Plan;
@@ -21,17 +22,18 @@ import io.runbook.inventory.Host;
 import io.runbook.inventory.Inventory;
 import io.runbook.inventory.InventoryLoader;
 import io.runbook.journal.JournalWriter;
+import io.runbook.model.RunOnce;
 import io.runbook.result.Outcome;
 import io.runbook.result.RunResult;
 import io.runbook.secret.SecretValues;
 import io.runbook.transport.Become;
 import io.runbook.transport.DockerClients;
 import io.runbook.transport.DockerTransport;
+import io.runbook.transport.ExecRequest;
+import io.runbook.transport.ExecResult;
 import io.runbook.transport.Transport;
 import io.runbook.yaml.Problems;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,8 +42,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.snakeyaml.engine.v2.api.Dump;
 import org.snakeyaml.engine.v2.api.DumpSettings;
 import org.snakeyaml.engine.v2.common.FlowStyle;
@@ -56,6 +63,8 @@ import org.snakeyaml.engine.v2.common.FlowStyle;
 public final class Rehearsal {
 
   /**
+   * What a rehearsal runs, and where it reports.
+   *
    * @param production the plan {@code apply} would run on production
    * @param inventoryFiles the production inventory's sources, every -i in order (for the record)
    * @param console makes the live view of the rehearsal's runs, given the journal file; null for
@@ -80,7 +89,8 @@ public final class Rehearsal {
 
   /**
    * A production host and the container standing in for it: the variables the runbook's {@code
-   * rehearsal.vars} give it and the names of those replaced as secrets.
+   * rehearsal.vars} give it, the names of those replaced as secrets, and the port offered as {@code
+   * rehearsal.port}, held until the copy's start command runs.
    */
   record Standin(
       HostPlan production,
@@ -89,7 +99,8 @@ public final class Rehearsal {
       boolean docker,
       Map<String, Object> ownVars,
       Secrets.Redacted secrets,
-      List<String> redacted) {}
+      List<String> redacted,
+      PortReservation port) {}
 
   /**
    * A stand-in with its plan: {@code seed} is the rehearsal section rendered with production's
@@ -132,8 +143,7 @@ public final class Rehearsal {
     PrivateFiles.directoryBelow(o.stateDir(), runDir);
     RehearsalSpec spec = RehearsalSpec.of(o.production().runbook());
     List<HostPlan> chosen = choose(o.production().hosts(), o.hostsPerMode());
-    refuseRunOnceOutside(chosen);
-    refuseDelegatesOutside(chosen);
+    refuseHostsOutside(chosen);
     RehearsalReport report =
         new RehearsalReport(
             runId,
@@ -149,14 +159,14 @@ public final class Rehearsal {
     // removes the
     // copies itself only when the wind-down outlives WIND_DOWN.
     RunControl upgradeControl = control(runId, o.production());
-    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(1);
     Thread onCtrlC =
         new Thread(
             () -> {
               upgradeControl.cancel();
               try {
-                if (!done.await(WIND_DOWN.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-                    && !o.keep()) containers.removeAll();
+                if (!done.await(WIND_DOWN.toMillis(), TimeUnit.MILLISECONDS) && !o.keep())
+                  containers.removeAll();
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }
@@ -237,9 +247,9 @@ public final class Rehearsal {
       RunControl upgradeControl)
       throws Exception {
     Map<String, HealthProbe> probes = new LinkedHashMap<>();
+    List<Standin> standins = new ArrayList<>();
     String stage = "starting the rehearsal hosts";
     try {
-      List<Standin> standins = new ArrayList<>();
       for (HostPlan hp : chosen) {
         if (upgradeControl.cancelled()) return null;
         Standin s = standIn(hp, spec, containers);
@@ -248,7 +258,7 @@ public final class Rehearsal {
       }
       Path inventory =
           writeInventory(
-              JournalWriter.runDir(o.stateDir(), runId).resolve("inventory.yaml"), standins, spec);
+              JournalWriter.runDir(o.stateDir(), runId).resolve("inventory.yaml"), standins);
       Plan plan = plan(inventory, runId, now);
       List<Pair> pairs = new ArrayList<>();
       for (Standin s : standins) {
@@ -338,6 +348,7 @@ public final class Rehearsal {
       return stage + ": " + why;
     } finally {
       probes.values().stream().filter(Objects::nonNull).forEach(HealthProbe::close);
+      standins.forEach(s -> s.port().close());
     }
   }
 
@@ -364,27 +375,20 @@ public final class Rehearsal {
                 + hp.mode()
                 + (docker ? ", on this Docker daemon, directory " + started.dir() : "")
                 + ")");
-    Map<String, Object> own =
-        spec.vars(
-            hp,
-            o.production().runbook(),
-            new RehearsalSpec.Offer(started.name(), freePort(), started.dir()));
-    // generated once: the inventory and the values replaced in the seeded files must agree
-    Secrets.Redacted secrets = Secrets.redact(hp.host().vars(), mode.redact());
-    List<String> redacted = secrets.names().stream().filter(n -> !own.containsKey(n)).toList();
-    return new Standin(hp, started, image, docker, own, secrets, redacted);
-  }
-
-  /**
-   * A TCP port nothing listens on now, on this machine (the daemon's, for a rehearsal host on its
-   * network).
-   */
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new RunbookException(
-          ErrorCode.HOST_FAILED, "cannot find a free port for a rehearsal host: " + e.getMessage());
+    PortReservation port = PortReservation.take();
+    try {
+      Map<String, Object> own =
+          spec.vars(
+              hp,
+              o.production().runbook(),
+              new RehearsalSpec.Offer(started.name(), port.port(), started.dir()));
+      // generated once: the inventory and the values replaced in the seeded files must agree
+      Secrets.Redacted secrets = Secrets.redact(hp.host().vars(), mode.redact());
+      List<String> redacted = secrets.names().stream().filter(n -> !own.containsKey(n)).toList();
+      return new Standin(hp, started, image, docker, own, secrets, redacted, port);
+    } catch (RuntimeException e) {
+      port.close();
+      throw e;
     }
   }
 
@@ -414,9 +418,9 @@ public final class Rehearsal {
       Transport timed =
           new Transport() {
             @Override
-            public io.runbook.transport.ExecResult exec(io.runbook.transport.ExecRequest request) {
+            public ExecResult exec(ExecRequest request) {
               long t0 = System.nanoTime();
-              io.runbook.transport.ExecResult r = production.exec(request);
+              ExecResult r = production.exec(request);
               sshMs[0] = Math.min(sshMs[0], (System.nanoTime() - t0) / 1_000_000);
               return r;
             }
@@ -495,6 +499,8 @@ public final class Rehearsal {
                     + String.join(", ", scrubbed.files()));
       }
       report.scrubbed(prod.name(), scrubbed.files(), scrubbed.members());
+      // the service of the copy may bind its port from now on (the start command, or the upgrade)
+      p.standin().port().close();
       if (p.spec().start() != null) Seeder.start(host, become, p.spec().start());
       report.seeded(prod.name(), copied, archives);
     }
@@ -600,8 +606,7 @@ public final class Rehearsal {
    * runbook's rehearsal.vars over them (not redacted: the runbook asked for those values), reached
    * through Docker.
    */
-  private Path writeInventory(Path file, List<Standin> standins, RehearsalSpec spec)
-      throws Exception {
+  private Path writeInventory(Path file, List<Standin> standins) throws Exception {
     Map<String, Object> groups = new LinkedHashMap<>();
     for (Standin p : standins) {
       Host prod = p.production().host();
@@ -647,43 +652,31 @@ public final class Rehearsal {
   }
 
   /**
-   * The run-once phases would run on their production host (or on this controller) rather than on a
-   * disposable copy: refused, before any container starts, unless that host is one of the copies.
+   * A host this run touches that is not a rehearsed copy would be the real one: the run-once
+   * phases' host (or this controller), a host steps are delegated to (a load balancer, say).
+   * Refused, before any container starts.
    */
-  private void refuseRunOnceOutside(List<HostPlan> chosen) {
+  private void refuseHostsOutside(List<HostPlan> chosen) {
+    Set<String> copies = chosen.stream().map(HostPlan::name).collect(Collectors.toSet());
     HostPlan once = o.production().once();
-    if (once == null) return;
-    String on = once.host().name();
-    boolean copied =
-        !on.equals(io.runbook.model.RunOnce.CONTROLLER)
-            && chosen.stream().anyMatch(h -> h.name().equals(on));
-    if (!copied) {
-      throw new io.runbook.RunbookException(
-          io.runbook.ErrorCode.INVALID_INPUT,
+    String on = once == null ? null : once.host().name();
+    if (on != null && (on.equals(RunOnce.CONTROLLER) || !copies.contains(on))) {
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
           "runbook rehearse does not cover "
               + "before_all/after_all on '"
               + on
               + "' yet: that host is not one of the rehearsed targets, so its steps "
               + "would run on the real one. Nothing was started.");
     }
-  }
-
-  /**
-   * A step delegated to a host that is not one of the copies (a load balancer, say) would run on
-   * the real one: refused, before any container starts.
-   */
-  private static void refuseDelegatesOutside(List<HostPlan> chosen) {
-    java.util.Set<String> copies = new java.util.TreeSet<>();
-    chosen.forEach(h -> copies.add(h.name()));
-    java.util.Set<String> outside = new java.util.TreeSet<>();
-    chosen.forEach(
-        h ->
-            h.delegates().keySet().stream().filter(d -> !copies.contains(d)).forEach(outside::add));
-    if (!outside.isEmpty()) {
-      throw new io.runbook.RunbookException(
-          io.runbook.ErrorCode.INVALID_INPUT,
+    Set<String> delegates = new TreeSet<>();
+    chosen.forEach(h -> delegates.addAll(h.delegates().keySet()));
+    delegates.removeAll(copies);
+    if (!delegates.isEmpty()) {
+      throw new RunbookException(
+          ErrorCode.INVALID_INPUT,
           "runbook rehearse does not cover delegate_to yet: steps of the rehearsed hosts are delegated to "
-              + String.join(", ", outside)
+              + String.join(", ", delegates)
               + ", which are not rehearsed copies, so those steps would run on the real hosts. Nothing was"
               + " started.");
     }
@@ -719,7 +712,7 @@ public final class Rehearsal {
       boolean append,
       StepClock clock,
       RunControl control,
-      io.runbook.execution.Connector connector,
+      Connector connector,
       Function<Executor, RunResult> action) {
     // production's secrets reach the rehearsal through -e; the stand-ins' generated ones are masked
     // too

@@ -2,6 +2,7 @@ package io.runbook.rehearsal;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.command.InspectVolumeResponse;
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Bind;
 import com.github.dockerjava.api.model.Container;
@@ -243,10 +244,7 @@ public final class RehearsalContainers implements AutoCloseable {
     }
     int volumes = 0;
     var listed = docker.listVolumesCmd().exec().getVolumes();
-    for (var v :
-        listed == null
-            ? List.<com.github.dockerjava.api.command.InspectVolumeResponse>of()
-            : listed) {
+    for (var v : listed == null ? List.<InspectVolumeResponse>of() : listed) {
       Map<String, String> labels = v.getLabels() == null ? Map.of() : v.getLabels();
       if (!named(v.getName(), runId)
           && !runId.equals(labels.get(LABEL))

@@ -2,6 +2,7 @@ package io.runbook.rehearsal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.PrivateFiles;
+import io.runbook.execution.HostPlan;
 import io.runbook.execution.Plan;
 import io.runbook.result.HostResult;
 import io.runbook.result.RunResult;
@@ -9,6 +10,7 @@ import io.runbook.secret.Redactor;
 import io.runbook.secret.SecretValues;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -107,7 +109,7 @@ public final class RehearsalReport {
 
   /** The targeted production hosts, as the rehearsal's record lists them. */
   public List<String> targeted() {
-    return production.hosts().stream().map(io.runbook.execution.HostPlan::name).toList();
+    return production.hosts().stream().map(HostPlan::name).toList();
   }
 
   void keptContainers(List<String> names) {
@@ -312,7 +314,7 @@ public final class RehearsalReport {
     m.put("inventory", production.inventory());
     m.put("plan_hash", planHash);
     m.put("finished", finished == null ? null : finished.toString());
-    m.put("millis", finished == null ? null : java.time.Duration.between(at, finished).toMillis());
+    m.put("millis", finished == null ? null : Duration.between(at, finished).toMillis());
     m.put("targeted_hosts", targeted());
     m.put("copies", copies);
     m.put("verdict", verdict().toJson());

@@ -228,11 +228,13 @@ public record RehearsalSpec(
   }
 
   private RunbookException inputError(RehearsalSpec own, HostPlan host, String why) {
+    @SuppressWarnings("ReferenceEquality") // the shared section itself, not a mode's equal copy
+    boolean shared = own == this;
     return new RunbookException(
         ErrorCode.INVALID_INPUT,
         file
             + ": rehearsal"
-            + (own == this ? "" : ".modes." + host.mode())
+            + (shared ? "" : ".modes." + host.mode())
             + " for host '"
             + host.name()
             + "' (mode "

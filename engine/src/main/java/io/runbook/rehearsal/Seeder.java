@@ -7,6 +7,7 @@ import io.runbook.result.Status;
 import io.runbook.result.StepResult;
 import io.runbook.step.DockerVolumeStep;
 import io.runbook.step.RestoreStep;
+import io.runbook.step.Step;
 import io.runbook.step.StepContext;
 import io.runbook.template.Templates;
 import io.runbook.transport.Become;
@@ -16,8 +17,12 @@ import io.runbook.transport.Shell;
 import io.runbook.transport.Transport;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Makes a rehearsal host look like its production host: copies the seed paths from production
@@ -47,10 +52,10 @@ final class Seeder {
     // owners and
     // modes on the rehearsal host (GNU tar's --no-recursion and --recursion apply to the names
     // after them).
-    java.util.LinkedHashSet<String> parents = new java.util.LinkedHashSet<>();
+    LinkedHashSet<String> parents = new LinkedHashSet<>();
     for (String p : existing) {
       Path parent = Path.of(p).normalize().getParent();
-      List<String> chain = new java.util.ArrayList<>();
+      List<String> chain = new ArrayList<>();
       for (Path d = parent; d != null && d.getNameCount() > 0; d = d.getParent())
         chain.add(0, d.toString().replaceFirst("^/+", ""));
       parents.addAll(chain);
@@ -127,7 +132,7 @@ final class Seeder {
       host.exec(ExecRequest.builder("true").build());
       ms[i] = (System.nanoTime() - t0) / 1_000_000;
     }
-    java.util.Arrays.sort(ms);
+    Arrays.sort(ms);
     return ms[ms.length / 2];
   }
 
@@ -177,7 +182,7 @@ final class Seeder {
               + rehearsal.size()
               + "); give the mode a rehearsal.restore of its own");
     }
-    List<String> restored = new java.util.ArrayList<>();
+    List<String> restored = new ArrayList<>();
     for (int i = 0; i < production.size(); i++) {
       RehearsalSpec.Backup prod = production.get(i);
       RehearsalSpec.Backup own = rehearsal.get(i);
@@ -221,8 +226,7 @@ final class Seeder {
         new RestoreStep.Args(archive, null, null, false));
   }
 
-  private static <A> StepResult run(
-      Target target, String what, io.runbook.step.Step<A> step, A args) {
+  private static <A> StepResult run(Target target, String what, Step<A> step, A args) {
     try {
       StepResult r = step.execute(args, new Context(target, Duration.ofMinutes(10)));
       if (r.status() == Status.FAILED) {
@@ -329,7 +333,7 @@ final class Seeder {
       Map<String, Object> vars,
       DockerEngine docker,
       String image,
-      java.util.function.Consumer<String> volumes) {}
+      Consumer<String> volumes) {}
 
   private record Context(Target target, Duration timeout) implements StepContext {
     @Override

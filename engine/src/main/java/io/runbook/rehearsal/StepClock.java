@@ -5,6 +5,7 @@ import io.runbook.event.EventListener;
 import io.runbook.event.StepFinished;
 import io.runbook.event.StepStarted;
 import io.runbook.result.Status;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,6 +58,6 @@ final class StepClock implements EventListener {
       if (first == null || s.start().isBefore(first)) first = s.start();
       if (last == null || s.end().isAfter(last)) last = s.end();
     }
-    return first == null ? 0 : java.time.Duration.between(first, last).toMillis();
+    return first == null ? 0 : Duration.between(first, last).toMillis();
   }
 }

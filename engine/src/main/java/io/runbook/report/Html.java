@@ -84,11 +84,11 @@ final class Html {
   /** {@code 250ms}, {@code 1.25s}, {@code 42s}, {@code 3m05s}, {@code 1h02m}. */
   static String duration(long ms) {
     if (ms < 1000) return ms + "ms";
-    if (ms < 10_000) return trim(String.format(java.util.Locale.ROOT, "%.2f", ms / 1000.0)) + "s";
+    if (ms < 10_000) return trim(String.format(Locale.ROOT, "%.2f", ms / 1000.0)) + "s";
     long s = Math.round(ms / 1000.0);
     if (s < 60) return s + "s";
-    if (s < 3600) return String.format(java.util.Locale.ROOT, "%dm%02ds", s / 60, s % 60);
-    return String.format(java.util.Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60);
+    if (s < 3600) return String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+    return String.format(Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60);
   }
 
   private static String trim(String decimal) {

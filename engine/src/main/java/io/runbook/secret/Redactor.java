@@ -67,7 +67,7 @@ public final class Redactor {
   }
 
   public Event event(Event event) {
-    return (Event) value(event);
+    return value(event);
   }
 
   public String text(String s) {

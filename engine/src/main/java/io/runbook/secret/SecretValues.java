@@ -55,7 +55,7 @@ public final class SecretValues {
   public SecretValues addPlan(Plan plan) {
     Collection<String> declared = declared(plan.runbook());
     addValues(plan.secretValues()); // vaulted values, whatever their variable is called
-    List<HostPlan> all = new java.util.ArrayList<>(plan.hosts());
+    List<HostPlan> all = new ArrayList<>(plan.hosts());
     if (plan.once() != null) all.add(plan.once());
     for (HostPlan h : all) {
       addVars(h.host().vars(), declared);

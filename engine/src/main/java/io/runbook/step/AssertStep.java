@@ -15,6 +15,8 @@ import java.util.Map;
 public final class AssertStep extends StepType<AssertStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param that one FreeMarker condition or a list that must all hold, e.g. {@code installed.rc ==
    *     0}
    * @param failMsg said when a condition is false, before naming it

@@ -5,6 +5,7 @@ import io.runbook.result.StepResult;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,6 +27,8 @@ public final class BackupStep extends StepType<BackupStep.Args> {
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param paths absolute files or directories to archive
    * @param dest directory that holds one directory per run
    * @param name the archive's name in the run directory, default "backup"
@@ -85,7 +88,7 @@ public final class BackupStep extends StepType<BackupStep.Args> {
     String dir = a.dest() + "/" + runDirectory(ctx);
     ExecResult r = HostScript.run(ctx, script(a, dir), null);
     if (r.exitCode() != 0 || r.timedOut()) return HostScript.failed(r, "cannot back up to " + dir);
-    String[] made = HostScript.tagged(r, "backup").stream().findFirst().orElse("").split(" ");
+    String[] made = HostScript.tagged(r, "backup").stream().findFirst().orElse("").split(" ", -1);
     if (made.length != 3)
       return StepResult.failed(
           "backup to " + dir + ": unexpected answer '" + r.stdoutText().strip() + "'");
@@ -130,7 +133,7 @@ public final class BackupStep extends StepType<BackupStep.Args> {
         && id.matches(NAME)) {
       return id;
     }
-    return LocalDateTime.now().format(STAMP);
+    return LocalDateTime.now(ZoneOffset.UTC).format(STAMP); // UTC, as run ids are
   }
 
   private static String script(Args a, String dir) {

@@ -22,6 +22,8 @@ import java.util.stream.Collectors;
 public final class ComposeStep extends StepType<ComposeStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param action pull, stop, up, run or ps
    * @param projectDir the directory of the compose file
    * @param file the compose file, relative to projectDir; default the CLI's own (compose.yaml,

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import io.runbook.result.StepResult;
 import io.runbook.template.Templates;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +21,8 @@ public final class ConfigDiffStep extends StepType<ConfigDiffStep.Args> {
   static final List<String> KINDS = List.of("missing", "extra", "changed");
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param path the config file on the host, JSON or YAML
    * @param template a controller file rendered with FreeMarker first, relative to the runbook
    * @param against a controller file compared as it is (no rendering), relative to the runbook
@@ -69,8 +72,7 @@ public final class ConfigDiffStep extends StepType<ConfigDiffStep.Args> {
   }
 
   @Override
-  public List<String> checkFiles(
-      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  public List<String> checkFiles(Args args, Path baseDir, Map<String, ?> model) {
     return args.template() != null
         ? LocalSource.templateProblems(baseDir, "template", args.template(), model)
         : LocalSource.problems(baseDir, "against", args.against());

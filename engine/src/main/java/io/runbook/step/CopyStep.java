@@ -3,8 +3,10 @@ package io.runbook.step;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import io.runbook.result.StepResult;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -15,6 +17,8 @@ import java.util.Optional;
 public final class CopyStep extends StepType<CopyStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param dest absolute path of the file on the host
    * @param content the file's text (already templated by the engine), or null
    * @param src a controller-side file, relative to the runbook's directory, copied byte for byte,
@@ -49,8 +53,7 @@ public final class CopyStep extends StepType<CopyStep.Args> {
   }
 
   @Override
-  public List<String> checkFiles(
-      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  public List<String> checkFiles(Args args, Path baseDir, Map<String, ?> model) {
     return LocalSource.problems(baseDir, "src", args.src());
   }
 

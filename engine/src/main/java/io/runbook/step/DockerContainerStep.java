@@ -28,6 +28,8 @@ import java.util.Optional;
 public final class DockerContainerStep extends StepType<DockerContainerStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param action stop, start, recreate or cleanup
    * @param name the container's name
    * @param image for recreate: the new image (on the host already; pull it first)
@@ -172,7 +174,7 @@ public final class DockerContainerStep extends StepType<DockerContainerStep.Args
   private static StepResult run(Args a, StepContext ctx, DockerEngine docker) {
     List<Mount> mounts = new ArrayList<>();
     for (String v : a.volumes()) {
-      String[] p = v.split(":");
+      String[] p = v.split(":", -1);
       mounts.add(
           p[0].startsWith("/")
               ? Mount.hostDir(p[0], p[1], p.length > 2 && p[2].equals("ro"))

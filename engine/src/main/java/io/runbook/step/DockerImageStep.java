@@ -20,6 +20,8 @@ import java.util.Optional;
 public final class DockerImageStep extends StepType<DockerImageStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param action pull, tag, remove or prune
    * @param image the image to pull or remove, or the source of a tag
    * @param target for tag: the new name, "repo:tag"

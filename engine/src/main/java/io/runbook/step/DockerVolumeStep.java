@@ -6,6 +6,9 @@ import io.runbook.docker.DockerEngine.RunResult;
 import io.runbook.result.StepResult;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +29,8 @@ public final class DockerVolumeStep extends StepType<DockerVolumeStep.Args> {
   static final String DEFAULT_IMAGE = "busybox:latest";
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param action backup or restore
    * @param volume the named volume
    * @param dest for backup: the directory on the host that holds one directory per run
@@ -156,7 +161,7 @@ public final class DockerVolumeStep extends StepType<DockerVolumeStep.Args> {
                 ctx.timeout());
     String line =
         r.output().lines().filter(l -> l.startsWith("backup ")).reduce((x, y) -> y).orElse("");
-    String[] made = line.split(" ");
+    String[] made = line.split(" ", -1);
     if (r.exitCode() != 0 || made.length != 4) {
       return StepResult.failed(
           ctx.hostName()
@@ -281,8 +286,8 @@ public final class DockerVolumeStep extends StepType<DockerVolumeStep.Args> {
         && id.matches(BackupStep.NAME)) {
       return id;
     }
-    return java.time.LocalDateTime.now()
-        .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    // UTC, as run ids are
+    return LocalDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
   }
 
   private static String lastLine(String output) {

@@ -161,7 +161,7 @@ final class HaproxyRuntime {
     String status = null;
     Map<String, Integer> stateCols = null;
     Map<String, Integer> statCols = null;
-    for (String line : output.split("\n")) {
+    for (String line : output.lines().toList()) {
       line = line.strip();
       if (line.startsWith("# be_id ")) {
         stateCols = columns(line.substring(2).split(" "));
@@ -170,7 +170,7 @@ final class HaproxyRuntime {
         statCols = columns(line.substring(2).split(",", -1));
         stateCols = null;
       } else if (line.isEmpty() || line.startsWith("#")) {
-        continue;
+        // a blank line or another comment: nothing to read
       } else if (stateCols != null) {
         String[] f = line.split(" ");
         String be = field(f, stateCols, "be_name");

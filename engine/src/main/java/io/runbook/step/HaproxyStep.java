@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * {@code haproxy:} reads or sets the admin state of one server of an HAProxy backend through
@@ -42,6 +43,8 @@ public final class HaproxyStep extends StepType<HaproxyStep.Args> {
   }
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param socket the runtime API socket on the host, default /run/haproxy/admin.sock
    * @param backend the backend (HAProxy's proxy name)
    * @param server the server in the backend
@@ -78,7 +81,7 @@ public final class HaproxyStep extends StepType<HaproxyStep.Args> {
    * @param rendered the arguments are rendered: a template's syntax is no excuse any more
    */
   private static List<String> problems(Args a, boolean rendered) {
-    java.util.function.Predicate<String> templated = s -> !rendered && Templates.isTemplate(s);
+    Predicate<String> templated = s -> !rendered && Templates.isTemplate(s);
     List<String> problems = new ArrayList<>();
     // The names go into the runtime API's command line, where ';' or a space would start another
     // command.
@@ -123,7 +126,7 @@ public final class HaproxyStep extends StepType<HaproxyStep.Args> {
    * runs).
    */
   private static boolean named(String s, boolean rendered) {
-    return s.matches(NAME) || !rendered && Templates.isTemplate(s);
+    return s.matches(NAME) || (!rendered && Templates.isTemplate(s));
   }
 
   @Override

@@ -27,6 +27,8 @@ public final class HttpStep extends StepType<HttpStep.Args> {
   static final ObjectMapper MAPPER = new ObjectMapper();
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param body text sent as is, or a map/list sent as JSON
    * @param json expected values by dot path into the JSON response ("db.status", "items.0.id"),
    *     compared as strings
@@ -158,7 +160,7 @@ public final class HttpStep extends StepType<HttpStep.Args> {
   /** Follows a dot path; numeric segments index arrays. Null when the path leads nowhere. */
   static JsonNode at(JsonNode root, String path) {
     JsonNode n = root;
-    for (String seg : path.split("\\.")) {
+    for (String seg : path.split("\\.", -1)) {
       if (n == null) return null;
       n = n.isArray() && seg.matches("\\d+") ? n.get(Integer.parseInt(seg)) : n.get(seg);
     }

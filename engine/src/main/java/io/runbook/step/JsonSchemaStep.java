@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaException;
+import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.NodePath;
 import io.runbook.result.Status;
 import io.runbook.result.StepResult;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +26,8 @@ public final class JsonSchemaStep extends StepType<JsonSchemaStep.Args> {
       SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param path the JSON or YAML file on the host
    * @param schema the schema file on the controller, relative to the runbook's directory
    */
@@ -39,8 +43,7 @@ public final class JsonSchemaStep extends StepType<JsonSchemaStep.Args> {
   }
 
   @Override
-  public List<String> checkFiles(
-      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  public List<String> checkFiles(Args args, Path baseDir, Map<String, ?> model) {
     if (args.schema() == null) return List.of();
     Object schema = schema(LocalSource.load(baseDir, "schema", args.schema()), args.schema());
     return schema instanceof StepResult failed ? List.of(failed.message()) : List.of();
@@ -49,8 +52,7 @@ public final class JsonSchemaStep extends StepType<JsonSchemaStep.Args> {
   /** The draft 2020-12 meta-schema (bundled with networknt), loaded on first use only. */
   private static final class Meta {
     static final Schema SCHEMA =
-        SCHEMAS.getSchema(
-            com.networknt.schema.SchemaLocation.of("https://json-schema.org/draft/2020-12/schema"));
+        SCHEMAS.getSchema(SchemaLocation.of("https://json-schema.org/draft/2020-12/schema"));
   }
 
   /** The compiled schema, or the failed result saying why there is none. */

@@ -36,6 +36,8 @@ public final class KubectlStep extends StepType<KubectlStep.Args> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param action set_image, rollout_status, rollout_undo or get
    * @param deployment the Deployment's name
    * @param container the container whose image set_image changes

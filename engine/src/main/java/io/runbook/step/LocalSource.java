@@ -1,11 +1,14 @@
 package io.runbook.step;
 
 import io.runbook.result.StepResult;
+import io.runbook.template.Templates;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A controller-side file named by {@code src:} (or {@code schema:}), relative to the runbook's
@@ -15,6 +18,8 @@ final class LocalSource {
   private LocalSource() {}
 
   /** The bytes, or the failed result saying why there are none. */
+  // a file's bytes, handed on; never compared
+  @SuppressWarnings("ArrayRecordComponent")
   record Loaded(byte[] bytes, StepResult failure) {}
 
   /**
@@ -25,7 +30,8 @@ final class LocalSource {
     List<String> problems = new ArrayList<>();
     if (src == null || src.isBlank()) {
       problems.add("'" + key + "' is empty");
-    } else if (src.endsWith("/") || Path.of(src).isAbsolute() && Files.isDirectory(Path.of(src))) {
+    } else if (src.endsWith("/")
+        || (Path.of(src).isAbsolute() && Files.isDirectory(Path.of(src)))) {
       problems.add(directory(key, src));
     } else if (Path.of(src).isAbsolute() && !Files.isRegularFile(Path.of(src))) {
       problems.add(key + " file not found on the controller: " + src);
@@ -61,21 +67,20 @@ final class LocalSource {
    * The problem with a controller template file, if any: besides {@link #problems}, its syntax,
    * and, with a host's variables, whether it renders (an undefined variable).
    */
-  static List<String> templateProblems(
-      Path baseDir, String key, String src, java.util.Map<String, ?> model) {
+  static List<String> templateProblems(Path baseDir, String key, String src, Map<String, ?> model) {
     if (src == null) return List.of();
     Loaded f = load(baseDir, key, src);
     if (f.failure() != null) return List.of(f.failure().message());
-    String text = new String(f.bytes(), java.nio.charset.StandardCharsets.UTF_8);
+    String text = new String(f.bytes(), StandardCharsets.UTF_8);
     if (model == null) {
-      return io.runbook.template.Templates.syntaxProblem(text)
+      return Templates.syntaxProblem(text)
           .map(p -> List.of(key + " " + src + ": " + p))
           .orElse(List.of());
     }
     try {
-      io.runbook.template.Templates.render(text, src, model);
+      Templates.render(text, src, model);
       return List.of();
-    } catch (io.runbook.template.Templates.TemplateError e) {
+    } catch (Templates.TemplateError e) {
       return List.of(key + " " + src + ": " + e.getMessage());
     }
   }

@@ -6,9 +6,11 @@ import io.runbook.result.Status;
 import io.runbook.result.StepResult;
 import io.runbook.transport.ExecResult;
 import io.runbook.yaml.Durations;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -25,6 +27,8 @@ import java.util.Optional;
 public final class MigrateStep extends StepType<MigrateStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param engine sqlite or postgres
    * @param db the SQLite file on the host, or the PostgreSQL connection string
    * @param dir a controller directory of {@code *.sql} files, relative to the runbook
@@ -71,8 +75,7 @@ public final class MigrateStep extends StepType<MigrateStep.Args> {
   }
 
   @Override
-  public List<String> checkFiles(
-      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  public List<String> checkFiles(Args args, Path baseDir, Map<String, ?> model) {
     StepResult failure = MigrationFiles.load(baseDir, args.dir(), args.files()).failure();
     return failure == null ? List.of() : List.of(failure.message());
   }

@@ -7,6 +7,7 @@ import io.runbook.transport.Shell;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -141,11 +142,9 @@ record MigrationDb(String engine, String db, String table) {
    */
   String quotedTable() {
     StringBuilder out = new StringBuilder();
-    for (String part : table.split("\\.")) {
+    for (String part : table.split("\\.", -1)) {
       if (out.length() > 0) out.append('.');
-      out.append('"')
-          .append(postgres() ? part.toLowerCase(java.util.Locale.ROOT) : part)
-          .append('"');
+      out.append('"').append(postgres() ? part.toLowerCase(Locale.ROOT) : part).append('"');
     }
     return out.toString();
   }

@@ -5,9 +5,11 @@ import io.runbook.result.Status;
 import io.runbook.result.StepResult;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Shell;
+import io.runbook.transport.TransportException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -61,11 +63,11 @@ final class RemoteFile {
     boolean sameContent = now.exists() && checksum.equals(now.checksum());
     boolean sameMode =
         mode == null
-            || now.exists() && Integer.parseInt(mode, 8) == Integer.parseInt(now.mode(), 8);
+            || (now.exists() && Integer.parseInt(mode, 8) == Integer.parseInt(now.mode(), 8));
     // owner "app" is compared with the user only, "app:www" with user and group.
     String ownerNow =
         now.exists() && owner != null && !owner.contains(":")
-            ? now.owner().split(":")[0]
+            ? now.owner().split(":", 2)[0]
             : now.owner();
     boolean sameOwner = owner == null || owner.equals(ownerNow);
     Map<String, Object> data = new LinkedHashMap<>();
@@ -83,7 +85,7 @@ final class RemoteFile {
     }
     if (now.exists() && !sameContent) {
       if (backup) {
-        String bak = dest + "." + LocalDateTime.now().format(BACKUP_STAMP) + "~";
+        String bak = dest + "." + LocalDateTime.now(ZoneOffset.UTC).format(BACKUP_STAMP) + "~";
         ExecResult b = ctx.exec("cp -p " + Shell.quote(dest) + " " + Shell.quote(bak));
         if (b.exitCode() != 0) return failed(b, "cannot back up " + dest);
         data.put("backup_file", bak);
@@ -161,6 +163,8 @@ final class RemoteFile {
   }
 
   /** The bytes of a host file, or the failed result saying why they cannot be read. */
+  // a file's bytes, handed on; never compared
+  @SuppressWarnings("ArrayRecordComponent")
   record Read(byte[] bytes, StepResult failure) {}
 
   static Read read(StepContext ctx, String path) {
@@ -185,7 +189,7 @@ final class RemoteFile {
    * for the host.
    */
   private static StepResult refused(RunbookException e) {
-    if (e instanceof io.runbook.transport.TransportException lost) throw lost;
+    if (e instanceof TransportException lost) throw lost;
     return StepResult.failed(e.getMessage());
   }
 
@@ -209,7 +213,7 @@ final class RemoteFile {
 
   /** Null when the answer is not what {@link #inspect} prints (a host without GNU stat, say). */
   private static State parse(String out) {
-    String[] f = out.strip().split("\\s+");
+    String[] f = out.strip().split("\\s+", -1);
     if (f[0].equals("directory")) return new State(true, true, null, null, null, 0);
     if (f[0].equals("absent")) return new State(false, false, null, null, null, 0);
     if (f.length == 5
@@ -226,6 +230,8 @@ final class RemoteFile {
    * Undo by re-uploading the old bytes (when kept), then a shell command for mode, owner or
    * removal.
    */
+  // the previous content to write back; never compared
+  @SuppressWarnings("ArrayRecordComponent")
   private record HostUndo(String description, String dest, byte[] content, String command)
       implements Step.Undo {
     @Override

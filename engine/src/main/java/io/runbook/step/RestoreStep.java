@@ -22,6 +22,8 @@ import java.util.Map;
 public final class RestoreStep extends StepType<RestoreStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param archive the backup's {@code .tar.gz}; or give {@code dir} and {@code name}
    * @param dir the run directory of the backup (its registered {@code dir})
    * @param name the backup's name, default "backup"

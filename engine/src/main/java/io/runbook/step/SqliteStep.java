@@ -24,6 +24,8 @@ public final class SqliteStep extends StepType<SqliteStep.Args> {
   static final String BUSY_TIMEOUT = ".timeout 5000";
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param db the database file on the host
    * @param backup file to write an online copy of the database to
    * @param integrityCheck true to run {@code PRAGMA integrity_check}
@@ -137,7 +139,7 @@ public final class SqliteStep extends StepType<SqliteStep.Args> {
     ExecResult r = HostScript.run(ctx, script, bytes(".backup " + quoted + "\n"));
     if (r.exitCode() != 0 || r.timedOut())
       return HostScript.failed(r, "cannot back up " + db + " to " + dest);
-    String[] made = HostScript.tagged(r, "backup").stream().findFirst().orElse("").split(" ");
+    String[] made = HostScript.tagged(r, "backup").stream().findFirst().orElse("").split(" ", -1);
     if (made.length != 2)
       return StepResult.failed(
           "backup of " + db + ": unexpected answer '" + r.stdoutText().strip() + "'");

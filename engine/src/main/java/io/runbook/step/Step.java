@@ -1,7 +1,9 @@
 package io.runbook.step;
 
 import io.runbook.result.StepResult;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -55,8 +57,7 @@ public interface Step<A> {
    * @param model the host's variables (registered values as stand-ins) when planning for a host, so
    *     a template file can be rendered; null when validating without an inventory (syntax only)
    */
-  default List<String> checkFiles(
-      A args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  default List<String> checkFiles(A args, Path baseDir, Map<String, ?> model) {
     return List.of();
   }
 

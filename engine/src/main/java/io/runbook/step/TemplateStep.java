@@ -4,8 +4,10 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import io.runbook.result.StepResult;
 import io.runbook.template.Templates;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -16,6 +18,8 @@ import java.util.Optional;
 public final class TemplateStep extends StepType<TemplateStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param src the template, relative to the runbook's directory
    * @param dest absolute path of the rendered file on the host
    * @param mode octal permissions such as "0644"; null keeps an existing file's mode (new files:
@@ -42,8 +46,7 @@ public final class TemplateStep extends StepType<TemplateStep.Args> {
   }
 
   @Override
-  public List<String> checkFiles(
-      Args args, java.nio.file.Path baseDir, java.util.Map<String, ?> model) {
+  public List<String> checkFiles(Args args, Path baseDir, Map<String, ?> model) {
     return LocalSource.templateProblems(baseDir, "src", args.src(), model);
   }
 

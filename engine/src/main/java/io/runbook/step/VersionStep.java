@@ -21,6 +21,8 @@ import java.util.Map;
 public final class VersionStep extends StepType<VersionStep.Args> {
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param command a shell line (String) or an argv list run on the host; its first version-looking
    *     token counts (stdout, else stderr: {@code java -version} prints there)
    * @param url an http(s) endpoint answering JSON ({@code jsonField}) or plain text

@@ -33,7 +33,7 @@ public final class WaitForStep extends StepType<WaitForStep.Args> {
       elif command -v python3 >/dev/null 2>&1; then \
       probe() { $t python3 -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 2)' "$H" "$P" \
       2>/dev/null; }; \
-      else echo 'wait_for needs bash or python3 on the host to probe a port' >&2; exit 3; fi; """;
+      else echo 'wait_for needs bash or python3 on the host to probe a port' >&2; exit 3; fi;""";
 
   /**
    * Polls once a second; exit 0 printing the elapsed seconds when the condition holds, 1 when time
@@ -48,6 +48,8 @@ public final class WaitForStep extends StepType<WaitForStep.Args> {
       [ "$(date +%%s)" -ge "$end" ] && exit 1; sleep 1; done""";
 
   /**
+   * The step's arguments, as the runbook gives them (bound after rendering).
+   *
    * @param host address as seen from the target host, default 127.0.0.1
    * @param state started/present (the default) waits for it to appear, stopped/absent for it to go
    * @param delaySeconds wait this long before the first check

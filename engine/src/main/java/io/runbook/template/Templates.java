@@ -1,18 +1,35 @@
 package io.runbook.template;
 
+import freemarker.core.Environment;
 import freemarker.core.InvalidReferenceException;
 import freemarker.core.ParseException;
 import freemarker.core.TemplateClassResolver;
+import freemarker.core.TemplateNumberFormat;
+import freemarker.core.TemplateNumberFormatFactory;
+import freemarker.core.TemplateValueFormatException;
 import freemarker.template.Configuration;
 import freemarker.template.DefaultObjectWrapperBuilder;
+import freemarker.template.ObjectWrapper;
 import freemarker.template.Template;
 import freemarker.template.TemplateException;
 import freemarker.template.TemplateExceptionHandler;
+import freemarker.template.TemplateHashModel;
+import freemarker.template.TemplateModel;
+import freemarker.template.TemplateModelException;
+import freemarker.template.TemplateNumberModel;
+import freemarker.template.utility.DeepUnwrap;
 import io.runbook.yaml.Suggestions;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -89,12 +106,12 @@ public final class Templates {
   public static Object renderAll(Object value, String name, Map<String, ?> model) {
     if (value instanceof String s) return render(s, name, model);
     if (value instanceof Map<?, ?> m) {
-      Map<Object, Object> out = new java.util.LinkedHashMap<>();
+      Map<Object, Object> out = new LinkedHashMap<>();
       m.forEach((k, v) -> out.put(k, renderAll(v, name, model)));
       return out;
     }
-    if (value instanceof java.util.List<?> l) {
-      java.util.List<Object> out = new java.util.ArrayList<>(l.size());
+    if (value instanceof List<?> l) {
+      List<Object> out = new ArrayList<>(l.size());
       for (Object v : l) out.add(renderAll(v, name, model));
       return out;
     }
@@ -124,11 +141,11 @@ public final class Templates {
     Template t = parse("[#assign runbook_value__ = (" + expression.strip() + ")]", name);
     TrackingModel tracked = new TrackingModel(model, CONFIG.getObjectWrapper());
     try {
-      freemarker.core.Environment env = t.createProcessingEnvironment(tracked, new StringWriter());
+      Environment env = t.createProcessingEnvironment(tracked, new StringWriter());
       env.process();
-      freemarker.template.TemplateModel v = env.getVariable("runbook_value__");
+      TemplateModel v = env.getVariable("runbook_value__");
       if (v == null || v instanceof Unknown) return v;
-      return freemarker.template.utility.DeepUnwrap.unwrap(v);
+      return DeepUnwrap.unwrap(v);
     } catch (TemplateException e) {
       if (!tracked.misses().isEmpty()) {
         String miss = tracked.misses().iterator().next();
@@ -191,20 +208,20 @@ public final class Templates {
    * Why {@code text} is not a valid template, without rendering it (nothing is known of the
    * variables yet, as in {@code validate}); empty when it parses or holds no template syntax.
    */
-  public static java.util.Optional<String> syntaxProblem(String text) {
-    if (!isTemplate(text)) return java.util.Optional.empty();
+  public static Optional<String> syntaxProblem(String text) {
+    if (!isTemplate(text)) return Optional.empty();
     try {
       parse(text, "syntax");
-      return java.util.Optional.empty();
+      return Optional.empty();
     } catch (TemplateError e) {
-      return java.util.Optional.of(e.getMessage());
+      return Optional.of(e.getMessage());
     }
   }
 
   /** As {@link #syntaxProblem}, for a condition ({@code when:} ...), which is a bare expression. */
-  public static java.util.Optional<String> conditionSyntaxProblem(String expression) {
+  public static Optional<String> conditionSyntaxProblem(String expression) {
     String e = expression.strip();
-    if (e.equals("true") || e.equals("false")) return java.util.Optional.empty();
+    if (e.equals("true") || e.equals("false")) return Optional.empty();
     return syntaxProblem("[#if (" + e + ")]true[#else]false[/#if]").map(m -> m + CONDITION_HINT);
   }
 
@@ -227,17 +244,15 @@ public final class Templates {
    * Numbers as a computer reads them ({@code 8080}, not {@code 8,080}); an {@link Unknown}, which
    * FreeMarker prints as a number before it would as text, by its name.
    */
-  private static final class NumberFormats extends freemarker.core.TemplateNumberFormatFactory {
+  private static final class NumberFormats extends TemplateNumberFormatFactory {
     @Override
-    public freemarker.core.TemplateNumberFormat get(
-        String params, java.util.Locale locale, freemarker.core.Environment env)
-        throws freemarker.core.TemplateValueFormatException {
-      freemarker.core.TemplateNumberFormat computer = env.getTemplateNumberFormat("computer");
-      return new freemarker.core.TemplateNumberFormat() {
+    public TemplateNumberFormat get(String params, Locale locale, Environment env)
+        throws TemplateValueFormatException {
+      TemplateNumberFormat computer = env.getTemplateNumberFormat("computer");
+      return new TemplateNumberFormat() {
         @Override
-        public String formatToPlainText(freemarker.template.TemplateNumberModel n)
-            throws freemarker.core.TemplateValueFormatException,
-                freemarker.template.TemplateModelException {
+        public String formatToPlainText(TemplateNumberModel n)
+            throws TemplateValueFormatException, TemplateModelException {
           return n instanceof Unknown u ? u.getAsString() : computer.formatToPlainText(n);
         }
 
@@ -255,19 +270,18 @@ public final class Templates {
   }
 
   /** The data model, remembering which top-level names were asked for and not found. */
-  private static final class TrackingModel implements freemarker.template.TemplateHashModel {
+  private static final class TrackingModel implements TemplateHashModel {
     private final Map<String, ?> model;
-    private final freemarker.template.ObjectWrapper wrapper;
-    private final java.util.Set<String> misses = new java.util.LinkedHashSet<>();
+    private final ObjectWrapper wrapper;
+    private final Set<String> misses = new LinkedHashSet<>();
 
-    TrackingModel(Map<String, ?> model, freemarker.template.ObjectWrapper wrapper) {
+    TrackingModel(Map<String, ?> model, ObjectWrapper wrapper) {
       this.model = model;
       this.wrapper = wrapper;
     }
 
     @Override
-    public freemarker.template.TemplateModel get(String key)
-        throws freemarker.template.TemplateModelException {
+    public TemplateModel get(String key) throws TemplateModelException {
       Object v = model.get(key);
       if (v == null) {
         if (!model.containsKey(key)) misses.add(key);
@@ -281,7 +295,7 @@ public final class Templates {
       return model.isEmpty();
     }
 
-    java.util.Set<String> misses() {
+    Set<String> misses() {
       return misses;
     }
   }

@@ -53,7 +53,10 @@ final class ChannelIo {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limitMs);
     long idle = 1;
     while (true) {
-      boolean moved = feed() | drain();
+      // both, every time: a full stdout must not wait for stdin to be fed
+      boolean fed = feed();
+      boolean drained = drain();
+      boolean moved = fed || drained;
       if (!cmd.isOpen()) {
         drain();
         throwIfBroken();
@@ -105,7 +108,9 @@ final class ChannelIo {
 
   /** Takes what has arrived on stdout and stderr; true if anything did. Never blocks. */
   boolean drain() {
-    return move(stdout, outSink) | move(stderr, errSink);
+    boolean out = move(stdout, outSink);
+    boolean err = move(stderr, errSink);
+    return out || err;
   }
 
   private boolean move(InputStream in, OutputStream sink) {

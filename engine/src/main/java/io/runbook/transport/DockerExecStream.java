@@ -15,6 +15,8 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One attached exec-start, spoken by hand on a connection of its own: {@code POST /exec/{id}/start}
@@ -253,8 +255,7 @@ final class DockerExecStream implements AutoCloseable {
     }
     // An error: a small JSON body {"message": "..."}, as long as Content-Length says (else up to a
     // hang-up).
-    java.util.regex.Matcher length =
-        java.util.regex.Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
+    Matcher length = Pattern.compile("(?im)^content-length:\\s*(\\d+)").matcher(head);
     long want = length.find() ? Long.parseLong(length.group(1)) : HEADER_LIMIT;
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     body.write(buf.array(), buf.position(), buf.remaining());
@@ -267,9 +268,11 @@ final class DockerExecStream implements AutoCloseable {
   }
 
   private static int headEnd(ByteBuffer buf) {
-    byte[] a = buf.array();
     for (int i = 3; i < buf.position(); i++) {
-      if (a[i - 3] == '\r' && a[i - 2] == '\n' && a[i - 1] == '\r' && a[i] == '\n') return i - 3;
+      if (buf.get(i - 3) == '\r'
+          && buf.get(i - 2) == '\n'
+          && buf.get(i - 1) == '\r'
+          && buf.get(i) == '\n') return i - 3;
     }
     return -1;
   }

@@ -1,6 +1,7 @@
 package io.runbook.transport;
 
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -15,6 +16,8 @@ import java.util.Map;
  * @param chdir directory to run in, or null for the login directory
  * @param maxOutput how many bytes of each output stream to keep (the tail is kept)
  */
+// stdin as given; never compared or hashed
+@SuppressWarnings("ArrayRecordComponent")
 public record ExecRequest(
     String command,
     byte[] stdin,
@@ -31,7 +34,7 @@ public record ExecRequest(
     if (command == null || command.isBlank()) throw new IllegalArgumentException("empty command");
     timeout = timeout == null ? DEFAULT_TIMEOUT : timeout;
     become = become == null ? Become.NONE : become;
-    env = env == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(env));
+    env = env == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(env));
   }
 
   /** The command line as the host's shell must run it: cd, exports and sudo applied. */

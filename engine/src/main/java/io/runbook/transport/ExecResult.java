@@ -8,6 +8,8 @@ import java.time.Duration;
  * last bytes of each stream; {@code stdoutTotal}/{@code stderrTotal} count everything that was
  * written.
  */
+// output bytes as read; never compared or hashed
+@SuppressWarnings("ArrayRecordComponent")
 public record ExecResult(
     int exitCode,
     byte[] stdout,

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,7 +43,7 @@ public final class LocalTransport implements Transport {
       if (!p.waitFor(request.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
         timedOut = true;
         // Stop the shell first, or it would go on to the next command once its child is killed.
-        java.util.List<ProcessHandle> children = p.descendants().toList();
+        List<ProcessHandle> children = p.descendants().toList();
         p.destroyForcibly();
         children.forEach(ProcessHandle::destroyForcibly);
         p.waitFor(5, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package io.runbook.transport;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -7,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -81,7 +83,7 @@ public final class OpenSshConfig {
       Process p =
           new ProcessBuilder(ssh, "-V")
               .redirectErrorStream(true)
-              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
               .start();
       p.getInputStream().readAllBytes();
       return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
@@ -116,7 +118,7 @@ public final class OpenSshConfig {
     try {
       Process p =
           new ProcessBuilder(cmd)
-              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
               .start();
       byte[] out = p.getInputStream().readAllBytes();
       byte[] err = p.getErrorStream().readAllBytes();
@@ -145,11 +147,11 @@ public final class OpenSshConfig {
 
   static Options parse(String output) {
     Map<String, List<String>> values = new LinkedHashMap<>();
-    for (String line : output.split("\n")) {
+    for (String line : output.lines().toList()) {
       String l = line.strip();
       if (l.isEmpty()) continue;
       int sp = l.indexOf(' ');
-      String key = (sp < 0 ? l : l.substring(0, sp)).toLowerCase(java.util.Locale.ROOT);
+      String key = (sp < 0 ? l : l.substring(0, sp)).toLowerCase(Locale.ROOT);
       String value = sp < 0 ? "" : l.substring(sp + 1).strip();
       values.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
     }

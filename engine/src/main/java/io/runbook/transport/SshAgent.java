@@ -34,6 +34,8 @@ public final class SshAgent {
   /**
    * A key the agent holds: its public key blob (as in authorized_keys, decoded) and its comment.
    */
+  // the agent's key blob as is; compared by Arrays.equals where needed
+  @SuppressWarnings("ArrayRecordComponent")
   public record Identity(byte[] blob, String comment) {
     /** The key type named in the blob: ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256... */
     public String type() {

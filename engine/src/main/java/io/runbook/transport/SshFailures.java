@@ -6,6 +6,7 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import net.schmizz.sshj.userauth.UserAuthException;
 
 /** Turns what sshj and the JDK throw while connecting into messages that say what to do next. */
@@ -158,9 +159,7 @@ final class SshFailures {
     if (s.moreKnownHosts().isEmpty()) return s.knownHosts().toString();
     return s.knownHosts()
         + " nor "
-        + s.moreKnownHosts().stream()
-            .map(Object::toString)
-            .collect(java.util.stream.Collectors.joining(", "));
+        + s.moreKnownHosts().stream().map(Object::toString).collect(Collectors.joining(", "));
   }
 
   static boolean has(Throwable e, Class<? extends Throwable> type) {

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.common.LoggerFactory;
 import net.schmizz.sshj.common.Message;
+import net.schmizz.sshj.common.SSHException;
 import net.schmizz.sshj.common.SSHPacket;
 import net.schmizz.sshj.userauth.AuthParams;
 import net.schmizz.sshj.userauth.UserAuthException;
@@ -79,7 +80,7 @@ final class SshKeys {
     else files.addAll(auth.identityFiles());
 
     if (auth.publicKey()) {
-      List<SshAgent.Identity> held = agentKeys(settings, auth.agent());
+      List<SshAgent.Identity> held = agentKeys(auth.agent());
       Set<String> offered = new LinkedHashSet<>();
       // Agent keys matching an identity file first, in the files' order.
       for (Path f : files) {
@@ -165,7 +166,7 @@ final class SshKeys {
     return " (ansible_ssh_private_key_file of " + s.name() + ")";
   }
 
-  private static List<SshAgent.Identity> agentKeys(SshSettings settings, SshAgent agent) {
+  private static List<SshAgent.Identity> agentKeys(SshAgent agent) {
     if (agent == null) return List.of();
     try {
       return agent.identities();
@@ -183,7 +184,7 @@ final class SshKeys {
     Path pub = Path.of(key + ".pub");
     try {
       if (!Files.isReadable(pub)) return null;
-      String[] parts = Files.readString(pub, StandardCharsets.UTF_8).strip().split("\\s+");
+      String[] parts = Files.readString(pub, StandardCharsets.UTF_8).strip().split("\\s+", -1);
       return parts.length >= 2 ? Base64.getDecoder().decode(parts[1]) : null;
     } catch (IOException | IllegalArgumentException e) {
       return null;
@@ -273,7 +274,7 @@ final class SshKeys {
     }
 
     @Override
-    public void handle(Message msg, SSHPacket buf) throws net.schmizz.sshj.common.SSHException {
+    public void handle(Message msg, SSHPacket buf) throws SSHException {
       delegate.handle(msg, buf);
     }
 

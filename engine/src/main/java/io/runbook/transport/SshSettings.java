@@ -2,6 +2,7 @@ package io.runbook.transport;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -83,7 +84,7 @@ public record SshSettings(
 
   /** The jump hosts, first hop first; empty for a direct connection. */
   public List<SshSettings> jumps() {
-    java.util.ArrayList<SshSettings> hops = new java.util.ArrayList<>();
+    ArrayList<SshSettings> hops = new ArrayList<>();
     for (SshSettings h = via; h != null; h = h.via) hops.add(0, h);
     return List.copyOf(hops);
   }

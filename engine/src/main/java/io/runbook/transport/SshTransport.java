@@ -272,8 +272,11 @@ public final class SshTransport implements Transport {
    */
   private SSHClient login(SshSettings settings, SshKeys keys, SSHClient through, SshSettings hop)
       throws ConnectFailure {
+    @SuppressWarnings(
+        "ReferenceEquality") // this host's own settings object, not an equal jump host
+    boolean target = settings == this.settings;
     String prefix =
-        settings == this.settings
+        target
             ? ""
             : "jump host "
                 + settings.name()

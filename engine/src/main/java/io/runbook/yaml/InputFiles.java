@@ -104,8 +104,8 @@ public final class InputFiles {
       }
       boolean utf16 =
           bytes.length >= 2
-              && ((bytes[0] & 0xff) == 0xFF && (bytes[1] & 0xff) == 0xFE
-                  || (bytes[0] & 0xff) == 0xFE && (bytes[1] & 0xff) == 0xFF);
+              && (((bytes[0] & 0xff) == 0xFF && (bytes[1] & 0xff) == 0xFE)
+                  || ((bytes[0] & 0xff) == 0xFE && (bytes[1] & 0xff) == 0xFF));
       problems.add(
           new Location(displayName, line, column),
           String.format(

@@ -202,6 +202,8 @@ public final class YamlLoader {
    * Plain values from nodes. An alias shares its node, so the tree can be far larger (and deeper)
    * than the text: both are bounded here, where the expansion happens.
    */
+  // used[0] is a counter shared by the nested converters
+  @SuppressWarnings("ArrayRecordComponent")
   private record Converter(
       String file,
       Map<String, Location> values,

@@ -30,7 +30,9 @@ class BadInputTest {
   @RegisterExtension final SilentHost host = new SilentHost();
 
   static Stream<Path> fixtures() throws IOException {
-    return Files.list(FIXTURES).filter(p -> p.toString().endsWith(".yaml")).sorted();
+    try (Stream<Path> files = Files.list(FIXTURES)) {
+      return files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList().stream();
+    }
   }
 
   @ParameterizedTest(name = "{0}")

@@ -6,10 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -274,7 +277,7 @@ class CliTest {
     assertThat((System.nanoTime() - t0) / 1_000_000_000).isLessThan(20);
     assertThat(run.out()).contains("timed out");
     // the command's processes are gone, not merely left behind: nothing can touch 'finished' later
-    assertThat(io.runbook.testing.Processes.running("sleep 30.0417"))
+    assertThat(Processes.running("sleep 30.0417"))
         .as("the timed-out command's processes")
         .isEmpty();
     assertThat(work.resolve("finished")).doesNotExist();
@@ -479,8 +482,8 @@ class CliTest {
     assertThat(new ProcessBuilder("mkfifo", rb.toString()).start().waitFor()).isZero();
 
     Run undo =
-        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
-            java.time.Duration.ofSeconds(10),
+        Assertions.assertTimeoutPreemptively(
+            Duration.ofSeconds(10),
             () -> Cli.run("rollback", id, "--yes", "--state-dir", tmp.resolve("state").toString()));
     assertThat(undo.err())
         .contains(rb + " is no longer a regular file (a directory, FIFO or device)");

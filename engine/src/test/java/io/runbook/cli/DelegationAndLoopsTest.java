@@ -182,6 +182,39 @@ class DelegationAndLoopsTest {
     assertThat(work.resolve("drained")).doesNotExist();
   }
 
+  /** The run-once phases' host is a host the run touches too: not a copy, refused the same way. */
+  @Test
+  void rehearseRefusesRunOncePhasesOutsideTheCopiesBeforeStartingAnything() throws Exception {
+    Path rb = runbook("- name: Deploy\n  shell: touch [=work]/deployed\n");
+    Files.writeString(
+        rb,
+        Files.readString(rb)
+            .replace(
+                "phases:\n",
+                """
+                before_all:
+                  on: lb
+                  steps:
+                    - name: Drain
+                      shell: touch [=work]/drained
+                phases:
+                """));
+    Run run =
+        Cli.run(
+            "rehearse",
+            rb.toString(),
+            "-i",
+            inventory.toString(),
+            "--state-dir",
+            tmp.resolve("state").toString());
+    assertThat(run.code()).as(run.out() + run.err()).isEqualTo(4);
+    assertThat(run.err())
+        .contains("runbook rehearse does not cover before_all/after_all on 'lb' yet")
+        .contains("Nothing was started");
+    assertThat(work.resolve("drained")).doesNotExist();
+    assertThat(work.resolve("deployed")).doesNotExist();
+  }
+
   @Test
   void planShowsTheDelegateAndTheItems() throws Exception {
     Path rb =

@@ -7,6 +7,7 @@ import io.runbook.engine.RunRequest;
 import io.runbook.rehearsal.PlanHash;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
+import io.runbook.testing.SampleRuns;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * plan).
  */
 class ExtraVarsTest {
-  static final Path REPO = io.runbook.testing.SampleRuns.REPO;
+  static final Path REPO = SampleRuns.REPO;
   static final String RUNBOOK = REPO.resolve("runbooks/upgrade-v2.yaml").toString();
   @TempDir Path tmp;
 

@@ -43,7 +43,7 @@ class KubernetesPlanTest {
         Cli.run("plan", REPO.resolve("runbooks/upgrade-v2.yaml").toString(), "-i", inv.toString());
 
     assertThat(run.code()).as(run.out() + run.err()).isZero();
-    String[] lines = run.out().split("\n");
+    String[] lines = run.out().split("\n", -1);
     String plan = run.out();
     assertThat(plan)
         .contains(

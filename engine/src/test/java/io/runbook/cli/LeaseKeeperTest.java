@@ -111,9 +111,9 @@ class LeaseKeeperTest {
     // Dated reads, not a count of them: under load a read takes longer, but the span is what
     // matters.
     assertThat(seen).as("host two's lock read while host one's batch ran").hasSizeGreaterThan(3);
-    assertThat(java.time.Duration.between(seen.get(0), seen.get(seen.size() - 1)))
+    assertThat(Duration.between(seen.get(0), seen.get(seen.size() - 1)))
         .as("host two was locked through host one's 5 s step")
-        .isGreaterThan(java.time.Duration.ofSeconds(4));
+        .isGreaterThan(Duration.ofSeconds(4));
     assertThat(lapses).as("host two's lease never lapsed during the run").isEmpty();
     assertThat(tmp.resolve("lock-two")).as("released at the end").doesNotExist();
   }

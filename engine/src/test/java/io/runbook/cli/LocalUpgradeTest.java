@@ -1,5 +1,6 @@
 package io.runbook.cli;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -195,8 +196,8 @@ class LocalUpgradeTest {
   String sqlite(String sql) throws Exception {
     Process p =
         new ProcessBuilder("sqlite3", appDir.resolve("data/sample.db").toString(), sql).start();
-    String out = new String(p.getInputStream().readAllBytes()).strip();
-    assertThat(p.waitFor()).as(new String(p.getErrorStream().readAllBytes())).isZero();
+    String out = new String(p.getInputStream().readAllBytes(), UTF_8).strip();
+    assertThat(p.waitFor()).as(new String(p.getErrorStream().readAllBytes(), UTF_8)).isZero();
     return out;
   }
 

@@ -9,6 +9,7 @@ import io.runbook.rehearsal.PlanHash;
 import io.runbook.rehearsal.Rehearsals;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
+import io.runbook.yaml.Problems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -41,7 +42,7 @@ class RehearsalStatusTest {
 
   private static String hash(Path rb, Path inv, List<String> extra) {
     Plan plan = Engine.plan(RunRequest.of(rb, inv.toString()).withExtraVars(extra));
-    return PlanHash.of(plan, Inputs.extraVars(extra, new io.runbook.yaml.Problems()));
+    return PlanHash.of(plan, Inputs.extraVars(extra, new Problems()));
   }
 
   private static void record(

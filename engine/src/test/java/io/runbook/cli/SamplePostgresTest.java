@@ -248,9 +248,14 @@ class SamplePostgresTest {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
       process.destroy(); // SIGTERM: sampled shuts down cleanly
-      assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+      try {
+        assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while sampled stopped", e);
+      }
       assertThat(Files.readString(log)).contains("stopped").doesNotContain(LocalPostgres.PASSWORD);
     }
   }

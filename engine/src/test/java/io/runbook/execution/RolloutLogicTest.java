@@ -8,6 +8,7 @@ import io.runbook.engine.Launch;
 import io.runbook.engine.RunRequest;
 import io.runbook.event.BatchStarted;
 import io.runbook.event.Event;
+import io.runbook.event.RunStarted;
 import io.runbook.result.HostResult;
 import io.runbook.result.Outcome;
 import io.runbook.result.RunResult;
@@ -320,7 +321,7 @@ class RolloutLogicTest {
     return Engine.plan(RunRequest.of(runbook, inventory.toString()));
   }
 
-  private io.runbook.event.RunStarted.Request started(Plan plan) {
+  private RunStarted.Request started(Plan plan) {
     return Engine.started(
         plan,
         tmp.resolve("runbook.yaml"),

@@ -23,6 +23,7 @@ import io.runbook.result.StepResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -259,7 +260,7 @@ class RunStateTest {
     Files.write(
         journal,
         "{\"event\":\"step_finished\",\"host\":\"h1\",\"ind".getBytes(StandardCharsets.UTF_8),
-        java.nio.file.StandardOpenOption.APPEND);
+        StandardOpenOption.APPEND);
     try (JournalWriter w = JournalWriter.append(state, "run-1")) {
       w.on(new RunResumed(T, "run-1", "resume", "me", "ctl", List.of("h1")));
     }
@@ -273,7 +274,7 @@ class RunStateTest {
         "{\"event\":\"host_finished\",\"result\":{\"host\":\"h2\",\"outcome\":\"\u00ff"
             .getBytes(StandardCharsets.ISO_8859_1);
     List<byte[]> lines = new ArrayList<>();
-    for (String l : Files.readString(journal).split("\n"))
+    for (String l : Files.readString(journal).lines().toList())
       lines.add(l.getBytes(StandardCharsets.UTF_8));
     lines.add(2, bad);
     try (var out = Files.newOutputStream(journal)) {

@@ -10,11 +10,13 @@ import io.runbook.transport.HostKeyPolicy;
 import io.runbook.transport.OpenSshConfig;
 import io.runbook.transport.SshSettings;
 import io.runbook.yaml.Location;
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,11 +108,11 @@ class SshRoutesTest {
 
   /** The real ssh -G, run by the test itself. */
   private String sshG(String key, String... args) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("ssh", "-G", "-F", config.toString()));
+    List<String> cmd = new ArrayList<>(List.of("ssh", "-G", "-F", config.toString()));
     cmd.addAll(List.of(args));
     Process p =
         new ProcessBuilder(cmd)
-            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
             .redirectError(ProcessBuilder.Redirect.DISCARD)
             .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -217,7 +219,7 @@ class SshRoutesTest {
         if (jumps == null) {
           assertThat(s.via()).as(name).isNull();
         } else {
-          String[] hops = jumps.split(",");
+          String[] hops = jumps.split(",", -1);
           assertThat(s.via()).as(name).isNotNull();
           assertThat(s.via().name()).as(name).isEqualTo(hops[hops.length - 1]);
           assertThat(s.jumps()).as(name).hasSizeGreaterThanOrEqualTo(hops.length);

@@ -8,10 +8,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.snakeyaml.engine.v2.api.Dump;
+import org.snakeyaml.engine.v2.api.DumpSettings;
 
 /**
  * The inventory forms Ansible reads besides YAML; each expectation was checked with
@@ -186,7 +189,7 @@ class AnsibleFormsTest {
   @Test
   void whatTheWriterSchemaDumpsLoadsBackUnchanged() throws IOException {
     // The rehearsal writes production's variables into an inventory it reads back as Ansible YAML.
-    Map<String, Object> vars = new java.util.LinkedHashMap<>();
+    Map<String, Object> vars = new LinkedHashMap<>();
     vars.put("yes_string", "yes");
     vars.put("octal_string", "0755");
     vars.put("version", "2.1");
@@ -196,10 +199,7 @@ class AnsibleFormsTest {
     vars.put("ratio", 0.5);
     vars.put("nothing", null);
     String yaml =
-        new org.snakeyaml.engine.v2.api.Dump(
-                org.snakeyaml.engine.v2.api.DumpSettings.builder()
-                    .setSchema(InventoryLoader.writerSchema())
-                    .build())
+        new Dump(DumpSettings.builder().setSchema(InventoryLoader.writerSchema()).build())
             .dumpToString(Map.of("all", Map.of("hosts", Map.of("h1", vars))));
     assertThat(load(write("dumped.yaml", yaml)).hosts().get("h1").vars()).isEqualTo(vars);
   }

@@ -23,6 +23,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -232,9 +233,7 @@ public class DamagedJournalTest {
     }
     Path journal = JournalWriter.runDir(state, RUN).resolve(JournalWriter.FILE);
     Files.writeString(
-        journal,
-        "{\"event\":\"step_finished\",\"host\":\"h1\",\"ph",
-        java.nio.file.StandardOpenOption.APPEND);
+        journal, "{\"event\":\"step_finished\",\"host\":\"h1\",\"ph", StandardOpenOption.APPEND);
     try (JournalWriter w = JournalWriter.append(state, RUN)) {
       w.on(new RunResumed(T.plusMillis(60_000), RUN, "resume", "bob", "box2", List.of("h1")));
       w.on(new StepStarted(T.plusMillis(60_010), "h1", "deploy", 1, "Swap", "shell", false, null));

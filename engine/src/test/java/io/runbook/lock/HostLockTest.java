@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
 import io.runbook.testing.Await;
+import io.runbook.transport.ExecRequest;
+import io.runbook.transport.ExecResult;
 import io.runbook.transport.LocalTransport;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,6 +16,8 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -313,7 +317,7 @@ class HostLockTest {
     assertThat(Files.exists(lock)).isFalse();
   }
 
-  private static java.util.List<String> names(Path dir) throws IOException {
+  private static List<String> names(Path dir) throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
       return s.map(p -> p.getFileName().toString()).sorted().toList();
     }
@@ -321,7 +325,7 @@ class HostLockTest {
 
   private static void deleteTree(Path dir) throws IOException {
     try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
     }
   }
 
@@ -330,8 +334,7 @@ class HostLockTest {
       theSameRunFromAnotherControllerTakesALiveLockOverAndTheFirstControllersGuardedCommandsStop() {
     HostLock first = acquire("run-1", "alice", LEASE, false);
     String guarded = first.guard() + "echo ran";
-    assertThat(local.exec(io.runbook.transport.ExecRequest.builder(guarded).build()).stdoutText())
-        .isEqualTo("ran\n");
+    assertThat(local.exec(ExecRequest.builder(guarded).build()).stdoutText()).isEqualTo("ran\n");
 
     // a resume of run-1 on another machine, while the lease of the first controller is still live
     HostLock second =
@@ -340,8 +343,7 @@ class HostLockTest {
 
     assertThat(second.tookOverFrom()).isPresent();
     assertThat(second.tookOverFrom().get().session()).isEqualTo(HostLock.SESSION);
-    io.runbook.transport.ExecResult stopped =
-        local.exec(io.runbook.transport.ExecRequest.builder(guarded).build());
+    ExecResult stopped = local.exec(ExecRequest.builder(guarded).build());
     assertThat(stopped.exitCode()).isEqualTo(HostLock.LOST_EXIT);
     assertThat(stopped.stdoutText()).isEmpty();
     assertThat(stopped.stderrText()).contains(HostLock.LOST_MARK);

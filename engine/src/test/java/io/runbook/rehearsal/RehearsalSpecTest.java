@@ -6,13 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.runbook.RunbookException;
 import io.runbook.execution.HostPlan;
 import io.runbook.execution.Plan;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RehearsalSpecTest {
-  @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp;
+  @TempDir Path tmp;
 
   static final String RB =
       """

@@ -1,12 +1,15 @@
 package io.runbook.rehearsal;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.result.StepResult;
 import io.runbook.step.BackupStep;
+import io.runbook.step.RestoreStep;
 import io.runbook.step.StepContext;
 import io.runbook.template.Templates;
 import io.runbook.transport.Become;
+import io.runbook.transport.ExecRequest;
 import io.runbook.transport.LocalTransport;
 import io.runbook.transport.Transport;
 import java.nio.file.Files;
@@ -35,7 +38,7 @@ class ScrubberTest {
     Files.writeString(
         config, "{\"auth\": {\"session_secret\": \"" + prod + "\"}, \"port\": 8080}\n");
     Path db = Files.createDirectories(app.resolve("data")).resolve("sample.db");
-    Files.write(db, ("SQLite format 3\0" + prod).getBytes());
+    Files.write(db, ("SQLite format 3\0" + prod).getBytes(UTF_8));
     Transport local = new LocalTransport("test");
     Ctx ctx = new Ctx(local);
     StepResult backup =
@@ -79,8 +82,7 @@ class ScrubberTest {
             f.toString().endsWith(".tar.gz")
                 ? local
                     .exec(
-                        io.runbook.transport.ExecRequest.builder(
-                                "tar -xzOf " + f + " " + config.toString().substring(1))
+                        ExecRequest.builder("tar -xzOf " + f + " " + config.toString().substring(1))
                             .build())
                     .stdoutText()
                 : Files.readString(f);
@@ -89,14 +91,14 @@ class ScrubberTest {
     }
     assertThat(Files.readAllBytes(db))
         .as("a binary file keeps its bytes")
-        .isEqualTo(("SQLite format 3\0" + prod).getBytes());
+        .isEqualTo(("SQLite format 3\0" + prod).getBytes(UTF_8));
 
     // the rewritten backup restores as a rollback restores it: checksums first
     Files.writeString(config, "changed since\n");
     StepResult restore =
-        new io.runbook.step.RestoreStep()
+        new RestoreStep()
             .execute(
-                new io.runbook.step.RestoreStep.Args(
+                new RestoreStep.Args(
                     r.files().stream().filter(f -> f.endsWith(".tar.gz")).findFirst().orElseThrow(),
                     null,
                     null,

@@ -2,6 +2,7 @@ package io.runbook.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.journal.DamagedJournalTest;
 import io.runbook.report.ReportReaderTest.Journal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -359,7 +360,7 @@ class HtmlReportTest {
   void damagedLinesAnOrphanedCommandAndALostLockAreAmongTheProblems() throws Exception {
     String html =
         HtmlReport.render(
-            ReportReader.read(io.runbook.journal.DamagedJournalTest.damagedRun(tmp)),
+            ReportReader.read(DamagedJournalTest.damagedRun(tmp)),
             "runbook test",
             Instant.parse("2026-12-06T12:00:00Z"));
 

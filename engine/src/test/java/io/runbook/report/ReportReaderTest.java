@@ -3,6 +3,8 @@ package io.runbook.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.runbook.journal.DamagedJournalTest;
+import io.runbook.journal.JournalEvents;
 import io.runbook.journal.RunSummary.RunOutcome;
 import io.runbook.report.RunReport.Host;
 import io.runbook.report.RunReport.Kind;
@@ -439,11 +441,9 @@ class ReportReaderTest {
 
   @Test
   void theRecapOfADamagedJournalNamesEachDamagedLine() throws Exception {
-    RunReport r = ReportReader.read(io.runbook.journal.DamagedJournalTest.damagedRun(tmp));
+    RunReport r = ReportReader.read(DamagedJournalTest.damagedRun(tmp));
 
-    assertThat(r.summary().damage())
-        .extracting(io.runbook.journal.JournalEvents.Damage::line)
-        .containsExactly(8, 13);
+    assertThat(r.summary().damage()).extracting(JournalEvents.Damage::line).containsExactly(8, 13);
     assertThat(host(r, "h2").steps())
         .extracting(Step::name, Step::status)
         .containsExactly(tuple("Migrate", null));

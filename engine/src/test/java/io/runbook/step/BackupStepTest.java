@@ -111,8 +111,10 @@ class BackupStepTest {
         result(
             2,
             "",
-            "tar: srv/app/data/app.db: file changed as we read it\n"
-                + "tar: Exiting with failure status due to previous errors\n"));
+            """
+            tar: srv/app/data/app.db: file changed as we read it
+            tar: Exiting with failure status due to previous errors
+            """));
     StepResult r = step.execute(Bind.args(step, "{paths: [/srv/app/data], dest: /b}"), ctx(host));
     assertThat(r.message())
         .isEqualTo(

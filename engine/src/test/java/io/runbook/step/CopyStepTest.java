@@ -2,6 +2,7 @@ package io.runbook.step;
 
 import static io.runbook.step.RecordingTransport.ok;
 import static io.runbook.step.RecordingTransport.result;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.result.Status;
@@ -88,7 +89,7 @@ class CopyStepTest {
         .containsEntry("previous_mode", "644")
         .containsEntry(
             RemoteFile.PREVIOUS_CONTENT,
-            Base64.getEncoder().encodeToString("port=80\n".getBytes()));
+            Base64.getEncoder().encodeToString("port=80\n".getBytes(UTF_8)));
 
     Step.Undo undo = step.undo(null, r).orElseThrow();
     assertThat(undo.description()).isEqualTo("restore previous /etc/app.conf");

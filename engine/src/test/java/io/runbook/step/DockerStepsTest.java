@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.runbook.RunbookException;
 import io.runbook.docker.DockerEngine.Mount;
 import io.runbook.docker.DockerEngine.RunResult;
+import io.runbook.docker.ImageInUseException;
 import io.runbook.result.Status;
 import io.runbook.result.StepResult;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -245,7 +247,7 @@ class DockerStepsTest {
         new RecordingDocker() {
           @Override
           public boolean removeImage(String image, boolean force) {
-            throw new io.runbook.docker.ImageInUseException(
+            throw new ImageInUseException(
                 "test: cannot remove image " + image + ": a container uses it");
           }
         };
@@ -343,8 +345,7 @@ class DockerStepsTest {
   void withoutADockerDaemonAStepFailsWithAMessage() {
     FakeContext c = new FakeContext(new RecordingTransport(), dir);
     DockerImageStep step = new DockerImageStep();
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> step.execute(Bind.args(step, "{action: prune}"), c))
+    Assertions.assertThatThrownBy(() -> step.execute(Bind.args(step, "{action: prune}"), c))
         .isInstanceOf(RunbookException.class)
         .hasMessage("test: no Docker daemon in this context");
   }

@@ -8,6 +8,7 @@ import io.runbook.result.Status;
 import io.runbook.result.StepResult;
 import io.runbook.transport.Become;
 import io.runbook.transport.ExecRequest;
+import io.runbook.transport.ExecResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -257,8 +258,7 @@ class HaproxyStepTest {
                 + " (the stats socket /run/haproxy/admin.sock must be declared with 'level admin' in haproxy.cfg)");
   }
 
-  private StepResult run(HaproxyStep.Args a, io.runbook.transport.ExecResult answer)
-      throws Exception {
+  private StepResult run(HaproxyStep.Args a, ExecResult answer) throws Exception {
     return step.execute(a, new FakeContext(new RecordingTransport().answer(answer), dir));
   }
 

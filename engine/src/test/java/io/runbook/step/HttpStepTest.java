@@ -11,6 +11,7 @@ import io.runbook.result.StepResult;
 import io.runbook.template.Templates;
 import io.runbook.transport.LocalTransport;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -205,7 +206,7 @@ class HttpStepTest {
 
     @BeforeAll
     void start() throws IOException {
-      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
       server.createContext(
           "/_health",
           ex ->

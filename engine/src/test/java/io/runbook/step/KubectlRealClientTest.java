@@ -1,5 +1,6 @@
 package io.runbook.step;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.result.Status;
@@ -88,7 +89,7 @@ class KubectlRealClientTest {
                 "--timout=5s")
             .redirectErrorStream(true)
             .start();
-    String out = new String(p.getInputStream().readAllBytes());
+    String out = new String(p.getInputStream().readAllBytes(), UTF_8);
     assertThat(p.waitFor()).isNotZero();
     assertThat(out).contains("unknown flag: --timout");
   }

@@ -158,8 +158,10 @@ class KubectlStepTest {
   void rolloutStatusWaitsForTheStepsTimeOutByDefault() throws Exception {
     host.answer(
         ok(
-            "Waiting for deployment \"sample\" rollout to finish: 1 of 2 updated replicas are available...\n"
-                + "deployment \"sample\" successfully rolled out\n"));
+            """
+            Waiting for deployment "sample" rollout to finish: 1 of 2 updated replicas are available...
+            deployment "sample" successfully rolled out
+            """));
     StepResult r = run("{action: rollout_status, deployment: sample}");
     assertThat(host.last().command())
         .isEqualTo("kubectl rollout status deployment/sample --timeout=30s");

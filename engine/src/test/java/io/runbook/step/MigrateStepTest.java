@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,8 +78,10 @@ class MigrateStepTest {
         .hasSize(3);
     assertThat(stdin(host.requests.get(0)))
         .isEqualTo(
-            "CREATE TABLE IF NOT EXISTS \"migrations\" (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL);\n"
-                + "SELECT version FROM \"migrations\" ORDER BY version;\n");
+            """
+            CREATE TABLE IF NOT EXISTS "migrations" (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL);
+            SELECT version FROM "migrations" ORDER BY version;
+            """);
     assertThat(stdin(host.requests.get(1)))
         .isEqualTo(
             "BEGIN; "
@@ -272,8 +275,11 @@ class MigrateStepTest {
         result(
             1,
             "",
-            "Parse error near line 2: no such table: messages\n"
-                + "  ALTER TABLE messages ADD COLUMN thread_id INTEGER;\n              ^--- error here\n"));
+            """
+            Parse error near line 2: no such table: messages
+              ALTER TABLE messages ADD COLUMN thread_id INTEGER;
+                          ^--- error here
+            """));
     StepResult r =
         run(
             "{engine: sqlite, db: app.db, files: [migrations/001_init.sql, migrations/003_threads.sql]}");
@@ -362,9 +368,7 @@ class MigrateStepTest {
     assertThat(r.status()).isEqualTo(Status.FAILED);
     assertThat(r.message()).isEqualTo("'table' must be a plain SQL name such as migrations");
     assertThat(host.requests).isEmpty();
-    assertThat(
-            org.assertj.core.api.Assertions.catchThrowable(
-                () -> new MigrationDb("sqlite", "a.db", injected)))
+    assertThat(Assertions.catchThrowable(() -> new MigrationDb("sqlite", "a.db", injected)))
         .isInstanceOf(IllegalArgumentException.class);
   }
 

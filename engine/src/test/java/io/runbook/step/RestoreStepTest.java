@@ -10,8 +10,11 @@ import io.runbook.transport.LocalTransport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -65,8 +68,10 @@ class RestoreStepTest {
         result(
             3,
             "",
-            "sha256sum: WARNING: 1 computed checksum did NOT match\n"
-                + "runbook: refusing to restore: app.tar.gz does not match its checksum in /b/r1/SHA256SUMS; nothing was changed\n"));
+            """
+            sha256sum: WARNING: 1 computed checksum did NOT match
+            runbook: refusing to restore: app.tar.gz does not match its checksum in /b/r1/SHA256SUMS; nothing was changed
+            """));
     StepResult r = run("{dir: /b/r1, name: app}");
     assertThat(r.status()).isEqualTo(Status.FAILED);
     assertThat(r.message())
@@ -174,8 +179,7 @@ class RestoreStepTest {
           sums,
           Files.readString(sums)
               .replaceAll(
-                  "(?m)^[0-9a-f]{64}(  " + java.util.regex.Pattern.quote(rel) + ")$",
-                  "0".repeat(64) + "$1"));
+                  "(?m)^[0-9a-f]{64}(  " + Pattern.quote(rel) + ")$", "0".repeat(64) + "$1"));
       StepResult r = restore("{dir: '" + run + "', name: app}");
       assertThat(r.status()).isEqualTo(Status.FAILED);
       assertThat(r.message())
@@ -209,9 +213,9 @@ class RestoreStepTest {
 
     @Test
     void aDataDirectoryReplacedByAFileComesBackAsTheDirectory() throws Exception {
-      Files.walk(data)
-          .sorted(java.util.Comparator.reverseOrder())
-          .forEach(p -> p.toFile().delete());
+      try (Stream<Path> all = Files.walk(data)) {
+        all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
       Files.writeString(data, "oops, a file");
       StepResult r = restore("{dir: '" + run + "', name: app}");
       assertThat(r.status()).as(r.message()).isEqualTo(Status.CHANGED);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -35,7 +36,7 @@ class SemverTest {
             "10.0.0",
             "99999999999999.0.0");
     List<Semver> shuffled = new ArrayList<>(ordered.stream().map(SemverTest::v).toList());
-    Collections.shuffle(shuffled, new java.util.Random(7));
+    Collections.shuffle(shuffled, new Random(7));
     Collections.sort(shuffled);
     assertThat(shuffled.stream().map(Semver::toString)).containsExactlyElementsOf(ordered);
   }

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -96,7 +97,7 @@ class SqliteStepTest {
         .startsWith("SELECT id, name FROM users; SELECT count(*) AS n FROM users\n;\n.print ");
     assertThat(r.status()).isEqualTo(Status.OK);
     assertThat(r.message()).isEqualTo("query on /d/app.db: 3 row(s)");
-    java.util.Map<String, Object> second = new java.util.LinkedHashMap<>();
+    Map<String, Object> second = new LinkedHashMap<>();
     second.put("id", 2);
     second.put("name", null);
     assertThat(r.data())
@@ -212,10 +213,12 @@ class SqliteStepTest {
           new ProcessBuilder(
                   "python3",
                   "-c",
-                  "import sqlite3, sys\n"
-                      + "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-                      + "c.execute('BEGIN IMMEDIATE'); c.execute(\"INSERT INTO users(name) VALUES ('uncommitted')\")\n"
-                      + "print('writing', flush=True); sys.stdin.read(); c.execute('COMMIT')\n",
+                  """
+                  import sqlite3, sys
+                  c = sqlite3.connect(sys.argv[1], isolation_level=None)
+                  c.execute('BEGIN IMMEDIATE'); c.execute("INSERT INTO users(name) VALUES ('uncommitted')")
+                  print('writing', flush=True); sys.stdin.read(); c.execute('COMMIT')
+                  """,
                   db.toString())
               .start();
       try (BufferedReader out =
@@ -256,7 +259,7 @@ class SqliteStepTest {
       assertThat(bad.status()).isEqualTo(Status.FAILED);
       assertThat(bad.message())
           .matches(
-              java.util.regex.Pattern.quote(db + " failed integrity_check: row ")
+              Pattern.quote(db + " failed integrity_check: row ")
                   + "\\d missing from index by_name.*");
 
       Files.writeString(db, "this is not a database, it only has the name of one");
@@ -274,7 +277,7 @@ class SqliteStepTest {
       StepResult read =
           sqlite("{db: '" + db + "', query: 'SELECT id, name, score FROM users ORDER BY id'}");
       assertThat(read.status()).as(read.message()).isEqualTo(Status.OK);
-      Map<String, Object> bob = new java.util.LinkedHashMap<>();
+      Map<String, Object> bob = new LinkedHashMap<>();
       bob.put("id", 2);
       bob.put("name", "bob");
       bob.put("score", null);

@@ -12,6 +12,7 @@ import io.runbook.transport.ExecResult;
 import io.runbook.yaml.Problems;
 import io.runbook.yaml.YamlDocument;
 import io.runbook.yaml.YamlLoader;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -224,7 +225,7 @@ class StepCasesTest {
   private static JsonNode tree(Object value) {
     try {
       return JSON.readTree(JSON.writeValueAsString(value));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new AssertionError(e);
     }
   }

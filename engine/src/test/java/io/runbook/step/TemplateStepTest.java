@@ -1,6 +1,7 @@
 package io.runbook.step;
 
 import static io.runbook.step.RecordingTransport.ok;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.result.Status;
@@ -90,7 +91,7 @@ class TemplateStepTest {
     assertThat(r.status()).isEqualTo(Status.CHANGED);
     assertThat(Files.readString(dest)).isEqualTo(RENDERED);
     assertThat(r.data())
-        .containsEntry("previous_checksum", RemoteFile.sha256("port=80\n".getBytes()))
+        .containsEntry("previous_checksum", RemoteFile.sha256("port=80\n".getBytes(UTF_8)))
         .containsEntry("checksum", RemoteFile.sha256(Files.readAllBytes(dest)));
 
     assertThat(step.execute(a, ctx).status()).isEqualTo(Status.OK);

@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.runbook.result.Status;
 import io.runbook.result.StepResult;
 import io.runbook.transport.LocalTransport;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -89,7 +90,7 @@ class VersionStepTest {
     StepResult r =
         run("{url: 'http://127.0.0.1:8080/_health', json_field: build.version, target: 2.0.0}");
     assertThat(host.last().command()).startsWith("curl -sS -K -");
-    assertThat(new String(host.last().stdin(), java.nio.charset.StandardCharsets.UTF_8))
+    assertThat(new String(host.last().stdin(), StandardCharsets.UTF_8))
         .isEqualTo("url = \"http://127.0.0.1:8080/_health\"\n");
     assertThat(r.data()).containsEntry("installed", "2.0.0-rc.1").containsEntry("bump", "patch");
     assertThat(run("{url: 'http://127.0.0.1:8080/_health', target: 2.0.0}").message())
@@ -129,7 +130,7 @@ class VersionStepTest {
 
     @BeforeEach
     void setUp() throws Exception {
-      server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
       server.createContext(
           "/_health",
           ex -> {

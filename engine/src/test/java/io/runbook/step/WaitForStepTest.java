@@ -137,7 +137,9 @@ class WaitForStepTest {
                 try {
                   Thread.sleep(1500); // "later" is what is tested
                   try (ServerSocket s = new ServerSocket(port)) {
-                    stepDone.await(30, TimeUnit.SECONDS); // open until the step saw it
+                    // open until the step saw it
+                    assertThat(stepDone.await(30, TimeUnit.SECONDS)).isTrue();
+                    assertThat(s.isBound()).isTrue();
                   }
                 } catch (Exception ignored) {
                   // the assertion below fails if the port never opened
@@ -201,17 +203,16 @@ class WaitForStepTest {
 
     @Test
     void python3ProbesWhereThereIsNoBash() throws Exception {
+      int port;
       try (ServerSocket server = new ServerSocket(0)) {
-        WaitForStep.Args open =
-            Bind.args(step, "{port: " + server.getLocalPort() + ", timeout_seconds: 5}");
+        port = server.getLocalPort();
+        WaitForStep.Args open = Bind.args(step, "{port: " + port + ", timeout_seconds: 5}");
         ExecResult r = withOnly(List.of("date", "sleep", "timeout", "python3"), open);
         assertThat(r.exitCode()).as(r.stderrText()).isZero();
-        int closed = server.getLocalPort();
-        server.close();
-        WaitForStep.Args shut = Bind.args(step, "{port: " + closed + ", timeout_seconds: 1}");
-        assertThat(withOnly(List.of("date", "sleep", "timeout", "python3"), shut).exitCode())
-            .isEqualTo(1);
       }
+      WaitForStep.Args shut = Bind.args(step, "{port: " + port + ", timeout_seconds: 1}");
+      assertThat(withOnly(List.of("date", "sleep", "timeout", "python3"), shut).exitCode())
+          .isEqualTo(1);
     }
 
     @Test

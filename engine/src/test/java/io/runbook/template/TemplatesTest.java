@@ -3,7 +3,9 @@ package io.runbook.template;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class TemplatesTest {
@@ -44,19 +46,15 @@ class TemplatesTest {
         .isEqualTo("big 1234567");
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void aLoopExpressionYieldsItsValueNotItsText() {
-    java.util.Map<String, Object> model =
-        java.util.Map.of(
-            "users", java.util.List.of("alice", "bob"), "r", io.runbook.template.Unknown.of("r"));
-    org.assertj.core.api.Assertions.assertThat(Templates.value("users", "loop", model))
-        .isEqualTo(java.util.List.of("alice", "bob"));
-    org.assertj.core.api.Assertions.assertThat(Templates.value("users + ['carol']", "loop", model))
-        .isEqualTo(java.util.List.of("alice", "bob", "carol"));
-    org.assertj.core.api.Assertions.assertThat(Templates.value("r.results", "loop", model))
-        .isInstanceOf(Unknown.class);
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> Templates.value("userz", "loop", model))
+    Map<String, Object> model = Map.of("users", List.of("alice", "bob"), "r", Unknown.of("r"));
+    Assertions.assertThat(Templates.value("users", "loop", model))
+        .isEqualTo(List.of("alice", "bob"));
+    Assertions.assertThat(Templates.value("users + ['carol']", "loop", model))
+        .isEqualTo(List.of("alice", "bob", "carol"));
+    Assertions.assertThat(Templates.value("r.results", "loop", model)).isInstanceOf(Unknown.class);
+    Assertions.assertThatThrownBy(() -> Templates.value("userz", "loop", model))
         .hasMessageContaining("undefined variable 'userz'")
         .hasMessageContaining("did you mean 'users'");
   }

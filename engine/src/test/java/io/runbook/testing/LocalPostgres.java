@@ -50,13 +50,12 @@ public final class LocalPostgres implements AutoCloseable {
         root);
     Files.writeString(
         dir.resolve("data/pg_hba.conf"),
-        String.join(
-            "\n",
-            "host all md5user 127.0.0.1/32 md5",
-            "host all trustuser 127.0.0.1/32 trust",
-            "host all all 127.0.0.1/32 scram-sha-256",
-            "local all all scram-sha-256",
-            ""));
+        """
+        host all md5user 127.0.0.1/32 md5
+        host all trustuser 127.0.0.1/32 trust
+        host all all 127.0.0.1/32 scram-sha-256
+        local all all scram-sha-256
+        """);
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -126,14 +125,26 @@ public final class LocalPostgres implements AutoCloseable {
     return dump.replaceAll("(?m)^\\\\(un)?restrict .*$", "");
   }
 
+  /** Stops the server and removes its files; an interrupt is kept for the caller to see. */
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     boolean root = "root".equals(System.getProperty("user.name"));
-    run(
-        List.of(
-            BIN + "/pg_ctl", "-D", dir.resolve("data").toString(), "-m", "immediate", "-w", "stop"),
-        root);
-    run(List.of("rm", "-rf", dir.toString()), false);
+    try {
+      run(
+          List.of(
+              BIN + "/pg_ctl",
+              "-D",
+              dir.resolve("data").toString(),
+              "-m",
+              "immediate",
+              "-w",
+              "stop"),
+          root);
+      run(List.of("rm", "-rf", dir.toString()), false);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping PostgreSQL in " + dir, e);
+    }
   }
 
   private static String run(List<String> command, boolean asPostgres)

@@ -94,25 +94,32 @@ class ChannelIoTest {
             new Class<?>[] {Session.Command.class},
             (proxy, method, args) -> {
               switch (method.getName()) {
-                case "isOpen":
+                case "isOpen" -> {
                   return open;
-                case "getInputStream":
+                }
+                case "getInputStream" -> {
                   return stdout;
-                case "getErrorStream":
+                }
+                case "getErrorStream" -> {
                   return stderr;
-                case "getOutputStream":
+                }
+                case "getOutputStream" -> {
                   return stdin;
-                case "getRemoteWinSize":
+                }
+                case "getRemoteWinSize" -> {
                   return 1024L;
-                case "getExitStatus":
+                }
+                case "getExitStatus" -> {
                   return exitStatus;
-                case "getExitSignal":
+                }
+                case "getExitSignal" -> {
                   return null;
-                case "join":
+                }
+                case "join" -> {
                   if (joinThrows != null) throw joinThrows;
                   return null;
-                default:
-                  throw new UnsupportedOperationException(method.getName());
+                }
+                default -> throw new UnsupportedOperationException(method.getName());
               }
             });
   }

@@ -14,6 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,8 +35,13 @@ class DockerExecStreamTest {
               readHead(ch);
               write(
                   ch,
-                  "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"
-                      + "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
+                  """
+                  HTTP/1.1 101 UPGRADED\r
+                  Content-Type: application/vnd.docker.raw-stream\r
+                  Connection: Upgrade\r
+                  Upgrade: tcp\r
+                  \r
+                  """);
               // stdin until the half-close, then echo it as stdout and a note as stderr, in awkward
               // pieces
               ByteBuffer b = ByteBuffer.allocate(1024);
@@ -50,7 +56,7 @@ class DockerExecStreamTest {
                       frame(1, new byte[0]),
                       frame(1, "!".getBytes(StandardCharsets.UTF_8)));
               for (int i = 0; i < frames.length; i += 3) {
-                write(ch, java.util.Arrays.copyOfRange(frames, i, Math.min(frames.length, i + 3)));
+                write(ch, Arrays.copyOfRange(frames, i, Math.min(frames.length, i + 3)));
               }
             });
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -74,7 +80,7 @@ class DockerExecStreamTest {
               readHead(ch);
               write(ch, "HTTP/1.1 101 UPGRADED\r\n\r\n");
               byte[] f = frame(1, "truncated".getBytes(StandardCharsets.UTF_8));
-              write(ch, java.util.Arrays.copyOf(f, f.length - 3));
+              write(ch, Arrays.copyOf(f, f.length - 3));
             });
     try (DockerExecStream s =
         DockerExecStream.start(

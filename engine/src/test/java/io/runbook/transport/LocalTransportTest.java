@@ -3,6 +3,8 @@ package io.runbook.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.runbook.RunbookException;
+import io.runbook.testing.Processes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,9 +62,7 @@ class LocalTransportTest {
     assertThat(r.timedOut()).isTrue();
     assertThat(r.stdoutText()).isEqualTo("started\n");
     assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
-    assertThat(io.runbook.testing.Processes.running("sleep 30.0293"))
-        .as("the killed command's processes")
-        .isEmpty();
+    assertThat(Processes.running("sleep 30.0293")).as("the killed command's processes").isEmpty();
   }
 
   @Test
@@ -102,7 +102,7 @@ class LocalTransportTest {
   void downloadOfAMissingFileSaysWhich() {
     String missing = tmp.resolve("nope").toString();
     assertThatThrownBy(() -> local.download(missing, Become.NONE))
-        .isInstanceOf(io.runbook.RunbookException.class)
+        .isInstanceOf(RunbookException.class)
         .isNotInstanceOf(TransportException.class)
         .hasMessageContaining("cannot read " + missing);
   }
