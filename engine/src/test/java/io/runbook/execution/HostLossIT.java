@@ -2,11 +2,9 @@ package io.runbook.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.Main;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.SshHost;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -56,13 +54,10 @@ class HostLossIT {
           """);
       CompletableFuture.runAsync(
           host::kill, CompletableFuture.delayedExecutor(3, TimeUnit.SECONDS));
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
       long t0 = System.nanoTime();
 
-      int code =
-          Main.run(
-              new PrintStream(out, true, StandardCharsets.UTF_8),
-              new PrintStream(out, true, StandardCharsets.UTF_8),
+      Run run =
+          Cli.runMerged(
               "apply",
               rb.toString(),
               "-i",
@@ -73,7 +68,8 @@ class HostLossIT {
               "--state-dir",
               tmp.resolve("state").toString());
 
-      String text = out.toString(StandardCharsets.UTF_8);
+      int code = run.code();
+      String text = run.out();
       System.out.println(text);
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
       assertThat(seconds).as("well within the step time-out").isLessThan(45);
