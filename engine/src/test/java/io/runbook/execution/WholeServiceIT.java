@@ -512,8 +512,8 @@ class WholeServiceIT {
     Path log = Files.createTempFile(tmp, "controller", ".log");
     Process p = Cli.child(log, command).start();
     Await.within(
-        Duration.ofSeconds(180),
-        () -> !p.isAlive() || killAt != null && journal(state).stream().anyMatch(killAt));
+        Duration.ofMinutes(3),
+        () -> !p.isAlive() || (killAt != null && journal(state).stream().anyMatch(killAt)));
     boolean killed = false;
     if (p.isAlive() && killAt != null && journal(state).stream().anyMatch(killAt)) {
       p.destroyForcibly().waitFor(); // SIGKILL

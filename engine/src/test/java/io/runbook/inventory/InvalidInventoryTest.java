@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,8 +20,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 class InvalidInventoryTest {
   static final Path FIXTURES = Path.of("src/test/resources/inventory/invalid");
 
-  static Stream<Path> fixtures() throws IOException {
-    return Files.list(FIXTURES).filter(p -> p.toString().endsWith(".yaml")).sorted();
+  static List<Path> fixtures() throws IOException {
+    try (Stream<Path> files = Files.list(FIXTURES)) {
+      return files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+    }
   }
 
   @ParameterizedTest(name = "{0}")

@@ -354,7 +354,7 @@ class HaproxyStepIT {
 
   private static void waitFor(Await.Condition c, String what) {
     // a loaded machine: a run took 30 s to reach its step
-    Await.until(Duration.ofSeconds(120), what, c);
+    Await.until(Duration.ofMinutes(2), what, c);
   }
 
   // --- runs through the CLI
