@@ -1,23 +1,19 @@
 package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.ErrorCode;
-import io.runbook.RunbookException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
-import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code runbook history} and {@code runbook show} over the journals of real runs
@@ -45,31 +41,9 @@ class HistoryShowTest {
         .format(Instant.parse(instant));
   }
 
-  /**
-   * Runs a command in-process as {@code runbook} would (until Main registers it); an exception from
-   * the command is rethrown, for the test to see its error code where Main would print it.
-   */
-  static Run run(Callable<Integer> command, String... args) {
-    StringWriter out = new StringWriter();
-    CommandLine cli = new CommandLine(command);
-    cli.setOut(new PrintWriter(out, true));
-    Exception[] thrown = new Exception[1];
-    cli.setExecutionExceptionHandler(
-        (ex, c, parsed) -> {
-          thrown[0] = ex;
-          return -1;
-        });
-    int code = cli.execute(args);
-    if (thrown[0] instanceof RuntimeException re) throw re;
-    if (thrown[0] != null) throw new AssertionError(thrown[0]);
-    return new Run(code, out.toString());
-  }
-
-  record Run(int code, String out) {}
-
   @Test
   void historyListsRunsNewestFirstWithHowEachHostEnded() {
-    Run r = run(new HistoryCommand(), "--state-dir", STATE);
+    Run r = Cli.run("history", "--state-dir", STATE);
 
     assertThat(r.code()).isZero();
     assertThat(r.out())
@@ -88,14 +62,14 @@ class HistoryShowTest {
 
   @Test
   void historyLimitAndJson() throws Exception {
-    Run limited = run(new HistoryCommand(), "--state-dir", STATE, "--last", "1");
+    Run limited = Cli.run("history", "--state-dir", STATE, "--last", "1");
     assertThat(limited.out().lines()).hasSize(3);
     assertThat(limited.out())
         .contains("20261121-214915-3fe5")
         .doesNotContain("20261121-214903-3fd0")
         .endsWith("(1 of 3 runs; -n 0 lists all)\n");
 
-    JsonNode runs = JSON.readTree(run(new HistoryCommand(), "--state-dir", STATE, "--json").out());
+    JsonNode runs = JSON.readTree(Cli.run("history", "--state-dir", STATE, "--json").out());
     assertThat(runs.size()).isEqualTo(3);
     assertThat(runs.get(0).path("runId").asText()).isEqualTo("20261121-214915-3fe5");
     assertThat(runs.get(0).path("outcome").asText()).isEqualTo("ROLLED_BACK");
@@ -109,14 +83,14 @@ class HistoryShowTest {
 
   @Test
   void historyOfNoRuns() {
-    Run r = run(new HistoryCommand(), "--state-dir", tmp.toString());
+    Run r = Cli.run("history", "--state-dir", tmp.toString());
     assertThat(r.code()).isZero();
     assertThat(r.out()).startsWith("no runs in " + tmp.resolve("runs") + " yet");
   }
 
   @Test
   void showPrintsTheRecapOfARolledBackRun() {
-    Run r = run(new ShowCommand(), "20261121-214915-3fe5", "--state-dir", STATE);
+    Run r = Cli.run("show", "20261121-214915-3fe5", "--state-dir", STATE);
 
     assertThat(r.code()).isZero();
     assertThat(r.out())
@@ -142,7 +116,7 @@ class HistoryShowTest {
 
   @Test
   void showStepsMarksRollbackStepsAndFailures() {
-    Run r = run(new ShowCommand(), "20261121-2147", "--state-dir", STATE, "--steps");
+    Run r = Cli.run("show", "20261121-2147", "--state-dir", STATE, "--steps");
 
     assertThat(r.out())
         .contains(
@@ -177,7 +151,7 @@ class HistoryShowTest {
 
   @Test
   void showInterruptedRunSaysWhereEachHostWas() {
-    Run r = run(new ShowCommand(), "20261121-214903-3fd0", "--state-dir", STATE, "--steps");
+    Run r = Cli.run("show", "20261121-214903-3fd0", "--state-dir", STATE, "--steps");
 
     assertThat(r.out())
         .startsWith(
@@ -210,8 +184,7 @@ class HistoryShowTest {
   @Test
   void showJsonHasTheStepsInOrder() throws Exception {
     JsonNode run =
-        JSON.readTree(
-            run(new ShowCommand(), "20261121-214915", "--state-dir", STATE, "--json").out());
+        JSON.readTree(Cli.run("show", "20261121-214915", "--state-dir", STATE, "--json").out());
     assertThat(run.path("outcome").asText()).isEqualTo("ROLLED_BACK");
     JsonNode db1 = run.path("hosts").get(3);
     assertThat(db1.path("failedStep").asText()).isEqualTo("Apply the 2.0.0 database migrations");
@@ -224,7 +197,7 @@ class HistoryShowTest {
   void showNamesEachDamagedLineAnOrphanedCommandAndALostLock() throws Exception {
     io.runbook.journal.DamagedJournalTest.damagedRun(tmp);
 
-    Run r = run(new ShowCommand(), "20261206-100000", "--state-dir", tmp.toString());
+    Run r = Cli.run("show", "20261206-100000", "--state-dir", tmp.toString());
 
     assertThat(r.out())
         .contains(
@@ -243,8 +216,7 @@ class HistoryShowTest {
 
     JsonNode json =
         JSON.readTree(
-            run(new ShowCommand(), "20261206-100000", "--state-dir", tmp.toString(), "--json")
-                .out());
+            Cli.run("show", "20261206-100000", "--state-dir", tmp.toString(), "--json").out());
     assertThat(json.path("unreadableLines").asInt()).isEqualTo(2);
     JsonNode damage = json.path("damage").get(0);
     assertThat(damage.path("line").asInt()).isEqualTo(8);
@@ -285,7 +257,7 @@ class HistoryShowTest {
       w.on(new io.runbook.event.HostStarted(t, "h1", "binary", "h1"));
     }
 
-    String out = run(new ShowCommand(), "r-garbage", "--state-dir", tmp.toString()).out();
+    String out = Cli.run("show", "r-garbage", "--state-dir", tmp.toString()).out();
 
     assertThat(out)
         .contains("15 line(s) unreadable, skipped:\n")
@@ -297,19 +269,24 @@ class HistoryShowTest {
 
   @Test
   void unknownRunIdIsInvalidInputNamingTheNewestRuns() throws Exception {
-    assertThatThrownBy(() -> run(new ShowCommand(), "20991231", "--state-dir", STATE))
-        .isInstanceOfSatisfying(
-            RunbookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT))
-        .hasMessageContaining("no run '20991231'")
-        .hasMessageEndingWith(
+    Run unknown = Cli.run("show", "20991231", "--state-dir", STATE);
+    assertThat(unknown.code()).isEqualTo(ErrorCode.INVALID_INPUT.exitCode());
+    assertThat(unknown.out()).isEmpty();
+    assertThat(unknown.err().strip())
+        .startsWith("runbook: ")
+        .contains("no run '20991231'")
+        .endsWith(
             "the newest are: 20261121-214915-3fe5, 20261121-214903-3fd0, 20261121-214714-3fc9 "
                 + "(see 'runbook history')");
-    assertThatThrownBy(() -> run(new ShowCommand(), "2026", "--state-dir", STATE))
-        .hasMessage(
-            "'2026' matches 3 runs: 20261121-214915-3fe5, 20261121-214903-3fd0, 20261121-214714-3fc9; "
-                + "give more of the run id");
+    Run ambiguous = Cli.run("show", "2026", "--state-dir", STATE);
+    assertThat(ambiguous.code()).isEqualTo(ErrorCode.INVALID_INPUT.exitCode());
+    assertThat(ambiguous.err())
+        .isEqualTo(
+            "runbook: '2026' matches 3 runs: 20261121-214915-3fe5, 20261121-214903-3fd0,"
+                + " 20261121-214714-3fc9; give more of the run id\n");
     Files.createDirectories(tmp.resolve("runs"));
-    assertThatThrownBy(() -> run(new ShowCommand(), "x", "--state-dir", tmp.toString()))
-        .hasMessageContaining("there are no runs in");
+    Run none = Cli.run("show", "x", "--state-dir", tmp.toString());
+    assertThat(none.code()).isEqualTo(ErrorCode.INVALID_INPUT.exitCode());
+    assertThat(none.err()).contains("there are no runs in");
   }
 }

@@ -2,12 +2,13 @@ package io.runbook.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.testing.Await;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
-import io.runbook.testing.SampleRuns;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,23 +54,20 @@ class LoopResumeIT {
     Path state = tmp.resolve("state");
     // its own session: stopping the killed run's commands must not reach this test's process group
     Process controller =
-        new ProcessBuilder(
-                "setsid",
-                "java",
-                "-jar",
-                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
-                "apply",
-                rb.toString(),
-                "-i",
-                inventory.toString(),
-                "--yes",
-                "--state-dir",
-                state.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("controller.log").toFile())
+        Cli.child(
+                tmp.resolve("controller.log"),
+                List.of("setsid"),
+                List.of(
+                    "apply",
+                    rb.toString(),
+                    "-i",
+                    inventory.toString(),
+                    "--yes",
+                    "--state-dir",
+                    state.toString()))
             .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-    while (!Files.exists(work.resolve("in-b")) && System.nanoTime() < deadline) Thread.sleep(50);
+    // checked below, with the controller's output
+    Await.within(Duration.ofSeconds(40), () -> Files.exists(work.resolve("in-b")));
     assertThat(work.resolve("in-b")).as(Files.readString(tmp.resolve("controller.log"))).exists();
     controller.destroyForcibly().waitFor();
     String id;

@@ -3,6 +3,7 @@ package io.runbook.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.lock.HostLock;
+import io.runbook.testing.Await;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
 import io.runbook.transport.LocalTransport;
@@ -192,7 +193,8 @@ class RecoveryTest {
         new Thread(
             () -> {
               try {
-                while (lines("one.ticks").size() < 2) Thread.sleep(50);
+                Await.until(
+                    Duration.ofSeconds(60), "two ticks", () -> lines("one.ticks").size() >= 2);
                 try (LocalTransport t = new LocalTransport("breaker")) {
                   HostLock.acquire(
                       t,

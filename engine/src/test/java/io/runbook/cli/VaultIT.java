@@ -11,10 +11,10 @@ import io.runbook.inventory.ExtraVars;
 import io.runbook.inventory.Inventory;
 import io.runbook.inventory.InventoryLoader;
 import io.runbook.inventory.Vault;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.yaml.Problems;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -142,18 +142,10 @@ class VaultIT {
   @Test
   void aWrongPasswordIsOneClearInputErrorWithoutTheSecret() throws Exception {
     Path wrong = write("wrong", "not the password");
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        Main.run(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            "inventory",
-            "-i",
-            inventory.toString(),
-            "--vault-password-file",
-            wrong.toString());
-    String stderr = err.toString(StandardCharsets.UTF_8);
+    Run run =
+        Cli.run("inventory", "-i", inventory.toString(), "--vault-password-file", wrong.toString());
+    int code = run.code();
+    String stderr = run.err();
     assertThat(code).isEqualTo(ErrorCode.INVALID_INPUT.exitCode()).isEqualTo(4);
     assertThat(stderr.strip().lines().toList()).hasSize(1);
     assertThat(stderr)
@@ -171,11 +163,8 @@ class VaultIT {
 
   @Test
   void theInventoryCommandMasksVaultedValues() throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code =
-        Main.run(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(new ByteArrayOutputStream()),
+    Run run =
+        Cli.run(
             "inventory",
             "-i",
             inventory.toString(),
@@ -184,7 +173,8 @@ class VaultIT {
             "--vault-id",
             "prod@" + prodPass,
             "--json");
-    String printed = out.toString(StandardCharsets.UTF_8);
+    int code = run.code();
+    String printed = run.out();
     assertThat(code).isZero();
     assertThat(printed)
         .contains("visible", "********")
@@ -288,11 +278,8 @@ class VaultIT {
               shell: echo "[=greeting]" >&2; false
         """);
     Path state = dir.resolve("state");
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code =
-        Main.run(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(out, true, StandardCharsets.UTF_8),
+    Run apply =
+        Cli.runMerged(
             "apply",
             rb.toString(),
             "-i",
@@ -302,20 +289,18 @@ class VaultIT {
             "--yes",
             "--state-dir",
             state.toString());
-    ByteArrayOutputStream plan = new ByteArrayOutputStream();
-    Main.run(
-        new PrintStream(plan, true, StandardCharsets.UTF_8),
-        new PrintStream(plan, true, StandardCharsets.UTF_8),
-        "plan",
-        rb.toString(),
-        "-i",
-        inv.toString(),
-        "--vault-password-file",
-        defaultPass.toString());
+    Run plan =
+        Cli.runMerged(
+            "plan",
+            rb.toString(),
+            "-i",
+            inv.toString(),
+            "--vault-password-file",
+            defaultPass.toString());
 
-    assertThat(code).as(out.toString(StandardCharsets.UTF_8)).isEqualTo(2);
-    assertThat(out.toString(StandardCharsets.UTF_8)).contains("Say ***").doesNotContain(plain);
-    assertThat(plan.toString(StandardCharsets.UTF_8)).contains("***").doesNotContain(plain);
+    assertThat(apply.code()).as(apply.out()).isEqualTo(2);
+    assertThat(apply.out()).contains("Say ***").doesNotContain(plain);
+    assertThat(plan.out()).contains("***").doesNotContain(plain);
     try (var files = Files.walk(state)) {
       for (Path f : files.filter(Files::isRegularFile).toList()) {
         if (f.getFileName().toString().equals("undo-state.jsonl"))

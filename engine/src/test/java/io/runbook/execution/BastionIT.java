@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.runbook.inventory.Host;
+import io.runbook.testing.Await;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.SshHost;
 import io.runbook.testing.TestKeys;
 import io.runbook.transport.Become;
@@ -21,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -106,7 +110,7 @@ class BastionIT {
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("agent.log").toFile())
             .start();
-    for (int i = 0; i < 50 && !Files.exists(agentSocket); i++) Thread.sleep(100);
+    Await.until(Duration.ofSeconds(5), "ssh-agent's socket", () -> Files.exists(agentSocket));
     Path askpass = dir.resolve("askpass.sh");
     Files.writeString(askpass, "#!/bin/sh\necho '" + PASSPHRASE + "'\n");
     Files.setPosixFilePermissions(askpass, PosixFilePermissions.fromString("rwx------"));
@@ -454,19 +458,9 @@ class BastionIT {
             stranger: {ansible_host: target1, ansible_ssh_common_args: '-o UserKnownHostsFile=%s'}
         """
             .formatted(SUDO_PASSWORD, dir.resolve("empty_known_hosts")));
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-    int code =
-        io.runbook.cli.Main.run(
-            new java.io.PrintStream(out, true),
-            new java.io.PrintStream(err, true),
-            "doctor",
-            "-i",
-            inventory.toString(),
-            "--ssh-config",
-            config.toString());
-    String text = out.toString(StandardCharsets.UTF_8);
-    assertThat(code).as(text + err).isEqualTo(2);
+    Run doctor = Cli.run("doctor", "-i", inventory.toString(), "--ssh-config", config.toString());
+    String text = doctor.out();
+    assertThat(doctor.code()).as(doctor.all()).isEqualTo(2);
     assertThat(text)
         .contains("target1: ready")
         .contains(
@@ -490,7 +484,7 @@ class BastionIT {
         .contains("ssh-keyscan -p 22 target1")
         .contains("3 of 6 host(s) ready.")
         .doesNotContain(SUDO_PASSWORD);
-    assertThat(err.toString(StandardCharsets.UTF_8)).doesNotContain(SUDO_PASSWORD);
+    assertThat(doctor.err()).doesNotContain(SUDO_PASSWORD);
 
     Files.writeString(
         inventory,
@@ -500,11 +494,8 @@ class BastionIT {
             target1: {}
             socks: {ansible_host: target1, ansible_ssh_common_args: '-o ProxyCommand="nc -x proxy:1080 %h %p"'}
         """);
-    out.reset();
-    code =
-        io.runbook.cli.Main.run(
-            new java.io.PrintStream(out, true),
-            new java.io.PrintStream(err, true),
+    Run socks =
+        Cli.run(
             "doctor",
             "-i",
             inventory.toString(),
@@ -512,8 +503,8 @@ class BastionIT {
             config.toString(),
             "--limit",
             "socks");
-    assertThat(code).isEqualTo(4);
-    assertThat(out.toString(StandardCharsets.UTF_8))
+    assertThat(socks.code()).isEqualTo(4);
+    assertThat(socks.out())
         .contains("socks: NOT READY")
         .contains("host 'socks'")
         .contains("ProxyCommand 'nc -x proxy:1080 %h %p' cannot be honoured")
@@ -543,11 +534,8 @@ class BastionIT {
     Path runbooks = io.runbook.testing.SampleRuns.REPO.resolve("runbooks");
     Path state = dir.resolve("state");
     for (String runbook : List.of("install-sample.yaml", "upgrade-v2.yaml")) {
-      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-      int code =
-          io.runbook.cli.Main.run(
-              new java.io.PrintStream(out, true),
-              new java.io.PrintStream(out, true),
+      Run run =
+          Cli.runMerged(
               "apply",
               runbooks.resolve(runbook).toString(),
               "-i",
@@ -557,7 +545,7 @@ class BastionIT {
               "--state-dir",
               state.toString(),
               "--yes");
-      assertThat(code).as(runbook + ": " + out.toString(StandardCharsets.UTF_8)).isZero();
+      assertThat(run.code()).as(runbook + ": " + run.out()).isZero();
     }
     for (SshHost h : List.of(target1, target2)) {
       assertThat(io.runbook.testing.SampleRuns.health(h, 8090)).as(h.name()).isEqualTo("2.0.0");

@@ -2,12 +2,10 @@ package io.runbook.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.Main;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Fleet;
-import io.runbook.testing.SampleRuns;
 import io.runbook.testing.SshHost;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -263,8 +261,6 @@ class FaultMatrixIT {
 
   // ---------------------------------------------------------------- running
 
-  record Run(int code, String out) {}
-
   Run cli(Path state, String... args) {
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(
@@ -276,13 +272,7 @@ class FaultMatrixIT {
             fleet.knownHostsFile().toString()));
     if (args[0].equals("resume") || args[0].equals("rollback"))
       all.addAll(List.of("--orphan-wait", "30"));
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code =
-        Main.run(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            all.toArray(String[]::new));
-    return new Run(code, out.toString(StandardCharsets.UTF_8));
+    return Cli.runMerged(all);
   }
 
   /** A controller in its own process, so that it can be killed with SIGKILL. */
@@ -290,10 +280,9 @@ class FaultMatrixIT {
       Path state, Path rb, Path inventory, String policy, String failOn, Map<String, String> env)
       throws Exception {
     ProcessBuilder pb =
-        new ProcessBuilder(
-                "java",
-                "-jar",
-                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
+        Cli.child(
+            tmp.resolve("controller-" + cases + ".log"),
+            List.of(
                 "apply",
                 rb.toString(),
                 "-i",
@@ -308,9 +297,7 @@ class FaultMatrixIT {
                 "--state-dir",
                 state.toString(),
                 "-e",
-                "fail_on=" + failOn)
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("controller-" + cases + ".log").toFile());
+                "fail_on=" + failOn));
     pb.environment().putAll(env);
     return pb.start();
   }
@@ -609,9 +596,6 @@ class FaultMatrixIT {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "java",
-                "-jar",
-                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
                 "rollback",
                 id,
                 "--yes",
@@ -621,8 +605,7 @@ class FaultMatrixIT {
                 fleet.knownHostsFile().toString()));
     args.addAll(List.of(more));
     Path log = Files.createTempFile(tmp, "rollback", ".log");
-    ProcessBuilder pb =
-        new ProcessBuilder(args).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb = Cli.child(log, args);
     pb.environment().put("RUNBOOK_FALLBACK_DIR", fallback.toString());
     Process r = pb.start();
     assertThat(r.waitFor(120, TimeUnit.SECONDS)).isTrue();

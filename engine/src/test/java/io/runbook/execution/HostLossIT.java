@@ -2,13 +2,13 @@ package io.runbook.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.Main;
+import io.runbook.testing.Await;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.SshHost;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -54,15 +54,24 @@ class HostLossIT {
                 shell: sleep 120
                 timeout: 60s
           """);
-      CompletableFuture.runAsync(
-          host::kill, CompletableFuture.delayedExecutor(3, TimeUnit.SECONDS));
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      // Killed once the step runs, not after a fixed time: on a loaded machine the run may not have
+      // reached it (then preflight finds the host dead, which is another test). Should it never
+      // get there, the run ends at the step's time-out and the time check below fails.
+      CompletableFuture<Void> killer =
+          CompletableFuture.runAsync(
+              () -> {
+                Await.until(
+                    Duration.ofSeconds(90),
+                    "the long step runs on the host",
+                    () ->
+                        host.exec("sh", "-c", "pgrep -f '[s]leep 120' >/dev/null && echo yes; true")
+                            .contains("yes"));
+                host.kill();
+              });
       long t0 = System.nanoTime();
 
-      int code =
-          Main.run(
-              new PrintStream(out, true, StandardCharsets.UTF_8),
-              new PrintStream(out, true, StandardCharsets.UTF_8),
+      Run run =
+          Cli.runMerged(
               "apply",
               rb.toString(),
               "-i",
@@ -73,9 +82,11 @@ class HostLossIT {
               "--state-dir",
               tmp.resolve("state").toString());
 
-      String text = out.toString(StandardCharsets.UTF_8);
+      int code = run.code();
+      String text = run.out();
       System.out.println(text);
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+      assertThat(killer).as("the host was killed mid-step").isDone();
       assertThat(seconds).as("well within the step time-out").isLessThan(45);
       assertThat(code).as(text).isEqualTo(3);
       assertThat(text)

@@ -5,11 +5,17 @@ import static io.runbook.testing.SampleRuns.snapshot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.runbook.testing.Await;
+import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Fleet;
 import io.runbook.testing.SampleRuns;
 import io.runbook.testing.SshHost;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -226,14 +232,27 @@ class RolloutIT {
   }
 
   /** Waits until the slow step has written its counter on these hosts (it then sleeps 4 s). */
-  private static void awaitSlowStep(String... hosts) throws InterruptedException {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+  private static void awaitSlowStep(String... hosts) {
+    Instant deadline = Instant.now().plusSeconds(60);
     for (String name : hosts) {
-      while (lines(fleet.host(name), "count-slow").isEmpty()) {
-        assertThat(System.nanoTime()).as("the slow step started on " + name).isLessThan(deadline);
-        Thread.sleep(50);
+      Await.until(
+          Duration.between(Instant.now(), deadline),
+          "the slow step started on " + name,
+          () -> !lines(fleet.host(name), "count-slow").isEmpty());
+    }
+  }
+
+  /** The run whose journal has {@code text}, or null. */
+  private static String runWhoseJournalHas(Path runs, String text) throws IOException {
+    if (!Files.isDirectory(runs)) return null;
+    String runId = null;
+    try (var dirs = Files.list(runs)) {
+      for (Path d : dirs.toList()) {
+        if (Files.readString(d.resolve("journal.jsonl")).contains(text))
+          runId = d.getFileName().toString();
       }
     }
+    return runId;
   }
 
   static List<String> lines(SshHost h, String file) {
@@ -245,41 +264,32 @@ class RolloutIT {
   void aKilledControllerResumesWithoutRunningANonIdempotentStepTwice() throws Exception {
     for (SshHost h : fleet.hosts()) h.exec("sh", "-c", "rm -f /home/runbook/count-*");
     Path rb = countingRunbook();
-    Path jar = SampleRuns.REPO.resolve("engine/target/runbook.jar");
     Process controller =
-        new ProcessBuilder(
-                "java",
-                "-jar",
-                jar.toString(),
-                "apply",
-                rb.toString(),
-                "-i",
-                inventory.toString(),
-                "--yes",
-                "--forks",
-                "6",
-                "--known-hosts",
-                fleet.knownHostsFile().toString(),
-                "--state-dir",
-                sample.stateDir().toString())
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("controller.log").toFile())
+        Cli.child(
+                tmp.resolve("controller.log"),
+                List.of(
+                    "apply",
+                    rb.toString(),
+                    "-i",
+                    inventory.toString(),
+                    "--yes",
+                    "--forks",
+                    "6",
+                    "--known-hosts",
+                    fleet.knownHostsFile().toString(),
+                    "--state-dir",
+                    sample.stateDir().toString()))
             .start();
     // Kill it (SIGKILL) while batch 2 runs its slow step.
     Path runs = sample.stateDir().resolve("runs");
-    String runId = null;
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-    while (runId == null && System.nanoTime() < deadline) {
-      Thread.sleep(100);
-      if (!java.nio.file.Files.isDirectory(runs)) continue;
-      try (var dirs = java.nio.file.Files.list(runs)) {
-        for (Path d : dirs.toList()) {
-          String journal = java.nio.file.Files.readString(d.resolve("journal.jsonl"));
-          if (journal.contains("\"host\":\"h2\",\"phase\":\"deploy\",\"index\":2"))
-            runId = d.getFileName().toString();
-        }
-      }
-    }
+    String[] found = {null};
+    Await.within(
+        Duration.ofSeconds(60),
+        () ->
+            (found[0] =
+                    runWhoseJournalHas(runs, "\"host\":\"h2\",\"phase\":\"deploy\",\"index\":2"))
+                != null);
+    String runId = found[0];
     assertThat(runId).as(java.nio.file.Files.readString(tmp.resolve("controller.log"))).isNotNull();
     awaitSlowStep("h2", "h3"); // its counter written, its 4 s sleep going on
     controller.destroyForcibly().waitFor();
@@ -392,31 +402,25 @@ class RolloutIT {
     // and Ctrl-C would then do nothing: whoever launched the test suite, the controller gets the
     // default.
     Process controller =
-        new ProcessBuilder(
-                "env",
-                "--default-signal=INT",
-                "java",
-                "-jar",
-                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
-                "apply",
-                rb.toString(),
-                "-i",
-                inventory.toString(),
-                "--yes",
-                "--forks",
-                "6",
-                "--serial",
-                "100%",
-                "--known-hosts",
-                fleet.knownHostsFile().toString(),
-                "--state-dir",
-                sample.stateDir().toString())
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
+        Cli.child(
+                log,
+                List.of("env", "--default-signal=INT"),
+                List.of(
+                    "apply",
+                    rb.toString(),
+                    "-i",
+                    inventory.toString(),
+                    "--yes",
+                    "--forks",
+                    "6",
+                    "--serial",
+                    "100%",
+                    "--known-hosts",
+                    fleet.knownHostsFile().toString(),
+                    "--state-dir",
+                    sample.stateDir().toString()))
             .start();
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-    while (!java.nio.file.Files.readString(log).contains("Count once")
-        && System.nanoTime() < deadline) Thread.sleep(100);
+    Await.within(Duration.ofSeconds(60), () -> Files.readString(log).contains("Count once"));
     awaitSlowStep("h1", "h2", "h3", "h4", "h5", "h6"); // the slow step runs on every host
     new ProcessBuilder("kill", "-INT", Long.toString(controller.pid())).start().waitFor();
 

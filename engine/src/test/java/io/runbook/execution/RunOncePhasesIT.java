@@ -2,18 +2,16 @@ package io.runbook.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.Main;
+import io.runbook.testing.Await;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Fleet;
-import io.runbook.testing.SampleRuns;
 import io.runbook.testing.SshHost;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -116,8 +114,6 @@ class RunOncePhasesIT {
     return rb;
   }
 
-  record Run(int code, String out) {}
-
   Run cli(String... args) {
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(
@@ -127,13 +123,7 @@ class RunOncePhasesIT {
             state.toString(),
             "--known-hosts",
             fleet.knownHostsFile().toString()));
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code =
-        Main.run(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            all.toArray(String[]::new));
-    return new Run(code, out.toString(StandardCharsets.UTF_8));
+    return Cli.runMerged(all);
   }
 
   Run apply(String policy, String... more) throws Exception {
@@ -224,26 +214,23 @@ class RunOncePhasesIT {
   void aControllerKilledInsideBeforeAllIsResumedToAllOrNothing() throws Exception {
     Path rb = runbook("rollback-host");
     Process p =
-        new ProcessBuilder(
-                "java",
-                "-jar",
-                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
-                "apply",
-                rb.toString(),
-                "-i",
-                inventory.toString(),
-                "--yes",
-                "-e",
-                "migrate_seconds=20",
-                "--known-hosts",
-                fleet.knownHostsFile().toString(),
-                "--state-dir",
-                state.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(tmp.resolve("controller.log").toFile())
+        Cli.child(
+                tmp.resolve("controller.log"),
+                List.of(
+                    "apply",
+                    rb.toString(),
+                    "-i",
+                    inventory.toString(),
+                    "--yes",
+                    "-e",
+                    "migrate_seconds=20",
+                    "--known-hosts",
+                    fleet.knownHostsFile().toString(),
+                    "--state-dir",
+                    state.toString()))
             .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
-    while (at(db, "migrate") < 0 && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(50);
+    // checked below, with the controller's output
+    Await.within(Duration.ofSeconds(40), () -> at(db, "migrate") >= 0 || !p.isAlive());
     assertThat(at(db, "migrate")).as(Files.readString(tmp.resolve("controller.log"))).isPositive();
     p.destroyForcibly().waitFor(); // SIGKILL, inside the migration
     assertThat(log(app1)).isEmpty();

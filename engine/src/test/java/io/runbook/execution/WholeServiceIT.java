@@ -2,6 +2,9 @@ package io.runbook.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.testing.Await;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Fleet;
 import io.runbook.testing.LocalPostgres;
 import io.runbook.testing.SampleRuns;
 import io.runbook.testing.SshHost;
@@ -17,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +34,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
-import org.testcontainers.containers.Network;
 
 /**
  * The whole service of the seed's second guide on real parts: three instances of the sample (1.2.3)
@@ -45,7 +46,7 @@ import org.testcontainers.containers.Network;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WholeServiceIT {
-  static final String IMAGE = "runbook-test/service:current";
+  static final String IMAGE = SshHost.SERVICE_IMAGE;
   static final String RUNBOOK = "upgrade-fleet-v2.yaml";
   static final String APP = "/srv/sampled";
   static final int PORT = 8080;
@@ -54,7 +55,7 @@ class WholeServiceIT {
   static final List<String> APPS = List.of("app1", "app2", "app3");
   static final Path REPO = SampleRuns.REPO;
 
-  static Network network;
+  static Fleet fleet;
   static final List<SshHost> apps = new ArrayList<>();
   static SshHost db;
   static SshHost lb;
@@ -64,22 +65,17 @@ class WholeServiceIT {
 
   @BeforeAll
   static void startTheService() throws Exception {
-    network = Network.newNetwork();
-    TestKeys keys = TestKeys.shared();
-    // Started in parallel: the machine is slow and each container waits for its sshd.
-    List<CompletableFuture<SshHost>> starting = new ArrayList<>();
-    var pool = Executors.newFixedThreadPool(5);
-    try {
-      for (String name : APPS)
-        starting.add(
-            CompletableFuture.supplyAsync(() -> SshHost.startOn(name, keys, network, IMAGE), pool));
-      starting.add(
-          CompletableFuture.supplyAsync(() -> SshHost.startOn("db1", keys, network, IMAGE), pool));
-      for (int i = 0; i < 3; i++) apps.add(starting.get(i).join());
-      db = starting.get(3).join();
-    } finally {
-      pool.shutdown();
-    }
+    // One fleet, started in parallel: the machine is slow and each container waits for its sshd.
+    fleet =
+        Fleet.builder()
+            .names(Stream.concat(APPS.stream(), Stream.of("db1", "lb1")).toList())
+            .image(IMAGE)
+            .network()
+            .publish("lb1", 80)
+            .start();
+    for (String name : APPS) apps.add(fleet.host(name));
+    db = fleet.host("db1");
+    lb = fleet.host("lb1");
     db.exec(
         "bash",
         "-c",
@@ -130,7 +126,6 @@ class WholeServiceIT {
         "runuser -u postgres -- pg_dump -Fc -f /var/lib/postgresql/seeded.dump sampled");
     seededDump = dump();
 
-    lb = SshHost.startOn("lb1", keys, network, IMAGE, 80);
     lb.exec(
         "bash",
         "-c",
@@ -165,11 +160,7 @@ class WholeServiceIT {
 
   @AfterAll
   static void stopTheService() {
-    Stream.concat(apps.stream(), Stream.of(db, lb))
-        .filter(h -> h != null)
-        .parallel()
-        .forEach(SshHost::close);
-    if (network != null) network.close();
+    if (fleet != null) fleet.close();
   }
 
   @BeforeEach
@@ -383,20 +374,21 @@ class WholeServiceIT {
     }
   }
 
-  private static void awaitAllUp() throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    String stat = "";
-    while (System.nanoTime() < deadline) {
-      stat = lbCommand("show stat");
-      long up =
-          stat.lines()
-              .filter(l -> l.startsWith("app,app"))
-              .filter(l -> l.split(",")[17].equals("UP"))
-              .count();
-      if (up == APPS.size()) return;
-      Thread.sleep(200);
-    }
-    throw new AssertionError("not every server UP in HAProxy: " + stat);
+  private static void awaitAllUp() {
+    String[] stat = {""};
+    Await.until(
+        Duration.ofSeconds(30),
+        () -> "not every server UP in HAProxy: " + stat[0],
+        () -> {
+          stat[0] = lbCommand("show stat");
+          long up =
+              stat[0]
+                  .lines()
+                  .filter(l -> l.startsWith("app,app"))
+                  .filter(l -> l.split(",")[17].equals("UP"))
+                  .count();
+          return up == APPS.size();
+        });
   }
 
   private static String lbCommand(String command) {
@@ -509,10 +501,7 @@ class WholeServiceIT {
 
   private Controller controller(List<String> args, Path state, Predicate<String> killAt)
       throws Exception {
-    List<String> command =
-        new ArrayList<>(
-            List.of("java", "-jar", REPO.resolve("engine/target/runbook.jar").toString()));
-    command.addAll(args);
+    List<String> command = new ArrayList<>(args);
     command.addAll(
         List.of(
             "--yes",
@@ -521,17 +510,14 @@ class WholeServiceIT {
             "--state-dir",
             state.toString()));
     Path log = Files.createTempFile(tmp, "controller", ".log");
-    Process p =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p = Cli.child(log, command).start();
+    Await.within(
+        Duration.ofMinutes(3),
+        () -> !p.isAlive() || (killAt != null && journal(state).stream().anyMatch(killAt)));
     boolean killed = false;
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (p.isAlive() && System.nanoTime() < deadline) {
-      if (killAt != null && journal(state).stream().anyMatch(killAt)) {
-        p.destroyForcibly().waitFor(); // SIGKILL
-        killed = true;
-        break;
-      }
-      Thread.sleep(20);
+    if (p.isAlive() && killAt != null && journal(state).stream().anyMatch(killAt)) {
+      p.destroyForcibly().waitFor(); // SIGKILL
+      killed = true;
     }
     if (!p.waitFor(5, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor();
@@ -614,8 +600,8 @@ class WholeServiceIT {
 
     Figures finish() throws InterruptedException {
       timer.shutdownNow();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (done.get() < sent.get() && System.nanoTime() < deadline) Thread.sleep(20);
+      // what has not come back by then counts as lost
+      Await.within(Duration.ofSeconds(10), () -> done.get() >= sent.get());
       int lost = sent.get() - done.get();
       return new Figures(sent.get(), failed.get() + lost, List.copyOf(failures));
     }

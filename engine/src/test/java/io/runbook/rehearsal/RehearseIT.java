@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
+import io.runbook.testing.Await;
+import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
 import io.runbook.testing.DockerHost;
 import io.runbook.testing.Fleet;
@@ -519,31 +521,25 @@ class RehearseIT {
     Path log = tmp.resolve("rehearse-ctrl-c.log");
     // SIGINT at its default for the controller, whoever launched the suite (see RolloutIT)
     Process controller =
-        new ProcessBuilder(
-                "env",
-                "--default-signal=INT",
-                "java",
-                "-jar",
-                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
-                "rehearse",
-                RUNBOOK.toString(),
-                "-i",
-                inventory.toString(),
-                "--known-hosts",
-                knownHosts.toString(),
-                "--limit",
-                "h1",
-                "--state-dir",
-                sample.stateDir().toString())
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
+        Cli.child(
+                log,
+                List.of("env", "--default-signal=INT"),
+                List.of(
+                    "rehearse",
+                    RUNBOOK.toString(),
+                    "-i",
+                    inventory.toString(),
+                    "--known-hosts",
+                    knownHosts.toString(),
+                    "--limit",
+                    "h1",
+                    "--state-dir",
+                    sample.stateDir().toString()))
             .start();
-    long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
-    while (!Files.readString(log).contains("Back up the database")
-        && controller.isAlive()
-        && System.nanoTime() < deadline) {
-      Thread.sleep(100);
-    }
+    // checked below
+    Await.within(
+        Duration.ofMinutes(4),
+        () -> Files.readString(log).contains("Back up the database") || !controller.isAlive());
     assertThat(Files.readString(log)).as("the upgrade got going").contains("Back up the database");
     new ProcessBuilder("kill", "-INT", Long.toString(controller.pid())).start().waitFor();
     assertThat(controller.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)).isTrue();

@@ -3,10 +3,9 @@ package io.runbook.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.runbook.cli.Main;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,20 +93,6 @@ class ReportBrowserIT {
         """);
   }
 
-  static String[] run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    int code =
-        Main.run(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            args);
-    return new String[] {
-      Integer.toString(code),
-      out.toString(StandardCharsets.UTF_8),
-      err.toString(StandardCharsets.UTF_8)
-    };
-  }
-
   static String chromium(Path profile, String... more) throws Exception {
     if (!Files.isExecutable(CHROMIUM)) {
       fail(
@@ -143,14 +128,15 @@ class ReportBrowserIT {
   @Test
   void theBrowserShowsTheTimelineInColourAndRunsNoScriptFromTheJournal() throws Exception {
     String state = tmp.resolve("state").toString();
-    String[] apply =
-        run("apply", runbook.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state);
-    assertThat(apply[0]).as(apply[1] + apply[2]).isEqualTo("2");
+    Run apply =
+        Cli.run(
+            "apply", runbook.toString(), "-i", inventory.toString(), "--yes", "--state-dir", state);
+    assertThat(apply.code()).as(apply.all()).isEqualTo(2);
     assertThat(Files.readString(tmp.resolve("work/web3/db.bak"))).isEqualTo("saved\n");
 
-    String[] report = run("report", "last", "--state-dir", state);
-    assertThat(report[0]).as(report[2]).isEqualTo("0");
-    Path page = Path.of(report[1].strip());
+    Run report = Cli.run("report", "last", "--state-dir", state);
+    assertThat(report.code()).as(report.err()).isZero();
+    Path page = Path.of(report.out().strip());
     assertThat(page).exists().hasFileName("report.html");
 
     Path png = tmp.resolve("screenshot.png");

@@ -2,14 +2,13 @@ package io.runbook.step;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.runbook.cli.Main;
-import io.runbook.testing.SampleRuns;
+import io.runbook.testing.Await;
+import io.runbook.testing.Cli;
+import io.runbook.testing.Cli.Run;
 import io.runbook.testing.SshHost;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -166,7 +165,7 @@ class HaproxyStepIT {
     // The step drained web1 and now waits: the held connection keeps it busy, and the run with it.
     waitFor(() -> adminState("web1") == 0x08 || run.isDone(), "web1 drained by the step");
     assertThat(run.isDone()).as(() -> "the run ended early:\n" + run.join().out()).isFalse();
-    Thread.sleep(3000);
+    Thread.sleep(3000); // the time is the scenario: a while later the step must still wait
     assertThat(run).as("still waiting for the session").isNotDone();
     assertThat(sessions("web1")).isEqualTo(1);
     lb.exec("pkill", "-f", "/tmp/hold.py");
@@ -237,26 +236,23 @@ class HaproxyStepIT {
         """);
     Path log = tmp.resolve("controller.log");
     Process p =
-        new ProcessBuilder(
-                "java",
-                "-jar",
-                SampleRuns.REPO.resolve("engine/target/runbook.jar").toString(),
-                "apply",
-                rb.toString(),
-                "-i",
-                inventory().toString(),
-                "--yes",
-                "--known-hosts",
-                knownHosts().toString(),
-                "--state-dir",
-                state.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
+        Cli.child(
+                log,
+                List.of(
+                    "apply",
+                    rb.toString(),
+                    "-i",
+                    inventory().toString(),
+                    "--yes",
+                    "--known-hosts",
+                    knownHosts().toString(),
+                    "--state-dir",
+                    state.toString()))
             .start();
     try {
       // the step is in flight: HAProxy drains web1 and the step waits for the held connection
       waitFor(() -> adminState("web1") == 0x08, "web1 drained by the step");
-      Thread.sleep(500);
+      Thread.sleep(500); // the time is the scenario: the controller keeps waiting in the step
       assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
     } finally {
       p.destroyForcibly().waitFor(); // SIGKILL
@@ -356,24 +352,13 @@ class HaproxyStepIT {
     socat("set server app/" + other + " state ready");
   }
 
-  private interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void waitFor(Check c, String what) throws Exception {
-    long deadline =
-        System.nanoTime()
-            + TimeUnit.SECONDS.toNanos(120); // a loaded machine: a run took 30 s to reach its step
-    while (!c.holds()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for: " + what);
-      Thread.sleep(100);
-    }
+  private static void waitFor(Await.Condition c, String what) {
+    // a loaded machine: a run took 30 s to reach its step
+    Await.until(Duration.ofMinutes(2), what, c);
   }
 
   // --- runs through the CLI
   // -----------------------------------------------------------------------------
-
-  record Run(int code, String out) {}
 
   private Path knownHosts() throws java.io.IOException {
     return Files.writeString(tmp.resolve("known_hosts"), lb.knownHostsLine() + "\n");
@@ -424,11 +409,8 @@ class HaproxyStepIT {
   }
 
   private static Run cli(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
-    int code = Main.run(ps, ps, args);
-    String text = out.toString(StandardCharsets.UTF_8);
-    System.out.println(text);
-    return new Run(code, text);
+    Run run = Cli.runMerged(args);
+    System.out.println(run.out());
+    return run;
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runbook.result.Status;
 import io.runbook.result.StepResult;
+import io.runbook.testing.Await;
 import io.runbook.testing.LocalPostgres;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
@@ -12,6 +13,7 @@ import io.runbook.transport.Shell;
 import io.runbook.transport.Transport;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -160,11 +162,13 @@ class MigrateStepPostgresTest {
     assertThat(psql("SELECT count(*) FROM migrations")).isEqualTo("3");
     assertThat(psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'counted'"))
         .isEqualTo("0");
-    Thread.sleep(500);
-    assertThat(
-            psql(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()"))
-        .isEqualTo("0");
+    // stopped means its session ends too, which the server sees a moment later
+    Await.until(
+        Duration.ofSeconds(10),
+        "the stopped migration's session ends",
+        () ->
+            psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()")
+                .equals("0"));
   }
 
   @Test

@@ -19,34 +19,110 @@ import java.util.stream.IntStream;
 import org.snakeyaml.engine.v2.api.Dump;
 import org.snakeyaml.engine.v2.api.DumpSettings;
 import org.snakeyaml.engine.v2.common.FlowStyle;
+import org.testcontainers.containers.Network;
 
 /**
  * A few {@link SshHost}s ({@code h1}, {@code h2}, ...) started in parallel, all accepting the
  * {@link TestKeys#shared() shared test key}, with a known_hosts file holding every host's key and
  * an Ansible-style inventory for them. Start one per test class; hosts are independent containers.
+ * {@link #builder()} names the hosts, picks another image (e.g. {@link SshHost#SERVICE_IMAGE}),
+ * puts them on a network of their own and publishes more ports (a whole service behind a load
+ * balancer). A topology of several networks with hosts reachable only through others (BastionIT) is
+ * built from {@link SshHost} directly.
  */
 public final class Fleet implements AutoCloseable {
   public static final String GROUP = "fleet";
 
   private final List<SshHost> hosts;
   private final Path dir;
+  private final Network network;
 
-  private Fleet(List<SshHost> hosts, Path dir) {
+  private Fleet(List<SshHost> hosts, Path dir, Network network) {
     this.hosts = List.copyOf(hosts);
     this.dir = dir;
+    this.network = network;
   }
 
+  /** Hosts {@code h1}..{@code hN} of the test image, each with its SSH port on the controller. */
   public static Fleet start(int size) {
+    return builder().size(size).start();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** What a fleet differs in: its hosts' names, their image, a network between them, more ports. */
+  public static final class Builder {
+    private List<String> names = List.of();
+    private String image = SshHost.IMAGE;
+    private boolean network;
+    private final Map<String, int[]> ports = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /** Hosts {@code h1}..{@code hN}. */
+    public Builder size(int size) {
+      return names(IntStream.rangeClosed(1, size).mapToObj(i -> "h" + i).toList());
+    }
+
+    public Builder names(List<String> names) {
+      this.names = List.copyOf(names);
+      return this;
+    }
+
+    /** An image built from the test image, e.g. {@link SshHost#SERVICE_IMAGE}. */
+    public Builder image(String image) {
+      this.image = image;
+      return this;
+    }
+
+    /**
+     * Puts the hosts on a Docker network of their own, where each is known by its name; the fleet
+     * removes it when it closes.
+     */
+    public Builder network() {
+      this.network = true;
+      return this;
+    }
+
+    /**
+     * Publishes these container ports of host {@code name} too (see {@link SshHost#mappedPort}).
+     */
+    public Builder publish(String name, int... containerPorts) {
+      ports.put(name, containerPorts.clone());
+      return this;
+    }
+
+    public Fleet start() {
+      if (names.isEmpty()) throw new IllegalArgumentException("a fleet of no host");
+      // SshHost starts another image or more ports on a network only; such a fleet gets one.
+      boolean onNetwork = network || !ports.isEmpty() || !image.equals(SshHost.IMAGE);
+      Network net = onNetwork ? Network.newNetwork() : null;
+      try {
+        return Fleet.start(names, name -> startHost(name, net), net);
+      } catch (RuntimeException e) {
+        if (net != null) net.close();
+        throw e;
+      }
+    }
+
+    private SshHost startHost(String name, Network net) {
+      TestKeys keys = TestKeys.shared();
+      if (net == null) return SshHost.start(name, keys);
+      return SshHost.startOn(name, keys, net, image, ports.getOrDefault(name, new int[0]));
+    }
+  }
+
+  private static Fleet start(List<String> names, Function<String, SshHost> starter, Network net) {
     SshHost.requireDockerAndImage();
-    TestKeys keys = TestKeys.shared();
     // Own threads: the common pool has one worker on a two-CPU machine, which would start hosts in
     // turn.
-    ExecutorService pool = Executors.newFixedThreadPool(size);
+    ExecutorService pool = Executors.newFixedThreadPool(names.size());
     try {
       List<CompletableFuture<SshHost>> starting =
-          IntStream.rangeClosed(1, size)
-              .mapToObj(
-                  i -> CompletableFuture.supplyAsync(() -> SshHost.start("h" + i, keys), pool))
+          names.stream()
+              .map(name -> CompletableFuture.supplyAsync(() -> starter.apply(name), pool))
               .toList();
       List<SshHost> started = new ArrayList<>();
       RuntimeException failure = null;
@@ -66,7 +142,7 @@ public final class Fleet implements AutoCloseable {
         started.forEach(SshHost::close);
         throw failure;
       }
-      return new Fleet(started, TestKeys.tempDir());
+      return new Fleet(started, TestKeys.tempDir(), net);
     } finally {
       pool.shutdown();
     }
@@ -152,5 +228,6 @@ public final class Fleet implements AutoCloseable {
   @Override
   public void close() {
     hosts.parallelStream().forEach(SshHost::close);
+    if (network != null) network.close();
   }
 }
