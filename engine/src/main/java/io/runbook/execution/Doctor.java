@@ -5,12 +5,14 @@ import io.runbook.inventory.Host;
 import io.runbook.transport.Become;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
+import io.runbook.transport.Shell;
 import io.runbook.transport.SshSettings;
 import io.runbook.transport.SshTransport;
 import io.runbook.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -54,7 +56,7 @@ public final class Doctor {
       for (Future<HostReport> f : futures) {
         try {
           reports.add(f.get());
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           throw new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -125,8 +127,7 @@ public final class Doctor {
 
   private static void sudo(Host host, Transport t, List<Finding> f) {
     String user = host.becomeUser();
-    ExecResult plain =
-        run(t, "sudo -n -u " + io.runbook.transport.Shell.quote(user) + " true", Become.NONE);
+    ExecResult plain = run(t, "sudo -n -u " + Shell.quote(user) + " true", Become.NONE);
     if (plain.exitCode() == 0) {
       f.add(new Finding("sudo", "works without a password (as " + user + ")", false));
       return;

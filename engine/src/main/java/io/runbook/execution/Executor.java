@@ -13,10 +13,15 @@ import io.runbook.model.Rollout;
 import io.runbook.result.HostResult;
 import io.runbook.result.Outcome;
 import io.runbook.result.RunResult;
+import io.runbook.transport.Become;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +31,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Runs a {@link Plan} through the fleet: connect and lock every host, preflight on every host (one
@@ -158,8 +164,8 @@ public final class Executor {
                 pool,
                 batches,
                 rollout,
-                state == null ? java.util.Map.of() : state.finishedBatches(),
-                state == null ? java.util.Set.of() : state.startedBatches());
+                state == null ? Map.of() : state.finishedBatches(),
+                state == null ? Set.of() : state.startedBatches());
         if (once != null) stopped = RunOncePhases.afterBatches(once, sessions, stopped);
       }
     } finally {
@@ -186,8 +192,7 @@ public final class Executor {
     if (plan.once() == null) return null;
     HostSession s = new HostSession(plan.once(), plan.runbook(), events, control);
     RunState.HostState st = state == null ? null : state.hosts().get(plan.once().name());
-    if (st != null)
-      s.restore(st, new StepRunner(null, plan.runbook(), io.runbook.transport.Become.NONE));
+    if (st != null) s.restore(st, new StepRunner(null, plan.runbook(), Become.NONE));
     return s;
   }
 
@@ -226,7 +231,7 @@ public final class Executor {
    * The hosts a {@link #rollback} of this run would touch: those with undo work left (a host is
    * undone at most once, ever), among {@code only} when it is not null.
    */
-  public static List<String> undoable(Plan plan, RunState state, java.util.Set<String> only) {
+  public static List<String> undoable(Plan plan, RunState state, Set<String> only) {
     List<HostSession> targets = sessions(plan, state, EVENTS_NOWHERE, null);
     List<String> out =
         new ArrayList<>(
@@ -246,8 +251,8 @@ public final class Executor {
    * Hosts of the run whose cleanup changed them past undoing (no handler, no automatic undo), with
    * those steps: rolling such a host back would leave it neither upgraded nor as it was.
    */
-  public static java.util.Map<String, List<String>> pastCleanup(Plan plan, RunState state) {
-    java.util.Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+  public static Map<String, List<String>> pastCleanup(Plan plan, RunState state) {
+    Map<String, List<String>> out = new LinkedHashMap<>();
     // Not the run-once session: an after_all step without undo is left as it is (the targets'
     // releases are
     // what a rollback restores; see docs/run-once-phases.md).
@@ -261,11 +266,11 @@ public final class Executor {
    * Undoes a past run on every host it changed that has undo work left, newest batch first (runbook
    * rollback RUN_ID); with {@code only}, on those hosts alone.
    */
-  public RunResult rollback(Plan plan, RunState state, java.util.Set<String> only) {
+  public RunResult rollback(Plan plan, RunState state, Set<String> only) {
     long started = System.nanoTime();
     List<HostSession> sessions = sessions(plan, state);
     List<List<HostSession>> batches = batchesOf(sessions, state);
-    java.util.function.Predicate<HostSession> target =
+    Predicate<HostSession> target =
         s -> s.changedSomething() && (only == null || only.contains(s.name()));
     List<HostSession> changed = sessions.stream().filter(target).toList();
     HostSession once = onceSession(plan, state, events, control);
@@ -335,7 +340,7 @@ public final class Executor {
       }
     }
     RunState now = state.reread();
-    StepRunner restorer = new StepRunner(null, plan.runbook(), io.runbook.transport.Become.NONE);
+    StepRunner restorer = new StepRunner(null, plan.runbook(), Become.NONE);
     for (HostSession s : sessions) {
       RunState.HostState st = now.hosts().get(s.name());
       if (s.locked() && st != null) s.restore(st, restorer);
@@ -344,7 +349,7 @@ public final class Executor {
 
   private static List<HostSession> sessions(
       Plan plan, RunState state, EventListener events, RunControl control) {
-    StepRunner restorer = new StepRunner(null, plan.runbook(), io.runbook.transport.Become.NONE);
+    StepRunner restorer = new StepRunner(null, plan.runbook(), Become.NONE);
     List<HostSession> sessions = new ArrayList<>();
     for (HostPlan hp : plan.hosts()) {
       HostSession s = new HostSession(hp, plan.runbook(), events, control);
@@ -367,7 +372,7 @@ public final class Executor {
 
   private RunResult finish(Plan plan, List<HostSession> sessions, long started, String stopped) {
     List<HostResult> results =
-        sessions.stream().map(HostSession::result).filter(java.util.Objects::nonNull).toList();
+        sessions.stream().map(HostSession::result).filter(Objects::nonNull).toList();
     RunResult result =
         new RunResult(
             plan.runId(),
@@ -393,8 +398,8 @@ public final class Executor {
       ExecutorService pool,
       List<List<HostSession>> batches,
       Rollout rollout,
-      java.util.Map<Integer, String> finished,
-      java.util.Set<Integer> started) {
+      Map<Integer, String> finished,
+      Set<Integer> started) {
     boolean deferCleanup = rollout.onFailure() == Rollout.Policy.ROLLBACK_FLEET;
     for (int i = 0; i < batches.size(); i++) {
       List<HostSession> batch = batches.get(i);

@@ -8,6 +8,7 @@ import io.runbook.transport.Transport;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** The {@link StepContext} of one step on one host. */
 record HostStepContext(
@@ -18,7 +19,7 @@ record HostStepContext(
     Path baseDir,
     Map<String, Object> vars,
     HostDocker hostDocker,
-    java.util.function.Consumer<Map<String, Object>> checkpoints)
+    Consumer<Map<String, Object>> checkpoints)
     implements StepContext {
 
   @Override

@@ -4,6 +4,7 @@ import io.runbook.transport.Become;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
 import io.runbook.transport.Transport;
+import io.runbook.transport.TransportException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -111,7 +112,7 @@ final class Orphans {
       Thread.sleep(d.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new io.runbook.transport.TransportException("controller", "interrupted");
+      throw new TransportException("controller", "interrupted");
     }
   }
 }

@@ -1,8 +1,10 @@
 package io.runbook.execution;
 
 import io.runbook.model.Runbook;
+import io.runbook.template.Templates;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The resolved run: every targeted host with its steps. Produced by {@link Planner}, run by {@link
@@ -14,7 +16,7 @@ public record Plan(
     Runbook runbook,
     String inventory,
     List<HostPlan> hosts,
-    java.util.Set<String> secretValues,
+    Set<String> secretValues,
     HostPlan once) {
 
   /**
@@ -24,7 +26,7 @@ public record Plan(
    *     host they run on, as one plan named {@code once@<host>}; null when the runbook has none
    */
   public Plan {
-    secretValues = java.util.Set.copyOf(secretValues);
+    secretValues = Set.copyOf(secretValues);
   }
 
   public Plan(
@@ -33,7 +35,7 @@ public record Plan(
       Runbook runbook,
       String inventory,
       List<HostPlan> hosts,
-      java.util.Set<String> secretValues) {
+      Set<String> secretValues) {
     this(runId, createdAt, runbook, inventory, hosts, secretValues, null);
   }
 
@@ -43,10 +45,9 @@ public record Plan(
    */
   public String displayName() {
     String raw = runbook.name();
-    if (raw == null || hosts.isEmpty() || !io.runbook.template.Templates.isTemplate(raw))
-      return raw;
+    if (raw == null || hosts.isEmpty() || !Templates.isTemplate(raw)) return raw;
     try {
-      return io.runbook.template.Templates.render(raw, "name", hosts.get(0).vars());
+      return Templates.render(raw, "name", hosts.get(0).vars());
     } catch (RuntimeException e) {
       return raw;
     }
@@ -54,6 +55,6 @@ public record Plan(
 
   public Plan(
       String runId, Instant createdAt, Runbook runbook, String inventory, List<HostPlan> hosts) {
-    this(runId, createdAt, runbook, inventory, hosts, java.util.Set.of());
+    this(runId, createdAt, runbook, inventory, hosts, Set.of());
   }
 }

@@ -3,6 +3,7 @@ package io.runbook.execution;
 import io.runbook.inventory.Host;
 import io.runbook.inventory.Inventory;
 import io.runbook.model.Phase;
+import io.runbook.model.RunOnce;
 import io.runbook.model.Runbook;
 import io.runbook.model.StepBinding;
 import io.runbook.model.StepSpec;
@@ -14,11 +15,13 @@ import io.runbook.template.Unknown;
 import io.runbook.yaml.Location;
 import io.runbook.yaml.Problem;
 import io.runbook.yaml.Problems;
+import io.runbook.yaml.Suggestions;
 import io.runbook.yaml.YamlDocument;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,6 +29,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 
 /**
  * Resolves a runbook against an inventory: which hosts, which mode, which variables, which steps.
@@ -69,7 +74,7 @@ public final class Planner {
     return STAMP.format(now)
         + "-"
         + String.format("%03d", now.toEpochMilli() % 1000)
-        + Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt(16));
+        + Integer.toHexString(ThreadLocalRandom.current().nextInt(16));
   }
 
   /**
@@ -99,7 +104,7 @@ public final class Planner {
       if (!wrong.isEmpty()) targets = List.of();
     }
     if (limit != null && !limit.isBlank() && !targets.isEmpty()) {
-      Set<String> allowed = new java.util.HashSet<>();
+      Set<String> allowed = new HashSet<>();
       inventory.select(limit).forEach(h -> allowed.add(h.name()));
       targets = targets.stream().filter(h -> allowed.contains(h.name())).toList();
       if (targets.isEmpty()) {
@@ -117,8 +122,7 @@ public final class Planner {
                 + "' uses ansible_connection '"
                 + h.connection()
                 + "', which runbook does not drive"
-                + io.runbook.yaml.Suggestions.didYouMean(
-                    h.connection(), List.of("ssh", "local", "docker"))
+                + Suggestions.didYouMean(h.connection(), List.of("ssh", "local", "docker"))
                 + " (it drives ssh, local and docker): leave it out with --limit '!"
                 + h.name()
                 + "' or narrow hosts: '"
@@ -145,14 +149,14 @@ public final class Planner {
    * variables. Null when the runbook has none, or when {@code on} is wrong (reported).
    */
   private HostPlan planOnce(Map<String, Object> extraVars, Map<String, Object> run) {
-    List<io.runbook.model.RunOnce> phases = runbook.runOnce();
+    List<RunOnce> phases = runbook.runOnce();
     if (phases.isEmpty()) return null;
     Host on = null;
     // every wrong on: is reported, not only the first
     List<Host> resolved = phases.stream().map(this::onHost).toList();
     if (resolved.contains(null)) return null;
     for (int i = 0; i < phases.size(); i++) {
-      io.runbook.model.RunOnce p = phases.get(i);
+      RunOnce p = phases.get(i);
       Host h = resolved.get(i);
       if (on != null && !on.name().equals(h.name())) {
         problems.add(
@@ -174,7 +178,7 @@ public final class Planner {
     Map<String, Object> model = new LinkedHashMap<>(vars);
     registeredBy.clear();
     Set<String> names = new LinkedHashSet<>();
-    for (io.runbook.model.RunOnce p : phases) {
+    for (RunOnce p : phases) {
       for (StepSpec s : p.steps()) {
         if (s.register() != null && !vars.containsKey(s.register()))
           registeredBy.putIfAbsent(s.register(), s);
@@ -190,7 +194,7 @@ public final class Planner {
     int index = 0;
     delegates.clear();
     delegatesUnknown = false;
-    for (io.runbook.model.RunOnce p : phases) {
+    for (RunOnce p : phases) {
       for (StepSpec s : p.steps()) {
         steps.add(planStep(on, p.phase(), ++index, s, model));
         if (s.register() != null) {
@@ -212,14 +216,10 @@ public final class Planner {
   /**
    * The host a run-once phase's {@code on} names: exactly one inventory host, or the controller.
    */
-  private Host onHost(io.runbook.model.RunOnce p) {
+  private Host onHost(RunOnce p) {
     Location at = runbook.document().location(YamlDocument.child(p.pointer(), "on"));
     if (p.onController()) {
-      return new Host(
-          io.runbook.model.RunOnce.CONTROLLER,
-          Map.of("ansible_connection", "local"),
-          List.of(),
-          at);
+      return new Host(RunOnce.CONTROLLER, Map.of("ansible_connection", "local"), List.of(), at);
     }
     List<String> wrong = inventory.patternProblems(p.on());
     if (!wrong.isEmpty()) {
@@ -501,7 +501,7 @@ public final class Planner {
               + name
               + "' is not a host of inventory "
               + inventoryName
-              + io.runbook.yaml.Suggestions.didYouMean(name, inventory.hosts().keySet()),
+              + Suggestions.didYouMean(name, inventory.hosts().keySet()),
           host);
       return null;
     }
@@ -614,8 +614,8 @@ public final class Planner {
   }
 
   /** One line saying what the step will do, for plans. */
-  private static final java.util.regex.Pattern CREDENTIAL_HEADER =
-      java.util.regex.Pattern.compile("(?i).*(auth|cookie|token|secret|key|password|session).*");
+  private static final Pattern CREDENTIAL_HEADER =
+      Pattern.compile("(?i).*(auth|cookie|token|secret|key|password|session).*");
 
   private static String preview(Object args) {
     String s;

@@ -3,6 +3,7 @@ package io.runbook.execution;
 import io.runbook.ErrorCode;
 import io.runbook.RunbookException;
 import io.runbook.event.BatchFinished;
+import io.runbook.event.BatchStarted;
 import io.runbook.event.Event;
 import io.runbook.event.HostFinished;
 import io.runbook.event.HostStarted;
@@ -17,8 +18,12 @@ import io.runbook.journal.JournalWriter;
 import io.runbook.journal.UndoState;
 import io.runbook.result.HostResult;
 import io.runbook.result.StepResult;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -27,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * A run as its journal left it: how it was asked for, its batches and how each ended, and per host
@@ -47,7 +53,7 @@ public record RunState(
     Map<String, HostState> hosts,
     boolean finished,
     boolean batchesStarted,
-    java.util.Set<Integer> startedBatches,
+    Set<Integer> startedBatches,
     Map<Integer, String> finishedBatches,
     List<JournalEvents.Damage> damage,
     Path journal) {
@@ -119,20 +125,11 @@ public record RunState(
       if (kept.length <= here.length) return;
       Path tmp = journal.resolveSibling(JournalWriter.FILE + ".restoring");
       Files.deleteIfExists(tmp);
-      Files.write(
-          tmp,
-          kept,
-          java.nio.file.StandardOpenOption.CREATE_NEW,
-          java.nio.file.StandardOpenOption.WRITE);
-      Files.setPosixFilePermissions(
-          tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-      Files.move(
-          tmp,
-          journal,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.write(tmp, kept, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+      Files.move(tmp, journal, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       Files.delete(fallback);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new RunbookException(
           ErrorCode.INTERNAL,
           "the journal of this run was kept in "
@@ -228,7 +225,7 @@ public record RunState(
     final List<List<String>> batches = new ArrayList<>();
     final Map<String, HostFold> hosts = new LinkedHashMap<>();
     final Map<Integer, String> finishedBatches = new TreeMap<>();
-    final Set<Integer> startedBatches = new java.util.TreeSet<>();
+    final Set<Integer> startedBatches = new TreeSet<>();
     boolean finished;
 
     HostFold host(String name) {
@@ -240,7 +237,7 @@ public record RunState(
         request = e.request();
         e.batches().forEach(b -> batches.add(List.copyOf(b)));
         e.hosts().forEach(this::host);
-      } else if (event instanceof io.runbook.event.BatchStarted e) {
+      } else if (event instanceof BatchStarted e) {
         startedBatches.add(e.batch());
       } else if (event instanceof BatchFinished e) {
         finishedBatches.put(e.batch(), e.decision());

@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Works out how to reach an SSH host, as {@code ssh} would reach it when Ansible runs it: the
@@ -63,8 +65,7 @@ public final class SshRoutes {
   private volatile Boolean sshInstalled;
   // Jump hosts are shared by many targets: each hop is resolved once (one ssh -G), not once per
   // target.
-  private final java.util.Map<String, SshSettings> hops =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, SshSettings> hops = new ConcurrentHashMap<>();
 
   public SshRoutes(ConnectionSettings settings) {
     this.settings = settings;

@@ -15,6 +15,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Opens SSH connections, runs on the controller for {@code ansible_connection: local}, or in a
@@ -53,9 +58,9 @@ public final class StandardConnector implements Connector {
   public void prepare(Collection<Host> hosts) {
     List<Host> ssh = hosts.stream().filter(h -> h.connection().equals("ssh")).toList();
     // One ssh -G per host and jump host, each a process that mostly waits: several at once.
-    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newFixedThreadPool(
+    AtomicInteger n = new AtomicInteger();
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
             Math.max(1, Math.min(parallel, ssh.size())),
             r -> {
               Thread t = new Thread(r, "ssh-config-" + n.incrementAndGet());
@@ -64,7 +69,7 @@ public final class StandardConnector implements Connector {
             });
     List<String> problems = new ArrayList<>();
     try {
-      List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+      List<Future<String>> results = new ArrayList<>();
       for (Host h : ssh) {
         results.add(
             pool.submit(
@@ -77,14 +82,14 @@ public final class StandardConnector implements Connector {
                   }
                 }));
       }
-      for (java.util.concurrent.Future<String> f : results) {
+      for (Future<String> f : results) {
         String problem = f.get();
         if (problem != null) problems.add(problem);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new RunbookException(ErrorCode.INTERRUPTED, "interrupted while resolving SSH settings");
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       throw new IllegalStateException(e.getCause());
     } finally {
       pool.shutdownNow();

@@ -1,5 +1,9 @@
 package io.runbook.execution;
 
+import io.runbook.ErrorCode;
+import io.runbook.RunbookException;
+import io.runbook.model.Runbook;
+import io.runbook.model.StepBinding;
 import io.runbook.model.StepSpec;
 import io.runbook.result.Status;
 import io.runbook.result.StepResult;
@@ -9,11 +13,17 @@ import io.runbook.template.Templates.TemplateError;
 import io.runbook.transport.Become;
 import io.runbook.transport.Transport;
 import io.runbook.transport.TransportException;
+import io.runbook.yaml.YamlDocument;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Runs one step on one host with the generic step keys: {@code when}, templating of the arguments,
@@ -22,19 +32,19 @@ import java.util.Optional;
  */
 final class StepRunner {
   private final Transport transport;
-  private final io.runbook.yaml.YamlDocument document;
+  private final YamlDocument document;
   private final Path baseDir;
   private final Duration defaultTimeout;
   private final Become defaultBecome;
   private final HostDocker docker;
 
-  StepRunner(Transport transport, io.runbook.model.Runbook runbook, Become defaultBecome) {
+  StepRunner(Transport transport, Runbook runbook, Become defaultBecome) {
     this(transport, runbook.document(), runbook.baseDir(), runbook.timeout(), defaultBecome);
   }
 
   StepRunner(
       Transport transport,
-      io.runbook.yaml.YamlDocument document,
+      YamlDocument document,
       Path baseDir,
       Duration defaultTimeout,
       Become defaultBecome) {
@@ -63,13 +73,12 @@ final class StepRunner {
    * @throws TemplateError when a variable is undefined or the expression does not yield a list
    */
   @SuppressWarnings("unchecked")
-  static java.util.List<Object> loopItems(StepSpec spec, Map<String, Object> vars) {
+  static List<Object> loopItems(StepSpec spec, Map<String, Object> vars) {
     if (spec.loopExpression() == null) {
-      return new java.util.ArrayList<>(
-          (java.util.List<Object>) Templates.renderAll(spec.loop(), "loop", vars));
+      return new ArrayList<>((List<Object>) Templates.renderAll(spec.loop(), "loop", vars));
     }
     Object v = Templates.value(spec.loopExpression(), "loop", vars);
-    if (v instanceof java.util.List<?> l) return new java.util.ArrayList<>(l);
+    if (v instanceof List<?> l) return new ArrayList<>(l);
     throw new TemplateError("loop: " + spec.loop() + " yields " + Planner.kind(v) + ", not a list");
   }
 
@@ -93,7 +102,7 @@ final class StepRunner {
       StepSpec spec,
       Step<?> step,
       Map<String, Object> vars,
-      java.util.function.Consumer<Map<String, Object>> checkpoint) {
+      Consumer<Map<String, Object>> checkpoint) {
     long started = System.nanoTime();
     try {
       if (spec.when() != null && !Templates.evaluate(spec.when(), "when", vars)) {
@@ -129,7 +138,7 @@ final class StepRunner {
       String host,
       StepSpec spec,
       Map<String, Object> vars,
-      java.util.function.Consumer<Map<String, Object>> checkpoint) {
+      Consumer<Map<String, Object>> checkpoint) {
     Duration timeout = spec.timeout() != null ? spec.timeout() : defaultTimeout;
     Become become =
         spec.become() == null
@@ -145,7 +154,7 @@ final class StepRunner {
       StepSpec spec,
       Step<A> step,
       Map<String, Object> vars,
-      java.util.function.Consumer<Map<String, Object>> checkpoint) {
+      Consumer<Map<String, Object>> checkpoint) {
     HostStepContext ctx = context(host, spec, vars, checkpoint);
     int attempt = 0;
     while (true) {
@@ -155,7 +164,7 @@ final class StepRunner {
       Optional<Step.Undo> undo = Optional.empty();
       try {
         Object rendered = Templates.renderAll(spec.args(), spec.name(), vars);
-        io.runbook.model.StepBinding.Bound<A> bound = bind(step, spec, rendered);
+        StepBinding.Bound<A> bound = bind(step, spec, rendered);
         if (bound.args() == null) {
           return new Outcome(
               StepResult.failed(
@@ -177,7 +186,7 @@ final class StepRunner {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new TransportException(host, "interrupted");
-      } catch (io.runbook.RunbookException e) {
+      } catch (RunbookException e) {
         r = StepResult.failed(e.getMessage());
       } catch (Exception e) {
         r = internalError(host, spec, e);
@@ -204,13 +213,13 @@ final class StepRunner {
   <A> Optional<Step.Undo> undoFor(
       StepSpec spec, Step<A> step, StepResult result, Map<String, Object> vars) {
     if (!step.undoable() || spec.rollback() != null) return Optional.empty();
-    io.runbook.model.StepBinding.Bound<A> bound =
+    StepBinding.Bound<A> bound =
         bind(step, spec, Templates.renderAll(spec.args(), spec.name(), vars));
     if (bound.args() == null) {
       // the step ran with these very values, so this is a bug: say so rather than leave the step
       // undone quietly
-      throw new io.runbook.RunbookException(
-          io.runbook.ErrorCode.INTERNAL,
+      throw new RunbookException(
+          ErrorCode.INTERNAL,
           "the undo of '"
               + spec.name()
               + "' cannot be rebuilt from the journal: "
@@ -223,16 +232,15 @@ final class StepRunner {
    * The one binder of arguments, at plan time and at run time: see {@link
    * io.runbook.model.StepBinding#bindRendered}.
    */
-  private <A> io.runbook.model.StepBinding.Bound<A> bind(
-      Step<A> step, StepSpec spec, Object rendered) {
+  private <A> StepBinding.Bound<A> bind(Step<A> step, StepSpec spec, Object rendered) {
     if (document == null) {
-      return new io.runbook.model.StepBinding.Bound<>(step.bind(rendered), java.util.List.of());
+      return new StepBinding.Bound<>(step.bind(rendered), List.of());
     }
-    return io.runbook.model.StepBinding.bindRendered(
+    return StepBinding.bindRendered(
         step,
         rendered,
         document,
-        io.runbook.yaml.YamlDocument.child(spec.pointer(), spec.type()),
+        YamlDocument.child(spec.pointer(), spec.type()),
         "step '" + spec.name() + "' (" + spec.type() + ")");
   }
 
@@ -258,8 +266,8 @@ final class StepRunner {
                     ? ""
                     : " (run with --debug for the stack trace)"));
     if (!Boolean.getBoolean("runbook.debug")) return r;
-    java.io.StringWriter trace = new java.io.StringWriter();
-    e.printStackTrace(new java.io.PrintWriter(trace));
+    StringWriter trace = new StringWriter();
+    e.printStackTrace(new PrintWriter(trace));
     return new StepResult(r.status(), null, null, trace.toString(), r.message(), r.data(), 0, 1);
   }
 

@@ -5,13 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.runbook.ErrorCode;
+import io.runbook.event.HostStarted;
+import io.runbook.event.RunStarted;
+import io.runbook.journal.DamagedJournalTest;
+import io.runbook.journal.JournalWriter;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -195,7 +201,7 @@ class HistoryShowTest {
 
   @Test
   void showNamesEachDamagedLineAnOrphanedCommandAndALostLock() throws Exception {
-    io.runbook.journal.DamagedJournalTest.damagedRun(tmp);
+    DamagedJournalTest.damagedRun(tmp);
 
     Run r = Cli.run("show", "20261206-100000", "--state-dir", tmp.toString());
 
@@ -233,28 +239,25 @@ class HistoryShowTest {
   @Test
   void showNamesTenDamagedLinesAndCountsTheRest() throws Exception {
     Instant t = Instant.parse("2026-12-06T10:00:00Z");
-    try (io.runbook.journal.JournalWriter w =
-        io.runbook.journal.JournalWriter.open(tmp, "r-garbage")) {
+    try (JournalWriter w = JournalWriter.open(tmp, "r-garbage")) {
       w.on(
-          new io.runbook.event.RunStarted(
+          new RunStarted(
               t,
               "r-garbage",
               "rb.yaml",
               null,
               "inv.yaml",
-              java.util.List.of("h1"),
+              List.of("h1"),
               1,
               "ann",
               "box1",
-              java.util.List.of(java.util.List.of("h1")),
+              List.of(List.of("h1")),
               null));
     }
     Path journal = tmp.resolve("runs/r-garbage/journal.jsonl");
-    Files.writeString(
-        journal, "\u0000\u0000\u0000\n".repeat(15), java.nio.file.StandardOpenOption.APPEND);
-    try (io.runbook.journal.JournalWriter w =
-        io.runbook.journal.JournalWriter.append(tmp, "r-garbage")) {
-      w.on(new io.runbook.event.HostStarted(t, "h1", "binary", "h1"));
+    Files.writeString(journal, "\u0000\u0000\u0000\n".repeat(15), StandardOpenOption.APPEND);
+    try (JournalWriter w = JournalWriter.append(tmp, "r-garbage")) {
+      w.on(new HostStarted(t, "h1", "binary", "h1"));
     }
 
     String out = Cli.run("show", "r-garbage", "--state-dir", tmp.toString()).out();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.runbook.testing.Await;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
+import io.runbook.testing.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,8 +91,6 @@ class LoopResumeIT {
     Run rollback = Cli.run("rollback", id, "--yes", "--state-dir", state.toString());
     assertThat(rollback.code()).as(rollback.out() + rollback.err()).isZero();
     assertThat(Files.readAllLines(work.resolve("removed"))).containsExactly("b", "a");
-    assertThat(io.runbook.testing.Processes.running("sleep 30.0581"))
-        .as("the killed run's command")
-        .isEmpty();
+    assertThat(Processes.running("sleep 30.0581")).as("the killed run's command").isEmpty();
   }
 }

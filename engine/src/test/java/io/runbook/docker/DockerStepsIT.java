@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.runbook.testing.Cli;
 import io.runbook.testing.DockerHost;
 import io.runbook.testing.Ports;
+import io.runbook.testing.SampleRuns;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -503,7 +505,7 @@ class DockerStepsIT {
       try (var dirs = Files.list(runs)) {
         for (Path d : dirs.toList()) {
           try (var files = Files.walk(d)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
           }
         }
       }
@@ -538,9 +540,7 @@ class DockerStepsIT {
 
   static String sampleConfig() throws IOException {
     String t =
-        Files.readString(
-            io.runbook.testing.SampleRuns.REPO.resolve(
-                "samples/releases/1.2.3/config.template.json"));
+        Files.readString(SampleRuns.REPO.resolve("samples/releases/1.2.3/config.template.json"));
     return t.replace("[=port]", "8080")
         .replace("[=app_dir]", "")
         .replace("[=session_secret]", "docker-session-secret-0123456789")

@@ -3,21 +3,25 @@ package io.runbook.execution;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.runbook.RunbookException;
 import io.runbook.inventory.Host;
 import io.runbook.testing.Await;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
+import io.runbook.testing.SampleRuns;
 import io.runbook.testing.SshHost;
 import io.runbook.testing.TestKeys;
 import io.runbook.transport.Become;
 import io.runbook.transport.ExecRequest;
 import io.runbook.transport.ExecResult;
+import io.runbook.transport.KeyPassphrases;
 import io.runbook.transport.OpenSshConfig;
 import io.runbook.transport.Secret;
 import io.runbook.transport.SshTransport;
 import io.runbook.transport.Transport;
 import io.runbook.transport.TransportException;
 import io.runbook.yaml.Location;
+import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -184,8 +188,7 @@ class BastionIT {
     if (netB != null) netB.close();
   }
 
-  private static StandardConnector connector(
-      Secret becomePassword, io.runbook.transport.KeyPassphrases passphrases) {
+  private static StandardConnector connector(Secret becomePassword, KeyPassphrases passphrases) {
     return new StandardConnector(
         new ConnectionSettings(
             null,
@@ -296,7 +299,7 @@ class BastionIT {
                                 "target1",
                                 "ansible_ssh_common_args",
                                 "-o ProxyCommand='nc -x bastion:1080 %h %p'")))))
-        .isInstanceOf(io.runbook.RunbookException.class)
+        .isInstanceOf(RunbookException.class)
         .hasMessageContaining("host 'app'")
         .hasMessageContaining("ProxyCommand");
   }
@@ -531,7 +534,7 @@ class BastionIT {
                 target1: {}
                 far: {ansible_host: target2, ansible_ssh_common_args: '-J bastion,hop2'}
         """);
-    Path runbooks = io.runbook.testing.SampleRuns.REPO.resolve("runbooks");
+    Path runbooks = SampleRuns.REPO.resolve("runbooks");
     Path state = dir.resolve("state");
     for (String runbook : List.of("install-sample.yaml", "upgrade-v2.yaml")) {
       Run run =
@@ -548,7 +551,7 @@ class BastionIT {
       assertThat(run.code()).as(runbook + ": " + run.out()).isZero();
     }
     for (SshHost h : List.of(target1, target2)) {
-      assertThat(io.runbook.testing.SampleRuns.health(h, 8090)).as(h.name()).isEqualTo("2.0.0");
+      assertThat(SampleRuns.health(h, 8090)).as(h.name()).isEqualTo("2.0.0");
       h.exec(
           "sh",
           "-c",
@@ -569,7 +572,7 @@ class BastionIT {
     ProcessBuilder pb =
         new ProcessBuilder(new ArrayList<>(List.of(cmd)))
             .redirectErrorStream(true)
-            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     pb.environment().putAll(env);
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

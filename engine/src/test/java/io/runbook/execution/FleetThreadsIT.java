@@ -2,6 +2,7 @@ package io.runbook.execution;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.runbook.testing.Cli;
 import io.runbook.testing.Fleet;
 import io.runbook.testing.SampleRuns;
 import io.runbook.testing.SshHost;
@@ -147,7 +148,7 @@ class FleetThreadsIT {
             },
             "thread-sampler");
     sampler.start();
-    io.runbook.testing.Cli.Run run;
+    Cli.Run run;
     try {
       run =
           new SampleRuns(fleet, tmp)

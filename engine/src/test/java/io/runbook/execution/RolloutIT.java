@@ -5,12 +5,16 @@ import static io.runbook.testing.SampleRuns.snapshot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.runbook.lock.HostLock;
 import io.runbook.testing.Await;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
 import io.runbook.testing.Fleet;
 import io.runbook.testing.SampleRuns;
 import io.runbook.testing.SshHost;
+import io.runbook.transport.HostKeyPolicy;
+import io.runbook.transport.SshSettings;
+import io.runbook.transport.SshTransport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +24,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,7 +58,7 @@ class RolloutIT {
     if (fleet != null) fleet.close();
   }
 
-  @org.junit.jupiter.api.AfterEach
+  @AfterEach
   void unlock() {
     sample.clearLocks();
   }
@@ -205,7 +213,7 @@ class RolloutIT {
 
   /** A rollout whose steps count how often they ran on each host, in files the hosts keep. */
   Path countingRunbook() throws Exception {
-    return java.nio.file.Files.writeString(
+    return Files.writeString(
         tmp.resolve("counted.yaml"),
         """
         apiVersion: runbook/v1
@@ -290,7 +298,7 @@ class RolloutIT {
                     runWhoseJournalHas(runs, "\"host\":\"h2\",\"phase\":\"deploy\",\"index\":2"))
                 != null);
     String runId = found[0];
-    assertThat(runId).as(java.nio.file.Files.readString(tmp.resolve("controller.log"))).isNotNull();
+    assertThat(runId).as(Files.readString(tmp.resolve("controller.log"))).isNotNull();
     awaitSlowStep("h2", "h3"); // its counter written, its 4 s sleep going on
     controller.destroyForcibly().waitFor();
     assertThat(sample.cli("show", null, runId).out()).contains("interrupted");
@@ -335,41 +343,33 @@ class RolloutIT {
   @Test
   void aLockedHostRefusesASecondRunAndAStaleLockExpires() throws Exception {
     SshHost h1 = fleet.host(0);
-    io.runbook.transport.SshTransport t =
-        io.runbook.transport.SshTransport.connect(
-            new io.runbook.transport.SshSettings(
+    SshTransport t =
+        SshTransport.connect(
+            new SshSettings(
                 "h1",
                 h1.host(),
                 h1.port(),
                 h1.user(),
                 h1.privateKey(),
                 fleet.knownHostsFile(),
-                io.runbook.transport.HostKeyPolicy.STRICT,
+                HostKeyPolicy.STRICT,
                 null));
     try (t) {
-      io.runbook.lock.HostLock held =
-          io.runbook.lock.HostLock.acquire(
-              t,
-              "h1",
-              "20261121-000000-0000",
-              "elsewhere",
-              "alice",
-              java.time.Duration.ofSeconds(3),
-              false);
+      HostLock held =
+          HostLock.acquire(
+              t, "h1", "20261121-000000-0000", "elsewhere", "alice", Duration.ofSeconds(3), false);
       Map<String, String> before = snapshots();
       // The holder is alive while the second run tries (it renews its short lease, however slow the
       // machine),
       // then dies.
-      java.util.concurrent.ScheduledExecutorService alive =
-          java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-      alive.scheduleWithFixedDelay(
-          held::renew, 500, 500, java.util.concurrent.TimeUnit.MILLISECONDS);
+      ScheduledExecutorService alive = Executors.newSingleThreadScheduledExecutor();
+      alive.scheduleWithFixedDelay(held::renew, 500, 500, TimeUnit.MILLISECONDS);
       Run refused;
       try {
         refused = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6");
       } finally {
         alive.shutdown();
-        assertThat(alive.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(alive.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
       }
 
       assertThat(refused.code()).as(refused.all()).isEqualTo(2);
@@ -382,12 +382,12 @@ class RolloutIT {
       assertVersions("1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3", "1.2.3");
       assertThat(held.holder().runId()).isEqualTo("20261121-000000-0000");
 
-      io.runbook.testing.Await.past(held.holder().expires()); // the holder died: its lease runs out
+      Await.past(held.holder().expires()); // the holder died: its lease runs out
       Run after = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6", "--serial", "100%");
 
       assertThat(after.code()).as(after.all()).isZero();
       assertThat(after.out()).contains("lock took over from run 20261121-000000-0000");
-      assertThat(io.runbook.lock.HostLock.read(t)).isEmpty();
+      assertThat(HostLock.read(t)).isEmpty();
     }
     sample.stopService(APP);
   }
@@ -424,9 +424,9 @@ class RolloutIT {
     awaitSlowStep("h1", "h2", "h3", "h4", "h5", "h6"); // the slow step runs on every host
     new ProcessBuilder("kill", "-INT", Long.toString(controller.pid())).start().waitFor();
 
-    assertThat(controller.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(controller.waitFor(60, TimeUnit.SECONDS)).isTrue();
 
-    String out = java.nio.file.Files.readString(log);
+    String out = Files.readString(log);
     assertThat(controller.exitValue()).as(out).isEqualTo(130);
     assertThat(out)
         .contains("RECAP")

@@ -2,8 +2,10 @@ package io.runbook.inventory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.runbook.yaml.Problem;
 import io.runbook.yaml.Problems;
 import java.io.IOException;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -37,9 +40,7 @@ class AnsibleDifferentialIT {
   private static final Path CORPUS = Path.of("src/test/resources/ansible-corpus");
   // ansible-inventory writes .inf as Infinity, which is not JSON.
   private static final ObjectMapper JSON =
-      com.fasterxml.jackson.databind.json.JsonMapper.builder()
-          .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-          .build();
+      JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
   @TempDir Path tmp;
 
@@ -274,7 +275,7 @@ class AnsibleDifferentialIT {
     pb.environment().put("ANSIBLE_NOCOLOR", "1");
     Process p = pb.start();
     var err =
-        java.util.concurrent.CompletableFuture.supplyAsync(
+        CompletableFuture.supplyAsync(
             () -> {
               try {
                 return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -16,6 +16,9 @@ import io.runbook.testing.Ports;
 import io.runbook.testing.SampleRuns;
 import io.runbook.testing.SshHost;
 import io.runbook.transport.DockerClients;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -542,7 +546,7 @@ class RehearseIT {
         () -> Files.readString(log).contains("Back up the database") || !controller.isAlive());
     assertThat(Files.readString(log)).as("the upgrade got going").contains("Back up the database");
     new ProcessBuilder("kill", "-INT", Long.toString(controller.pid())).start().waitFor();
-    assertThat(controller.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+    assertThat(controller.waitFor(5, TimeUnit.MINUTES)).isTrue();
     String out = Files.readString(log);
     System.out.println(out);
     assertThat(controller.exitValue()).as(out).isEqualTo(130);
@@ -638,8 +642,7 @@ class RehearseIT {
     assertThat(docker("ps", "-a", "--format", "{{.Names}}")).contains(copy);
     for (String c : commands) {
       Process p = new ProcessBuilder("sh", "-c", c).redirectErrorStream(true).start();
-      String out =
-          new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(p.waitFor()).as("as printed: " + c + ": " + out).isZero();
     }
     assertThat(RehearsalContainers.everything(DockerClients.local(), runId)).isEmpty();
@@ -692,8 +695,8 @@ class RehearseIT {
                               .path("runbook")
                               .asText()
                               .endsWith("broken-compose.yaml");
-                    } catch (java.io.IOException e) {
-                      throw new java.io.UncheckedIOException(e);
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
                     }
                   })
               .findFirst()

@@ -6,8 +6,11 @@ import io.runbook.transport.Become;
 import io.runbook.transport.Transport;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** A step context over any transport, with a plain variable map and the real template engine. */
 final class FakeContext implements StepContext {
@@ -22,10 +25,10 @@ final class FakeContext implements StepContext {
    * The undo state the step journaled before changing the host, with what the host held at that
    * moment.
    */
-  final java.util.List<Map<String, Object>> checkpoints = new java.util.ArrayList<>();
+  final List<Map<String, Object>> checkpoints = new ArrayList<>();
 
-  java.util.function.Supplier<String> atCheckpoint = () -> null;
-  final java.util.List<String> seenAtCheckpoint = new java.util.ArrayList<>();
+  Supplier<String> atCheckpoint = () -> null;
+  final List<String> seenAtCheckpoint = new ArrayList<>();
 
   FakeContext(Transport transport, Path baseDir) {
     this.transport = transport;

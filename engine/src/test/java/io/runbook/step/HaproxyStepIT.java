@@ -6,6 +6,8 @@ import io.runbook.testing.Await;
 import io.runbook.testing.Cli;
 import io.runbook.testing.Cli.Run;
 import io.runbook.testing.SshHost;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -360,11 +362,11 @@ class HaproxyStepIT {
   // --- runs through the CLI
   // -----------------------------------------------------------------------------
 
-  private Path knownHosts() throws java.io.IOException {
+  private Path knownHosts() throws IOException {
     return Files.writeString(tmp.resolve("known_hosts"), lb.knownHostsLine() + "\n");
   }
 
-  private Path inventory() throws java.io.IOException {
+  private Path inventory() throws IOException {
     return Files.writeString(
         tmp.resolve("inv.yaml"),
         """
@@ -375,7 +377,7 @@ class HaproxyStepIT {
             .formatted(lb.host(), lb.port(), lb.user(), lb.privateKey()));
   }
 
-  private Path runbook(String deploySteps) throws java.io.IOException {
+  private Path runbook(String deploySteps) throws IOException {
     String steps = deploySteps.indent(4);
     return Files.writeString(
         Files.createTempFile(tmp, "rb", ".yaml"),
@@ -403,8 +405,8 @@ class HaproxyStepIT {
           knownHosts().toString(),
           "--state-dir",
           state.toString());
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -4,10 +4,12 @@ import io.runbook.docker.DockerEngine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A Docker daemon in memory for step tests: image names pointing at ids, containers with an image
@@ -20,10 +22,10 @@ class RecordingDocker implements DockerEngine {
   final Map<String, ContainerInfo> containers = new LinkedHashMap<>();
   final List<List<Mount>> runMounts = new ArrayList<>();
   final List<List<String>> runCommands = new ArrayList<>();
-  final java.util.Set<String> volumes = new java.util.HashSet<>();
+  final Set<String> volumes = new HashSet<>();
 
   /** Image ids the daemon still has, named or not (a pull leaves the old image dangling). */
-  final java.util.Set<String> ids = new java.util.HashSet<>();
+  final Set<String> ids = new HashSet<>();
 
   RunResult runAnswer = new RunResult(0, "");
   String pullYields;

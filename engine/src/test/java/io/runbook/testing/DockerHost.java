@@ -2,12 +2,17 @@ package io.runbook.testing;
 
 import com.github.dockerjava.api.exception.NotFoundException;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.testcontainers.DockerClientFactory;
@@ -120,13 +125,11 @@ public final class DockerHost implements AutoCloseable {
       throw new IllegalStateException("The test image " + IMAGE + " does not exist. " + FIX, e);
     }
     try {
-      java.net.http.HttpResponse<Void> r =
-          java.net.http.HttpClient.newHttpClient()
+      HttpResponse<Void> r =
+          HttpClient.newHttpClient()
               .send(
-                  java.net.http.HttpRequest.newBuilder(
-                          java.net.URI.create("http://" + REGISTRY + "/v2/"))
-                      .build(),
-                  java.net.http.HttpResponse.BodyHandlers.discarding());
+                  HttpRequest.newBuilder(URI.create("http://" + REGISTRY + "/v2/")).build(),
+                  HttpResponse.BodyHandlers.discarding());
       if (r.statusCode() != 401)
         throw new IllegalStateException("unexpected answer " + r.statusCode());
     } catch (Exception e) {
@@ -304,7 +307,7 @@ public final class DockerHost implements AutoCloseable {
       container.stop();
     }
     try (var files = Files.walk(shared)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException ignored) {
       // a temp directory
     }

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -53,8 +55,8 @@ public final class SilentHost implements BeforeEachCallback, AfterEachCallback {
   }
 
   /** {@code DIR/inventory.yaml}: one binary-mode host, {@code web1}, that is this socket. */
-  public java.nio.file.Path inventory(java.nio.file.Path dir) throws IOException {
-    return java.nio.file.Files.writeString(
+  public Path inventory(Path dir) throws IOException {
+    return Files.writeString(
         dir.resolve("inventory.yaml"),
         """
         all:

@@ -1,6 +1,7 @@
 package io.runbook.testing;
 
 import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.ContainerNetwork;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
+import org.testcontainers.utility.MountableFile;
 
 /**
  * One real OpenSSH host: a container of the image {@code scripts/build-test-image.sh} builds
@@ -98,7 +100,7 @@ public final class SshHost implements AutoCloseable {
 
   /** Copies a file or directory of the controller into the container. */
   public void copyIn(Path from, String to) {
-    container.copyFileToContainer(org.testcontainers.utility.MountableFile.forHostPath(from), to);
+    container.copyFileToContainer(MountableFile.forHostPath(from), to);
   }
 
   /**
@@ -111,8 +113,7 @@ public final class SshHost implements AutoCloseable {
         .connectToNetworkCmd()
         .withNetworkId(network.getId())
         .withContainerId(container.getContainerId())
-        .withContainerNetwork(
-            new com.github.dockerjava.api.model.ContainerNetwork().withAliases(name))
+        .withContainerNetwork(new ContainerNetwork().withAliases(name))
         .exec();
   }
 

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -89,7 +90,7 @@ class DockerTransportConcurrencyIT {
                     String path = "/tmp/side/f" + (i % 3) + ".bin";
                     t.upload(content, path, "0600", Become.NONE);
                     byte[] back = t.download(path, Become.NONE);
-                    if (!java.util.Arrays.equals(back, content))
+                    if (!Arrays.equals(back, content))
                       sideFailures.add(c + ": " + path + " came back different");
                     sideCalls.incrementAndGet();
                   }

@@ -10,14 +10,17 @@ import io.runbook.execution.StandardConnector;
 import io.runbook.inventory.Host;
 import io.runbook.testing.SshHost;
 import io.runbook.yaml.Location;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -113,7 +116,7 @@ class DockerTransportIT {
   void passesAwkwardArgumentsEnvironmentAndDirectory() {
     List<String> args =
         List.of("it's", "two words", "$HOME", "$(id)", "back\\slash", "", "new\nline", "ünïcødé");
-    List<String> argv = new java.util.ArrayList<>(List.of("printf", "[%s]\\n"));
+    List<String> argv = new ArrayList<>(List.of("printf", "[%s]\\n"));
     argv.addAll(args);
     StringBuilder expected = new StringBuilder();
     args.forEach(a -> expected.append('[').append(a).append("]\n"));
@@ -180,8 +183,7 @@ class DockerTransportIT {
 
   @Test
   void anInterruptedCallerGetsATransportErrorAndTheTransportStillWorks() throws Exception {
-    java.util.concurrent.atomic.AtomicReference<Throwable> thrown =
-        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
     Thread caller =
         new Thread(
             () -> {
@@ -310,8 +312,8 @@ class DockerTransportIT {
                     DockerClients.localHost(),
                     "no-such-exec",
                     null,
-                    java.io.OutputStream.nullOutputStream(),
-                    java.io.OutputStream.nullOutputStream(),
+                    OutputStream.nullOutputStream(),
+                    OutputStream.nullOutputStream(),
                     "x"))
         .isInstanceOf(DockerExecStream.DockerApiException.class)
         .hasMessageContaining("HTTP 404")

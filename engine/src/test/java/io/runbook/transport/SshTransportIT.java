@@ -6,12 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.runbook.testing.Fleet;
 import io.runbook.testing.SshHost;
 import io.runbook.testing.TestKeys;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -93,36 +99,31 @@ class SshTransportIT {
               ExecRequest.builder(
                       "rm -f /tmp/echo.sock; cat > /tmp/echo.py; (python3 /tmp/echo.py >/dev/null 2>&1 &);"
                           + " for i in $(seq 100); do [ -S /tmp/echo.sock ] && exit 0; sleep 0.1; done; exit 1")
-                  .stdin(server.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                  .stdin(server.getBytes(StandardCharsets.UTF_8))
                   .timeout(Duration.ofSeconds(30))
                   .build());
       assertThat(started.exitCode()).as(started.stderrText()).isZero();
 
-      java.net.URI uri = t.dockerHost("/tmp/echo.sock");
+      URI uri = t.dockerHost("/tmp/echo.sock");
       Path local = Path.of(uri.getPath());
       assertThat(uri.getScheme()).isEqualTo("unix");
       // Whoever reaches this socket has the host user's Docker access: only our user may enter its
       // directory.
-      assertThat(java.nio.file.Files.getPosixFilePermissions(local.getParent()))
-          .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      assertThat(Files.getPosixFilePermissions(local.getParent()))
+          .isEqualTo(PosixFilePermissions.fromString("rwx------"));
 
-      byte[] payload =
-          "ping "
-              .repeat(50_000)
-              .getBytes(java.nio.charset.StandardCharsets.UTF_8); // beyond one window
-      try (java.nio.channels.SocketChannel c =
-          java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(local))) {
-        java.nio.ByteBuffer out = java.nio.ByteBuffer.wrap(payload);
+      byte[] payload = "ping ".repeat(50_000).getBytes(StandardCharsets.UTF_8); // beyond one window
+      try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(local))) {
+        ByteBuffer out = ByteBuffer.wrap(payload);
         while (out.hasRemaining()) c.write(out);
         c.shutdownOutput();
-        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
-        java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(65536);
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        ByteBuffer in = ByteBuffer.allocate(65536);
         while (c.read(in) >= 0) {
           got.write(in.array(), 0, in.position());
           in.clear();
         }
-        assertThat(got.toString(java.nio.charset.StandardCharsets.UTF_8))
-            .isEqualTo("PING ".repeat(50_000));
+        assertThat(got.toString(StandardCharsets.UTF_8)).isEqualTo("PING ".repeat(50_000));
       }
       t.close();
       assertThat(local.getParent()).as("removed with the transport").doesNotExist();
