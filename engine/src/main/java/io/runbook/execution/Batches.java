@@ -41,7 +41,7 @@ public final class Batches {
   /** Parses {@code --serial 1,25%,100%}. */
   public static List<Object> parse(String csv) {
     List<Object> out = new ArrayList<>();
-    for (String part : csv.split(",")) {
+    for (String part : csv.split(",", -1)) {
       String p = part.strip();
       if (!p.matches("[1-9][0-9]*|([1-9][0-9]?|100)%")) {
         throw new IllegalArgumentException(

@@ -7,6 +7,8 @@ import io.runbook.transport.Transport;
 @FunctionalInterface
 public interface Connector {
   /**
+   * Connects to the host as its inventory entry says.
+   *
    * @throws io.runbook.transport.TransportException when the host cannot be reached
    */
   Transport open(Host host);

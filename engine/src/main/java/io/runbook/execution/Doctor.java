@@ -29,6 +29,8 @@ public final class Doctor {
   public record Finding(String label, String text, boolean problem) {}
 
   /**
+   * What {@code doctor} found about one host.
+   *
    * @param inputError the host cannot be connected to as configured (an option runbook cannot
    *     honour)
    */

@@ -210,20 +210,21 @@ public final class Executor {
               return t;
             });
     long every = Math.max(200, control.renewEvery().toMillis() / 2);
-    keeper.scheduleWithFixedDelay(
-        () ->
-            sessions.forEach(
-                s -> {
-                  try {
-                    s.keepLease();
-                  } catch (RuntimeException e) {
-                    // one host's trouble must not end the renewals of the others (an exception
-                    // would cancel the task)
-                  }
-                }),
-        every,
-        every,
-        TimeUnit.MILLISECONDS);
+    Future<?> unused =
+        keeper.scheduleWithFixedDelay(
+            () ->
+                sessions.forEach(
+                    s -> {
+                      try {
+                        s.keepLease();
+                      } catch (RuntimeException e) {
+                        // one host's trouble must not end the renewals of the others (an exception
+                        // would cancel the task)
+                      }
+                    }),
+            every,
+            every,
+            TimeUnit.MILLISECONDS);
     return keeper;
   }
 

@@ -78,6 +78,8 @@ public final class Planner {
   }
 
   /**
+   * Plans a run of the runbook over the inventory's matching hosts.
+   *
    * @param limit an extra inventory pattern intersected with the runbook's {@code hosts}, or null
    * @param extraVars {@code -e} variables, highest precedence
    * @throws io.runbook.yaml.Problems.InvalidInputException listing every problem found

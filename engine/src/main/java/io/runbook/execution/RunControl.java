@@ -14,7 +14,7 @@ public final class RunControl {
   public static final Duration VERIFY_EVERY = Duration.ofSeconds(2);
 
   /** How long resume waits for a dead controller's command to end before it stops it. */
-  public static final Duration DEFAULT_ORPHAN_WAIT = Duration.ofSeconds(120);
+  public static final Duration DEFAULT_ORPHAN_WAIT = Duration.ofMinutes(2);
 
   private static final String OPERATOR = "interrupted by the operator";
 

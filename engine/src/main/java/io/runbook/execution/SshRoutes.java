@@ -73,6 +73,8 @@ public final class SshRoutes {
   }
 
   /**
+   * How to reach a host over SSH, from its inventory variables and the ssh_config files.
+   *
    * @throws RunbookException ({@link ErrorCode#INVALID_INPUT}) naming the host and the option
    */
   public SshSettings resolve(Host host) {
@@ -216,7 +218,7 @@ public final class SshRoutes {
     }
     String prefix = depth == 0 ? "" : "jump host '" + name + "': ";
     for (String u : UNSUPPORTED) {
-      String[] kv = u.split(" ");
+      String[] kv = u.split(" ", 2);
       String v = o.get(kv[0]);
       if (v != null && (kv.length == 1 || v.equalsIgnoreCase(kv[1]))) {
         throw new Problem(
@@ -296,7 +298,7 @@ public final class SshRoutes {
     String pc = o.get("proxycommand");
     if (pj != null && !pj.equalsIgnoreCase("none")) {
       SshSettings previous = null;
-      String[] specs = pj.split(",");
+      String[] specs = pj.split(",", -1);
       for (int i = 0; i < specs.length; i++) {
         Jump j = Jump.parse(specs[i].strip(), prefix);
         List<String> args = new ArrayList<>(controllerArgs());
@@ -453,7 +455,7 @@ public final class SshRoutes {
         } else if (w.startsWith("-")
             && w.length() > 1
             && w.substring(1).chars().allMatch(c -> FLAGS.indexOf(c) >= 0)) {
-          continue; // quiet, no tty, no command...: nothing to do with where the connection goes
+          // quiet, no tty, no command...: nothing to do with where the connection goes
         } else if (!w.startsWith("-") && host == null) {
           host = w;
         } else {

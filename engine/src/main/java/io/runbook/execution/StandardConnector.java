@@ -26,7 +26,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * container through the Docker Engine API for {@code ansible_connection: docker}.
  */
 public final class StandardConnector implements Connector {
-  private final ConnectionSettings settings;
   private final SshConnectionLimit limit;
   private final SshRoutes routes;
   private final Map<String, SshSettings> resolved = new ConcurrentHashMap<>();
@@ -43,7 +42,6 @@ public final class StandardConnector implements Connector {
    * At most {@code limit} SSH connections open at once (idle ones close and reopen when needed).
    */
   public StandardConnector(ConnectionSettings settings, SshConnectionLimit limit) {
-    this.settings = settings;
     this.limit = limit;
     this.routes = new SshRoutes(settings);
   }

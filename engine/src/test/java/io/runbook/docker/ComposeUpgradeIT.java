@@ -59,7 +59,7 @@ class ComposeUpgradeIT {
         dockerResult("ps", "-aq", "--filter", "label=com.docker.compose.project=" + project)
             .out()
             .strip();
-    for (String id : ids.split("\\s+")) {
+    for (String id : ids.split("\\s+", -1)) {
       if (!id.isEmpty()) dockerResult("rm", "-f", id);
     }
     dockerResult("volume", "rm", "-f", project + "_data");

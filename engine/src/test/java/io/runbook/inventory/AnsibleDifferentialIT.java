@@ -132,7 +132,7 @@ class AnsibleDifferentialIT {
         Result r = run(c.dir(), pcmd);
         Set<String> theirs = new TreeSet<>();
         boolean inList = false;
-        for (String line : r.out.split("\n")) {
+        for (String line : r.out.lines().toList()) {
           if (line.strip().matches("hosts \\(\\d+\\):")) inList = true;
           else if (inList && !line.isBlank()) theirs.add(line.strip());
         }

@@ -54,9 +54,11 @@ class HaproxyStepIT {
    * server.
    */
   private static final String HOLD =
-      "import socket, time\n"
-          + "s = socket.create_connection(('127.0.0.1', 8000))\n"
-          + "time.sleep(600)\n";
+      """
+      import socket, time
+      s = socket.create_connection(('127.0.0.1', 8000))
+      time.sleep(600)
+      """;
 
   static SshHost lb;
   @TempDir Path tmp;
@@ -319,8 +321,8 @@ class HaproxyStepIT {
   /** srv_admin_state (7th column of show servers state) of each server of the answer. */
   private static Map<String, Integer> adminStates(String showServersState) {
     Map<String, Integer> m = new LinkedHashMap<>();
-    for (String line : showServersState.split("\n")) {
-      String[] f = line.strip().split(" ");
+    for (String line : showServersState.lines().toList()) {
+      String[] f = line.strip().split(" ", -1);
       if (f.length > 6 && f[0].matches("\\d+")) m.put(f[3], Integer.parseInt(f[6]));
     }
     return m;
@@ -331,7 +333,7 @@ class HaproxyStepIT {
   }
 
   private static String[] statRow(String server) {
-    for (String line : socat("show stat").split("\n")) {
+    for (String line : socat("show stat").lines().toList()) {
       if (line.startsWith("app," + server + ",")) return line.split(",", -1);
     }
     throw new AssertionError("no show stat row for app/" + server);

@@ -158,7 +158,7 @@ public final class DockerHost implements AutoCloseable {
 
   /** This host's ed25519 key as a known_hosts line. */
   public String knownHostsLine() {
-    String[] pub = exec("cat", "/etc/ssh/ssh_host_ed25519_key.pub").strip().split("\\s+");
+    String[] pub = exec("cat", "/etc/ssh/ssh_host_ed25519_key.pub").strip().split("\\s+", -1);
     return "[127.0.0.1]:" + port + " " + pub[0] + " " + pub[1];
   }
 
@@ -236,6 +236,7 @@ public final class DockerHost implements AutoCloseable {
 
   /** The end of one docker CLI run. */
   public record Cli(int code, String out, String err) {
+    @Override
     public String out() {
       if (code != 0) throw new IllegalStateException("docker exited " + code + ": " + err.strip());
       return out;

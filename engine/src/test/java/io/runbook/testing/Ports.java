@@ -59,7 +59,9 @@ public final class Ports {
   static int[] ephemeralRange() {
     try {
       String[] parts =
-          Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).strip().split("\\s+");
+          Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+              .strip()
+              .split("\\s+", -1);
       return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
     } catch (IOException | RuntimeException e) {
       return new int[] {32768, 60999};

@@ -119,7 +119,7 @@ public final class SshHost implements AutoCloseable {
 
   /** The host's key as a known_hosts line for its name on port 22, as a jump host sees it. */
   public String knownHostsLineByName() {
-    String[] pub = readFile("/etc/ssh/ssh_host_ed25519_key.pub").strip().split("\\s+");
+    String[] pub = readFile("/etc/ssh/ssh_host_ed25519_key.pub").strip().split("\\s+", -1);
     return name + " " + pub[0] + " " + pub[1];
   }
 
@@ -196,7 +196,7 @@ public final class SshHost implements AutoCloseable {
    * This host's ed25519 key as a known_hosts line: {@code [127.0.0.1]:PORT ssh-ed25519 AAAA...}.
    */
   public String knownHostsLine() {
-    String[] pub = readFile("/etc/ssh/ssh_host_ed25519_key.pub").strip().split("\\s+");
+    String[] pub = readFile("/etc/ssh/ssh_host_ed25519_key.pub").strip().split("\\s+", -1);
     return "[" + ADDRESS + "]:" + port() + " " + pub[0] + " " + pub[1];
   }
 
@@ -230,7 +230,7 @@ public final class SshHost implements AutoCloseable {
 
   /** The hex SHA-256 of a file on the host. */
   public String sha256(String path) {
-    return exec("sha256sum", path).split("\\s+")[0];
+    return exec("sha256sum", path).split("\\s+", -1)[0];
   }
 
   /** Freezes every process of the host: TCP still connects, nothing answers. */

@@ -235,7 +235,7 @@ class DockerTransportIT {
     byte[] content = new byte[1 << 20];
     new Random(42).nextBytes(content);
     t.upload(content, "/tmp/rb-test/sub/blob.bin", "0640", Become.NONE);
-    assertThat(root("sha256sum /tmp/rb-test/sub/blob.bin").split("\\s+")[0])
+    assertThat(root("sha256sum /tmp/rb-test/sub/blob.bin").split("\\s+", -1)[0])
         .isEqualTo(sha256(content));
     assertThat(root("stat -c '%a %U' /tmp/rb-test/sub/blob.bin").strip()).isEqualTo("640 runbook");
     assertThat(t.download("/tmp/rb-test/sub/blob.bin", Become.NONE)).isEqualTo(content);
