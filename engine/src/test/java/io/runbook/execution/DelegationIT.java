@@ -7,11 +7,10 @@ import io.runbook.testing.Fleet;
 import io.runbook.testing.SampleRuns;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,22 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
  * failing run or by a later {@code runbook rollback RUN_ID}, which connects to the delegate again.
  */
 class DelegationIT {
-  static Fleet fleet;
+  @RegisterExtension static final Fleet fleet = Fleet.of(2);
 
   @TempDir Path tmp;
   SampleRuns sample;
   Path inventory;
   String dir;
-
-  @BeforeAll
-  static void startFleet() {
-    fleet = Fleet.start(2);
-  }
-
-  @AfterAll
-  static void stopFleet() {
-    if (fleet != null) fleet.close();
-  }
 
   @BeforeEach
   void setUp() {

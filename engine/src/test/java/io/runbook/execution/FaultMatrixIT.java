@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -42,7 +43,7 @@ class FaultMatrixIT {
   static final String LOGS = "/home/runbook/fm-logs";
   static final String BACKUPS = "/home/runbook/fm-backups";
   static final List<String> POLICIES = List.of("rollback-host", "halt", "rollback-fleet");
-  static Fleet fleet;
+  @RegisterExtension static final Fleet fleet = Fleet.of(4);
   static int cases;
   static int invariants;
   static int violated;
@@ -53,14 +54,12 @@ class FaultMatrixIT {
 
   @BeforeAll
   static void start() {
-    fleet = Fleet.start(4);
     System.out.println(
         "fault matrix seed: " + SEED + " (rerun with -Dfaultmatrix.seed=" + SEED + ")");
   }
 
   @AfterAll
   static void stop() {
-    if (fleet != null) fleet.close();
     System.out.println(
         cases + " cases, " + invariants + " invariants checked, " + violated + " violated");
   }
@@ -412,7 +411,7 @@ class FaultMatrixIT {
       Matcher m = Pattern.compile("--limit '([^']+)'").matcher(rollback.out());
       check(m.find(), "the refusal names the hosts to leave out: " + rollback.out());
       limit = m.group(1);
-      for (String name : limit.replace("!", "").split(",")) {
+      for (String name : limit.replace("!", "").split(",", -1)) {
         check(
             upgraded(fleet.host(name)),
             name + " was refused for its cleanup, so it must be upgraded");
@@ -440,7 +439,7 @@ class FaultMatrixIT {
     Run again =
         limit == null ? cli(state, "rollback", id) : cli(state, "rollback", id, "--limit", limit);
     check(
-        again.code() == 0 && again.out().contains("Nothing to undo")
+        (again.code() == 0 && again.out().contains("Nothing to undo"))
             || again.out().contains("matches no host"),
         "a second rollback did something: " + again.out());
     for (SshHost h : fleet.hosts())

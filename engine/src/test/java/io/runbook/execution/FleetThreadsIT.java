@@ -17,9 +17,8 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,19 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
 class FleetThreadsIT {
   private static final int HOSTS = 20;
   private static final int FORKS = 4;
-  private static Fleet fleet;
+  @RegisterExtension private static final Fleet fleet = Fleet.of(1);
 
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void start() {
-    fleet = Fleet.start(1);
-  }
-
-  @AfterAll
-  static void stop() {
-    if (fleet != null) fleet.close();
-  }
 
   @Test
   void twentyHostsWithFourForksNeedThreadsForTheForksOnly() throws Exception {

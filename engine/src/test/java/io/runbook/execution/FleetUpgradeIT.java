@@ -14,10 +14,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -25,20 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code runbook apply} as a user runs it, checked on the hosts' own files, databases and /_health.
  */
 class FleetUpgradeIT {
-  static Fleet fleet;
+  @RegisterExtension static final Fleet fleet = Fleet.of(3);
 
   @TempDir Path tmp;
   SampleRuns sample;
-
-  @BeforeAll
-  static void startFleet() {
-    fleet = Fleet.start(3);
-  }
-
-  @AfterAll
-  static void stopFleet() {
-    if (fleet != null) fleet.close();
-  }
 
   @BeforeEach
   void sample() {

@@ -27,11 +27,10 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,23 +39,13 @@ import org.junit.jupiter.api.io.TempDir;
  * the recap.
  */
 class RolloutIT {
-  static Fleet fleet;
+  @RegisterExtension static final Fleet fleet = Fleet.of(6);
   static final String APP = "/home/runbook/rollout";
   static final int PORT = 8090;
 
   @TempDir Path tmp;
   SampleRuns sample;
   Path inventory;
-
-  @BeforeAll
-  static void startFleet() {
-    fleet = Fleet.start(6);
-  }
-
-  @AfterAll
-  static void stopFleet() {
-    if (fleet != null) fleet.close();
-  }
 
   @AfterEach
   void unlock() {
@@ -363,7 +352,7 @@ class RolloutIT {
       // machine),
       // then dies.
       ScheduledExecutorService alive = Executors.newSingleThreadScheduledExecutor();
-      alive.scheduleWithFixedDelay(held::renew, 500, 500, TimeUnit.MILLISECONDS);
+      var unused = alive.scheduleWithFixedDelay(held::renew, 500, 500, TimeUnit.MILLISECONDS);
       Run refused;
       try {
         refused = sample.apply("upgrade-v2.yaml", inventory, "--forks", "6");

@@ -12,10 +12,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * clock), and a controller killed with SIGKILL inside before_all, then resumed.
  */
 class RunOncePhasesIT {
-  static Fleet fleet;
+  @RegisterExtension static final Fleet fleet = Fleet.of(3);
   static SshHost app1, app2, db;
   @TempDir Path tmp;
   Path inventory;
@@ -32,15 +32,9 @@ class RunOncePhasesIT {
 
   @BeforeAll
   static void start() {
-    fleet = Fleet.start(3);
     app1 = fleet.host(0);
     app2 = fleet.host(1);
     db = fleet.host(2);
-  }
-
-  @AfterAll
-  static void stop() {
-    if (fleet != null) fleet.close();
   }
 
   @BeforeEach

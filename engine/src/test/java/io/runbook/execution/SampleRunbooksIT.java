@@ -14,10 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,20 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
  * upgrade-v2's kubernetes mode against the kubectl stand-in (there is no Kubernetes cluster here).
  */
 class SampleRunbooksIT {
-  static Fleet fleet;
+  @RegisterExtension static final Fleet fleet = Fleet.of(3);
 
   @TempDir Path tmp;
   SampleRuns sample;
-
-  @BeforeAll
-  static void startFleet() {
-    fleet = Fleet.start(3);
-  }
-
-  @AfterAll
-  static void stopFleet() {
-    if (fleet != null) fleet.close();
-  }
 
   @BeforeEach
   void sample() {

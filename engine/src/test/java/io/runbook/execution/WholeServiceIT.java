@@ -26,13 +26,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -55,7 +55,16 @@ class WholeServiceIT {
   static final List<String> APPS = List.of("app1", "app2", "app3");
   static final Path REPO = SampleRuns.REPO;
 
-  static Fleet fleet;
+  // One fleet, started in parallel: the machine is slow and each container waits for its sshd.
+  @RegisterExtension
+  static final Fleet fleet =
+      Fleet.builder()
+          .names(Stream.concat(APPS.stream(), Stream.of("db1", "lb1")).toList())
+          .image(IMAGE)
+          .network()
+          .publish("lb1", 80)
+          .fixture();
+
   static final List<SshHost> apps = new ArrayList<>();
   static SshHost db;
   static SshHost lb;
@@ -65,14 +74,6 @@ class WholeServiceIT {
 
   @BeforeAll
   static void startTheService() throws Exception {
-    // One fleet, started in parallel: the machine is slow and each container waits for its sshd.
-    fleet =
-        Fleet.builder()
-            .names(Stream.concat(APPS.stream(), Stream.of("db1", "lb1")).toList())
-            .image(IMAGE)
-            .network()
-            .publish("lb1", 80)
-            .start();
     for (String name : APPS) apps.add(fleet.host(name));
     db = fleet.host("db1");
     lb = fleet.host("lb1");
@@ -156,11 +157,6 @@ class WholeServiceIT {
         haproxy -D -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid
         """
             .formatted(PORT));
-  }
-
-  @AfterAll
-  static void stopTheService() {
-    if (fleet != null) fleet.close();
   }
 
   @BeforeEach
@@ -368,7 +364,7 @@ class WholeServiceIT {
                   .filter(l -> l.contains(" " + s + " "))
                   .findFirst()
                   .orElseThrow()
-                  .split("\\s+")[6])
+                  .split("\\s+", -1)[6])
           .as(s + " srv_admin_state 0 (ready): " + state)
           .isEqualTo("0");
     }
@@ -385,7 +381,7 @@ class WholeServiceIT {
               stat[0]
                   .lines()
                   .filter(l -> l.startsWith("app,app"))
-                  .filter(l -> l.split(",")[17].equals("UP"))
+                  .filter(l -> l.split(",", -1)[17].equals("UP"))
                   .count();
           return up == APPS.size();
         });
@@ -575,26 +571,30 @@ class WholeServiceIT {
     static Load start(URI uri) {
       Load l = new Load();
       HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build();
-      l.timer.scheduleAtFixedRate(
-          () -> {
-            if (l.sent.get() >= MAX) return;
-            l.sent.incrementAndGet();
-            l.client
-                .sendAsync(request, HttpResponse.BodyHandlers.ofString())
-                .whenComplete(
-                    (r, e) -> {
-                      if (e != null || r.statusCode() != 200) {
-                        l.failed.incrementAndGet();
-                        if (l.failures.size() < 5)
-                          l.failures.add(
-                              e != null ? e.toString() : r.statusCode() + " " + r.body().strip());
-                      }
-                      l.done.incrementAndGet();
-                    });
-          },
-          0,
-          50,
-          TimeUnit.MILLISECONDS);
+      var unused =
+          l.timer.scheduleAtFixedRate(
+              () -> {
+                if (l.sent.get() >= MAX) return;
+                l.sent.incrementAndGet();
+                var unusedResponse =
+                    l.client
+                        .sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                        .whenComplete(
+                            (r, e) -> {
+                              if (e != null || r.statusCode() != 200) {
+                                l.failed.incrementAndGet();
+                                if (l.failures.size() < 5)
+                                  l.failures.add(
+                                      e != null
+                                          ? e.toString()
+                                          : r.statusCode() + " " + r.body().strip());
+                              }
+                              l.done.incrementAndGet();
+                            });
+              },
+              0,
+              50,
+              TimeUnit.MILLISECONDS);
       return l;
     }
 

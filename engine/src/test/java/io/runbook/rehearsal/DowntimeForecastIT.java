@@ -11,9 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,24 +28,18 @@ class DowntimeForecastIT {
   private static final String APP = "/home/runbook/sample";
   private static final int PORT = 18080;
   @TempDir static Path tmp;
-  private static Fleet fleet;
+  @RegisterExtension private static final Fleet fleet = Fleet.of(1);
   private static SampleRuns sample;
   private static Path inventory;
 
   @BeforeAll
   static void production() throws Exception {
-    fleet = Fleet.start(1);
     sample = new SampleRuns(fleet, tmp);
     inventory = sample.inventory(APP, PORT, h -> "");
     Run install = sample.apply("install-sample.yaml", inventory);
     assertThat(install.code()).as(install.all()).isZero();
     Run backup = sample.apply("backup-sample.yaml", inventory);
     assertThat(backup.code()).as(backup.all()).isZero();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (fleet != null) fleet.close();
   }
 
   @Test

@@ -33,6 +33,7 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -50,7 +51,7 @@ class RehearseIT {
   private static final Path RUNBOOK = SampleRuns.REPO.resolve("runbooks/upgrade-v2.yaml");
 
   @TempDir static Path tmp;
-  private static Fleet fleet;
+  @RegisterExtension private static final Fleet fleet = Fleet.of(2);
   private static DockerHost h3;
   private static SampleRuns sample;
   private static Path inventory;
@@ -61,7 +62,6 @@ class RehearseIT {
 
   @BeforeAll
   static void production() throws Exception {
-    fleet = Fleet.start(2);
     h3 = DockerHost.start(true);
     // what the daemon has is shared with the other tests; the rehearsal must not make this name
     dockerResult("rmi", "-f", "sampled:rollback");
@@ -104,7 +104,7 @@ class RehearseIT {
           dockerResult("ps", "-aq", "--filter", "label=com.docker.compose.project=" + project)
               .out()
               .strip();
-      for (String id : ids.split("\\s+")) {
+      for (String id : ids.split("\\s+", -1)) {
         if (!id.isEmpty()) dockerResult("rm", "-f", id);
       }
       dockerResult("volume", "rm", "-f", project + "_data");
@@ -117,7 +117,6 @@ class RehearseIT {
           "sampled:rollback");
     }
     if (h3 != null) h3.close();
-    if (fleet != null) fleet.close();
   }
 
   /**

@@ -16,6 +16,9 @@ import java.util.concurrent.Executors;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.snakeyaml.engine.v2.api.Dump;
 import org.snakeyaml.engine.v2.api.DumpSettings;
 import org.snakeyaml.engine.v2.common.FlowStyle;
@@ -29,18 +32,53 @@ import org.testcontainers.containers.Network;
  * puts them on a network of their own and publishes more ports (a whole service behind a load
  * balancer). A topology of several networks with hosts reachable only through others (BastionIT) is
  * built from {@link SshHost} directly.
+ *
+ * <p>A test class declares its fleet once, as a JUnit extension that starts the hosts before the
+ * class's {@code @BeforeAll} methods and stops them after its {@code @AfterAll} methods:
+ *
+ * <pre>{@code @RegisterExtension static final Fleet fleet = Fleet.of(3);}</pre>
  */
-public final class Fleet implements AutoCloseable {
+public final class Fleet implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
   public static final String GROUP = "fleet";
 
-  private final List<SshHost> hosts;
-  private final Path dir;
-  private final Network network;
+  // What to start as an extension; null for a fleet started at once.
+  private final Builder spec;
+  private List<SshHost> hosts;
+  private Path dir;
+  private Network network;
 
   private Fleet(List<SshHost> hosts, Path dir, Network network) {
+    this.spec = null;
     this.hosts = List.copyOf(hosts);
     this.dir = dir;
     this.network = network;
+  }
+
+  private Fleet(Builder spec) {
+    this.spec = spec;
+  }
+
+  /**
+   * Hosts {@code h1}..{@code hN} of the test image for a test class, started and stopped by JUnit
+   * (register it with {@code @RegisterExtension} on a static field).
+   */
+  public static Fleet of(int size) {
+    return builder().size(size).fixture();
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    if (spec == null || hosts != null)
+      throw new IllegalStateException("a fleet extension starts once, on a static field");
+    Fleet started = spec.start();
+    hosts = started.hosts;
+    dir = started.dir;
+    network = started.network;
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    close();
   }
 
   /** Hosts {@code h1}..{@code hN} of the test image, each with its SSH port on the controller. */
@@ -92,6 +130,12 @@ public final class Fleet implements AutoCloseable {
     public Builder publish(String name, int... containerPorts) {
       ports.put(name, containerPorts.clone());
       return this;
+    }
+
+    /** The fleet as a JUnit extension, started before the test class's {@code @BeforeAll}. */
+    public Fleet fixture() {
+      if (names.isEmpty()) throw new IllegalArgumentException("a fleet of no host");
+      return new Fleet(this);
     }
 
     public Fleet start() {
@@ -149,16 +193,16 @@ public final class Fleet implements AutoCloseable {
   }
 
   public List<SshHost> hosts() {
-    return hosts;
+    return started();
   }
 
   /** The i-th host, from 0. */
   public SshHost host(int index) {
-    return hosts.get(index);
+    return started().get(index);
   }
 
   public SshHost host(String name) {
-    return hosts.stream()
+    return started().stream()
         .filter(h -> h.name().equals(name))
         .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("no host " + name + " in " + hosts));
@@ -172,7 +216,7 @@ public final class Fleet implements AutoCloseable {
   public Path knownHostsFile() {
     Path file = dir.resolve("known_hosts");
     String lines =
-        hosts.stream().map(SshHost::knownHostsLine).collect(Collectors.joining("\n", "", "\n"));
+        started().stream().map(SshHost::knownHostsLine).collect(Collectors.joining("\n", "", "\n"));
     write(file, lines);
     file.toFile().deleteOnExit();
     return file;
@@ -188,7 +232,7 @@ public final class Fleet implements AutoCloseable {
     return writeInventory(
         file,
         h -> {
-          int i = hosts.indexOf(h);
+          int i = started().indexOf(h);
           return i < perHostVars.length && perHostVars[i] != null ? perHostVars[i] : Map.of();
         });
   }
@@ -199,7 +243,7 @@ public final class Fleet implements AutoCloseable {
    */
   public Path writeInventory(Path file, Function<SshHost, Map<String, ?>> extraVars) {
     Map<String, Object> hostsNode = new LinkedHashMap<>();
-    for (SshHost h : hosts) {
+    for (SshHost h : started()) {
       Map<String, Object> vars = new LinkedHashMap<>();
       vars.put("ansible_host", h.host());
       vars.put("ansible_port", h.port());
@@ -225,9 +269,19 @@ public final class Fleet implements AutoCloseable {
     }
   }
 
+  private List<SshHost> started() {
+    if (hosts == null)
+      throw new IllegalStateException(
+          "the fleet is not started: register it as @RegisterExtension on a static field");
+    return hosts;
+  }
+
+  /** Stops the hosts and removes the network; again does nothing. */
   @Override
   public void close() {
-    hosts.parallelStream().forEach(SshHost::close);
+    if (hosts != null) hosts.parallelStream().forEach(SshHost::close);
     if (network != null) network.close();
+    hosts = null;
+    network = null;
   }
 }

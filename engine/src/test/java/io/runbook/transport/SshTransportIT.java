@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -42,14 +43,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SshTransportIT {
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-  private static Fleet fleet;
+  @RegisterExtension private static final Fleet fleet = Fleet.of(3);
   private static SshTransport h1;
 
   @TempDir Path tmp;
 
   @BeforeAll
   static void startFleet() {
-    fleet = Fleet.start(3);
     h1 =
         SshTransport.connect(settings(fleet.host(0), fleet.knownHostsFile(), HostKeyPolicy.STRICT));
   }
@@ -57,7 +57,6 @@ class SshTransportIT {
   @AfterAll
   static void stopFleet() {
     if (h1 != null) h1.close();
-    if (fleet != null) fleet.close();
   }
 
   private static SshSettings settings(SshHost host, Path knownHosts, HostKeyPolicy policy) {
@@ -79,18 +78,19 @@ class SshTransportIT {
   @Test
   void forwardsAUnixSocketOfTheHostToAPrivateLocalSocket() throws Exception {
     // An echo server on a unix socket of the host stands in for the Docker daemon: what it reads
-    // until
-    // the client's half-close, it sends back upper-cased.
+    // until the client's half-close, it sends back upper-cased.
     String server =
-        "import socket,os\n"
-            + "p='/tmp/echo.sock'\n"
-            + "s=socket.socket(socket.AF_UNIX); s.bind(p); s.listen(1)\n"
-            + "c,_=s.accept(); d=b''\n"
-            + "while True:\n"
-            + "  b=c.recv(65536)\n"
-            + "  if not b: break\n"
-            + "  d+=b\n"
-            + "c.sendall(d.upper()); c.close()\n";
+        """
+        import socket,os
+        p='/tmp/echo.sock'
+        s=socket.socket(socket.AF_UNIX); s.bind(p); s.listen(1)
+        c,_=s.accept(); d=b''
+        while True:
+          b=c.recv(65536)
+          if not b: break
+          d+=b
+        c.sendall(d.upper()); c.close()
+        """;
     try (SshTransport t =
         SshTransport.connect(
             settings(fleet.host(1), fleet.knownHostsFile(), HostKeyPolicy.STRICT))) {
@@ -427,7 +427,7 @@ class SshTransportIT {
     }
 
     // Another host's key under h2's name: a changed key, refused even under ACCEPT_NEW.
-    String[] otherKey = fleet.host(0).knownHostsLine().split(" ");
+    String[] otherKey = fleet.host(0).knownHostsLine().split(" ", -1);
     Files.writeString(
         knownHosts, "[127.0.0.1]:" + h2.port() + " " + otherKey[1] + " " + otherKey[2] + "\n");
     assertThatThrownBy(
