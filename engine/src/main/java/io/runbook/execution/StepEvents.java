@@ -73,6 +73,18 @@ record StepEvents(
   }
 
   StepFinished finished(String register, StepResult result) {
+    return finished(register, result, item);
+  }
+
+  /**
+   * The end of a looped step as a whole (item 0), after its items: what {@code resume} reads as the
+   * step done.
+   */
+  StepFinished loopFinished(String register, StepResult result) {
+    return finished(register, result, 0);
+  }
+
+  private StepFinished finished(String register, StepResult result, Integer item) {
     return new StepFinished(
         Instant.now(),
         host,
@@ -86,27 +98,6 @@ record StepEvents(
         result,
         undoKey,
         item,
-        delegate);
-  }
-
-  /**
-   * The end of a looped step as a whole (item 0), after its items: what {@code resume} reads as the
-   * step done.
-   */
-  StepFinished loopFinished(String register, StepResult result) {
-    return new StepFinished(
-        Instant.now(),
-        host,
-        phase,
-        index,
-        name,
-        type,
-        rollback,
-        forStep,
-        register,
-        result,
-        undoKey,
-        0,
         delegate);
   }
 }
