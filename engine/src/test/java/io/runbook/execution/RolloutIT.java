@@ -264,18 +264,7 @@ class RolloutIT {
     Process controller =
         Cli.child(
                 tmp.resolve("controller.log"),
-                List.of(
-                    "apply",
-                    rb.toString(),
-                    "-i",
-                    inventory.toString(),
-                    "--yes",
-                    "--forks",
-                    "6",
-                    "--known-hosts",
-                    fleet.knownHostsFile().toString(),
-                    "--state-dir",
-                    sample.stateDir().toString()))
+                sample.args("apply", rb.toString(), "-i", inventory.toString(), "--forks", "6"))
             .start();
     // Kill it (SIGKILL) while batch 2 runs its slow step.
     Path runs = sample.stateDir().resolve("runs");
@@ -394,20 +383,15 @@ class RolloutIT {
         Cli.child(
                 log,
                 List.of("env", "--default-signal=INT"),
-                List.of(
+                sample.args(
                     "apply",
                     rb.toString(),
                     "-i",
                     inventory.toString(),
-                    "--yes",
                     "--forks",
                     "6",
                     "--serial",
-                    "100%",
-                    "--known-hosts",
-                    fleet.knownHostsFile().toString(),
-                    "--state-dir",
-                    sample.stateDir().toString()))
+                    "100%"))
             .start();
     Await.within(Duration.ofSeconds(60), () -> Files.readString(log).contains("Count once"));
     awaitSlowStep("h1", "h2", "h3", "h4", "h5", "h6"); // the slow step runs on every host

@@ -527,17 +527,16 @@ class RehearseIT {
         Cli.child(
                 log,
                 List.of("env", "--default-signal=INT"),
-                List.of(
+                sample.args(
                     "rehearse",
+                    null,
                     RUNBOOK.toString(),
                     "-i",
                     inventory.toString(),
                     "--known-hosts",
                     knownHosts.toString(),
                     "--limit",
-                    "h1",
-                    "--state-dir",
-                    sample.stateDir().toString()))
+                    "h1"))
             .start();
     // checked below
     Await.within(

@@ -75,6 +75,14 @@ public final class SampleRuns {
    * resolve in runbooks/.
    */
   public Run cli(String command, String runbook, String... more) {
+    return Cli.run(args(command, runbook, more));
+  }
+
+  /**
+   * The arguments {@link #cli} runs, for a controller started as its own process ({@link
+   * Cli#child}); a runbook given as an absolute path is taken as it is.
+   */
+  public List<String> args(String command, String runbook, String... more) {
     List<String> args = new ArrayList<>(List.of(command));
     if (runbook != null) args.add(REPO.resolve("runbooks").resolve(runbook).toString());
     args.addAll(List.of(more));
@@ -84,7 +92,7 @@ public final class SampleRuns {
       if (!args.contains("--known-hosts"))
         args.addAll(List.of("--known-hosts", fleet.knownHostsFile().toString()));
     }
-    return Cli.run(args);
+    return args;
   }
 
   public Run apply(String runbook, Path inventory, String... more) {
