@@ -165,14 +165,7 @@ class DelegationAndLoopsTest {
           delegate_to: lb
           shell: touch [=work]/drained
         """);
-    Run run =
-        Cli.run(
-            "rehearse",
-            rb.toString(),
-            "-i",
-            inventory.toString(),
-            "--state-dir",
-            tmp.resolve("state").toString());
+    Run run = rehearse(rb);
     assertThat(run.code()).as(run.out() + run.err()).isEqualTo(4);
     assertThat(run.err())
         .contains("runbook rehearse does not cover delegate_to yet")
@@ -199,20 +192,23 @@ class DelegationAndLoopsTest {
                       shell: touch [=work]/drained
                 phases:
                 """));
-    Run run =
-        Cli.run(
-            "rehearse",
-            rb.toString(),
-            "-i",
-            inventory.toString(),
-            "--state-dir",
-            tmp.resolve("state").toString());
+    Run run = rehearse(rb);
     assertThat(run.code()).as(run.out() + run.err()).isEqualTo(4);
     assertThat(run.err())
         .contains("runbook rehearse does not cover before_all/after_all on 'lb' yet")
         .contains("Nothing was started");
     assertThat(work.resolve("drained")).doesNotExist();
     assertThat(work.resolve("deployed")).doesNotExist();
+  }
+
+  private Run rehearse(Path rb) {
+    return Cli.run(
+        "rehearse",
+        rb.toString(),
+        "-i",
+        inventory.toString(),
+        "--state-dir",
+        tmp.resolve("state").toString());
   }
 
   @Test
