@@ -41,18 +41,11 @@ import org.testcontainers.containers.Network;
 public final class Fleet implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
   public static final String GROUP = "fleet";
 
-  // What to start as an extension; null for a fleet started at once.
   private final Builder spec;
+  // Set while started: from the test class's @BeforeAll to its @AfterAll.
   private List<SshHost> hosts;
   private Path dir;
   private Network network;
-
-  private Fleet(List<SshHost> hosts, Path dir, Network network) {
-    this.spec = null;
-    this.hosts = List.copyOf(hosts);
-    this.dir = dir;
-    this.network = network;
-  }
 
   private Fleet(Builder spec) {
     this.spec = spec;
@@ -68,22 +61,23 @@ public final class Fleet implements AutoCloseable, BeforeAllCallback, AfterAllCa
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    if (spec == null || hosts != null)
+    if (hosts != null)
       throw new IllegalStateException("a fleet extension starts once, on a static field");
-    Fleet started = spec.start();
-    hosts = started.hosts;
-    dir = started.dir;
-    network = started.network;
+    // SshHost starts another image or more ports on a network only; such a fleet gets one.
+    Network net = spec.onNetwork() ? Network.newNetwork() : null;
+    try {
+      hosts = startAll(spec.names, name -> spec.startHost(name, net));
+    } catch (RuntimeException e) {
+      if (net != null) net.close();
+      throw e;
+    }
+    network = net;
+    dir = TestKeys.tempDir();
   }
 
   @Override
   public void afterAll(ExtensionContext context) {
     close();
-  }
-
-  /** Hosts {@code h1}..{@code hN} of the test image, each with its SSH port on the controller. */
-  public static Fleet start(int size) {
-    return builder().size(size).start();
   }
 
   public static Builder builder() {
@@ -138,17 +132,8 @@ public final class Fleet implements AutoCloseable, BeforeAllCallback, AfterAllCa
       return new Fleet(this);
     }
 
-    public Fleet start() {
-      if (names.isEmpty()) throw new IllegalArgumentException("a fleet of no host");
-      // SshHost starts another image or more ports on a network only; such a fleet gets one.
-      boolean onNetwork = network || !ports.isEmpty() || !image.equals(SshHost.IMAGE);
-      Network net = onNetwork ? Network.newNetwork() : null;
-      try {
-        return Fleet.start(names, name -> startHost(name, net), net);
-      } catch (RuntimeException e) {
-        if (net != null) net.close();
-        throw e;
-      }
+    private boolean onNetwork() {
+      return network || !ports.isEmpty() || !image.equals(SshHost.IMAGE);
     }
 
     private SshHost startHost(String name, Network net) {
@@ -158,7 +143,8 @@ public final class Fleet implements AutoCloseable, BeforeAllCallback, AfterAllCa
     }
   }
 
-  private static Fleet start(List<String> names, Function<String, SshHost> starter, Network net) {
+  /** Starts every host at once; if one fails, stops the others and throws. */
+  private static List<SshHost> startAll(List<String> names, Function<String, SshHost> starter) {
     SshHost.requireDockerAndImage();
     // Own threads: the common pool has one worker on a two-CPU machine, which would start hosts in
     // turn.
@@ -186,7 +172,7 @@ public final class Fleet implements AutoCloseable, BeforeAllCallback, AfterAllCa
         started.forEach(SshHost::close);
         throw failure;
       }
-      return new Fleet(started, TestKeys.tempDir(), net);
+      return List.copyOf(started);
     } finally {
       pool.shutdown();
     }
